@@ -1,0 +1,24 @@
+//! Compiles `proto/callscript/v1/*.proto` into the tonic client and server
+//! that `src/grpc` includes, plus a descriptor set for gRPC reflection.
+
+use std::{env, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // A vendored protoc keeps a fresh machine free of system installs; an
+    // explicit $PROTOC still wins so packagers can use their own.
+    if env::var_os("PROTOC").is_none() {
+        let protoc = protoc_bin_vendored::protoc_bin_path()?;
+        // SAFETY: build scripts are single-threaded; nothing else reads the
+        // environment concurrently.
+        unsafe { env::set_var("PROTOC", protoc) };
+    }
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let protos = ["proto/callscript/v1/calls.proto", "proto/callscript/v1/flows.proto"];
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("callscript_descriptor.bin"))
+        .compile_protos(&protos, &["proto"])?;
+    for p in protos {
+        println!("cargo:rerun-if-changed={p}");
+    }
+    Ok(())
+}

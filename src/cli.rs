@@ -1,0 +1,188 @@
+//! The `callscript` commands: `serve`, `check`, `greeting`.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::{
+    calendar::HolidayCalendar,
+    config::{self, Overrides},
+    flow::{Diagnostic, Diagnostics, FlowRegistry, Severity, check_source, registry::HOLIDAYS_FILE},
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "callscript", version, about = "Call-centre phone scripts as per-call state machines, over gRPC")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API on the flows in the flows directory.
+    Serve {
+        /// Address to listen on [env: CALLSCRIPT_LISTEN] [default: 127.0.0.1:50051]
+        #[arg(long)]
+        listen: Option<String>,
+        /// Directory of flow files [env: CALLSCRIPT_FLOWS_DIR] [default: flows]
+        #[arg(long)]
+        flows: Option<String>,
+        /// Optional TOML config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check flow files (and the holiday calendar) against the format and the norms.
+    Check {
+        /// Files or directories [default: flows]
+        paths: Vec<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show which opening a call at a given moment gets, and why.
+    Greeting {
+        /// Flow id [default: the default flow]
+        #[arg(long, default_value = "")]
+        flow: String,
+        /// RFC 3339 time, e.g. 2026-10-01T09:30:00+08:00 [default: now]
+        #[arg(long)]
+        at: Option<String>,
+        /// Directory of flow files.
+        #[arg(long, default_value = "flows")]
+        flows: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The settings `serve` runs with.
+pub fn serve_settings(listen: Option<String>, flows: Option<String>, config: Option<&Path>) -> Result<config::Settings, config::SettingsError> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    config::load(config, env, &Overrides { listen, flows_dir: flows })
+}
+
+/// Runs `check`; returns the process exit code.
+pub fn check(paths: &[PathBuf], strict: bool, format: Format, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
+    let paths = if paths.is_empty() { vec![PathBuf::from("flows")] } else { paths.to_vec() };
+    let mut files = Vec::new();
+    let mut all = Vec::new();
+    for path in &paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    for file in &files {
+        all.extend(check_file(file).0);
+    }
+    let diags = Diagnostics(all);
+    let errors = diags.0.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.0.len() - errors;
+    match format {
+        Format::Text => {
+            write!(out, "{diags}")?;
+            writeln!(
+                out,
+                "checked {} file{}: {errors} error{}, {warnings} warning{}{}",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" },
+                if strict && warnings > 0 { " (--strict: warnings fail)" } else { "" },
+            )?;
+        }
+        Format::Json => {
+            let report = serde_json::json!({
+                "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+                "errors": errors,
+                "warnings": warnings,
+                "ok": !diags.fails(strict),
+                "diagnostics": diags.0,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default())?;
+        }
+    }
+    Ok(if diags.fails(strict) { 1 } else { 0 })
+}
+
+/// Checks one file: the holiday calendar by its own rules, anything else as a flow.
+pub fn check_file(file: &Path) -> Diagnostics {
+    let name = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            return Diagnostics(vec![Diagnostic {
+                severity: Severity::Error,
+                file: name,
+                line: 1,
+                column: 1,
+                norm: None,
+                message: format!("cannot read: {e}"),
+            }]);
+        }
+    };
+    if file.file_name().is_some_and(|n| n == HOLIDAYS_FILE) {
+        return match HolidayCalendar::from_toml(&name, &text) {
+            Ok(_) => Diagnostics::default(),
+            Err(errors) => Diagnostics(errors.iter().map(|e| crate::flow::registry::calendar_diagnostic(&name, e)).collect()),
+        };
+    }
+    check_source(&name, &text).1
+}
+
+/// Runs `greeting`; returns the exit code.
+pub fn greeting(flow: &str, at: Option<&str>, flows_dir: &Path, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
+    let registry = match FlowRegistry::load_dir(flows_dir, None) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            return Ok(1);
+        }
+    };
+    let at: DateTime<Utc> = match at {
+        None => Utc::now(),
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(e) => {
+                writeln!(out, "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00")?;
+                return Ok(2);
+            }
+        },
+    };
+    let Some(flow) = registry.get(flow) else {
+        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+        return Ok(1);
+    };
+    let opening = flow.choose_opening(at, &registry.holidays());
+    writeln!(out, "flow:   {} ({})", flow.id(), flow.version())?;
+    writeln!(out, "local:  {} ({})", opening.local.format("%Y-%m-%d %H:%M:%S %a"), flow.zone())?;
+    writeln!(out, "rule:   {}", opening.rule)?;
+    match opening.prompt {
+        Some(p) => {
+            let prompt = flow.prompt(p);
+            writeln!(out, "prompt: {}", prompt.id)?;
+            for (i, locale) in flow.locales().iter().enumerate() {
+                writeln!(out, "  {locale}: {}", prompt.text(i as u8))?;
+            }
+        }
+        None => writeln!(out, "prompt: (this flow has no opening)")?,
+    }
+    Ok(0)
+}

@@ -1,0 +1,294 @@
+//! Live calls: the session table, their timers and transcripts.
+//!
+//! Each call is a [`CallMachine`] behind its own mutex, found through a
+//! sharded table. Handlers lock the one call they touch, feed it the event
+//! and get the turn back directly: no per-call task, so an event costs a
+//! lock rather than two task hand-offs (see ARCHITECTURE.md). One timer task
+//! for the whole engine holds every call's deadline (`timers`).
+//!
+//! Knows nothing of wire types.
+
+mod session;
+mod table;
+mod timers;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use tokio::{sync::mpsc, time::Instant};
+use tracing::{debug, info};
+
+pub use session::{CallRecord, Entry, EntryKind, Turn, TurnView};
+use session::{Call, Mode};
+
+use crate::{
+    call::{CallMachine, CallSetup, Event},
+    flow::{FlowRegistry, OpeningRule},
+};
+
+/// Where a call's turns go when the server produces them by itself.
+pub type Subscriber = mpsc::UnboundedSender<Arc<TurnView>>;
+
+/// Engine settings (see `config`).
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// A unary call that hears nothing from its front-end for this long
+    /// after its last listen period is ended as `FrontEndLost`.
+    pub idle_timeout: Duration,
+    /// How many ended calls keep their record for GetCall.
+    pub retain_ended: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            idle_timeout: Duration::from_secs(120),
+            retain_ended: 100_000,
+        }
+    }
+}
+
+/// A request to start a call, already validated at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct StartCall {
+    pub call_id: String,
+    pub flow: String,
+    pub caller: String,
+    pub callee: String,
+    /// Replaces "now" for choosing the greeting.
+    pub at: Option<DateTime<Utc>>,
+    pub locale: Option<String>,
+    pub reports_playback: bool,
+}
+
+/// Why a call operation was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error("flow {0:?} is not loaded")]
+    UnknownFlow(String),
+    #[error("call {0:?} is not known (never started, or its record has expired)")]
+    UnknownCall(String),
+    #[error("call {0:?} already exists")]
+    AlreadyExists(String),
+    #[error("call {call_id:?} has ended ({reason})")]
+    Ended { call_id: String, reason: &'static str },
+    #[error("locale {locale:?} is not offered by flow {flow:?} (it offers {offered})")]
+    UnknownLocale { locale: String, flow: String, offered: String },
+    #[error("seq {seq} is not after this call's last event seq {last} and matches no earlier event")]
+    StaleSeq { seq: u64, last: u64 },
+}
+
+/// The live calls of one service.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    flows: Arc<FlowRegistry>,
+    live: table::Table,
+    ended: Mutex<Retained>,
+    timers: timers::TimerHandle,
+    settings: EngineSettings,
+}
+
+/// Ended calls, oldest first, kept for GetCall/EndCall.
+#[derive(Default)]
+struct Retained {
+    by_id: HashMap<Arc<str>, Arc<Call>>,
+    order: VecDeque<Arc<str>>,
+}
+
+impl Engine {
+    /// Must be called inside a tokio runtime: it starts the timer task.
+    pub fn new(flows: Arc<FlowRegistry>, settings: EngineSettings) -> Engine {
+        let (timers, rx) = timers::TimerHandle::new();
+        let inner = Arc::new(Inner {
+            flows,
+            live: table::Table::new(),
+            ended: Mutex::new(Retained::default()),
+            timers,
+            settings,
+        });
+        tokio::spawn(timers::run(rx, Arc::downgrade(&inner)));
+        Engine { inner }
+    }
+
+    pub fn flows(&self) -> &Arc<FlowRegistry> {
+        &self.inner.flows
+    }
+
+    pub fn live_calls(&self) -> usize {
+        self.inner.live.len()
+    }
+
+    /// Starts a call and returns its first turn. With a `subscriber` the
+    /// call is driven by server timers and every turn is also sent there.
+    pub fn start_call(&self, req: StartCall, subscriber: Option<Subscriber>) -> Result<Arc<TurnView>, CallError> {
+        let flow = self
+            .inner
+            .flows
+            .get(&req.flow)
+            .ok_or_else(|| CallError::UnknownFlow(req.flow.clone()))?;
+        let locale = match req.locale.as_deref().filter(|l| !l.is_empty()) {
+            None => 0,
+            Some(l) => flow.locale_index(l).ok_or_else(|| CallError::UnknownLocale {
+                locale: l.to_owned(),
+                flow: flow.id().to_string(),
+                offered: flow.locales().join(", "),
+            })?,
+        };
+        let id: Arc<str> = req.call_id.as_str().into();
+        if self.lock_retained().by_id.contains_key(&id) {
+            return Err(CallError::AlreadyExists(req.call_id));
+        }
+        let at = req.at.unwrap_or_else(Utc::now);
+        let opening = flow.choose_opening(at, &self.inner.flows.holidays());
+        let machine = CallMachine::new(CallSetup {
+            flow: flow.clone(),
+            locale,
+            opening: opening.prompt,
+            day_part: opening.day_part,
+        });
+        let mode = if subscriber.is_some() { Mode::Stream } else { Mode::Unary };
+        let call = Arc::new(Call::new(
+            id.clone(),
+            machine,
+            session::Facts {
+                caller: req.caller.into(),
+                callee: req.callee.into(),
+                local_start: opening.local.to_rfc3339().into(),
+                opening_rule: rule_text(&opening.rule).into(),
+            },
+            mode,
+            req.reports_playback,
+            subscriber,
+        ));
+        if !self.inner.live.insert(id.clone(), call.clone()) {
+            return Err(CallError::AlreadyExists(req.call_id));
+        }
+        info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
+        let view = self.step(&call, 0, Event::Start);
+        Ok(view)
+    }
+
+    /// Feeds one front-end event to a call and returns the next turn.
+    pub fn send_event(&self, call_id: &str, seq: u64, event: Event) -> Result<Arc<TurnView>, CallError> {
+        let call = match self.inner.live.get(call_id) {
+            Some(c) => c,
+            None => {
+                // A retry of the event that ended the call gets its turn back.
+                let ended = self.lock_retained().by_id.get(call_id).cloned();
+                return match ended {
+                    Some(c) => c.replay(seq).unwrap_or_else(|| Err(c.ended_error())),
+                    None => Err(CallError::UnknownCall(call_id.to_owned())),
+                };
+            }
+        };
+        if let Some(replayed) = call.replay(seq) {
+            return replayed;
+        }
+        if call.is_ended() {
+            return Err(call.ended_error());
+        }
+        Ok(self.step(&call, seq, event))
+    }
+
+    /// Runs one event through a call, arms its timer and retires it if the
+    /// event ended it.
+    fn step(&self, call: &Arc<Call>, seq: u64, event: Event) -> Arc<TurnView> {
+        let settings = &self.inner.settings;
+        let (view, ended) = call.handle(seq, event, settings, &self.inner.timers);
+        if ended {
+            self.retire(call);
+        }
+        view
+    }
+
+    /// Called by the timer task when a call's deadline may have passed.
+    /// Returns the deadline to check again at, if it moved.
+    fn on_timer(&self, call: &Arc<Call>, now: Instant) -> Option<Instant> {
+        match call.due(now) {
+            session::Due::Later(at) => Some(at),
+            session::Due::NotArmed => None,
+            session::Due::Now(event) => {
+                debug!(call_id = %call.id(), ?event, "timer fired");
+                self.step(call, 0, event);
+                None
+            }
+        }
+    }
+
+    /// Ends a call from the operator side.
+    pub fn end_call(&self, call_id: &str) -> Result<CallRecord, CallError> {
+        if let Some(call) = self.inner.live.get(call_id) {
+            if !call.is_ended() {
+                self.step(&call, 0, Event::OperatorHangup);
+            }
+            return Ok(call.record());
+        }
+        self.lock_retained()
+            .by_id
+            .get(call_id)
+            .map(|c| c.record())
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
+    }
+
+    pub fn get_call(&self, call_id: &str) -> Result<CallRecord, CallError> {
+        if let Some(call) = self.inner.live.get(call_id) {
+            return Ok(call.record());
+        }
+        self.lock_retained()
+            .by_id
+            .get(call_id)
+            .map(|c| c.record())
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
+    }
+
+    /// The front-end of a streamed call went away.
+    pub fn disconnected(&self, call_id: &str) {
+        if let Some(call) = self.inner.live.get(call_id) {
+            if !call.is_ended() {
+                self.step(&call, 0, Event::FrontEndLost);
+            }
+        }
+    }
+
+    /// Ends every live call (service shutdown); their records are kept.
+    pub fn shutdown(&self) {
+        for call in self.inner.live.all() {
+            if !call.is_ended() {
+                self.step(&call, 0, Event::Shutdown);
+            }
+        }
+    }
+
+    fn retire(&self, call: &Arc<Call>) {
+        self.inner.live.remove(call.id());
+        let mut retained = self.lock_retained();
+        if retained.by_id.insert(call.id().clone(), call.clone()).is_none() {
+            retained.order.push_back(call.id().clone());
+        }
+        while retained.order.len() > self.inner.settings.retain_ended {
+            if let Some(old) = retained.order.pop_front() {
+                retained.by_id.remove(&old);
+            }
+        }
+    }
+
+    fn lock_retained(&self) -> std::sync::MutexGuard<'_, Retained> {
+        // Retained is a plain map; a panic elsewhere cannot leave it torn.
+        self.inner.ended.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn rule_text(rule: &OpeningRule) -> String {
+    rule.to_string()
+}
+

@@ -1,0 +1,346 @@
+//! One live call: its machine, transcript, deadline and subscriber.
+
+use std::{
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use super::{CallError, EngineSettings, Subscriber, timers::TimerHandle};
+use crate::{
+    call::{Action, CallMachine, EndReason, Event},
+    flow::Flow,
+};
+
+/// Who runs a call's clock (DESIGN.md "Time").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The front-end reports `no_input`; the server only guards against a
+    /// front-end that went away.
+    Unary,
+    /// The server's timers produce turns and push them to the subscriber.
+    Stream,
+}
+
+/// What the front-end should do next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// 1-based within the call; a turn with no actions repeats the last seq.
+    pub seq: u64,
+    pub state: &'static str,
+    pub step: Option<Arc<str>>,
+    pub actions: Vec<Action>,
+    pub ended: Option<EndReason>,
+}
+
+/// A turn with the call it belongs to, as the edge sends it.
+#[derive(Debug, Clone)]
+pub struct TurnView {
+    pub call_id: Arc<str>,
+    pub flow: Arc<Flow>,
+    pub turn: Arc<Turn>,
+}
+
+/// One line of a transcript.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Since the call started.
+    pub offset: Duration,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum EntryKind {
+    /// An event, with the front-end's seq (0 for the server's own: start,
+    /// timers, operator).
+    Event { seq: u64, event: Event },
+    Turn(Arc<Turn>),
+}
+
+/// A call's facts and transcript.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub call_id: Arc<str>,
+    pub flow: Arc<Flow>,
+    pub locale: Arc<str>,
+    pub state: &'static str,
+    pub step: Option<Arc<str>>,
+    pub ended: Option<EndReason>,
+    pub facts: Facts,
+    pub transcript: Vec<Entry>,
+}
+
+/// What is known of a call from its start.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub caller: Box<str>,
+    pub callee: Box<str>,
+    /// Local start time in the flow's zone, RFC 3339.
+    pub local_start: Box<str>,
+    /// Which greeting rule chose the opening.
+    pub opening_rule: Box<str>,
+}
+
+pub struct Call {
+    id: Arc<str>,
+    session: Mutex<Session>,
+}
+
+struct Session {
+    machine: CallMachine,
+    facts: Facts,
+    started: Instant,
+    transcript: Vec<Entry>,
+    turn_seq: u64,
+    last_event_seq: u64,
+    mode: Mode,
+    reports_playback: bool,
+    /// When the current wait ends, and what happens then.
+    deadline: Option<(Instant, Event)>,
+    /// A listen waiting for `prompt_played` before its clock starts.
+    pending_listen: Option<Duration>,
+    /// The earliest entry the timer task holds for this call.
+    scheduled: Option<Instant>,
+    subscriber: Option<Subscriber>,
+}
+
+/// What a timer check found.
+pub enum Due {
+    NotArmed,
+    Later(Instant),
+    Now(Event),
+}
+
+impl Call {
+    pub fn new(
+        id: Arc<str>,
+        machine: CallMachine,
+        facts: Facts,
+        mode: Mode,
+        reports_playback: bool,
+        subscriber: Option<Subscriber>,
+    ) -> Self {
+        Call {
+            id,
+            session: Mutex::new(Session {
+                machine,
+                facts,
+                started: Instant::now(),
+                transcript: Vec::with_capacity(4),
+                turn_seq: 0,
+                last_event_seq: 0,
+                mode,
+                reports_playback,
+                deadline: None,
+                pending_listen: None,
+                scheduled: None,
+                subscriber,
+            }),
+        }
+    }
+
+    pub fn id(&self) -> &Arc<str> {
+        &self.id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Session> {
+        // The machine is only mutated inside `handle`, which cannot panic on
+        // input; recovering keeps one bug from taking a call down with it.
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.lock().machine.ended().is_some()
+    }
+
+    pub fn ended_error(&self) -> CallError {
+        let s = self.lock();
+        CallError::Ended {
+            call_id: self.id.to_string(),
+            reason: s.machine.ended().map_or("ending", EndReason::as_str),
+        }
+    }
+
+    /// The turn an already-seen event produced, if `seq` is a retry.
+    pub fn replay(&self, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
+        let s = self.lock();
+        if seq == 0 || seq > s.last_event_seq {
+            return None;
+        }
+        let at = s
+            .transcript
+            .iter()
+            .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
+        let Some(at) = at else {
+            return Some(Err(CallError::StaleSeq { seq, last: s.last_event_seq }));
+        };
+        // The turn right after the event is its answer; an event that changed
+        // nothing has none, and gets the "nothing new" turn it got first.
+        let turn = match s.transcript.get(at + 1).map(|e| &e.kind) {
+            Some(EntryKind::Turn(t)) => t.clone(),
+            _ => Arc::new(s.quiet_turn()),
+        };
+        Some(Ok(self.view(&s, turn)))
+    }
+
+    fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {
+        Arc::new(TurnView {
+            call_id: self.id.clone(),
+            flow: s.machine.flow().clone(),
+            turn,
+        })
+    }
+
+    /// Feeds one event; returns the turn and whether the call ended.
+    pub fn handle(
+        self: &Arc<Self>,
+        seq: u64,
+        event: Event,
+        settings: &EngineSettings,
+        timers: &TimerHandle,
+    ) -> (Arc<TurnView>, bool) {
+        let mut s = self.lock();
+        let now = Instant::now();
+        let offset = now.saturating_duration_since(s.started);
+        if seq > s.last_event_seq {
+            s.last_event_seq = seq;
+        }
+        let is_caller_input = matches!(
+            event,
+            Event::Speech { .. } | Event::Dtmf { .. } | Event::Audio(_) | Event::NoInput
+        );
+        let played = event == Event::PromptPlayed;
+        let mut actions = Vec::new();
+        s.machine.handle(&event, &mut actions);
+        s.transcript.push(Entry {
+            offset,
+            kind: EntryKind::Event { seq, event },
+        });
+        let ended = s.machine.ended();
+
+        if actions.is_empty() && ended.is_none() {
+            // Nothing to say: the call waits on as it was, except that a
+            // listen waiting for playback starts its clock now.
+            if played {
+                if let Some(timeout) = s.pending_listen.take() {
+                    let event = s.timeout_event();
+                    s.arm(self, now + timeout, event, timers);
+                }
+            } else if is_caller_input {
+                // Input the phase ignores (e.g. on hold) keeps the deadline.
+            }
+            let turn = Arc::new(s.quiet_turn());
+            return (self.view(&s, turn), false);
+        }
+
+        s.turn_seq += 1;
+        let turn = Arc::new(Turn {
+            seq: s.turn_seq,
+            state: s.machine.state_name(),
+            step: s.machine.step().cloned(),
+            actions,
+            ended,
+        });
+        s.transcript.push(Entry {
+            offset,
+            kind: EntryKind::Turn(turn.clone()),
+        });
+
+        // Arm the next wait (DESIGN.md "Time").
+        s.deadline = None;
+        s.pending_listen = None;
+        let listen = turn.actions.iter().find_map(|a| match a {
+            Action::Listen { timeout } => Some(*timeout),
+            _ => None,
+        });
+        if ended.is_none() {
+            match (s.mode, listen) {
+                (Mode::Stream, Some(timeout)) if s.reports_playback && has_speech(&turn) => {
+                    s.pending_listen = Some(timeout);
+                }
+                (Mode::Stream, Some(timeout)) => s.arm(self, now + timeout, Event::NoInput, timers),
+                (Mode::Stream, None) => {}
+                (Mode::Unary, listen) => {
+                    let guard = listen.unwrap_or_default() + settings.idle_timeout;
+                    s.arm(self, now + guard, Event::FrontEndLost, timers);
+                }
+            }
+        }
+
+        let view = self.view(&s, turn);
+        if let Some(sub) = &s.subscriber {
+            // The stream may be gone; its handler reports that separately.
+            let _ = sub.send(view.clone());
+        }
+        if ended.is_some() {
+            // Dropping the sender ends the Converse stream after this turn.
+            s.subscriber = None;
+        }
+        (view, ended.is_some())
+    }
+
+    /// Whether the deadline has come; called by the timer task.
+    pub fn due(&self, now: Instant) -> Due {
+        let mut s = self.lock();
+        s.scheduled = None;
+        match &s.deadline {
+            None => Due::NotArmed,
+            Some((at, _)) if *at > now => {
+                let at = *at;
+                s.scheduled = Some(at);
+                Due::Later(at)
+            }
+            Some(_) => match s.deadline.take() {
+                Some((_, event)) => Due::Now(event),
+                None => Due::NotArmed,
+            },
+        }
+    }
+
+    pub fn record(&self) -> CallRecord {
+        let s = self.lock();
+        let flow = s.machine.flow().clone();
+        CallRecord {
+            call_id: self.id.clone(),
+            locale: flow.locales()[usize::from(s.machine.locale())].clone(),
+            flow,
+            state: s.machine.state_name(),
+            step: s.machine.step().cloned(),
+            ended: s.machine.ended(),
+            facts: s.facts.clone(),
+            transcript: s.transcript.clone(),
+        }
+    }
+}
+
+impl Session {
+    fn quiet_turn(&self) -> Turn {
+        Turn {
+            seq: self.turn_seq,
+            state: self.machine.state_name(),
+            step: self.machine.step().cloned(),
+            actions: Vec::new(),
+            ended: self.machine.ended(),
+        }
+    }
+
+    fn timeout_event(&self) -> Event {
+        match self.mode {
+            Mode::Stream => Event::NoInput,
+            Mode::Unary => Event::FrontEndLost,
+        }
+    }
+
+    fn arm(&mut self, call: &Arc<Call>, at: Instant, event: Event, timers: &TimerHandle) {
+        self.deadline = Some((at, event));
+        if self.scheduled.is_none_or(|s| at < s) {
+            self.scheduled = Some(at);
+            timers.schedule(call, at);
+        }
+    }
+}
+
+fn has_speech(turn: &Turn) -> bool {
+    turn.actions.iter().any(|a| matches!(a, Action::Say(_)))
+}

@@ -1,0 +1,84 @@
+//! Choosing a call's opening from its local start time (N2-N4).
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::{Flow, PromptIx};
+use crate::calendar::{self, DayPart, Holiday, HolidayCalendar, HolidayMatch};
+
+/// The opening a call gets, and why.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    /// `None` only for a flow without openings (an outbound script).
+    pub prompt: Option<PromptIx>,
+    pub rule: OpeningRule,
+    pub day_part: DayPart,
+    pub local: DateTime<Tz>,
+}
+
+/// Which rule chose an opening; shown to designers and kept in call records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpeningRule {
+    SpecialDay { name: String, first: NaiveDate, last: NaiveDate },
+    Holiday(HolidayMatch),
+    Morning { until: chrono::NaiveTime },
+    Normal { part: DayPart },
+    /// A holiday the flow has no opening for (or switched off).
+    HolidayWithoutOpening(Holiday),
+}
+
+impl fmt::Display for OpeningRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpeningRule::SpecialDay { name, first, last } if first == last => write!(f, "special day {name:?} ({first})"),
+            OpeningRule::SpecialDay { name, first, last } => write!(f, "special day {name:?} ({first}..{last})"),
+            OpeningRule::Holiday(m) => write!(f, "holiday: {m}"),
+            OpeningRule::Morning { until } => write!(f, "morning (before {})", until.format("%H:%M")),
+            OpeningRule::Normal { part } => write!(f, "normal opening ({})", part_name(*part)),
+            OpeningRule::HolidayWithoutOpening(h) => write!(f, "normal opening: {} has no holiday opening in this flow", h.key()),
+        }
+    }
+}
+
+pub fn part_name(part: DayPart) -> &'static str {
+    match part {
+        DayPart::Morning => "morning",
+        DayPart::Afternoon => "afternoon",
+        DayPart::Evening => "evening",
+    }
+}
+
+impl Flow {
+    /// The opening for a call that starts at `at`, in this flow's zone.
+    pub fn choose_opening(&self, at: DateTime<Utc>, holidays: &HolidayCalendar) -> Opening {
+        let local = calendar::local_time(at, self.zone);
+        let g = &self.greeting;
+        let day_part = g.day_parts.part_of(local.time());
+        let date = local.date_naive();
+        let normal = || {
+            let morning = day_part == DayPart::Morning;
+            match (morning, g.openings.morning) {
+                (true, Some(p)) => (Some(p), OpeningRule::Morning { until: g.day_parts.morning_until }),
+                _ => (g.openings.plain, OpeningRule::Normal { part: day_part }),
+            }
+        };
+        let special = g.special_days.iter().find(|d| d.first <= date && date <= d.last);
+        let (prompt, rule) = if let Some(d) = special {
+            (
+                Some(d.prompt),
+                OpeningRule::SpecialDay { name: d.name.clone(), first: d.first, last: d.last },
+            )
+        } else if let Some(m) = g.holidays.then(|| holidays.holiday_on(date)).flatten() {
+            let ix = Holiday::ALL.iter().position(|h| *h == m.holiday).unwrap_or(0);
+            match g.openings.holiday[ix] {
+                Some(p) => (Some(p), OpeningRule::Holiday(m)),
+                None => (normal().0, OpeningRule::HolidayWithoutOpening(m.holiday)),
+            }
+        } else {
+            normal()
+        };
+        Opening { prompt, rule, day_part, local }
+    }
+}

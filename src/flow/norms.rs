@@ -1,0 +1,140 @@
+//! Checks over a whole compiled flow: its structure (reachability, loops)
+//! and the norms of NORMS.md that are about wording rather than references.
+
+use std::ops::Range;
+
+use super::{Flow, StepIx, StepKind, compile::Compiler, raw::RawFlow};
+
+/// Phrases no agent may say (N13).
+const FORBIDDEN: &[&str] = &[
+    "喂,说话呀",
+    "喂,有什么事快说",
+    "不说我挂线啦",
+    "再不说话我就挂机了",
+    "喂,有什么事,说吧",
+    "我不知道",
+    "我没空",
+    "这不是我负责的",
+    "這不是我負責的",
+    "我沒空",
+];
+
+pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
+    let step_span = |ix: StepIx| -> Range<usize> {
+        raw.steps
+            .get_ref()
+            .keys()
+            .nth(usize::from(ix))
+            .map_or(0..0, |k| k.span())
+    };
+    reachability(cx, flow, &step_span);
+    say_loops(cx, flow, &step_span);
+    wording(cx, flow, raw);
+    for (ix, step) in flow.steps.iter().enumerate() {
+        match &step.kind {
+            StepKind::Hangup { .. } => cx.warn(
+                step_span(ix as StepIx),
+                Some("N12"),
+                format!("step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first", step.id),
+            ),
+            StepKind::Transfer { consent, .. } => {
+                if flow.roles.yes.is_none() || flow.roles.no.is_none() {
+                    cx.error(step_span(ix as StepIx), Some("N10"), "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into());
+                }
+                let texts = &flow.prompt(*consent).texts;
+                if texts.iter().any(|t| !t.trim_end().ends_with(['?', '?'])) {
+                    cx.warn(step_span(ix as StepIx), Some("N10"), format!("consent prompt {:?} should end with a question: the caller must be asked whether they agree", flow.prompt(*consent).id));
+                }
+            }
+            StepKind::Hold { .. } | StepKind::Close { .. } if flow.roles.yes.is_none() || flow.roles.no.is_none() => {
+                cx.error(step_span(ix as StepIx), Some(if matches!(step.kind, StepKind::Hold { .. }) { "N11" } else { "N12" }), format!("step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"", step.id));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where a step can lead.
+pub fn successors(flow: &Flow, step: StepIx) -> Vec<StepIx> {
+    match &flow.step(step).kind {
+        StepKind::Ask { answers, otherwise, .. } => {
+            let mut out: Vec<StepIx> = answers.iter().map(|(_, s)| *s).collect();
+            out.extend(*otherwise);
+            // Requests understood anywhere lead on from any listening step.
+            out.extend(flow.anywhere.iter().map(|(_, s)| *s));
+            out
+        }
+        StepKind::Say { next, .. } => vec![*next],
+        StepKind::Transfer { fallback, .. } => vec![*fallback],
+        StepKind::Hold { next, declined, .. } => vec![*next, *declined],
+        StepKind::Close { more, .. } => vec![*more],
+        StepKind::Hangup { .. } => vec![],
+    }
+}
+
+fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<usize>) {
+    let mut seen = vec![false; flow.steps.len()];
+    let mut todo = vec![flow.start];
+    while let Some(s) = todo.pop() {
+        if std::mem::replace(&mut seen[usize::from(s)], true) {
+            continue;
+        }
+        todo.extend(successors(flow, s));
+    }
+    for (ix, reached) in seen.iter().enumerate() {
+        if !reached {
+            cx.warn(span(ix as StepIx), None, format!("step {:?} is never reached from the start step {:?}", flow.steps[ix].id, flow.step(flow.start).id));
+        }
+    }
+}
+
+/// A ring of `say` steps never listens and never ends: the caller would
+/// hear the same lines forever.
+fn say_loops(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<usize>) {
+    let mut reported = vec![false; flow.steps.len()];
+    for start in 0..flow.steps.len() {
+        let mut path: Vec<StepIx> = Vec::new();
+        let mut at = start as StepIx;
+        while let StepKind::Say { next, .. } = flow.step(at).kind {
+            if let Some(pos) = path.iter().position(|&p| p == at) {
+                let ring = &path[pos..];
+                if !ring.iter().any(|&s| reported[usize::from(s)]) {
+                    for &s in ring {
+                        reported[usize::from(s)] = true;
+                    }
+                    let names: Vec<&str> = ring.iter().chain([&at]).map(|&s| &*flow.step(s).id).collect();
+                    cx.error(span(at), None, format!("dead end: steps {} loop without ever listening to the caller", names.join(" → ")));
+                }
+                break;
+            }
+            path.push(at);
+            at = next;
+        }
+    }
+}
+
+/// N13: forbidden phrases, and answers that end on a 不-word.
+fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
+    let Some(prompts) = &raw.prompts else { return };
+    for (id, fields) in prompts.get_ref() {
+        for (locale, text) in fields.get_ref() {
+            if !flow.locales.iter().any(|l| **l == **locale.get_ref()) {
+                continue;
+            }
+            let t = text.get_ref();
+            if let Some(bad) = FORBIDDEN.iter().find(|f| t.contains(*f)) {
+                cx.warn(text.span(), Some("N13"), format!("prompt {:?} ({}) says {bad:?}, which the norms forbid", id.get_ref(), locale.get_ref()));
+            } else if ends_on_bu_word(t) {
+                cx.warn(text.span(), Some("N13"), format!("prompt {:?} ({}) ends on a 不-word; say what can be done instead", id.get_ref(), locale.get_ref()));
+            }
+        }
+    }
+}
+
+fn ends_on_bu_word(text: &str) -> bool {
+    let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "。!?,.!?,、~…".contains(c));
+    let tail: Vec<char> = trimmed.chars().rev().take(3).collect();
+    // 不知道 / 不行 / 不清楚: a 不 among the last three characters, but not
+    // a question tag such as 好不好 or 可不可以.
+    tail.contains(&'不') && !trimmed.ends_with("好不好") && !trimmed.ends_with("对不对")
+}

@@ -1,0 +1,240 @@
+//! Wire ↔ domain. Messages are destructured in full, so a field added to
+//! the proto breaks the build here until it is handled.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+
+use super::pb;
+use crate::{
+    call::{Action, AudioKind, EndReason, Event},
+    engine::{CallRecord, EntryKind, StartCall, Turn, TurnView},
+    flow::{Diagnostic, Flow, FlowSummary, Severity},
+};
+
+/// A request the service cannot act on; the message names the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidRequest {
+    #[error("{0}: required and must not be empty")]
+    Missing(&'static str),
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidRequest {
+    InvalidRequest::Invalid { field, problem: problem.into() }
+}
+
+/// Call ids are the front-end's; keep them printable and bounded so they
+/// are safe in logs and maps.
+pub fn call_id(field: &'static str, id: &str) -> Result<String, InvalidRequest> {
+    if id.trim().is_empty() {
+        return Err(InvalidRequest::Missing(field));
+    }
+    if id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(invalid(field, "must be at most 128 printable characters"));
+    }
+    Ok(id.to_owned())
+}
+
+impl TryFrom<pb::StartCallRequest> for StartCall {
+    type Error = InvalidRequest;
+
+    fn try_from(req: pb::StartCallRequest) -> Result<Self, Self::Error> {
+        let pb::StartCallRequest { call_id: id, flow, caller, callee, at, locale, reports_playback } = req;
+        let at = match at.trim() {
+            "" => None,
+            text => Some(
+                DateTime::parse_from_rfc3339(text)
+                    .map_err(|e| invalid("at", format!("{text:?} is not an RFC 3339 timestamp ({e}), e.g. \"2026-10-01T09:30:00+08:00\"")))?
+                    .with_timezone(&Utc),
+            ),
+        };
+        Ok(StartCall {
+            call_id: call_id("call_id", &id)?,
+            flow: flow.trim().to_owned(),
+            caller,
+            callee,
+            at,
+            locale: Some(locale.trim().to_owned()).filter(|l| !l.is_empty()),
+            reports_playback,
+        })
+    }
+}
+
+/// The domain event of a `CallEvent` (not `start`, which Converse handles).
+pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest> {
+    use pb::call_event::Kind;
+    Ok(match kind.ok_or(InvalidRequest::Missing("kind"))? {
+        Kind::Start(_) => return Err(invalid("start", "only the first message of Converse may start a call; use StartCall")),
+        Kind::PromptPlayed(pb::PromptPlayed { prompt_id: _ }) => Event::PromptPlayed,
+        Kind::Speech(pb::Speech { text, confidence }) => {
+            if !(0.0..=1.0).contains(&confidence) {
+                return Err(invalid("speech.confidence", format!("{confidence} is not between 0 and 1")));
+            }
+            Event::Speech { text, confidence: (confidence > 0.0).then_some(confidence) }
+        }
+        Kind::Dtmf(pb::Dtmf { digits }) => {
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D')) {
+                return Err(invalid("dtmf.digits", format!("{digits:?} must be one or more of 0-9, *, #, A-D")));
+            }
+            Event::Dtmf { digits }
+        }
+        Kind::NoInput(pb::NoInput {}) => Event::NoInput,
+        Kind::Audio(pb::Audio { kind }) => Event::Audio(match pb::AudioKind::try_from(kind) {
+            Ok(pb::AudioKind::Weak) => AudioKind::Weak,
+            Ok(pb::AudioKind::Noisy) => AudioKind::Noisy,
+            Ok(pb::AudioKind::NoAudio) => AudioKind::NoAudio,
+            Ok(pb::AudioKind::UnknownLanguage) => AudioKind::UnknownLanguage,
+            Ok(pb::AudioKind::Unspecified) => return Err(invalid("audio.kind", "must be set (AUDIO_KIND_UNSPECIFIED is not a kind)")),
+            Err(_) => return Err(invalid("audio.kind", format!("{kind} is not an AudioKind"))),
+        }),
+        Kind::Hangup(pb::CallerHangup {}) => Event::CallerHangup,
+        Kind::TransferResult(pb::TransferResult { connected, detail: _ }) => Event::TransferResult { connected },
+    })
+}
+
+fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
+    use pb::call_event::Kind;
+    let kind = match event {
+        Event::Start => None,
+        Event::PromptPlayed => Some(Kind::PromptPlayed(pb::PromptPlayed::default())),
+        Event::Speech { text, confidence } => Some(Kind::Speech(pb::Speech { text: text.clone(), confidence: confidence.unwrap_or(0.0) })),
+        Event::Dtmf { digits } => Some(Kind::Dtmf(pb::Dtmf { digits: digits.clone() })),
+        Event::NoInput => Some(Kind::NoInput(pb::NoInput {})),
+        Event::Audio(kind) => Some(Kind::Audio(pb::Audio {
+            kind: match kind {
+                AudioKind::Weak => pb::AudioKind::Weak,
+                AudioKind::Noisy => pb::AudioKind::Noisy,
+                AudioKind::NoAudio => pb::AudioKind::NoAudio,
+                AudioKind::UnknownLanguage => pb::AudioKind::UnknownLanguage,
+            } as i32,
+        })),
+        Event::TransferResult { connected } => Some(Kind::TransferResult(pb::TransferResult { connected: *connected, detail: String::new() })),
+        Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
+        // Server-side events have no wire form of their own; the turn that
+        // follows carries the reason.
+        Event::OperatorHangup | Event::FrontEndLost | Event::Shutdown => None,
+    };
+    pb::CallEvent { call_id: call_id.to_owned(), seq, kind }
+}
+
+pub fn end_reason(r: EndReason) -> pb::EndReason {
+    match r {
+        EndReason::CallerHangup => pb::EndReason::CallerHangup,
+        EndReason::Silence => pb::EndReason::Silence,
+        EndReason::PoorAudio => pb::EndReason::PoorAudio,
+        EndReason::Transferred => pb::EndReason::Transferred,
+        EndReason::Operator => pb::EndReason::Operator,
+        EndReason::LineLeftOpen => pb::EndReason::LineLeftOpen,
+        EndReason::FrontEndLost => pb::EndReason::FrontEndLost,
+        EndReason::FlowEnd => pb::EndReason::FlowEnd,
+        EndReason::Shutdown => pb::EndReason::Shutdown,
+    }
+}
+
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+}
+
+fn action(a: &Action, flow: &Flow) -> pb::Action {
+    use pb::action::Kind;
+    let kind = match a {
+        Action::Say(say) => {
+            let locale = usize::from(say.locale);
+            let pick = |v: &Option<Box<[Arc<str>]>>| v.as_ref().and_then(|v| v.get(locale)).map(|s| s.to_string()).unwrap_or_default();
+            Kind::Say(pb::Say {
+                prompt_id: say.prompt.id.to_string(),
+                text: say.text().to_string(),
+                locale: flow.locales().get(locale).map(|l| l.to_string()).unwrap_or_default(),
+                audio: pick(&say.prompt.audio),
+                ssml: pick(&say.prompt.ssml),
+                barge_in: say.barge_in,
+            })
+        }
+        Action::Listen { timeout } => Kind::Listen(pb::Listen { no_input_timeout_ms: millis(*timeout) }),
+        Action::Transfer { target, reason } => Kind::Transfer(pb::Transfer { target: target.to_string(), reason: reason.to_string() }),
+        Action::Hangup(reason) => Kind::Hangup(pb::Hangup { reason: end_reason(*reason) as i32 }),
+    };
+    pb::Action { kind: Some(kind) }
+}
+
+fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
+    let Turn { seq, state, step, actions, ended } = t;
+    pb::Turn {
+        call_id: call_id.to_owned(),
+        seq: *seq,
+        state: (*state).to_owned(),
+        step: step.as_deref().unwrap_or_default().to_owned(),
+        actions: actions.iter().map(|a| action(a, flow)).collect(),
+        flow: flow.id().to_string(),
+        flow_version: flow.version().to_string(),
+        ended: ended.is_some(),
+    }
+}
+
+impl From<&TurnView> for pb::Turn {
+    fn from(v: &TurnView) -> pb::Turn {
+        turn(&v.call_id, &v.flow, &v.turn)
+    }
+}
+
+impl From<CallRecord> for pb::CallRecord {
+    fn from(r: CallRecord) -> pb::CallRecord {
+        let CallRecord { call_id, flow, locale, state, step, ended, facts, transcript } = r;
+        let transcript = transcript
+            .iter()
+            .map(|e| pb::TranscriptEntry {
+                offset_ms: u64::try_from(e.offset.as_millis()).unwrap_or(u64::MAX),
+                entry: Some(match &e.kind {
+                    EntryKind::Event { seq, event } => pb::transcript_entry::Entry::Event(event_to_pb(&call_id, *seq, event)),
+                    EntryKind::Turn(t) => pb::transcript_entry::Entry::Turn(turn(&call_id, &flow, t)),
+                }),
+            })
+            .collect();
+        pb::CallRecord {
+            call_id: call_id.to_string(),
+            flow: flow.id().to_string(),
+            flow_version: flow.version().to_string(),
+            state: state.to_owned(),
+            step: step.as_deref().unwrap_or_default().to_owned(),
+            ended: ended.is_some(),
+            end_reason: ended.map_or(pb::EndReason::Unspecified, end_reason) as i32,
+            locale: locale.to_string(),
+            local_start: facts.local_start.to_string(),
+            opening_rule: facts.opening_rule.to_string(),
+            caller: facts.caller.to_string(),
+            callee: facts.callee.to_string(),
+            transcript,
+        }
+    }
+}
+
+pub fn flow_info(s: &FlowSummary, with_source: bool) -> pb::FlowInfo {
+    let FlowSummary { flow, loaded_at, is_default } = s;
+    pb::FlowInfo {
+        id: flow.id().to_string(),
+        version: flow.version().to_string(),
+        locales: flow.locales().iter().map(|l| l.to_string()).collect(),
+        source_file: flow.source_file().to_owned(),
+        loaded_at: loaded_at.to_rfc3339(),
+        title: flow.title().to_owned(),
+        is_default: *is_default,
+        source: if with_source { flow.source().to_string() } else { String::new() },
+    }
+}
+
+pub fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
+    let Diagnostic { severity, file, line, column, norm, message } = d;
+    pb::Diagnostic {
+        severity: match severity {
+            Severity::Error => pb::Severity::Error,
+            Severity::Warning => pb::Severity::Warning,
+        } as i32,
+        file: file.clone(),
+        line: *line,
+        column: *column,
+        norm: norm.unwrap_or_default().to_owned(),
+        message: message.clone(),
+    }
+}

@@ -1,0 +1,19 @@
+//! The gRPC edge: generated types, their conversion to domain types, and
+//! the services. Nothing inward of this module sees a `pb` type.
+
+mod calls;
+mod convert;
+mod flows;
+mod status;
+
+pub use calls::CallsService;
+pub use flows::FlowsService;
+
+/// Generated protobuf types and service stubs.
+pub mod pb {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("callscript.v1");
+
+    /// For gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("callscript_descriptor");
+}

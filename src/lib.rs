@@ -1,0 +1,26 @@
+//! callscript: call-centre phone scripts as per-call state machines, served
+//! over gRPC.
+//!
+//! # Layout
+//!
+//! - [`flow`]: flow files (the scripts): parsing, checking against the
+//!   norms, the registry of loaded flows and hot reload.
+//! - [`calendar`]: local time, day parts and holidays (N2-N4).
+//! - [`call`]: one call as a pure state machine: events in, actions out.
+//! - [`engine`]: live calls: the session table, timers, transcripts.
+//! - [`grpc`]: the wire: tonic services and conversions, status codes.
+//! - [`server`]: binds it together: `server::run(listener, …, shutdown)`.
+//! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
+//!
+//! ARCHITECTURE.md has the glossary (Call, Flow, Step, Prompt, Event,
+//! Action, Turn) and the reasons behind the shape.
+
+pub mod calendar;
+pub mod call;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod flow;
+pub mod grpc;
+pub mod server;
+pub mod telemetry;

@@ -1,0 +1,107 @@
+//! The `callscript` binary: parse the command line, then hand over to the
+//! library (`server::run` for `serve`).
+
+use std::{process::ExitCode, sync::Arc};
+
+use callscript::{
+    cli::{self, Cli, Command},
+    flow::FlowRegistry,
+    server, telemetry,
+};
+use clap::Parser;
+use tokio::net::TcpListener;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout();
+    let code = match cli.command {
+        Command::Serve { listen, flows, config } => return serve(listen, flows, config),
+        Command::Check { paths, strict, format } => cli::check(&paths, strict, format, &mut stdout),
+        Command::Greeting { flow, at, flows } => cli::greeting(&flow, at.as_deref(), &flows, &mut stdout),
+    };
+    match code {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("callscript: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(listen: Option<String>, flows: Option<String>, config: Option<std::path::PathBuf>) -> ExitCode {
+    let settings = match cli::serve_settings(listen, flows, config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("callscript: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("callscript: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let registry = match FlowRegistry::load_dir(&settings.flows_dir, settings.default_flow.clone()) {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                eprintln!("callscript: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for problem in registry.problems() {
+            tracing::warn!(%problem, "flow problem at start-up");
+        }
+        // Keep the watcher alive for the life of the server.
+        let _watcher = if settings.watch {
+            match registry.watch() {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the flows directory; use ReloadFlows to reload");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let listener = match TcpListener::bind(settings.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("callscript: cannot listen on {}: {e}", settings.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        match server::run(listener, registry, settings.engine.clone(), shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("callscript: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

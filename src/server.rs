@@ -1,0 +1,67 @@
+//! The running service: every gRPC service on one listener.
+
+use std::{future::Future, sync::Arc};
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tracing::info;
+
+use crate::{
+    engine::{Engine, EngineSettings},
+    flow::FlowRegistry,
+    grpc::{
+        CallsService, FlowsService,
+        pb::{self, calls_server::CallsServer, flows_server::FlowsServer},
+    },
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("serving: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves on an already bound listener until `shutdown` completes; then
+/// ends the live calls (their records are kept) and returns.
+pub async fn run(
+    listener: TcpListener,
+    flows: Arc<FlowRegistry>,
+    settings: EngineSettings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let engine = Engine::new(flows.clone(), settings);
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<CallsServer<CallsService>>().await;
+    health.set_serving::<FlowsServer<FlowsService>>().await;
+
+    // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    if let Ok(addr) = listener.local_addr() {
+        info!(%addr, flows = flows.list().len(), "callscript listening");
+    }
+    let engine_for_shutdown = engine.clone();
+    Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(CallsServer::new(CallsService::new(engine)))
+        .add_service(FlowsServer::new(FlowsService::new(flows)))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            shutdown.await;
+            health.set_not_serving::<CallsServer<CallsService>>().await;
+            info!(live_calls = engine_for_shutdown.live_calls(), "shutting down");
+            engine_for_shutdown.shutdown();
+        })
+        .await?;
+    Ok(())
+}
