@@ -204,9 +204,11 @@ impl Engine {
     /// event ended it.
     fn step(&self, call: &Arc<Call>, seq: u64, event: Event) -> Arc<TurnView> {
         let settings = &self.inner.settings;
-        let (view, ended) = call.handle(seq, event, settings, &self.inner.timers);
-        if ended {
+        let (view, outcome) = call.handle(seq, event, settings, &self.inner.timers);
+        if outcome.ended {
             self.retire(call);
+        } else if outcome.subscriber_gone {
+            self.step(call, 0, Event::FrontEndLost);
         }
         view
     }

@@ -105,6 +105,14 @@ struct Session {
     subscriber: Option<Subscriber>,
 }
 
+/// What handling an event did to the call.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    pub ended: bool,
+    /// The Converse stream's client went away.
+    pub subscriber_gone: bool,
+}
+
 /// What a timer check found.
 pub enum Due {
     NotArmed,
@@ -192,24 +200,20 @@ impl Call {
         })
     }
 
-    /// Feeds one event; returns the turn and whether the call ended.
+    /// Feeds one event; returns the turn and what became of the call.
     pub fn handle(
         self: &Arc<Self>,
         seq: u64,
         event: Event,
         settings: &EngineSettings,
         timers: &TimerHandle,
-    ) -> (Arc<TurnView>, bool) {
+    ) -> (Arc<TurnView>, Outcome) {
         let mut s = self.lock();
         let now = Instant::now();
         let offset = now.saturating_duration_since(s.started);
         if seq > s.last_event_seq {
             s.last_event_seq = seq;
         }
-        let is_caller_input = matches!(
-            event,
-            Event::Speech { .. } | Event::Dtmf { .. } | Event::Audio(_) | Event::NoInput
-        );
         let played = event == Event::PromptPlayed;
         let mut actions = Vec::new();
         s.machine.handle(&event, &mut actions);
@@ -227,11 +231,11 @@ impl Call {
                     let event = s.timeout_event();
                     s.arm(self, now + timeout, event, timers);
                 }
-            } else if is_caller_input {
-                // Input the phase ignores (e.g. on hold) keeps the deadline.
             }
+            // Input the phase ignores (e.g. while transferring) keeps the
+            // deadline as it was.
             let turn = Arc::new(s.quiet_turn());
-            return (self.view(&s, turn), false);
+            return (self.view(&s, turn), Outcome::default());
         }
 
         s.turn_seq += 1;
@@ -269,15 +273,16 @@ impl Call {
         }
 
         let view = self.view(&s, turn);
+        let mut subscriber_gone = false;
         if let Some(sub) = &s.subscriber {
-            // The stream may be gone; its handler reports that separately.
-            let _ = sub.send(view.clone());
+            // A failed send means the Converse client has gone.
+            subscriber_gone = sub.send(view.clone()).is_err();
         }
-        if ended.is_some() {
+        if ended.is_some() || subscriber_gone {
             // Dropping the sender ends the Converse stream after this turn.
             s.subscriber = None;
         }
-        (view, ended.is_some())
+        (view, Outcome { ended: ended.is_some(), subscriber_gone })
     }
 
     /// Whether the deadline has come; called by the timer task.

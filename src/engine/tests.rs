@@ -1,0 +1,237 @@
+//! Engine timer and bookkeeping tests, on tokio's paused clock.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::{sync::mpsc, time::advance};
+
+use super::*;
+use crate::{
+    call::{Action, EndReason, Event},
+    calendar::HolidayCalendar,
+    flow::compile_source,
+};
+
+fn engine(settings: EngineSettings) -> Engine {
+    let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml")).expect("shipped hotline compiles");
+    let holidays = HolidayCalendar::from_toml("holidays.toml", include_str!("../../flows/holidays.toml")).expect("shipped calendar parses");
+    Engine::new(Arc::new(FlowRegistry::from_flows([flow], holidays)), settings)
+}
+
+fn start(id: &str) -> StartCall {
+    StartCall {
+        call_id: id.into(),
+        // An ordinary Monday afternoon: the plain opening.
+        at: Some("2026-11-23T07:00:00Z".parse().expect("valid time")),
+        ..StartCall::default()
+    }
+}
+
+/// Prompt ids said, then the other actions, as one readable line.
+fn show(view: &TurnView) -> String {
+    view.turn
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::Say(s) => format!("say:{}", s.prompt.id),
+            Action::Listen { timeout } => format!("listen:{}", timeout.as_millis()),
+            Action::Transfer { target, .. } => format!("transfer:{target}"),
+            Action::Hangup(r) => format!("hangup:{}", r.as_str()),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Lets the timer task and anything it woke run to completion.
+async fn settle() {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_streamed_call_gets_three_prompts_five_seconds_apart_then_hangup() {
+    let engine = engine(EngineSettings::default());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let first = engine.start_call(start("silent"), Some(tx)).expect("call starts");
+    assert_eq!(show(&first), "say:opening listen:5000");
+    assert_eq!(show(&rx.recv().await.expect("first turn is pushed too")), "say:opening listen:5000");
+
+    let expected = ["say:silence_reprompt listen:5000", "say:silence_goodbye listen:5000", "hangup:silence"];
+    for (i, want) in expected.iter().enumerate() {
+        advance(Duration::from_millis(4_999)).await;
+        settle().await;
+        assert!(rx.try_recv().is_err(), "prompt {} came before its 5 s", i + 2);
+        advance(Duration::from_millis(1)).await;
+        settle().await;
+        let turn = rx.try_recv().expect("a turn exactly at 5 s");
+        assert_eq!(show(&turn), *want);
+        assert_eq!(turn.turn.seq, i as u64 + 2);
+    }
+    // The call ended: the stream closes, the record is kept.
+    assert!(rx.recv().await.is_none());
+    let record = engine.get_call("silent").expect("record kept");
+    assert_eq!(record.ended, Some(EndReason::Silence));
+    let offsets: Vec<u128> = record
+        .transcript
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Turn(_)))
+        .map(|e| e.offset.as_millis())
+        .collect();
+    assert_eq!(offsets, [0, 5_000, 10_000, 15_000]);
+    assert_eq!(engine.live_calls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_playback_reports_the_silence_clock_starts_when_the_prompt_ends() {
+    let engine = engine(EngineSettings::default());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut req = start("playback");
+    req.reports_playback = true;
+    engine.start_call(req, Some(tx)).expect("call starts");
+    rx.recv().await.expect("opening");
+
+    // A long opening: nothing may fire while it plays.
+    advance(Duration::from_secs(30)).await;
+    settle().await;
+    assert!(rx.try_recv().is_err(), "the timer ran during playback");
+
+    let quiet = engine.send_event("playback", 1, Event::PromptPlayed).expect("event accepted");
+    assert!(quiet.turn.actions.is_empty());
+    assert_eq!(quiet.turn.seq, 1, "a turn with nothing to do keeps the seq");
+    advance(Duration::from_millis(4_999)).await;
+    settle().await;
+    assert!(rx.try_recv().is_err());
+    advance(Duration::from_millis(1)).await;
+    settle().await;
+    assert_eq!(show(&rx.try_recv().expect("reprompt 5 s after playback")), "say:silence_reprompt listen:5000");
+}
+
+#[tokio::test(start_paused = true)]
+async fn caller_speech_resets_the_silence_count() {
+    let engine = engine(EngineSettings::default());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    engine.start_call(start("talker"), Some(tx)).expect("call starts");
+    rx.recv().await.expect("opening");
+
+    advance(Duration::from_secs(5)).await;
+    settle().await;
+    assert_eq!(show(&rx.try_recv().expect("2nd prompt")), "say:silence_reprompt listen:5000");
+
+    advance(Duration::from_secs(3)).await;
+    let reply = engine
+        .send_event("talker", 1, Event::Speech { text: "客服您好".into(), confidence: Some(0.9) })
+        .expect("speech accepted");
+    assert_eq!(show(&reply), "say:greeting_reply_afternoon listen:5000");
+    assert_eq!(show(&rx.recv().await.expect("pushed too")), "say:greeting_reply_afternoon listen:5000");
+
+    // The count starts again: the next silence is the 2nd prompt, not the 3rd,
+    // and it comes 5 s after the reply, not after the earlier prompt.
+    advance(Duration::from_millis(4_999)).await;
+    settle().await;
+    assert!(rx.try_recv().is_err());
+    advance(Duration::from_millis(1)).await;
+    settle().await;
+    assert_eq!(show(&rx.try_recv().expect("reprompt")), "say:silence_reprompt listen:5000");
+}
+
+#[tokio::test(start_paused = true)]
+async fn unary_calls_wait_for_the_front_end_and_end_when_it_is_gone() {
+    let settings = EngineSettings { idle_timeout: Duration::from_secs(60), ..EngineSettings::default() };
+    let engine = engine(settings);
+    engine.start_call(start("unary"), None).expect("call starts");
+
+    // The front-end owns the silence clock: nothing happens by itself.
+    advance(Duration::from_secs(20)).await;
+    settle().await;
+    let turn = engine.send_event("unary", 1, Event::NoInput).expect("no_input accepted");
+    assert_eq!(show(&turn), "say:silence_reprompt listen:5000");
+
+    // …until the front-end stays away past listen + idle timeout.
+    advance(Duration::from_secs(64)).await;
+    settle().await;
+    assert!(engine.get_call("unary").expect("live").ended.is_none());
+    advance(Duration::from_secs(1)).await;
+    settle().await;
+    let record = engine.get_call("unary").expect("record kept");
+    assert_eq!(record.ended, Some(EndReason::FrontEndLost));
+    assert_eq!(engine.live_calls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_event_returns_the_same_turn_without_advancing() {
+    let engine = engine(EngineSettings::default());
+    engine.start_call(start("retry"), None).expect("call starts");
+    let first = engine.send_event("retry", 1, Event::NoInput).expect("accepted");
+    let again = engine.send_event("retry", 1, Event::NoInput).expect("retry accepted");
+    assert_eq!(first.turn, again.turn);
+    assert_eq!(show(&again), "say:silence_reprompt listen:5000");
+
+    let second = engine.send_event("retry", 2, Event::NoInput).expect("accepted");
+    assert_eq!(show(&second), "say:silence_goodbye listen:5000");
+    // Retrying the older event still gives its own turn back.
+    assert_eq!(show(&engine.send_event("retry", 1, Event::NoInput).expect("retry")), "say:silence_reprompt listen:5000");
+
+    let hangup = engine.send_event("retry", 3, Event::NoInput).expect("accepted");
+    assert_eq!(show(&hangup), "hangup:silence");
+    // The call has ended: a retry of the last event is answered the same…
+    assert_eq!(engine.send_event("retry", 3, Event::NoInput).expect("retry").turn, hangup.turn);
+    // …and anything new is refused.
+    assert_eq!(
+        engine.send_event("retry", 4, Event::NoInput).unwrap_err(),
+        CallError::Ended { call_id: "retry".into(), reason: "silence" }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ids_and_flows_are_checked() {
+    let engine = engine(EngineSettings::default());
+    engine.start_call(start("dup"), None).expect("call starts");
+    assert_eq!(engine.start_call(start("dup"), None).unwrap_err(), CallError::AlreadyExists("dup".into()));
+    let mut other = start("other");
+    other.flow = "nope".into();
+    assert_eq!(engine.start_call(other, None).unwrap_err(), CallError::UnknownFlow("nope".into()));
+    assert_eq!(engine.send_event("ghost", 1, Event::NoInput).unwrap_err(), CallError::UnknownCall("ghost".into()));
+    let mut wrong_locale = start("fr");
+    wrong_locale.locale = Some("fr".into());
+    assert!(matches!(engine.start_call(wrong_locale, None), Err(CallError::UnknownLocale { .. })));
+    // A bad request for one call leaves the others alone.
+    assert!(engine.get_call("dup").expect("still live").ended.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_vanished_stream_client_ends_its_call_and_keeps_the_record() {
+    let engine = engine(EngineSettings::default());
+    let (tx, rx) = mpsc::unbounded_channel();
+    engine.start_call(start("gone"), Some(tx)).expect("call starts");
+    drop(rx);
+    advance(Duration::from_secs(5)).await;
+    settle().await;
+    let record = engine.get_call("gone").expect("record kept");
+    assert_eq!(record.ended, Some(EndReason::FrontEndLost));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_ends_live_calls_but_keeps_their_records() {
+    let engine = engine(EngineSettings::default());
+    engine.start_call(start("a"), None).expect("call starts");
+    engine.start_call(start("b"), None).expect("call starts");
+    engine.shutdown();
+    assert_eq!(engine.live_calls(), 0);
+    for id in ["a", "b"] {
+        let record = engine.get_call(id).expect("record kept");
+        assert_eq!(record.ended, Some(EndReason::Shutdown));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn ended_records_are_retained_up_to_the_limit() {
+    let engine = engine(EngineSettings { retain_ended: 2, ..EngineSettings::default() });
+    for id in ["r1", "r2", "r3"] {
+        engine.start_call(start(id), None).expect("call starts");
+        engine.end_call(id).expect("ends");
+    }
+    assert_eq!(engine.get_call("r1").unwrap_err(), CallError::UnknownCall("r1".into()));
+    assert_eq!(engine.get_call("r3").expect("kept").ended, Some(EndReason::Operator));
+    // Ending twice returns the record again.
+    assert_eq!(engine.end_call("r3").expect("idempotent").ended, Some(EndReason::Operator));
+}
