@@ -13,7 +13,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         unsafe { env::set_var("PROTOC", protoc) };
     }
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    let protos = ["proto/callscript/v1/calls.proto", "proto/callscript/v1/flows.proto"];
+    let protos = [
+        "proto/callscript/v1/calls.proto",
+        "proto/callscript/v1/flows.proto",
+    ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("callscript_descriptor.bin"))
         .compile_protos(&protos, &["proto"])?;

@@ -50,21 +50,46 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 
 /// Loads settings. `env` is the process environment (injected, so tests
 /// never touch globals).
-pub fn load(file: Option<&std::path::Path>, env: HashMap<String, String>, overrides: &Overrides) -> Result<Settings, SettingsError> {
+pub fn load(
+    file: Option<&std::path::Path>,
+    env: HashMap<String, String>,
+    overrides: &Overrides,
+) -> Result<Settings, SettingsError> {
     let mut builder = Config::builder();
     if let Some(file) = file {
         builder = builder.add_source(File::from(file).format(FileFormat::Toml).required(true));
     }
-    builder = builder.add_source(Environment::with_prefix("CALLSCRIPT").try_parsing(false).source(Some(env)));
+    builder = builder.add_source(
+        Environment::with_prefix("CALLSCRIPT")
+            .try_parsing(false)
+            .source(Some(env)),
+    );
     let raw: Raw = builder
         .build()
         .and_then(|c| c.try_deserialize())
         .map_err(|e| SettingsError(vec![e.to_string()]))?;
 
     let mut errors = Vec::new();
-    let listen_text = overrides.listen.clone().or(raw.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let listen = listen_text.parse::<SocketAddr>().map_err(|_| errors.push(format!("listen: {listen_text:?} is not an address such as 127.0.0.1:50051"))).ok();
-    let flows_dir = PathBuf::from(overrides.flows_dir.clone().or(raw.flows_dir).unwrap_or_else(|| "flows".to_owned()));
+    let listen_text = overrides
+        .listen
+        .clone()
+        .or(raw.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen = listen_text
+        .parse::<SocketAddr>()
+        .map_err(|_| {
+            errors.push(format!(
+                "listen: {listen_text:?} is not an address such as 127.0.0.1:50051"
+            ))
+        })
+        .ok();
+    let flows_dir = PathBuf::from(
+        overrides
+            .flows_dir
+            .clone()
+            .or(raw.flows_dir)
+            .unwrap_or_else(|| "flows".to_owned()),
+    );
     let watch = match raw.watch.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("true" | "1" | "yes") => true,
         Some("false" | "0" | "no") => false,
@@ -98,7 +123,10 @@ pub fn load(file: Option<&std::path::Path>, env: HashMap<String, String>, overri
             default_flow: raw.default_flow.filter(|f| !f.is_empty()),
             watch,
             log: raw.log.unwrap_or_else(|| "info".to_owned()),
-            engine: EngineSettings { idle_timeout, retain_ended },
+            engine: EngineSettings {
+                idle_timeout,
+                retain_ended,
+            },
         }),
         _ => Err(SettingsError(errors)),
     }
@@ -109,7 +137,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -118,11 +149,24 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:50051");
         assert_eq!(s.flows_dir, PathBuf::from("flows"));
 
-        let s = load(None, env(&[("CALLSCRIPT_LISTEN", "127.0.0.1:6000")]), &Overrides::default()).unwrap();
+        let s = load(
+            None,
+            env(&[("CALLSCRIPT_LISTEN", "127.0.0.1:6000")]),
+            &Overrides::default(),
+        )
+        .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:6000");
 
-        let flags = Overrides { listen: Some("127.0.0.1:7000".into()), flows_dir: None };
-        let s = load(None, env(&[("CALLSCRIPT_LISTEN", "127.0.0.1:6000")]), &flags).unwrap();
+        let flags = Overrides {
+            listen: Some("127.0.0.1:7000".into()),
+            flows_dir: None,
+        };
+        let s = load(
+            None,
+            env(&[("CALLSCRIPT_LISTEN", "127.0.0.1:6000")]),
+            &flags,
+        )
+        .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
     }
 
@@ -130,7 +174,11 @@ mod tests {
     fn every_bad_setting_is_reported_at_once() {
         let e = load(
             None,
-            env(&[("CALLSCRIPT_LISTEN", "nowhere"), ("CALLSCRIPT_IDLE_TIMEOUT_MS", "5"), ("CALLSCRIPT_WATCH", "maybe")]),
+            env(&[
+                ("CALLSCRIPT_LISTEN", "nowhere"),
+                ("CALLSCRIPT_IDLE_TIMEOUT_MS", "5"),
+                ("CALLSCRIPT_WATCH", "maybe"),
+            ]),
             &Overrides::default(),
         )
         .unwrap_err();

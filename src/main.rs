@@ -15,9 +15,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout();
     let code = match cli.command {
-        Command::Serve { listen, flows, config } => return serve(listen, flows, config),
-        Command::Check { paths, strict, format } => cli::check(&paths, strict, format, &mut stdout),
-        Command::Greeting { flow, at, flows } => cli::greeting(&flow, at.as_deref(), &flows, &mut stdout),
+        Command::Serve {
+            listen,
+            flows,
+            config,
+        } => return serve(listen, flows, config),
+        Command::Check {
+            paths,
+            strict,
+            format,
+        } => cli::check(&paths, strict, format, &mut stdout),
+        Command::Greeting { flow, at, flows } => {
+            cli::greeting(&flow, at.as_deref(), &flows, &mut stdout)
+        }
+        Command::Schema => cli::schema(&mut stdout),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),
@@ -28,7 +39,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(listen: Option<String>, flows: Option<String>, config: Option<std::path::PathBuf>) -> ExitCode {
+fn serve(
+    listen: Option<String>,
+    flows: Option<String>,
+    config: Option<std::path::PathBuf>,
+) -> ExitCode {
     let settings = match cli::serve_settings(listen, flows, config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -37,7 +52,10 @@ fn serve(listen: Option<String>, flows: Option<String>, config: Option<std::path
         }
     };
     telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("callscript: cannot start the runtime: {e}");
@@ -74,6 +92,10 @@ fn serve(listen: Option<String>, flows: Option<String>, config: Option<std::path
                 return ExitCode::FAILURE;
             }
         };
+        if let Ok(addr) = listener.local_addr() {
+            // On stdout, plainly, so scripts and tests can find a port-0 server.
+            println!("callscript listening on {addr}");
+        }
         match server::run(listener, registry, settings.engine.clone(), shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -88,13 +110,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -59,7 +59,10 @@ pub async fn run(
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.await;
             health.set_not_serving::<CallsServer<CallsService>>().await;
-            info!(live_calls = engine_for_shutdown.live_calls(), "shutting down");
+            info!(
+                live_calls = engine_for_shutdown.live_calls(),
+                "shutting down"
+            );
             engine_for_shutdown.shutdown();
         })
         .await?;

@@ -10,9 +10,9 @@
 
 mod session;
 mod table;
-mod timers;
 #[cfg(test)]
 mod tests;
+mod timers;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -24,8 +24,8 @@ use chrono::{DateTime, Utc};
 use tokio::{sync::mpsc, time::Instant};
 use tracing::{debug, info};
 
-pub use session::{CallRecord, Entry, EntryKind, Turn, TurnView};
 use session::{Call, Mode};
+pub use session::{CallRecord, Entry, EntryKind, Turn, TurnView};
 
 use crate::{
     call::{CallMachine, CallSetup, Event},
@@ -77,10 +77,19 @@ pub enum CallError {
     #[error("call {0:?} already exists")]
     AlreadyExists(String),
     #[error("call {call_id:?} has ended ({reason})")]
-    Ended { call_id: String, reason: &'static str },
+    Ended {
+        call_id: String,
+        reason: &'static str,
+    },
     #[error("locale {locale:?} is not offered by flow {flow:?} (it offers {offered})")]
-    UnknownLocale { locale: String, flow: String, offered: String },
-    #[error("seq {seq} is not after this call's last event seq {last} and matches no earlier event")]
+    UnknownLocale {
+        locale: String,
+        flow: String,
+        offered: String,
+    },
+    #[error(
+        "seq {seq} is not after this call's last event seq {last} and matches no earlier event"
+    )]
     StaleSeq { seq: u64, last: u64 },
 }
 
@@ -130,7 +139,11 @@ impl Engine {
 
     /// Starts a call and returns its first turn. With a `subscriber` the
     /// call is driven by server timers and every turn is also sent there.
-    pub fn start_call(&self, req: StartCall, subscriber: Option<Subscriber>) -> Result<Arc<TurnView>, CallError> {
+    pub fn start_call(
+        &self,
+        req: StartCall,
+        subscriber: Option<Subscriber>,
+    ) -> Result<Arc<TurnView>, CallError> {
         let flow = self
             .inner
             .flows
@@ -138,11 +151,13 @@ impl Engine {
             .ok_or_else(|| CallError::UnknownFlow(req.flow.clone()))?;
         let locale = match req.locale.as_deref().filter(|l| !l.is_empty()) {
             None => 0,
-            Some(l) => flow.locale_index(l).ok_or_else(|| CallError::UnknownLocale {
-                locale: l.to_owned(),
-                flow: flow.id().to_string(),
-                offered: flow.locales().join(", "),
-            })?,
+            Some(l) => flow
+                .locale_index(l)
+                .ok_or_else(|| CallError::UnknownLocale {
+                    locale: l.to_owned(),
+                    flow: flow.id().to_string(),
+                    offered: flow.locales().join(", "),
+                })?,
         };
         let id: Arc<str> = req.call_id.as_str().into();
         if self.lock_retained().by_id.contains_key(&id) {
@@ -156,7 +171,11 @@ impl Engine {
             opening: opening.prompt,
             day_part: opening.day_part,
         });
-        let mode = if subscriber.is_some() { Mode::Stream } else { Mode::Unary };
+        let mode = if subscriber.is_some() {
+            Mode::Stream
+        } else {
+            Mode::Unary
+        };
         let call = Arc::new(Call::new(
             id.clone(),
             machine,
@@ -179,7 +198,12 @@ impl Engine {
     }
 
     /// Feeds one front-end event to a call and returns the next turn.
-    pub fn send_event(&self, call_id: &str, seq: u64, event: Event) -> Result<Arc<TurnView>, CallError> {
+    pub fn send_event(
+        &self,
+        call_id: &str,
+        seq: u64,
+        event: Event,
+    ) -> Result<Arc<TurnView>, CallError> {
         let call = match self.inner.live.get(call_id) {
             Some(c) => c,
             None => {
@@ -274,7 +298,11 @@ impl Engine {
     fn retire(&self, call: &Arc<Call>) {
         self.inner.live.remove(call.id());
         let mut retained = self.lock_retained();
-        if retained.by_id.insert(call.id().clone(), call.clone()).is_none() {
+        if retained
+            .by_id
+            .insert(call.id().clone(), call.clone())
+            .is_none()
+        {
             retained.order.push_back(call.id().clone());
         }
         while retained.order.len() > self.inner.settings.retain_ended {
@@ -293,4 +321,3 @@ impl Engine {
 fn rule_text(rule: &OpeningRule) -> String {
     rule.to_string()
 }
-

@@ -54,7 +54,10 @@ pub struct Entry {
 pub enum EntryKind {
     /// An event, with the front-end's seq (0 for the server's own: start,
     /// timers, operator).
-    Event { seq: u64, event: Event },
+    Event {
+        seq: u64,
+        event: Event,
+    },
     Turn(Arc<Turn>),
 }
 
@@ -181,7 +184,10 @@ impl Call {
             .iter()
             .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
         let Some(at) = at else {
-            return Some(Err(CallError::StaleSeq { seq, last: s.last_event_seq }));
+            return Some(Err(CallError::StaleSeq {
+                seq,
+                last: s.last_event_seq,
+            }));
         };
         // The turn right after the event is its answer; an event that changed
         // nothing has none, and gets the "nothing new" turn it got first.
@@ -282,7 +288,13 @@ impl Call {
             // Dropping the sender ends the Converse stream after this turn.
             s.subscriber = None;
         }
-        (view, Outcome { ended: ended.is_some(), subscriber_gone })
+        (
+            view,
+            Outcome {
+                ended: ended.is_some(),
+                subscriber_gone,
+            },
+        )
     }
 
     /// Whether the deadline has come; called by the timer task.

@@ -6,15 +6,21 @@ use tokio::{sync::mpsc, time::advance};
 
 use super::*;
 use crate::{
-    call::{Action, EndReason, Event},
     calendar::HolidayCalendar,
+    call::{Action, EndReason, Event},
     flow::compile_source,
 };
 
 fn engine(settings: EngineSettings) -> Engine {
-    let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml")).expect("shipped hotline compiles");
-    let holidays = HolidayCalendar::from_toml("holidays.toml", include_str!("../../flows/holidays.toml")).expect("shipped calendar parses");
-    Engine::new(Arc::new(FlowRegistry::from_flows([flow], holidays)), settings)
+    let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml"))
+        .expect("shipped hotline compiles");
+    let holidays =
+        HolidayCalendar::from_toml("holidays.toml", include_str!("../../flows/holidays.toml"))
+            .expect("shipped calendar parses");
+    Engine::new(
+        Arc::new(FlowRegistry::from_flows([flow], holidays)),
+        settings,
+    )
 }
 
 fn start(id: &str) -> StartCall {
@@ -52,15 +58,28 @@ async fn settle() {
 async fn silent_streamed_call_gets_three_prompts_five_seconds_apart_then_hangup() {
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let first = engine.start_call(start("silent"), Some(tx)).expect("call starts");
+    let first = engine
+        .start_call(start("silent"), Some(tx))
+        .expect("call starts");
     assert_eq!(show(&first), "say:opening listen:5000");
-    assert_eq!(show(&rx.recv().await.expect("first turn is pushed too")), "say:opening listen:5000");
+    assert_eq!(
+        show(&rx.recv().await.expect("first turn is pushed too")),
+        "say:opening listen:5000"
+    );
 
-    let expected = ["say:silence_reprompt listen:5000", "say:silence_goodbye listen:5000", "hangup:silence"];
+    let expected = [
+        "say:silence_reprompt listen:5000",
+        "say:silence_goodbye listen:5000",
+        "hangup:silence",
+    ];
     for (i, want) in expected.iter().enumerate() {
         advance(Duration::from_millis(4_999)).await;
         settle().await;
-        assert!(rx.try_recv().is_err(), "prompt {} came before its 5 s", i + 2);
+        assert!(
+            rx.try_recv().is_err(),
+            "prompt {} came before its 5 s",
+            i + 2
+        );
         advance(Duration::from_millis(1)).await;
         settle().await;
         let turn = rx.try_recv().expect("a turn exactly at 5 s");
@@ -95,7 +114,9 @@ async fn with_playback_reports_the_silence_clock_starts_when_the_prompt_ends() {
     settle().await;
     assert!(rx.try_recv().is_err(), "the timer ran during playback");
 
-    let quiet = engine.send_event("playback", 1, Event::PromptPlayed).expect("event accepted");
+    let quiet = engine
+        .send_event("playback", 1, Event::PromptPlayed)
+        .expect("event accepted");
     assert!(quiet.turn.actions.is_empty());
     assert_eq!(quiet.turn.seq, 1, "a turn with nothing to do keeps the seq");
     advance(Duration::from_millis(4_999)).await;
@@ -103,26 +124,44 @@ async fn with_playback_reports_the_silence_clock_starts_when_the_prompt_ends() {
     assert!(rx.try_recv().is_err());
     advance(Duration::from_millis(1)).await;
     settle().await;
-    assert_eq!(show(&rx.try_recv().expect("reprompt 5 s after playback")), "say:silence_reprompt listen:5000");
+    assert_eq!(
+        show(&rx.try_recv().expect("reprompt 5 s after playback")),
+        "say:silence_reprompt listen:5000"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn caller_speech_resets_the_silence_count() {
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mpsc::unbounded_channel();
-    engine.start_call(start("talker"), Some(tx)).expect("call starts");
+    engine
+        .start_call(start("talker"), Some(tx))
+        .expect("call starts");
     rx.recv().await.expect("opening");
 
     advance(Duration::from_secs(5)).await;
     settle().await;
-    assert_eq!(show(&rx.try_recv().expect("2nd prompt")), "say:silence_reprompt listen:5000");
+    assert_eq!(
+        show(&rx.try_recv().expect("2nd prompt")),
+        "say:silence_reprompt listen:5000"
+    );
 
     advance(Duration::from_secs(3)).await;
     let reply = engine
-        .send_event("talker", 1, Event::Speech { text: "客服您好".into(), confidence: Some(0.9) })
+        .send_event(
+            "talker",
+            1,
+            Event::Speech {
+                text: "客服您好".into(),
+                confidence: Some(0.9),
+            },
+        )
         .expect("speech accepted");
     assert_eq!(show(&reply), "say:greeting_reply_afternoon listen:5000");
-    assert_eq!(show(&rx.recv().await.expect("pushed too")), "say:greeting_reply_afternoon listen:5000");
+    assert_eq!(
+        show(&rx.recv().await.expect("pushed too")),
+        "say:greeting_reply_afternoon listen:5000"
+    );
 
     // The count starts again: the next silence is the 2nd prompt, not the 3rd,
     // and it comes 5 s after the reply, not after the earlier prompt.
@@ -131,19 +170,29 @@ async fn caller_speech_resets_the_silence_count() {
     assert!(rx.try_recv().is_err());
     advance(Duration::from_millis(1)).await;
     settle().await;
-    assert_eq!(show(&rx.try_recv().expect("reprompt")), "say:silence_reprompt listen:5000");
+    assert_eq!(
+        show(&rx.try_recv().expect("reprompt")),
+        "say:silence_reprompt listen:5000"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn unary_calls_wait_for_the_front_end_and_end_when_it_is_gone() {
-    let settings = EngineSettings { idle_timeout: Duration::from_secs(60), ..EngineSettings::default() };
+    let settings = EngineSettings {
+        idle_timeout: Duration::from_secs(60),
+        ..EngineSettings::default()
+    };
     let engine = engine(settings);
-    engine.start_call(start("unary"), None).expect("call starts");
+    engine
+        .start_call(start("unary"), None)
+        .expect("call starts");
 
     // The front-end owns the silence clock: nothing happens by itself.
     advance(Duration::from_secs(20)).await;
     settle().await;
-    let turn = engine.send_event("unary", 1, Event::NoInput).expect("no_input accepted");
+    let turn = engine
+        .send_event("unary", 1, Event::NoInput)
+        .expect("no_input accepted");
     assert_eq!(show(&turn), "say:silence_reprompt listen:5000");
 
     // …until the front-end stays away past listen + idle timeout.
@@ -160,25 +209,51 @@ async fn unary_calls_wait_for_the_front_end_and_end_when_it_is_gone() {
 #[tokio::test(start_paused = true)]
 async fn a_retried_event_returns_the_same_turn_without_advancing() {
     let engine = engine(EngineSettings::default());
-    engine.start_call(start("retry"), None).expect("call starts");
-    let first = engine.send_event("retry", 1, Event::NoInput).expect("accepted");
-    let again = engine.send_event("retry", 1, Event::NoInput).expect("retry accepted");
+    engine
+        .start_call(start("retry"), None)
+        .expect("call starts");
+    let first = engine
+        .send_event("retry", 1, Event::NoInput)
+        .expect("accepted");
+    let again = engine
+        .send_event("retry", 1, Event::NoInput)
+        .expect("retry accepted");
     assert_eq!(first.turn, again.turn);
     assert_eq!(show(&again), "say:silence_reprompt listen:5000");
 
-    let second = engine.send_event("retry", 2, Event::NoInput).expect("accepted");
+    let second = engine
+        .send_event("retry", 2, Event::NoInput)
+        .expect("accepted");
     assert_eq!(show(&second), "say:silence_goodbye listen:5000");
     // Retrying the older event still gives its own turn back.
-    assert_eq!(show(&engine.send_event("retry", 1, Event::NoInput).expect("retry")), "say:silence_reprompt listen:5000");
+    assert_eq!(
+        show(
+            &engine
+                .send_event("retry", 1, Event::NoInput)
+                .expect("retry")
+        ),
+        "say:silence_reprompt listen:5000"
+    );
 
-    let hangup = engine.send_event("retry", 3, Event::NoInput).expect("accepted");
+    let hangup = engine
+        .send_event("retry", 3, Event::NoInput)
+        .expect("accepted");
     assert_eq!(show(&hangup), "hangup:silence");
     // The call has ended: a retry of the last event is answered the same…
-    assert_eq!(engine.send_event("retry", 3, Event::NoInput).expect("retry").turn, hangup.turn);
+    assert_eq!(
+        engine
+            .send_event("retry", 3, Event::NoInput)
+            .expect("retry")
+            .turn,
+        hangup.turn
+    );
     // …and anything new is refused.
     assert_eq!(
         engine.send_event("retry", 4, Event::NoInput).unwrap_err(),
-        CallError::Ended { call_id: "retry".into(), reason: "silence" }
+        CallError::Ended {
+            call_id: "retry".into(),
+            reason: "silence"
+        }
     );
 }
 
@@ -186,14 +261,26 @@ async fn a_retried_event_returns_the_same_turn_without_advancing() {
 async fn ids_and_flows_are_checked() {
     let engine = engine(EngineSettings::default());
     engine.start_call(start("dup"), None).expect("call starts");
-    assert_eq!(engine.start_call(start("dup"), None).unwrap_err(), CallError::AlreadyExists("dup".into()));
+    assert_eq!(
+        engine.start_call(start("dup"), None).unwrap_err(),
+        CallError::AlreadyExists("dup".into())
+    );
     let mut other = start("other");
     other.flow = "nope".into();
-    assert_eq!(engine.start_call(other, None).unwrap_err(), CallError::UnknownFlow("nope".into()));
-    assert_eq!(engine.send_event("ghost", 1, Event::NoInput).unwrap_err(), CallError::UnknownCall("ghost".into()));
+    assert_eq!(
+        engine.start_call(other, None).unwrap_err(),
+        CallError::UnknownFlow("nope".into())
+    );
+    assert_eq!(
+        engine.send_event("ghost", 1, Event::NoInput).unwrap_err(),
+        CallError::UnknownCall("ghost".into())
+    );
     let mut wrong_locale = start("fr");
     wrong_locale.locale = Some("fr".into());
-    assert!(matches!(engine.start_call(wrong_locale, None), Err(CallError::UnknownLocale { .. })));
+    assert!(matches!(
+        engine.start_call(wrong_locale, None),
+        Err(CallError::UnknownLocale { .. })
+    ));
     // A bad request for one call leaves the others alone.
     assert!(engine.get_call("dup").expect("still live").ended.is_none());
 }
@@ -202,7 +289,9 @@ async fn ids_and_flows_are_checked() {
 async fn a_vanished_stream_client_ends_its_call_and_keeps_the_record() {
     let engine = engine(EngineSettings::default());
     let (tx, rx) = mpsc::unbounded_channel();
-    engine.start_call(start("gone"), Some(tx)).expect("call starts");
+    engine
+        .start_call(start("gone"), Some(tx))
+        .expect("call starts");
     drop(rx);
     advance(Duration::from_secs(5)).await;
     settle().await;
@@ -225,13 +314,25 @@ async fn shutdown_ends_live_calls_but_keeps_their_records() {
 
 #[tokio::test(start_paused = true)]
 async fn ended_records_are_retained_up_to_the_limit() {
-    let engine = engine(EngineSettings { retain_ended: 2, ..EngineSettings::default() });
+    let engine = engine(EngineSettings {
+        retain_ended: 2,
+        ..EngineSettings::default()
+    });
     for id in ["r1", "r2", "r3"] {
         engine.start_call(start(id), None).expect("call starts");
         engine.end_call(id).expect("ends");
     }
-    assert_eq!(engine.get_call("r1").unwrap_err(), CallError::UnknownCall("r1".into()));
-    assert_eq!(engine.get_call("r3").expect("kept").ended, Some(EndReason::Operator));
+    assert_eq!(
+        engine.get_call("r1").unwrap_err(),
+        CallError::UnknownCall("r1".into())
+    );
+    assert_eq!(
+        engine.get_call("r3").expect("kept").ended,
+        Some(EndReason::Operator)
+    );
     // Ending twice returns the record again.
-    assert_eq!(engine.end_call("r3").expect("idempotent").ended, Some(EndReason::Operator));
+    assert_eq!(
+        engine.end_call("r3").expect("idempotent").ended,
+        Some(EndReason::Operator)
+    );
 }

@@ -52,7 +52,10 @@ impl TimerHandle {
 
     pub fn schedule(&self, call: &Arc<Call>, at: Instant) {
         // Fails only once the engine is gone, when no timer matters.
-        let _ = self.tx.send(Entry { at, call: Arc::downgrade(call) });
+        let _ = self.tx.send(Entry {
+            at,
+            call: Arc::downgrade(call),
+        });
     }
 }
 

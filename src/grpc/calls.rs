@@ -27,7 +27,10 @@ type TurnStream = Pin<Box<dyn Stream<Item = Result<pb::Turn, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Calls for CallsService {
-    async fn start_call(&self, req: Request<pb::StartCallRequest>) -> Result<Response<pb::Turn>, Status> {
+    async fn start_call(
+        &self,
+        req: Request<pb::StartCallRequest>,
+    ) -> Result<Response<pb::Turn>, Status> {
         let start = StartCall::try_from(req.into_inner())?;
         let view = self.engine.start_call(start, None)?;
         Ok(Response::new(pb::Turn::from(&*view)))
@@ -43,15 +46,23 @@ impl Calls for CallsService {
 
     type ConverseStream = TurnStream;
 
-    async fn converse(&self, req: Request<Streaming<pb::CallEvent>>) -> Result<Response<TurnStream>, Status> {
+    async fn converse(
+        &self,
+        req: Request<Streaming<pb::CallEvent>>,
+    ) -> Result<Response<TurnStream>, Status> {
         let mut inbound = req.into_inner();
-        let first = inbound
-            .message()
-            .await?
-            .ok_or_else(|| Status::invalid_argument("start: the stream ended before its first message"))?;
-        let pb::CallEvent { call_id: outer_id, seq: _, kind } = first;
+        let first = inbound.message().await?.ok_or_else(|| {
+            Status::invalid_argument("start: the stream ended before its first message")
+        })?;
+        let pb::CallEvent {
+            call_id: outer_id,
+            seq: _,
+            kind,
+        } = first;
         let Some(pb::call_event::Kind::Start(mut start)) = kind else {
-            return Err(Status::invalid_argument("start: the first message of Converse must carry `start`"));
+            return Err(Status::invalid_argument(
+                "start: the first message of Converse must carry `start`",
+            ));
         };
         if start.call_id.is_empty() {
             start.call_id = outer_id;
@@ -65,17 +76,31 @@ impl Calls for CallsService {
         // The first turn goes to the stream through the subscriber.
         self.engine.start_call(start, Some(turns_tx))?;
 
-        tokio::spawn(read_events(self.engine.clone(), call_id, inbound, errors_tx, done_rx));
-        Ok(Response::new(Box::pin(turn_stream(turns_rx, errors_rx, done_tx))))
+        tokio::spawn(read_events(
+            self.engine.clone(),
+            call_id,
+            inbound,
+            errors_tx,
+            done_rx,
+        ));
+        Ok(Response::new(Box::pin(turn_stream(
+            turns_rx, errors_rx, done_tx,
+        ))))
     }
 
-    async fn end_call(&self, req: Request<pb::EndCallRequest>) -> Result<Response<pb::CallRecord>, Status> {
+    async fn end_call(
+        &self,
+        req: Request<pb::EndCallRequest>,
+    ) -> Result<Response<pb::CallRecord>, Status> {
         let pb::EndCallRequest { call_id } = req.into_inner();
         let call_id = convert::call_id("call_id", &call_id)?;
         Ok(Response::new(self.engine.end_call(&call_id)?.into()))
     }
 
-    async fn get_call(&self, req: Request<pb::GetCallRequest>) -> Result<Response<pb::CallRecord>, Status> {
+    async fn get_call(
+        &self,
+        req: Request<pb::GetCallRequest>,
+    ) -> Result<Response<pb::CallRecord>, Status> {
         let pb::GetCallRequest { call_id } = req.into_inner();
         let call_id = convert::call_id("call_id", &call_id)?;
         Ok(Response::new(self.engine.get_call(&call_id)?.into()))
@@ -104,14 +129,27 @@ async fn read_events(
             _ = &mut done => return,
         };
         match msg {
-            Ok(Some(pb::CallEvent { call_id: id, seq, kind })) => {
+            Ok(Some(pb::CallEvent {
+                call_id: id,
+                seq,
+                kind,
+            })) => {
                 if !id.is_empty() && id != call_id {
-                    let e = InvalidRequest::Invalid { field: "call_id", problem: format!("{id:?} is not this stream's call {call_id:?}") };
+                    let e = InvalidRequest::Invalid {
+                        field: "call_id",
+                        problem: format!("{id:?} is not this stream's call {call_id:?}"),
+                    };
                     let _ = errors.send(e.into());
                     engine.disconnected(&call_id);
                     return;
                 }
-                let result = convert::event(kind).map_err(Status::from).and_then(|event| engine.send_event(&call_id, seq, event).map_err(Status::from));
+                let result = convert::event(kind)
+                    .map_err(Status::from)
+                    .and_then(|event| {
+                        engine
+                            .send_event(&call_id, seq, event)
+                            .map_err(Status::from)
+                    });
                 if let Err(status) = result {
                     let _ = errors.send(status);
                     engine.disconnected(&call_id);
@@ -139,7 +177,11 @@ fn turn_stream(
         errors: Option<mpsc::UnboundedReceiver<Status>>,
         _done: oneshot::Sender<()>,
     }
-    let st = Some(St { turns, errors: Some(errors), _done: done });
+    let st = Some(St {
+        turns,
+        errors: Some(errors),
+        _done: done,
+    });
     futures_util::stream::unfold(st, |st| async move {
         let mut st = st?;
         loop {

@@ -18,11 +18,17 @@ pub enum InvalidRequest {
     #[error("{0}: required and must not be empty")]
     Missing(&'static str),
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidRequest {
-    InvalidRequest::Invalid { field, problem: problem.into() }
+    InvalidRequest::Invalid {
+        field,
+        problem: problem.into(),
+    }
 }
 
 /// Call ids are the front-end's; keep them printable and bounded so they
@@ -41,7 +47,15 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
     type Error = InvalidRequest;
 
     fn try_from(req: pb::StartCallRequest) -> Result<Self, Self::Error> {
-        let pb::StartCallRequest { call_id: id, flow, caller, callee, at, locale, reports_playback } = req;
+        let pb::StartCallRequest {
+            call_id: id,
+            flow,
+            caller,
+            callee,
+            at,
+            locale,
+            reports_playback,
+        } = req;
         let at = match at.trim() {
             "" => None,
             text => Some(
@@ -66,17 +80,35 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
 pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest> {
     use pb::call_event::Kind;
     Ok(match kind.ok_or(InvalidRequest::Missing("kind"))? {
-        Kind::Start(_) => return Err(invalid("start", "only the first message of Converse may start a call; use StartCall")),
+        Kind::Start(_) => {
+            return Err(invalid(
+                "start",
+                "only the first message of Converse may start a call; use StartCall",
+            ));
+        }
         Kind::PromptPlayed(pb::PromptPlayed { prompt_id: _ }) => Event::PromptPlayed,
         Kind::Speech(pb::Speech { text, confidence }) => {
             if !(0.0..=1.0).contains(&confidence) {
-                return Err(invalid("speech.confidence", format!("{confidence} is not between 0 and 1")));
+                return Err(invalid(
+                    "speech.confidence",
+                    format!("{confidence} is not between 0 and 1"),
+                ));
             }
-            Event::Speech { text, confidence: (confidence > 0.0).then_some(confidence) }
+            Event::Speech {
+                text,
+                confidence: (confidence > 0.0).then_some(confidence),
+            }
         }
         Kind::Dtmf(pb::Dtmf { digits }) => {
-            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D')) {
-                return Err(invalid("dtmf.digits", format!("{digits:?} must be one or more of 0-9, *, #, A-D")));
+            if digits.is_empty()
+                || !digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
+            {
+                return Err(invalid(
+                    "dtmf.digits",
+                    format!("{digits:?} must be one or more of 0-9, *, #, A-D"),
+                ));
             }
             Event::Dtmf { digits }
         }
@@ -86,11 +118,19 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
             Ok(pb::AudioKind::Noisy) => AudioKind::Noisy,
             Ok(pb::AudioKind::NoAudio) => AudioKind::NoAudio,
             Ok(pb::AudioKind::UnknownLanguage) => AudioKind::UnknownLanguage,
-            Ok(pb::AudioKind::Unspecified) => return Err(invalid("audio.kind", "must be set (AUDIO_KIND_UNSPECIFIED is not a kind)")),
+            Ok(pb::AudioKind::Unspecified) => {
+                return Err(invalid(
+                    "audio.kind",
+                    "must be set (AUDIO_KIND_UNSPECIFIED is not a kind)",
+                ));
+            }
             Err(_) => return Err(invalid("audio.kind", format!("{kind} is not an AudioKind"))),
         }),
         Kind::Hangup(pb::CallerHangup {}) => Event::CallerHangup,
-        Kind::TransferResult(pb::TransferResult { connected, detail: _ }) => Event::TransferResult { connected },
+        Kind::TransferResult(pb::TransferResult {
+            connected,
+            detail: _,
+        }) => Event::TransferResult { connected },
     })
 }
 
@@ -99,8 +139,13 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
     let kind = match event {
         Event::Start => None,
         Event::PromptPlayed => Some(Kind::PromptPlayed(pb::PromptPlayed::default())),
-        Event::Speech { text, confidence } => Some(Kind::Speech(pb::Speech { text: text.clone(), confidence: confidence.unwrap_or(0.0) })),
-        Event::Dtmf { digits } => Some(Kind::Dtmf(pb::Dtmf { digits: digits.clone() })),
+        Event::Speech { text, confidence } => Some(Kind::Speech(pb::Speech {
+            text: text.clone(),
+            confidence: confidence.unwrap_or(0.0),
+        })),
+        Event::Dtmf { digits } => Some(Kind::Dtmf(pb::Dtmf {
+            digits: digits.clone(),
+        })),
         Event::NoInput => Some(Kind::NoInput(pb::NoInput {})),
         Event::Audio(kind) => Some(Kind::Audio(pb::Audio {
             kind: match kind {
@@ -110,13 +155,20 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
                 AudioKind::UnknownLanguage => pb::AudioKind::UnknownLanguage,
             } as i32,
         })),
-        Event::TransferResult { connected } => Some(Kind::TransferResult(pb::TransferResult { connected: *connected, detail: String::new() })),
+        Event::TransferResult { connected } => Some(Kind::TransferResult(pb::TransferResult {
+            connected: *connected,
+            detail: String::new(),
+        })),
         Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
         // Server-side events have no wire form of their own; the turn that
         // follows carries the reason.
         Event::OperatorHangup | Event::FrontEndLost | Event::Shutdown => None,
     };
-    pb::CallEvent { call_id: call_id.to_owned(), seq, kind }
+    pb::CallEvent {
+        call_id: call_id.to_owned(),
+        seq,
+        kind,
+    }
 }
 
 pub fn end_reason(r: EndReason) -> pb::EndReason {
@@ -142,25 +194,47 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
     let kind = match a {
         Action::Say(say) => {
             let locale = usize::from(say.locale);
-            let pick = |v: &Option<Box<[Arc<str>]>>| v.as_ref().and_then(|v| v.get(locale)).map(|s| s.to_string()).unwrap_or_default();
+            let pick = |v: &Option<Box<[Arc<str>]>>| {
+                v.as_ref()
+                    .and_then(|v| v.get(locale))
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            };
             Kind::Say(pb::Say {
                 prompt_id: say.prompt.id.to_string(),
                 text: say.text().to_string(),
-                locale: flow.locales().get(locale).map(|l| l.to_string()).unwrap_or_default(),
+                locale: flow
+                    .locales()
+                    .get(locale)
+                    .map(|l| l.to_string())
+                    .unwrap_or_default(),
                 audio: pick(&say.prompt.audio),
                 ssml: pick(&say.prompt.ssml),
                 barge_in: say.barge_in,
             })
         }
-        Action::Listen { timeout } => Kind::Listen(pb::Listen { no_input_timeout_ms: millis(*timeout) }),
-        Action::Transfer { target, reason } => Kind::Transfer(pb::Transfer { target: target.to_string(), reason: reason.to_string() }),
-        Action::Hangup(reason) => Kind::Hangup(pb::Hangup { reason: end_reason(*reason) as i32 }),
+        Action::Listen { timeout } => Kind::Listen(pb::Listen {
+            no_input_timeout_ms: millis(*timeout),
+        }),
+        Action::Transfer { target, reason } => Kind::Transfer(pb::Transfer {
+            target: target.to_string(),
+            reason: reason.to_string(),
+        }),
+        Action::Hangup(reason) => Kind::Hangup(pb::Hangup {
+            reason: end_reason(*reason) as i32,
+        }),
     };
     pb::Action { kind: Some(kind) }
 }
 
 fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
-    let Turn { seq, state, step, actions, ended } = t;
+    let Turn {
+        seq,
+        state,
+        step,
+        actions,
+        ended,
+    } = t;
     pb::Turn {
         call_id: call_id.to_owned(),
         seq: *seq,
@@ -181,14 +255,27 @@ impl From<&TurnView> for pb::Turn {
 
 impl From<CallRecord> for pb::CallRecord {
     fn from(r: CallRecord) -> pb::CallRecord {
-        let CallRecord { call_id, flow, locale, state, step, ended, facts, transcript } = r;
+        let CallRecord {
+            call_id,
+            flow,
+            locale,
+            state,
+            step,
+            ended,
+            facts,
+            transcript,
+        } = r;
         let transcript = transcript
             .iter()
             .map(|e| pb::TranscriptEntry {
                 offset_ms: u64::try_from(e.offset.as_millis()).unwrap_or(u64::MAX),
                 entry: Some(match &e.kind {
-                    EntryKind::Event { seq, event } => pb::transcript_entry::Entry::Event(event_to_pb(&call_id, *seq, event)),
-                    EntryKind::Turn(t) => pb::transcript_entry::Entry::Turn(turn(&call_id, &flow, t)),
+                    EntryKind::Event { seq, event } => {
+                        pb::transcript_entry::Entry::Event(event_to_pb(&call_id, *seq, event))
+                    }
+                    EntryKind::Turn(t) => {
+                        pb::transcript_entry::Entry::Turn(turn(&call_id, &flow, t))
+                    }
                 }),
             })
             .collect();
@@ -211,7 +298,11 @@ impl From<CallRecord> for pb::CallRecord {
 }
 
 pub fn flow_info(s: &FlowSummary, with_source: bool) -> pb::FlowInfo {
-    let FlowSummary { flow, loaded_at, is_default } = s;
+    let FlowSummary {
+        flow,
+        loaded_at,
+        is_default,
+    } = s;
     pb::FlowInfo {
         id: flow.id().to_string(),
         version: flow.version().to_string(),
@@ -220,12 +311,23 @@ pub fn flow_info(s: &FlowSummary, with_source: bool) -> pb::FlowInfo {
         loaded_at: loaded_at.to_rfc3339(),
         title: flow.title().to_owned(),
         is_default: *is_default,
-        source: if with_source { flow.source().to_string() } else { String::new() },
+        source: if with_source {
+            flow.source().to_string()
+        } else {
+            String::new()
+        },
     }
 }
 
 pub fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
-    let Diagnostic { severity, file, line, column, norm, message } = d;
+    let Diagnostic {
+        severity,
+        file,
+        line,
+        column,
+        norm,
+        message,
+    } = d;
     pb::Diagnostic {
         severity: match severity {
             Severity::Error => pb::Severity::Error,

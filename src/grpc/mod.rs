@@ -15,5 +15,6 @@ pub mod pb {
     tonic::include_proto!("callscript.v1");
 
     /// For gRPC reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("callscript_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("callscript_descriptor");
 }

@@ -35,9 +35,16 @@ pub async fn start_server() -> TestServer {
     start_server_with(Arc::new(registry), EngineSettings::default()).await
 }
 
-pub async fn start_server_with(registry: Arc<FlowRegistry>, settings: EngineSettings) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
-    let addr = listener.local_addr().expect("bound listener has an address");
+pub async fn start_server_with(
+    registry: Arc<FlowRegistry>,
+    settings: EngineSettings,
+) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let addr = listener
+        .local_addr()
+        .expect("bound listener has an address");
     let (tx, rx) = oneshot::channel::<()>();
     let reg = registry.clone();
     let handle = tokio::spawn(async move {
@@ -84,11 +91,18 @@ pub fn start(call_id: &str, at: &str) -> pb::StartCallRequest {
 }
 
 pub fn event(call_id: &str, seq: u64, kind: pb::call_event::Kind) -> pb::CallEvent {
-    pb::CallEvent { call_id: call_id.into(), seq, kind: Some(kind) }
+    pb::CallEvent {
+        call_id: call_id.into(),
+        seq,
+        kind: Some(kind),
+    }
 }
 
 pub fn speech(text: &str) -> pb::call_event::Kind {
-    pb::call_event::Kind::Speech(pb::Speech { text: text.into(), confidence: 0.9 })
+    pb::call_event::Kind::Speech(pb::Speech {
+        text: text.into(),
+        confidence: 0.9,
+    })
 }
 
 pub fn no_input() -> pb::call_event::Kind {
