@@ -165,9 +165,16 @@ fn the_greeting_command_says_which_rule_matched() {
         "{out}"
     );
 
-    let out = run("2031-10-01T15:00:00+08:00");
+    // Years without a notice fall back to the computed day; in 2031 lunar
+    // 8/15 falls on 1 October and Mid-Autumn wins.
+    let out = run("2032-10-01T15:00:00+08:00");
     assert!(
         out.contains("rule:   holiday: National Day: computed day"),
+        "{out}"
+    );
+    let out = run("2031-10-01T15:00:00+08:00");
+    assert!(
+        out.contains("rule:   holiday: Mid-Autumn: computed day (lunar 8/15)"),
         "{out}"
     );
 
