@@ -279,10 +279,8 @@ impl Engine {
 
     /// The front-end of a streamed call went away.
     pub fn disconnected(&self, call_id: &str) {
-        if let Some(call) = self.inner.live.get(call_id) {
-            if !call.is_ended() {
-                self.step(&call, 0, Event::FrontEndLost);
-            }
+        if let Some(call) = self.inner.live.get(call_id).filter(|c| !c.is_ended()) {
+            self.step(&call, 0, Event::FrontEndLost);
         }
     }
 

@@ -232,11 +232,9 @@ impl Call {
         if actions.is_empty() && ended.is_none() {
             // Nothing to say: the call waits on as it was, except that a
             // listen waiting for playback starts its clock now.
-            if played {
-                if let Some(timeout) = s.pending_listen.take() {
-                    let event = s.timeout_event();
-                    s.arm(self, now + timeout, event, timers);
-                }
+            if let Some(timeout) = s.pending_listen.take_if(|_| played) {
+                let event = s.timeout_event();
+                s.arm(self, now + timeout, event, timers);
             }
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.

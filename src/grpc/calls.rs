@@ -187,10 +187,9 @@ fn turn_stream(
         loop {
             tokio::select! {
                 biased;
-                turn = st.turns.recv() => return match turn {
-                    Some(view) => Some((Ok(pb::Turn::from(&*view)), Some(st))),
-                    None => None,
-                },
+                turn = st.turns.recv() => {
+                    return turn.map(|view| (Ok(pb::Turn::from(&*view)), Some(st)));
+                }
                 err = async { st.errors.as_mut()?.recv().await }, if st.errors.is_some() => match err {
                     Some(status) => return Some((Err(status), None)),
                     None => st.errors = None,
