@@ -158,17 +158,25 @@ impl Script {
     /// `otherwise`; greetings (N6) and agent-number requests (N14) are
     /// answered in place. Silence → reprompts, then goodbye and hang up (N5).
     #[state(superstate = "in_call")]
-    fn listening(&mut self, context: &mut Outbox, step: &mut StepIx, silent: &mut u8, event: &Event) -> Outcome<State> {
+    fn listening(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        silent: &mut u8,
+        event: &Event,
+    ) -> Outcome<State> {
+        if caller_sound(event) {
+            *silent = 0;
+        }
         match self.heard(event) {
-            Some(Ok(heard)) => {
-                *silent = 0;
-                self.respond(*step, heard, context)
-            }
+            Some(Ok(heard)) => self.respond(*step, heard, context),
             Some(Err(())) => Super,
             None => match event {
                 Event::NoInput => {
                     let again = match &self.flow.step(*step).kind {
-                        StepKind::Ask { reprompt: Some(p), .. } => *p,
+                        StepKind::Ask {
+                            reprompt: Some(p), ..
+                        } => *p,
                         _ => self.flow.roles().silence_reprompt,
                     };
                     self.silence(silent, again, context)
@@ -179,12 +187,29 @@ impl Script {
     }
 
     /// Asked consent for a transfer (N10). Yes → transfer; no → back to
-    /// the step that asked; silence → the question again (N5).
+    /// the step that asked; silence → the question again (N5); other words
+    /// → the question again, after the agent number if asked (N14).
     #[state(superstate = "in_call")]
-    fn confirming_transfer(&mut self, context: &mut Outbox, step: &mut StepIx, silent: &mut u8, event: &Event) -> Outcome<State> {
-        let StepKind::Transfer { target, reason, consent, declined, .. } = self.flow.step(*step).kind.clone() else {
+    fn confirming_transfer(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        silent: &mut u8,
+        event: &Event,
+    ) -> Outcome<State> {
+        let StepKind::Transfer {
+            target,
+            reason,
+            consent,
+            declined,
+            ..
+        } = self.flow.step(*step).kind.clone()
+        else {
             return Super;
         };
+        if caller_sound(event) {
+            *silent = 0;
+        }
         match self.yes_no(event) {
             Some(Ok(true)) => {
                 context.push(Action::Transfer { target, reason });
@@ -196,9 +221,7 @@ impl Script {
                 Transition(State::listening(self.last_ask, 0))
             }
             Some(Err(())) => {
-                *silent = 0;
-                self.say(consent, context);
-                self.listen(context);
+                self.ask_again(event, consent, context);
                 Handled
             }
             None => match event {
@@ -211,11 +234,21 @@ impl Script {
     /// The transfer was sent; waiting for the front-end's result.
     /// Connected → ended; failed → apology and the fallback step.
     #[state(superstate = "in_call")]
-    fn transferring(&mut self, context: &mut Outbox, step: &mut StepIx, event: &Event) -> Outcome<State> {
+    fn transferring(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        event: &Event,
+    ) -> Outcome<State> {
         match event {
-            Event::TransferResult { connected: true } => self.end(EndReason::Transferred, false, context),
+            Event::TransferResult { connected: true } => {
+                self.end(EndReason::Transferred, false, context)
+            }
             Event::TransferResult { connected: false } => {
-                let StepKind::Transfer { failed, fallback, .. } = self.flow.step(*step).kind else {
+                let StepKind::Transfer {
+                    failed, fallback, ..
+                } = self.flow.step(*step).kind
+                else {
                     return Super;
                 };
                 self.say(failed, context);
@@ -228,12 +261,29 @@ impl Script {
     }
 
     /// Asked whether the caller may hold (N11). Yes → thanks, hold;
-    /// no → the `declined` step; silence → the question again.
+    /// no → the `declined` step; silence → the question again; other words
+    /// → the question again, after the agent number if asked (N14).
     #[state(superstate = "in_call")]
-    fn confirming_hold(&mut self, context: &mut Outbox, step: &mut StepIx, silent: &mut u8, event: &Event) -> Outcome<State> {
-        let StepKind::Hold { ask, thanks, duration, declined, .. } = self.flow.step(*step).kind.clone() else {
+    fn confirming_hold(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        silent: &mut u8,
+        event: &Event,
+    ) -> Outcome<State> {
+        let StepKind::Hold {
+            ask,
+            thanks,
+            duration,
+            declined,
+            ..
+        } = self.flow.step(*step).kind.clone()
+        else {
             return Super;
         };
+        if caller_sound(event) {
+            *silent = 0;
+        }
         match self.yes_no(event) {
             Some(Ok(true)) => {
                 self.say(thanks, context);
@@ -242,9 +292,7 @@ impl Script {
             }
             Some(Ok(false)) => Transition(self.enter(declined, context)),
             Some(Err(())) => {
-                *silent = 0;
-                self.say(ask, context);
-                self.listen(context);
+                self.ask_again(event, ask, context);
                 Handled
             }
             None => match event {
@@ -257,7 +305,12 @@ impl Script {
     /// The caller is holding. Time up, or the caller speaking → apologise
     /// for the wait (N11) and go on.
     #[state(superstate = "in_call")]
-    fn on_hold(&mut self, context: &mut Outbox, step: &mut StepIx, event: &Event) -> Outcome<State> {
+    fn on_hold(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        event: &Event,
+    ) -> Outcome<State> {
         let StepKind::Hold { resume, next, .. } = self.flow.step(*step).kind else {
             return Super;
         };
@@ -275,7 +328,12 @@ impl Script {
     /// Asked whether anything else is needed (N12). Yes or a new request →
     /// the `more` step; no or silence → goodbye, then wait for the caller.
     #[state(superstate = "in_call")]
-    fn closing(&mut self, context: &mut Outbox, step: &mut StepIx, event: &Event) -> Outcome<State> {
+    fn closing(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        event: &Event,
+    ) -> Outcome<State> {
         let StepKind::Close { goodbye, more, .. } = self.flow.step(*step).kind else {
             return Super;
         };
@@ -283,7 +341,9 @@ impl Script {
             (Some(Ok(true)), _) => Transition(self.enter(more, context)),
             (Some(Ok(false)), _) | (None, Event::NoInput) => {
                 self.say(goodbye, context);
-                context.push(Action::Listen { timeout: self.flow.timing().caller_hangup_wait });
+                context.push(Action::Listen {
+                    timeout: self.flow.timing().caller_hangup_wait,
+                });
                 Transition(State::awaiting_hangup(*step))
             }
             (Some(Err(())), _) => match self.heard(event) {
@@ -297,7 +357,12 @@ impl Script {
     /// Goodbye said; the caller hangs up first (N12). If they leave the
     /// line open past the wait, we hang up (N15); if they speak, we help.
     #[state(superstate = "in_call")]
-    fn awaiting_hangup(&mut self, context: &mut Outbox, step: &mut StepIx, event: &Event) -> Outcome<State> {
+    fn awaiting_hangup(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        event: &Event,
+    ) -> Outcome<State> {
         let StepKind::Close { more, .. } = self.flow.step(*step).kind else {
             return Super;
         };
@@ -315,9 +380,16 @@ impl Script {
     /// of silence → hang up; a refusal → the step again; clear speech →
     /// the step it answers.
     #[state(superstate = "in_call")]
-    fn confirming_switch(&mut self, context: &mut Outbox, step: &mut StepIx, event: &Event) -> Outcome<State> {
+    fn confirming_switch(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        event: &Event,
+    ) -> Outcome<State> {
         match (self.yes_no(event), event) {
-            (Some(Ok(true)), _) | (None, Event::NoInput) => self.end(EndReason::PoorAudio, true, context),
+            (Some(Ok(true)), _) | (None, Event::NoInput) => {
+                self.end(EndReason::PoorAudio, true, context)
+            }
             (Some(Ok(false)), _) => {
                 self.unclear = 0;
                 Transition(self.enter(*step, context))
@@ -333,12 +405,20 @@ impl Script {
     /// Asked whether the handset is picked up (N8). Yes → the step again;
     /// no → ask them to pick it up; silence → the silence rules (N5).
     #[state(superstate = "in_call")]
-    fn checking_handset(&mut self, context: &mut Outbox, step: &mut StepIx, silent: &mut u8, event: &Event) -> Outcome<State> {
+    fn checking_handset(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        silent: &mut u8,
+        event: &Event,
+    ) -> Outcome<State> {
         let roles = self.flow.roles().clone();
+        if caller_sound(event) {
+            *silent = 0;
+        }
         match self.yes_no(event) {
             Some(Ok(true)) => Transition(self.enter(*step, context)),
             Some(Ok(false)) => {
-                *silent = 0;
                 self.say(roles.speak_into_handset, context);
                 self.listen(context);
                 Handled
@@ -357,7 +437,12 @@ impl Script {
     /// Every phase of a live call: hang-ups, the operator, the front-end
     /// leaving, and audio trouble (N7-N9), which always returns to `step`.
     #[superstate]
-    fn in_call(&mut self, context: &mut Outbox, step: &mut StepIx, event: &Event) -> Outcome<State> {
+    fn in_call(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        event: &Event,
+    ) -> Outcome<State> {
         let roles = self.flow.roles().clone();
         match event {
             Event::CallerHangup => self.end(EndReason::CallerHangup, false, context),
@@ -386,6 +471,19 @@ impl Script {
         let _ = event;
         Handled
     }
+}
+
+/// Whether the caller made themselves heard at all, even unclearly: such a
+/// line is not silent, so the silence count (N5) starts again. Otherwise a
+/// caller asked to speak up (N7) could be hung up on as silent without the
+/// silence goodbye.
+fn caller_sound(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Speech { .. }
+            | Event::Dtmf { .. }
+            | Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::UnknownLanguage)
+    )
 }
 
 // === impl Script: helpers shared by the phases ===
@@ -427,7 +525,11 @@ impl Script {
         if *silent >= prompts {
             return self.end(EndReason::Silence, true, out);
         }
-        let prompt = if *silent == prompts - 1 { self.flow.roles().silence_goodbye } else { again };
+        let prompt = if *silent == prompts - 1 {
+            self.flow.roles().silence_goodbye
+        } else {
+            again
+        };
         self.say(prompt, out);
         self.listen(out);
         Handled
@@ -444,9 +546,28 @@ impl Script {
             Handled
         } else {
             self.say(roles.switch_phone, out);
-            out.push(Action::Listen { timeout: self.flow.timing().consent_wait });
+            out.push(Action::Listen {
+                timeout: self.flow.timing().consent_wait,
+            });
             Transition(State::confirming_switch(step))
         }
+    }
+
+    /// Asks `question` again after clear input that answers neither yes nor
+    /// no. A request for the agent number is answered first: refusing it is
+    /// a violation (N14), whatever the call is waiting for.
+    fn ask_again(&mut self, event: &Event, question: PromptIx, out: &mut Outbox) {
+        let (intent, reply) = (
+            self.flow.roles().agent_number_intent,
+            self.flow.roles().agent_number,
+        );
+        if let (Some(intent), Some(reply), Some(Ok(heard))) = (intent, reply, self.heard(event))
+            && self.flow.recognise([intent], self.locale, heard).is_some()
+        {
+            self.say(reply, out);
+        }
+        self.say(question, out);
+        self.listen(out);
     }
 
     /// Clear input, as something to recognise. `Some(Err)` is speech too
@@ -468,17 +589,24 @@ impl Script {
 
     /// A yes/no answer: `Some(Ok(bool))`, `Some(Err)` for other clear input,
     /// `None` for events that are not caller input, or unclear speech.
+    ///
+    /// The agent-number request competes too, so that "工号是多少" is that
+    /// request (the longer phrase) and not a "是" (yes).
     fn yes_no(&mut self, event: &Event) -> Option<Result<bool, ()>> {
         let heard = match self.heard(event)? {
             Ok(h) => h,
             Err(()) => return None,
         };
         let roles = self.flow.roles();
-        let candidates = roles.yes.into_iter().chain(roles.no);
+        let candidates = roles
+            .yes
+            .into_iter()
+            .chain(roles.no)
+            .chain(roles.agent_number_intent);
         match self.flow.recognise(candidates, self.locale, heard) {
             Some(i) if Some(i) == roles.yes => Some(Ok(true)),
-            Some(_) => Some(Ok(false)),
-            None => Some(Err(())),
+            Some(i) if Some(i) == roles.no => Some(Ok(false)),
+            _ => Some(Err(())),
         }
     }
 
@@ -487,7 +615,10 @@ impl Script {
     /// finally `otherwise`.
     fn respond(&mut self, step: StepIx, heard: Heard<'_>, out: &mut Outbox) -> Outcome<State> {
         let flow = self.flow.clone();
-        let StepKind::Ask { answers, otherwise, .. } = &flow.step(step).kind else {
+        let StepKind::Ask {
+            answers, otherwise, ..
+        } = &flow.step(step).kind
+        else {
             return Transition(self.enter(step, out));
         };
         let roles = flow.roles();

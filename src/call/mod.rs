@@ -23,7 +23,10 @@ pub enum Event {
     PromptPlayed,
     /// The caller said something. `confidence` is `None` when the recogniser
     /// did not report one.
-    Speech { text: String, confidence: Option<f32> },
+    Speech {
+        text: String,
+        confidence: Option<f32>,
+    },
     /// The caller pressed keys.
     Dtmf { digits: String },
     /// The listen period passed in silence (front-end or server timer).
@@ -57,8 +60,13 @@ pub enum AudioKind {
 pub enum Action {
     Say(Say),
     /// Listen; with no input for `timeout`, `NoInput` follows.
-    Listen { timeout: Duration },
-    Transfer { target: Arc<str>, reason: Arc<str> },
+    Listen {
+        timeout: Duration,
+    },
+    Transfer {
+        target: Arc<str>,
+        reason: Arc<str>,
+    },
     Hangup(EndReason),
 }
 
@@ -78,7 +86,9 @@ impl Say {
 
 impl PartialEq for Say {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.prompt, &other.prompt) && self.locale == other.locale && self.barge_in == other.barge_in
+        Arc::ptr_eq(&self.prompt, &other.prompt)
+            && self.locale == other.locale
+            && self.barge_in == other.barge_in
     }
 }
 

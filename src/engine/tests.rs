@@ -11,6 +11,8 @@ use crate::{
     flow::compile_source,
 };
 
+const FIVE_S: Duration = Duration::from_secs(5);
+
 fn engine(settings: EngineSettings) -> Engine {
     let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml"))
         .expect("shipped hotline compiles");
@@ -54,6 +56,20 @@ async fn settle() {
     }
 }
 
+/// Asserts that nothing is pushed until exactly `after` has passed, then
+/// returns the turn pushed at that moment.
+async fn next_turn_exactly_after(
+    rx: &mut mpsc::UnboundedReceiver<Arc<TurnView>>,
+    after: Duration,
+) -> Arc<TurnView> {
+    advance(after - Duration::from_millis(1)).await;
+    settle().await;
+    assert!(rx.try_recv().is_err(), "a turn came before {after:?}");
+    advance(Duration::from_millis(1)).await;
+    settle().await;
+    rx.try_recv().expect("a turn exactly on time")
+}
+
 #[tokio::test(start_paused = true)]
 async fn silent_streamed_call_gets_three_prompts_five_seconds_apart_then_hangup() {
     let engine = engine(EngineSettings::default());
@@ -73,16 +89,7 @@ async fn silent_streamed_call_gets_three_prompts_five_seconds_apart_then_hangup(
         "hangup:silence",
     ];
     for (i, want) in expected.iter().enumerate() {
-        advance(Duration::from_millis(4_999)).await;
-        settle().await;
-        assert!(
-            rx.try_recv().is_err(),
-            "prompt {} came before its 5 s",
-            i + 2
-        );
-        advance(Duration::from_millis(1)).await;
-        settle().await;
-        let turn = rx.try_recv().expect("a turn exactly at 5 s");
+        let turn = next_turn_exactly_after(&mut rx, FIVE_S).await;
         assert_eq!(show(&turn), *want);
         assert_eq!(turn.turn.seq, i as u64 + 2);
     }
@@ -119,13 +126,8 @@ async fn with_playback_reports_the_silence_clock_starts_when_the_prompt_ends() {
         .expect("event accepted");
     assert!(quiet.turn.actions.is_empty());
     assert_eq!(quiet.turn.seq, 1, "a turn with nothing to do keeps the seq");
-    advance(Duration::from_millis(4_999)).await;
-    settle().await;
-    assert!(rx.try_recv().is_err());
-    advance(Duration::from_millis(1)).await;
-    settle().await;
     assert_eq!(
-        show(&rx.try_recv().expect("reprompt 5 s after playback")),
+        show(&*next_turn_exactly_after(&mut rx, FIVE_S).await),
         "say:silence_reprompt listen:5000"
     );
 }
@@ -165,13 +167,8 @@ async fn caller_speech_resets_the_silence_count() {
 
     // The count starts again: the next silence is the 2nd prompt, not the 3rd,
     // and it comes 5 s after the reply, not after the earlier prompt.
-    advance(Duration::from_millis(4_999)).await;
-    settle().await;
-    assert!(rx.try_recv().is_err());
-    advance(Duration::from_millis(1)).await;
-    settle().await;
     assert_eq!(
-        show(&rx.try_recv().expect("reprompt")),
+        show(&*next_turn_exactly_after(&mut rx, FIVE_S).await),
         "say:silence_reprompt listen:5000"
     );
 }
