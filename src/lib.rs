@@ -10,6 +10,8 @@
 //! - [`engine`]: live calls: the session table, timers, transcripts.
 //! - [`grpc`]: the wire: tonic services and conversions, status codes.
 //! - [`server`]: binds it together: `server::run(listener, …, shutdown)`.
+//! - [`scenario`]: scenario files (events in, expected transcript out).
+//! - [`graph`]: a flow as a diagram (mermaid, dot).
 //! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
 //!
 //! ARCHITECTURE.md has the glossary (Call, Flow, Step, Prompt, Event,
@@ -21,6 +23,8 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod flow;
+pub mod graph;
 pub mod grpc;
+pub mod scenario;
 pub mod server;
 pub mod telemetry;
