@@ -1,4 +1,4 @@
-//! The `callscript` commands: `serve`, `check`, `greeting`.
+//! The `callscript` commands: `serve`, `check`, `greeting`, `schema`.
 
 use std::{
     collections::HashMap,
@@ -12,11 +12,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::{
     calendar::HolidayCalendar,
     config::{self, Overrides},
-    flow::{Diagnostic, Diagnostics, FlowRegistry, Severity, check_source, registry::HOLIDAYS_FILE},
+    flow::{
+        Diagnostic, Diagnostics, FlowRegistry, Severity, check_source, registry::HOLIDAYS_FILE,
+    },
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "callscript", version, about = "Call-centre phone scripts as per-call state machines, over gRPC")]
+#[command(
+    name = "callscript",
+    version,
+    about = "Call-centre phone scripts as per-call state machines, over gRPC"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -58,6 +64,8 @@ pub enum Command {
         #[arg(long, default_value = "flows")]
         flows: PathBuf,
     },
+    /// Print the JSON Schema of the flow file format (shipped as flows/flow.schema.json).
+    Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,14 +75,34 @@ pub enum Format {
 }
 
 /// The settings `serve` runs with.
-pub fn serve_settings(listen: Option<String>, flows: Option<String>, config: Option<&Path>) -> Result<config::Settings, config::SettingsError> {
+pub fn serve_settings(
+    listen: Option<String>,
+    flows: Option<String>,
+    config: Option<&Path>,
+) -> Result<config::Settings, config::SettingsError> {
     let env: HashMap<String, String> = std::env::vars().collect();
-    config::load(config, env, &Overrides { listen, flows_dir: flows })
+    config::load(
+        config,
+        env,
+        &Overrides {
+            listen,
+            flows_dir: flows,
+        },
+    )
 }
 
 /// Runs `check`; returns the process exit code.
-pub fn check(paths: &[PathBuf], strict: bool, format: Format, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
-    let paths = if paths.is_empty() { vec![PathBuf::from("flows")] } else { paths.to_vec() };
+pub fn check(
+    paths: &[PathBuf],
+    strict: bool,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<i32> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("flows")]
+    } else {
+        paths.to_vec()
+    };
     let mut files = Vec::new();
     let mut all = Vec::new();
     for path in &paths {
@@ -93,7 +121,11 @@ pub fn check(paths: &[PathBuf], strict: bool, format: Format, out: &mut dyn std:
         all.extend(check_file(file).0);
     }
     let diags = Diagnostics(all);
-    let errors = diags.0.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .0
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.0.len() - errors;
     match format {
         Format::Text => {
@@ -105,7 +137,11 @@ pub fn check(paths: &[PathBuf], strict: bool, format: Format, out: &mut dyn std:
                 if files.len() == 1 { "" } else { "s" },
                 if errors == 1 { "" } else { "s" },
                 if warnings == 1 { "" } else { "s" },
-                if strict && warnings > 0 { " (--strict: warnings fail)" } else { "" },
+                if strict && warnings > 0 {
+                    " (--strict: warnings fail)"
+                } else {
+                    ""
+                },
             )?;
         }
         Format::Json => {
@@ -116,7 +152,11 @@ pub fn check(paths: &[PathBuf], strict: bool, format: Format, out: &mut dyn std:
                 "ok": !diags.fails(strict),
                 "diagnostics": diags.0,
             });
-            writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default())?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            )?;
         }
     }
     Ok(if diags.fails(strict) { 1 } else { 0 })
@@ -141,14 +181,30 @@ pub fn check_file(file: &Path) -> Diagnostics {
     if file.file_name().is_some_and(|n| n == HOLIDAYS_FILE) {
         return match HolidayCalendar::from_toml(&name, &text) {
             Ok(_) => Diagnostics::default(),
-            Err(errors) => Diagnostics(errors.iter().map(|e| crate::flow::registry::calendar_diagnostic(&name, e)).collect()),
+            Err(errors) => Diagnostics(
+                errors
+                    .iter()
+                    .map(|e| crate::flow::registry::calendar_diagnostic(&name, e))
+                    .collect(),
+            ),
         };
     }
     check_source(&name, &text).1
 }
 
+/// Runs `schema`: prints the flow format's JSON Schema; returns the exit code.
+pub fn schema(out: &mut dyn std::io::Write) -> std::io::Result<i32> {
+    out.write_all(crate::flow::json_schema().as_bytes())?;
+    Ok(0)
+}
+
 /// Runs `greeting`; returns the exit code.
-pub fn greeting(flow: &str, at: Option<&str>, flows_dir: &Path, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
+pub fn greeting(
+    flow: &str,
+    at: Option<&str>,
+    flows_dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<i32> {
     let registry = match FlowRegistry::load_dir(flows_dir, None) {
         Ok(r) => Arc::new(r),
         Err(e) => {
@@ -161,7 +217,10 @@ pub fn greeting(flow: &str, at: Option<&str>, flows_dir: &Path, out: &mut dyn st
         Some(text) => match DateTime::parse_from_rfc3339(text) {
             Ok(t) => t.with_timezone(&Utc),
             Err(e) => {
-                writeln!(out, "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00")?;
+                writeln!(
+                    out,
+                    "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00"
+                )?;
                 return Ok(2);
             }
         },
@@ -172,7 +231,12 @@ pub fn greeting(flow: &str, at: Option<&str>, flows_dir: &Path, out: &mut dyn st
     };
     let opening = flow.choose_opening(at, &registry.holidays());
     writeln!(out, "flow:   {} ({})", flow.id(), flow.version())?;
-    writeln!(out, "local:  {} ({})", opening.local.format("%Y-%m-%d %H:%M:%S %a"), flow.zone())?;
+    writeln!(
+        out,
+        "local:  {} ({})",
+        opening.local.format("%Y-%m-%d %H:%M:%S %a"),
+        flow.zone()
+    )?;
     writeln!(out, "rule:   {}", opening.rule)?;
     match opening.prompt {
         Some(p) => {

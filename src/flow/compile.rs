@@ -42,7 +42,7 @@ pub fn check_source(file: &str, text: &str) -> (Option<Flow>, Diagnostics) {
         Ok(raw) => cx.flow(raw, text),
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            cx.error(span, None, e.message().trim_end().to_owned());
+            cx.error(span, None, parse_message(e.message().trim_end()));
             None
         }
     };
@@ -88,8 +88,30 @@ impl Compiler<'_> {
         });
     }
 
-    pub(super) fn error(&mut self, span: Range<usize>, norm: Option<&'static str>, message: String) {
+    pub(super) fn error(
+        &mut self,
+        span: Range<usize>,
+        norm: Option<&'static str>,
+        message: String,
+    ) {
         self.report(Severity::Error, span, norm, message);
+    }
+
+    /// The position `offset` bytes into a string value, when the file spells
+    /// the value literally (no escapes, one line); otherwise the value's start.
+    pub(super) fn within(&self, value: &Sp<String>, offset: usize) -> Range<usize> {
+        let span = value.span();
+        let written = self.index.text().get(span.clone()).unwrap_or_default();
+        let inner = written
+            .strip_prefix(['"', '\''])
+            .and_then(|w| w.strip_suffix(['"', '\'']));
+        match inner {
+            Some(inner) if inner == value.get_ref() && offset <= inner.len() => {
+                let at = span.start + 1 + offset;
+                at..at
+            }
+            _ => span,
+        }
     }
 
     pub(super) fn warn(&mut self, span: Range<usize>, norm: Option<&'static str>, message: String) {
@@ -100,7 +122,9 @@ impl Compiler<'_> {
         let id_span = raw.id.span();
         let id = raw.id.get_ref().trim().to_owned();
         if id.is_empty()
-            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             self.error(
                 id_span.clone(),
@@ -112,7 +136,11 @@ impl Compiler<'_> {
             None | Some(("inbound", _)) => FlowKind::Inbound,
             Some(("outbound", _)) => FlowKind::Outbound,
             Some((other, span)) => {
-                self.error(span, None, format!("kind must be \"inbound\" or \"outbound\", not {other:?}"));
+                self.error(
+                    span,
+                    None,
+                    format!("kind must be \"inbound\" or \"outbound\", not {other:?}"),
+                );
                 FlowKind::Inbound
             }
         };
@@ -120,7 +148,14 @@ impl Compiler<'_> {
         let zone = match &raw.time_zone {
             None => DEFAULT_ZONE,
             Some(z) => z.get_ref().parse::<Tz>().unwrap_or_else(|_| {
-                self.error(z.span(), None, format!("unknown time zone {:?} (use an IANA name such as \"Asia/Shanghai\")", z.get_ref()));
+                self.error(
+                    z.span(),
+                    None,
+                    format!(
+                        "unknown time zone {:?} (use an IANA name such as \"Asia/Shanghai\")",
+                        z.get_ref()
+                    ),
+                );
                 DEFAULT_ZONE
             }),
         };
@@ -135,7 +170,11 @@ impl Compiler<'_> {
             .map(|(i, k)| (k.get_ref().clone(), i as StepIx))
             .collect();
         if step_names.len() > usize::from(StepIx::MAX) {
-            self.error(raw.steps.span(), None, "a flow has at most 65535 steps".into());
+            self.error(
+                raw.steps.span(),
+                None,
+                "a flow has at most 65535 steps".into(),
+            );
             return None;
         }
         let names = Names {
@@ -162,8 +201,13 @@ impl Compiler<'_> {
                 Some((i?, s?))
             })
             .collect();
-        if prompts.len() > usize::from(PromptIx::MAX) || intents.len() > usize::from(IntentIx::MAX) {
-            self.error(id_span, None, "a flow has at most 65535 prompts and intents".into());
+        if prompts.len() > usize::from(PromptIx::MAX) || intents.len() > usize::from(IntentIx::MAX)
+        {
+            self.error(
+                id_span,
+                None,
+                "a flow has at most 65535 prompts and intents".into(),
+            );
             return None;
         }
         let start = start?;
@@ -199,7 +243,11 @@ impl Compiler<'_> {
         for l in raw.locales.get_ref() {
             let name = l.get_ref().trim();
             if name.is_empty() || name == "audio" || name == "ssml" || name == "dtmf" {
-                self.error(l.span(), None, format!("{name:?} is not a locale name (use e.g. \"zh-CN\")"));
+                self.error(
+                    l.span(),
+                    None,
+                    format!("{name:?} is not a locale name (use e.g. \"zh-CN\")"),
+                );
             } else if out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
                 self.error(l.span(), None, format!("locale {name:?} is declared twice"));
             } else {
@@ -207,7 +255,11 @@ impl Compiler<'_> {
             }
         }
         if raw.locales.get_ref().is_empty() {
-            self.error(raw.locales.span(), None, "a flow declares at least one locale".into());
+            self.error(
+                raw.locales.span(),
+                None,
+                "a flow declares at least one locale".into(),
+            );
         }
         if out.len() > usize::from(LocaleIx::MAX) {
             self.error(raw.locales.span(), None, "too many locales".into());
@@ -233,7 +285,14 @@ impl Compiler<'_> {
                         .map(|l| match map.get(&**l) {
                             Some(v) => v.clone(),
                             None => {
-                                self.error(value.span(), None, format!("variable {:?} has no value for locale {l:?}", name.get_ref()));
+                                self.error(
+                                    value.span(),
+                                    None,
+                                    format!(
+                                        "variable {:?} has no value for locale {l:?}",
+                                        name.get_ref()
+                                    ),
+                                );
                                 String::new()
                             }
                         })
@@ -286,7 +345,14 @@ impl Compiler<'_> {
                 .enumerate()
                 .map(|(ix, t)| {
                     t.unwrap_or_else(|| {
-                        self.error(id.span(), None, format!("prompt {id_name:?} has no text for locale {:?}", locales[ix]));
+                        self.error(
+                            id.span(),
+                            None,
+                            format!(
+                                "prompt {id_name:?} has no text for locale {:?}",
+                                locales[ix]
+                            ),
+                        );
                         Arc::from("")
                     })
                 })
@@ -297,7 +363,14 @@ impl Compiler<'_> {
                 locales
                     .iter()
                     .zip(texts)
-                    .map(|(l, t)| Arc::from(template.get_ref().replace("{locale}", l).replace("{text}", t)))
+                    .map(|(l, t)| {
+                        Arc::from(
+                            template
+                                .get_ref()
+                                .replace("{locale}", l)
+                                .replace("{text}", t),
+                        )
+                    })
                     .collect()
             };
             let prompt = Prompt {
@@ -313,11 +386,18 @@ impl Compiler<'_> {
     }
 
     /// Fills `{variable}` placeholders; `{{` and `}}` are literal braces.
-    fn render(&mut self, text: &Sp<String>, locale: usize, variables: &HashMap<String, Vec<String>>) -> String {
+    fn render(
+        &mut self,
+        text: &Sp<String>,
+        locale: usize,
+        variables: &HashMap<String, Vec<String>>,
+    ) -> String {
         let src = text.get_ref();
         let mut out = String::with_capacity(src.len());
         let mut rest = src.as_str();
         while let Some(open) = rest.find(['{', '}']) {
+            // Point at the brace itself, not just the start of the string.
+            let at = self.within(text, src.len() - rest.len() + open);
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
             if rest[open..].starts_with("{{") || rest[open..].starts_with("}}") {
@@ -331,13 +411,24 @@ impl Compiler<'_> {
                     match variables.get(name) {
                         Some(values) => out.push_str(&values[locale]),
                         None => {
-                            self.error(text.span(), None, format!("unknown variable {{{name}}} (declare it under [variables])"));
+                            self.error(
+                                at,
+                                None,
+                                format!(
+                                    "unknown variable {{{name}}} (declare it under [variables])"
+                                ),
+                            );
                         }
                     }
                     rest = &after[close + 1..];
                 }
                 _ => {
-                    self.error(text.span(), None, "unmatched brace in prompt text (write {{ or }} for a literal brace)".into());
+                    self.error(
+                        at,
+                        None,
+                        "unmatched brace in prompt text (write {{ or }} for a literal brace)"
+                            .into(),
+                    );
                     out.push_str(&rest[open..]);
                     rest = "";
                 }
@@ -347,7 +438,11 @@ impl Compiler<'_> {
         out
     }
 
-    fn intents(&mut self, raw: &RawFlow, locales: &[Arc<str>]) -> (Vec<Intent>, HashMap<String, IntentIx>) {
+    fn intents(
+        &mut self,
+        raw: &RawFlow,
+        locales: &[Arc<str>],
+    ) -> (Vec<Intent>, HashMap<String, IntentIx>) {
         let mut intents = Vec::new();
         let mut names = HashMap::new();
         let Some(table) = &raw.intents else {
@@ -400,23 +495,54 @@ impl Compiler<'_> {
         (intents, names)
     }
 
-    fn millis(&mut self, value: &Option<Sp<i64>>, what: &str, range: Range<i64>, default: Duration) -> Duration {
+    fn millis(
+        &mut self,
+        value: &Option<Sp<i64>>,
+        what: &str,
+        range: Range<i64>,
+        default: Duration,
+    ) -> Duration {
         match value {
             None => default,
             Some(v) if range.contains(v.get_ref()) => Duration::from_millis(*v.get_ref() as u64),
             Some(v) => {
-                self.error(v.span(), None, format!("{what} = {} is not a usable timer: it must be from {} to {} ms", v.get_ref(), range.start, range.end - 1));
+                self.error(
+                    v.span(),
+                    None,
+                    format!(
+                        "{what} = {} is not a usable timer: it must be from {} to {} ms",
+                        v.get_ref(),
+                        range.start,
+                        range.end - 1
+                    ),
+                );
                 default
             }
         }
     }
 
-    fn count(&mut self, value: &Option<Sp<i64>>, what: &str, range: Range<i64>, default: u8, norm: Option<&'static str>) -> u8 {
+    fn count(
+        &mut self,
+        value: &Option<Sp<i64>>,
+        what: &str,
+        range: Range<i64>,
+        default: u8,
+        norm: Option<&'static str>,
+    ) -> u8 {
         match value {
             None => default,
             Some(v) if range.contains(v.get_ref()) => *v.get_ref() as u8,
             Some(v) => {
-                self.error(v.span(), norm, format!("{what} = {} must be from {} to {}", v.get_ref(), range.start, range.end - 1));
+                self.error(
+                    v.span(),
+                    norm,
+                    format!(
+                        "{what} = {} must be from {} to {}",
+                        v.get_ref(),
+                        range.start,
+                        range.end - 1
+                    ),
+                );
                 default
             }
         }
@@ -429,36 +555,80 @@ impl Compiler<'_> {
             None => d.low_confidence,
             Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref() as f32,
             Some(v) => {
-                self.error(v.span(), None, format!("low_confidence = {} must be between 0 and 1", v.get_ref()));
+                self.error(
+                    v.span(),
+                    None,
+                    format!("low_confidence = {} must be between 0 and 1", v.get_ref()),
+                );
                 d.low_confidence
             }
         };
         Timing {
             no_input: self.millis(&t.no_input_ms, "no_input_ms", 1000..60_001, d.no_input),
             // Fewer than three silence prompts breaks N5 outright.
-            silence_prompts: self.count(&t.silence_prompts, "silence_prompts", 3..11, d.silence_prompts, Some("N5")),
-            unclear_attempts: self.count(&t.unclear_attempts, "unclear_attempts", 1..11, d.unclear_attempts, None),
-            consent_wait: self.millis(&t.consent_wait_ms, "consent_wait_ms", 1000..60_001, d.consent_wait),
-            caller_hangup_wait: self.millis(&t.caller_hangup_wait_ms, "caller_hangup_wait_ms", 1000..300_001, d.caller_hangup_wait),
+            silence_prompts: self.count(
+                &t.silence_prompts,
+                "silence_prompts",
+                3..11,
+                d.silence_prompts,
+                Some("N5"),
+            ),
+            unclear_attempts: self.count(
+                &t.unclear_attempts,
+                "unclear_attempts",
+                1..11,
+                d.unclear_attempts,
+                None,
+            ),
+            consent_wait: self.millis(
+                &t.consent_wait_ms,
+                "consent_wait_ms",
+                1000..60_001,
+                d.consent_wait,
+            ),
+            caller_hangup_wait: self.millis(
+                &t.caller_hangup_wait_ms,
+                "caller_hangup_wait_ms",
+                1000..300_001,
+                d.caller_hangup_wait,
+            ),
             low_confidence,
         }
     }
 
-    fn greeting(&mut self, raw: &RawFlow, names: &Names, kind: FlowKind, id_span: &Range<usize>) -> GreetingSettings {
+    fn greeting(
+        &mut self,
+        raw: &RawFlow,
+        names: &Names,
+        kind: FlowKind,
+        id_span: &Range<usize>,
+    ) -> GreetingSettings {
         let g = &raw.greeting;
         let defaults = DayParts::default();
         let mut time = |v: &Option<Sp<String>>, default: NaiveTime| match v {
             None => default,
             Some(s) => NaiveTime::parse_from_str(s.get_ref(), "%H:%M").unwrap_or_else(|_| {
-                self.error(s.span(), None, format!("{:?} is not a time of day (use \"HH:MM\")", s.get_ref()));
+                self.error(
+                    s.span(),
+                    None,
+                    format!("{:?} is not a time of day (use \"HH:MM\")", s.get_ref()),
+                );
                 default
             }),
         };
         let morning = time(&g.morning_until, defaults.morning_until);
         let afternoon = time(&g.afternoon_until, defaults.afternoon_until);
         let day_parts = DayParts::new(morning, afternoon).unwrap_or_else(|_| {
-            let span = g.morning_until.as_ref().or(g.afternoon_until.as_ref()).map_or(0..0, |s| s.span());
-            self.error(span, None, "morning_until must come before afternoon_until".into());
+            let span = g
+                .morning_until
+                .as_ref()
+                .or(g.afternoon_until.as_ref())
+                .map_or(0..0, |s| s.span());
+            self.error(
+                span,
+                None,
+                "morning_until must come before afternoon_until".into(),
+            );
             defaults
         });
         let mut special_days = Vec::new();
@@ -466,7 +636,13 @@ impl Compiler<'_> {
             let d = day.get_ref();
             let mut date = |s: &Sp<String>| {
                 NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d")
-                    .map_err(|_| self.error(s.span(), None, format!("{:?} is not a date (use \"YYYY-MM-DD\")", s.get_ref())))
+                    .map_err(|_| {
+                        self.error(
+                            s.span(),
+                            None,
+                            format!("{:?} is not a date (use \"YYYY-MM-DD\")", s.get_ref()),
+                        )
+                    })
                     .ok()
             };
             let first = date(&d.from);
@@ -493,10 +669,18 @@ impl Compiler<'_> {
         };
         if kind == FlowKind::Inbound {
             if openings.plain.is_none() {
-                self.error(id_span.clone(), Some("N3"), "an inbound flow needs prompt \"opening\", the standard opening line".into());
+                self.error(
+                    id_span.clone(),
+                    Some("N3"),
+                    "an inbound flow needs prompt \"opening\", the standard opening line".into(),
+                );
             }
             if openings.morning.is_none() {
-                self.warn(id_span.clone(), Some("N2"), "no prompt \"opening_morning\": morning callers will not hear 早上好".into());
+                self.warn(
+                    id_span.clone(),
+                    Some("N2"),
+                    "no prompt \"opening_morning\": morning callers will not hear 早上好".into(),
+                );
             }
             if holidays {
                 for (h, p) in Holiday::ALL.iter().zip(&openings.holiday) {
@@ -520,20 +704,56 @@ impl Compiler<'_> {
         let i = |id: &str| names.intents.get(id).copied();
         let mut required = |id: &str, norm: &'static str, why: &str| {
             p(id).unwrap_or_else(|| {
-                self.error(id_span.clone(), Some(norm), format!("missing prompt {id:?}: {why}"));
+                self.error(
+                    id_span.clone(),
+                    Some(norm),
+                    format!("missing prompt {id:?}: {why}"),
+                );
                 0
             })
         };
         let roles = Roles {
-            silence_reprompt: required("silence_reprompt", "N5", "a silent caller hears a second prompt after 5 s"),
-            silence_goodbye: required("silence_goodbye", "N5", "a silent caller hears a third prompt before we hang up"),
-            unclear: required("unclear", "N7", "a caller we cannot hear clearly is asked to speak up"),
-            switch_phone: required("switch_phone", "N7", "a caller still unclear is asked to call from another phone"),
-            pick_up_handset: required("pick_up_handset", "N8", "a caller on speakerphone is asked whether the handset is picked up"),
-            speak_into_handset: required("speak_into_handset", "N8", "a caller on speakerphone is asked to pick up the handset"),
-            mandarin: required("mandarin", "N9", "a caller in another language is asked to use Mandarin"),
+            silence_reprompt: required(
+                "silence_reprompt",
+                "N5",
+                "a silent caller hears a second prompt after 5 s",
+            ),
+            silence_goodbye: required(
+                "silence_goodbye",
+                "N5",
+                "a silent caller hears a third prompt before we hang up",
+            ),
+            unclear: required(
+                "unclear",
+                "N7",
+                "a caller we cannot hear clearly is asked to speak up",
+            ),
+            switch_phone: required(
+                "switch_phone",
+                "N7",
+                "a caller still unclear is asked to call from another phone",
+            ),
+            pick_up_handset: required(
+                "pick_up_handset",
+                "N8",
+                "a caller on speakerphone is asked whether the handset is picked up",
+            ),
+            speak_into_handset: required(
+                "speak_into_handset",
+                "N8",
+                "a caller on speakerphone is asked to pick up the handset",
+            ),
+            mandarin: required(
+                "mandarin",
+                "N9",
+                "a caller in another language is asked to use Mandarin",
+            ),
             greeting_reply: p("greeting_reply"),
-            greeting_reply_by_part: [p("greeting_reply_morning"), p("greeting_reply_afternoon"), p("greeting_reply_evening")],
+            greeting_reply_by_part: [
+                p("greeting_reply_morning"),
+                p("greeting_reply_afternoon"),
+                p("greeting_reply_evening"),
+            ],
             agent_number: p("agent_number"),
             not_understood: p("not_understood"),
             yes: i("yes"),
@@ -550,7 +770,12 @@ impl Compiler<'_> {
         roles
     }
 
-    fn reference<T: Copy>(&mut self, name: &Sp<String>, table: &HashMap<String, T>, what: &str) -> Option<T> {
+    fn reference<T: Copy>(
+        &mut self,
+        name: &Sp<String>,
+        table: &HashMap<String, T>,
+        what: &str,
+    ) -> Option<T> {
         let found = table.get(name.get_ref().as_str()).copied();
         if found.is_none() {
             let mut known: Vec<&String> = table.keys().collect();
@@ -558,12 +783,22 @@ impl Compiler<'_> {
             let hint = closest(name.get_ref(), known.iter().map(|s| s.as_str()))
                 .map(|c| format!(" (did you mean {c:?}?)"))
                 .unwrap_or_default();
-            self.error(name.span(), None, format!("unknown {what} {:?}{hint}", name.get_ref()));
+            self.error(
+                name.span(),
+                None,
+                format!("unknown {what} {:?}{hint}", name.get_ref()),
+            );
         }
         found
     }
 
-    fn step(&mut self, name: &Sp<String>, step: &Sp<RawStep>, names: &Names, roles: &Roles) -> Step {
+    fn step(
+        &mut self,
+        name: &Sp<String>,
+        step: &Sp<RawStep>,
+        names: &Names,
+        roles: &Roles,
+    ) -> Step {
         let s = step.get_ref();
         let kinds: Vec<(&str, &Sp<String>)> = [
             ("ask", &s.ask),
@@ -585,21 +820,46 @@ impl Compiler<'_> {
         let (kind, value) = match kinds.as_slice() {
             [one] => *one,
             [] => {
-                self.error(name.span(), None, format!("step {:?} has none of ask, say, transfer, hold, close, hangup", name.get_ref()));
+                self.error(
+                    name.span(),
+                    None,
+                    format!(
+                        "step {:?} has none of ask, say, transfer, hold, close, hangup",
+                        name.get_ref()
+                    ),
+                );
                 return placeholder;
             }
             [_, (second, v), ..] => {
-                self.error(v.span(), None, format!("step {:?} has more than one kind (also `{second}`); split it into steps", name.get_ref()));
+                self.error(
+                    v.span(),
+                    None,
+                    format!(
+                        "step {:?} has more than one kind (also `{second}`); split it into steps",
+                        name.get_ref()
+                    ),
+                );
                 return placeholder;
             }
         };
         self.check_fields(name, kind, s);
         let step_name = name.get_ref();
-        let prompt = |cx: &mut Self, p: &Sp<String>| cx.reference(p, &names.prompts, "prompt").unwrap_or(0);
-        let step_ref = |cx: &mut Self, p: &Sp<String>| cx.reference(p, &names.steps, "step").unwrap_or(0);
-        let required = |cx: &mut Self, v: &Option<Sp<String>>, key: &str, norm: Option<&'static str>, why: &str| -> Option<Sp<String>> {
+        let prompt =
+            |cx: &mut Self, p: &Sp<String>| cx.reference(p, &names.prompts, "prompt").unwrap_or(0);
+        let step_ref =
+            |cx: &mut Self, p: &Sp<String>| cx.reference(p, &names.steps, "step").unwrap_or(0);
+        let required = |cx: &mut Self,
+                        v: &Option<Sp<String>>,
+                        key: &str,
+                        norm: Option<&'static str>,
+                        why: &str|
+         -> Option<Sp<String>> {
             if v.is_none() {
-                cx.error(step.span(), norm, format!("{kind} step {step_name:?} needs `{key}`: {why}"));
+                cx.error(
+                    step.span(),
+                    norm,
+                    format!("{kind} step {step_name:?} needs `{key}`: {why}"),
+                );
             }
             v.clone()
         };
@@ -610,15 +870,14 @@ impl Compiler<'_> {
                 } else {
                     AskPrompt::Prompt(prompt(self, value))
                 };
-                let answers = s
-                    .on
-                    .iter()
-                    .filter_map(|(intent, target)| {
-                        let i = self.reference(intent, &names.intents, "intent");
-                        let t = self.reference(target, &names.steps, "step");
-                        Some((i?, t?))
-                    })
-                    .collect();
+                let answers =
+                    s.on.iter()
+                        .filter_map(|(intent, target)| {
+                            let i = self.reference(intent, &names.intents, "intent");
+                            let t = self.reference(target, &names.steps, "step");
+                            Some((i?, t?))
+                        })
+                        .collect();
                 let otherwise = s.otherwise.as_ref().map(|o| step_ref(self, o));
                 if otherwise.is_none() && roles.not_understood.is_none() {
                     self.error(step.span(), None, format!("dead end: ask step {step_name:?} has no `otherwise` and the flow has no prompt \"not_understood\", so words that match no answer lead nowhere"));
@@ -638,11 +897,41 @@ impl Compiler<'_> {
                 }
             }
             "transfer" => {
-                let consent = required(self, &s.consent, "consent", Some("N10"), "the caller is told why and asked before any transfer");
-                let reason = required(self, &s.reason, "reason", Some("N10"), "the reason for the transfer");
-                let declined = required(self, &s.declined, "declined", Some("N10"), "what we say when the caller does not agree");
-                let failed = required(self, &s.failed, "failed", None, "the apology when the transfer fails");
-                let fallback = required(self, &s.fallback, "fallback", None, "the step after a failed transfer");
+                let consent = required(
+                    self,
+                    &s.consent,
+                    "consent",
+                    Some("N10"),
+                    "the caller is told why and asked before any transfer",
+                );
+                let reason = required(
+                    self,
+                    &s.reason,
+                    "reason",
+                    Some("N10"),
+                    "the reason for the transfer",
+                );
+                let declined = required(
+                    self,
+                    &s.declined,
+                    "declined",
+                    Some("N10"),
+                    "what we say when the caller does not agree",
+                );
+                let failed = required(
+                    self,
+                    &s.failed,
+                    "failed",
+                    None,
+                    "the apology when the transfer fails",
+                );
+                let fallback = required(
+                    self,
+                    &s.fallback,
+                    "fallback",
+                    None,
+                    "the step after a failed transfer",
+                );
                 if value.get_ref().trim().is_empty() {
                     self.error(value.span(), None, "transfer target is empty".into());
                 }
@@ -656,16 +945,40 @@ impl Compiler<'_> {
                 }
             }
             "hold" => {
-                let thanks = required(self, &s.thanks, "thanks", Some("N11"), "we thank the caller for agreeing to hold");
-                let resume = required(self, &s.resume, "resume", Some("N11"), "we apologise for the wait when resuming");
+                let thanks = required(
+                    self,
+                    &s.thanks,
+                    "thanks",
+                    Some("N11"),
+                    "we thank the caller for agreeing to hold",
+                );
+                let resume = required(
+                    self,
+                    &s.resume,
+                    "resume",
+                    Some("N11"),
+                    "we apologise for the wait when resuming",
+                );
                 let next = required(self, &s.next, "next", None, "the step after the hold");
-                let declined = required(self, &s.declined, "declined", Some("N11"), "the step when the caller does not want to hold");
+                let declined = required(
+                    self,
+                    &s.declined,
+                    "declined",
+                    Some("N11"),
+                    "the step when the caller does not want to hold",
+                );
                 let duration = match &s.hold_ms {
                     None => {
-                        self.error(step.span(), None, format!("hold step {step_name:?} needs `hold_ms`"));
+                        self.error(
+                            step.span(),
+                            None,
+                            format!("hold step {step_name:?} needs `hold_ms`"),
+                        );
                         Duration::ZERO
                     }
-                    Some(ms) => self.millis(&Some(ms.clone()), "hold_ms", 1000..600_001, Duration::ZERO),
+                    Some(ms) => {
+                        self.millis(&Some(ms.clone()), "hold_ms", 1000..600_001, Duration::ZERO)
+                    }
                 };
                 StepKind::Hold {
                     ask: prompt(self, value),
@@ -677,15 +990,29 @@ impl Compiler<'_> {
                 }
             }
             "close" => {
-                let goodbye = required(self, &s.goodbye, "goodbye", Some("N12"), "we thank the caller and say goodbye");
-                let more = required(self, &s.more, "more", Some("N12"), "the step when the caller needs more help");
+                let goodbye = required(
+                    self,
+                    &s.goodbye,
+                    "goodbye",
+                    Some("N12"),
+                    "we thank the caller and say goodbye",
+                );
+                let more = required(
+                    self,
+                    &s.more,
+                    "more",
+                    Some("N12"),
+                    "the step when the caller needs more help",
+                );
                 StepKind::Close {
                     ask: prompt(self, value),
                     goodbye: goodbye.map_or(0, |p| prompt(self, &p)),
                     more: more.map_or(0, |n| step_ref(self, &n)),
                 }
             }
-            _ => StepKind::Hangup { prompt: prompt(self, value) },
+            _ => StepKind::Hangup {
+                prompt: prompt(self, value),
+            },
         };
         Step {
             id,
@@ -721,12 +1048,35 @@ impl Compiler<'_> {
         ];
         let more = [("more", s.more.as_ref().map(|v| v.span()))];
         for (key, span) in present.into_iter().chain(more) {
-            if let Some(span) = span {
-                if !allowed.contains(&key) {
-                    self.error(span, None, format!("`{key}` does not belong in a {kind} step ({:?})", name.get_ref()));
-                }
+            if let Some(span) = span
+                && !allowed.contains(&key)
+            {
+                self.error(
+                    span,
+                    None,
+                    format!(
+                        "`{key}` does not belong in a {kind} step ({:?})",
+                        name.get_ref()
+                    ),
+                );
             }
         }
+    }
+}
+
+/// The TOML parser's message, with a "did you mean" for a misspelt key.
+fn parse_message(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_owned();
+    };
+    let Some((key, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    // "…, expected one of `a`, `b`": the names are every other piece.
+    let known = expected.split('`').skip(1).step_by(2);
+    match closest(key, known) {
+        Some(k) => format!("unknown key `{key}` (did you mean `{k}`?)"),
+        None => format!("unknown key `{key}`{expected}"),
     }
 }
 

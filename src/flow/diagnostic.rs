@@ -79,6 +79,10 @@ impl<'a> LineIndex<'a> {
         LineIndex { text, starts }
     }
 
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     pub fn position(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;

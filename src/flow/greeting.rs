@@ -21,10 +21,18 @@ pub struct Opening {
 /// Which rule chose an opening; shown to designers and kept in call records.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpeningRule {
-    SpecialDay { name: String, first: NaiveDate, last: NaiveDate },
+    SpecialDay {
+        name: String,
+        first: NaiveDate,
+        last: NaiveDate,
+    },
     Holiday(HolidayMatch),
-    Morning { until: chrono::NaiveTime },
-    Normal { part: DayPart },
+    Morning {
+        until: chrono::NaiveTime,
+    },
+    Normal {
+        part: DayPart,
+    },
     /// A holiday the flow has no opening for (or switched off).
     HolidayWithoutOpening(Holiday),
 }
@@ -32,12 +40,22 @@ pub enum OpeningRule {
 impl fmt::Display for OpeningRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OpeningRule::SpecialDay { name, first, last } if first == last => write!(f, "special day {name:?} ({first})"),
-            OpeningRule::SpecialDay { name, first, last } => write!(f, "special day {name:?} ({first}..{last})"),
+            OpeningRule::SpecialDay { name, first, last } if first == last => {
+                write!(f, "special day {name:?} ({first})")
+            }
+            OpeningRule::SpecialDay { name, first, last } => {
+                write!(f, "special day {name:?} ({first}..{last})")
+            }
             OpeningRule::Holiday(m) => write!(f, "holiday: {m}"),
-            OpeningRule::Morning { until } => write!(f, "morning (before {})", until.format("%H:%M")),
+            OpeningRule::Morning { until } => {
+                write!(f, "morning (before {})", until.format("%H:%M"))
+            }
             OpeningRule::Normal { part } => write!(f, "normal opening ({})", part_name(*part)),
-            OpeningRule::HolidayWithoutOpening(h) => write!(f, "normal opening: {} has no holiday opening in this flow", h.key()),
+            OpeningRule::HolidayWithoutOpening(h) => write!(
+                f,
+                "normal opening: {} has no holiday opening in this flow",
+                h.key()
+            ),
         }
     }
 }
@@ -60,18 +78,33 @@ impl Flow {
         let normal = || {
             let morning = day_part == DayPart::Morning;
             match (morning, g.openings.morning) {
-                (true, Some(p)) => (Some(p), OpeningRule::Morning { until: g.day_parts.morning_until }),
+                (true, Some(p)) => (
+                    Some(p),
+                    OpeningRule::Morning {
+                        until: g.day_parts.morning_until,
+                    },
+                ),
                 _ => (g.openings.plain, OpeningRule::Normal { part: day_part }),
             }
         };
-        let special = g.special_days.iter().find(|d| d.first <= date && date <= d.last);
+        let special = g
+            .special_days
+            .iter()
+            .find(|d| d.first <= date && date <= d.last);
         let (prompt, rule) = if let Some(d) = special {
             (
                 Some(d.prompt),
-                OpeningRule::SpecialDay { name: d.name.clone(), first: d.first, last: d.last },
+                OpeningRule::SpecialDay {
+                    name: d.name.clone(),
+                    first: d.first,
+                    last: d.last,
+                },
             )
         } else if let Some(m) = g.holidays.then(|| holidays.holiday_on(date)).flatten() {
-            let ix = Holiday::ALL.iter().position(|h| *h == m.holiday).unwrap_or(0);
+            let ix = Holiday::ALL
+                .iter()
+                .position(|h| *h == m.holiday)
+                .unwrap_or(0);
             match g.openings.holiday[ix] {
                 Some(p) => (Some(p), OpeningRule::Holiday(m)),
                 None => (normal().0, OpeningRule::HolidayWithoutOpening(m.holiday)),
@@ -79,6 +112,11 @@ impl Flow {
         } else {
             normal()
         };
-        Opening { prompt, rule, day_part, local }
+        Opening {
+            prompt,
+            rule,
+            day_part,
+            local,
+        }
     }
 }

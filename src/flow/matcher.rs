@@ -50,10 +50,10 @@ pub fn best_match<'a, T: Copy>(
     let words = words.trim().to_lowercase();
     let mut best: Option<(usize, T)> = None;
     for (tag, phrases) in candidates {
-        if let Some(len) = phrases.best_in(locale, &words) {
-            if best.is_none_or(|(l, _)| len > l) {
-                best = Some((len, tag));
-            }
+        if let Some(len) = phrases.best_in(locale, &words)
+            && best.is_none_or(|(l, _)| len > l)
+        {
+            best = Some((len, tag));
         }
     }
     best.map(|(_, t)| t)

@@ -28,6 +28,7 @@ pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
 use matcher::Phrases;
+pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 
 /// Index of a prompt within its flow.
@@ -229,7 +230,11 @@ pub enum StepKind {
     },
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
-    Close { ask: PromptIx, goodbye: PromptIx, more: StepIx },
+    Close {
+        ask: PromptIx,
+        goodbye: PromptIx,
+        more: StepIx,
+    },
     /// Say a last prompt and hang up without waiting for the caller.
     Hangup { prompt: PromptIx },
 }
@@ -308,11 +313,17 @@ impl Flow {
     }
 
     pub fn step_index(&self, id: &str) -> Option<StepIx> {
-        self.steps.iter().position(|s| &*s.id == id).map(|i| i as StepIx)
+        self.steps
+            .iter()
+            .position(|s| &*s.id == id)
+            .map(|i| i as StepIx)
     }
 
     pub fn prompt_index(&self, id: &str) -> Option<PromptIx> {
-        self.prompts.iter().position(|p| &*p.id == id).map(|i| i as PromptIx)
+        self.prompts
+            .iter()
+            .position(|p| &*p.id == id)
+            .map(|i| i as PromptIx)
     }
 
     /// Which of `candidates` the caller's words (or keys) mean.

@@ -57,7 +57,9 @@ pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
 /// Where a step can lead.
 pub fn successors(flow: &Flow, step: StepIx) -> Vec<StepIx> {
     match &flow.step(step).kind {
-        StepKind::Ask { answers, otherwise, .. } => {
+        StepKind::Ask {
+            answers, otherwise, ..
+        } => {
             let mut out: Vec<StepIx> = answers.iter().map(|(_, s)| *s).collect();
             out.extend(*otherwise);
             // Requests understood anywhere lead on from any listening step.
@@ -83,7 +85,15 @@ fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Ran
     }
     for (ix, reached) in seen.iter().enumerate() {
         if !reached {
-            cx.warn(span(ix as StepIx), None, format!("step {:?} is never reached from the start step {:?}", flow.steps[ix].id, flow.step(flow.start).id));
+            cx.warn(
+                span(ix as StepIx),
+                None,
+                format!(
+                    "step {:?} is never reached from the start step {:?}",
+                    flow.steps[ix].id,
+                    flow.step(flow.start).id
+                ),
+            );
         }
     }
 }
@@ -102,8 +112,19 @@ fn say_loops(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<
                     for &s in ring {
                         reported[usize::from(s)] = true;
                     }
-                    let names: Vec<&str> = ring.iter().chain([&at]).map(|&s| &*flow.step(s).id).collect();
-                    cx.error(span(at), None, format!("dead end: steps {} loop without ever listening to the caller", names.join(" → ")));
+                    let names: Vec<&str> = ring
+                        .iter()
+                        .chain([&at])
+                        .map(|&s| &*flow.step(s).id)
+                        .collect();
+                    cx.error(
+                        span(at),
+                        None,
+                        format!(
+                            "dead end: steps {} loop without ever listening to the caller",
+                            names.join(" → ")
+                        ),
+                    );
                 }
                 break;
             }
@@ -122,10 +143,26 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                 continue;
             }
             let t = text.get_ref();
-            if let Some(bad) = FORBIDDEN.iter().find(|f| t.contains(*f)) {
-                cx.warn(text.span(), Some("N13"), format!("prompt {:?} ({}) says {bad:?}, which the norms forbid", id.get_ref(), locale.get_ref()));
+            if let Some((at, bad)) = FORBIDDEN.iter().find_map(|f| t.find(f).map(|at| (at, f))) {
+                cx.warn(
+                    cx.within(text, at),
+                    Some("N13"),
+                    format!(
+                        "prompt {:?} ({}) says {bad:?}, which the norms forbid",
+                        id.get_ref(),
+                        locale.get_ref()
+                    ),
+                );
             } else if ends_on_bu_word(t) {
-                cx.warn(text.span(), Some("N13"), format!("prompt {:?} ({}) ends on a 不-word; say what can be done instead", id.get_ref(), locale.get_ref()));
+                cx.warn(
+                    text.span(),
+                    Some("N13"),
+                    format!(
+                        "prompt {:?} ({}) ends on a 不-word; say what can be done instead",
+                        id.get_ref(),
+                        locale.get_ref()
+                    ),
+                );
             }
         }
     }

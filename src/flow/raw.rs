@@ -3,77 +3,167 @@
 //! Nothing here is validated beyond shape; `compile` turns it into a `Flow`
 //! and reports every problem with its position. Fields are `Spanned` where a
 //! later check may need to point at them.
+//!
+//! The same types generate the JSON Schema that editors use to complete and
+//! validate flow files (`callscript schema`, shipped as
+//! `flows/flow.schema.json`), so doc comments here are what a script designer
+//! sees on hover. `Spanned<T>` is described as plain `T`.
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
 pub type Sp<T> = Spanned<T>;
+/// A table of named entries, with the positions of names and values.
+pub type Table<T> = Sp<BTreeMap<Sp<String>, Sp<T>>>;
+/// One intent: phrases per locale, and `dtmf` keys.
+pub type RawPhrases = BTreeMap<Sp<String>, Sp<Vec<Sp<String>>>>;
 
-#[derive(Debug, Deserialize)]
+/// A phone script: settings, the prompts a caller can hear, the words that
+/// count as answers, and the steps of the script.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "callscript flow file")]
 pub struct RawFlow {
+    /// The flow's id, used by StartCall and ListFlows: letters, digits, '-' and '_'.
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z0-9_-]+$"))]
     pub id: Sp<String>,
+    /// A human-readable name for operators.
     #[serde(default)]
     pub title: Option<String>,
+    /// "inbound" (the centre answers; the calendar chooses the opening, N2-N4)
+    /// or "outbound" (the centre calls the customer, N3b). Default "inbound".
     #[serde(default)]
+    #[schemars(with = "Option<FlowKindName>")]
     pub kind: Option<Sp<String>>,
+    /// The locales every prompt must have a text for, e.g. ["zh-CN", "zh-TW", "en"].
+    /// A call picks one; the first is the default.
+    #[schemars(with = "Vec<String>", length(min = 1))]
     pub locales: Sp<Vec<Sp<String>>>,
+    /// IANA time zone for the time of day and holidays, e.g. "Asia/Shanghai" (the default).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub time_zone: Option<Sp<String>>,
+    /// The step a call starts at.
+    #[schemars(with = "String")]
     pub start: Sp<String>,
+    /// Values for `{name}` placeholders in prompt texts: one string for every
+    /// locale, or a table with one per locale.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawVariable>")]
     pub variables: BTreeMap<Sp<String>, Sp<RawVariable>>,
+    /// Timeouts and retry counts; the defaults are the norms'.
     #[serde(default)]
     pub timing: RawTiming,
+    /// How the opening is chosen by time of day and holiday (N2-N4).
     #[serde(default)]
     pub greeting: RawGreeting,
+    /// Every prompt, by id: a text per declared locale (e.g. `zh-CN = "…"`),
+    /// plus optional `audio` (a file name; `{locale}` is filled in) and `ssml`
+    /// (`{text}` is filled in). Reserved ids: opening, opening_morning,
+    /// opening_<holiday>, silence_reprompt, silence_goodbye, greeting_reply,
+    /// greeting_reply_<morning|afternoon|evening>, unclear, switch_phone,
+    /// pick_up_handset, speak_into_handset, mandarin, agent_number,
+    /// not_understood.
     #[serde(default)]
-    pub prompts: Option<Sp<BTreeMap<Sp<String>, Sp<BTreeMap<Sp<String>, Sp<String>>>>>>,
+    #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, String>>>")]
+    pub prompts: Option<Table<BTreeMap<Sp<String>, Sp<String>>>>,
+    /// What callers say, by intent name: phrases per declared locale (the
+    /// longest phrase contained in the caller's words wins) and optional
+    /// `dtmf` keys. Reserved names: yes, no, greeting, agent_number.
     #[serde(default)]
-    pub intents: Option<Sp<BTreeMap<Sp<String>, Sp<BTreeMap<Sp<String>, Sp<Vec<Sp<String>>>>>>>>,
+    #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, Vec<String>>>>")]
+    pub intents: Option<Table<RawPhrases>>,
+    /// Intents understood at every listening step, and the step each leads to.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub anywhere: BTreeMap<Sp<String>, Sp<String>>,
+    /// The steps of the script, by id.
+    #[schemars(with = "BTreeMap<String, RawStep>")]
     pub steps: Sp<BTreeMap<Sp<String>, Sp<RawStep>>>,
 }
 
+/// The values of `kind`; used only to describe the field in the schema.
+#[derive(JsonSchema)]
+#[schemars(rename = "Kind", rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FlowKindName {
+    Inbound,
+    Outbound,
+}
+
 /// A variable is one value for every locale, or one per locale.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Variable")]
 pub enum RawVariable {
     Same(String),
     PerLocale(BTreeMap<String, String>),
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Counts and durations (milliseconds). Leave a key out for the norm's default.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Timing")]
 pub struct RawTiming {
+    /// Silence before the next silence prompt (N5: 5000).
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 60000))]
     pub no_input_ms: Option<Sp<i64>>,
+    /// Prompts a silent caller hears before we hang up (N5: at least 3).
+    #[schemars(with = "Option<i64>", range(min = 3, max = 10))]
     pub silence_prompts: Option<Sp<i64>>,
+    /// Times an unclear caller is asked to speak up before being asked to use
+    /// another phone (N7: 3).
+    #[schemars(with = "Option<i64>", range(min = 1, max = 10))]
     pub unclear_attempts: Option<Sp<i64>>,
+    /// How long we wait for consent to hang up on bad audio (N7: 5000).
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 60000))]
     pub consent_wait_ms: Option<Sp<i64>>,
+    /// After the goodbye, how long the line is left to the caller before we
+    /// hang up (N12, N15: 10000).
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 300000))]
     pub caller_hangup_wait_ms: Option<Sp<i64>>,
+    /// Speech recognised below this confidence counts as unclear (N7: 0.5).
+    #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
     pub low_confidence: Option<Sp<f64>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How the opening is chosen (N2-N4).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Greeting")]
 pub struct RawGreeting {
+    /// "HH:MM" local time until which callers hear the morning opening (N2: "12:00").
+    #[schemars(with = "Option<String>", regex(pattern = r"^\d{2}:\d{2}$"))]
     pub morning_until: Option<Sp<String>>,
+    /// "HH:MM" local time at which the afternoon ends and the evening begins ("18:00").
+    #[schemars(with = "Option<String>", regex(pattern = r"^\d{2}:\d{2}$"))]
     pub afternoon_until: Option<Sp<String>>,
+    /// Holiday openings on statutory holidays (N4); default true.
     pub holidays: Option<bool>,
+    /// The company's own days (an anniversary, a closure notice) with their opening.
     #[serde(default)]
+    #[schemars(with = "Vec<RawSpecialDay>")]
     pub special_days: Vec<Sp<RawSpecialDay>>,
 }
 
 /// A company's own day (an anniversary, a closure notice) with its opening.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SpecialDay")]
 pub struct RawSpecialDay {
+    /// A name for logs and `callscript greeting`; default: the prompt id.
     pub name: Option<String>,
+    /// First day, "YYYY-MM-DD".
+    #[schemars(with = "String", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
     pub from: Sp<String>,
+    /// Last day, "YYYY-MM-DD"; default: the same as `from`.
+    #[schemars(with = "Option<String>", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
     pub to: Option<Sp<String>>,
+    /// The prompt used as the opening on those days.
+    #[schemars(with = "String")]
     pub prompt: Sp<String>,
 }
 
@@ -81,30 +171,127 @@ pub struct RawSpecialDay {
 /// `close`, `hangup`) must be present; `compile` checks which of the other
 /// keys fit that kind. A flat struct gives better positioned errors than a
 /// serde tagged enum, whose buffering loses spans.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
+#[schemars(extend("oneOf" = [
+    { "required": ["ask"] },
+    { "required": ["say"] },
+    { "required": ["transfer"] },
+    { "required": ["hold"] },
+    { "required": ["close"] },
+    { "required": ["hangup"] },
+]))]
 pub struct RawStep {
+    /// Say this prompt and listen ("@opening": the calendar's opening, N2-N4).
+    /// Goes with `on`, `otherwise`, `reprompt`.
+    #[schemars(with = "Option<String>")]
     pub ask: Option<Sp<String>>,
+    /// Say this prompt and go on to `next`.
+    #[schemars(with = "Option<String>")]
     pub say: Option<Sp<String>>,
+    /// Transfer to this target, only after the caller agreed (N10). Goes with
+    /// `consent`, `reason`, `declined`, `failed`, `fallback`.
+    #[schemars(with = "Option<String>")]
     pub transfer: Option<Sp<String>>,
+    /// Ask with this prompt before putting the caller on hold (N11). Goes
+    /// with `thanks`, `resume`, `hold_ms`, `next`, `declined`.
+    #[schemars(with = "Option<String>")]
     pub hold: Option<Sp<String>>,
+    /// Ask with this prompt whether anything else is needed, then say
+    /// `goodbye` and let the caller hang up first (N12). Goes with `goodbye`, `more`.
+    #[schemars(with = "Option<String>")]
     pub close: Option<Sp<String>>,
+    /// Say this prompt and hang up at once (N12 prefers `close`).
+    #[schemars(with = "Option<String>")]
     pub hangup: Option<Sp<String>>,
 
+    /// ask: the second silence prompt instead of the flow's `silence_reprompt` (N5).
+    #[schemars(with = "Option<String>")]
     pub reprompt: Option<Sp<String>>,
+    /// ask: intent name → the step it leads to.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub on: BTreeMap<Sp<String>, Sp<String>>,
+    /// ask: the step for words that match no answer.
+    #[schemars(with = "Option<String>")]
     pub otherwise: Option<Sp<String>>,
+    /// say, hold: the step to go on to.
+    #[schemars(with = "Option<String>")]
     pub next: Option<Sp<String>>,
+    /// transfer: the prompt that says why and asks whether the caller agrees (N10).
+    #[schemars(with = "Option<String>")]
     pub consent: Option<Sp<String>>,
+    /// transfer: the reason, passed to the front-end with the transfer (N10).
+    #[schemars(with = "Option<String>")]
     pub reason: Option<Sp<String>>,
+    /// transfer: the prompt when the caller does not agree; hold: the step when
+    /// the caller does not want to hold.
+    #[schemars(with = "Option<String>")]
     pub declined: Option<Sp<String>>,
+    /// transfer: the apology when the transfer fails.
+    #[schemars(with = "Option<String>")]
     pub failed: Option<Sp<String>>,
+    /// transfer: the step after a declined or failed transfer.
+    #[schemars(with = "Option<String>")]
     pub fallback: Option<Sp<String>>,
+    /// hold: the prompt thanking the caller for holding (N11).
+    #[schemars(with = "Option<String>")]
     pub thanks: Option<Sp<String>>,
+    /// hold: the prompt apologising for the wait on resuming (N11).
+    #[schemars(with = "Option<String>")]
     pub resume: Option<Sp<String>>,
+    /// hold: how long the hold lasts, in milliseconds.
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 600000))]
     pub hold_ms: Option<Sp<i64>>,
+    /// close: the thanks and goodbye (N12).
+    #[schemars(with = "Option<String>")]
     pub goodbye: Option<Sp<String>>,
+    /// close: the step when the caller needs more help.
+    #[schemars(with = "Option<String>")]
     pub more: Option<Sp<String>>,
+    /// May caller speech interrupt this step's prompt; default true.
     pub barge_in: Option<bool>,
+}
+
+/// The JSON Schema of the flow file format, pretty-printed with a final newline.
+pub fn json_schema() -> String {
+    // Draft 7: the draft every TOML language server (taplo, Even Better
+    // TOML) understands.
+    let settings = schemars::generate::SchemaSettings::draft07()
+        .with_transform(schemars::transform::RecursiveTransform(without_null));
+    let schema = settings.into_generator().into_root_schema_for::<RawFlow>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a generated schema is plain JSON");
+    text.push('\n');
+    text
+}
+
+/// TOML has no null: an optional key is simply left out, so the schema
+/// should not offer `null` as a value.
+fn without_null(schema: &mut schemars::Schema) {
+    use serde_json::Value;
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if obj.get("default") == Some(&Value::Null) {
+        obj.remove("default");
+    }
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            obj.insert("type".into(), only);
+        }
+    }
+    let null = serde_json::json!({ "type": "null" });
+    if let Some(Value::Array(any)) = obj.get_mut("anyOf") {
+        any.retain(|s| *s != null);
+        if any.len() == 1 {
+            let only = any.remove(0);
+            obj.remove("anyOf");
+            if let Value::Object(inner) = only {
+                obj.extend(inner);
+            }
+        }
+    }
 }

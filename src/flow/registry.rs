@@ -32,7 +32,10 @@ pub struct FlowSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read flows directory {dir}: {source}")]
-    Dir { dir: PathBuf, source: std::io::Error },
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no flow could be loaded from {dir}:\n{problems}")]
     NoFlows { dir: PathBuf, problems: String },
 }
@@ -70,7 +73,10 @@ pub struct ReloadReport {
 impl FlowRegistry {
     /// Loads every `*.toml` in `dir`. Broken files are reported and skipped;
     /// it fails only when not a single flow loads.
-    pub fn load_dir(dir: impl Into<PathBuf>, default_flow: Option<String>) -> Result<Self, LoadError> {
+    pub fn load_dir(
+        dir: impl Into<PathBuf>,
+        default_flow: Option<String>,
+    ) -> Result<Self, LoadError> {
         let dir = dir.into();
         let registry = FlowRegistry {
             dir: Some(dir.clone()),
@@ -82,7 +88,12 @@ impl FlowRegistry {
             return Err(LoadError::Dir { dir, source: e });
         }
         if registry.read().flows.is_empty() {
-            let problems = outcome.report.problems.iter().map(|d| format!("{d}\n")).collect();
+            let problems = outcome
+                .report
+                .problems
+                .iter()
+                .map(|d| format!("{d}\n"))
+                .collect();
             return Err(LoadError::NoFlows { dir, problems });
         }
         Ok(registry)
@@ -95,7 +106,14 @@ impl FlowRegistry {
             .into_iter()
             .map(|f| {
                 let file = PathBuf::from(f.source_file());
-                (f.id.clone(), Loaded { flow: Arc::new(f), file, loaded_at: now })
+                (
+                    f.id.clone(),
+                    Loaded {
+                        flow: Arc::new(f),
+                        file,
+                        loaded_at: now,
+                    },
+                )
             })
             .collect();
         FlowRegistry {
@@ -135,7 +153,11 @@ impl FlowRegistry {
     /// The flow with this id; the default flow for "".
     pub fn get(&self, id: &str) -> Option<Arc<Flow>> {
         let state = self.read();
-        let id = if id.is_empty() { self.default_id(&state)? } else { id.into() };
+        let id = if id.is_empty() {
+            self.default_id(&state)?
+        } else {
+            id.into()
+        };
         state.flows.get(&id).map(|l| l.flow.clone())
     }
 
@@ -165,7 +187,12 @@ impl FlowRegistry {
     /// Re-reads the flows directory.
     pub fn reload(&self) -> ReloadReport {
         let outcome = self.reload_inner();
-        for d in outcome.report.problems.iter().filter(|d| d.severity == Severity::Error) {
+        for d in outcome
+            .report
+            .problems
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
             warn!(%d, "flow file rejected; its previous version keeps serving");
         }
         if !outcome.report.loaded.is_empty() || !outcome.report.removed.is_empty() {
@@ -183,7 +210,12 @@ impl FlowRegistry {
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
                 .collect(),
-            Err(e) => return Outcome { dir_error: Some(e), ..Outcome::default() },
+            Err(e) => {
+                return Outcome {
+                    dir_error: Some(e),
+                    ..Outcome::default()
+                };
+            }
         };
         files.sort();
         let mut report = ReloadReport::default();
@@ -201,7 +233,10 @@ impl FlowRegistry {
             let text = match std::fs::read_to_string(file) {
                 Ok(t) => t,
                 Err(e) => {
-                    problems.entry(name.clone()).or_default().push(io_problem(&name, &e));
+                    problems
+                        .entry(name.clone())
+                        .or_default()
+                        .push(io_problem(&name, &e));
                     // Keep what this file served before.
                     keep_previous(&old_flows, file, &mut flows);
                     continue;
@@ -210,9 +245,10 @@ impl FlowRegistry {
             if file.file_name().is_some_and(|n| n == HOLIDAYS_FILE) {
                 match HolidayCalendar::from_toml(&name, &text) {
                     Ok(cal) => holidays = Arc::new(cal),
-                    Err(errors) => problems.entry(name.clone()).or_default().extend(
-                        errors.iter().map(|e| calendar_diagnostic(&name, e)),
-                    ),
+                    Err(errors) => problems
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(errors.iter().map(|e| calendar_diagnostic(&name, e))),
                 }
                 continue;
             }
@@ -232,7 +268,9 @@ impl FlowRegistry {
                     });
                 }
                 Some(flow) => {
-                    let same = old_flows.get(&flow.id).filter(|l| l.flow.version == flow.version && l.file == *file);
+                    let same = old_flows
+                        .get(&flow.id)
+                        .filter(|l| l.flow.version == flow.version && l.file == *file);
                     match same {
                         Some(l) => {
                             report.unchanged += 1;
@@ -240,7 +278,14 @@ impl FlowRegistry {
                         }
                         None => {
                             report.loaded.push(flow.id.clone());
-                            flows.insert(flow.id.clone(), Loaded { flow: Arc::new(flow), file: file.clone(), loaded_at: now });
+                            flows.insert(
+                                flow.id.clone(),
+                                Loaded {
+                                    flow: Arc::new(flow),
+                                    file: file.clone(),
+                                    loaded_at: now,
+                                },
+                            );
                         }
                     }
                 }
@@ -248,31 +293,52 @@ impl FlowRegistry {
             }
         }
         problems.retain(|_, v| !v.is_empty());
-        report.removed = old_flows.keys().filter(|id| !flows.contains_key(*id)).cloned().collect();
+        report.removed = old_flows
+            .keys()
+            .filter(|id| !flows.contains_key(*id))
+            .cloned()
+            .collect();
         report.problems = problems.values().flatten().cloned().collect();
         let mut state = self.write();
-        *state = State { flows, problems, holidays };
-        Outcome { report, dir_error: None }
+        *state = State {
+            flows,
+            problems,
+            holidays,
+        };
+        Outcome {
+            report,
+            dir_error: None,
+        }
     }
 
     /// Reloads whenever a file in the flows directory changes, within about
     /// a second. The returned guard stops watching when dropped.
     pub fn watch(self: &Arc<Self>) -> notify_debouncer_full::notify::Result<Option<Watcher>> {
         use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
-        let Some(dir) = self.dir.clone() else { return Ok(None) };
+        let Some(dir) = self.dir.clone() else {
+            return Ok(None);
+        };
         let registry = Arc::downgrade(self);
-        let mut debouncer = new_debouncer(Duration::from_millis(300), None, move |res: DebounceEventResult| {
-            let Some(registry) = registry.upgrade() else { return };
-            match res {
-                Ok(events) if !events.is_empty() => {
-                    registry.reload();
+        let mut debouncer = new_debouncer(
+            Duration::from_millis(300),
+            None,
+            move |res: DebounceEventResult| {
+                let Some(registry) = registry.upgrade() else {
+                    return;
+                };
+                match res {
+                    Ok(events) if !events.is_empty() => {
+                        registry.reload();
+                    }
+                    Ok(_) => {}
+                    Err(errors) => warn!(?errors, "watching the flows directory failed"),
                 }
-                Ok(_) => {}
-                Err(errors) => warn!(?errors, "watching the flows directory failed"),
-            }
-        })?;
+            },
+        )?;
         debouncer.watch(&dir, RecursiveMode::NonRecursive)?;
-        Ok(Some(Watcher { _debouncer: debouncer }))
+        Ok(Some(Watcher {
+            _debouncer: debouncer,
+        }))
     }
 }
 
@@ -292,11 +358,17 @@ struct Outcome {
 
 impl std::fmt::Debug for FlowRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlowRegistry").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("FlowRegistry")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
-fn keep_previous(old: &BTreeMap<Arc<str>, Loaded>, file: &Path, into: &mut BTreeMap<Arc<str>, Loaded>) {
+fn keep_previous(
+    old: &BTreeMap<Arc<str>, Loaded>,
+    file: &Path,
+    into: &mut BTreeMap<Arc<str>, Loaded>,
+) {
     for (id, l) in old.iter().filter(|(_, l)| l.file == file) {
         into.entry(id.clone()).or_insert_with(|| l.clone());
     }
@@ -320,11 +392,16 @@ fn io_problem(file: &str, e: &std::io::Error) -> Diagnostic {
 /// A holiday-calendar error as a flow diagnostic (the registry and
 /// `check` report both kinds of file alike).
 pub fn calendar_diagnostic(file: &str, e: &crate::calendar::CalendarError) -> Diagnostic {
-    let (line, column) = e.location().map_or((1, 1), |l| (l.line as u32, l.column as u32));
+    let (line, column) = e
+        .location()
+        .map_or((1, 1), |l| (l.line as u32, l.column as u32));
     let text = e.to_string();
     // Display starts with "file:line:col: "; the diagnostic carries those.
     let message = match e.location() {
-        Some(l) => text.strip_prefix(&format!("{}:{}:{}: ", l.origin, l.line, l.column)).unwrap_or(&text).to_owned(),
+        Some(l) => text
+            .strip_prefix(&format!("{}:{}:{}: ", l.origin, l.line, l.column))
+            .unwrap_or(&text)
+            .to_owned(),
         None => text,
     };
     Diagnostic {
