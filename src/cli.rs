@@ -66,6 +66,90 @@ pub enum Command {
     },
     /// Print the JSON Schema of the flow file format (shipped as flows/flow.schema.json).
     Schema,
+    /// Draw a flow as a diagram: steps, answers, timeouts, transfers, hang-ups.
+    Graph {
+        /// Flow id [default: the default flow]
+        #[arg(long, default_value = "")]
+        flow: String,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+        /// Directory of flow files.
+        #[arg(long, default_value = "flows")]
+        flows: PathBuf,
+    },
+    /// Run a scenario file (tests/scenarios/*.toml) against an in-process
+    /// engine on simulated time and print the transcript.
+    Simulate {
+        /// The scenario file.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Directory of flow files.
+        #[arg(long, default_value = "flows")]
+        flows: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+/// Runs `graph`; returns the exit code.
+pub fn graph(
+    flow: &str,
+    format: GraphFormat,
+    flows_dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<i32> {
+    let registry = match FlowRegistry::load_dir(flows_dir, None) {
+        Ok(r) => r,
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            return Ok(1);
+        }
+    };
+    let Some(flow) = registry.get(flow) else {
+        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+        return Ok(1);
+    };
+    let text = match format {
+        GraphFormat::Mermaid => crate::graph::mermaid(&flow),
+        GraphFormat::Dot => crate::graph::dot(&flow),
+    };
+    write!(out, "{text}")?;
+    Ok(0)
+}
+
+/// Runs `simulate --scenario`; returns the exit code. Time is simulated:
+/// the runtime's clock is paused and jumps to each timer, so a silent call
+/// takes no real 15 s.
+pub fn simulate(
+    scenario: &Path,
+    flows_dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<i32> {
+    let registry = match FlowRegistry::load_dir(flows_dir, None) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            return Ok(1);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()?;
+    match runtime.block_on(crate::scenario::run_scenario(registry, scenario)) {
+        Ok(transcript) => {
+            write!(out, "{transcript}")?;
+            Ok(0)
+        }
+        Err(failure) => {
+            writeln!(out, "{failure}")?;
+            Ok(1)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -29,6 +29,12 @@ fn main() -> ExitCode {
             cli::greeting(&flow, at.as_deref(), &flows, &mut stdout)
         }
         Command::Schema => cli::schema(&mut stdout),
+        Command::Graph {
+            flow,
+            format,
+            flows,
+        } => cli::graph(&flow, format, &flows, &mut stdout),
+        Command::Simulate { scenario, flows } => cli::simulate(&scenario, &flows, &mut stdout),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),
