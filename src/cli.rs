@@ -102,12 +102,8 @@ pub fn graph(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let registry = match FlowRegistry::load_dir(flows_dir, None) {
-        Ok(r) => r,
-        Err(e) => {
-            writeln!(out, "{e}")?;
-            return Ok(1);
-        }
+    let Some(registry) = load_flows(flows_dir, out)? else {
+        return Ok(1);
     };
     let Some(flow) = registry.get(flow) else {
         writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
@@ -121,6 +117,20 @@ pub fn graph(
     Ok(0)
 }
 
+/// The flows of `dir`, or `None` after telling the user why not.
+fn load_flows(
+    dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Option<Arc<FlowRegistry>>> {
+    match FlowRegistry::load_dir(dir, None) {
+        Ok(r) => Ok(Some(Arc::new(r))),
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            Ok(None)
+        }
+    }
+}
+
 /// Runs `simulate --scenario`; returns the exit code. Time is simulated:
 /// the runtime's clock is paused and jumps to each timer, so a silent call
 /// takes no real 15 s.
@@ -129,12 +139,8 @@ pub fn simulate(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let registry = match FlowRegistry::load_dir(flows_dir, None) {
-        Ok(r) => Arc::new(r),
-        Err(e) => {
-            writeln!(out, "{e}")?;
-            return Ok(1);
-        }
+    let Some(registry) = load_flows(flows_dir, out)? else {
+        return Ok(1);
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -289,12 +295,8 @@ pub fn greeting(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let registry = match FlowRegistry::load_dir(flows_dir, None) {
-        Ok(r) => Arc::new(r),
-        Err(e) => {
-            writeln!(out, "{e}")?;
-            return Ok(1);
-        }
+    let Some(registry) = load_flows(flows_dir, out)? else {
+        return Ok(1);
     };
     let at: DateTime<Utc> = match at {
         None => Utc::now(),
