@@ -207,27 +207,17 @@ impl Script {
         else {
             return Super;
         };
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match self.yes_no(event) {
-            Some(Ok(true)) => {
+        match self.consent(event, silent, consent, context) {
+            Consent::Yes => {
                 context.push(Action::Transfer { target, reason });
                 Transition(State::transferring(*step))
             }
-            Some(Ok(false)) => {
+            Consent::No => {
                 self.say(declined, context);
                 self.listen(context);
                 Transition(State::listening(self.last_ask, 0))
             }
-            Some(Err(())) => {
-                self.ask_again(event, consent, context);
-                Handled
-            }
-            None => match event {
-                Event::NoInput => self.silence(silent, consent, context),
-                _ => Super,
-            },
+            Consent::Settled(outcome) => outcome,
         }
     }
 
@@ -281,24 +271,14 @@ impl Script {
         else {
             return Super;
         };
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match self.yes_no(event) {
-            Some(Ok(true)) => {
+        match self.consent(event, silent, ask, context) {
+            Consent::Yes => {
                 self.say(thanks, context);
                 context.push(Action::Listen { timeout: duration });
                 Transition(State::on_hold(*step))
             }
-            Some(Ok(false)) => Transition(self.enter(declined, context)),
-            Some(Err(())) => {
-                self.ask_again(event, ask, context);
-                Handled
-            }
-            None => match event {
-                Event::NoInput => self.silence(silent, ask, context),
-                _ => Super,
-            },
+            Consent::No => Transition(self.enter(declined, context)),
+            Consent::Settled(outcome) => outcome,
         }
     }
 
@@ -486,6 +466,14 @@ fn caller_sound(event: &Event) -> bool {
     )
 }
 
+/// How a caller answered a consent question.
+enum Consent {
+    Yes,
+    No,
+    /// Not an answer; the question's own rules already dealt with it.
+    Settled(Outcome<State>),
+}
+
 // === impl Script: helpers shared by the phases ===
 
 impl Script {
@@ -556,6 +544,35 @@ impl Script {
     /// Asks `question` again after clear input that answers neither yes nor
     /// no. A request for the agent number is answered first: refusing it is
     /// a violation (N14), whatever the call is waiting for.
+    /// The answer to a consent question (N10, N11), by the rules every such
+    /// question shares: any sound from the caller restarts the silence
+    /// count; other clear words hear the question again (after the agent
+    /// number, N14); silence follows N5 with the question as reprompt; what
+    /// is not caller input goes on to `in_call`.
+    fn consent(
+        &mut self,
+        event: &Event,
+        silent: &mut u8,
+        question: PromptIx,
+        out: &mut Outbox,
+    ) -> Consent {
+        if caller_sound(event) {
+            *silent = 0;
+        }
+        match self.yes_no(event) {
+            Some(Ok(true)) => Consent::Yes,
+            Some(Ok(false)) => Consent::No,
+            Some(Err(())) => {
+                self.ask_again(event, question, out);
+                Consent::Settled(Handled)
+            }
+            None => Consent::Settled(match event {
+                Event::NoInput => self.silence(silent, question, out),
+                _ => Super,
+            }),
+        }
+    }
+
     fn ask_again(&mut self, event: &Event, question: PromptIx, out: &mut Outbox) {
         let (intent, reply) = (
             self.flow.roles().agent_number_intent,
