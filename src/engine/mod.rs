@@ -29,7 +29,7 @@ pub use session::{CallRecord, Entry, EntryKind, Turn, TurnView};
 
 use crate::{
     call::{CallMachine, CallSetup, Event},
-    flow::{FlowRegistry, OpeningRule},
+    flow::FlowRegistry,
 };
 
 /// Where a call's turns go when the server produces them by itself.
@@ -129,10 +129,6 @@ impl Engine {
         Engine { inner }
     }
 
-    pub fn flows(&self) -> &Arc<FlowRegistry> {
-        &self.inner.flows
-    }
-
     pub fn live_calls(&self) -> usize {
         self.inner.live.len()
     }
@@ -183,7 +179,7 @@ impl Engine {
                 caller: req.caller.into(),
                 callee: req.callee.into(),
                 local_start: opening.local.to_rfc3339().into(),
-                opening_rule: rule_text(&opening.rule).into(),
+                opening_rule: opening.rule.to_string().into(),
             },
             mode,
             req.reports_playback,
@@ -314,8 +310,4 @@ impl Engine {
         // Retained is a plain map; a panic elsewhere cannot leave it torn.
         self.inner.ended.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-fn rule_text(rule: &OpeningRule) -> String {
-    rule.to_string()
 }

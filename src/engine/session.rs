@@ -231,10 +231,10 @@ impl Call {
 
         if actions.is_empty() && ended.is_none() {
             // Nothing to say: the call waits on as it was, except that a
-            // listen waiting for playback starts its clock now.
+            // listen waiting for playback (streamed calls only) starts its
+            // clock now.
             if let Some(timeout) = s.pending_listen.take_if(|_| played) {
-                let event = s.timeout_event();
-                s.arm(self, now + timeout, event, timers);
+                s.arm(self, now + timeout, Event::NoInput, timers);
             }
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.
@@ -337,13 +337,6 @@ impl Session {
             step: self.machine.step().cloned(),
             actions: Vec::new(),
             ended: self.machine.ended(),
-        }
-    }
-
-    fn timeout_event(&self) -> Event {
-        match self.mode {
-            Mode::Stream => Event::NoInput,
-            Mode::Unary => Event::FrontEndLost,
         }
     }
 

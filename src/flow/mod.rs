@@ -312,13 +312,6 @@ impl Flow {
             .map(|i| i as LocaleIx)
     }
 
-    pub fn step_index(&self, id: &str) -> Option<StepIx> {
-        self.steps
-            .iter()
-            .position(|s| &*s.id == id)
-            .map(|i| i as StepIx)
-    }
-
     pub fn prompt_index(&self, id: &str) -> Option<PromptIx> {
         self.prompts
             .iter()

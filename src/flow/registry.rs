@@ -137,10 +137,6 @@ impl FlowRegistry {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
-
     fn default_id(&self, state: &State) -> Option<Arc<str>> {
         let wanted = self.default_flow.as_deref().unwrap_or("hotline");
         state
