@@ -171,11 +171,7 @@ async fn a_broken_edit_is_reported_and_the_last_good_version_keeps_serving() {
 
     // N10: a transfer without its consent prompt.
     let broken = edit_file(&hotline, "consent = \"transfer_consent\"\n", "");
-    let line = broken
-        .lines()
-        .position(|l| l == "[steps.to_agent]")
-        .expect("the transfer step")
-        + 1;
+    let line = transfer_step_line(&broken);
     let reloaded = server
         .flows
         .reload_flows(pb::ReloadFlowsRequest {})
@@ -285,11 +281,7 @@ async fn check_flow_reports_diagnostics_without_installing_anything() {
         .replacen("reason = \"caller asked for an agent\"\n", "", 1)
         .replacen("id = \"hotline\"", "id = \"hotline_draft\"", 1);
     assert_ne!(bad, hotline);
-    let line = bad
-        .lines()
-        .position(|l| l == "[steps.to_agent]")
-        .expect("the transfer step")
-        + 1;
+    let line = transfer_step_line(&bad);
     let checked = server
         .flows
         .check_flow(pb::CheckFlowRequest {
@@ -363,11 +355,7 @@ fn broken_dir() -> (tempfile::TempDir, usize) {
     let broken = hotline
         .replacen("consent = \"transfer_consent\"\n", "", 1)
         .replacen("reason = \"caller asked for an agent\"\n", "", 1);
-    let line = broken
-        .lines()
-        .position(|l| l == "[steps.to_agent]")
-        .expect("the transfer step")
-        + 1;
+    let line = transfer_step_line(&broken);
     std::fs::write(tmp.path().join("flows/a_broken.toml"), broken).expect("write a_broken.toml");
     (tmp, line)
 }
@@ -477,4 +465,14 @@ fn schema_prints_the_shipped_schema() {
         stdout(&out) == shipped,
         "`callscript schema` prints flows/flow.schema.json"
     );
+}
+
+/// The 1-based line of the hotline's transfer step header, where the
+/// compiler reports a transfer step's missing keys.
+fn transfer_step_line(flow_text: &str) -> usize {
+    flow_text
+        .lines()
+        .position(|l| l == "[steps.to_agent]")
+        .expect("the transfer step")
+        + 1
 }
