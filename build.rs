@@ -1,4 +1,5 @@
-//! Compiles `proto/callscript/v1/*.proto` into the tonic client and server
+//! Compiles `proto/callscript/v1/*.proto` (and the benchmarks' reference
+//! handler, `proto/callscript/reference/v1`) into the tonic client and server
 //! that `src/grpc` includes, plus a descriptor set for gRPC reflection.
 
 use std::{env, path::PathBuf};
@@ -20,7 +21,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("callscript_descriptor.bin"))
         .compile_protos(&protos, &["proto"])?;
-    for p in protos {
+    // The benchmarks' reference handler has its own descriptor set, so
+    // reflection lists it only on a server that serves it.
+    let reference = "proto/callscript/reference/v1/reference.proto";
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("reference_descriptor.bin"))
+        .compile_protos(&[reference], &["proto"])?;
+    for p in protos.iter().chain([&reference]) {
         println!("cargo:rerun-if-changed={p}");
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! The `callscript` commands: `serve`, `check`, `greeting`, `schema`.
+//! The `callscript` commands: `serve`, `check`, `greeting`, `schema`,
+//! `graph` and `simulate`: argument handling; the work is in the library.
 
 use std::{
     collections::HashMap,
@@ -7,7 +8,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 
 use crate::{
     calendar::HolidayCalendar,
@@ -77,16 +78,37 @@ pub enum Command {
         #[arg(long, default_value = "flows")]
         flows: PathBuf,
     },
-    /// Run a scenario file (tests/scenarios/*.toml) against an in-process
-    /// engine on simulated time and print the transcript.
-    Simulate {
-        /// The scenario file.
-        #[arg(long)]
-        scenario: PathBuf,
-        /// Directory of flow files.
-        #[arg(long, default_value = "flows")]
-        flows: PathBuf,
-    },
+    /// Run a call against an in-process engine on simulated time: a
+    /// scenario file (its transcript is printed), or a session in which you
+    /// play the caller (type what the caller says, /help for the commands).
+    Simulate(SimulateArgs),
+}
+
+/// `simulate`: either `--scenario FILE` or `--flow ID`, never both.
+#[derive(Debug, clap::Args)]
+#[command(group(
+    ArgGroup::new("call")
+        .required(true)
+        .args(["scenario", "flow"])
+))]
+pub struct SimulateArgs {
+    /// Run this scenario file (tests/scenarios/*.toml) and print the transcript.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Play the caller of a call on this flow, line by line on stdin.
+    #[arg(long)]
+    pub flow: Option<String>,
+    /// With --flow: when the call starts, RFC 3339, e.g.
+    /// 2026-10-01T09:30:00+08:00; chooses the opening [default: now]
+    #[arg(long, conflicts_with = "scenario")]
+    pub at: Option<String>,
+    /// With --flow: the call's locale, one the flow offers (zh-CN, zh-TW, en)
+    /// [default: the flow's first]
+    #[arg(long, conflicts_with = "scenario")]
+    pub locale: Option<String>,
+    /// Directory of flow files.
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,21 +153,64 @@ fn load_flows(
     }
 }
 
-/// Runs `simulate --scenario`; returns the exit code. Time is simulated:
-/// the runtime's clock is paused and jumps to each timer, so a silent call
-/// takes no real 15 s.
+/// Runs `simulate`: a scenario file, or a session reading the caller's
+/// lines from `input` (`prompt`: show a prompt, for a terminal). Returns the
+/// exit code.
 pub fn simulate(
-    scenario: &Path,
-    flows_dir: &Path,
+    args: &SimulateArgs,
+    input: &mut dyn std::io::BufRead,
+    prompt: bool,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
+    let SimulateArgs {
+        scenario,
+        flow,
+        at,
+        locale,
+        flows: flows_dir,
+    } = args;
     let Some(registry) = load_flows(flows_dir, out)? else {
         return Ok(1);
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()?;
+    if let Some(scenario) = scenario {
+        return simulate_scenario(registry, scenario, out);
+    }
+    // clap's ArgGroup requires one of the two.
+    let flow = flow.as_deref().unwrap_or_default();
+    if registry.get(flow).is_none() {
+        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+        return Ok(1);
+    }
+    let at = match at {
+        None => None,
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(e) => {
+                writeln!(
+                    out,
+                    "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00"
+                )?;
+                return Ok(2);
+            }
+        },
+    };
+    let setup = crate::simulate::Setup {
+        flow: flow.to_owned(),
+        at,
+        locale: locale.clone(),
+        prompt,
+    };
+    crate::simulate::run(registry, &setup, input, out)
+}
+
+/// Runs `simulate --scenario`. Time is simulated: the runtime's clock is
+/// paused and jumps to each timer, so a silent call takes no real 15 s.
+fn simulate_scenario(
+    registry: Arc<FlowRegistry>,
+    scenario: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<i32> {
+    let runtime = crate::simulate::simulated_runtime()?;
     match runtime.block_on(crate::scenario::run_scenario(registry, scenario)) {
         Ok(transcript) => {
             write!(out, "{transcript}")?;

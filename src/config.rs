@@ -20,6 +20,8 @@ pub struct Settings {
     pub watch: bool,
     pub log: String,
     pub engine: EngineSettings,
+    /// Serve the benchmarks' bare hello handler too (BENCHMARKS.md).
+    pub reference_service: bool,
 }
 
 /// Every value as text, so each can be checked and reported on its own.
@@ -33,6 +35,8 @@ struct Raw {
     log: Option<String>,
     idle_timeout_ms: Option<String>,
     retain_ended: Option<String>,
+    max_transcript_entries: Option<String>,
+    reference_service: Option<String>,
 }
 
 /// Values given on the command line; they win over file and environment.
@@ -90,14 +94,13 @@ pub fn load(
             .or(raw.flows_dir)
             .unwrap_or_else(|| "flows".to_owned()),
     );
-    let watch = match raw.watch.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("true" | "1" | "yes") => true,
-        Some("false" | "0" | "no") => false,
-        Some(other) => {
-            errors.push(format!("watch: {other:?} is not true or false"));
-            true
-        }
-    };
+    let watch = flag("watch", raw.watch.as_deref(), true, &mut errors);
+    let reference_service = flag(
+        "reference_service",
+        raw.reference_service.as_deref(),
+        false,
+        &mut errors,
+    );
     let defaults = EngineSettings::default();
     let idle_timeout = match raw.idle_timeout_ms {
         None => defaults.idle_timeout,
@@ -116,6 +119,18 @@ pub fn load(
             defaults.retain_ended
         }),
     };
+    let max_transcript = match raw.max_transcript_entries {
+        None => defaults.max_transcript,
+        Some(t) => match t.parse::<usize>() {
+            Ok(n) if n >= 16 => n,
+            _ => {
+                errors.push(format!(
+                    "max_transcript_entries: {t:?} must be a whole number of at least 16"
+                ));
+                defaults.max_transcript
+            }
+        },
+    };
     match listen {
         Some(listen) if errors.is_empty() => Ok(Settings {
             listen,
@@ -126,9 +141,24 @@ pub fn load(
             engine: EngineSettings {
                 idle_timeout,
                 retain_ended,
+                max_transcript,
             },
+            reference_service,
         }),
         _ => Err(SettingsError(errors)),
+    }
+}
+
+/// A true/false setting.
+fn flag(name: &str, value: Option<&str>, default: bool, errors: &mut Vec<String>) -> bool {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None => default,
+        Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no") => false,
+        Some(other) => {
+            errors.push(format!("{name}: {other:?} is not true or false"));
+            default
+        }
     }
 }
 

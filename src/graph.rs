@@ -2,16 +2,24 @@
 //!
 //! [`mermaid`] and [`dot`] draw the same picture: every step (its id, kind
 //! and prompt), the answers that lead on (edges labelled with the intent),
-//! `otherwise`, the requests understood at any listening step, silence and
-//! poor audio (dashed edges to their hang-ups, N5 and N7), the consent
+//! `otherwise`, the requests understood at any listening step, the consent
 //! questions of transfers and holds (yes/no, N10-N11), and the closing:
-//! goodbye, then the caller hangs up first (N12).
+//! goodbye, then the caller hangs up first (N12). Dashed edges are what the
+//! caller does not choose: silence at every question, consent questions
+//! included (the question again, then the goodbye, then hang up, N5), and
+//! audio trouble at any listening step: unclear audio (speak up, then
+//! another phone, N7), no audio (is the handset picked up? N8) and an
+//! unknown language (N9).
 //!
-//! Both are built from one list of nodes and edges, so they cannot drift.
+//! Edges follow what the call machine (`call::machine`) does, with the
+//! prompts, counts and times taken from the flow. Both formats are built
+//! from one list of nodes and edges, so they cannot drift.
 
 use std::fmt::Write;
 
-use crate::flow::{AskPrompt, Flow, StepKind};
+use std::time::Duration;
+
+use crate::flow::{AskPrompt, Flow, PromptIx, StepKind};
 
 /// How a node is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +88,7 @@ impl Graph {
         let step_id = |ix: u16| node_id(&flow.step(ix).id);
         let prompt = |ix: u16| flow.prompt(ix).id.to_string();
         let timing = flow.timing();
+        let roles = flow.roles();
 
         g.node("call_start", vec!["call answered".into()], Shape::Marker);
         g.edge("call_start", &step_id(flow.start()), None, false);
@@ -90,9 +99,9 @@ impl Graph {
             match &step.kind {
                 StepKind::Ask {
                     prompt: ask,
+                    reprompt,
                     answers,
                     otherwise,
-                    ..
                 } => {
                     let what = match ask {
                         AskPrompt::Opening => "@opening (N2-N4)".to_owned(),
@@ -109,13 +118,8 @@ impl Graph {
                     if let Some(to) = otherwise {
                         g.edge(&id, &step_id(*to), Some("otherwise"), false);
                     }
-                    let silence = g.hangup("silence", "N5");
-                    let label = format!(
-                        "silence x{}, {} s apart",
-                        timing.silence_prompts,
-                        timing.no_input.as_secs()
-                    );
-                    g.edge(&id, &silence, Some(&label), true);
+                    let again = reprompt.unwrap_or(roles.silence_reprompt);
+                    g.silence(flow, &id, again);
                 }
                 StepKind::Say { prompt: p, next } => {
                     g.node(
@@ -161,6 +165,7 @@ impl Graph {
                         Some(&format!("failed, {}", prompt(*failed))),
                         false,
                     );
+                    g.silence(flow, &id, *consent);
                 }
                 StepKind::Hold {
                     ask,
@@ -189,6 +194,7 @@ impl Graph {
                     );
                     g.edge(&held, &step_id(*next), Some(&prompt(*resume)), false);
                     g.edge(&id, &step_id(*declined), Some("no"), false);
+                    g.silence(flow, &id, *ask);
                 }
                 StepKind::Close { ask, goodbye, more } => {
                     g.node(
@@ -196,23 +202,25 @@ impl Graph {
                         vec![step.id.to_string(), format!("close {}", prompt(*ask))],
                         Shape::Step,
                     );
-                    g.edge(&id, &step_id(*more), Some("yes"), false);
+                    // Other words are answered as `more` would answer them.
+                    g.edge(&id, &step_id(*more), Some("yes or a request"), false);
                     let bye = format!("{id}_goodbye");
                     g.node(
                         bye.clone(),
                         vec![format!("say {}", prompt(*goodbye))],
                         Shape::Marker,
                     );
-                    g.edge(&id, &bye, Some("no"), false);
+                    let label = format!("no or {} silence", seconds(timing.no_input));
+                    g.edge(&id, &bye, Some(&label), false);
                     g.node(
                         "caller_hangup",
                         vec!["caller hangs up first (N12)".into()],
                         Shape::End,
                     );
                     g.edge(&bye, "caller_hangup", None, false);
+                    g.edge(&bye, &step_id(*more), Some("caller speaks again"), false);
                     let open = g.hangup("line_left_open", "N15");
-                    let label =
-                        format!("{} s, line left open", timing.caller_hangup_wait.as_secs());
+                    let label = format!("{}, line left open", seconds(timing.caller_hangup_wait));
                     g.edge(&bye, &open, Some(&label), true);
                 }
                 StepKind::Hangup { prompt: p } => {
@@ -237,14 +245,84 @@ impl Graph {
                 false,
             );
         }
-        let poor = g.hangup("poor_audio", "N7");
-        let label = format!(
-            "unclear x{}, switch phone, yes or {} s",
-            timing.unclear_attempts,
-            timing.consent_wait.as_secs()
-        );
-        g.edge("anywhere", &poor, Some(&label), true);
+        g.audio(flow);
         g
+    }
+
+    /// N5 at a question: after `again` (the question itself, or its
+    /// reprompt) as often as the count allows, the goodbye; one silence more
+    /// and we hang up. Each prompt comes after `no_input` of silence.
+    fn silence(&mut self, flow: &Flow, from: &str, again: PromptIx) {
+        let timing = flow.timing();
+        let count = timing.silence_prompts;
+        let prompts: Vec<&str> = (1..count)
+            .map(|k| {
+                if k == count - 1 {
+                    flow.roles().silence_goodbye
+                } else {
+                    again
+                }
+            })
+            .map(|p| &*flow.prompt(p).id)
+            .collect();
+        let mut label = format!("silence x{count}");
+        if !prompts.is_empty() {
+            let _ = write!(
+                label,
+                ", {} apart: {}",
+                seconds(timing.no_input),
+                prompts.join(", ")
+            );
+        }
+        let hangup = self.hangup("silence", "N5");
+        self.edge(from, &hangup, Some(&label), true);
+    }
+
+    /// Audio trouble, met at any listening step (the machine's `in_call`
+    /// superstate): the call stays at its step or comes back to it.
+    fn audio(&mut self, flow: &Flow) {
+        let roles = flow.roles();
+        let timing = flow.timing();
+        let prompt = |ix: PromptIx| flow.prompt(ix).id.to_string();
+        let here = "anywhere";
+
+        // N7: ask to speak up, then suggest another phone and wait for consent.
+        let label = format!(
+            "unclear audio x{}, {}",
+            timing.unclear_attempts,
+            prompt(roles.unclear)
+        );
+        self.edge(here, here, Some(&label), true);
+        let switch = "audio_switch_phone";
+        self.node(
+            switch,
+            vec![format!("hang up? {} (N7)", prompt(roles.switch_phone))],
+            Shape::Marker,
+        );
+        self.edge(here, switch, Some("unclear audio once more"), true);
+        let poor = self.hangup("poor_audio", "N7");
+        let label = format!("yes or {} silence", seconds(timing.consent_wait));
+        self.edge(switch, &poor, Some(&label), true);
+        self.edge(switch, here, Some("no, the step again"), false);
+        let label = format!("unclear audio, {}", prompt(roles.switch_phone));
+        self.edge(switch, switch, Some(&label), true);
+
+        // N8: no voice at all; likely a speakerphone.
+        let handset = "audio_handset";
+        self.node(
+            handset,
+            vec![format!("handset? {} (N8)", prompt(roles.pick_up_handset))],
+            Shape::Marker,
+        );
+        self.edge(here, handset, Some("no audio"), true);
+        self.edge(handset, here, Some("yes, the step again"), false);
+        let label = format!("no, {}", prompt(roles.speak_into_handset));
+        self.edge(handset, handset, Some(&label), false);
+        self.silence(flow, handset, roles.pick_up_handset);
+
+        // N9: a language the recogniser does not know; the step waits on.
+        let label = format!("unknown language, {}", prompt(roles.mandarin));
+        self.edge(here, here, Some(&label), true);
     }
 
     /// A declined transfer returns to the step that asked.
@@ -256,6 +334,15 @@ impl Graph {
             Shape::Marker,
         );
         id
+    }
+}
+
+/// "5 s", "1.5 s".
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} s", d.as_secs_f64())
     }
 }
 
@@ -420,16 +507,83 @@ mod tests {
     }
 
     #[test]
-    fn mermaid_draws_silence_audio_and_anywhere() {
+    fn mermaid_draws_silence_and_anywhere() {
         let text = mermaid(&hotline());
         let lines = lines(&text);
         for want in [
             "hangup_silence([\"hang up (silence, N5)\"])",
-            "welcome -.->|silence x3, 5 s apart| hangup_silence",
-            "more_help -.->|silence x3, 5 s apart| hangup_silence",
+            "welcome -.->|silence x3, 5 s apart: silence_reprompt, silence_goodbye| hangup_silence",
+            "more_help -.->|silence x3, 5 s apart: silence_reprompt, silence_goodbye| hangup_silence",
             "anywhere{{\"any listening step\"}}",
             "anywhere -->|agent| to_agent",
-            "anywhere -.->|unclear x3, switch phone, yes or 5 s| hangup_poor_audio",
+        ] {
+            assert!(lines.contains(&want), "missing {want:?} in\n{text}");
+        }
+    }
+
+    /// A consent question meets silence as an ask step does (N5), with the
+    /// question itself as the reprompt (the machine's `consent`).
+    #[test]
+    fn mermaid_draws_silence_at_the_consent_questions() {
+        let text = mermaid(&hotline());
+        let lines = lines(&text);
+        for want in [
+            "to_agent -.->|silence x3, 5 s apart: transfer_consent, silence_goodbye| hangup_silence",
+            "change_plan -.->|silence x3, 5 s apart: hold_ask, silence_goodbye| hangup_silence",
+        ] {
+            assert!(lines.contains(&want), "missing {want:?} in\n{text}");
+        }
+    }
+
+    /// N7-N9 as the machine's `in_call`, `confirming_switch` and
+    /// `checking_handset` handle them.
+    #[test]
+    fn mermaid_draws_unclear_audio_speakerphone_and_language() {
+        let text = mermaid(&hotline());
+        let lines = lines(&text);
+        for want in [
+            // N7: speak up three times, then another phone; hang up on yes
+            // or silence, never on the bad line alone.
+            "anywhere -.->|unclear audio x3, unclear| anywhere",
+            "audio_switch_phone{{\"hang up? switch_phone (N7)\"}}",
+            "anywhere -.->|unclear audio once more| audio_switch_phone",
+            "audio_switch_phone -.->|yes or 5 s silence| hangup_poor_audio",
+            "audio_switch_phone -->|no, the step again| anywhere",
+            "audio_switch_phone -.->|unclear audio, switch_phone| audio_switch_phone",
+            "hangup_poor_audio([\"hang up (poor_audio, N7)\"])",
+            // N8: is the handset picked up?
+            "audio_handset{{\"handset? pick_up_handset (N8)\"}}",
+            "anywhere -.->|no audio| audio_handset",
+            "audio_handset -->|yes, the step again| anywhere",
+            "audio_handset -->|no, speak_into_handset| audio_handset",
+            "audio_handset -.->|silence x3, 5 s apart: pick_up_handset, silence_goodbye| hangup_silence",
+            // N9: ask for the language we speak; the step waits on.
+            "anywhere -.->|unknown language, mandarin| anywhere",
+        ] {
+            assert!(lines.contains(&want), "missing {want:?} in\n{text}");
+        }
+    }
+
+    /// Counts, times and reprompts come from the flow, not from the norms'
+    /// defaults.
+    #[test]
+    fn labels_follow_the_flows_timing_and_reprompts() {
+        let source = include_str!("../flows/hotline.toml")
+            .replace("silence_prompts = 3", "silence_prompts = 4")
+            .replace("unclear_attempts = 3", "unclear_attempts = 2")
+            .replace("consent_wait_ms = 5000", "consent_wait_ms = 7500")
+            .replace(
+                "ask = \"more_help\"",
+                "ask = \"more_help\"\nreprompt = \"not_understood\"",
+            );
+        let flow = compile_source("hotline.toml", &source).expect("the variant compiles");
+        let text = mermaid(&flow);
+        let lines = lines(&text);
+        for want in [
+            "welcome -.->|silence x4, 5 s apart: silence_reprompt, silence_reprompt, silence_goodbye| hangup_silence",
+            "more_help -.->|silence x4, 5 s apart: not_understood, not_understood, silence_goodbye| hangup_silence",
+            "anywhere -.->|unclear audio x2, unclear| anywhere",
+            "audio_switch_phone -.->|yes or 7.5 s silence| hangup_poor_audio",
         ] {
             assert!(lines.contains(&want), "missing {want:?} in\n{text}");
         }
@@ -449,9 +603,10 @@ mod tests {
             "change_plan_on_hold{{\"on hold 30 s\"}}",
             "change_plan_on_hold -->|hold_resume| plan_done",
             "change_plan -->|no| record_request",
-            "anything_else -->|yes| more_help",
-            "anything_else -->|no| anything_else_goodbye",
+            "anything_else -->|yes or a request| more_help",
+            "anything_else -->|no or 5 s silence| anything_else_goodbye",
             "anything_else_goodbye --> caller_hangup",
+            "anything_else_goodbye -->|caller speaks again| more_help",
             "anything_else_goodbye -.->|10 s, line left open| hangup_line_left_open",
         ] {
             assert!(lines.contains(&want), "missing {want:?} in\n{text}");
@@ -478,7 +633,8 @@ mod tests {
             "welcome [label=\"welcome\\nask @opening (N2-N4)\", shape=box];",
             "welcome -> bill [label=\"bill\"];",
             "welcome -> record_request [label=\"otherwise\"];",
-            "welcome -> hangup_silence [label=\"silence x3, 5 s apart\", style=dashed];",
+            "welcome -> hangup_silence [label=\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\", style=dashed];",
+            "anywhere -> anywhere [label=\"unknown language, mandarin\", style=dashed];",
             "to_agent -> to_agent_transferred [label=\"yes\"];",
             "anything_else_goodbye -> caller_hangup;",
             "hangup_silence [label=\"hang up (silence, N5)\", shape=oval];",
@@ -507,6 +663,18 @@ mod tests {
                 "more_help",
                 "to_agent"
             ]
+        );
+    }
+
+    /// The README shows the diagram this module draws today: regenerate it
+    /// with `callscript graph --flow hotline` after changing either.
+    #[test]
+    fn the_readme_shows_the_current_hotline_diagram() {
+        let readme = include_str!("../README.md");
+        let block = format!("```mermaid\n{}```\n", mermaid(&hotline()));
+        assert!(
+            readme.contains(&block),
+            "README.md's hotline diagram is out of date; replace its mermaid block with:\n{block}"
         );
     }
 

@@ -11,6 +11,8 @@
 //! - [`grpc`]: the wire: tonic services and conversions, status codes.
 //! - [`server`]: binds it together: `server::run(listener, …, shutdown)`.
 //! - [`scenario`]: scenario files (events in, expected transcript out).
+//! - [`simulate`]: play the caller of a call in the terminal, on simulated
+//!   time.
 //! - [`graph`]: a flow as a diagram (mermaid, dot).
 //! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
 //!
@@ -27,4 +29,5 @@ pub mod graph;
 pub mod grpc;
 pub mod scenario;
 pub mod server;
+pub mod simulate;
 pub mod telemetry;

@@ -1,7 +1,7 @@
 //! The `callscript` binary: parse the command line, then hand over to the
 //! library (`server::run` for `serve`).
 
-use std::{process::ExitCode, sync::Arc};
+use std::{io::IsTerminal, process::ExitCode, sync::Arc};
 
 use callscript::{
     cli::{self, Cli, Command},
@@ -34,7 +34,11 @@ fn main() -> ExitCode {
             format,
             flows,
         } => cli::graph(&flow, format, &flows, &mut stdout),
-        Command::Simulate { scenario, flows } => cli::simulate(&scenario, &flows, &mut stdout),
+        Command::Simulate(args) => {
+            let stdin = std::io::stdin();
+            let prompt = stdin.is_terminal();
+            cli::simulate(&args, &mut stdin.lock(), prompt, &mut stdout)
+        }
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),
@@ -102,7 +106,11 @@ fn serve(
             // On stdout, plainly, so scripts and tests can find a port-0 server.
             println!("callscript listening on {addr}");
         }
-        match server::run(listener, registry, settings.engine.clone(), shutdown_signal()).await {
+        let server_settings = server::ServerSettings {
+            engine: settings.engine.clone(),
+            reference_service: settings.reference_service,
+        };
+        match server::run_with(listener, registry, server_settings, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("callscript: {e}");

@@ -52,13 +52,13 @@ use tokio::sync::mpsc;
 
 use crate::{
     call::{Action, AudioKind, EndReason, Event},
-    engine::{Engine, EngineSettings, EntryKind, StartCall, TurnView},
+    engine::{Engine, EngineSettings, Entry, EntryKind, StartCall, TurnView},
     flow::FlowRegistry,
 };
 
 /// How long `silence` waits for a server timer before giving up. Only a call
 /// with no timer armed gets anywhere near it.
-const SILENCE_LIMIT: Duration = Duration::from_secs(3600);
+pub(crate) const SILENCE_LIMIT: Duration = Duration::from_secs(3600);
 
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -168,20 +168,28 @@ pub struct Line {
 impl fmt::Display for Transcript {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for l in &self.lines {
-            let ms = l.at.as_millis();
-            writeln!(
-                f,
-                "{:>3}.{:03}s {:<7} {}",
-                ms / 1000,
-                ms % 1000,
-                l.who,
-                l.text
-            )?;
+            writeln!(f, "{l}")?;
         }
         match self.ended {
             Some(r) => writeln!(f, "ended: {}", r.as_str()),
             None => writeln!(f, "ended: no (still live)"),
         }
+    }
+}
+
+/// `  5.000s service say silence_reprompt "…"`: time since the call started,
+/// who, what.
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.at.as_millis();
+        write!(
+            f,
+            "{:>3}.{:03}s {:<7} {}",
+            ms / 1000,
+            ms % 1000,
+            self.who,
+            self.text
+        )
     }
 }
 
@@ -439,8 +447,8 @@ fn parse_step(step: &Step) -> Result<Option<CallerAct>, String> {
     }
 }
 
-/// Parses "5s", "1500ms", "2m".
-fn parse_duration(s: &str) -> Result<Duration, String> {
+/// Parses "5s", "1.5s", "1500ms", "2m".
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let bad = || format!("wait = {s:?}: expected a duration such as \"5s\" or \"500ms\"");
     let (num, unit) = s
@@ -454,7 +462,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" | "min" => n * 60.0,
         _ => return Err(bad()),
     };
-    Ok(Duration::from_secs_f64(secs))
+    // try_: a duration too long for `Duration` is a typo, not a panic.
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
 fn drain(
@@ -624,28 +633,30 @@ fn show_event(event: &Event) -> String {
 }
 
 fn transcript(record: &crate::engine::CallRecord) -> Transcript {
-    let mut lines = Vec::new();
-    for entry in &record.transcript {
-        match &entry.kind {
-            EntryKind::Event { seq, event } => lines.push(Line {
-                at: entry.offset,
-                who: if *seq == 0 { "server" } else { "caller" },
-                text: show_event(event),
-            }),
-            EntryKind::Turn(turn) => {
-                for action in &turn.actions {
-                    lines.push(Line {
-                        at: entry.offset,
-                        who: "service",
-                        text: show_action(action),
-                    });
-                }
-            }
-        }
-    }
     Transcript {
-        lines,
+        lines: record.transcript.iter().flat_map(entry_lines).collect(),
         ended: record.ended,
+    }
+}
+
+/// One transcript entry as lines: an event is one line, a turn one line per
+/// action.
+pub(crate) fn entry_lines(entry: &Entry) -> Vec<Line> {
+    match &entry.kind {
+        EntryKind::Event { seq, event } => vec![Line {
+            at: entry.offset,
+            who: if *seq == 0 { "server" } else { "caller" },
+            text: show_event(event),
+        }],
+        EntryKind::Turn(turn) => turn
+            .actions
+            .iter()
+            .map(|action| Line {
+                at: entry.offset,
+                who: "service",
+                text: show_action(action),
+            })
+            .collect(),
     }
 }
 
@@ -659,6 +670,12 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("1e30s").is_err());
+        assert!(
+            parse_duration("99999999999999999999999s").is_err(),
+            "too long for a Duration: an error, not a panic"
+        );
     }
 
     #[test]

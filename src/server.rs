@@ -11,10 +11,20 @@ use crate::{
     engine::{Engine, EngineSettings},
     flow::FlowRegistry,
     grpc::{
-        CallsService, FlowsService,
+        CallsService, FlowsService, ReferenceService,
         pb::{self, calls_server::CallsServer, flows_server::FlowsServer},
+        reference_pb::{self, reference_server::ReferenceServer},
     },
 };
+
+/// How the server is put together.
+#[derive(Debug, Clone, Default)]
+pub struct ServerSettings {
+    pub engine: EngineSettings,
+    /// Also serve `callscript.reference.v1.Reference`, the benchmarks'
+    /// bare hello handler (see BENCHMARKS.md). Off in production.
+    pub reference_service: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -29,19 +39,38 @@ pub enum ServeError {
 pub async fn run(
     listener: TcpListener,
     flows: Arc<FlowRegistry>,
-    settings: EngineSettings,
+    engine: EngineSettings,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let engine = Engine::new(flows.clone(), settings);
+    let settings = ServerSettings {
+        engine,
+        ..ServerSettings::default()
+    };
+    run_with(listener, flows, settings, shutdown).await
+}
+
+/// [`run`], with the server-level settings too.
+pub async fn run_with(
+    listener: TcpListener,
+    flows: Arc<FlowRegistry>,
+    settings: ServerSettings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let engine = Engine::new(flows.clone(), settings.engine);
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<CallsServer<CallsService>>().await;
     health.set_serving::<FlowsServer<FlowsService>>().await;
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
     let reflection = || {
-        tonic_reflection::server::Builder::configure()
+        let builder = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+        if settings.reference_service {
+            builder.register_encoded_file_descriptor_set(reference_pb::FILE_DESCRIPTOR_SET)
+        } else {
+            builder
+        }
     };
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
@@ -56,6 +85,11 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(CallsServer::new(CallsService::new(engine)))
         .add_service(FlowsServer::new(FlowsService::new(flows)))
+        .add_optional_service(
+            settings
+                .reference_service
+                .then(|| ReferenceServer::new(ReferenceService)),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.await;
             health.set_not_serving::<CallsServer<CallsService>>().await;

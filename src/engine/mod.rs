@@ -16,8 +16,11 @@ mod timers;
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use chrono::{DateTime, Utc};
@@ -43,6 +46,9 @@ pub struct EngineSettings {
     pub idle_timeout: Duration,
     /// How many ended calls keep their record for GetCall.
     pub retain_ended: usize,
+    /// The most transcript entries a call keeps; older ones are dropped
+    /// (and counted) so no front-end can grow a call without limit.
+    pub max_transcript: usize,
 }
 
 impl Default for EngineSettings {
@@ -50,6 +56,7 @@ impl Default for EngineSettings {
         EngineSettings {
             idle_timeout: Duration::from_secs(120),
             retain_ended: 100_000,
+            max_transcript: 1_000,
         }
     }
 }
@@ -105,6 +112,10 @@ struct Inner {
     ended: Mutex<Retained>,
     timers: timers::TimerHandle,
     settings: EngineSettings,
+    /// Assigned call ids: a per-engine prefix (from the start time, so ids
+    /// differ across restarts) and a counter.
+    id_prefix: u32,
+    next_id: AtomicU64,
 }
 
 /// Ended calls, oldest first, kept for GetCall/EndCall.
@@ -124,6 +135,8 @@ impl Engine {
             ended: Mutex::new(Retained::default()),
             timers,
             settings,
+            id_prefix: id_prefix(),
+            next_id: AtomicU64::new(1),
         });
         tokio::spawn(timers::run(rx, Arc::downgrade(&inner)));
         Engine { inner }
@@ -155,10 +168,6 @@ impl Engine {
                     offered: flow.locales().join(", "),
                 })?,
         };
-        let id: Arc<str> = req.call_id.as_str().into();
-        if self.lock_retained().by_id.contains_key(&id) {
-            return Err(CallError::AlreadyExists(req.call_id));
-        }
         let at = req.at.unwrap_or_else(Utc::now);
         let opening = flow.choose_opening(at, &self.inner.flows.holidays());
         let machine = CallMachine::new(CallSetup {
@@ -171,6 +180,11 @@ impl Engine {
             Mode::Stream
         } else {
             Mode::Unary
+        };
+        let id: Arc<str> = if req.call_id.is_empty() {
+            self.assign_id()
+        } else {
+            req.call_id.as_str().into()
         };
         let call = Arc::new(Call::new(
             id.clone(),
@@ -185,12 +199,27 @@ impl Engine {
             req.reports_playback,
             subscriber,
         ));
-        if !self.inner.live.insert(id.clone(), call.clone()) {
-            return Err(CallError::AlreadyExists(req.call_id));
+        if self.lock_retained().by_id.contains_key(&id)
+            || !self.inner.live.insert(id.clone(), call.clone())
+        {
+            return Err(CallError::AlreadyExists(id.to_string()));
         }
         info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
         let view = self.step(&call, 0, Event::Start);
         Ok(view)
+    }
+
+    /// A fresh id for a call whose front-end gave none: fixed width, so
+    /// every such call's turns have the same size on the wire.
+    fn assign_id(&self) -> Arc<str> {
+        loop {
+            let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+            let id: Arc<str> = format!("cs-{:06x}-{n:010x}", self.inner.id_prefix).into();
+            // A front-end may have chosen an id of the same shape.
+            if self.inner.live.get(&id).is_none() && !self.lock_retained().by_id.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     /// Feeds one front-end event to a call and returns the next turn.
@@ -310,4 +339,13 @@ impl Engine {
         // Retained is a plain map; a panic elsewhere cannot leave it torn.
         self.inner.ended.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Six hex digits that change every second across restarts (they repeat
+/// after about 194 days, long after any retained record has expired).
+fn id_prefix() -> u32 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (secs & 0xff_ffff) as u32
 }

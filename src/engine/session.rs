@@ -1,6 +1,7 @@
 //! One live call: its machine, transcript, deadline and subscriber.
 
 use std::{
+    collections::VecDeque,
     sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
@@ -71,7 +72,10 @@ pub struct CallRecord {
     pub step: Option<Arc<str>>,
     pub ended: Option<EndReason>,
     pub facts: Facts,
+    /// The newest entries, oldest first.
     pub transcript: Vec<Entry>,
+    /// Entries dropped from the front once the transcript reached its cap.
+    pub transcript_dropped: u64,
 }
 
 /// What is known of a call from its start.
@@ -94,7 +98,10 @@ struct Session {
     machine: CallMachine,
     facts: Facts,
     started: Instant,
-    transcript: Vec<Entry>,
+    /// Bounded (`EngineSettings::max_transcript`): a front-end that sends
+    /// events forever must not grow a call without limit.
+    transcript: VecDeque<Entry>,
+    transcript_dropped: u64,
     turn_seq: u64,
     last_event_seq: u64,
     mode: Mode,
@@ -138,7 +145,8 @@ impl Call {
                 machine,
                 facts,
                 started: Instant::now(),
-                transcript: Vec::with_capacity(4),
+                transcript: VecDeque::with_capacity(4),
+                transcript_dropped: 0,
                 turn_seq: 0,
                 last_event_seq: 0,
                 mode,
@@ -223,10 +231,13 @@ impl Call {
         let played = event == Event::PromptPlayed;
         let mut actions = Vec::new();
         s.machine.handle(&event, &mut actions);
-        s.transcript.push(Entry {
-            offset,
-            kind: EntryKind::Event { seq, event },
-        });
+        s.log(
+            Entry {
+                offset,
+                kind: EntryKind::Event { seq, event },
+            },
+            settings,
+        );
         let ended = s.machine.ended();
 
         if actions.is_empty() && ended.is_none() {
@@ -250,10 +261,13 @@ impl Call {
             actions,
             ended,
         });
-        s.transcript.push(Entry {
-            offset,
-            kind: EntryKind::Turn(turn.clone()),
-        });
+        s.log(
+            Entry {
+                offset,
+                kind: EntryKind::Turn(turn.clone()),
+            },
+            settings,
+        );
 
         // Arm the next wait (DESIGN.md "Time").
         s.deadline = None;
@@ -324,12 +338,21 @@ impl Call {
             step: s.machine.step().cloned(),
             ended: s.machine.ended(),
             facts: s.facts.clone(),
-            transcript: s.transcript.clone(),
+            transcript: s.transcript.iter().cloned().collect(),
+            transcript_dropped: s.transcript_dropped,
         }
     }
 }
 
 impl Session {
+    fn log(&mut self, entry: Entry, settings: &EngineSettings) {
+        if self.transcript.len() >= settings.max_transcript.max(1) {
+            self.transcript.pop_front();
+            self.transcript_dropped += 1;
+        }
+        self.transcript.push_back(entry);
+    }
+
     fn quiet_turn(&self) -> Turn {
         Turn {
             seq: self.turn_seq,

@@ -333,3 +333,62 @@ async fn ended_records_are_retained_up_to_the_limit() {
         Some(EndReason::Operator)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_without_an_id_gets_one_of_fixed_width() {
+    let engine = engine(EngineSettings::default());
+    let a = engine.start_call(start(""), None).expect("call starts");
+    let b = engine.start_call(start(""), None).expect("call starts");
+    assert!(a.call_id.starts_with("cs-"), "{}", a.call_id);
+    assert_eq!(a.call_id.len(), "cs-000000-0000000000".len());
+    assert_eq!(a.call_id.len(), b.call_id.len());
+    assert_ne!(a.call_id, b.call_id);
+    // The assigned id addresses the call like any other.
+    let turn = engine
+        .send_event(&a.call_id, 1, Event::Dtmf { digits: "0".into() })
+        .expect("event on the assigned id");
+    assert_eq!(turn.turn.state, "confirming_transfer");
+    assert_eq!(engine.live_calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
+    let engine = engine(EngineSettings {
+        max_transcript: 16,
+        ..EngineSettings::default()
+    });
+    engine
+        .start_call(start("chatty"), None)
+        .expect("call starts");
+    // Each request for the agent number adds an event and a turn.
+    for seq in 1..=20 {
+        let speech = Event::Speech {
+            text: "你的工号是多少".into(),
+            confidence: None,
+        };
+        let view = engine.send_event("chatty", seq, speech).expect("event");
+        assert_eq!(show(&view), "say:agent_number listen:5000");
+    }
+    let record = engine.get_call("chatty").expect("record");
+    // 2 (start, opening) + 40, of which the newest 16 are kept.
+    assert_eq!(record.transcript.len(), 16);
+    assert_eq!(record.transcript_dropped, 26);
+    assert!(matches!(
+        record.transcript.last().map(|e| &e.kind),
+        Some(EntryKind::Turn(t)) if t.seq == 21
+    ));
+    // A retry of an event still in the transcript replays; one that was
+    // dropped is refused rather than run twice.
+    assert_eq!(
+        engine
+            .send_event("chatty", 20, Event::NoInput)
+            .expect("replay")
+            .turn
+            .seq,
+        21
+    );
+    assert_eq!(
+        engine.send_event("chatty", 2, Event::NoInput).unwrap_err(),
+        CallError::StaleSeq { seq: 2, last: 20 }
+    );
+}

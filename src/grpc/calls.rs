@@ -68,13 +68,14 @@ impl Calls for CallsService {
             start.call_id = outer_id;
         }
         let start = StartCall::try_from(start)?;
-        let call_id = start.call_id.clone();
 
         let (turns_tx, turns_rx) = mpsc::unbounded_channel::<Arc<TurnView>>();
         let (errors_tx, errors_rx) = mpsc::unbounded_channel::<Status>();
         let (done_tx, done_rx) = oneshot::channel::<()>();
         // The first turn goes to the stream through the subscriber.
-        self.engine.start_call(start, Some(turns_tx))?;
+        let first = self.engine.start_call(start, Some(turns_tx))?;
+        // The id may have been assigned by the engine.
+        let call_id = first.call_id.to_string();
 
         tokio::spawn(read_events(
             self.engine.clone(),

@@ -64,8 +64,14 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
                     .with_timezone(&Utc),
             ),
         };
+        // An empty id asks the service to assign one (returned in the turn).
+        let call_id = if id.is_empty() {
+            id
+        } else {
+            call_id("call_id", &id)?
+        };
         Ok(StartCall {
-            call_id: call_id("call_id", &id)?,
+            call_id,
             flow: flow.trim().to_owned(),
             caller,
             callee,
@@ -264,6 +270,7 @@ impl From<CallRecord> for pb::CallRecord {
             ended,
             facts,
             transcript,
+            transcript_dropped,
         } = r;
         let transcript = transcript
             .iter()
@@ -292,6 +299,7 @@ impl From<CallRecord> for pb::CallRecord {
             opening_rule: facts.opening_rule.to_string(),
             caller: facts.caller.to_string(),
             callee: facts.callee.to_string(),
+            transcript_dropped,
             transcript,
         }
     }

@@ -4,10 +4,12 @@
 mod calls;
 mod convert;
 mod flows;
+mod reference;
 mod status;
 
 pub use calls::CallsService;
 pub use flows::FlowsService;
+pub use reference::ReferenceService;
 
 /// Generated protobuf types and service stubs.
 pub mod pb {
@@ -17,4 +19,14 @@ pub mod pb {
     /// For gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("callscript_descriptor");
+}
+
+/// The benchmarks' reference handler (`reference`).
+pub mod reference_pb {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("callscript.reference.v1");
+
+    /// For gRPC reflection, registered only when the handler is served.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("reference_descriptor");
 }

@@ -1,0 +1,239 @@
+//! The Python client example (`examples/pbx_client.py`) against the real
+//! binary, on the real clock: the example is documentation, and this test
+//! keeps it true. Its whole output is compared with the transcript below,
+//! after replacing what changes from run to run (the call ids' run prefix
+//! and the transcript's millisecond offsets).
+//!
+//! Needs python3 with grpcio and grpcio-tools
+//! (`python3 -m pip install -r examples/requirements.txt`; `.ci/run`
+//! installs them). Without them the test fails rather than skips.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+/// The server process; killed when the test ends, pass or fail.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `callscript serve` on an ephemeral port with the shipped flows and
+/// reads the address from its first line of stdout.
+fn start_server() -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
+        .env("CALLSCRIPT_WATCH", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the callscript binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the server prints its address");
+    let addr = line
+        .trim()
+        .strip_prefix("callscript listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Server { child, addr }
+}
+
+const PIP_HINT: &str = "python3 -m pip install -r examples/requirements.txt";
+
+/// Fails (never skips) when the example's dependencies are missing: CI
+/// installs them, so a missing module is a broken setup, not a reason to
+/// pass.
+fn require_grpcio() {
+    let check = Command::new("python3")
+        .args(["-c", "import grpc, grpc_tools"])
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed for this test ({e}); then run `{PIP_HINT}`"));
+    assert!(
+        check.status.success(),
+        "grpcio / grpcio-tools are not importable by python3; run `{PIP_HINT}`\n{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+/// Runs the example to its end (at most `limit`) and returns its stdout.
+fn run_example(addr: &str, limit: Duration) -> String {
+    let mut child = Command::new("python3")
+        .arg("examples/pbx_client.py")
+        .args(["--target", addr])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    // The output is a few kB, well under a pipe's buffer, so polling for the
+    // exit before reading cannot deadlock.
+    let started = Instant::now();
+    while child.try_wait().expect("poll the example").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect the output");
+            panic!(
+                "pbx_client.py still running after {limit:?}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().expect("collect the output");
+    let stdout = String::from_utf8(out.stdout).expect("the example prints UTF-8");
+    assert!(
+        out.status.success(),
+        "pbx_client.py failed ({}):\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Replaces what changes between runs: the run prefix of the call ids
+/// (`pbx-1a2b3c4d-unary` → `pbx-RUN-unary`) and the transcript's offsets
+/// (`[+   12 ms]` → `[+N ms]`).
+fn normalise(output: &str) -> String {
+    let first = output.lines().next().unwrap_or_default();
+    let run_id = first
+        .split_once("call pbx-")
+        .and_then(|(_, rest)| rest.split_once("-unary"))
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("no call id on the first line {first:?}"));
+    assert_eq!(run_id.len(), 8, "run id {run_id:?}");
+    output
+        .replace(&format!("pbx-{run_id}-"), "pbx-RUN-")
+        .lines()
+        .map(|line| match (line.find("[+"), line.find(" ms] ")) {
+            (Some(open), Some(close)) if open < close => {
+                format!("{}[+N ms]{}", &line[..open], &line[close + 4..])
+            }
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a tester reads, with the norms' wording (N4 National Day opening,
+/// N5 silence prompts 5 s apart, N12 closing, N14 agent number).
+const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
+> StartCall at=2026-10-01T09:30:00+08:00 locale=zh-CN
+< turn 1  state=listening  step=welcome
+    say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
+    listen 5000 ms
+> SendEvent seq=1 speech "请问你的工号是多少?"
+< turn 2  state=listening  step=welcome
+    say agent_number: 我的工号是1024,很高兴为您服务。
+    listen 5000 ms
+> SendEvent seq=2 speech "我想查一下账单"
+< turn 3  state=closing  step=anything_else
+    say bill_answer: 您的账单已通过短信发送到您的手机,请注意查收。
+    say anything_else: 您还需要别的帮助吗?
+    listen 5000 ms
+> SendEvent seq=2 speech "我想查一下账单"  (retry: the first answer was lost)
+< turn 3  state=closing  step=anything_else
+    say bill_answer: 您的账单已通过短信发送到您的手机,请注意查收。
+    say anything_else: 您还需要别的帮助吗?
+    listen 5000 ms
+  retry returned the same turn: yes
+> SendEvent seq=3 speech "没有了,谢谢"
+< turn 4  state=awaiting_hangup  step=anything_else
+    say goodbye: 谢谢您,祝您愉快!再见。
+    listen 10000 ms
+> SendEvent seq=4 hangup
+< turn 5  state=ended  ENDED
+    (no actions)
+> GetCall
+< record  state=ended  end_reason=END_REASON_CALLER_HANGUP
+    flow hotline, locale zh-CN, local start 2026-10-01T09:30:00+08:00
+    opening rule: holiday: National Day: 2026 notice period 2026-10-01..2026-10-07
+    transcript (10 entries):
+      [+N ms] event (call started)
+      [+N ms] turn 1  state=listening
+          say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
+          listen 5000 ms
+      [+N ms] event seq=1 speech "请问你的工号是多少?"
+      [+N ms] turn 2  state=listening
+          say agent_number: 我的工号是1024,很高兴为您服务。
+          listen 5000 ms
+      [+N ms] event seq=2 speech "我想查一下账单"
+      [+N ms] turn 3  state=closing
+          say bill_answer: 您的账单已通过短信发送到您的手机,请注意查收。
+          say anything_else: 您还需要别的帮助吗?
+          listen 5000 ms
+      [+N ms] event seq=3 speech "没有了,谢谢"
+      [+N ms] turn 4  state=awaiting_hangup
+          say goodbye: 谢谢您,祝您愉快!再见。
+          listen 10000 ms
+      [+N ms] event seq=4 hangup
+      [+N ms] turn 5  state=ended
+          (no actions)
+== (b) silent caller over Converse: call pbx-RUN-silent ==
+> Converse start at=2026-10-01T09:30:00+08:00 locale=zh-CN, then silence
+< [+0 s] turn 1  state=listening  step=welcome
+    say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
+    listen 5000 ms
+< [+5 s] turn 2  state=listening  step=welcome
+    say silence_reprompt: 您好!请问有什么可以帮您?
+    listen 5000 ms
+< [+10 s] turn 3  state=listening  step=welcome
+    say silence_goodbye: 非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!
+    listen 5000 ms
+< [+15 s] turn 4  state=ended  ENDED
+    hangup END_REASON_SILENCE
+  the server closed the stream after 15 s
+== (c) errors: the gRPC status of a bad request ==
+> SendEvent call_id="" seq=1 no_input
+< INVALID_ARGUMENT: call_id: required and must not be empty
+> StartCall at=not-a-time
+< INVALID_ARGUMENT: at: "not-a-time" is not an RFC 3339 timestamp (premature end of input), e.g. "2026-10-01T09:30:00+08:00"
+> GetCall call_id=pbx-RUN-never-started
+< NOT_FOUND: call_id: call "pbx-RUN-never-started" is not known (never started, or its record has expired)
+> SendEvent seq=5 on the ended call pbx-RUN-unary
+< FAILED_PRECONDITION: call "pbx-RUN-unary" has ended (caller_hangup)"#;
+
+#[test]
+fn python_pbx_client_prints_the_norms_transcript() {
+    require_grpcio();
+    let server = start_server();
+
+    // 15 s of it is the silent call (N5) on the real clock.
+    let started = Instant::now();
+    let output = run_example(&server.addr, Duration::from_secs(60));
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let got = normalise(&output);
+    // Line by line, so a failure names the first line that differs.
+    for (i, (got_line, want_line)) in got.lines().zip(EXPECTED.lines()).enumerate() {
+        assert_eq!(
+            got_line,
+            want_line,
+            "line {} of the example's output differs; whole output:\n{output}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        got.lines().count(),
+        EXPECTED.lines().count(),
+        "the example printed a different number of lines; whole output:\n{output}"
+    );
+    assert!(
+        (14.5..25.0).contains(&elapsed),
+        "the example took {elapsed:.1} s (the silent call alone takes 15 s)"
+    );
+}
