@@ -15,7 +15,7 @@ mod tests;
 mod timers;
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::VecDeque,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -109,7 +109,7 @@ pub struct Engine {
 struct Inner {
     flows: Arc<FlowRegistry>,
     live: table::Table,
-    ended: Mutex<Retained>,
+    retained: Retained,
     timers: timers::TimerHandle,
     settings: EngineSettings,
     /// Assigned call ids: a per-engine prefix (from the start time, so ids
@@ -118,11 +118,25 @@ struct Inner {
     next_id: AtomicU64,
 }
 
-/// Ended calls, oldest first, kept for GetCall/EndCall.
-#[derive(Default)]
+/// Ended calls, kept for GetCall/EndCall. Sharded like the live table:
+/// calls retire on the timer task, and one big map growing (rehashing 100k
+/// entries) under a lock there held up every timer due meanwhile by tens
+/// of milliseconds (benches/engine.rs found it).
 struct Retained {
-    by_id: HashMap<Arc<str>, Arc<Call>>,
-    order: VecDeque<Arc<str>>,
+    by_id: table::Table,
+    /// Oldest first, for expiry.
+    order: Mutex<VecDeque<Arc<str>>>,
+}
+
+impl Retained {
+    fn get(&self, id: &str) -> Option<Arc<Call>> {
+        self.by_id.get(id)
+    }
+
+    fn lock_order(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<str>>> {
+        // A plain queue; a panic elsewhere cannot leave it torn.
+        self.order.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Engine {
@@ -132,7 +146,10 @@ impl Engine {
         let inner = Arc::new(Inner {
             flows,
             live: table::Table::new(),
-            ended: Mutex::new(Retained::default()),
+            retained: Retained {
+                by_id: table::Table::new(),
+                order: Mutex::new(VecDeque::new()),
+            },
             timers,
             settings,
             id_prefix: id_prefix(),
@@ -199,7 +216,7 @@ impl Engine {
             req.reports_playback,
             subscriber,
         ));
-        if self.lock_retained().by_id.contains_key(&id)
+        if self.inner.retained.get(&id).is_some()
             || !self.inner.live.insert(id.clone(), call.clone())
         {
             return Err(CallError::AlreadyExists(id.to_string()));
@@ -216,7 +233,7 @@ impl Engine {
             let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
             let id: Arc<str> = format!("cs-{:06x}-{n:010x}", self.inner.id_prefix).into();
             // A front-end may have chosen an id of the same shape.
-            if self.inner.live.get(&id).is_none() && !self.lock_retained().by_id.contains_key(&id) {
+            if self.inner.live.get(&id).is_none() && !self.inner.retained.get(&id).is_some() {
                 return id;
             }
         }
@@ -233,7 +250,7 @@ impl Engine {
             Some(c) => c,
             None => {
                 // A retry of the event that ended the call gets its turn back.
-                let ended = self.lock_retained().by_id.get(call_id).cloned();
+                let ended = self.inner.retained.get(call_id);
                 return match ended {
                     Some(c) => c.replay(seq).unwrap_or_else(|| Err(c.ended_error())),
                     None => Err(CallError::UnknownCall(call_id.to_owned())),
@@ -284,8 +301,8 @@ impl Engine {
             }
             return Ok(call.record());
         }
-        self.lock_retained()
-            .by_id
+        self.inner
+            .retained
             .get(call_id)
             .map(|c| c.record())
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
@@ -295,8 +312,8 @@ impl Engine {
         if let Some(call) = self.inner.live.get(call_id) {
             return Ok(call.record());
         }
-        self.lock_retained()
-            .by_id
+        self.inner
+            .retained
             .get(call_id)
             .map(|c| c.record())
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
@@ -318,26 +335,20 @@ impl Engine {
         }
     }
 
+    /// Moves an ended call from the live table to the retained records.
+    /// Filed before it is removed, so a GetCall in between finds it.
     fn retire(&self, call: &Arc<Call>) {
-        self.inner.live.remove(call.id());
-        let mut retained = self.lock_retained();
-        if retained
-            .by_id
-            .insert(call.id().clone(), call.clone())
-            .is_none()
-        {
-            retained.order.push_back(call.id().clone());
-        }
-        while retained.order.len() > self.inner.settings.retain_ended {
-            if let Some(old) = retained.order.pop_front() {
-                retained.by_id.remove(&old);
+        let retained = &self.inner.retained;
+        if retained.by_id.insert(call.id().clone(), call.clone()) {
+            let mut order = retained.lock_order();
+            order.push_back(call.id().clone());
+            while order.len() > self.inner.settings.retain_ended {
+                if let Some(old) = order.pop_front() {
+                    retained.by_id.remove(&old);
+                }
             }
         }
-    }
-
-    fn lock_retained(&self) -> std::sync::MutexGuard<'_, Retained> {
-        // Retained is a plain map; a panic elsewhere cannot leave it torn.
-        self.inner.ended.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.live.remove(call.id());
     }
 }
 

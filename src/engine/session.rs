@@ -145,7 +145,9 @@ impl Call {
                 machine,
                 facts,
                 started: Instant::now(),
-                transcript: VecDeque::with_capacity(4),
+                // The start and the opening; most calls wait there (memory
+                // per live call, BENCHMARKS.md).
+                transcript: VecDeque::with_capacity(2),
                 transcript_dropped: 0,
                 turn_seq: 0,
                 last_event_seq: 0,

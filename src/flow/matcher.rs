@@ -31,7 +31,7 @@ fn contains_phrase(words: &str, phrase: &str) -> bool {
         return false;
     }
     let ascii = phrase.is_ascii();
-    words.match_indices(phrase).any(|(i, _)| {
+    occurrences(words, phrase).any(|i| {
         if !ascii {
             return true;
         }
@@ -39,6 +39,21 @@ fn contains_phrase(words: &str, phrase: &str) -> bool {
         let after = words[i + phrase.len()..].chars().next();
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
+}
+
+/// Byte offsets where `phrase` occurs in `words`. A plain scan: callers'
+/// words are a sentence or two, and the profile showed `str::match_indices`
+/// spending most of an event setting up its two-way searcher for each of a
+/// flow's phrases. Every offset is a char boundary, because a UTF-8 lead
+/// byte (the phrase's first) never equals a continuation byte.
+fn occurrences<'a>(words: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let phrase = phrase.as_bytes();
+    words
+        .as_bytes()
+        .windows(phrase.len().max(1))
+        .enumerate()
+        .filter(move |(_, window)| window[0] == phrase[0] && *window == phrase)
+        .map(|(i, _)| i)
 }
 
 /// Picks the candidate whose phrase matches best; ties go to the earlier one.
@@ -68,4 +83,46 @@ pub fn match_keys<'a, T: Copy>(
         .into_iter()
         .find(|(_, p)| p.dtmf.iter().any(|d| d == digits))
         .map(|(t, _)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_are_found_anywhere_in_chinese_and_as_whole_words_otherwise() {
+        assert!(contains_phrase("你的工号是多少", "工号"));
+        assert!(contains_phrase("工号", "工号"));
+        assert!(
+            !contains_phrase("工", "工号"),
+            "a phrase longer than the words"
+        );
+        assert!(!contains_phrase("", "工号"));
+        assert!(
+            contains_phrase("i don't know. no", "no"),
+            "a later whole word"
+        );
+        assert!(!contains_phrase("i don't know", "no"));
+        assert!(contains_phrase("no, thanks", "no"));
+        assert!(contains_phrase("可以吗", "可以"));
+        // 号 (U+53F7) ends in byte 0xB7, which no phrase's first byte equals.
+        assert_eq!(occurrences("号号", "号").collect::<Vec<_>>(), [0, 3]);
+    }
+
+    #[test]
+    fn the_longest_phrase_wins() {
+        let yes = Phrases {
+            per_locale: vec![vec!["可以".into(), "是".into()]],
+            dtmf: vec!["1".into()],
+        };
+        let no = Phrases {
+            per_locale: vec![vec!["不可以".into(), "不".into()]],
+            dtmf: vec!["2".into()],
+        };
+        let both = [("yes", &yes), ("no", &no)];
+        assert_eq!(best_match(both, 0, "不可以"), Some("no"));
+        assert_eq!(best_match(both, 0, " 可以 "), Some("yes"));
+        assert_eq!(best_match(both, 0, "好的"), None);
+        assert_eq!(match_keys(both, "2"), Some("no"));
+    }
 }

@@ -1,0 +1,625 @@
+//! The service measured from outside, through its gRPC port.
+//!
+//! Starts the real `callscript` binary with the reference handler on
+//! (`callscript.reference.v1.Reference/Hello`, a bare tonic hello-world) and
+//! measures, in one run on one machine:
+//!
+//! 1. unary throughput and latency of `SendEvent` and `StartCall`, driven by
+//!    h2load (an independent load generator), as a ratio to the bare handler
+//!    on the same server;
+//! 2. the server's resident memory per live call those StartCalls left;
+//! 3. concurrent `Converse` streams: how many are held, turns/s through
+//!    them, and how late the server-pushed silence prompts arrive.
+//!
+//! h2load counts a gRPC error as a success (HTTP 200 with a grpc-status in
+//! the trailers), so every run is checked: the response bytes must be
+//! exactly those of the expected replies (an error reply has no body), and
+//! the call's own turn counter must have moved by exactly the number of
+//! requests.
+//!
+//! `cargo bench --bench grpc` for the full run; `cargo test --bench grpc`
+//! for the smoke run (needs h2load: `apt-get install nghttp2-client`).
+
+mod support;
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use callscript::grpc::{
+    pb::{self, calls_client::CallsClient},
+    reference_pb,
+};
+use prost::Message;
+use support::{Mode, Table, ms, percentile, require, rss_of};
+use tokio::{
+    sync::{Barrier, mpsc},
+    time::Instant,
+};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tonic::transport::{Channel, Endpoint};
+
+/// A weekday afternoon: the plain opening, the same for every call.
+const AT: &str = "2026-11-23T15:00:00+08:00";
+/// Asking for the agent's number: a real turn (matcher, machine,
+/// transcript) that leaves the call where it was, so it can repeat.
+const AGENT_NUMBER: &str = "你的工号是多少";
+
+/// The server under test, for the panic hook.
+static SERVER_PID: AtomicU32 = AtomicU32::new(0);
+
+fn main() {
+    // A failed check anywhere (a client task included) must end the run at
+    // once and take the server with it, not leave others waiting on it.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        let pid = SERVER_PID.load(Ordering::Relaxed);
+        if pid != 0 {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        std::process::exit(101);
+    }));
+    let mode = Mode::from_args();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the bench client");
+    runtime.block_on(run(mode));
+}
+
+async fn run(mode: Mode) {
+    require(h2load_present(), || {
+        "h2load is not installed: apt-get install nghttp2-client (see BENCHMARKS.md)".into()
+    });
+    let server = Server::start();
+    println!(
+        "callscript {} on {}, {} cores, mode {mode:?}",
+        env!("CARGO_PKG_VERSION"),
+        server.addr,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let work = tempfile::tempdir().expect("a scratch directory");
+    unary(&server, mode, work.path()).await;
+    streams(&server, mode).await;
+}
+
+// ---------------------------------------------------------------------------
+// Unary, through h2load.
+
+/// What one h2load run did, checked.
+struct Run {
+    req_per_s: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn unary(server: &Server, mode: Mode, dir: &Path) {
+    let n = mode.pick(200_000, 2_000);
+    let rounds = mode.pick(3, 1);
+    let mut client = server.client().await;
+
+    let hello_body = grpc_frame(&reference_pb::HelloRequest {
+        name: "bench".into(),
+    });
+    let hello_reply = 5 + reference_pb::HelloReply {
+        message: "Hello, bench".into(),
+    }
+    .encoded_len() as u64;
+
+    // One call, fed the same event again and again (seq 0: never treated
+    // as a retry, so every request is a real step of the machine).
+    let call_id = "bench-send-event";
+    client
+        .start_call(start_request(call_id))
+        .await
+        .expect("the SendEvent call starts");
+    let event = pb::CallEvent {
+        call_id: call_id.into(),
+        seq: 0,
+        kind: Some(pb::call_event::Kind::Speech(pb::Speech {
+            text: AGENT_NUMBER.into(),
+            confidence: 0.9,
+        })),
+    };
+    let event_body = grpc_frame(&event);
+
+    // StartCall with no id: the service assigns fixed-width ids, so every
+    // reply has the size of this one.
+    let start_body = grpc_frame(&start_request(""));
+    let sample = client
+        .start_call(start_request(""))
+        .await
+        .expect("a StartCall with an assigned id")
+        .into_inner();
+    let start_reply = 5 + sample.encoded_len() as u64;
+
+    let mut results: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut start_rss = Vec::new();
+    // Warm up both paths before measuring anything.
+    h2load(
+        server,
+        "/callscript.reference.v1.Reference/Hello",
+        &hello_body,
+        n / 10,
+        dir,
+    );
+    for round in 0..rounds {
+        let run = h2load(
+            server,
+            "/callscript.reference.v1.Reference/Hello",
+            &hello_body,
+            n,
+            dir,
+        );
+        require(run.data_bytes == n * hello_reply, || {
+            format!(
+                "Hello: {} response bytes, expected {}",
+                run.data_bytes,
+                n * hello_reply
+            )
+        });
+        results[0].push(run.result);
+
+        // The turn before the run tells which seqs the run's turns get.
+        let before = send(&mut client, &event).await;
+        let run = h2load(
+            server,
+            "/callscript.v1.Calls/SendEvent",
+            &event_body,
+            n,
+            dir,
+        );
+        let expected: u64 = (before.seq + 1..=before.seq + n)
+            .map(|seq| {
+                5 + pb::Turn {
+                    seq,
+                    ..before.clone()
+                }
+                .encoded_len() as u64
+            })
+            .sum();
+        require(run.data_bytes == expected, || {
+            format!(
+                "SendEvent: {} response bytes, expected {expected}",
+                run.data_bytes
+            )
+        });
+        let after = send(&mut client, &event).await;
+        require(after.seq == before.seq + n + 1, || {
+            format!(
+                "SendEvent: the call took {} turns for {n} requests",
+                after.seq - before.seq - 1
+            )
+        });
+        results[1].push(run.result);
+
+        let rss_before = rss_of(&server.pid());
+        let run = h2load(
+            server,
+            "/callscript.v1.Calls/StartCall",
+            &start_body,
+            n,
+            dir,
+        );
+        require(run.data_bytes == n * start_reply, || {
+            format!(
+                "StartCall: {} response bytes, expected {}",
+                run.data_bytes,
+                n * start_reply
+            )
+        });
+        start_rss.push((rss_of(&server.pid()).saturating_sub(rss_before)) / n);
+        results[2].push(run.result);
+        eprintln!("round {} of {rounds} done", round + 1);
+    }
+
+    let table = Table::new(
+        &format!("Unary throughput: h2load -n {n} -c 16 -m 32 -t 1, median of {rounds} rounds"),
+        &["RPC", "req/s", "p50", "p99", "ratio to bare"],
+    );
+    let hello_rate = median_by_rate(&mut results[0]).req_per_s;
+    let names = [
+        "Reference/Hello (bare tonic)",
+        "Calls/SendEvent",
+        "Calls/StartCall",
+    ];
+    for (name, runs) in names.into_iter().zip(results.iter_mut()) {
+        let m = median_by_rate(runs);
+        table.row(&[
+            name.into(),
+            format!("{:.0}", m.req_per_s),
+            ms(m.p50),
+            ms(m.p99),
+            format!("{:.2}", m.req_per_s / hello_rate),
+        ]);
+    }
+    start_rss.sort_unstable();
+    println!(
+        "\nServer memory per live unary call (RSS growth over each StartCall run / {n}): median {} bytes",
+        start_rss[start_rss.len() / 2]
+    );
+}
+
+/// The run with the median rate (its latencies go with it).
+fn median_by_rate(runs: &mut [Run]) -> &Run {
+    runs.sort_by(|a, b| a.req_per_s.total_cmp(&b.req_per_s));
+    &runs[runs.len() / 2]
+}
+
+struct Checked {
+    result: Run,
+    /// Response body bytes (h2load's "data"): the check that replies were real.
+    data_bytes: u64,
+}
+
+fn h2load(server: &Server, path: &str, body: &[u8], n: u64, dir: &Path) -> Checked {
+    let data = dir.join("body.bin");
+    let log = dir.join("h2load.log");
+    std::fs::write(&data, body).expect("write the request body");
+    let out = Command::new("h2load")
+        .args(["-n", &n.to_string(), "-c", "16", "-m", "32", "-t", "1"])
+        .arg("-d")
+        .arg(&data)
+        .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
+        .arg("--log-file")
+        .arg(&log)
+        .arg(format!("http://{}{path}", server.addr))
+        .output()
+        .expect("h2load runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    require(out.status.success(), || format!("h2load failed:\n{text}"));
+    let succeeded = field_before(&text, "requests:", " succeeded");
+    require(succeeded == Some(n), || {
+        format!("{path}: h2load did not complete every request:\n{text}")
+    });
+    let req_per_s = text
+        .lines()
+        .find_map(|l| l.strip_prefix("finished in "))
+        .and_then(|l| l.split(", ").nth(1))
+        .and_then(|r| r.trim_end_matches(" req/s").parse::<f64>().ok())
+        .unwrap_or(0.0);
+    let data_bytes = text
+        .lines()
+        .find(|l| l.starts_with("traffic:"))
+        .and_then(|l| l.rsplit(", ").next())
+        .and_then(|d| d.split_once('(')?.1.split_once(')'))
+        .and_then(|(bytes, _)| bytes.parse::<u64>().ok())
+        .unwrap_or(0);
+    let mut latencies: Vec<Duration> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split('\t').nth(2)?.parse::<u64>().ok())
+        .map(Duration::from_micros)
+        .collect();
+    latencies.sort_unstable();
+    Checked {
+        result: Run {
+            req_per_s,
+            p50: percentile(&latencies, 50.0),
+            p99: percentile(&latencies, 99.0),
+        },
+        data_bytes,
+    }
+}
+
+/// The number just before `suffix` on the line starting with `prefix`.
+fn field_before(text: &str, prefix: &str, suffix: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(prefix))?;
+    let before = &line[..line.find(suffix)?];
+    before.rsplit([' ', ',']).next()?.parse().ok()
+}
+
+fn h2load_present() -> bool {
+    Command::new("h2load")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A gRPC message as it goes on the wire: uncompressed flag, length, bytes.
+fn grpc_frame(msg: &impl Message) -> Vec<u8> {
+    let bytes = msg.encode_to_vec();
+    let mut frame = Vec::with_capacity(5 + bytes.len());
+    frame.push(0);
+    frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&bytes);
+    frame
+}
+
+fn start_request(call_id: &str) -> pb::StartCallRequest {
+    pb::StartCallRequest {
+        call_id: call_id.into(),
+        at: AT.into(),
+        ..Default::default()
+    }
+}
+
+async fn send(client: &mut CallsClient<Channel>, event: &pb::CallEvent) -> pb::Turn {
+    let turn = client
+        .send_event(event.clone())
+        .await
+        .expect("SendEvent answers")
+        .into_inner();
+    require(said(&turn) == ["agent_number"], || {
+        format!(
+            "SendEvent said {:?}, expected the agent number",
+            said(&turn)
+        )
+    });
+    turn
+}
+
+fn said(turn: &pb::Turn) -> Vec<&str> {
+    turn.actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            Some(pb::action::Kind::Say(s)) => Some(s.prompt_id.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Converse streams.
+
+async fn streams(server: &Server, mode: Mode) {
+    let streams = std::env::var("CALLSCRIPT_BENCH_STREAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(mode.pick(10_000usize, 200));
+    let events = mode.pick(20u64, 5);
+    let connections = mode.pick(16, 2);
+    let mut clients = Vec::new();
+    for _ in 0..connections {
+        clients.push(server.client().await);
+    }
+    let table = Table::new(
+        &format!("Converse: {streams} concurrent streams over {connections} connections"),
+        &["measure", "value"],
+    );
+
+    // Hold every stream open at once, then let every caller talk.
+    let rss_before = rss_of(&server.pid());
+    let opened = Arc::new(Barrier::new(streams + 1));
+    let talk = Arc::new(Barrier::new(streams + 1));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(streams);
+    for i in 0..streams {
+        let client = clients[i % connections].clone();
+        let (opened, talk) = (opened.clone(), talk.clone());
+        tasks.push(tokio::spawn(async move {
+            talking_stream(client, events, &opened, &talk).await
+        }));
+    }
+    opened.wait().await;
+    let open_time = started.elapsed();
+    let held_rss = rss_of(&server.pid()).saturating_sub(rss_before);
+    talk.wait().await;
+    let talk_start = Instant::now();
+    let mut hung_up = 0;
+    for task in tasks {
+        hung_up += usize::from(task.await.expect("stream task"));
+    }
+    let talk_time = talk_start.elapsed();
+    require(hung_up == streams, || {
+        format!(
+            "{} of {streams} talking calls did not end with the caller's hang-up",
+            streams - hung_up
+        )
+    });
+    table.row(&["streams held at once".into(), streams.to_string()]);
+    table.row(&["time to open them all".into(), ms(open_time)]);
+    table.row(&[
+        "server memory per open stream (call included)".into(),
+        format!("{} bytes", held_rss / streams as u64),
+    ]);
+    table.row(&[
+        format!("turns/s: every stream asks {events} times, one answer at a time"),
+        format!(
+            "{:.0}",
+            (streams as u64 * events) as f64 / talk_time.as_secs_f64()
+        ),
+    ]);
+
+    // Silent calls, started spread over one listen period so their timers
+    // fire steadily, as on a live system, rather than all in one instant.
+    let mut tasks = Vec::with_capacity(streams);
+    for i in 0..streams {
+        let client = clients[i % connections].clone();
+        let delay = Duration::from_secs(5) * i as u32 / streams as u32;
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            silent_stream(client).await
+        }));
+    }
+    let mut lateness = Vec::new();
+    for task in tasks {
+        lateness.extend(task.await.expect("stream task"));
+    }
+    require(lateness.len() == 3 * streams, || {
+        format!(
+            "{} pushed turns, expected 3 per call ({streams} calls)",
+            lateness.len()
+        )
+    });
+    lateness.sort_unstable();
+    table.row(&[
+        "silent calls: pushed turns (2 prompts + hang-up each), lateness p50 / p99 / max".into(),
+        format!(
+            "{} / {} / {}",
+            ms(percentile(&lateness, 50.0)),
+            ms(percentile(&lateness, 99.0)),
+            ms(lateness.last().copied().unwrap_or_default())
+        ),
+    ]);
+}
+
+/// Opens a Converse stream for a new call (id assigned by the service) and
+/// returns the sender of its events, its turns and the opening.
+async fn open_stream(
+    client: &mut CallsClient<Channel>,
+) -> (
+    mpsc::UnboundedSender<pb::CallEvent>,
+    tonic::Streaming<pb::Turn>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let _ = tx.send(pb::CallEvent {
+        kind: Some(pb::call_event::Kind::Start(start_request(""))),
+        ..Default::default()
+    });
+    let mut turns = client
+        .converse(UnboundedReceiverStream::new(rx))
+        .await
+        .expect("Converse opens")
+        .into_inner();
+    let opening = turns.message().await.ok().flatten();
+    require(
+        opening.as_ref().is_some_and(|t| said(t) == ["opening"]),
+        || format!("the first turn was not the opening: {opening:?}"),
+    );
+    (tx, turns)
+}
+
+/// One call that asks for the agent number `events` times, each answer
+/// before the next question, then hangs up. True if the call ended with
+/// the caller's hang-up.
+async fn talking_stream(
+    mut client: CallsClient<Channel>,
+    events: u64,
+    opened: &Barrier,
+    talk: &Barrier,
+) -> bool {
+    let (tx, mut turns) = open_stream(&mut client).await;
+    opened.wait().await;
+    talk.wait().await;
+    let agent_number = pb::CallEvent {
+        kind: Some(pb::call_event::Kind::Speech(pb::Speech {
+            text: AGENT_NUMBER.into(),
+            confidence: 0.9,
+        })),
+        ..Default::default()
+    };
+    for _ in 0..events {
+        let _ = tx.send(agent_number.clone());
+        let turn = turns.message().await.ok().flatten();
+        require(
+            turn.as_ref().is_some_and(|t| said(t) == ["agent_number"]),
+            || format!("expected the agent number, got {turn:?}"),
+        );
+    }
+    let _ = tx.send(pb::CallEvent {
+        kind: Some(pb::call_event::Kind::Hangup(pb::CallerHangup {})),
+        ..Default::default()
+    });
+    let last = turns.message().await.ok().flatten();
+    // The caller is already gone: the call ends with nothing left to do.
+    last.is_some_and(|t| t.ended && t.actions.is_empty())
+}
+
+/// One silent call: the server pushes a prompt at 5 s, the goodbye at
+/// 10 s and hangs up at 15 s (N5). Returns how late each pushed turn came
+/// after its deadline (the previous turn's arrival plus its listen period).
+async fn silent_stream(mut client: CallsClient<Channel>) -> Vec<Duration> {
+    let (_tx, mut turns) = open_stream(&mut client).await;
+    let mut deadline = Instant::now() + Duration::from_secs(5);
+    let mut lateness = Vec::with_capacity(3);
+    while let Ok(Some(turn)) = turns.message().await {
+        let now = Instant::now();
+        lateness.push(now.saturating_duration_since(deadline));
+        deadline = now + listen_period(&turn);
+        if turn.ended {
+            require(hangup_reason(&turn) == Some(pb::EndReason::Silence), || {
+                format!("a silent call ended otherwise: {turn:?}")
+            });
+        }
+    }
+    lateness
+}
+
+fn hangup_reason(turn: &pb::Turn) -> Option<pb::EndReason> {
+    turn.actions.iter().find_map(|a| match &a.kind {
+        Some(pb::action::Kind::Hangup(h)) => pb::EndReason::try_from(h.reason).ok(),
+        _ => None,
+    })
+}
+
+fn listen_period(turn: &pb::Turn) -> Duration {
+    turn.actions
+        .iter()
+        .find_map(|a| match &a.kind {
+            Some(pb::action::Kind::Listen(l)) => {
+                Some(Duration::from_millis(u64::from(l.no_input_timeout_ms)))
+            }
+            _ => None,
+        })
+        .unwrap_or(Duration::from_secs(5))
+}
+
+// ---------------------------------------------------------------------------
+// The server under test.
+
+/// The release `callscript` binary, serving the shipped flows plus the
+/// reference handler on an ephemeral port.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+            .stderr(Stdio::null())
+            .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("flows"))
+            .env("CALLSCRIPT_REFERENCE_SERVICE", "true")
+            .env("CALLSCRIPT_WATCH", "false")
+            // Per-call info lines are not what is being measured.
+            .env("CALLSCRIPT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the callscript binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let addr = line
+            .trim()
+            .strip_prefix("callscript listening on ")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"));
+        SERVER_PID.store(child.id(), Ordering::Relaxed);
+        Server { child, addr }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    async fn client(&self) -> CallsClient<Channel> {
+        let channel = Endpoint::from_shared(format!("http://{}", self.addr))
+            .expect("a valid address")
+            .connect()
+            .await
+            .expect("connect to the server");
+        CallsClient::new(channel)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
