@@ -233,7 +233,7 @@ impl Engine {
             let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
             let id: Arc<str> = format!("cs-{:06x}-{n:010x}", self.inner.id_prefix).into();
             // A front-end may have chosen an id of the same shape.
-            if self.inner.live.get(&id).is_none() && !self.inner.retained.get(&id).is_some() {
+            if self.inner.live.get(&id).is_none() && self.inner.retained.get(&id).is_none() {
                 return id;
             }
         }
