@@ -18,6 +18,11 @@
 
 mod support;
 
+// The server's allocator (src/main.rs), so memory and timings here are
+// what the served engine gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::{
     collections::HashMap,
     fmt::Write as _,
@@ -234,7 +239,7 @@ fn live_call_memory(mode: Mode) {
         ]);
     }
     println!(
-        "\nsizes: transcript Entry {} B (a call starts with room for 4), Turn {} B, TurnView {} B, Action {} B",
+        "\nsizes: transcript Entry {} B (a call starts with room for 2), Turn {} B, TurnView {} B, Action {} B",
         size_of::<Entry>(),
         size_of::<Turn>(),
         size_of::<TurnView>(),

@@ -11,6 +11,12 @@ use callscript::{
 use clap::Parser;
 use tokio::net::TcpListener;
 
+// Every event allocates a little (the turn, its wire form, the transcript
+// line); glibc's allocator made that a tenth of a SendEvent's instructions
+// under load (callgrind, BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout();
