@@ -374,7 +374,8 @@ fn said(turn: &pb::Turn) -> Vec<&str> {
 // Converse streams.
 
 async fn streams(server: &Server, mode: Mode) {
-    let streams = std::env::var("CALLSCRIPT_BENCH_STREAMS")
+    // Not CALLSCRIPT_*: the server would take that for one of its settings.
+    let streams = std::env::var("BENCH_STREAMS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(mode.pick(10_000usize, 200));
@@ -579,7 +580,7 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("flows"))
             .env("CALLSCRIPT_REFERENCE_SERVICE", "true")
