@@ -20,13 +20,14 @@
 //! `cargo bench --bench grpc` for the full run; `cargo test --bench grpc`
 //! for the smoke run (needs h2load: `apt-get install nghttp2-client`).
 
+#[path = "../tests/common/binary.rs"]
+mod binary;
 mod support;
 
 use std::{
-    io::{BufRead, BufReader},
     net::SocketAddr,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
@@ -34,6 +35,7 @@ use std::{
     time::Duration,
 };
 
+use binary::ServerProcess;
 use callscript::grpc::{
     pb::{self, calls_client::CallsClient},
     reference_pb,
@@ -85,7 +87,7 @@ async fn run(mode: Mode) {
     println!(
         "callscript {} on {}, {} cores, mode {mode:?}",
         env!("CARGO_PKG_VERSION"),
-        server.addr,
+        server.addr(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let work = tempfile::tempdir().expect("a scratch directory");
@@ -104,8 +106,8 @@ struct Run {
 }
 
 async fn unary(server: &Server, mode: Mode, dir: &Path) {
-    let n = mode.pick(200_000, 2_000);
-    let rounds = mode.pick(3, 1);
+    let n = mode.pick(150_000, 2_000);
+    let rounds = mode.pick(5, 1);
     let mut client = server.client().await;
 
     let hello_body = grpc_frame(&reference_pb::HelloRequest {
@@ -225,22 +227,31 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
 
     let table = Table::new(
         &format!("Unary throughput: h2load -n {n} -c 16 -m 32 -t 1, median of {rounds} rounds"),
-        &["RPC", "req/s", "p50", "p99", "ratio to bare"],
+        &["RPC", "req/s", "p50", "p99", "ratio to bare (each round)"],
     );
-    let hello_rate = median_by_rate(&mut results[0]).req_per_s;
+    // Each round's ratio is taken against that round's own bare run, so
+    // drift in the machine over the run cancels out.
+    let hello_rates: Vec<f64> = results[0].iter().map(|r| r.req_per_s).collect();
     let names = [
         "Reference/Hello (bare tonic)",
         "Calls/SendEvent",
         "Calls/StartCall",
     ];
     for (name, runs) in names.into_iter().zip(results.iter_mut()) {
+        let mut ratios: Vec<f64> = runs
+            .iter()
+            .zip(&hello_rates)
+            .map(|(r, hello)| r.req_per_s / hello)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let each = ratios.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>();
         let m = median_by_rate(runs);
         table.row(&[
             name.into(),
             format!("{:.0}", m.req_per_s),
             ms(m.p50),
             ms(m.p99),
-            format!("{:.2}", m.req_per_s / hello_rate),
+            format!("**{:.2}** ({})", ratios[ratios.len() / 2], each.join(", ")),
         ]);
     }
     start_rss.sort_unstable();
@@ -273,7 +284,7 @@ fn h2load(server: &Server, path: &str, body: &[u8], n: u64, dir: &Path) -> Check
         .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
         .arg("--log-file")
         .arg(&log)
-        .arg(format!("http://{}{path}", server.addr))
+        .arg(format!("http://{}{path}", server.addr()))
         .output()
         .expect("h2load runs");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -572,55 +583,36 @@ fn listen_period(turn: &pb::Turn) -> Duration {
 
 /// The release `callscript` binary, serving the shipped flows plus the
 /// reference handler on an ephemeral port.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
+struct Server(ServerProcess);
 
 impl Server {
     fn start() -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
-            .stderr(Stdio::inherit())
-            .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("flows"))
-            .env("CALLSCRIPT_REFERENCE_SERVICE", "true")
-            .env("CALLSCRIPT_WATCH", "false")
-            // Per-call info lines are not what is being measured.
-            .env("CALLSCRIPT_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the callscript binary starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let addr = line
-            .trim()
-            .strip_prefix("callscript listening on ")
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"));
-        SERVER_PID.store(child.id(), Ordering::Relaxed);
-        Server { child, addr }
+        let process = ServerProcess::start(
+            &[
+                ("CALLSCRIPT_REFERENCE_SERVICE", "true"),
+                // Per-call info lines are not what is being measured.
+                ("CALLSCRIPT_LOG", "warn"),
+            ],
+            Stdio::inherit(),
+        );
+        SERVER_PID.store(process.pid(), Ordering::Relaxed);
+        Server(process)
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.0.addr
     }
 
     fn pid(&self) -> String {
-        self.child.id().to_string()
+        self.0.pid().to_string()
     }
 
     async fn client(&self) -> CallsClient<Channel> {
-        let channel = Endpoint::from_shared(format!("http://{}", self.addr))
+        let channel = Endpoint::from_shared(format!("http://{}", self.addr()))
             .expect("a valid address")
             .connect()
             .await
             .expect("connect to the server");
         CallsClient::new(channel)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

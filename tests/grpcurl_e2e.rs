@@ -8,8 +8,7 @@
 //! `the_readme_cookbook_is_what_these_tests_run` keeps the two the same.
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
     time::Instant,
 };
 
@@ -49,46 +48,20 @@ const COOKBOOK: [&str; 10] = [
     CONVERSE_SILENT,
 ];
 
-/// The server process; killed when the test ends, pass or fail.
-struct Server {
-    child: Child,
-    addr: String,
-}
+#[path = "common/binary.rs"]
+mod binary;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use binary::ServerProcess as Server;
 
 fn start_server() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
-        .env("CALLSCRIPT_WATCH", "false")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the callscript binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the server prints its address");
-    let addr = line
-        .trim()
-        .strip_prefix("callscript listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Server { child, addr }
+    Server::start(&[], Stdio::null())
 }
 
 /// Runs a cookbook command through the shell against `server`.
 fn sh(server: &Server, command: &str) -> Output {
     Command::new("sh")
         .arg("-c")
-        .arg(command.replace(README_ADDR, &server.addr))
+        .arg(command.replace(README_ADDR, &server.addr.to_string()))
         .stdin(Stdio::null())
         .output()
         .expect("sh runs")

@@ -9,47 +9,18 @@
 //! installs them). Without them the test fails rather than skips.
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     thread,
     time::{Duration, Instant},
 };
 
-/// The server process; killed when the test ends, pass or fail.
-struct Server {
-    child: Child,
-    addr: String,
-}
+#[path = "common/binary.rs"]
+mod binary;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use binary::ServerProcess as Server;
 
-/// Starts `callscript serve` on an ephemeral port with the shipped flows and
-/// reads the address from its first line of stdout.
 fn start_server() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
-        .env("CALLSCRIPT_WATCH", "false")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the callscript binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the server prints its address");
-    let addr = line
-        .trim()
-        .strip_prefix("callscript listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Server { child, addr }
+    Server::start(&[], Stdio::null())
 }
 
 const PIP_HINT: &str = "python3 -m pip install -r examples/requirements.txt";
@@ -214,7 +185,7 @@ fn python_pbx_client_prints_the_norms_transcript() {
 
     // 15 s of it is the silent call (N5) on the real clock.
     let started = Instant::now();
-    let output = run_example(&server.addr, Duration::from_secs(60));
+    let output = run_example(&server.addr.to_string(), Duration::from_secs(60));
     let elapsed = started.elapsed().as_secs_f64();
 
     let got = normalise(&output);

@@ -1,0 +1,54 @@
+//! The real `callscript` binary, started as a user starts it. Shared by the
+//! end-to-end tests and `benches/grpc.rs` (which includes this file by path).
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+};
+
+/// A `callscript serve` process; killed when dropped, pass or fail.
+pub struct ServerProcess {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Serves the shipped flows on an ephemeral port, without the file
+    /// watcher, with `envs` added; reads the address from the first line
+    /// of stdout. The server's log goes to `stderr`.
+    pub fn start(envs: &[(&str, &str)], stderr: Stdio) -> ServerProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
+            .env("CALLSCRIPT_WATCH", "false")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("the callscript binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let addr = line
+            .trim()
+            .strip_prefix("callscript listening on ")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"));
+        ServerProcess { child, addr }
+    }
+
+    #[allow(dead_code)] // the benchmarks read the server's memory by pid
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
