@@ -183,15 +183,9 @@ pub fn simulate(
     }
     let at = match at {
         None => None,
-        Some(text) => match DateTime::parse_from_rfc3339(text) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(e) => {
-                writeln!(
-                    out,
-                    "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00"
-                )?;
-                return Ok(2);
-            }
+        Some(text) => match parse_at(text, out)? {
+            Some(t) => Some(t),
+            None => return Ok(2),
         },
     };
     let setup = crate::simulate::Setup {
@@ -365,15 +359,9 @@ pub fn greeting(
     };
     let at: DateTime<Utc> = match at {
         None => Utc::now(),
-        Some(text) => match DateTime::parse_from_rfc3339(text) {
-            Ok(t) => t.with_timezone(&Utc),
-            Err(e) => {
-                writeln!(
-                    out,
-                    "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00"
-                )?;
-                return Ok(2);
-            }
+        Some(text) => match parse_at(text, out)? {
+            Some(t) => t,
+            None => return Ok(2),
         },
     };
     let Some(flow) = registry.get(flow) else {
@@ -400,4 +388,18 @@ pub fn greeting(
         None => writeln!(out, "prompt: (this flow has no opening)")?,
     }
     Ok(0)
+}
+
+/// `--at` as a moment, or `None` after telling the user what is wrong.
+fn parse_at(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<Option<DateTime<Utc>>> {
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => Ok(Some(t.with_timezone(&Utc))),
+        Err(e) => {
+            writeln!(
+                out,
+                "--at: {text:?} is not an RFC 3339 time ({e}), e.g. 2026-10-01T09:30:00+08:00"
+            )?;
+            Ok(None)
+        }
+    }
 }

@@ -156,3 +156,19 @@ fn graph_draws_the_hotline() {
     let (code, out) = callscript(&["graph", "--flow", "nope"]);
     assert_eq!((code, out.trim()), (1, "--flow: no flow \"nope\" in flows"));
 }
+
+#[test]
+fn a_bad_at_is_named_and_exits_2_in_greeting_and_simulate() {
+    for args in [
+        &["greeting", "--flow", "hotline", "--at", "tomorrow"][..],
+        &["simulate", "--flow", "hotline", "--at", "tomorrow"][..],
+    ] {
+        let (code, out) = callscript(args);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(
+            out.starts_with("--at: \"tomorrow\" is not an RFC 3339 time ("),
+            "{args:?}: {out}"
+        );
+        assert!(out.ends_with("e.g. 2026-10-01T09:30:00+08:00\n"), "{out}");
+    }
+}
