@@ -91,7 +91,10 @@ async fn run(mode: Mode) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let work = tempfile::tempdir().expect("a scratch directory");
-    unary(&server, mode, work.path()).await;
+    // BENCH_STREAMS_ONLY=1: only the Converse part, when studying it.
+    if std::env::var_os("BENCH_STREAMS_ONLY").is_none() {
+        unary(&server, mode, work.path()).await;
+    }
     streams(&server, mode).await;
 }
 
@@ -481,13 +484,17 @@ async fn streams(server: &Server, mode: Mode) {
 /// returns the sender of its events, its turns and the opening.
 async fn open_stream(
     client: &mut CallsClient<Channel>,
+    reports_playback: bool,
 ) -> (
     mpsc::UnboundedSender<pb::CallEvent>,
     tonic::Streaming<pb::Turn>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(pb::CallEvent {
-        kind: Some(pb::call_event::Kind::Start(start_request(""))),
+        kind: Some(pb::call_event::Kind::Start(pb::StartCallRequest {
+            reports_playback,
+            ..start_request("")
+        })),
         ..Default::default()
     });
     let mut turns = client
@@ -512,7 +519,9 @@ async fn talking_stream(
     opened: &Barrier,
     talk: &Barrier,
 ) -> bool {
-    let (tx, mut turns) = open_stream(&mut client).await;
+    // As a PBX that reports playback: no prompt_played, so no silence clock
+    // runs, however long opening every other stream takes.
+    let (tx, mut turns) = open_stream(&mut client, true).await;
     opened.wait().await;
     talk.wait().await;
     let agent_number = pb::CallEvent {
@@ -543,7 +552,7 @@ async fn talking_stream(
 /// 10 s and hangs up at 15 s (N5). Returns how late each pushed turn came
 /// after its deadline (the previous turn's arrival plus its listen period).
 async fn silent_stream(mut client: CallsClient<Channel>) -> Vec<Duration> {
-    let (_tx, mut turns) = open_stream(&mut client).await;
+    let (_tx, mut turns) = open_stream(&mut client, false).await;
     let mut deadline = Instant::now() + Duration::from_secs(5);
     let mut lateness = Vec::with_capacity(3);
     while let Ok(Some(turn)) = turns.message().await {
