@@ -23,6 +23,8 @@
 #[path = "../tests/common/binary.rs"]
 mod binary;
 mod support;
+#[path = "../tests/common/turns.rs"]
+mod turns;
 
 use std::{
     net::SocketAddr,
@@ -48,6 +50,7 @@ use tokio::{
 };
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::transport::{Channel, Endpoint};
+use turns::{hangup_reason, listen_ms, prompt_ids};
 
 /// A weekday afternoon: the plain opening, the same for every call.
 const AT: &str = "2026-11-23T15:00:00+08:00";
@@ -365,23 +368,13 @@ async fn send(client: &mut CallsClient<Channel>, event: &pb::CallEvent) -> pb::T
         .await
         .expect("SendEvent answers")
         .into_inner();
-    require(said(&turn) == ["agent_number"], || {
+    require(prompt_ids(&turn) == ["agent_number"], || {
         format!(
             "SendEvent said {:?}, expected the agent number",
-            said(&turn)
+            prompt_ids(&turn)
         )
     });
     turn
-}
-
-fn said(turn: &pb::Turn) -> Vec<&str> {
-    turn.actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::Say(s)) => Some(s.prompt_id.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -504,7 +497,9 @@ async fn open_stream(
         .into_inner();
     let opening = turns.message().await.ok().flatten();
     require(
-        opening.as_ref().is_some_and(|t| said(t) == ["opening"]),
+        opening
+            .as_ref()
+            .is_some_and(|t| prompt_ids(t) == ["opening"]),
         || format!("the first turn was not the opening: {opening:?}"),
     );
     (tx, turns)
@@ -535,7 +530,8 @@ async fn talking_stream(
         let _ = tx.send(agent_number.clone());
         let turn = turns.message().await.ok().flatten();
         require(
-            turn.as_ref().is_some_and(|t| said(t) == ["agent_number"]),
+            turn.as_ref()
+                .is_some_and(|t| prompt_ids(t) == ["agent_number"]),
             || format!("expected the agent number, got {turn:?}"),
         );
     }
@@ -558,7 +554,8 @@ async fn silent_stream(mut client: CallsClient<Channel>) -> Vec<Duration> {
     while let Ok(Some(turn)) = turns.message().await {
         let now = Instant::now();
         lateness.push(now.saturating_duration_since(deadline));
-        deadline = now + listen_period(&turn);
+        // A turn that does not listen (the hang-up) is the last one.
+        deadline = now + Duration::from_millis(u64::from(listen_ms(&turn).unwrap_or_default()));
         if turn.ended {
             require(hangup_reason(&turn) == Some(pb::EndReason::Silence), || {
                 format!("a silent call ended otherwise: {turn:?}")
@@ -566,25 +563,6 @@ async fn silent_stream(mut client: CallsClient<Channel>) -> Vec<Duration> {
         }
     }
     lateness
-}
-
-fn hangup_reason(turn: &pb::Turn) -> Option<pb::EndReason> {
-    turn.actions.iter().find_map(|a| match &a.kind {
-        Some(pb::action::Kind::Hangup(h)) => pb::EndReason::try_from(h.reason).ok(),
-        _ => None,
-    })
-}
-
-fn listen_period(turn: &pb::Turn) -> Duration {
-    turn.actions
-        .iter()
-        .find_map(|a| match &a.kind {
-            Some(pb::action::Kind::Listen(l)) => {
-                Some(Duration::from_millis(u64::from(l.no_input_timeout_ms)))
-            }
-            _ => None,
-        })
-        .unwrap_or(Duration::from_secs(5))
 }
 
 // ---------------------------------------------------------------------------
