@@ -10,6 +10,7 @@
 
 use std::{
     process::{Command, Stdio},
+    sync::mpsc,
     thread,
     time::{Duration, Instant},
 };
@@ -42,7 +43,7 @@ fn require_grpcio() {
 
 /// Runs the example to its end (at most `limit`) and returns its stdout.
 fn run_example(addr: &str, limit: Duration) -> String {
-    let mut child = Command::new("python3")
+    let child = Command::new("python3")
         .arg("examples/pbx_client.py")
         .args(["--target", addr])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -50,22 +51,29 @@ fn run_example(addr: &str, limit: Duration) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    // The output is a few kB, well under a pipe's buffer, so polling for the
-    // exit before reading cannot deadlock.
-    let started = Instant::now();
-    while child.try_wait().expect("poll the example").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("collect the output");
+    // Wait on another thread, so the limit is a channel timeout rather
+    // than a polling loop; on time-out the example is killed by pid, which
+    // ends that wait.
+    let pid = child.id();
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    let out = match finished.recv_timeout(limit) {
+        Ok(out) => out.expect("collect the output"),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let out = finished
+                .recv()
+                .expect("the waiting thread reports")
+                .expect("collect the output");
             panic!(
                 "pbx_client.py still running after {limit:?}:\n{}{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().expect("collect the output");
+    };
     let stdout = String::from_utf8(out.stdout).expect("the example prints UTF-8");
     assert!(
         out.status.success(),
