@@ -82,6 +82,27 @@ pub enum Command {
     /// scenario file (its transcript is printed), or a session in which you
     /// play the caller (type what the caller says, /help for the commands).
     Simulate(SimulateArgs),
+    /// Score call transcripts (JSON Lines) against the norms (N18): one row
+    /// per call with its deductions, then a summary. Exits 0 however low the
+    /// scores; 1 only when a file cannot be read.
+    Score(ScoreArgs),
+}
+
+/// `score`.
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// Transcript files (.jsonl; see README "Transcripts").
+    #[arg(required_unless_present = "schema")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = crate::quality::Format::Text)]
+    pub format: crate::quality::Format,
+    /// Directory with quality.toml (the rules) and holidays.toml (the holiday
+    /// openings); the shipped rules are used when it has no quality.toml.
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+    /// Print the transcript format's JSON Schema (docs/transcript.schema.json) instead.
+    #[arg(long, conflicts_with = "files")]
+    pub schema: bool,
 }
 
 /// `simulate`: either `--scenario FILE` or `--flow ID`, never both.
@@ -311,7 +332,8 @@ pub fn check(
     Ok(if diags.fails(strict) { 1 } else { 0 })
 }
 
-/// Checks one file: the holiday calendar by its own rules, anything else as a flow.
+/// Checks one file: the holiday calendar and the quality rules by their own
+/// rules, anything else as a flow.
 pub fn check_file(file: &Path) -> Diagnostics {
     let name = file.display().to_string();
     let text = match std::fs::read_to_string(file) {
@@ -334,6 +356,20 @@ pub fn check_file(file: &Path) -> Diagnostics {
                 errors
                     .iter()
                     .map(|e| crate::flow::registry::calendar_diagnostic(&name, e))
+                    .collect(),
+            ),
+        };
+    }
+    if file
+        .file_name()
+        .is_some_and(|n| n == crate::quality::QUALITY_FILE)
+    {
+        return match crate::quality::Rules::from_toml(&name, &text) {
+            Ok(_) => Diagnostics::default(),
+            Err(errors) => Diagnostics(
+                errors
+                    .iter()
+                    .map(crate::quality::rules_diagnostic)
                     .collect(),
             ),
         };
@@ -402,4 +438,58 @@ fn parse_at(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<Option<
             Ok(None)
         }
     }
+}
+
+/// Runs `score`; returns the exit code: 0 when every file was read (however
+/// it scored), 1 when one could not be read, 2 for bad rules or calendar.
+pub fn score(args: &ScoreArgs, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
+    use crate::quality::{Scored, Scorer, load_rules, write_report};
+    if args.schema {
+        out.write_all(crate::quality::json_schema().as_bytes())?;
+        return Ok(0);
+    }
+    let rules = match load_rules(&args.flows) {
+        Ok(r) => r,
+        Err(errors) => {
+            for e in errors {
+                writeln!(out, "{e}")?;
+            }
+            return Ok(2);
+        }
+    };
+    let holidays_path = args.flows.join(HOLIDAYS_FILE);
+    let holidays = match std::fs::read_to_string(&holidays_path) {
+        Ok(text) => match HolidayCalendar::from_toml(&holidays_path.display().to_string(), &text) {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in errors {
+                    writeln!(out, "{e}")?;
+                }
+                return Ok(2);
+            }
+        },
+        Err(_) => HolidayCalendar::default(),
+    };
+    let scorer = Scorer::new(Arc::new(rules), Arc::new(holidays));
+    let mut scored = Vec::with_capacity(args.files.len());
+    let mut unreadable = Vec::new();
+    for file in &args.files {
+        let name = file.display().to_string();
+        match std::fs::read(file).map(String::from_utf8) {
+            Ok(Ok(text)) => {
+                let quality = scorer.score_text(&text);
+                scored.push(Scored {
+                    file: name,
+                    quality,
+                });
+            }
+            Ok(Err(_)) => unreadable.push(format!("{name}: not UTF-8 text")),
+            Err(e) => unreadable.push(format!("{name}: cannot read: {e}")),
+        }
+    }
+    write_report(&scored, args.format, out)?;
+    for u in &unreadable {
+        eprintln!("callscript score: {u}");
+    }
+    Ok(if unreadable.is_empty() { 0 } else { 1 })
 }

@@ -14,6 +14,9 @@
 //! - [`simulate`]: play the caller of a call in the terminal, on simulated
 //!   time.
 //! - [`graph`]: a flow as a diagram (mermaid, dot).
+//! - [`quality`]: quality scoring (N18): any call's transcript, the
+//!   service's own or a human agent's, scored against the norms with the
+//!   moment and words of each violation (`flows/quality.toml`).
 //! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
 //!
 //! ARCHITECTURE.md has the glossary (Call, Flow, Step, Prompt, Event,
@@ -27,6 +30,7 @@ pub mod engine;
 pub mod flow;
 pub mod graph;
 pub mod grpc;
+pub mod quality;
 pub mod scenario;
 pub mod server;
 pub mod simulate;

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             let prompt = stdin.is_terminal();
             cli::simulate(&args, &mut stdin.lock(), prompt, &mut stdout)
         }
+        Command::Score(args) => cli::score(&args, &mut stdout),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),

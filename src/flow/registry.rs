@@ -248,6 +248,19 @@ impl FlowRegistry {
                 }
                 continue;
             }
+            // Quality scoring rules (N18) live beside the flows; not a flow.
+            if file
+                .file_name()
+                .is_some_and(|n| n == crate::quality::QUALITY_FILE)
+            {
+                if let Err(errors) = crate::quality::Rules::from_toml(&name, &text) {
+                    problems
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(errors.iter().map(crate::quality::rules_diagnostic));
+                }
+                continue;
+            }
             let (flow, diags) = check_source(&name, &text);
             let entry = problems.entry(name.clone()).or_default();
             entry.extend(diags.0.iter().cloned());

@@ -1,0 +1,143 @@
+//! Quality scoring (N18): every call, the service's own and human agents'
+//! alike, scored from a base of 100 with a deduction per violation found.
+//!
+//! The scoring regulations (客服中心服务规范考核条例及质检评分标准) deduct
+//! points per violation: −10 for commanding or impatient wording (item 1),
+//! −10 for refusing or misstating the agent number (item 2), −6 for hanging
+//! up before the caller in a normal consultation (item 8), −10 for a
+//! nuisance call or open line not handled by the norm or not hung up in time
+//! (item 9). Centres sample 2–5 % of calls for this by hand; this module
+//! scores all of them.
+//!
+//! Rules are data, checks are code: `flows/quality.toml` gives each rule its
+//! norm, seed item, points and description (and the forbidden phrases);
+//! the checks that find violations live in `checks/`. A deduction carries
+//! the rule, the moment (`t`) and the words that prove it.
+//!
+//! # Layout
+//!
+//! - `transcript.rs`: the JSON Lines transcript format ([`Transcript`]),
+//!   parsed line by line so a bad line is reported and the rest still scores.
+//! - `rules.rs`: [`Rules`], the `quality.toml` file and its checks.
+//! - `words.rs`: the vocabulary the checks listen for, in Simplified and
+//!   Traditional Chinese and English, and text normalisation.
+//! - `checks/`: one file per family of checks: the opening and silent calls
+//!   (N2–N5), wording and the agent number (N13, N14), hang-ups and goodbyes
+//!   (N12, N15), transfers, holds and promises (N10, N11, N17).
+//! - `ivr.rs`: a call the service itself handled, as a transcript (the
+//!   service is the agent).
+//! - `report.rs`: `callscript score` output: per-call rows and a summary as
+//!   text, JSON or CSV.
+//!
+//! Nothing here reads a clock or a file: callers pass the text, the rules and
+//! the holiday calendar.
+
+mod checks;
+mod ivr;
+mod report;
+mod rules;
+mod transcript;
+mod words;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::calendar::HolidayCalendar;
+
+pub use ivr::{IvrLine, IvrWhat, audio_words, from_ivr, from_record};
+pub use report::{Format, RuleCount, Scored, Summary, write_report};
+pub use rules::{QualitySettings, Rule, RuleId, Rules, RulesError, load_rules, rules_diagnostic};
+pub use transcript::{
+    CallKind, Event, HoldEdge, LineProblem, Transcript, TranscriptHeader, What, Who, json_schema,
+};
+
+/// The name of the rules file in the flows directory. The flow registry and
+/// `callscript check` treat it as rules, never as a flow.
+pub const QUALITY_FILE: &str = "quality.toml";
+
+/// One violation found on a call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deduction {
+    /// The rule's id in `quality.toml`, e.g. `agent_hung_up_first`.
+    pub rule: &'static str,
+    /// The norm it serves, e.g. `N12`.
+    pub norm: String,
+    /// The scoring regulations' item number, where it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    pub points: u32,
+    /// Seconds from the start of the call.
+    pub t: f64,
+    /// The words of the line that proves it (for a hold, hang-up or transfer
+    /// without words, what happened, e.g. `hangup`).
+    pub evidence: String,
+    /// Why this line is a violation, for the QA lead.
+    pub note: String,
+}
+
+/// A call's score: 100 minus the deductions, never below 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quality {
+    /// The header's call id, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    pub score: u32,
+    pub deductions: Vec<Deduction>,
+    /// Lines that could not be read; the score covers the rest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<LineProblem>,
+}
+
+impl Quality {
+    /// Whether some lines could not be read, so the score is partial.
+    pub fn is_partial(&self) -> bool {
+        !self.problems.is_empty()
+    }
+}
+
+/// Scores calls against a set of rules and the holiday calendar the
+/// service uses for its openings.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    rules: Arc<Rules>,
+    holidays: Arc<HolidayCalendar>,
+}
+
+impl Scorer {
+    pub fn new(rules: Arc<Rules>, holidays: Arc<HolidayCalendar>) -> Scorer {
+        Scorer { rules, holidays }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Scores a JSON Lines transcript; bad lines become problems.
+    pub fn score_text(&self, text: &str) -> Quality {
+        self.score(&Transcript::parse(text))
+    }
+
+    /// Scores a parsed transcript.
+    pub fn score(&self, transcript: &Transcript) -> Quality {
+        let mut deductions = checks::run(transcript, &self.rules, &self.holidays);
+        deductions.sort_by(|a, b| a.t.total_cmp(&b.t));
+        let lost: u32 = deductions.iter().map(|d| d.points).sum();
+        Quality {
+            call: transcript.header.as_ref().and_then(|h| h.call.clone()),
+            score: 100u32.saturating_sub(lost),
+            deductions,
+            problems: transcript.problems.clone(),
+        }
+    }
+}
+
+impl Default for Scorer {
+    /// The shipped rules and a calendar of computed holiday days.
+    fn default() -> Scorer {
+        Scorer::new(Arc::new(Rules::default()), Arc::default())
+    }
+}

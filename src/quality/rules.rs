@@ -1,0 +1,358 @@
+//! `quality.toml`: each rule's norm, seed item, points and description, and
+//! the settings the checks use.
+
+use std::{collections::BTreeMap, fmt, sync::Arc};
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::words::compact;
+
+/// The shipped rules, used when a flows directory has no `quality.toml`.
+const SHIPPED: &str = include_str!("../../flows/quality.toml");
+
+macro_rules! rule_ids {
+    ($($variant:ident = $key:literal,)*) => {
+        /// Every check the scorer runs; `quality.toml` names each by its key.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RuleId { $($variant,)* }
+
+        impl RuleId {
+            pub const ALL: &[RuleId] = &[$(RuleId::$variant,)*];
+
+            pub fn key(self) -> &'static str {
+                match self { $(RuleId::$variant => $key,)* }
+            }
+
+            pub fn from_key(key: &str) -> Option<RuleId> {
+                match key { $($key => Some(RuleId::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+rule_ids! {
+    OpeningMissing = "opening_missing",
+    OpeningWrongTime = "opening_wrong_time",
+    SilentCall = "silent_call",
+    AgentNumberRefused = "agent_number_refused",
+    AgentNumberWrong = "agent_number_wrong",
+    AgentHungUpFirst = "agent_hung_up_first",
+    LineLeftOpen = "line_left_open",
+    ForbiddenWording = "forbidden_wording",
+    NegativeEnding = "negative_ending",
+    TransferNotAsked = "transfer_not_asked",
+    TransferNoReason = "transfer_no_reason",
+    HoldNotAsked = "hold_not_asked",
+    ResumeWithoutApology = "resume_without_apology",
+    ComplaintNoApology = "complaint_no_apology",
+    CallbackWithoutTime = "callback_without_time",
+    NoTicketReminder = "no_ticket_reminder",
+    NoGoodbye = "no_goodbye",
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// One rule as the file gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: RuleId,
+    /// "N13".
+    pub norm: Arc<str>,
+    /// The scoring regulations' item number, if the rule has one.
+    pub item: Option<u32>,
+    pub points: u32,
+    pub description: String,
+}
+
+/// The numbers the checks use (`[settings]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualitySettings {
+    pub opening_within_s: f64,
+    pub morning_until: NaiveTime,
+    pub silence_prompts: usize,
+    pub silence_gap_s: f64,
+    pub caller_wait_s: f64,
+    pub line_open_limit_s: f64,
+}
+
+/// A whole rules file, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    pub settings: QualitySettings,
+    /// In [`RuleId::ALL`] order.
+    rules: Vec<Rule>,
+    /// The forbidden phrases, as written and compact.
+    forbidden: Vec<(String, String)>,
+}
+
+/// What is wrong with a rules file, with the line and column (1-based,
+/// columns in characters).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct RulesError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    settings: Spanned<RawSettings>,
+    rules: BTreeMap<String, Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    opening_within_s: Spanned<f64>,
+    morning_until: Spanned<String>,
+    silence_prompts: Spanned<i64>,
+    silence_gap_s: Spanned<f64>,
+    caller_wait_s: Spanned<f64>,
+    line_open_limit_s: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    norm: Spanned<String>,
+    #[serde(default)]
+    item: Option<Spanned<i64>>,
+    points: Spanned<i64>,
+    description: String,
+    #[serde(default)]
+    phrases: Option<Spanned<Vec<String>>>,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules::from_toml("flows/quality.toml", SHIPPED).expect("the shipped quality.toml is valid")
+    }
+}
+
+impl Rules {
+    /// Parses and checks a rules file; every problem found, in file order.
+    pub fn from_toml(file: &str, text: &str) -> Result<Rules, Vec<RulesError>> {
+        let at = |span: std::ops::Range<usize>, message: String| {
+            let (line, column) = line_col(text, span.start);
+            RulesError {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().to_owned();
+            vec![at(e.span().unwrap_or(0..0), msg)]
+        })?;
+        let mut errors = Vec::new();
+        let s = raw.settings.get_ref();
+        let seconds = |v: &Spanned<f64>, name: &str, errors: &mut Vec<RulesError>| {
+            let x = *v.get_ref();
+            if !(x.is_finite() && x > 0.0 && x <= 3600.0) {
+                errors.push(at(
+                    v.span(),
+                    format!("settings.{name} must be seconds between 0 and 3600, got {x}"),
+                ));
+            }
+            x
+        };
+        let opening_within_s = seconds(&s.opening_within_s, "opening_within_s", &mut errors);
+        let silence_gap_s = seconds(&s.silence_gap_s, "silence_gap_s", &mut errors);
+        let caller_wait_s = seconds(&s.caller_wait_s, "caller_wait_s", &mut errors);
+        let line_open_limit_s = seconds(&s.line_open_limit_s, "line_open_limit_s", &mut errors);
+        if line_open_limit_s < caller_wait_s {
+            errors.push(at(
+                s.line_open_limit_s.span(),
+                format!("settings.line_open_limit_s ({line_open_limit_s}) must not be shorter than caller_wait_s ({caller_wait_s})"),
+            ));
+        }
+        let morning_until = NaiveTime::parse_from_str(s.morning_until.get_ref(), "%H:%M")
+            .unwrap_or_else(|_| {
+                errors.push(at(
+                    s.morning_until.span(),
+                    format!(
+                        "settings.morning_until = {:?}: expected a local time such as \"12:00\"",
+                        s.morning_until.get_ref()
+                    ),
+                ));
+                NaiveTime::MIN
+            });
+        let prompts = *s.silence_prompts.get_ref();
+        if !(1..=10).contains(&prompts) {
+            errors.push(at(
+                s.silence_prompts.span(),
+                format!("settings.silence_prompts must be 1 to 10, got {prompts}"),
+            ));
+        }
+
+        let mut rules = Vec::with_capacity(RuleId::ALL.len());
+        let mut forbidden = Vec::new();
+        for (key, raw_rule) in &raw.rules {
+            let span = raw_rule.span();
+            let r = raw_rule.get_ref();
+            let Some(id) = RuleId::from_key(key) else {
+                errors.push(at(
+                    span,
+                    format!(
+                        "unknown rule `{key}`; the checks are: {}",
+                        RuleId::ALL
+                            .iter()
+                            .map(|r| r.key())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                continue;
+            };
+            let norm = r.norm.get_ref();
+            if !is_norm(norm) {
+                errors.push(at(
+                    r.norm.span(),
+                    format!("rules.{key}.norm = {norm:?}: expected a norm id such as \"N13\""),
+                ));
+            }
+            let points = *r.points.get_ref();
+            if !(0..=100).contains(&points) {
+                errors.push(at(
+                    r.points.span(),
+                    format!("rules.{key}.points must be 0 to 100, got {points}"),
+                ));
+            }
+            let item = match &r.item {
+                Some(i) if !(1..=99).contains(i.get_ref()) => {
+                    errors.push(at(
+                        i.span(),
+                        format!(
+                            "rules.{key}.item must be the regulations' item number (1-99), got {}",
+                            i.get_ref()
+                        ),
+                    ));
+                    None
+                }
+                Some(i) => Some(*i.get_ref() as u32),
+                None => None,
+            };
+            match (&r.phrases, id) {
+                (Some(p), RuleId::ForbiddenWording) => {
+                    for phrase in p.get_ref() {
+                        let c = compact(phrase);
+                        if c.is_empty() {
+                            errors.push(at(
+                                p.span(),
+                                format!("rules.{key}.phrases: {phrase:?} has no words"),
+                            ));
+                        } else {
+                            forbidden.push((phrase.clone(), c));
+                        }
+                    }
+                }
+                (Some(p), _) => errors.push(at(
+                    p.span(),
+                    format!("rules.{key}: only forbidden_wording takes phrases"),
+                )),
+                (None, _) => {}
+            }
+            rules.push(Rule {
+                id,
+                norm: Arc::from(norm.as_str()),
+                item,
+                points: points.clamp(0, 100) as u32,
+                description: r.description.clone(),
+            });
+        }
+        for id in RuleId::ALL {
+            if !rules.iter().any(|r| r.id == *id) {
+                errors.push(at(
+                    raw.settings.span(),
+                    format!("rule `{}` is missing: list every rule ([rules.{}]); points = 0 switches one off", id.key(), id.key()),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| (e.line, e.column));
+            return Err(errors);
+        }
+        rules.sort_by_key(|r| r.id);
+        Ok(Rules {
+            settings: QualitySettings {
+                opening_within_s,
+                morning_until,
+                silence_prompts: prompts as usize,
+                silence_gap_s,
+                caller_wait_s,
+                line_open_limit_s,
+            },
+            rules,
+            forbidden,
+        })
+    }
+
+    pub fn rule(&self, id: RuleId) -> &Rule {
+        &self.rules[id as usize]
+    }
+
+    /// Every rule, in check order.
+    pub fn all(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The forbidden phrases as written, each with its compact form.
+    pub fn forbidden_phrases(&self) -> &[(String, String)] {
+        &self.forbidden
+    }
+}
+
+fn is_norm(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('N') else {
+        return false;
+    };
+    let digits = rest.trim_end_matches(|c: char| c.is_ascii_lowercase());
+    !digits.is_empty() && digits.len() <= 2 && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line as u32, col as u32)
+}
+
+/// A rules file problem as `callscript check` and the flow registry report
+/// it.
+pub fn rules_diagnostic(e: &RulesError) -> crate::flow::Diagnostic {
+    crate::flow::Diagnostic {
+        severity: crate::flow::Severity::Error,
+        file: e.file.clone(),
+        line: e.line,
+        column: e.column,
+        norm: Some("N18"),
+        message: e.message.clone(),
+    }
+}
+
+/// The rules in `dir/quality.toml`, or the shipped ones when the directory
+/// has none.
+pub fn load_rules(dir: &std::path::Path) -> Result<Rules, Vec<RulesError>> {
+    let path = dir.join(super::QUALITY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Rules::from_toml(&path.display().to_string(), &text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Rules::default()),
+        Err(e) => Err(vec![RulesError {
+            file: path.display().to_string(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read: {e}"),
+        }]),
+    }
+}

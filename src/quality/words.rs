@@ -1,0 +1,402 @@
+//! What the checks listen for, in Simplified and Traditional Chinese and in
+//! English, and how a line's words are compared.
+//!
+//! Every check listens in all three languages at once: a header's locale
+//! may be missing or wrong, and the marker lists do not overlap. Words are
+//! compared on a *compact* form (lower case, without spaces or punctuation),
+//! so "喂,说话呀", "喂，说话呀" and "喂 说话呀" are the same words, and
+//! "I don't know" matches "i dont know".
+
+/// A line's words, prepared once for all checks.
+#[derive(Debug, Clone)]
+pub struct Words {
+    /// Lower case, punctuation kept: for questions and English word checks.
+    pub lower: String,
+    /// Lower case without whitespace or punctuation.
+    pub compact: String,
+}
+
+impl Words {
+    pub fn new(text: &str) -> Words {
+        let lower = text.to_lowercase();
+        Words {
+            compact: compact(&lower),
+            lower,
+        }
+    }
+
+    /// Contains one of `markers` (given in compact form).
+    pub fn has(&self, markers: &[&str]) -> bool {
+        markers.iter().any(|m| self.compact.contains(m))
+    }
+
+    /// Has one of `words` as a whole English word.
+    pub fn has_word(&self, words: &[&str]) -> bool {
+        self.lower
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .any(|w| words.contains(&w))
+    }
+
+    /// Asks something: a question mark, or a Chinese question particle.
+    pub fn is_question(&self) -> bool {
+        self.lower.contains(['?', '？']) || self.has(&["吗", "嗎", "是否"])
+    }
+}
+
+/// Lower case without whitespace or punctuation (ASCII and CJK).
+pub fn compact(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Any greeting that can open a call (N3, N3b, N4).
+pub const GREETING: &[&str] = &[
+    "您好",
+    "你好",
+    "早上好",
+    "上午好",
+    "下午好",
+    "晚上好",
+    "新年好",
+    "快乐",
+    "快樂",
+    "欢迎",
+    "歡迎",
+    "hello",
+    "goodmorning",
+    "goodafternoon",
+    "goodevening",
+    "welcome",
+    "happy",
+];
+
+/// The morning opening (N2).
+pub const MORNING: &[&str] = &["早上好", "goodmorning"];
+
+/// Holiday openings (N4), by holiday: New Year's Day and Spring Festival
+/// share 新年好.
+pub const NEW_YEAR: &[&str] = &["新年好", "新年快乐", "新年快樂", "happynewyear"];
+pub const LABOUR_DAY: &[&str] = &[
+    "劳动节快乐",
+    "勞動節快樂",
+    "五一快乐",
+    "五一快樂",
+    "happylabourday",
+    "happylaborday",
+    "happymayday",
+];
+pub const MID_AUTUMN: &[&str] = &[
+    "中秋节快乐",
+    "中秋節快樂",
+    "中秋快乐",
+    "中秋快樂",
+    "happymidautumn",
+];
+pub const NATIONAL_DAY: &[&str] = &[
+    "国庆节快乐",
+    "國慶節快樂",
+    "国庆快乐",
+    "國慶快樂",
+    "happynationalday",
+];
+
+/// Goodbyes (N12).
+pub const GOODBYE: &[&str] = &["再见", "再見", "goodbye", "bye"];
+
+/// Ending a call the caller cannot be heard on: call again from another
+/// phone, or (outbound) we call back another time (N5, N7).
+pub const CALL_AGAIN: &[&str] = &[
+    "换一部电话",
+    "換一部電話",
+    "换个电话",
+    "換個電話",
+    "换一个时间",
+    "換一個時間",
+    "anotherphone",
+    "differentphone",
+    "anothertime",
+];
+
+/// The caller asks for the agent's number (N14).
+pub const ASK_AGENT_NUMBER: &[&str] = &[
+    "工号",
+    "工號",
+    "你是几号",
+    "你是幾號",
+    "您是几号",
+    "您是幾號",
+    "你几号",
+    "你幾號",
+    "agentnumber",
+    "yournumber",
+    "yourid",
+    "staffnumber",
+    "employeenumber",
+    "operatornumber",
+    "badgenumber",
+];
+
+/// Transfers (N10).
+pub const TRANSFER: &[&str] = &[
+    "转接",
+    "轉接",
+    "转到",
+    "轉到",
+    "转给",
+    "轉給",
+    "转人工",
+    "轉人工",
+    "transfer",
+    "putyouthrough",
+    "connectyou",
+];
+
+/// A reason for the transfer (N10).
+pub const REASON: &[&str] = &[
+    "为了",
+    "為了",
+    "因为",
+    "因為",
+    "由于",
+    "由於",
+    "以便",
+    "专门",
+    "專門",
+    "专业",
+    "專業",
+    "负责",
+    "負責",
+    "because",
+    "sothat",
+    "inorderto",
+    "tosolve",
+    "tohelp",
+    "tobetter",
+    "whocan",
+    "specialist",
+    "department",
+    "team",
+];
+
+/// Putting a caller on hold (N11).
+pub const HOLD: &[&str] = &[
+    "稍候",
+    "稍等",
+    "等一下",
+    "等一等",
+    "等候",
+    "hold",
+    "amoment",
+    "wait",
+];
+
+/// Apologies (N11 on resuming, N17 for a complaint).
+pub const APOLOGY: &[&str] = &[
+    "抱歉",
+    "对不起",
+    "對不起",
+    "不好意思",
+    "道歉",
+    "久等",
+    "sorry",
+    "apologi",
+    "thankyouforwaiting",
+    "thanksforwaiting",
+];
+
+/// A complaint (N17).
+pub const COMPLAINT: &[&str] = &[
+    "投诉",
+    "投訴",
+    "不满意",
+    "不滿意",
+    "complain",
+    "complaint",
+    "dissatisfied",
+    "unacceptable",
+];
+
+/// A promised reply or callback (N17).
+pub const CALLBACK: &[&str] = &[
+    "回电",
+    "回電",
+    "回复您",
+    "回覆您",
+    "给您回复",
+    "給您回覆",
+    "给您答复",
+    "給您答覆",
+    "给您一个满意的答复",
+    "給您一個滿意的答覆",
+    "答复您",
+    "答覆您",
+    "给您一个答复",
+    "給您一個答覆",
+    "callyouback",
+    "getbacktoyou",
+    "replytoyou",
+    "giveyouananswer",
+    "giveyouareply",
+    "answerwithin",
+];
+
+/// When: a time the promised reply comes by (N17).
+pub const WHEN: &[&str] = &[
+    "分钟",
+    "分鐘",
+    "小时",
+    "小時",
+    "天内",
+    "天內",
+    "日内",
+    "日內",
+    "工作日",
+    "今天",
+    "明天",
+    "今日",
+    "明日",
+    "今晚",
+    "上午",
+    "下午",
+    "点前",
+    "點前",
+    "点之前",
+    "點之前",
+    "号前",
+    "號前",
+    "周内",
+    "週內",
+    "minute",
+    "hour",
+    "today",
+    "tomorrow",
+    "tonight",
+    "oclock",
+    "day",
+    "week",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// A recorded request (N17).
+pub const RECORDED: &[&str] = &[
+    "记录下来",
+    "記錄下來",
+    "已经记录",
+    "已經記錄",
+    "已记录",
+    "已記錄",
+    "为您登记",
+    "為您登記",
+    "已经登记",
+    "已經登記",
+    "为您受理",
+    "為您受理",
+    "已经受理",
+    "已經受理",
+    "提交了工单",
+    "提交了工單",
+    "recordedyour",
+    "haverecorded",
+    "loggedyour",
+    "havelogged",
+    "registeredyour",
+    "raisedaticket",
+    "openedaticket",
+];
+
+/// The service ticket number reminder (N17).
+pub const TICKET: &[&str] = &[
+    "服务单号",
+    "服務單號",
+    "工单号",
+    "工單號",
+    "受理单号",
+    "受理單號",
+    "单号",
+    "單號",
+    "ticketnumber",
+    "referencenumber",
+    "casenumber",
+];
+
+/// Consent and refusal (N7, N10, N11): the caller's answer to a question.
+pub const YES: &[&str] = &[
+    "好的",
+    "好",
+    "可以",
+    "行",
+    "嗯",
+    "是的",
+    "没问题",
+    "沒問題",
+    "ok",
+];
+pub const NO_ZH: &[&str] = &["不可以", "不用", "不要", "不行", "不好", "算了", "别", "別"];
+pub const NO_EN: &[&str] = &["no", "nope", "don't", "dont", "not"];
+
+/// Answers must not end on a 不-word (N13).
+pub const NEGATIVE_ENDING: &[&str] = &[
+    "不知道",
+    "不行",
+    "不可以",
+    "不清楚",
+    "不能",
+    "不会",
+    "不會",
+    "没办法",
+    "沒辦法",
+    "不负责",
+    "不負責",
+];
+
+impl Words {
+    /// The caller refused.
+    pub fn is_refusal(&self) -> bool {
+        self.has(NO_ZH) || self.has_word(NO_EN)
+    }
+}
+
+/// Digits said in a line, with Chinese numerals read one by one (一零二四 is
+/// 1024, as agent numbers are read out) and full-width digits folded.
+pub fn digit_runs(text: &str) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        let d = match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_digit(c as u32 - '０' as u32, 10),
+            '零' | '〇' | '洞' => Some('0'),
+            '一' | '幺' | '壹' => Some('1'),
+            '二' | '两' | '兩' | '贰' | '貳' => Some('2'),
+            '三' | '叁' => Some('3'),
+            '四' | '肆' => Some('4'),
+            '五' | '伍' => Some('5'),
+            '六' | '陆' | '陸' => Some('6'),
+            '七' | '柒' => Some('7'),
+            '八' | '捌' => Some('8'),
+            '九' | '玖' => Some('9'),
+            _ => None,
+        };
+        match d {
+            Some(d) => cur.push(d),
+            None if c == ' ' && !cur.is_empty() => {}
+            None => {
+                if !cur.is_empty() {
+                    runs.push(std::mem::take(&mut cur));
+                }
+            }
+        }
+    }
+    if !cur.is_empty() {
+        runs.push(cur);
+    }
+    runs
+}
