@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "proto/callscript/v1/calls.proto",
         "proto/callscript/v1/flows.proto",
+        "proto/callscript/v1/quality.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("callscript_descriptor.bin"))

@@ -10,8 +10,11 @@ use crate::{
     engine::{Engine, EngineSettings},
     flow::FlowRegistry,
     grpc::{
-        CallsService, FlowsService, ReferenceService,
-        pb::{self, calls_server::CallsServer, flows_server::FlowsServer},
+        CallsService, FlowsService, QualityScoring, QualityService, ReferenceService,
+        pb::{
+            self, calls_server::CallsServer, flows_server::FlowsServer,
+            quality_server::QualityServer,
+        },
         reference_pb::{self, reference_server::ReferenceServer},
     },
 };
@@ -32,6 +35,9 @@ pub struct ServerSettings {
     /// Also serve `callscript.reference.v1.Reference`, the benchmarks'
     /// bare hello handler (see BENCHMARKS.md). Off in production.
     pub reference_service: bool,
+    /// Quality scoring rules (`quality.toml` in the flows directory; the
+    /// shipped ones by default) for GetCall's score and Quality/ScoreTranscript.
+    pub quality_rules: Arc<crate::quality::Rules>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +74,8 @@ pub async fn run_with(
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<CallsServer<CallsService>>().await;
     health.set_serving::<FlowsServer<FlowsService>>().await;
+    health.set_serving::<QualityServer<QualityService>>().await;
+    let scoring = QualityScoring::new(settings.quality_rules.clone(), flows.clone());
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
     let reflection = || {
@@ -92,8 +100,11 @@ pub async fn run_with(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CallsServer::new(CallsService::new(engine)))
+        .add_service(CallsServer::new(
+            CallsService::new(engine).with_quality(scoring.clone()),
+        ))
         .add_service(FlowsServer::new(FlowsService::new(flows)))
+        .add_service(QualityServer::new(QualityService::new(scoring)))
         .add_optional_service(
             settings
                 .reference_service

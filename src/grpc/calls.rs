@@ -7,19 +7,38 @@ use tokio::sync::{mpsc, oneshot};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::debug;
 
+use super::quality::QualityScoring;
 use super::{
     convert::{self, InvalidRequest},
     pb::{self, calls_server::Calls},
 };
-use crate::engine::{Engine, StartCall, TurnView};
+use crate::engine::{CallRecord, Engine, StartCall, TurnView};
 
 pub struct CallsService {
     engine: Engine,
+    quality: Option<QualityScoring>,
 }
 
 impl CallsService {
     pub fn new(engine: Engine) -> Self {
-        CallsService { engine }
+        CallsService {
+            engine,
+            quality: None,
+        }
+    }
+
+    /// Call records (GetCall, EndCall) carry the call's quality score (N18).
+    pub fn with_quality(mut self, scoring: QualityScoring) -> Self {
+        self.quality = Some(scoring);
+        self
+    }
+
+    fn record(&self, record: CallRecord) -> pb::CallRecord {
+        let quality = self.quality.as_ref().map(|q| q.record_quality(&record));
+        pb::CallRecord {
+            quality,
+            ..record.into()
+        }
     }
 }
 
@@ -95,7 +114,7 @@ impl Calls for CallsService {
     ) -> Result<Response<pb::CallRecord>, Status> {
         let pb::EndCallRequest { call_id } = req.into_inner();
         let call_id = convert::call_id("call_id", &call_id)?;
-        Ok(Response::new(self.engine.end_call(&call_id)?.into()))
+        Ok(Response::new(self.record(self.engine.end_call(&call_id)?)))
     }
 
     async fn get_call(
@@ -104,7 +123,7 @@ impl Calls for CallsService {
     ) -> Result<Response<pb::CallRecord>, Status> {
         let pb::GetCallRequest { call_id } = req.into_inner();
         let call_id = convert::call_id("call_id", &call_id)?;
-        Ok(Response::new(self.engine.get_call(&call_id)?.into()))
+        Ok(Response::new(self.record(self.engine.get_call(&call_id)?)))
     }
 }
 

@@ -301,6 +301,8 @@ impl From<CallRecord> for pb::CallRecord {
             callee: facts.callee.to_string(),
             transcript_dropped,
             transcript,
+            // Scored at the edge (CallsService), where the rules are.
+            quality: None,
         }
     }
 }
@@ -346,5 +348,34 @@ pub fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
         column: *column,
         norm: norm.unwrap_or_default().to_owned(),
         message: message.clone(),
+    }
+}
+
+pub fn quality(q: &crate::quality::Quality) -> pb::QualityResult {
+    pb::QualityResult {
+        call: q.call.clone().unwrap_or_default(),
+        score: q.score,
+        deductions: q
+            .deductions
+            .iter()
+            .map(|d| pb::QualityDeduction {
+                rule: d.rule.to_owned(),
+                norm: d.norm.clone(),
+                item: d.item.unwrap_or(0),
+                points: d.points,
+                t: d.t,
+                evidence: d.evidence.clone(),
+                note: d.note.clone(),
+            })
+            .collect(),
+        problems: q
+            .problems
+            .iter()
+            .map(|p| pb::TranscriptProblem {
+                line: u32::try_from(p.line).unwrap_or(u32::MAX),
+                message: p.message.clone(),
+            })
+            .collect(),
+        partial: q.is_partial(),
     }
 }

@@ -4,11 +4,13 @@
 mod calls;
 mod convert;
 mod flows;
+mod quality;
 mod reference;
 mod status;
 
 pub use calls::CallsService;
 pub use flows::FlowsService;
+pub use quality::{QualityScoring, QualityService};
 pub use reference::ReferenceService;
 
 /// Generated protobuf types and service stubs.

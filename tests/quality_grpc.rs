@@ -1,0 +1,209 @@
+//! Quality scores over gRPC (N18): GetCall and EndCall score the service's
+//! own calls, `callscript.v1.Quality/ScoreTranscript` scores any transcript,
+//! and reflection lists the service.
+
+mod common;
+
+use callscript::grpc::pb::{self, quality_client::QualityClient};
+use common::{event, hangup, said, speech, start, start_server};
+use tonic::Code;
+
+const AFTERNOON: &str = "2026-11-23T15:00:00+08:00";
+
+fn rules(q: &pb::QualityResult) -> Vec<(&str, f64)> {
+    q.deductions
+        .iter()
+        .map(|d| (d.rule.as_str(), d.t))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_hotline_call_by_the_norms_scores_100_and_keeps_it_when_ended() {
+    let mut server = start_server().await;
+    let c = &mut server.calls;
+    c.start_call(start("q1", AFTERNOON))
+        .await
+        .expect("StartCall");
+    c.send_event(event("q1", 1, speech("我想查一下账单")))
+        .await
+        .expect("bill");
+    let goodbye = c
+        .send_event(event("q1", 2, speech("没有了,谢谢")))
+        .await
+        .expect("goodbye")
+        .into_inner();
+    assert_eq!(said(&goodbye), ["谢谢您,祝您愉快!再见。"]);
+    let live = c
+        .get_call(pb::GetCallRequest {
+            call_id: "q1".into(),
+        })
+        .await
+        .expect("GetCall")
+        .into_inner();
+    let q = live.quality.expect("a live call is scored so far");
+    assert_eq!((q.score, rules(&q)), (100, vec![]));
+    assert_eq!(q.call, "q1");
+
+    c.send_event(event("q1", 3, hangup()))
+        .await
+        .expect("caller hangs up");
+    let ended = c
+        .get_call(pb::GetCallRequest {
+            call_id: "q1".into(),
+        })
+        .await
+        .expect("GetCall")
+        .into_inner();
+    assert!(ended.ended);
+    let q = ended.quality.expect("an ended call keeps its score");
+    assert_eq!((q.score, rules(&q), q.partial), (100, vec![], false));
+    server.stop().await;
+}
+
+/// An operator cutting a caller off mid-consultation is the service hanging
+/// up first without a goodbye: the record says so.
+#[tokio::test]
+async fn an_operator_ending_a_call_mid_consultation_loses_points() {
+    let mut server = start_server().await;
+    let c = &mut server.calls;
+    c.start_call(start("q2", AFTERNOON))
+        .await
+        .expect("StartCall");
+    c.send_event(event("q2", 1, speech("我想查一下账单")))
+        .await
+        .expect("bill");
+    let ended = c
+        .end_call(pb::EndCallRequest {
+            call_id: "q2".into(),
+        })
+        .await
+        .expect("EndCall")
+        .into_inner();
+    let q = ended.quality.expect("EndCall's record is scored");
+    assert_eq!(q.score, 89, "{q:#?}");
+    let d: Vec<(&str, &str, u32, u32, &str)> = q
+        .deductions
+        .iter()
+        .map(|d| {
+            (
+                d.rule.as_str(),
+                d.norm.as_str(),
+                d.item,
+                d.points,
+                d.evidence.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        d,
+        [
+            ("no_goodbye", "N12", 0, 5, "您还需要别的帮助吗?"),
+            ("agent_hung_up_first", "N12", 8, 6, "您还需要别的帮助吗?"),
+        ]
+    );
+    let again = c
+        .get_call(pb::GetCallRequest {
+            call_id: "q2".into(),
+        })
+        .await
+        .expect("GetCall")
+        .into_inner();
+    assert_eq!(again.quality, Some(q));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn score_transcript_gives_what_callscript_score_gives() {
+    let server = start_server().await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut quality = QualityClient::new(channel);
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/quality/refused-then-hung-up.zh-CN.jsonl"),
+    )
+    .expect("transcript");
+    let q = quality
+        .score_transcript(pb::ScoreTranscriptRequest { transcript: text })
+        .await
+        .expect("ScoreTranscript")
+        .into_inner();
+    assert_eq!(q.score, 84);
+    assert_eq!(q.call, "refused-then-hung-up");
+    assert_eq!(
+        rules(&q),
+        [
+            ("agent_number_refused", 15.2),
+            ("agent_hung_up_first", 23.0)
+        ]
+    );
+    assert_eq!(
+        q.deductions[0].evidence,
+        "这个不方便透露,您还是说您的问题吧。"
+    );
+    assert_eq!((q.deductions[0].item, q.deductions[0].points), (2, 10));
+
+    let partial = quality
+        .score_transcript(pb::ScoreTranscriptRequest {
+            transcript: "{\"start\": \"2026-11-23T15:00:00+08:00\"}\nnot json\n{\"t\": 0.5, \"who\": \"agent\", \"say\": \"您好,请问有什么可以帮您!\"}\n".into(),
+        })
+        .await
+        .expect("ScoreTranscript")
+        .into_inner();
+    assert_eq!((partial.score, partial.partial), (100, true));
+    assert_eq!(partial.problems[0].line, 2);
+
+    let err = quality
+        .score_transcript(pb::ScoreTranscriptRequest {
+            transcript: " \n".into(),
+        })
+        .await
+        .expect_err("empty");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        err.message(),
+        "transcript: required: a JSON Lines transcript, header line first"
+    );
+    server.stop().await;
+}
+
+/// Runs grpcurl off the runtime's threads (the server runs on them).
+async fn grpcurl(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new("grpcurl")
+            .args(&args)
+            .output()
+            .expect("grpcurl on the PATH (.ci/run installs it)")
+    })
+    .await
+    .expect("grpcurl ran")
+}
+
+/// What a tester with grpcurl sees: the service is listed and callable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpcurl_lists_and_calls_the_quality_service() {
+    let server = start_server().await;
+    let addr = server.addr.to_string();
+    let list = grpcurl(vec!["-plaintext".into(), addr.clone(), "list".into()]).await;
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(list.lines().any(|l| l == "callscript.v1.Quality"), "{list}");
+    let body = serde_json::json!({
+        "transcript": "{\"start\": \"2026-11-23T09:00:00+08:00\"}\n{\"t\": 0.5, \"who\": \"agent\", \"say\": \"您好,XX欢迎您的来电\"}\n"
+    })
+    .to_string();
+    let out = grpcurl(vec![
+        "-plaintext".into(),
+        "-d".into(),
+        body,
+        addr,
+        "callscript.v1.Quality/ScoreTranscript".into(),
+    ])
+    .await;
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON reply");
+    assert_eq!(reply["score"], 97, "{reply}");
+    assert_eq!(reply["deductions"][0]["rule"], "opening_wrong_time");
+    server.stop().await;
+}
