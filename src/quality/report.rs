@@ -176,7 +176,7 @@ fn text(scored: &[Scored], summary: &Summary, out: &mut dyn Write) -> std::io::R
         .max(1);
     for (band, n) in &summary.bands {
         let bar = "#".repeat((n * 40).div_ceil(widest));
-        writeln!(out, "  {band:>6}  {n:>5}  {bar}")?;
+        writeln!(out, "{}", format!("  {band:>6}  {n:>5}  {bar}").trim_end())?;
     }
     if summary.rules.is_empty() {
         writeln!(out, "no deductions")?;

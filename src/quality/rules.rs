@@ -82,13 +82,15 @@ pub struct QualitySettings {
 }
 
 /// A whole rules file, checked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Rules {
     pub settings: QualitySettings,
     /// In [`RuleId::ALL`] order.
     rules: Vec<Rule>,
     /// The forbidden phrases, as written and compact.
     forbidden: Vec<(String, String)>,
+    /// All of their compact forms, searched in one pass per line.
+    forbidden_search: aho_corasick::AhoCorasick,
 }
 
 /// What is wrong with a rules file, with the line and column (1-based,
@@ -283,7 +285,19 @@ impl Rules {
             return Err(errors);
         }
         rules.sort_by_key(|r| r.id);
+        let forbidden_search = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(forbidden.iter().map(|(_, c)| c))
+            .map_err(|e| {
+                vec![RulesError {
+                    file: file.to_owned(),
+                    line: 1,
+                    column: 1,
+                    message: format!("forbidden phrases: {e}"),
+                }]
+            })?;
         Ok(Rules {
+            forbidden_search,
             settings: QualitySettings {
                 opening_within_s,
                 morning_until,
@@ -309,6 +323,13 @@ impl Rules {
     /// The forbidden phrases as written, each with its compact form.
     pub fn forbidden_phrases(&self) -> &[(String, String)] {
         &self.forbidden
+    }
+
+    /// The first forbidden phrase (as written) in a line's compact words.
+    pub fn forbidden_in(&self, compact: &str) -> Option<&str> {
+        self.forbidden_search
+            .find(compact)
+            .map(|m| self.forbidden[m.pattern().as_usize()].0.as_str())
     }
 }
 

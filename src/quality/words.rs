@@ -7,27 +7,46 @@
 //! so "喂,说话呀", "喂，说话呀" and "喂 说话呀" are the same words, and
 //! "I don't know" matches "i dont know".
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 /// A line's words, prepared once for all checks.
 #[derive(Debug, Clone)]
 pub struct Words {
-    /// Lower case, punctuation kept: for questions and English word checks.
+    /// ASCII lower case, punctuation kept: for questions and English word checks.
     pub lower: String,
     /// Lower case without whitespace or punctuation.
     pub compact: String,
+    /// Which [`Family`]s of markers the line holds, one bit each.
+    found: u32,
 }
 
 impl Words {
     pub fn new(text: &str) -> Words {
-        let lower = text.to_lowercase();
+        // ASCII lower case is enough for the English word checks, and far
+        // cheaper than Unicode's on Chinese text.
+        let lower = text.to_ascii_lowercase();
+        let compact = compact(text);
+        // One pass over the line for every family's markers: the profile
+        // showed a substring search per marker and check costing most of a
+        // call's scoring (benches/quality.rs).
+        let (automaton, family_of) = &*MARKERS;
+        let found = automaton
+            .find_overlapping_iter(compact.as_str())
+            .fold(0, |bits, m| {
+                bits | 1 << family_of[m.pattern().as_usize()] as u32
+            });
         Words {
-            compact: compact(&lower),
             lower,
+            compact,
+            found,
         }
     }
 
-    /// Contains one of `markers` (given in compact form).
-    pub fn has(&self, markers: &[&str]) -> bool {
-        markers.iter().any(|m| self.compact.contains(m))
+    /// Contains one of the family's markers.
+    pub fn has(&self, family: Family) -> bool {
+        self.found & (1 << family as u32) != 0
     }
 
     /// Has one of `words` as a whole English word.
@@ -39,20 +58,118 @@ impl Words {
 
     /// Asks something: a question mark, or a Chinese question particle.
     pub fn is_question(&self) -> bool {
-        self.lower.contains(['?', '？']) || self.has(&["吗", "嗎", "是否"])
+        self.lower.contains(['?', '？']) || self.has(QUESTION_WORD)
     }
 }
 
 /// Lower case without whitespace or punctuation (ASCII and CJK).
 pub fn compact(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'a'..='z' | '0'..='9' => out.push(c),
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            _ if c.is_ascii() => {}
+            // CJK ideographs, the bulk of a Chinese line: letters without case.
+            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => out.push(c),
+            _ if c.is_alphanumeric() => out.extend(c.to_lowercase()),
+            _ => {}
+        }
+    }
+    out
 }
 
+/// A family of markers a check listens for; `Words::has` tests one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Greeting,
+    Morning,
+    NewYear,
+    LabourDay,
+    MidAutumn,
+    NationalDay,
+    Goodbye,
+    CallAgain,
+    AskAgentNumber,
+    Transfer,
+    Reason,
+    Hold,
+    Apology,
+    Complaint,
+    Callback,
+    When,
+    Recorded,
+    Ticket,
+    Yes,
+    NoZh,
+    QuestionWord,
+}
+
+pub const GREETING: Family = Family::Greeting;
+pub const MORNING: Family = Family::Morning;
+pub const NEW_YEAR: Family = Family::NewYear;
+pub const LABOUR_DAY: Family = Family::LabourDay;
+pub const MID_AUTUMN: Family = Family::MidAutumn;
+pub const NATIONAL_DAY: Family = Family::NationalDay;
+pub const GOODBYE: Family = Family::Goodbye;
+pub const CALL_AGAIN: Family = Family::CallAgain;
+pub const ASK_AGENT_NUMBER: Family = Family::AskAgentNumber;
+pub const TRANSFER: Family = Family::Transfer;
+pub const REASON: Family = Family::Reason;
+pub const HOLD: Family = Family::Hold;
+pub const APOLOGY: Family = Family::Apology;
+pub const COMPLAINT: Family = Family::Complaint;
+pub const CALLBACK: Family = Family::Callback;
+pub const WHEN: Family = Family::When;
+pub const RECORDED: Family = Family::Recorded;
+pub const TICKET: Family = Family::Ticket;
+pub const YES: Family = Family::Yes;
+pub const NO_ZH: Family = Family::NoZh;
+const QUESTION_WORD: Family = Family::QuestionWord;
+const QUESTION_WORD_MARKERS: &[&str] = &["吗", "嗎", "是否"];
+
+/// Every family with its markers (in compact form).
+const FAMILIES: &[(Family, &[&str])] = &[
+    (GREETING, GREETING_MARKERS),
+    (MORNING, MORNING_MARKERS),
+    (NEW_YEAR, NEW_YEAR_MARKERS),
+    (LABOUR_DAY, LABOUR_DAY_MARKERS),
+    (MID_AUTUMN, MID_AUTUMN_MARKERS),
+    (NATIONAL_DAY, NATIONAL_DAY_MARKERS),
+    (GOODBYE, GOODBYE_MARKERS),
+    (CALL_AGAIN, CALL_AGAIN_MARKERS),
+    (ASK_AGENT_NUMBER, ASK_AGENT_NUMBER_MARKERS),
+    (TRANSFER, TRANSFER_MARKERS),
+    (REASON, REASON_MARKERS),
+    (HOLD, HOLD_MARKERS),
+    (APOLOGY, APOLOGY_MARKERS),
+    (COMPLAINT, COMPLAINT_MARKERS),
+    (CALLBACK, CALLBACK_MARKERS),
+    (WHEN, WHEN_MARKERS),
+    (RECORDED, RECORDED_MARKERS),
+    (TICKET, TICKET_MARKERS),
+    (YES, YES_MARKERS),
+    (NO_ZH, NO_ZH_MARKERS),
+    (QUESTION_WORD, QUESTION_WORD_MARKERS),
+];
+
+/// One automaton over every family's markers, and each pattern's family.
+static MARKERS: LazyLock<(AhoCorasick, Vec<Family>)> = LazyLock::new(|| {
+    let (families, patterns): (Vec<Family>, Vec<&str>) = FAMILIES
+        .iter()
+        .flat_map(|(f, markers)| markers.iter().map(move |m| (*f, *m)))
+        .unzip();
+    // A DFA: a few hundred short markers make a small one, and it searches
+    // fastest.
+    let automaton = AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(patterns)
+        .expect("the marker lists are plain strings");
+    (automaton, families)
+});
+
 /// Any greeting that can open a call (N3, N3b, N4).
-pub const GREETING: &[&str] = &[
+const GREETING_MARKERS: &[&str] = &[
     "您好",
     "你好",
     "早上好",
@@ -73,12 +190,12 @@ pub const GREETING: &[&str] = &[
 ];
 
 /// The morning opening (N2).
-pub const MORNING: &[&str] = &["早上好", "goodmorning"];
+const MORNING_MARKERS: &[&str] = &["早上好", "goodmorning"];
 
 /// Holiday openings (N4), by holiday: New Year's Day and Spring Festival
 /// share 新年好.
-pub const NEW_YEAR: &[&str] = &["新年好", "新年快乐", "新年快樂", "happynewyear"];
-pub const LABOUR_DAY: &[&str] = &[
+const NEW_YEAR_MARKERS: &[&str] = &["新年好", "新年快乐", "新年快樂", "happynewyear"];
+const LABOUR_DAY_MARKERS: &[&str] = &[
     "劳动节快乐",
     "勞動節快樂",
     "五一快乐",
@@ -87,14 +204,14 @@ pub const LABOUR_DAY: &[&str] = &[
     "happylaborday",
     "happymayday",
 ];
-pub const MID_AUTUMN: &[&str] = &[
+const MID_AUTUMN_MARKERS: &[&str] = &[
     "中秋节快乐",
     "中秋節快樂",
     "中秋快乐",
     "中秋快樂",
     "happymidautumn",
 ];
-pub const NATIONAL_DAY: &[&str] = &[
+const NATIONAL_DAY_MARKERS: &[&str] = &[
     "国庆节快乐",
     "國慶節快樂",
     "国庆快乐",
@@ -103,11 +220,11 @@ pub const NATIONAL_DAY: &[&str] = &[
 ];
 
 /// Goodbyes (N12).
-pub const GOODBYE: &[&str] = &["再见", "再見", "goodbye", "bye"];
+const GOODBYE_MARKERS: &[&str] = &["再见", "再見", "goodbye", "bye"];
 
 /// Ending a call the caller cannot be heard on: call again from another
 /// phone, or (outbound) we call back another time (N5, N7).
-pub const CALL_AGAIN: &[&str] = &[
+const CALL_AGAIN_MARKERS: &[&str] = &[
     "换一部电话",
     "換一部電話",
     "换个电话",
@@ -120,7 +237,7 @@ pub const CALL_AGAIN: &[&str] = &[
 ];
 
 /// The caller asks for the agent's number (N14).
-pub const ASK_AGENT_NUMBER: &[&str] = &[
+const ASK_AGENT_NUMBER_MARKERS: &[&str] = &[
     "工号",
     "工號",
     "你是几号",
@@ -139,7 +256,7 @@ pub const ASK_AGENT_NUMBER: &[&str] = &[
 ];
 
 /// Transfers (N10).
-pub const TRANSFER: &[&str] = &[
+const TRANSFER_MARKERS: &[&str] = &[
     "转接",
     "轉接",
     "转到",
@@ -154,7 +271,7 @@ pub const TRANSFER: &[&str] = &[
 ];
 
 /// A reason for the transfer (N10).
-pub const REASON: &[&str] = &[
+const REASON_MARKERS: &[&str] = &[
     "为了",
     "為了",
     "因为",
@@ -181,7 +298,7 @@ pub const REASON: &[&str] = &[
 ];
 
 /// Putting a caller on hold (N11).
-pub const HOLD: &[&str] = &[
+const HOLD_MARKERS: &[&str] = &[
     "稍候",
     "稍等",
     "等一下",
@@ -193,7 +310,7 @@ pub const HOLD: &[&str] = &[
 ];
 
 /// Apologies (N11 on resuming, N17 for a complaint).
-pub const APOLOGY: &[&str] = &[
+const APOLOGY_MARKERS: &[&str] = &[
     "抱歉",
     "对不起",
     "對不起",
@@ -207,7 +324,7 @@ pub const APOLOGY: &[&str] = &[
 ];
 
 /// A complaint (N17).
-pub const COMPLAINT: &[&str] = &[
+const COMPLAINT_MARKERS: &[&str] = &[
     "投诉",
     "投訴",
     "不满意",
@@ -219,7 +336,7 @@ pub const COMPLAINT: &[&str] = &[
 ];
 
 /// A promised reply or callback (N17).
-pub const CALLBACK: &[&str] = &[
+const CALLBACK_MARKERS: &[&str] = &[
     "回电",
     "回電",
     "回复您",
@@ -243,7 +360,7 @@ pub const CALLBACK: &[&str] = &[
 ];
 
 /// When: a time the promised reply comes by (N17).
-pub const WHEN: &[&str] = &[
+const WHEN_MARKERS: &[&str] = &[
     "分钟",
     "分鐘",
     "小时",
@@ -286,7 +403,7 @@ pub const WHEN: &[&str] = &[
 ];
 
 /// A recorded request (N17).
-pub const RECORDED: &[&str] = &[
+const RECORDED_MARKERS: &[&str] = &[
     "记录下来",
     "記錄下來",
     "已经记录",
@@ -313,7 +430,7 @@ pub const RECORDED: &[&str] = &[
 ];
 
 /// The service ticket number reminder (N17).
-pub const TICKET: &[&str] = &[
+const TICKET_MARKERS: &[&str] = &[
     "服务单号",
     "服務單號",
     "工单号",
@@ -328,7 +445,7 @@ pub const TICKET: &[&str] = &[
 ];
 
 /// Consent and refusal (N7, N10, N11): the caller's answer to a question.
-pub const YES: &[&str] = &[
+const YES_MARKERS: &[&str] = &[
     "好的",
     "好",
     "可以",
@@ -339,7 +456,7 @@ pub const YES: &[&str] = &[
     "沒問題",
     "ok",
 ];
-pub const NO_ZH: &[&str] = &["不可以", "不用", "不要", "不行", "不好", "算了", "别", "別"];
+const NO_ZH_MARKERS: &[&str] = &["不可以", "不用", "不要", "不行", "不好", "算了", "别", "別"];
 pub const NO_EN: &[&str] = &["no", "nope", "don't", "dont", "not"];
 
 /// Answers must not end on a 不-word (N13).

@@ -6,7 +6,7 @@ use crate::quality::{
     HoldEdge,
     rules::RuleId,
     transcript::{What, Who},
-    words::{self, Words},
+    words::{self, Family, Words},
 };
 
 pub(super) fn check(call: &Call, out: &mut Vec<Deduction>) {
@@ -17,7 +17,7 @@ pub(super) fn check(call: &Call, out: &mut Vec<Deduction>) {
 
 /// The agent's last question about `markers` in `from..to`, and whether the
 /// caller then said yes (answered, and not with a refusal).
-fn asked(call: &Call, from: usize, to: usize, markers: &[&str]) -> Option<(usize, bool)> {
+fn asked(call: &Call, from: usize, to: usize, markers: Family) -> Option<(usize, bool)> {
     let question = (from..to).rev().find(|&i| {
         call.is_say(i, Who::Agent)
             && call.words[i]
@@ -134,7 +134,7 @@ fn holds(call: &Call, out: &mut Vec<Deduction>) {
 /// N17: a complaint gets an apology; a promised reply says when; a
 /// recorded request ends with the ticket number reminder.
 fn promises(call: &Call, out: &mut Vec<Deduction>) {
-    let agent_after = |from: usize, markers: &[&str]| {
+    let agent_after = |from: usize, markers: Family| {
         call.says(Who::Agent)
             .any(|(i, w)| i >= from && w.has(markers))
     };

@@ -115,7 +115,7 @@ fn said(w: &Words) -> Expected {
         (words::NATIONAL_DAY, Holiday::NationalDay),
     ]
     .into_iter()
-    .find(|(markers, _)| w.has(markers));
+    .find(|(markers, _)| w.has(*markers));
     match holiday {
         Some((_, h)) => Expected::Holiday(h),
         None if w.has(words::MORNING) => Expected::Morning,

@@ -16,9 +16,8 @@ pub(super) fn check(call: &Call, out: &mut Vec<Deduction>) {
 /// One deduction per line that holds a forbidden phrase; a line that does
 /// not, but ends on a 不-word, gets the lighter `negative_ending`.
 fn forbidden(call: &Call, out: &mut Vec<Deduction>) {
-    let phrases = call.rules.forbidden_phrases();
     for (ix, w) in call.says(Who::Agent) {
-        if let Some((phrase, _)) = phrases.iter().find(|(_, c)| w.compact.contains(c.as_str())) {
+        if let Some(phrase) = call.rules.forbidden_in(&w.compact) {
             out.push(call.deduct(
                 RuleId::ForbiddenWording,
                 ix,
