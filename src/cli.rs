@@ -91,7 +91,7 @@ pub enum Command {
 /// `score`.
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
-    /// Transcript files (.jsonl; see README "Transcripts").
+    /// Transcript files (.jsonl; see README "Transcripts"); `-` reads one from stdin.
     #[arg(required_unless_present = "schema")]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = crate::quality::Format::Text)]
@@ -475,7 +475,13 @@ pub fn score(args: &ScoreArgs, out: &mut dyn std::io::Write) -> std::io::Result<
     let mut unreadable = Vec::new();
     for file in &args.files {
         let name = file.display().to_string();
-        match std::fs::read(file).map(String::from_utf8) {
+        let bytes = if name == "-" {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+        } else {
+            std::fs::read(file)
+        };
+        match bytes.map(String::from_utf8) {
             Ok(Ok(text)) => {
                 let quality = scorer.score_text(&text);
                 scored.push(Scored {

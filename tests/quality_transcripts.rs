@@ -224,6 +224,29 @@ fn score_prints_rows_then_the_summary_and_exits_0_on_low_scores() {
 }
 
 #[test]
+fn score_prints_the_transcript_schema_and_reads_stdin() {
+    let out = callscript(&["score", "--schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), callscript::quality::json_schema());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .current_dir(repo())
+        .args(["score", "--format", "csv", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let text = std::fs::read(repo().join("tests/quality/no-goodbye.en.jsonl")).expect("transcript");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &text).expect("write");
+    let out = child.wait_with_output().expect("runs");
+    assert_eq!(
+        stdout(&out),
+        "file,call,score,points_lost,deductions,unreadable_lines\n\
+         -,no-goodbye-en,89,11,no_goodbye@6.0 agent_hung_up_first@6.0,0\n"
+    );
+}
+
+#[test]
 fn score_json_has_calls_and_summary() {
     let out = callscript(&[
         "score",
@@ -328,7 +351,25 @@ fn broken_rules_are_reported_with_line_and_column() {
             "{dir_arg}/quality.toml:{line}:10: rules.no_goodbye.points must be 0 to 100, got 500\n"
         )
     );
-    // `check` finds the same problem, and the flows in the directory are untouched.
+    // `check` finds the same problem; the service reports it and still
+    // serves the flows beside it.
+    std::fs::copy(
+        repo().join("flows/hotline.toml"),
+        dir.path().join("hotline.toml"),
+    )
+    .expect("copy the hotline");
+    let registry = callscript::flow::FlowRegistry::load_dir(dir.path(), None).expect("loads");
+    assert!(
+        registry.get("hotline").is_some(),
+        "the hotline still serves"
+    );
+    let problems: Vec<String> = registry.problems().iter().map(|d| d.to_string()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("rules.no_goodbye.points must be 0 to 100, got 500")),
+        "{problems:?}"
+    );
     let check = callscript(&["check", &dir_arg]);
     assert_eq!(check.status.code(), Some(1));
     assert!(

@@ -49,7 +49,7 @@ use serde::Serialize;
 use crate::calendar::HolidayCalendar;
 
 pub use ivr::{IvrLine, IvrWhat, audio_words, from_ivr, from_record};
-pub use report::{Format, RuleCount, Scored, Summary, write_report};
+pub use report::{Band, Format, RuleCount, Scored, Summary, write_report};
 pub use rules::{QualitySettings, Rule, RuleId, Rules, RulesError, load_rules, rules_diagnostic};
 pub use transcript::{
     CallKind, Event, HoldEdge, LineProblem, Transcript, TranscriptHeader, What, Who, json_schema,

@@ -29,11 +29,19 @@ pub struct Summary {
     /// Mean score, 0 with no calls.
     pub mean: f64,
     /// Calls per band: "100", "90-99", …, "0-9".
-    pub bands: Vec<(String, usize)>,
+    pub bands: Vec<Band>,
     /// Rules by how many calls they hit, most first.
     pub rules: Vec<RuleCount>,
     /// Calls scored from only part of their lines.
     pub partial: usize,
+}
+
+/// How many calls scored in a 10-point band.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    /// "100", "90-99", …, "0-9".
+    pub band: String,
+    pub calls: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,13 +95,13 @@ impl Summary {
             mean: if n == 0 { 0.0 } else { total as f64 / n as f64 },
             bands: (0..=10)
                 .rev()
-                .map(|b| {
-                    let name = if b == 10 {
+                .map(|b| Band {
+                    band: if b == 10 {
                         "100".to_owned()
                     } else {
                         format!("{}-{}", b * 10, b * 10 + 9)
-                    };
-                    (name, bands[b])
+                    },
+                    calls: bands[b],
                 })
                 .collect(),
             rules,
@@ -170,11 +178,11 @@ fn text(scored: &[Scored], summary: &Summary, out: &mut dyn Write) -> std::io::R
     let widest = summary
         .bands
         .iter()
-        .map(|(_, n)| *n)
+        .map(|b| b.calls)
         .max()
         .unwrap_or(0)
         .max(1);
-    for (band, n) in &summary.bands {
+    for Band { band, calls: n } in &summary.bands {
         let bar = "#".repeat((n * 40).div_ceil(widest));
         writeln!(out, "{}", format!("  {band:>6}  {n:>5}  {bar}").trim_end())?;
     }
