@@ -33,10 +33,14 @@ async fn every_scenario_call_scores_100() {
     let mut failures = Vec::new();
     for file in &files {
         let scenario = scenario::load(file).expect("scenario loads");
+        // A scenario that does not run is tests/scenarios.rs's failure too;
+        // here it must not pass unscored.
         let transcript = match scenario::run(flows.clone(), &scenario, file).await {
             Ok(t) => t,
-            // tests/scenarios.rs reports a failing scenario; here only the score counts.
-            Err(_) => continue,
+            Err(e) => {
+                failures.push(format!("{e}\n(not scored: the scenario itself fails)"));
+                continue;
+            }
         };
         let flow = flows.get(&scenario.flow).expect("the scenario's flow");
         let start = match &scenario.at {
