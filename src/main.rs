@@ -113,18 +113,10 @@ fn serve(
             // On stdout, plainly, so scripts and tests can find a port-0 server.
             println!("callscript listening on {addr}");
         }
-        // A broken quality.toml must not stop the calls: it is reported
-        // (and listed by ListFlows / `callscript check`), the shipped rules score.
-        let quality_rules = callscript::quality::load_rules(&settings.flows_dir).unwrap_or_else(|errors| {
-            for error in errors {
-                tracing::warn!(%error, "quality rules not loaded; scoring with the shipped rules");
-            }
-            callscript::quality::Rules::default()
-        });
         let server_settings = server::ServerSettings {
             engine: settings.engine.clone(),
             reference_service: settings.reference_service,
-            quality_rules: Arc::new(quality_rules),
+            quality_file: Some(settings.flows_dir.join(callscript::quality::QUALITY_FILE)),
         };
         match server::run_with(listener, registry, server_settings, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

@@ -35,9 +35,10 @@ pub struct ServerSettings {
     /// Also serve `callscript.reference.v1.Reference`, the benchmarks'
     /// bare hello handler (see BENCHMARKS.md). Off in production.
     pub reference_service: bool,
-    /// Quality scoring rules (`quality.toml` in the flows directory; the
-    /// shipped ones by default) for GetCall's score and Quality/ScoreTranscript.
-    pub quality_rules: Arc<crate::quality::Rules>,
+    /// The quality scoring rules file (`quality.toml` in the flows
+    /// directory) for GetCall's score and Quality/ScoreTranscript; edits take
+    /// effect at the next score. `None`, or no such file: the shipped rules.
+    pub quality_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +76,7 @@ pub async fn run_with(
     health.set_serving::<CallsServer<CallsService>>().await;
     health.set_serving::<FlowsServer<FlowsService>>().await;
     health.set_serving::<QualityServer<QualityService>>().await;
-    let scoring = QualityScoring::new(settings.quality_rules.clone(), flows.clone());
+    let scoring = QualityScoring::new(settings.quality_file.clone(), flows.clone());
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
     let reflection = || {

@@ -207,3 +207,71 @@ async fn grpcurl_lists_and_calls_the_quality_service() {
     assert_eq!(reply["deductions"][0]["rule"], "opening_wrong_time");
     server.stop().await;
 }
+
+/// An edit to quality.toml counts at the next score, like a flow edit; a
+/// broken edit leaves the last good rules scoring.
+#[tokio::test]
+async fn an_edited_rules_file_counts_at_the_next_score_and_a_broken_one_changes_nothing() {
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("quality.toml");
+    let shipped =
+        std::fs::read_to_string(common::shipped_flows().join("quality.toml")).expect("rules");
+    std::fs::write(&file, &shipped).expect("write");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let registry = Arc::new(
+        callscript::flow::FlowRegistry::load_dir(common::shipped_flows(), None).expect("flows"),
+    );
+    let settings = callscript::server::ServerSettings {
+        quality_file: Some(file.clone()),
+        ..Default::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(callscript::server::run_with(
+        listener,
+        registry,
+        settings,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut quality = QualityClient::new(channel);
+    let transcript = "{\"start\": \"2026-11-23T15:00:00+08:00\"}\n\
+        {\"t\": 0.5, \"who\": \"agent\", \"say\": \"您好,XX欢迎您的来电,请问有什么可以帮您?\"}\n\
+        {\"t\": 6.0, \"who\": \"agent\", \"say\": \"喂,说话呀\"}\n";
+    let mut score = async || {
+        quality
+            .score_transcript(pb::ScoreTranscriptRequest {
+                transcript: transcript.into(),
+            })
+            .await
+            .expect("ScoreTranscript")
+            .into_inner()
+            .score
+    };
+    assert_eq!(score().await, 90);
+
+    let milder = shipped.replace(
+        "[rules.forbidden_wording]\nnorm = \"N13\"\nitem = 1\npoints = 10",
+        "[rules.forbidden_wording]\nnorm = \"N13\"\nitem = 1\npoints = 4",
+    );
+    assert_ne!(milder, shipped);
+    std::fs::write(&file, &milder).expect("edit");
+    assert_eq!(score().await, 96, "the edit counts at once");
+
+    std::fs::write(&file, format!("{milder}\n[rules.be_nice]\n")).expect("break");
+    assert_eq!(score().await, 96, "the last good rules keep scoring");
+
+    let _ = stop.send(());
+    server.await.expect("server task").expect("server ran");
+}

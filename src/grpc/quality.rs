@@ -1,9 +1,14 @@
 //! `callscript.v1.Quality`, and the score `GetCall` and `EndCall` attach to
 //! a call record.
 
-use std::sync::Arc;
+use std::{
+    path::PathBuf,
+    sync::{Arc, RwLock},
+    time::SystemTime,
+};
 
 use tonic::{Request, Response, Status};
+use tracing::{info, warn};
 
 use super::{
     convert,
@@ -17,19 +22,90 @@ use crate::{
 
 /// What scoring needs: the rules, and the holiday calendar the flows use
 /// (read from the registry each time, so a reloaded holidays.toml counts).
+///
+/// With a rules file, an edit to it takes effect at the next score, like a
+/// flow's: the file's modification time is compared on each use (a stat,
+/// cheap beside an RPC), and a broken edit is logged while the last good
+/// rules keep scoring.
 #[derive(Clone)]
 pub struct QualityScoring {
-    rules: Arc<Rules>,
+    rules: Arc<RwLock<LoadedRules>>,
+    file: Option<PathBuf>,
     flows: Arc<FlowRegistry>,
 }
 
+struct LoadedRules {
+    rules: Arc<Rules>,
+    /// The file's modification time and length when last read.
+    seen: Option<(SystemTime, u64)>,
+}
+
 impl QualityScoring {
-    pub fn new(rules: Arc<Rules>, flows: Arc<FlowRegistry>) -> Self {
-        QualityScoring { rules, flows }
+    /// Scores with `file` (e.g. `flows/quality.toml`), or with the shipped
+    /// rules when there is no file or it does not exist.
+    pub fn new(file: Option<PathBuf>, flows: Arc<FlowRegistry>) -> Self {
+        let scoring = QualityScoring {
+            rules: Arc::new(RwLock::new(LoadedRules {
+                rules: Arc::new(Rules::default()),
+                seen: None,
+            })),
+            file,
+            flows,
+        };
+        scoring.current_rules();
+        scoring
+    }
+
+    /// The rules, re-read first when the file changed since the last read.
+    fn current_rules(&self) -> Arc<Rules> {
+        let Some(file) = &self.file else {
+            return self.read().rules.clone();
+        };
+        let stamp = std::fs::metadata(file)
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        {
+            let loaded = self.read();
+            if loaded.seen == stamp {
+                return loaded.rules.clone();
+            }
+        }
+        let mut loaded = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        if loaded.seen == stamp {
+            return loaded.rules.clone();
+        }
+        loaded.seen = stamp;
+        if stamp.is_some() {
+            let name = file.display().to_string();
+            match std::fs::read_to_string(file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    Rules::from_toml(&name, &text).map_err(|errors| {
+                        errors
+                            .iter()
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                }) {
+                Ok(rules) => {
+                    info!(file = %name, "quality rules loaded");
+                    loaded.rules = Arc::new(rules);
+                }
+                Err(error) => {
+                    warn!(file = %name, %error, "quality rules not loaded; the last good rules keep scoring");
+                }
+            }
+        }
+        loaded.rules.clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, LoadedRules> {
+        self.rules.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn scorer(&self) -> Scorer {
-        Scorer::new(self.rules.clone(), self.flows.holidays())
+        Scorer::new(self.current_rules(), self.flows.holidays())
     }
 
     /// One of the service's own calls, scored with the service as the agent.
