@@ -256,6 +256,7 @@ pub fn check(
     let mut all = Vec::new();
     for path in &paths {
         if path.is_dir() {
+            all.extend(crate::flow::registry::missing_holidays(path));
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
@@ -269,6 +270,8 @@ pub fn check(
     for file in &files {
         all.extend(check_file(file).0);
     }
+    // Errors first, then by file (each file's own are in line order).
+    all.sort_by(|a, b| (a.severity, &a.file).cmp(&(b.severity, &b.file)));
     let diags = Diagnostics(all);
     let errors = diags
         .0
@@ -278,7 +281,12 @@ pub fn check(
     let warnings = diags.0.len() - errors;
     match format {
         Format::Text => {
-            write!(out, "{diags}")?;
+            for d in &diags.0 {
+                writeln!(out, "{d}")?;
+                if let Some(see) = norm_link(d) {
+                    writeln!(out, "  = see {see}")?;
+                }
+            }
             writeln!(
                 out,
                 "checked {} file{}: {errors} error{}, {warnings} warning{}{}",
@@ -299,7 +307,13 @@ pub fn check(
                 "errors": errors,
                 "warnings": warnings,
                 "ok": !diags.fails(strict),
-                "diagnostics": diags.0,
+                "diagnostics": diags.0.iter().map(|d| {
+                    let mut v = serde_json::to_value(d).unwrap_or_default();
+                    if let (Some(see), Some(map)) = (norm_link(d), v.as_object_mut()) {
+                        map.insert("see".into(), see.into());
+                    }
+                    v
+                }).collect::<Vec<_>>(),
             });
             writeln!(
                 out,
@@ -310,6 +324,15 @@ pub fn check(
     }
     Ok(if diags.fails(strict) { 1 } else { 0 })
 }
+
+/// Where the norm a diagnostic cites is explained: `docs/norms.md#n10`.
+pub fn norm_link(d: &Diagnostic) -> Option<String> {
+    d.norm
+        .map(|n| format!("{NORMS_DOC}#{}", n.to_ascii_lowercase()))
+}
+
+/// The norms, in the repository (each has an anchor `#n1` … `#n18`).
+pub const NORMS_DOC: &str = "docs/norms.md";
 
 /// Checks one file: the holiday calendar by its own rules, anything else as a flow.
 pub fn check_file(file: &Path) -> Diagnostics {
@@ -369,6 +392,12 @@ pub fn greeting(
         return Ok(1);
     };
     let opening = flow.choose_opening(at, &registry.holidays());
+    // A directory without its holiday notices greets differently (N4).
+    for p in registry.problems() {
+        if p.file.ends_with(HOLIDAYS_FILE) {
+            writeln!(out, "{p}")?;
+        }
+    }
     writeln!(out, "flow:   {} ({})", flow.id(), flow.version())?;
     writeln!(
         out,

@@ -172,3 +172,38 @@ fn a_bad_at_is_named_and_exits_2_in_greeting_and_simulate() {
         assert!(out.ends_with("e.g. 2026-10-01T09:30:00+08:00\n"), "{out}");
     }
 }
+
+#[test]
+fn a_flows_directory_without_holidays_toml_is_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hotline.toml"),
+        dir.path().join("hotline.toml"),
+    )
+    .expect("copy the hotline");
+    let flows = dir.path().to_str().expect("utf-8 path");
+    let warning = format!(
+        "{flows}/holidays.toml:1:1: warning[N4]: no holidays.toml in {flows}: holiday openings \
+         fall back to the computed days (1 Jan, lunar 1/1, 1 May, lunar 8/15, 1 Oct), not the \
+         official notice periods\n"
+    );
+    // 3 October 2026 is inside the National Day notice period, but only
+    // 1 October is a computed day: the copy greets as on a normal morning.
+    let (code, out) = callscript(&[
+        "greeting",
+        "--flows",
+        flows,
+        "--at",
+        "2026-10-03T09:30:00+08:00",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with(&warning), "{out}");
+    assert!(out.contains("prompt: opening_morning\n"), "{out}");
+
+    let (code, out) = callscript(&["check", flows]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        format!("{warning}  = see docs/norms.md#n4\nchecked 1 file: 0 errors, 1 warning\n")
+    );
+}
