@@ -14,6 +14,9 @@
 //! - [`simulate`]: play the caller of a call in the terminal, on simulated
 //!   time.
 //! - [`graph`]: a flow as a diagram (mermaid, dot).
+//! - [`metrics`]: Prometheus metrics (every name, every recording
+//!   function) and the `/metrics` endpoint.
+//! - [`records`]: call detail records, one JSON line per ended call.
 //! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
 //!
 //! ARCHITECTURE.md has the glossary (Call, Flow, Step, Prompt, Event,
@@ -27,6 +30,8 @@ pub mod engine;
 pub mod flow;
 pub mod graph;
 pub mod grpc;
+pub mod metrics;
+pub mod records;
 pub mod scenario;
 pub mod server;
 pub mod simulate;

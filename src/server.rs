@@ -14,6 +14,8 @@ use crate::{
         pb::{self, calls_server::CallsServer, flows_server::FlowsServer},
         reference_pb::{self, reference_server::ReferenceServer},
     },
+    metrics,
+    records::{RecordsSettings, RecordsWriter},
 };
 
 /// HTTP/2 flow-control window for a whole connection. A PBX multiplexes
@@ -32,6 +34,8 @@ pub struct ServerSettings {
     /// Also serve `callscript.reference.v1.Reference`, the benchmarks'
     /// bare hello handler (see BENCHMARKS.md). Off in production.
     pub reference_service: bool,
+    /// The call detail records file, if any.
+    pub records: RecordsSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,10 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("serving: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("records_file: {0}")]
+    Records(std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
 }
 
 /// Serves on an already bound listener until `shutdown` completes; then
@@ -64,7 +72,37 @@ pub async fn run_with(
     settings: ServerSettings,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let engine = Engine::new(flows.clone(), settings.engine);
+    run_observed(listener, None, flows, settings, shutdown).await
+}
+
+/// [`run_with`], and with `metrics_listener` Prometheus metrics at
+/// `/metrics` there (src/metrics.rs).
+pub async fn run_observed(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    flows: Arc<FlowRegistry>,
+    settings: ServerSettings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let records = RecordsWriter::start(&settings.records).map_err(ServeError::Records)?;
+    let mut engine_settings = settings.engine.clone();
+    engine_settings.records = records.as_ref().map(RecordsWriter::sink);
+    let engine = Engine::new(flows.clone(), engine_settings);
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics_on = metrics_listener.is_some();
+    if let Some(metrics_listener) = metrics_listener {
+        let handle = metrics::install()?;
+        flows.publish_versions();
+        let live = engine.clone();
+        tokio::spawn(metrics::serve(
+            metrics_listener,
+            handle,
+            Arc::new(move || metrics::live_calls(live.live_calls())),
+            async move {
+                let _ = metrics_stopped.await;
+            },
+        ));
+    }
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<CallsServer<CallsService>>().await;
     health.set_serving::<FlowsServer<FlowsService>>().await;
@@ -83,12 +121,12 @@ pub async fn run_with(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    if let Ok(addr) = listener.local_addr() {
-        info!(%addr, flows = flows.list().len(), "callscript listening");
-    }
     let engine_for_shutdown = engine.clone();
     Server::builder()
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .layer(tower::util::option_layer(
+            metrics_on.then_some(metrics::RpcLayer),
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -115,5 +153,10 @@ pub async fn run_with(
             },
         )
         .await?;
+    let _ = stop_metrics.send(());
+    // The calls the shutdown ended are on disk before the process exits.
+    if let Some(records) = records {
+        let _ = tokio::task::spawn_blocking(move || records.finish()).await;
+    }
     Ok(())
 }

@@ -323,7 +323,10 @@ impl Call {
                 Due::Later(at)
             }
             Some(_) => match s.deadline.take() {
-                Some((_, event)) => Due::Now(event),
+                Some((at, event)) => {
+                    crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
+                    Due::Now(event)
+                }
                 None => Due::NotArmed,
             },
         }

@@ -202,7 +202,21 @@ impl FlowRegistry {
         if !outcome.report.loaded.is_empty() || !outcome.report.removed.is_empty() {
             info!(loaded = ?outcome.report.loaded, removed = ?outcome.report.removed, "flows reloaded");
         }
+        crate::metrics::flow_reload(
+            outcome
+                .report
+                .problems
+                .iter()
+                .any(|d| d.severity == Severity::Error),
+        );
+        self.publish_versions();
         outcome.report
+    }
+
+    /// Sets `callscript_flow_info` to the versions new calls get.
+    pub fn publish_versions(&self) {
+        let list = self.list();
+        crate::metrics::serving_flows(list.iter().map(|s| (&**s.flow.id(), &**s.flow.version())));
     }
 
     fn reload_inner(&self) -> Outcome {
