@@ -207,3 +207,74 @@ fn a_flows_directory_without_holidays_toml_is_warned_about() {
         format!("{warning}  = see docs/norms.md#n4\nchecked 1 file: 0 errors, 1 warning\n")
     );
 }
+
+#[test]
+fn check_reports_every_problem_of_a_file_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/holidays.toml"),
+        dir.path().join("holidays.toml"),
+    )
+    .expect("copy holidays.toml");
+    let hotline =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hotline.toml"))
+            .expect("read the hotline");
+    let edits = [
+        // A misspelt key, a key with no near name, a value of the wrong
+        // type, a misspelt variable and a norm broken, all in one file.
+        ("title = \"Standard", "titel = \"Standard"),
+        ("[steps.bill]\n", "[steps.bill]\ncolour = \"red\"\n"),
+        ("no_input_ms = 5000 ", "no_input_ms = \"5s\""),
+        (
+            "zh-CN = \"您的账单已通过",
+            "zh-CN = \"{compnay}您的账单已通过",
+        ),
+        ("consent = \"transfer_consent\"\n", ""),
+    ];
+    let mut text = hotline.clone();
+    for (from, to) in edits {
+        assert_eq!(text.matches(from).count(), 1, "{from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let file = dir.path().join("hotline.toml");
+    std::fs::write(&file, &text).expect("write the flow");
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("the edited line")
+            + 1
+    };
+    let (code, out) = callscript(&["check", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 1, "{out}");
+    let name = file.display();
+    let expected = [
+        format!(
+            "{name}:{}:1: error: unknown key `titel` (did you mean `title`?)",
+            line_of("titel")
+        ),
+        format!(
+            "{name}:{}:15: error: invalid type: string \"5s\", expected i64",
+            line_of("no_input_ms")
+        ),
+        format!(
+            "{name}:{}:10: error: unknown variable {{compnay}} (did you mean {{company}}? or declare it under [variables])",
+            line_of("{compnay}")
+        ),
+        format!(
+            "{name}:{}:1: error: unknown key `colour`, expected one of",
+            line_of("colour")
+        ),
+        format!(
+            "{name}:{}:1: error[N10]: transfer step \"to_agent\" needs `consent`",
+            line_of("[steps.to_agent]")
+        ),
+    ];
+    for line in &expected {
+        assert!(out.contains(line.as_str()), "{line}\nnot in\n{out}");
+    }
+    assert!(out.contains("  = see docs/norms.md#n10\n"), "{out}");
+    assert!(
+        out.ends_with("checked 1 file: 5 errors, 0 warnings\n"),
+        "nothing else is reported (no knock-on errors):\n{out}"
+    );
+}

@@ -13,6 +13,7 @@ mod diagnostic;
 mod greeting;
 pub mod matcher;
 mod norms;
+mod parse;
 mod raw;
 pub mod registry;
 
