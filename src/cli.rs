@@ -55,9 +55,9 @@ pub enum Command {
     },
     /// Show which opening a call at a given moment gets, and why.
     Greeting {
-        /// Flow id [default: the default flow]
-        #[arg(long, default_value = "")]
-        flow: String,
+        /// Flow id, or a flow file (path/to/flow.toml) [default: the default flow]
+        #[arg(long)]
+        flow: Option<String>,
         /// RFC 3339 time, e.g. 2026-10-01T09:30:00+08:00 [default: now]
         #[arg(long)]
         at: Option<String>,
@@ -69,9 +69,9 @@ pub enum Command {
     Schema,
     /// Draw a flow as a diagram: steps, answers, timeouts, transfers, hang-ups.
     Graph {
-        /// Flow id [default: the default flow]
-        #[arg(long, default_value = "")]
-        flow: String,
+        /// Flow id, or a flow file (path/to/flow.toml) [default: the default flow]
+        #[arg(long)]
+        flow: Option<String>,
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
         /// Directory of flow files.
@@ -95,7 +95,8 @@ pub struct SimulateArgs {
     /// Run this scenario file (tests/scenarios/*.toml) and print the transcript.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Play the caller of a call on this flow, line by line on stdin.
+    /// Play the caller of a call on this flow (an id, or a flow file
+    /// path/to/flow.toml), line by line on stdin.
     #[arg(long)]
     pub flow: Option<String>,
     /// With --flow: when the call starts, RFC 3339, e.g.
@@ -106,6 +107,10 @@ pub struct SimulateArgs {
     /// [default: the flow's first]
     #[arg(long, conflicts_with = "scenario")]
     pub locale: Option<String>,
+    /// With --flow: how long the caller takes before each thing they do
+    /// (simulated time: 0s, 500ms, 2s)
+    #[arg(long, default_value = "1s", value_parser = parse_reply_after, conflicts_with = "scenario")]
+    pub reply_after: std::time::Duration,
     /// Directory of flow files.
     #[arg(long, default_value = "flows")]
     pub flows: PathBuf,
@@ -124,11 +129,10 @@ pub fn graph(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let Some(registry) = load_flows(flows_dir, out)? else {
+    let Some((registry, flow)) = resolve_flow(flow, flows_dir, out)? else {
         return Ok(1);
     };
-    let Some(flow) = registry.get(flow) else {
-        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+    let Some(flow) = registry.get(&flow) else {
         return Ok(1);
     };
     let text = match format {
@@ -148,9 +152,82 @@ fn load_flows(
         Ok(r) => Ok(Some(Arc::new(r))),
         Err(e) => {
             writeln!(out, "{e}")?;
+            if matches!(e, crate::flow::registry::LoadError::Dir { .. }) {
+                writeln!(
+                    out,
+                    "hint: run callscript where its flows/ directory is (the repository), \
+                     or give --flows DIR, or --flow path/to/flow.toml"
+                )?;
+            }
             Ok(None)
         }
     }
+}
+
+/// The flows a command works on and the id of its flow. `flow` is a flow
+/// id in `flows_dir` ("" for the default flow), or a flow file
+/// (`path/to/flow.toml`), whose own directory is loaded then (for its
+/// holiday calendar). `None` after telling the user why not.
+fn resolve_flow(
+    flow: &str,
+    flows_dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Option<(Arc<FlowRegistry>, String)>> {
+    if !flow.ends_with(".toml") {
+        let Some(registry) = load_flows(flows_dir, out)? else {
+            return Ok(None);
+        };
+        if registry.get(flow).is_none() {
+            let ids: Vec<String> = registry
+                .list()
+                .iter()
+                .map(|s| s.flow.id().to_string())
+                .collect();
+            writeln!(
+                out,
+                "--flow: no flow {flow:?} in {} (it has {}; a flow file is given as path/to/flow.toml)",
+                flows_dir.display(),
+                ids.join(", ")
+            )?;
+            return Ok(None);
+        }
+        return Ok(Some((registry, flow.to_owned())));
+    }
+    let file = Path::new(flow);
+    if !file.is_file() {
+        writeln!(out, "--flow: there is no flow file {flow}")?;
+        return Ok(None);
+    }
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(registry) = load_flows(dir, out)? else {
+        return Ok(None);
+    };
+    let name = file.file_name();
+    let found = registry
+        .list()
+        .into_iter()
+        .find(|s| Path::new(s.flow.source_file()).file_name() == name);
+    match found {
+        Some(s) => Ok(Some((registry, s.flow.id().to_string()))),
+        None => {
+            writeln!(out, "--flow: {flow} does not load:")?;
+            for p in registry.problems() {
+                if Path::new(&p.file).file_name() == name {
+                    writeln!(out, "{p}")?;
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// `--reply-after`: a duration such as 1s or 500ms.
+fn parse_reply_after(text: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::parse_duration(text)
+        .map_err(|_| format!("{text:?}: expected a duration such as 0s, 500ms or 2s"))
 }
 
 /// Runs `simulate`: a scenario file, or a session reading the caller's
@@ -167,20 +244,20 @@ pub fn simulate(
         flow,
         at,
         locale,
+        reply_after,
         flows: flows_dir,
     } = args;
-    let Some(registry) = load_flows(flows_dir, out)? else {
-        return Ok(1);
-    };
     if let Some(scenario) = scenario {
+        let Some(registry) = load_flows(flows_dir, out)? else {
+            return Ok(1);
+        };
         return simulate_scenario(registry, scenario, out);
     }
     // clap's ArgGroup requires one of the two.
     let flow = flow.as_deref().unwrap_or_default();
-    if registry.get(flow).is_none() {
-        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+    let Some((registry, flow)) = resolve_flow(flow, flows_dir, out)? else {
         return Ok(1);
-    }
+    };
     let at = match at {
         None => None,
         Some(text) => match parse_at(text, out)? {
@@ -189,10 +266,11 @@ pub fn simulate(
         },
     };
     let setup = crate::simulate::Setup {
-        flow: flow.to_owned(),
+        flow,
         at,
         locale: locale.clone(),
         prompt,
+        reply_after: *reply_after,
     };
     crate::simulate::run(registry, &setup, input, out)
 }
@@ -377,7 +455,7 @@ pub fn greeting(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let Some(registry) = load_flows(flows_dir, out)? else {
+    let Some((registry, flow)) = resolve_flow(flow, flows_dir, out)? else {
         return Ok(1);
     };
     let at: DateTime<Utc> = match at {
@@ -387,8 +465,7 @@ pub fn greeting(
             None => return Ok(2),
         },
     };
-    let Some(flow) = registry.get(flow) else {
-        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+    let Some(flow) = registry.get(&flow) else {
         return Ok(1);
     };
     let opening = flow.choose_opening(at, &registry.holidays());

@@ -31,15 +31,23 @@ fn main() -> ExitCode {
             strict,
             format,
         } => cli::check(&paths, strict, format, &mut stdout),
-        Command::Greeting { flow, at, flows } => {
-            cli::greeting(&flow, at.as_deref(), &flows, &mut stdout)
-        }
+        Command::Greeting { flow, at, flows } => cli::greeting(
+            flow.as_deref().unwrap_or_default(),
+            at.as_deref(),
+            &flows,
+            &mut stdout,
+        ),
         Command::Schema => cli::schema(&mut stdout),
         Command::Graph {
             flow,
             format,
             flows,
-        } => cli::graph(&flow, format, &flows, &mut stdout),
+        } => cli::graph(
+            flow.as_deref().unwrap_or_default(),
+            format,
+            &flows,
+            &mut stdout,
+        ),
         Command::Simulate(args) => {
             let stdin = std::io::stdin();
             let prompt = stdin.is_terminal();

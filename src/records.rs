@@ -255,10 +255,8 @@ pub fn record_json(
     if settings.transcript
         && let Some(map) = value.as_object_mut()
     {
-        let lines: Vec<Value> = record
-            .transcript
-            .iter()
-            .flat_map(scenario::entry_lines)
+        let lines: Vec<Value> = scenario::transcript_lines(&record.transcript)
+            .into_iter()
             .map(|l| json!({"at_ms": l.at.as_millis() as u64, "who": l.who, "text": l.text}))
             .collect();
         map.insert("transcript".into(), Value::Array(lines));

@@ -6,8 +6,11 @@
 //! lists them) and sees every turn as the caller would hear it: the time
 //! since the call started, the prompt id and its text, then the other
 //! actions (listen, transfer, hang up). The lines are those of a scenario
-//! run's transcript (`scenario::entry_lines`), so a session reads like, and
-//! can be written down as, a scenario file.
+//! run's transcript (`scenario::TranscriptReader`), so a session reads
+//! like, and can be written down as, a scenario file. After each turn a
+//! note says what the call now understands (the step's answers, with
+//! their keys, and the `[anywhere]` requests) or what it waits for (a
+//! transfer's result, the end of a hold); `/help` lists the phrases too.
 //!
 //! Why simulated time: the norms are about time. Three silence prompts 5 s
 //! apart (N5), 5 s to agree to a hang-up on bad audio (N7), 10 s for the
@@ -17,7 +20,9 @@
 //! the call runs on tokio's paused clock ([`simulated_runtime`]): time
 //! stands still while the tester types and moves only when asked to:
 //! `/silence` jumps to the next deadline the engine armed, `/wait` by the
-//! time given. Offsets come out exact (5.000 s, not 5.003 s), as in the
+//! time given, and each thing the caller does comes `reply_after` (1 s by
+//! default) after the last, as a caller takes a moment to answer: the
+//! clock moves with the call. Offsets come out exact (5.000 s, not 5.003 s), as in the
 //! scenario files. The engine is the real one, in streamed mode (the call
 //! has a subscriber, as a `Converse` call does), so the silence prompts come
 //! from the server's own timers, as in production.
@@ -37,8 +42,8 @@ use tokio::{sync::mpsc, time::Instant};
 use crate::{
     call::{Action, AudioKind, Event},
     engine::{CallRecord, Engine, EngineSettings, EntryKind, StartCall, TurnView},
-    flow::FlowRegistry,
-    scenario::{self, Line},
+    flow::{Flow, FlowRegistry, IntentIx, StepKind},
+    scenario::{self, Line, TranscriptReader},
 };
 
 /// The call id of the session's one call.
@@ -54,9 +59,10 @@ what the caller does:
   /noaudio             no voice at all: on speakerphone? (N8)
   /language            a language the recogniser does not know (N9)
   /played              the front-end reports the prompt finished playing
-  /transfer ok|failed  the result of a transfer
+  /transfer ok|failed  the result of a transfer (from the switch, not the caller)
   /hangup              hangs up
-  /help  /quit";
+  /help  /quit
+Each thing the caller does comes a moment (--reply-after, 1 s) after the last.";
 
 /// How the session's call starts.
 #[derive(Debug, Clone)]
@@ -69,6 +75,8 @@ pub struct Setup {
     pub locale: Option<String>,
     /// Show a `> ` prompt before each line: for a terminal, not a pipe.
     pub prompt: bool,
+    /// How long the caller takes before each thing they do.
+    pub reply_after: Duration,
 }
 
 /// A runtime whose clock only moves when every task waits on a timer, and
@@ -124,6 +132,8 @@ where
         started,
         printed: 0,
         seq: 0,
+        reader: TranscriptReader::default(),
+        reply_after: setup.reply_after,
     };
     let record = call.record();
     writeln!(out, "flow:   {} ({})", record.flow.id(), record.locale)?;
@@ -163,12 +173,17 @@ where
         }
         match parse(text) {
             Err(message) => writeln!(out, "error: {message}")?,
-            Ok(Input::Help) => writeln!(out, "{HELP}")?,
+            Ok(Input::Help) => {
+                writeln!(out, "{HELP}")?;
+                if let Some(text) = understands(&record, true) {
+                    writeln!(out, "now, {}: {text}", where_is(&record))?;
+                }
+            }
             Ok(Input::Quit) => {
                 writeln!(out, "quit: {}", still_live(&record))?;
                 return Ok(0);
             }
-            Ok(Input::Event(event)) => call.send(event, out)?,
+            Ok(Input::Event(event)) => call.send(event, out).await?,
             Ok(Input::Silence) => call.silence(&record, out).await?,
             Ok(Input::Wait(time)) => call.wait(time, out).await?,
         }
@@ -186,6 +201,10 @@ struct Call {
     printed: u64,
     /// The seq of the caller's last event.
     seq: u64,
+    /// Names each event for the state it came in.
+    reader: TranscriptReader,
+    /// How long the caller takes before each thing they do.
+    reply_after: Duration,
 }
 
 // === impl Call ===
@@ -202,21 +221,32 @@ impl Call {
         Instant::now().saturating_duration_since(self.started)
     }
 
-    /// Prints the transcript entries not printed yet; returns how many
-    /// lines that was.
+    /// Prints the transcript entries not printed yet, then (after a turn)
+    /// what the call now understands; returns how many transcript lines
+    /// that was.
     fn print_new<W: Write + ?Sized>(&mut self, out: &mut W) -> io::Result<usize> {
         // The record carries every turn; the pushed copies are not needed.
         while self.turns.try_recv().is_ok() {}
         let record = self.record();
         let skip = self.printed.saturating_sub(record.transcript_dropped) as usize;
         let mut lines = 0;
+        let mut turned = None;
         for entry in record.transcript.iter().skip(skip) {
-            for line in scenario::entry_lines(entry) {
+            if matches!(entry.kind, EntryKind::Turn(_)) {
+                turned = Some(entry.offset);
+            }
+            for line in self.reader.lines(entry) {
                 writeln!(out, "{line}")?;
                 lines += 1;
             }
         }
         self.printed = record.transcript_dropped + record.transcript.len() as u64;
+        if let Some(at) = turned
+            && let Some(text) = understands(&record, false)
+        {
+            let text = format!("({text})");
+            writeln!(out, "{}", Line { at, who: "", text })?;
+        }
         Ok(lines)
     }
 
@@ -230,11 +260,26 @@ impl Call {
         writeln!(out, "{line}")
     }
 
-    /// The caller does something; the engine answers at once.
-    fn send<W: Write + ?Sized>(&mut self, event: Event, out: &mut W) -> io::Result<()> {
+    /// The caller does something, a moment after the last thing that
+    /// happened (timers that run out meanwhile come first); the engine
+    /// answers at once.
+    async fn send<W: Write + ?Sized>(&mut self, event: Event, out: &mut W) -> io::Result<()> {
+        if event != Event::PromptPlayed && !self.reply_after.is_zero() {
+            tokio::time::sleep(self.reply_after).await;
+            settle().await;
+            self.print_new(out)?;
+            if let Some(reason) = self.record().ended {
+                return self.note(
+                    out,
+                    format!("(the call ended ({}) before that)", reason.as_str()),
+                );
+            }
+        }
         self.seq += 1;
         match self.engine.send_event(CALL_ID, self.seq, event) {
             Ok(view) => {
+                // Which intent the caller's words matched goes here, once
+                // the call machine reports it with the turn.
                 self.print_new(out)?;
                 let turn = &view.turn;
                 if turn.actions.is_empty() && turn.ended.is_none() {
@@ -319,6 +364,98 @@ fn timer_armed(record: &CallRecord) -> bool {
             EntryKind::Event { .. } => None,
         })
         .unwrap_or(false)
+}
+
+/// What the call understands now, or waits for: the current step's
+/// answers and the flow's `[anywhere]` requests, with their keys (`full`:
+/// one a line, with the phrases in the call's locale, for `/help`). `None`
+/// once the call has ended.
+fn understands(record: &CallRecord, full: bool) -> Option<String> {
+    if record.ended.is_some() {
+        return None;
+    }
+    let flow = &record.flow;
+    let locale = usize::from(flow.locale_index(&record.locale).unwrap_or(0));
+    let step = record
+        .step
+        .as_ref()
+        .and_then(|id| flow.steps().iter().find(|s| &s.id == id))
+        .map(|s| &s.kind);
+    let roles = flow.roles();
+    let intent = |ix: IntentIx| describe_intent(flow, ix, locale, full);
+    let mut heard: Vec<String> = match (record.state, step) {
+        ("transferring", _) => {
+            return Some("waiting for the transfer: /transfer ok or /transfer failed".into());
+        }
+        ("on_hold", Some(StepKind::Hold { duration, .. })) => {
+            return Some(format!(
+                "on hold for {} s: /silence lets the hold run out; the caller speaking ends it early",
+                duration.as_secs()
+            ));
+        }
+        ("awaiting_hangup", _) => {
+            return Some(
+                "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
+                    .into(),
+            );
+        }
+        ("listening", Some(StepKind::Ask { answers, .. })) => {
+            answers.iter().map(|(ix, _)| intent(*ix)).collect()
+        }
+        ("listening", _) => Vec::new(),
+        _ => [roles.yes, roles.no]
+            .into_iter()
+            .flatten()
+            .map(intent)
+            .collect(),
+    };
+    if matches!(record.state, "listening" | "closing") {
+        let anywhere = flow.anywhere().iter().map(|(ix, _)| *ix);
+        heard.extend(anywhere.chain(roles.agent_number_intent).map(intent));
+    }
+    let otherwise = match (record.state, step) {
+        (
+            "listening",
+            Some(StepKind::Ask {
+                otherwise: Some(next),
+                ..
+            }),
+        ) => Some(format!("other words → {}", flow.step(*next).id)),
+        ("closing", Some(StepKind::Close { more, .. })) => {
+            Some(format!("a request → {}", flow.step(*more).id))
+        }
+        _ => None,
+    };
+    heard.extend(otherwise);
+    Some(if full {
+        format!("understands:\n  {}", heard.join("\n  "))
+    } else {
+        format!("understands: {}", heard.join(", "))
+    })
+}
+
+/// `bill [3]`, or with `full` `bill: 账单, 话费, 查询余额; keys 3`.
+fn describe_intent(flow: &Flow, ix: IntentIx, locale: usize, full: bool) -> String {
+    let intent = flow.intent(ix);
+    let keys = &intent.phrases.dtmf;
+    if !full {
+        return if keys.is_empty() {
+            intent.name.to_string()
+        } else {
+            format!("{} [{}]", intent.name, keys.join(" "))
+        };
+    }
+    let phrases = intent
+        .phrases
+        .per_locale
+        .get(locale)
+        .map(|p| p.join(", "))
+        .unwrap_or_default();
+    if keys.is_empty() {
+        format!("{}: {phrases}", intent.name)
+    } else {
+        format!("{}: {phrases}; keys {}", intent.name, keys.join(" "))
+    }
 }
 
 /// "listening in welcome".
@@ -424,6 +561,7 @@ mod tests {
             ),
             locale: Some("zh-CN".into()),
             prompt: false,
+            reply_after: Duration::from_secs(1),
         };
         let mut out = Vec::new();
         let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
@@ -438,6 +576,7 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening \"您好,XX欢迎您的来电,请问有什么可以帮您?\"
   0.000s service listen 5000 ms
+  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
 ";
 
     #[test]
@@ -451,9 +590,11 @@ Type what the caller says, or a command (/help lists them).
 \x20 5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
  10.000s server  silence (no-input timer)
  10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
  10.000s service listen 5000 ms
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
  15.000s server  silence (no-input timer)
  15.000s service hang up (silence)
 ended: silence
@@ -471,10 +612,11 @@ ended: silence
             format!(
                 "{BANNER}\
 \x20 2.000s         (time passes; nothing happens)
-  2.000s caller  says \"我想查一下账单\"
-  2.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
-  2.000s service say anything_else \"您还需要别的帮助吗?\"
-  2.000s service listen 5000 ms
+  3.000s caller  says \"我想查一下账单\"
+  3.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
+  3.000s service say anything_else \"您还需要别的帮助吗?\"
+  3.000s service listen 5000 ms
+  3.000s         (understands: yes [1], no [2], agent [0], agent_number, a request → more_help)
 end of input: the call is still live (closing in anything_else)
 "
             )
@@ -489,13 +631,15 @@ end of input: the call is still live (closing in anything_else)
             out,
             format!(
                 "{BANNER}\
-\x20 0.000s caller  presses 0
-  0.000s service say transfer_consent \"为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?\"
-  0.000s service listen 5000 ms
-  0.000s caller  presses 1
-  0.000s service transfer to agent_queue (caller asked for an agent)
-  0.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
-  0.000s caller  transfer connected
+\x20 1.000s caller  presses 0
+  1.000s service say transfer_consent \"为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?\"
+  1.000s service listen 5000 ms
+  1.000s         (understands: yes [1], no [2])
+  2.000s caller  presses 1
+  2.000s service transfer to agent_queue (caller asked for an agent)
+  2.000s         (waiting for the transfer: /transfer ok or /transfer failed)
+  2.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
+  3.000s pbx     transfer connected
 ended: transferred
 "
             )
@@ -523,7 +667,7 @@ error: /dtmf \"1x\": keys are 0-9, * and #
 error: /transfer needs a result: /transfer ok or /transfer failed
 error: /transfer \"maybe\": expected ok or failed
 error: /silence takes no argument (got \"now\")
-  0.000s caller  hangs up
+  1.000s caller  hangs up
 ended: caller_hangup
 "
             )
@@ -542,10 +686,12 @@ ended: caller_hangup
 \x20 5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
   6.500s         (time passes; nothing happens)
  10.000s server  silence (no-input timer)
  10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
  10.000s service listen 5000 ms
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
 quit: the call is still live (listening in welcome)
 "
             )
@@ -559,20 +705,51 @@ quit: the call is still live (listening in welcome)
             out,
             format!(
                 "{BANNER}\
-\x20 0.000s caller  prompt played
+\x20 0.000s pbx     prompt played
   0.000s         (nothing to say: the call goes on as it was)
-  0.000s caller  audio: UnknownLanguage
-  0.000s service say mandarin \"对不起,请您用普通话,好吗?\"
-  0.000s service listen 5000 ms
-  0.000s caller  audio: NoAudio
-  0.000s service say pick_up_handset \"非常抱歉,我听不到您的声音,请问您是否已拿起话筒?\"
-  0.000s service listen 5000 ms
-  0.000s caller  says \"拿起来了\"
-  0.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
-  0.000s service listen 5000 ms
+  1.000s caller  a language we do not understand
+  1.000s service say mandarin \"对不起,请您用普通话,好吗?\"
+  1.000s service listen 5000 ms
+  1.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  2.000s caller  no voice at all (speakerphone?)
+  2.000s service say pick_up_handset \"非常抱歉,我听不到您的声音,请问您是否已拿起话筒?\"
+  2.000s service listen 5000 ms
+  2.000s         (understands: yes [1], no [2])
+  3.000s caller  says \"拿起来了\"
+  3.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
+  3.000s service listen 5000 ms
+  3.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
 end of input: the call is still live (listening in welcome)
 "
             )
+        );
+    }
+
+    #[test]
+    fn a_hold_ends_on_its_own_timer_and_says_so() {
+        let (_, out) = session("hotline", "/dtmf 4\n好的\n/silence\n/quit\n");
+        let hold = "\
+\x20 2.000s caller  says \"好的\"
+  2.000s service say hold_thanks \"谢谢,请您稍候。\"
+  2.000s service listen 30000 ms
+  2.000s         (on hold for 30 s: /silence lets the hold run out; the caller speaking ends it early)
+ 32.000s server  hold time is up (hold timer)
+ 32.000s service say hold_resume \"不好意思让您久等了。\"
+";
+        assert!(out.contains(hold), "{out}");
+    }
+
+    #[test]
+    fn help_shows_what_the_current_step_understands() {
+        let (_, out) = session("hotline", "/dtmf 0\n/help\n");
+        assert!(
+            out.contains(
+                "now, confirming_transfer in to_agent: understands:
+  yes: 好的, 好, 可以, 行, 嗯, 是的, 是, 对, 没问题, 拿起来了, 拿起了; keys 1
+  no: 不用, 不要, 算了, 不可以, 不行, 不是, 没有, 不好, 没拿, 没拿起, 没拿起来, 没有拿起, 不需要, 没了; keys 2
+"
+            ),
+            "{out}"
         );
     }
 
@@ -604,6 +781,7 @@ end of input: the call is still live (listening in welcome)
             at: None,
             locale: Some("fr".into()),
             prompt: false,
+            reply_after: Duration::from_secs(1),
         };
         let mut out = Vec::new();
         let code = run(flows(), &setup, &b""[..], &mut out).expect("no I/O error");
@@ -622,6 +800,7 @@ end of input: the call is still live (listening in welcome)
             at: None,
             locale: None,
             prompt: true,
+            reply_after: Duration::from_secs(1),
         };
         let mut out = Vec::new();
         run(flows(), &setup, &b"/quit\n"[..], &mut out).expect("no I/O error");

@@ -83,14 +83,17 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening_national_day \"国庆节快乐!XX客服中心,请问有什么可以帮您!\"
   0.000s service listen 5000 ms
+  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
   5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s caller  presses 3
-  5.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
-  5.000s service say anything_else \"您还需要别的帮助吗?\"
-  5.000s service listen 5000 ms
-  5.000s caller  hangs up
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  6.000s caller  presses 3
+  6.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
+  6.000s service say anything_else \"您还需要别的帮助吗?\"
+  6.000s service listen 5000 ms
+  6.000s         (understands: yes [1], no [2], agent [0], agent_number, a request → more_help)
+  7.000s caller  hangs up
 ended: caller_hangup
 "
     );
@@ -154,7 +157,13 @@ fn graph_draws_the_hotline() {
     assert!(out.starts_with("digraph \"hotline\" {\n"), "{out}");
 
     let (code, out) = callscript(&["graph", "--flow", "nope"]);
-    assert_eq!((code, out.trim()), (1, "--flow: no flow \"nope\" in flows"));
+    assert_eq!(
+        (code, out.trim()),
+        (
+            1,
+            "--flow: no flow \"nope\" in flows (it has hotline, outbound; a flow file is given as path/to/flow.toml)"
+        )
+    );
 }
 
 #[test]
@@ -277,4 +286,108 @@ fn check_reports_every_problem_of_a_file_at_once() {
         out.ends_with("checked 1 file: 5 errors, 0 warnings\n"),
         "nothing else is reported (no knock-on errors):\n{out}"
     );
+}
+
+/// Runs `callscript ARGS` in `dir` with an empty stdin; returns the exit
+/// code and stdout.
+fn callscript_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("callscript runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("utf-8 output"),
+    )
+}
+
+#[test]
+fn a_flow_file_path_is_accepted_where_a_flow_id_is() {
+    let (code, out, _) = callscript_with_input(
+        &[
+            "simulate",
+            "--flow",
+            "flows/outbound.toml",
+            "--at",
+            "2026-11-23T15:00:00+08:00",
+        ],
+        "/hangup\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("flow:   outbound (zh-CN)\n"), "{out}");
+    let (code, out) = callscript(&[
+        "greeting",
+        "--flow",
+        "flows/hotline.toml",
+        "--at",
+        "2026-10-01T09:30:00+08:00",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("prompt: opening_national_day\n"), "{out}");
+    let (code, out) = callscript(&["graph", "--flow", "flows/hotline.toml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("flowchart TD\n"), "{out}");
+
+    let (code, out) = callscript(&["greeting", "--flow", "flows/hotlin.toml"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "--flow: there is no flow file flows/hotlin.toml\n")
+    );
+    let (code, out) = callscript(&["greeting", "--flow", "hotlin"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            1,
+            "--flow: no flow \"hotlin\" in flows (it has hotline, outbound; a flow file is given as path/to/flow.toml)\n"
+        )
+    );
+}
+
+#[test]
+fn outside_the_repository_the_commands_say_how_to_find_the_flows() {
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let hint = "hint: run callscript where its flows/ directory is (the repository), \
+                or give --flows DIR, or --flow path/to/flow.toml\n";
+    for args in [
+        &["greeting"][..],
+        &["graph", "--flow", "hotline"],
+        &["simulate", "--flow", "hotline"],
+    ] {
+        let (code, out) = callscript_in(elsewhere.path(), args);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.starts_with("cannot read flows directory flows: ") && out.ends_with(hint),
+            "{args:?}: {out}"
+        );
+    }
+    // With the way to the flows, the same commands work from anywhere.
+    let flows = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
+    let hotline = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hotline.toml");
+    let (code, out) = callscript_in(elsewhere.path(), &["greeting", "--flows", flows]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = callscript_in(elsewhere.path(), &["simulate", "--flow", hotline]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("end of input: the call is still live"),
+        "{out}"
+    );
+}
+
+#[test]
+fn help_shows_real_defaults() {
+    for command in ["greeting", "graph"] {
+        let (code, out) = callscript(&[command, "--help"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains(
+                "Flow id, or a flow file (path/to/flow.toml) [default: the default flow]\n"
+            ),
+            "{command}: {out}"
+        );
+        assert!(!out.contains("[default: \"\"]"), "{command}: {out}");
+    }
+    let (_, out) = callscript(&["simulate", "--help"]);
+    assert!(out.contains("[default: 1s]"), "{out}");
 }
