@@ -443,3 +443,64 @@ async fn text_logs_to_a_pipe_have_no_escape_codes() {
         "the address is on stdout only, once:\n{log}"
     );
 }
+
+/// Log lines written while `f` runs, as plain text.
+fn captured_log(f: impl FnOnce()) -> String {
+    #[derive(Clone, Default)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .expect("the log buffer")
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = capture.0.lock().expect("the log buffer").clone();
+    String::from_utf8(bytes).expect("utf-8 log")
+}
+
+#[test]
+fn a_saved_flow_file_is_reported_once_however_many_reloads_the_save_causes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
+    for file in ["hotline.toml", "holidays.toml"] {
+        std::fs::copy(format!("{shipped}/{file}"), dir.path().join(file)).expect("copy");
+    }
+    let registry =
+        callscript::flow::FlowRegistry::load_dir(dir.path(), None).expect("the copy loads");
+    let hotline = dir.path().join("hotline.toml");
+    let text = std::fs::read_to_string(&hotline).expect("read");
+    std::fs::write(
+        &hotline,
+        text.replacen("next = \"anything_else\"", "nxet = \"anything_else\"", 1),
+    )
+    .expect("save a broken edit");
+    // An editor's save arrives as several file events: three reloads.
+    let log = captured_log(|| {
+        for _ in 0..3 {
+            registry.reload();
+        }
+    });
+    let rejected: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("flow file rejected"))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{log}");
+    assert!(
+        rejected[0].contains("problem=")
+            && rejected[0].contains("unknown key `nxet` (did you mean `next`?)"),
+        "{log}"
+    );
+}

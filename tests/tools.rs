@@ -215,6 +215,24 @@ fn a_flows_directory_without_holidays_toml_is_warned_about() {
         out,
         format!("{warning}  = see docs/norms.md#n4\nchecked 1 file: 0 errors, 1 warning\n")
     );
+
+    // The service says so too (logged at start-up, in ListFlows' problems).
+    let registry =
+        callscript::flow::FlowRegistry::load_dir(dir.path(), None).expect("the copy loads");
+    let problems: Vec<String> = registry
+        .problems()
+        .iter()
+        .map(|p| format!("{p}\n"))
+        .collect();
+    assert_eq!(problems, std::slice::from_ref(&warning));
+    // Once the file is back, the warning goes.
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/holidays.toml"),
+        dir.path().join("holidays.toml"),
+    )
+    .expect("copy holidays.toml");
+    registry.reload();
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
 }
 
 #[test]
