@@ -13,7 +13,7 @@
 //! label ever carries a caller's number or words (N16).
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     convert::Infallible,
     future::Future,
     sync::{Arc, Mutex, OnceLock},
@@ -24,7 +24,7 @@ use std::{
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Bytes, service::service_fn};
 use hyper_util::rt::TokioIo;
-use metrics::{counter, gauge, histogram};
+use metrics::{Counter, Histogram, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
@@ -86,19 +86,151 @@ pub fn call_ended(flow: &str, reason: Option<EndReason>) {
 
 /// An event reached a call (from the front-end or the service's own timers).
 pub fn event(event: &Event) {
-    counter!(EVENTS, "kind" => event_kind(event)).increment(1);
+    let kind = event_kind_index(event);
+    match HANDLES.get() {
+        Some(h) => h.events[kind].increment(1),
+        None => counter!(EVENTS, "kind" => EVENT_KINDS[kind]).increment(1),
+    }
 }
 
 /// A turn left the service; `quiet` turns (nothing new to do) are not counted.
 pub fn turn(state: &'static str, quiet: bool) {
-    if !quiet {
-        counter!(TURNS, "state" => state).increment(1);
+    if quiet {
+        return;
+    }
+    let cached = HANDLES
+        .get()
+        .and_then(|h| h.turns.iter().find(|(s, _)| *s == state));
+    match cached {
+        Some((_, c)) => c.increment(1),
+        None => counter!(TURNS, "state" => state).increment(1),
     }
 }
 
 /// A call's timer fired `late` after its deadline.
 pub fn timer_fired(late: Duration) {
-    histogram!(TIMER_LATENESS).record(late.as_secs_f64());
+    match HANDLES.get() {
+        Some(h) => h.timer_lateness.record(late.as_secs_f64()),
+        None => histogram!(TIMER_LATENESS).record(late.as_secs_f64()),
+    }
+}
+
+// === handles ===
+
+/// The per-event metrics' handles, registered once when the recorder is
+/// installed: looking a metric up by name and labels on every event cost
+/// about 6,000 instructions per SendEvent (callgrind, BENCHMARKS.md);
+/// a handle is an atomic add. Until then (and under a test's local
+/// recorder) the recording functions look the metric up each time.
+static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+struct Handles {
+    /// Indexed like [`EVENT_KINDS`].
+    events: Vec<Counter>,
+    /// By the machine's state names; a state not listed is looked up.
+    turns: Vec<(&'static str, Counter)>,
+    timer_lateness: Histogram,
+    /// By request path: the RPC duration and the counters by code.
+    methods: std::sync::RwLock<HashMap<String, Arc<MethodHandles>>>,
+}
+
+struct MethodHandles {
+    label: metrics::SharedString,
+    duration: Histogram,
+    /// Registered on first use, so only codes seen are exposed.
+    by_code: [OnceLock<Counter>; 17],
+}
+
+/// The call machine's states (`CallMachine::state_name`).
+const STATES: [&str; 11] = [
+    "ringing",
+    "listening",
+    "confirming_transfer",
+    "transferring",
+    "confirming_hold",
+    "on_hold",
+    "closing",
+    "awaiting_hangup",
+    "confirming_switch",
+    "checking_handset",
+    "ended",
+];
+
+/// At most this many request paths get cached handles.
+const MAX_METHODS: usize = 64;
+
+impl Handles {
+    fn register() -> Handles {
+        Handles {
+            events: EVENT_KINDS
+                .iter()
+                .map(|k| counter!(EVENTS, "kind" => *k))
+                .collect(),
+            turns: STATES
+                .iter()
+                .map(|s| (*s, counter!(TURNS, "state" => *s)))
+                .collect(),
+            timer_lateness: histogram!(TIMER_LATENESS),
+            methods: std::sync::RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The handles of a request path, registered on first use.
+    fn method(&self, path: &str) -> Option<Arc<MethodHandles>> {
+        let read = self.methods.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = read.get(path) {
+            return Some(m.clone());
+        }
+        drop(read);
+        let mut write = self.methods.write().unwrap_or_else(|e| e.into_inner());
+        if write.len() >= MAX_METHODS {
+            return None;
+        }
+        let label: metrics::SharedString = Arc::<str>::from(method_label(path)).into();
+        let handles = Arc::new(MethodHandles {
+            duration: histogram!(RPC_DURATION, "method" => label.clone()),
+            label,
+            by_code: Default::default(),
+        });
+        write.insert(path.to_owned(), handles.clone());
+        Some(handles)
+    }
+}
+
+/// Which RPC a request is, for its metrics.
+enum Rpc {
+    /// With its handles (the common case once metrics are installed).
+    Cached(Arc<MethodHandles>),
+    /// By label, looked up when done.
+    Named(String),
+}
+
+impl Rpc {
+    fn of(path: &str) -> Rpc {
+        match HANDLES.get().and_then(|h| h.method(path)) {
+            Some(m) => Rpc::Cached(m),
+            None => Rpc::Named(method_label(path)),
+        }
+    }
+}
+
+/// Records one answered RPC.
+fn rpc_done(rpc: Rpc, code: i32, took: Duration) {
+    let code = if (0..17).contains(&code) { code } else { 2 };
+    match rpc {
+        Rpc::Cached(m) => {
+            m.duration.record(took.as_secs_f64());
+            m.by_code[code as usize]
+                .get_or_init(|| {
+                    counter!(RPC_REQUESTS, "method" => m.label.clone(), "code" => code_name(code))
+                })
+                .increment(1);
+        }
+        Rpc::Named(method) => {
+            histogram!(RPC_DURATION, "method" => method.clone()).record(took.as_secs_f64());
+            counter!(RPC_REQUESTS, "method" => method, "code" => code_name(code)).increment(1);
+        }
+    }
 }
 
 /// A flow reload finished; `rejected` when a file had errors.
@@ -136,23 +268,45 @@ pub fn call_quality(flow: &str, score: f64) {
     histogram!(CALL_QUALITY, "flow" => flow.to_owned()).record(score);
 }
 
+/// Event kinds as label values.
+const EVENT_KINDS: [&str; 14] = [
+    "start",
+    "prompt_played",
+    "speech",
+    "dtmf",
+    "no_input",
+    "audio_weak",
+    "audio_noisy",
+    "audio_none",
+    "audio_unknown_language",
+    "transfer_result",
+    "caller_hangup",
+    "operator_hangup",
+    "front_end_lost",
+    "shutdown",
+];
+
 /// An event's kind as a label value.
 pub fn event_kind(event: &Event) -> &'static str {
+    EVENT_KINDS[event_kind_index(event)]
+}
+
+fn event_kind_index(event: &Event) -> usize {
     match event {
-        Event::Start => "start",
-        Event::PromptPlayed => "prompt_played",
-        Event::Speech { .. } => "speech",
-        Event::Dtmf { .. } => "dtmf",
-        Event::NoInput => "no_input",
-        Event::Audio(AudioKind::Weak) => "audio_weak",
-        Event::Audio(AudioKind::Noisy) => "audio_noisy",
-        Event::Audio(AudioKind::NoAudio) => "audio_none",
-        Event::Audio(AudioKind::UnknownLanguage) => "audio_unknown_language",
-        Event::TransferResult { .. } => "transfer_result",
-        Event::CallerHangup => "caller_hangup",
-        Event::OperatorHangup => "operator_hangup",
-        Event::FrontEndLost => "front_end_lost",
-        Event::Shutdown => "shutdown",
+        Event::Start => 0,
+        Event::PromptPlayed => 1,
+        Event::Speech { .. } => 2,
+        Event::Dtmf { .. } => 3,
+        Event::NoInput => 4,
+        Event::Audio(AudioKind::Weak) => 5,
+        Event::Audio(AudioKind::Noisy) => 6,
+        Event::Audio(AudioKind::NoAudio) => 7,
+        Event::Audio(AudioKind::UnknownLanguage) => 8,
+        Event::TransferResult { .. } => 9,
+        Event::CallerHangup => 10,
+        Event::OperatorHangup => 11,
+        Event::FrontEndLost => 12,
+        Event::Shutdown => 13,
     }
 }
 
@@ -171,6 +325,7 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
         .set_buckets_for_metric(Matcher::Full(CALL_QUALITY.into()), QUALITY_BUCKETS)?
         .install_recorder()?;
     describe();
+    let _ = HANDLES.set(Handles::register());
     let handle = HANDLE.get_or_init(|| handle).clone();
     // Histograms collect samples until upkeep folds them into buckets:
     // without scrapes they would grow without limit.
@@ -317,7 +472,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let method = method_label(req.uri().path());
+        let rpc = Rpc::of(req.uri().path());
         let started = Instant::now();
         let future = self.inner.call(req);
         Box::pin(async move {
@@ -328,12 +483,10 @@ where
                     .get("grpc-status")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<i32>().ok())
-                    .map_or("OK", code_name),
-                Err(_) => "UNAVAILABLE",
+                    .unwrap_or(0),
+                Err(_) => 14,
             };
-            histogram!(RPC_DURATION, "method" => method.clone())
-                .record(started.elapsed().as_secs_f64());
-            counter!(RPC_REQUESTS, "method" => method, "code" => code).increment(1);
+            rpc_done(rpc, code, started.elapsed());
             result
         })
     }
