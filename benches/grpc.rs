@@ -9,7 +9,9 @@
 //!    on the same server;
 //! 2. the server's resident memory per live call those StartCalls left;
 //! 3. concurrent `Converse` streams: how many are held, turns/s through
-//!    them, and how late the server-pushed silence prompts arrive.
+//!    them, and how late the server-pushed silence prompts arrive;
+//! 4. `SendEvent` with Prometheus metrics on (`metrics_listen`) against the
+//!    same server build with them off, in alternating rounds.
 //!
 //! h2load counts a gRPC error as a success (HTTP 200 with a grpc-status in
 //! the trailers), so every run is checked: the response bytes must be
@@ -97,6 +99,7 @@ async fn run(mode: Mode) {
     // BENCH_STREAMS_ONLY=1: only the Converse part, when studying it.
     if std::env::var_os("BENCH_STREAMS_ONLY").is_none() {
         unary(&server, mode, work.path()).await;
+        metrics_overhead(&server, mode, work.path()).await;
     }
     streams(&server, mode).await;
 }
@@ -265,6 +268,137 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
         "\nServer memory per live unary call (RSS growth over each StartCall run / {n}): median {} bytes",
         start_rss[start_rss.len() / 2]
     );
+}
+
+/// `SendEvent` on a second server with metrics on, against `off` (the
+/// main server, metrics off), in alternating rounds so drift cancels out.
+/// The metrics-on server must have counted every event it was sent.
+async fn metrics_overhead(off: &Server, mode: Mode, dir: &Path) {
+    let n = mode.pick(150_000, 2_000);
+    let rounds = mode.pick(5, 1);
+    let on = Server::start_with(&[("CALLSCRIPT_METRICS_LISTEN", "127.0.0.1:0")]);
+    let call_id = "bench-metrics";
+    let event = pb::CallEvent {
+        call_id: call_id.into(),
+        seq: 0,
+        kind: Some(pb::call_event::Kind::Speech(pb::Speech {
+            text: AGENT_NUMBER.into(),
+            confidence: 0.9,
+        })),
+    };
+    let mut clients = Vec::new();
+    for server in [off, &on] {
+        let mut client = server.client().await;
+        client
+            .start_call(start_request(call_id))
+            .await
+            .expect("the metrics bench call starts");
+        clients.push(client);
+    }
+    let mut runs: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
+    // Warm-up.
+    for (server, client) in [off, &on].into_iter().zip(&mut clients) {
+        send_events(server, client, &event, n / 10, dir).await;
+    }
+    for _ in 0..rounds {
+        for (i, (server, client)) in [off, &on].into_iter().zip(&mut clients).enumerate() {
+            runs[i].push(send_events(server, client, &event, n, dir).await);
+        }
+    }
+    let metrics = on.0.metrics.expect("the metrics address");
+    let counted = scrape_sample(metrics, "callscript_events_total{kind=\"speech\"}");
+    let sent = (n / 10 + n * rounds as u64 + 2 * (rounds as u64 + 1)) as f64;
+    require(counted == Some(sent), || {
+        format!("metrics on: counted {counted:?} speech events, sent {sent}")
+    });
+
+    let mut ratios: Vec<f64> = runs[1]
+        .iter()
+        .zip(&runs[0])
+        .map(|(on, off)| on.req_per_s / off.req_per_s)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let table = Table::new(
+        &format!("SendEvent with metrics on and off: h2load -n {n}, median of {rounds} rounds"),
+        &["server", "req/s", "p50", "p99", "on / off (each round)"],
+    );
+    let each = ratios.iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>();
+    for (name, runs) in ["metrics off", "metrics on"]
+        .into_iter()
+        .zip(runs.iter_mut())
+    {
+        let m = median_by_rate(runs);
+        let ratio = if name == "metrics on" {
+            format!("**{:.3}** ({})", ratios[ratios.len() / 2], each.join(", "))
+        } else {
+            String::new()
+        };
+        table.row(&[
+            name.into(),
+            format!("{:.0}", m.req_per_s),
+            ms(m.p50),
+            ms(m.p99),
+            ratio,
+        ]);
+    }
+}
+
+/// One checked h2load run of `SendEvent` (`event`, repeated `n` times) on
+/// `server`: every reply must be the call's next turn.
+async fn send_events(
+    server: &Server,
+    client: &mut CallsClient<Channel>,
+    event: &pb::CallEvent,
+    n: u64,
+    dir: &Path,
+) -> Run {
+    let before = send(client, event).await;
+    let run = h2load(
+        server,
+        "/callscript.v1.Calls/SendEvent",
+        &grpc_frame(event),
+        n,
+        dir,
+    );
+    let expected: u64 = (before.seq + 1..=before.seq + n)
+        .map(|seq| {
+            5 + pb::Turn {
+                seq,
+                ..before.clone()
+            }
+            .encoded_len() as u64
+        })
+        .sum();
+    require(run.data_bytes == expected, || {
+        format!(
+            "SendEvent: {} response bytes, expected {expected}",
+            run.data_bytes
+        )
+    });
+    let after = send(client, event).await;
+    require(after.seq == before.seq + n + 1, || {
+        format!(
+            "SendEvent: the call took {} turns for {n} requests",
+            after.seq - before.seq - 1
+        )
+    });
+    run.result
+}
+
+/// One sample's value from the server's `/metrics`.
+fn scrape_sample(addr: SocketAddr, series: &str) -> Option<f64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// The run with the median rate (its latencies go with it).
@@ -574,16 +708,20 @@ struct Server(ServerProcess);
 
 impl Server {
     fn start() -> Server {
-        let process = ServerProcess::start(
-            &[
-                ("CALLSCRIPT_REFERENCE_SERVICE", "true"),
-                // Per-call info lines are not what is being measured.
-                ("CALLSCRIPT_LOG", "warn"),
-            ],
-            Stdio::inherit(),
-        );
-        SERVER_PID.store(process.pid(), Ordering::Relaxed);
-        Server(process)
+        let server = Server::start_with(&[]);
+        SERVER_PID.store(server.0.pid(), Ordering::Relaxed);
+        server
+    }
+
+    /// A server with `envs` added to the reference service and a quiet log.
+    fn start_with(envs: &[(&str, &str)]) -> Server {
+        let mut all = vec![
+            ("CALLSCRIPT_REFERENCE_SERVICE", "true"),
+            // Per-call info lines are not what is being measured.
+            ("CALLSCRIPT_LOG", "warn"),
+        ];
+        all.extend_from_slice(envs);
+        Server(ServerProcess::start(&all, Stdio::inherit()))
     }
 
     fn addr(&self) -> SocketAddr {

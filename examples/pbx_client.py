@@ -145,9 +145,9 @@ def show_turn(turn, when=""):
 def describe_event(event):
     kind = event.WhichOneof("kind")
     seq = f"seq={event.seq} " if event.seq else ""
-    if kind is None:
-        # The transcript's first entry stands for the call's start.
-        return "(call started)"
+    if kind == "start":
+        # The transcript's first entry: the call's start.
+        return f"(call started: flow {event.start.flow}, at {event.start.at})"
     if kind == "speech":
         return f'{seq}speech "{event.speech.text}"'
     if kind == "dtmf":

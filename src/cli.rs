@@ -55,9 +55,9 @@ pub enum Command {
     },
     /// Show which opening a call at a given moment gets, and why.
     Greeting {
-        /// Flow id [default: the default flow]
-        #[arg(long, default_value = "")]
-        flow: String,
+        /// Flow id, or a flow file (path/to/flow.toml) [default: the default flow]
+        #[arg(long)]
+        flow: Option<String>,
         /// RFC 3339 time, e.g. 2026-10-01T09:30:00+08:00 [default: now]
         #[arg(long)]
         at: Option<String>,
@@ -69,9 +69,9 @@ pub enum Command {
     Schema,
     /// Draw a flow as a diagram: steps, answers, timeouts, transfers, hang-ups.
     Graph {
-        /// Flow id [default: the default flow]
-        #[arg(long, default_value = "")]
-        flow: String,
+        /// Flow id, or a flow file (path/to/flow.toml) [default: the default flow]
+        #[arg(long)]
+        flow: Option<String>,
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
         /// Directory of flow files.
@@ -116,7 +116,8 @@ pub struct SimulateArgs {
     /// Run this scenario file (tests/scenarios/*.toml) and print the transcript.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Play the caller of a call on this flow, line by line on stdin.
+    /// Play the caller of a call on this flow (an id, or a flow file
+    /// path/to/flow.toml), line by line on stdin.
     #[arg(long)]
     pub flow: Option<String>,
     /// With --flow: when the call starts, RFC 3339, e.g.
@@ -127,6 +128,10 @@ pub struct SimulateArgs {
     /// [default: the flow's first]
     #[arg(long, conflicts_with = "scenario")]
     pub locale: Option<String>,
+    /// With --flow: how long the caller takes before each thing they do
+    /// (simulated time: 0s, 500ms, 2s)
+    #[arg(long, default_value = "1s", value_parser = parse_reply_after, conflicts_with = "scenario")]
+    pub reply_after: std::time::Duration,
     /// Directory of flow files.
     #[arg(long, default_value = "flows")]
     pub flows: PathBuf,
@@ -145,11 +150,10 @@ pub fn graph(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let Some(registry) = load_flows(flows_dir, out)? else {
+    let Some((registry, flow)) = resolve_flow(flow, flows_dir, out)? else {
         return Ok(1);
     };
-    let Some(flow) = registry.get(flow) else {
-        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+    let Some(flow) = registry.get(&flow) else {
         return Ok(1);
     };
     let text = match format {
@@ -169,9 +173,82 @@ fn load_flows(
         Ok(r) => Ok(Some(Arc::new(r))),
         Err(e) => {
             writeln!(out, "{e}")?;
+            if matches!(e, crate::flow::registry::LoadError::Dir { .. }) {
+                writeln!(
+                    out,
+                    "hint: run callscript where its flows/ directory is (the repository), \
+                     or give --flows DIR, or --flow path/to/flow.toml"
+                )?;
+            }
             Ok(None)
         }
     }
+}
+
+/// The flows a command works on and the id of its flow. `flow` is a flow
+/// id in `flows_dir` ("" for the default flow), or a flow file
+/// (`path/to/flow.toml`), whose own directory is loaded then (for its
+/// holiday calendar). `None` after telling the user why not.
+fn resolve_flow(
+    flow: &str,
+    flows_dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Option<(Arc<FlowRegistry>, String)>> {
+    if !flow.ends_with(".toml") {
+        let Some(registry) = load_flows(flows_dir, out)? else {
+            return Ok(None);
+        };
+        if registry.get(flow).is_none() {
+            let ids: Vec<String> = registry
+                .list()
+                .iter()
+                .map(|s| s.flow.id().to_string())
+                .collect();
+            writeln!(
+                out,
+                "--flow: no flow {flow:?} in {} (it has {}; a flow file is given as path/to/flow.toml)",
+                flows_dir.display(),
+                ids.join(", ")
+            )?;
+            return Ok(None);
+        }
+        return Ok(Some((registry, flow.to_owned())));
+    }
+    let file = Path::new(flow);
+    if !file.is_file() {
+        writeln!(out, "--flow: there is no flow file {flow}")?;
+        return Ok(None);
+    }
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(registry) = load_flows(dir, out)? else {
+        return Ok(None);
+    };
+    let name = file.file_name();
+    let found = registry
+        .list()
+        .into_iter()
+        .find(|s| Path::new(s.flow.source_file()).file_name() == name);
+    match found {
+        Some(s) => Ok(Some((registry, s.flow.id().to_string()))),
+        None => {
+            writeln!(out, "--flow: {flow} does not load:")?;
+            for p in registry.problems() {
+                if Path::new(&p.file).file_name() == name {
+                    writeln!(out, "{p}")?;
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// `--reply-after`: a duration such as 1s or 500ms.
+fn parse_reply_after(text: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::parse_duration(text)
+        .map_err(|_| format!("{text:?}: expected a duration such as 0s, 500ms or 2s"))
 }
 
 /// Runs `simulate`: a scenario file, or a session reading the caller's
@@ -188,20 +265,20 @@ pub fn simulate(
         flow,
         at,
         locale,
+        reply_after,
         flows: flows_dir,
     } = args;
-    let Some(registry) = load_flows(flows_dir, out)? else {
-        return Ok(1);
-    };
     if let Some(scenario) = scenario {
+        let Some(registry) = load_flows(flows_dir, out)? else {
+            return Ok(1);
+        };
         return simulate_scenario(registry, scenario, out);
     }
     // clap's ArgGroup requires one of the two.
     let flow = flow.as_deref().unwrap_or_default();
-    if registry.get(flow).is_none() {
-        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+    let Some((registry, flow)) = resolve_flow(flow, flows_dir, out)? else {
         return Ok(1);
-    }
+    };
     let at = match at {
         None => None,
         Some(text) => match parse_at(text, out)? {
@@ -210,10 +287,11 @@ pub fn simulate(
         },
     };
     let setup = crate::simulate::Setup {
-        flow: flow.to_owned(),
+        flow,
         at,
         locale: locale.clone(),
         prompt,
+        reply_after: *reply_after,
     };
     crate::simulate::run(registry, &setup, input, out)
 }
@@ -277,6 +355,7 @@ pub fn check(
     let mut all = Vec::new();
     for path in &paths {
         if path.is_dir() {
+            all.extend(crate::flow::registry::missing_holidays(path));
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
@@ -290,6 +369,8 @@ pub fn check(
     for file in &files {
         all.extend(check_file(file).0);
     }
+    // Errors first, then by file (each file's own are in line order).
+    all.sort_by(|a, b| (a.severity, &a.file).cmp(&(b.severity, &b.file)));
     let diags = Diagnostics(all);
     let errors = diags
         .0
@@ -299,7 +380,12 @@ pub fn check(
     let warnings = diags.0.len() - errors;
     match format {
         Format::Text => {
-            write!(out, "{diags}")?;
+            for d in &diags.0 {
+                writeln!(out, "{d}")?;
+                if let Some(see) = norm_link(d) {
+                    writeln!(out, "  = see {see}")?;
+                }
+            }
             writeln!(
                 out,
                 "checked {} file{}: {errors} error{}, {warnings} warning{}{}",
@@ -320,7 +406,13 @@ pub fn check(
                 "errors": errors,
                 "warnings": warnings,
                 "ok": !diags.fails(strict),
-                "diagnostics": diags.0,
+                "diagnostics": diags.0.iter().map(|d| {
+                    let mut v = serde_json::to_value(d).unwrap_or_default();
+                    if let (Some(see), Some(map)) = (norm_link(d), v.as_object_mut()) {
+                        map.insert("see".into(), see.into());
+                    }
+                    v
+                }).collect::<Vec<_>>(),
             });
             writeln!(
                 out,
@@ -331,6 +423,15 @@ pub fn check(
     }
     Ok(if diags.fails(strict) { 1 } else { 0 })
 }
+
+/// Where the norm a diagnostic cites is explained: `docs/norms.md#n10`.
+pub fn norm_link(d: &Diagnostic) -> Option<String> {
+    d.norm
+        .map(|n| format!("{NORMS_DOC}#{}", n.to_ascii_lowercase()))
+}
+
+/// The norms, in the repository (each has an anchor `#n1` … `#n18`).
+pub const NORMS_DOC: &str = "docs/norms.md";
 
 /// Checks one file: the holiday calendar and the quality rules by their own
 /// rules, anything else as a flow.
@@ -390,7 +491,7 @@ pub fn greeting(
     flows_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
-    let Some(registry) = load_flows(flows_dir, out)? else {
+    let Some((registry, flow)) = resolve_flow(flow, flows_dir, out)? else {
         return Ok(1);
     };
     let at: DateTime<Utc> = match at {
@@ -400,11 +501,16 @@ pub fn greeting(
             None => return Ok(2),
         },
     };
-    let Some(flow) = registry.get(flow) else {
-        writeln!(out, "--flow: no flow {flow:?} in {}", flows_dir.display())?;
+    let Some(flow) = registry.get(&flow) else {
         return Ok(1);
     };
     let opening = flow.choose_opening(at, &registry.holidays());
+    // A directory without its holiday notices greets differently (N4).
+    for p in registry.problems() {
+        if p.file.ends_with(HOLIDAYS_FILE) {
+            writeln!(out, "{p}")?;
+        }
+    }
     writeln!(out, "flow:   {} ({})", flow.id(), flow.version())?;
     writeln!(
         out,

@@ -7,7 +7,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
-use crate::engine::EngineSettings;
+use crate::{engine::EngineSettings, records::RecordsSettings, telemetry::LogFormat};
 
 /// The service's settings, parsed.
 #[derive(Debug, Clone)]
@@ -22,6 +22,13 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// Serve the benchmarks' bare hello handler too (BENCHMARKS.md).
     pub reference_service: bool,
+    /// Log lines as text or JSON.
+    pub log_format: LogFormat,
+    /// Where Prometheus scrapes `/metrics`; `None` (the default) serves no
+    /// metrics and records none.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The call detail records file (`records_file`, …).
+    pub records: RecordsSettings,
 }
 
 /// Every value as text, so each can be checked and reported on its own.
@@ -37,6 +44,13 @@ struct Raw {
     retain_ended: Option<String>,
     max_transcript_entries: Option<String>,
     reference_service: Option<String>,
+    log_format: Option<String>,
+    metrics_listen: Option<String>,
+    records_file: Option<String>,
+    records_max_bytes: Option<String>,
+    records_keep: Option<String>,
+    records_caller: Option<String>,
+    records_transcript: Option<String>,
 }
 
 /// Values given on the command line; they win over file and environment.
@@ -131,6 +145,34 @@ pub fn load(
             }
         },
     };
+    let log_format = match raw.log_format {
+        None => LogFormat::default(),
+        Some(t) => LogFormat::parse(&t).unwrap_or_else(|| {
+            errors.push(format!("log_format: {t:?} must be \"text\" or \"json\""));
+            LogFormat::default()
+        }),
+    };
+    let metrics_listen = match raw.metrics_listen.filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => t
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                errors.push(format!(
+                    "metrics_listen: {t:?} is not an address such as 127.0.0.1:9464"
+                ))
+            })
+            .ok(),
+    };
+    let records = records_settings(
+        RawRecords {
+            file: raw.records_file,
+            max_bytes: raw.records_max_bytes,
+            keep: raw.records_keep,
+            caller: raw.records_caller,
+            transcript: raw.records_transcript,
+        },
+        &mut errors,
+    );
     match listen {
         Some(listen) if errors.is_empty() => Ok(Settings {
             listen,
@@ -142,10 +184,78 @@ pub fn load(
                 idle_timeout,
                 retain_ended,
                 max_transcript,
+                records: None,
             },
             reference_service,
+            log_format,
+            metrics_listen,
+            records,
         }),
         _ => Err(SettingsError(errors)),
+    }
+}
+
+/// The `records_*` settings as text.
+struct RawRecords {
+    file: Option<String>,
+    max_bytes: Option<String>,
+    keep: Option<String>,
+    caller: Option<String>,
+    transcript: Option<String>,
+}
+
+fn records_settings(raw: RawRecords, errors: &mut Vec<String>) -> RecordsSettings {
+    let defaults = RecordsSettings::default();
+    let max_bytes = match raw.max_bytes {
+        None => defaults.max_bytes,
+        Some(t) => match t.parse::<u64>() {
+            Ok(n) if n >= 4096 => n,
+            _ => {
+                errors.push(format!(
+                    "records_max_bytes: {t:?} must be a whole number of bytes, at least 4096"
+                ));
+                defaults.max_bytes
+            }
+        },
+    };
+    let keep = match raw.keep {
+        None => defaults.keep,
+        Some(t) => match t.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                errors.push(format!(
+                    "records_keep: {t:?} must be a whole number from 1 to 1000"
+                ));
+                defaults.keep
+            }
+        },
+    };
+    let full_caller = match raw
+        .caller
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("masked") => false,
+        Some("full") => true,
+        Some(other) => {
+            errors.push(format!(
+                "records_caller: {other:?} must be \"masked\" or \"full\""
+            ));
+            false
+        }
+    };
+    RecordsSettings {
+        file: raw.file.filter(|f| !f.is_empty()).map(PathBuf::from),
+        max_bytes,
+        keep,
+        full_caller,
+        transcript: flag(
+            "records_transcript",
+            raw.transcript.as_deref(),
+            false,
+            errors,
+        ),
     }
 }
 
@@ -198,6 +308,53 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
+    }
+
+    #[test]
+    fn log_metrics_and_records_settings() {
+        let s = load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.metrics_listen, None, "metrics are off by default");
+        assert_eq!(s.records.file, None, "records are off by default");
+        let s = load(
+            None,
+            env(&[
+                ("CALLSCRIPT_LOG_FORMAT", "json"),
+                ("CALLSCRIPT_METRICS_LISTEN", "127.0.0.1:9464"),
+                ("CALLSCRIPT_RECORDS_FILE", "/var/log/callscript/calls.jsonl"),
+                ("CALLSCRIPT_RECORDS_CALLER", "full"),
+                ("CALLSCRIPT_RECORDS_TRANSCRIPT", "true"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.metrics_listen.map(|a| a.port()), Some(9464));
+        assert_eq!(
+            s.records.file.as_deref(),
+            Some(std::path::Path::new("/var/log/callscript/calls.jsonl"))
+        );
+        assert!(s.records.full_caller && s.records.transcript);
+        let e = load(
+            None,
+            env(&[
+                ("CALLSCRIPT_LOG_FORMAT", "xml"),
+                ("CALLSCRIPT_METRICS_LISTEN", "9464"),
+                ("CALLSCRIPT_RECORDS_MAX_BYTES", "10"),
+                ("CALLSCRIPT_RECORDS_CALLER", "partly"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            [
+                "log_format: \"xml\" must be \"text\" or \"json\"",
+                "metrics_listen: \"9464\" is not an address such as 127.0.0.1:9464",
+                "records_max_bytes: \"10\" must be a whole number of bytes, at least 4096",
+                "records_caller: \"partly\" must be \"masked\" or \"full\"",
+            ]
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@
 //! - [`quality`]: quality scoring (N18): any call's transcript, the
 //!   service's own or a human agent's, scored against the norms with the
 //!   moment and words of each violation (`flows/quality.toml`).
+//! - [`metrics`]: Prometheus metrics (every name, every recording
+//!   function) and the `/metrics` endpoint.
+//! - [`records`]: call detail records, one JSON line per ended call.
 //! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
 //!
 //! ARCHITECTURE.md has the glossary (Call, Flow, Step, Prompt, Event,
@@ -30,7 +33,9 @@ pub mod engine;
 pub mod flow;
 pub mod graph;
 pub mod grpc;
+pub mod metrics;
 pub mod quality;
+pub mod records;
 pub mod scenario;
 pub mod server;
 pub mod simulate;

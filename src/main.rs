@@ -31,15 +31,23 @@ fn main() -> ExitCode {
             strict,
             format,
         } => cli::check(&paths, strict, format, &mut stdout),
-        Command::Greeting { flow, at, flows } => {
-            cli::greeting(&flow, at.as_deref(), &flows, &mut stdout)
-        }
+        Command::Greeting { flow, at, flows } => cli::greeting(
+            flow.as_deref().unwrap_or_default(),
+            at.as_deref(),
+            &flows,
+            &mut stdout,
+        ),
         Command::Schema => cli::schema(&mut stdout),
         Command::Graph {
             flow,
             format,
             flows,
-        } => cli::graph(&flow, format, &flows, &mut stdout),
+        } => cli::graph(
+            flow.as_deref().unwrap_or_default(),
+            format,
+            &flows,
+            &mut stdout,
+        ),
         Command::Simulate(args) => {
             let stdin = std::io::stdin();
             let prompt = stdin.is_terminal();
@@ -68,7 +76,7 @@ fn serve(
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log);
+    telemetry::init(&settings.log, settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -109,16 +117,40 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         };
+        let metrics_listener = match settings.metrics_listen {
+            None => None,
+            Some(addr) => match TcpListener::bind(addr).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    eprintln!("callscript: cannot listen on {addr} (metrics_listen): {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+        };
         if let Ok(addr) = listener.local_addr() {
             // On stdout, plainly, so scripts and tests can find a port-0 server.
             println!("callscript listening on {addr}");
+        }
+        if let Some(addr) = metrics_listener.as_ref().and_then(|l| l.local_addr().ok()) {
+            // A reader that only wanted the first line may have gone.
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), "callscript metrics on http://{addr}/metrics");
         }
         let server_settings = server::ServerSettings {
             engine: settings.engine.clone(),
             reference_service: settings.reference_service,
             quality_file: Some(settings.flows_dir.join(callscript::quality::QUALITY_FILE)),
+            records: settings.records.clone(),
         };
-        match server::run_with(listener, registry, server_settings, shutdown_signal()).await {
+        match server::run_observed(
+            listener,
+            metrics_listener,
+            registry,
+            server_settings,
+            shutdown_signal(),
+        )
+        .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("callscript: {e}");

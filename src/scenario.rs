@@ -614,39 +614,84 @@ fn show_action(action: &Action) -> String {
     }
 }
 
-fn show_event(event: &Event) -> String {
+/// An event in words. `after` is the state of the call's last turn: a
+/// timer running out means silence while listening, but the end of the
+/// hold on hold, and the caller still on the line after the goodbye.
+fn show_event(event: &Event, after: &str) -> String {
     match event {
         Event::Start => "call answered".into(),
         Event::PromptPlayed => "prompt played".into(),
+        Event::NoInput => match after {
+            "on_hold" => "hold time is up (hold timer)".into(),
+            "awaiting_hangup" => "the caller is still on the line (hang-up wait)".into(),
+            "confirming_switch" => "no answer to the question (consent wait)".into(),
+            _ => "silence (no-input timer)".into(),
+        },
         Event::Speech { text, confidence } => match confidence {
             Some(c) => format!("says {text:?} (confidence {c})"),
             None => format!("says {text:?}"),
         },
         Event::Dtmf { digits } => format!("presses {digits}"),
-        Event::NoInput => "silence (no-input timer)".into(),
-        Event::Audio(kind) => format!("audio: {kind:?}"),
+        Event::Audio(AudioKind::Weak) => "audio too weak to understand".into(),
+        Event::Audio(AudioKind::Noisy) => "audio too noisy to understand".into(),
+        Event::Audio(AudioKind::NoAudio) => "no voice at all (speakerphone?)".into(),
+        Event::Audio(AudioKind::UnknownLanguage) => "a language we do not understand".into(),
         Event::TransferResult { connected: true } => "transfer connected".into(),
         Event::TransferResult { connected: false } => "transfer failed".into(),
         Event::CallerHangup => "hangs up".into(),
-        other => format!("{other:?}"),
+        Event::OperatorHangup => "operator ends the call (EndCall)".into(),
+        Event::FrontEndLost => "front-end gone".into(),
+        Event::Shutdown => "service shutting down".into(),
     }
 }
 
 fn transcript(record: &crate::engine::CallRecord) -> Transcript {
     Transcript {
-        lines: record.transcript.iter().flat_map(entry_lines).collect(),
+        lines: transcript_lines(&record.transcript),
         ended: record.ended,
     }
 }
 
-/// One transcript entry as lines: an event is one line, a turn one line per
-/// action.
-pub(crate) fn entry_lines(entry: &Entry) -> Vec<Line> {
+/// A whole transcript as lines.
+pub(crate) fn transcript_lines(entries: &[Entry]) -> Vec<Line> {
+    let mut reader = TranscriptReader::default();
+    entries.iter().flat_map(|e| reader.lines(e)).collect()
+}
+
+/// Reads a transcript entry by entry, remembering the state of the last
+/// turn so each event is named for what it meant then.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TranscriptReader {
+    after: &'static str,
+}
+
+impl TranscriptReader {
+    /// One entry as lines: an event is one line, a turn one line per action.
+    pub(crate) fn lines(&mut self, entry: &Entry) -> Vec<Line> {
+        if let EntryKind::Turn(turn) = &entry.kind {
+            self.after = turn.state;
+        }
+        entry_lines(entry, self.after)
+    }
+}
+
+/// Who an event came from: the service's own (seq 0), the telephony
+/// front-end's reports about the line, or the caller.
+fn who(seq: u64, event: &Event) -> &'static str {
+    match event {
+        _ if seq == 0 => "server",
+        Event::PromptPlayed | Event::TransferResult { .. } => "pbx",
+        _ => "caller",
+    }
+}
+
+/// One transcript entry as lines; `after` is the state of the turn before.
+fn entry_lines(entry: &Entry, after: &str) -> Vec<Line> {
     match &entry.kind {
         EntryKind::Event { seq, event } => vec![Line {
             at: entry.offset,
-            who: if *seq == 0 { "server" } else { "caller" },
-            text: show_event(event),
+            who: who(*seq, event),
+            text: show_event(event, after),
         }],
         EntryKind::Turn(turn) => turn
             .actions

@@ -17,6 +17,8 @@ use crate::{
         },
         reference_pb::{self, reference_server::ReferenceServer},
     },
+    metrics,
+    records::{CallScorer, RecordsSettings, RecordsWriter},
 };
 
 /// HTTP/2 flow-control window for a whole connection. A PBX multiplexes
@@ -39,6 +41,8 @@ pub struct ServerSettings {
     /// directory) for GetCall's score and Quality/ScoreTranscript; edits take
     /// effect at the next score. `None`, or no such file: the shipped rules.
     pub quality_file: Option<std::path::PathBuf>,
+    /// The call detail records file, if any.
+    pub records: RecordsSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,10 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("serving: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("records_file: {0}")]
+    Records(std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
 }
 
 /// Serves on an already bound listener until `shutdown` completes; then
@@ -71,12 +79,49 @@ pub async fn run_with(
     settings: ServerSettings,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let engine = Engine::new(flows.clone(), settings.engine);
+    run_observed(listener, None, flows, settings, shutdown).await
+}
+
+/// [`run_with`], and with `metrics_listener` Prometheus metrics at
+/// `/metrics` there (src/metrics.rs).
+pub async fn run_observed(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    flows: Arc<FlowRegistry>,
+    settings: ServerSettings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let metrics_on = metrics_listener.is_some();
+    let scoring = QualityScoring::new(settings.quality_file.clone(), flows.clone());
+    // Ended calls are scored on the records thread, for the records file and
+    // the quality metric, so scoring never delays a call's own events.
+    let score_ended: CallScorer = {
+        let scoring = scoring.clone();
+        Arc::new(move |record| scoring.score_record(record))
+    };
+    let records = RecordsWriter::start(&settings.records, Some(score_ended), metrics_on)
+        .map_err(ServeError::Records)?;
+    let mut engine_settings = settings.engine.clone();
+    engine_settings.records = records.as_ref().map(RecordsWriter::sink);
+    let engine = Engine::new(flows.clone(), engine_settings);
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(metrics_listener) = metrics_listener {
+        let handle = metrics::install()?;
+        flows.publish_versions();
+        let live = engine.clone();
+        tokio::spawn(metrics::serve(
+            metrics_listener,
+            handle,
+            Arc::new(move || metrics::live_calls(live.live_calls())),
+            async move {
+                let _ = metrics_stopped.await;
+            },
+        ));
+    }
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<CallsServer<CallsService>>().await;
     health.set_serving::<FlowsServer<FlowsService>>().await;
     health.set_serving::<QualityServer<QualityService>>().await;
-    let scoring = QualityScoring::new(settings.quality_file.clone(), flows.clone());
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
     let reflection = || {
@@ -92,12 +137,12 @@ pub async fn run_with(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    if let Ok(addr) = listener.local_addr() {
-        info!(%addr, flows = flows.list().len(), "callscript listening");
-    }
     let engine_for_shutdown = engine.clone();
     Server::builder()
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .layer(tower::util::option_layer(
+            metrics_on.then_some(metrics::RpcLayer),
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -127,5 +172,10 @@ pub async fn run_with(
             },
         )
         .await?;
+    let _ = stop_metrics.send(());
+    // The calls the shutdown ended are on disk before the process exits.
+    if let Some(records) = records {
+        let _ = tokio::task::spawn_blocking(move || records.finish()).await;
+    }
     Ok(())
 }

@@ -338,6 +338,9 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `check` on a directory without holidays.toml (N4).
+const NO_HOLIDAYS: &str = "flows/holidays.toml:1:1: warning[N4]: no holidays.toml in flows: holiday openings fall back to the computed days (1 Jan, lunar 1/1, 1 May, lunar 8/15, 1 Oct), not the official notice periods\n  = see docs/norms.md#n4\n";
+
 #[test]
 fn check_strict_passes_on_the_shipped_flows() {
     let out = callscript(&repo(), &["check", "--strict", "flows/"]);
@@ -391,8 +394,11 @@ fn check_reports_errors_with_file_line_and_column_and_exits_1() {
         stdout(&out),
         format!(
             "flows/a_broken.toml:{line}:1: error[N10]: transfer step \"to_agent\" needs `consent`: the caller is told why and asked before any transfer\n\
+             \x20 = see docs/norms.md#n10\n\
              flows/a_broken.toml:{line}:1: error[N10]: transfer step \"to_agent\" needs `reason`: the reason for the transfer\n\
-             checked 1 file: 2 errors, 0 warnings\n"
+             \x20 = see docs/norms.md#n10\n\
+             {NO_HOLIDAYS}\
+             checked 1 file: 2 errors, 1 warning\n"
         )
     );
     assert_eq!(out.status.code(), Some(1));
@@ -403,21 +409,27 @@ fn check_strict_fails_on_warnings_only() {
     let tmp = tempfile::tempdir().expect("create a temporary directory");
     std::fs::create_dir(tmp.path().join("flows")).expect("create flows/");
     let line = warning_only(tmp.path());
+    std::fs::copy(
+        shipped_flows().join("holidays.toml"),
+        tmp.path().join("flows/holidays.toml"),
+    )
+    .expect("copy holidays.toml");
     let warning = format!(
-        "flows/b_warning.toml:{line}:6: warning[N4]: no prompt \"opening_national_day\": that holiday gets the normal opening (set greeting.holidays = false to mean it)\n"
+        "flows/b_warning.toml:{line}:6: warning[N4]: no prompt \"opening_national_day\": that holiday gets the normal opening (set greeting.holidays = false to mean it)\n\
+         \x20 = see docs/norms.md#n4\n"
     );
 
     let out = callscript(tmp.path(), &["check", "flows"]);
     assert_eq!(
         stdout(&out),
-        format!("{warning}checked 1 file: 0 errors, 1 warning\n")
+        format!("{warning}checked 2 files: 0 errors, 1 warning\n")
     );
     assert_eq!(out.status.code(), Some(0));
 
     let out = callscript(tmp.path(), &["check", "--strict", "flows"]);
     assert_eq!(
         stdout(&out),
-        format!("{warning}checked 1 file: 0 errors, 1 warning (--strict: warnings fail)\n")
+        format!("{warning}checked 2 files: 0 errors, 1 warning (--strict: warnings fail)\n")
     );
     assert_eq!(out.status.code(), Some(1));
 }
@@ -435,20 +447,28 @@ fn check_json_lists_every_diagnostic() {
         serde_json::json!({
             "files": ["flows/a_broken.toml", "flows/b_warning.toml"],
             "errors": 2,
-            "warnings": 1,
+            "warnings": 2,
             "ok": false,
             "diagnostics": [
                 {
                     "severity": "error", "file": "flows/a_broken.toml", "line": line, "column": 1, "norm": "N10",
                     "message": "transfer step \"to_agent\" needs `consent`: the caller is told why and asked before any transfer",
+                    "see": "docs/norms.md#n10",
                 },
                 {
                     "severity": "error", "file": "flows/a_broken.toml", "line": line, "column": 1, "norm": "N10",
                     "message": "transfer step \"to_agent\" needs `reason`: the reason for the transfer",
+                    "see": "docs/norms.md#n10",
                 },
                 {
                     "severity": "warning", "file": "flows/b_warning.toml", "line": warning_line, "column": 6, "norm": "N4",
                     "message": "no prompt \"opening_national_day\": that holiday gets the normal opening (set greeting.holidays = false to mean it)",
+                    "see": "docs/norms.md#n4",
+                },
+                {
+                    "severity": "warning", "file": "flows/holidays.toml", "line": 1, "column": 1, "norm": "N4",
+                    "message": "no holidays.toml in flows: holiday openings fall back to the computed days (1 Jan, lunar 1/1, 1 May, lunar 8/15, 1 Oct), not the official notice periods",
+                    "see": "docs/norms.md#n4",
                 },
             ],
         })

@@ -251,8 +251,8 @@ async fn get_call_shows_the_transcript() {
                 pb::transcript_entry::Entry::Event(ev) => match &ev.kind {
                     Some(Kind::Speech(s)) => format!("heard {}", s.text),
                     Some(Kind::TransferResult(t)) => format!("transfer connected={}", t.connected),
-                    // The call's start has no event kind of its own.
-                    None => "start".into(),
+                    // The call's start, labelled as such.
+                    Some(Kind::Start(s)) => format!("start at {}", s.at),
                     other => format!("event {other:?}"),
                 },
                 pb::transcript_entry::Entry::Turn(t) => {
@@ -268,7 +268,7 @@ async fn get_call_shows_the_transcript() {
     assert_eq!(
         lines,
         [
-            "start".into(),
+            format!("start at {MONDAY_AFTERNOON}"),
             format!("listening: {OPENING}"),
             "heard 我要转人工".into(),
             format!("confirming_transfer: {CONSENT}"),

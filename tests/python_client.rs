@@ -142,7 +142,7 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
     flow hotline, locale zh-CN, local start 2026-10-01T09:30:00+08:00
     opening rule: holiday: National Day: 2026 notice period 2026-10-01..2026-10-07
     transcript (10 entries):
-      [+N ms] event (call started)
+      [+N ms] event (call started: flow hotline, at 2026-10-01T09:30:00+08:00)
       [+N ms] turn 1  state=listening
           say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
           listen 5000 ms

@@ -152,14 +152,7 @@ fn ivr_line(l: &Line) -> Option<IvrLine> {
                 IvrWhat::Caller(unquote(rest))
             } else if let Some(keys) = text.strip_prefix("presses ") {
                 IvrWhat::Caller(format!("[keys {keys}]"))
-            } else if let Some(kind) = text.strip_prefix("audio: ") {
-                let kind = match kind {
-                    "Weak" => AudioKind::Weak,
-                    "Noisy" => AudioKind::Noisy,
-                    "NoAudio" => AudioKind::NoAudio,
-                    "UnknownLanguage" => AudioKind::UnknownLanguage,
-                    other => panic!("unknown audio kind {other:?}"),
-                };
+            } else if let Some(kind) = audio_kind(text) {
                 IvrWhat::Caller(quality::audio_words(kind).into())
             } else if text == "hangs up" {
                 IvrWhat::CallerHangup
@@ -172,6 +165,17 @@ fn ivr_line(l: &Line) -> Option<IvrLine> {
         _ => return None,
     };
     Some(IvrLine { at: l.at, what })
+}
+
+/// The audio report a scenario line names in words.
+fn audio_kind(text: &str) -> Option<AudioKind> {
+    Some(match text {
+        "audio too weak to understand" => AudioKind::Weak,
+        "audio too noisy to understand" => AudioKind::Noisy,
+        "no voice at all (speakerphone?)" => AudioKind::NoAudio,
+        "a language we do not understand" => AudioKind::UnknownLanguage,
+        _ => return None,
+    })
 }
 
 /// The first Rust-debug-quoted string in `s`, unescaped.

@@ -83,14 +83,17 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening_national_day \"国庆节快乐!XX客服中心,请问有什么可以帮您!\"
   0.000s service listen 5000 ms
+  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
   5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s caller  presses 3
-  5.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
-  5.000s service say anything_else \"您还需要别的帮助吗?\"
-  5.000s service listen 5000 ms
-  5.000s caller  hangs up
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  6.000s caller  presses 3
+  6.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
+  6.000s service say anything_else \"您还需要别的帮助吗?\"
+  6.000s service listen 5000 ms
+  6.000s         (understands: yes [1], no [2], agent [0], agent_number, a request → more_help)
+  7.000s caller  hangs up
 ended: caller_hangup
 "
     );
@@ -154,7 +157,13 @@ fn graph_draws_the_hotline() {
     assert!(out.starts_with("digraph \"hotline\" {\n"), "{out}");
 
     let (code, out) = callscript(&["graph", "--flow", "nope"]);
-    assert_eq!((code, out.trim()), (1, "--flow: no flow \"nope\" in flows"));
+    assert_eq!(
+        (code, out.trim()),
+        (
+            1,
+            "--flow: no flow \"nope\" in flows (it has hotline, outbound; a flow file is given as path/to/flow.toml)"
+        )
+    );
 }
 
 #[test]
@@ -171,4 +180,232 @@ fn a_bad_at_is_named_and_exits_2_in_greeting_and_simulate() {
         );
         assert!(out.ends_with("e.g. 2026-10-01T09:30:00+08:00\n"), "{out}");
     }
+}
+
+#[test]
+fn a_flows_directory_without_holidays_toml_is_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hotline.toml"),
+        dir.path().join("hotline.toml"),
+    )
+    .expect("copy the hotline");
+    let flows = dir.path().to_str().expect("utf-8 path");
+    let warning = format!(
+        "{flows}/holidays.toml:1:1: warning[N4]: no holidays.toml in {flows}: holiday openings \
+         fall back to the computed days (1 Jan, lunar 1/1, 1 May, lunar 8/15, 1 Oct), not the \
+         official notice periods\n"
+    );
+    // 3 October 2026 is inside the National Day notice period, but only
+    // 1 October is a computed day: the copy greets as on a normal morning.
+    let (code, out) = callscript(&[
+        "greeting",
+        "--flows",
+        flows,
+        "--at",
+        "2026-10-03T09:30:00+08:00",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with(&warning), "{out}");
+    assert!(out.contains("prompt: opening_morning\n"), "{out}");
+
+    let (code, out) = callscript(&["check", flows]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        format!("{warning}  = see docs/norms.md#n4\nchecked 1 file: 0 errors, 1 warning\n")
+    );
+
+    // The service says so too (logged at start-up, in ListFlows' problems).
+    let registry =
+        callscript::flow::FlowRegistry::load_dir(dir.path(), None).expect("the copy loads");
+    let problems: Vec<String> = registry
+        .problems()
+        .iter()
+        .map(|p| format!("{p}\n"))
+        .collect();
+    assert_eq!(problems, std::slice::from_ref(&warning));
+    // Once the file is back, the warning goes.
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/holidays.toml"),
+        dir.path().join("holidays.toml"),
+    )
+    .expect("copy holidays.toml");
+    registry.reload();
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
+}
+
+#[test]
+fn check_reports_every_problem_of_a_file_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/holidays.toml"),
+        dir.path().join("holidays.toml"),
+    )
+    .expect("copy holidays.toml");
+    let hotline =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hotline.toml"))
+            .expect("read the hotline");
+    let edits = [
+        // A misspelt key, a key with no near name, a value of the wrong
+        // type, a misspelt variable and a norm broken, all in one file.
+        ("title = \"Standard", "titel = \"Standard"),
+        ("[steps.bill]\n", "[steps.bill]\ncolour = \"red\"\n"),
+        ("no_input_ms = 5000 ", "no_input_ms = \"5s\""),
+        (
+            "zh-CN = \"您的账单已通过",
+            "zh-CN = \"{compnay}您的账单已通过",
+        ),
+        ("consent = \"transfer_consent\"\n", ""),
+    ];
+    let mut text = hotline.clone();
+    for (from, to) in edits {
+        assert_eq!(text.matches(from).count(), 1, "{from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let file = dir.path().join("hotline.toml");
+    std::fs::write(&file, &text).expect("write the flow");
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("the edited line")
+            + 1
+    };
+    let (code, out) = callscript(&["check", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 1, "{out}");
+    let name = file.display();
+    let expected = [
+        format!(
+            "{name}:{}:1: error: unknown key `titel` (did you mean `title`?)",
+            line_of("titel")
+        ),
+        format!(
+            "{name}:{}:15: error: invalid type: string \"5s\", expected i64",
+            line_of("no_input_ms")
+        ),
+        format!(
+            "{name}:{}:10: error: unknown variable {{compnay}} (did you mean {{company}}? or declare it under [variables])",
+            line_of("{compnay}")
+        ),
+        format!(
+            "{name}:{}:1: error: unknown key `colour`, expected one of",
+            line_of("colour")
+        ),
+        format!(
+            "{name}:{}:1: error[N10]: transfer step \"to_agent\" needs `consent`",
+            line_of("[steps.to_agent]")
+        ),
+    ];
+    for line in &expected {
+        assert!(out.contains(line.as_str()), "{line}\nnot in\n{out}");
+    }
+    assert!(out.contains("  = see docs/norms.md#n10\n"), "{out}");
+    assert!(
+        out.ends_with("checked 1 file: 5 errors, 0 warnings\n"),
+        "nothing else is reported (no knock-on errors):\n{out}"
+    );
+}
+
+/// Runs `callscript ARGS` in `dir` with an empty stdin; returns the exit
+/// code and stdout.
+fn callscript_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("callscript runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("utf-8 output"),
+    )
+}
+
+#[test]
+fn a_flow_file_path_is_accepted_where_a_flow_id_is() {
+    let (code, out, _) = callscript_with_input(
+        &[
+            "simulate",
+            "--flow",
+            "flows/outbound.toml",
+            "--at",
+            "2026-11-23T15:00:00+08:00",
+        ],
+        "/hangup\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("flow:   outbound (zh-CN)\n"), "{out}");
+    let (code, out) = callscript(&[
+        "greeting",
+        "--flow",
+        "flows/hotline.toml",
+        "--at",
+        "2026-10-01T09:30:00+08:00",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("prompt: opening_national_day\n"), "{out}");
+    let (code, out) = callscript(&["graph", "--flow", "flows/hotline.toml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("flowchart TD\n"), "{out}");
+
+    let (code, out) = callscript(&["greeting", "--flow", "flows/hotlin.toml"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "--flow: there is no flow file flows/hotlin.toml\n")
+    );
+    let (code, out) = callscript(&["greeting", "--flow", "hotlin"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            1,
+            "--flow: no flow \"hotlin\" in flows (it has hotline, outbound; a flow file is given as path/to/flow.toml)\n"
+        )
+    );
+}
+
+#[test]
+fn outside_the_repository_the_commands_say_how_to_find_the_flows() {
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let hint = "hint: run callscript where its flows/ directory is (the repository), \
+                or give --flows DIR, or --flow path/to/flow.toml\n";
+    for args in [
+        &["greeting"][..],
+        &["graph", "--flow", "hotline"],
+        &["simulate", "--flow", "hotline"],
+    ] {
+        let (code, out) = callscript_in(elsewhere.path(), args);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.starts_with("cannot read flows directory flows: ") && out.ends_with(hint),
+            "{args:?}: {out}"
+        );
+    }
+    // With the way to the flows, the same commands work from anywhere.
+    let flows = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
+    let hotline = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/hotline.toml");
+    let (code, out) = callscript_in(elsewhere.path(), &["greeting", "--flows", flows]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = callscript_in(elsewhere.path(), &["simulate", "--flow", hotline]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("end of input: the call is still live"),
+        "{out}"
+    );
+}
+
+#[test]
+fn help_shows_real_defaults() {
+    for command in ["greeting", "graph"] {
+        let (code, out) = callscript(&[command, "--help"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains(
+                "Flow id, or a flow file (path/to/flow.toml) [default: the default flow]\n"
+            ),
+            "{command}: {out}"
+        );
+        assert!(!out.contains("[default: \"\"]"), "{command}: {out}");
+    }
+    let (_, out) = callscript(&["simulate", "--help"]);
+    assert!(out.contains("[default: 1s]"), "{out}");
 }

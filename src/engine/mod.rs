@@ -49,6 +49,8 @@ pub struct EngineSettings {
     /// The most transcript entries a call keeps; older ones are dropped
     /// (and counted) so no front-end can grow a call without limit.
     pub max_transcript: usize,
+    /// Where ended calls' records go (`records_file`), if anywhere.
+    pub records: Option<crate::records::RecordSink>,
 }
 
 impl Default for EngineSettings {
@@ -57,6 +59,7 @@ impl Default for EngineSettings {
             idle_timeout: Duration::from_secs(120),
             retain_ended: 100_000,
             max_transcript: 1_000,
+            records: None,
         }
     }
 }
@@ -222,6 +225,7 @@ impl Engine {
             return Err(CallError::AlreadyExists(id.to_string()));
         }
         info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
+        crate::metrics::call_started(flow.id());
         let view = self.step(&call, 0, Event::Start);
         Ok(view)
     }
@@ -270,8 +274,16 @@ impl Engine {
     /// event ended it.
     fn step(&self, call: &Arc<Call>, seq: u64, event: Event) -> Arc<TurnView> {
         let settings = &self.inner.settings;
+        crate::metrics::event(&event);
         let (view, outcome) = call.handle(seq, event, settings, &self.inner.timers);
+        let turn = &view.turn;
+        crate::metrics::turn(turn.state, turn.actions.is_empty() && turn.ended.is_none());
         if outcome.ended {
+            info!(call_id = %call.id(), reason = turn.ended.map_or("unknown", |r| r.as_str()), "call ended");
+            crate::metrics::call_ended(view.flow.id(), turn.ended);
+            if let Some(records) = &settings.records {
+                records.ended(call.record());
+            }
             self.retire(call);
         } else if outcome.subscriber_gone {
             self.step(call, 0, Event::FrontEndLost);

@@ -14,7 +14,7 @@ use crate::{
     flow::Flow,
 };
 
-/// Who runs a call's clock (DESIGN.md "Time").
+/// Who runs a call's clock (ARCHITECTURE.md "Time").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The front-end reports `no_input`; the server only guards against a
@@ -271,7 +271,7 @@ impl Call {
             settings,
         );
 
-        // Arm the next wait (DESIGN.md "Time").
+        // Arm the next wait (ARCHITECTURE.md "Time").
         s.deadline = None;
         s.pending_listen = None;
         let listen = turn.actions.iter().find_map(|a| match a {
@@ -323,7 +323,10 @@ impl Call {
                 Due::Later(at)
             }
             Some(_) => match s.deadline.take() {
-                Some((_, event)) => Due::Now(event),
+                Some((at, event)) => {
+                    crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
+                    Due::Now(event)
+                }
                 None => Due::NotArmed,
             },
         }

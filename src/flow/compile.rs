@@ -38,14 +38,13 @@ pub fn check_source(file: &str, text: &str) -> (Option<Flow>, Diagnostics) {
         index: LineIndex::new(text),
         diags: Vec::new(),
     };
-    let flow = match toml::from_str::<RawFlow>(text) {
-        Ok(raw) => cx.flow(raw, text),
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            cx.error(span, None, parse_message(e.message().trim_end()));
-            None
-        }
-    };
+    // Every bad key or value is reported, and the rest of the file is
+    // still checked (`parse`).
+    let (raw, problems) = super::parse::parse(text);
+    for (span, message) in problems {
+        cx.error(span, None, message);
+    }
+    let flow = raw.and_then(|raw| cx.flow(raw, text));
     cx.diags.sort_by_key(|d| (d.severity, d.line, d.column));
     let diags = Diagnostics(cx.diags);
     let flow = flow.filter(|_| !diags.has_errors()).map(|mut f| {
@@ -411,13 +410,13 @@ impl Compiler<'_> {
                     match variables.get(name) {
                         Some(values) => out.push_str(&values[locale]),
                         None => {
-                            self.error(
-                                at,
-                                None,
-                                format!(
-                                    "unknown variable {{{name}}} (declare it under [variables])"
+                            let hint = match closest(name, variables.keys().map(String::as_str)) {
+                                Some(near) => format!(
+                                    "did you mean {{{near}}}? or declare it under [variables]"
                                 ),
-                            );
+                                None => "declare it under [variables]".to_owned(),
+                            };
+                            self.error(at, None, format!("unknown variable {{{name}}} ({hint})"));
                         }
                     }
                     rest = &after[close + 1..];
@@ -1064,28 +1063,12 @@ impl Compiler<'_> {
     }
 }
 
-/// The TOML parser's message, with a "did you mean" for a misspelt key.
-fn parse_message(message: &str) -> String {
-    let Some(rest) = message.strip_prefix("unknown field `") else {
-        return message.to_owned();
-    };
-    let Some((key, expected)) = rest.split_once('`') else {
-        return message.to_owned();
-    };
-    // "…, expected one of `a`, `b`": the names are every other piece.
-    let known = expected.split('`').skip(1).step_by(2);
-    match closest(key, known) {
-        Some(k) => format!("unknown key `{key}` (did you mean `{k}`?)"),
-        None => format!("unknown key `{key}`{expected}"),
-    }
-}
-
 fn join(locales: &[Arc<str>]) -> String {
     locales.iter().map(|l| &**l).collect::<Vec<_>>().join(", ")
 }
 
 /// The known name closest to a misspelt one, if any is close enough to help.
-fn closest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(super) fn closest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     known
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))

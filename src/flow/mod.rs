@@ -2,7 +2,7 @@
 //!
 //! A file goes through two stages (vector's config compiler is the model):
 //! `raw` deserializes the TOML strictly, then `compile` resolves every
-//! reference, checks the structure and the norms (NORMS.md), and reports all
+//! reference, checks the structure and the norms (docs/norms.md), and reports all
 //! problems at once with file, line and column. Only a compiled [`Flow`] can
 //! start a call, so call code never meets an unchecked script.
 //!
@@ -13,6 +13,7 @@ mod diagnostic;
 mod greeting;
 pub mod matcher;
 mod norms;
+mod parse;
 mod raw;
 pub mod registry;
 

@@ -1,5 +1,5 @@
 //! Checks over a whole compiled flow: its structure (reachability, loops)
-//! and the norms of NORMS.md that are about wording rather than references.
+//! and the norms (docs/norms.md) that are about wording rather than references.
 
 use std::ops::Range;
 

@@ -182,19 +182,41 @@ impl FlowRegistry {
 
     /// Re-reads the flows directory.
     pub fn reload(&self) -> ReloadReport {
+        let before = self.problems();
         let outcome = self.reload_inner();
+        // An editor's save often arrives as several file events, hence
+        // several reloads: each problem is logged once, when it appears.
         for d in outcome
             .report
             .problems
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| !before.contains(d))
         {
-            warn!(%d, "flow file rejected; its previous version keeps serving");
+            match d.severity {
+                Severity::Error => {
+                    warn!(problem = %d, "flow file rejected; its previous version keeps serving")
+                }
+                Severity::Warning => warn!(problem = %d, "flow warning"),
+            }
         }
         if !outcome.report.loaded.is_empty() || !outcome.report.removed.is_empty() {
             info!(loaded = ?outcome.report.loaded, removed = ?outcome.report.removed, "flows reloaded");
         }
+        crate::metrics::flow_reload(
+            outcome
+                .report
+                .problems
+                .iter()
+                .any(|d| d.severity == Severity::Error),
+        );
+        self.publish_versions();
         outcome.report
+    }
+
+    /// Sets `callscript_flow_info` to the versions new calls get.
+    pub fn publish_versions(&self) {
+        let list = self.list();
+        crate::metrics::serving_flows(list.iter().map(|s| (&**s.flow.id(), &**s.flow.version())));
     }
 
     fn reload_inner(&self) -> Outcome {
@@ -301,6 +323,9 @@ impl FlowRegistry {
                 None => keep_previous(&old_flows, file, &mut flows),
             }
         }
+        if let Some(w) = missing_holidays(dir) {
+            problems.entry(w.file.clone()).or_default().push(w);
+        }
         problems.retain(|_, v| !v.is_empty());
         report.removed = old_flows
             .keys()
@@ -396,6 +421,25 @@ fn io_problem(file: &str, e: &std::io::Error) -> Diagnostic {
         norm: None,
         message: format!("cannot read: {e}"),
     }
+}
+
+/// The warning for a flows directory without `holidays.toml`: a copied
+/// directory that lost it would greet 2026-10-03 with 早上好 instead of
+/// 国庆节快乐 without a word (N4).
+pub fn missing_holidays(dir: &Path) -> Option<Diagnostic> {
+    let file = dir.join(HOLIDAYS_FILE);
+    (!file.exists()).then(|| Diagnostic {
+        severity: Severity::Warning,
+        file: display_name(&file),
+        line: 1,
+        column: 1,
+        norm: Some("N4"),
+        message: format!(
+            "no {HOLIDAYS_FILE} in {}: holiday openings fall back to the computed days \
+             (1 Jan, lunar 1/1, 1 May, lunar 8/15, 1 Oct), not the official notice periods",
+            dir.display()
+        ),
+    })
 }
 
 /// A holiday-calendar error as a flow diagnostic (the registry and

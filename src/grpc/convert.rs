@@ -277,6 +277,23 @@ impl From<CallRecord> for pb::CallRecord {
             .map(|e| pb::TranscriptEntry {
                 offset_ms: u64::try_from(e.offset.as_millis()).unwrap_or(u64::MAX),
                 entry: Some(match &e.kind {
+                    // The first entry: the call's start, as the request
+                    // that started it (flow, the moment that chose the
+                    // opening, locale), so a reader sees what it is.
+                    EntryKind::Event {
+                        seq,
+                        event: Event::Start,
+                    } => pb::transcript_entry::Entry::Event(pb::CallEvent {
+                        call_id: call_id.to_string(),
+                        seq: *seq,
+                        kind: Some(pb::call_event::Kind::Start(pb::StartCallRequest {
+                            call_id: call_id.to_string(),
+                            flow: flow.id().to_string(),
+                            at: facts.local_start.to_string(),
+                            locale: locale.to_string(),
+                            ..Default::default()
+                        })),
+                    }),
                     EntryKind::Event { seq, event } => {
                         pb::transcript_entry::Entry::Event(event_to_pb(&call_id, *seq, event))
                     }

@@ -109,8 +109,13 @@ impl QualityScoring {
     }
 
     /// One of the service's own calls, scored with the service as the agent.
+    pub fn score_record(&self, record: &CallRecord) -> quality::Quality {
+        self.scorer().score(&quality::from_record(record))
+    }
+
+    /// [`Self::score_record`], as the wire shows it.
     pub fn record_quality(&self, record: &CallRecord) -> pb::QualityResult {
-        convert::quality(&self.scorer().score(&quality::from_record(record)))
+        convert::quality(&self.score_record(record))
     }
 }
 

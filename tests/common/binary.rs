@@ -11,6 +11,9 @@ use std::{
 pub struct ServerProcess {
     child: Child,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, when `CALLSCRIPT_METRICS_LISTEN` is set.
+    #[allow(dead_code)]
+    pub metrics: Option<SocketAddr>,
 }
 
 impl ServerProcess {
@@ -28,8 +31,9 @@ impl ServerProcess {
             .spawn()
             .expect("the callscript binary starts");
         let stdout = child.stdout.take().expect("piped stdout");
+        let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
+        stdout
             .read_line(&mut line)
             .expect("the server prints its address");
         let addr = line
@@ -37,7 +41,43 @@ impl ServerProcess {
             .strip_prefix("callscript listening on ")
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"));
-        ServerProcess { child, addr }
+        let metrics = envs
+            .iter()
+            .any(|(k, _)| *k == "CALLSCRIPT_METRICS_LISTEN")
+            .then(|| {
+                let mut line = String::new();
+                stdout
+                    .read_line(&mut line)
+                    .expect("the server prints its metrics address");
+                line.trim()
+                    .strip_prefix("callscript metrics on http://")
+                    .and_then(|a| a.strip_suffix("/metrics"))
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or_else(|| panic!("unexpected second line from the server: {line:?}"))
+            });
+        ServerProcess {
+            child,
+            addr,
+            metrics,
+        }
+    }
+
+    /// The server's stderr, when it was piped.
+    #[allow(dead_code)]
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
+    /// Stops the server as an operator does (SIGTERM: it ends its live
+    /// calls, writes their records and exits); returns its exit code.
+    #[allow(dead_code)]
+    pub fn terminate(&mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM the server");
+        self.child.wait().expect("the server exits").code()
     }
 
     #[allow(dead_code)] // the benchmarks read the server's memory by pid

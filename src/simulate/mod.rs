@@ -6,8 +6,11 @@
 //! lists them) and sees every turn as the caller would hear it: the time
 //! since the call started, the prompt id and its text, then the other
 //! actions (listen, transfer, hang up). The lines are those of a scenario
-//! run's transcript (`scenario::entry_lines`), so a session reads like, and
-//! can be written down as, a scenario file.
+//! run's transcript (`scenario::TranscriptReader`), so a session reads
+//! like, and can be written down as, a scenario file. After each turn a
+//! note says what the call now understands (the step's answers, with
+//! their keys, and the `[anywhere]` requests) or what it waits for (a
+//! transfer's result, the end of a hold); `/help` lists the phrases too.
 //!
 //! Why simulated time: the norms are about time. Three silence prompts 5 s
 //! apart (N5), 5 s to agree to a hang-up on bad audio (N7), 10 s for the
@@ -17,7 +20,9 @@
 //! the call runs on tokio's paused clock ([`simulated_runtime`]): time
 //! stands still while the tester types and moves only when asked to:
 //! `/silence` jumps to the next deadline the engine armed, `/wait` by the
-//! time given. Offsets come out exact (5.000 s, not 5.003 s), as in the
+//! time given, and each thing the caller does comes `reply_after` (1 s by
+//! default) after the last, as a caller takes a moment to answer: the
+//! clock moves with the call. Offsets come out exact (5.000 s, not 5.003 s), as in the
 //! scenario files. The engine is the real one, in streamed mode (the call
 //! has a subscriber, as a `Converse` call does), so the silence prompts come
 //! from the server's own timers, as in production.
@@ -38,8 +43,11 @@ use crate::{
     call::{Action, AudioKind, Event},
     engine::{CallRecord, Engine, EngineSettings, EntryKind, StartCall, TurnView},
     flow::FlowRegistry,
-    scenario::{self, Line},
+    scenario::{self, Line, TranscriptReader},
 };
+
+mod understands;
+use understands::understands;
 
 /// The call id of the session's one call.
 const CALL_ID: &str = "simulated";
@@ -54,9 +62,10 @@ what the caller does:
   /noaudio             no voice at all: on speakerphone? (N8)
   /language            a language the recogniser does not know (N9)
   /played              the front-end reports the prompt finished playing
-  /transfer ok|failed  the result of a transfer
+  /transfer ok|failed  the result of a transfer (from the switch, not the caller)
   /hangup              hangs up
-  /help  /quit";
+  /help  /quit
+Each thing the caller does comes a moment (--reply-after, 1 s) after the last.";
 
 /// How the session's call starts.
 #[derive(Debug, Clone)]
@@ -69,6 +78,8 @@ pub struct Setup {
     pub locale: Option<String>,
     /// Show a `> ` prompt before each line: for a terminal, not a pipe.
     pub prompt: bool,
+    /// How long the caller takes before each thing they do.
+    pub reply_after: Duration,
 }
 
 /// A runtime whose clock only moves when every task waits on a timer, and
@@ -124,6 +135,8 @@ where
         started,
         printed: 0,
         seq: 0,
+        reader: TranscriptReader::default(),
+        reply_after: setup.reply_after,
     };
     let record = call.record();
     writeln!(out, "flow:   {} ({})", record.flow.id(), record.locale)?;
@@ -163,12 +176,17 @@ where
         }
         match parse(text) {
             Err(message) => writeln!(out, "error: {message}")?,
-            Ok(Input::Help) => writeln!(out, "{HELP}")?,
+            Ok(Input::Help) => {
+                writeln!(out, "{HELP}")?;
+                if let Some(text) = understands(&record, true) {
+                    writeln!(out, "now, {}: {text}", where_is(&record))?;
+                }
+            }
             Ok(Input::Quit) => {
                 writeln!(out, "quit: {}", still_live(&record))?;
                 return Ok(0);
             }
-            Ok(Input::Event(event)) => call.send(event, out)?,
+            Ok(Input::Event(event)) => call.send(event, out).await?,
             Ok(Input::Silence) => call.silence(&record, out).await?,
             Ok(Input::Wait(time)) => call.wait(time, out).await?,
         }
@@ -186,6 +204,10 @@ struct Call {
     printed: u64,
     /// The seq of the caller's last event.
     seq: u64,
+    /// Names each event for the state it came in.
+    reader: TranscriptReader,
+    /// How long the caller takes before each thing they do.
+    reply_after: Duration,
 }
 
 // === impl Call ===
@@ -202,21 +224,32 @@ impl Call {
         Instant::now().saturating_duration_since(self.started)
     }
 
-    /// Prints the transcript entries not printed yet; returns how many
-    /// lines that was.
+    /// Prints the transcript entries not printed yet, then (after a turn)
+    /// what the call now understands; returns how many transcript lines
+    /// that was.
     fn print_new<W: Write + ?Sized>(&mut self, out: &mut W) -> io::Result<usize> {
         // The record carries every turn; the pushed copies are not needed.
         while self.turns.try_recv().is_ok() {}
         let record = self.record();
         let skip = self.printed.saturating_sub(record.transcript_dropped) as usize;
         let mut lines = 0;
+        let mut turned = None;
         for entry in record.transcript.iter().skip(skip) {
-            for line in scenario::entry_lines(entry) {
+            if matches!(entry.kind, EntryKind::Turn(_)) {
+                turned = Some(entry.offset);
+            }
+            for line in self.reader.lines(entry) {
                 writeln!(out, "{line}")?;
                 lines += 1;
             }
         }
         self.printed = record.transcript_dropped + record.transcript.len() as u64;
+        if let Some(at) = turned
+            && let Some(text) = understands(&record, false)
+        {
+            let text = format!("({text})");
+            writeln!(out, "{}", Line { at, who: "", text })?;
+        }
         Ok(lines)
     }
 
@@ -230,11 +263,26 @@ impl Call {
         writeln!(out, "{line}")
     }
 
-    /// The caller does something; the engine answers at once.
-    fn send<W: Write + ?Sized>(&mut self, event: Event, out: &mut W) -> io::Result<()> {
+    /// The caller does something, a moment after the last thing that
+    /// happened (timers that run out meanwhile come first); the engine
+    /// answers at once.
+    async fn send<W: Write + ?Sized>(&mut self, event: Event, out: &mut W) -> io::Result<()> {
+        if event != Event::PromptPlayed && !self.reply_after.is_zero() {
+            tokio::time::sleep(self.reply_after).await;
+            settle().await;
+            self.print_new(out)?;
+            if let Some(reason) = self.record().ended {
+                return self.note(
+                    out,
+                    format!("(the call ended ({}) before that)", reason.as_str()),
+                );
+            }
+        }
         self.seq += 1;
         match self.engine.send_event(CALL_ID, self.seq, event) {
             Ok(view) => {
+                // Which intent the caller's words matched goes here, once
+                // the call machine reports it with the turn.
                 self.print_new(out)?;
                 let turn = &view.turn;
                 if turn.actions.is_empty() && turn.ended.is_none() {
@@ -404,263 +452,4 @@ fn parse(line: &str) -> Result<Input, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn flows() -> Arc<FlowRegistry> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
-        Arc::new(FlowRegistry::load_dir(dir, None).expect("shipped flows load"))
-    }
-
-    /// Runs a session on `flow` in zh-CN, on a Monday afternoon (the plain
-    /// opening), with `input` as the tester's lines.
-    fn session(flow: &str, input: &str) -> (i32, String) {
-        let setup = Setup {
-            flow: flow.into(),
-            at: Some(
-                DateTime::parse_from_rfc3339("2026-11-23T15:00:00+08:00")
-                    .expect("valid time")
-                    .with_timezone(&Utc),
-            ),
-            locale: Some("zh-CN".into()),
-            prompt: false,
-        };
-        let mut out = Vec::new();
-        let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
-        (code, String::from_utf8(out).expect("utf-8 output"))
-    }
-
-    const BANNER: &str = "\
-flow:   hotline (zh-CN)
-start:  2026-11-23T15:00:00+08:00 (Asia/Shanghai)
-rule:   normal opening (afternoon)
-Type what the caller says, or a command (/help lists them).
-  0.000s server  call answered
-  0.000s service say opening \"您好,XX欢迎您的来电,请问有什么可以帮您?\"
-  0.000s service listen 5000 ms
-";
-
-    #[test]
-    fn silence_runs_the_n5_prompts_5_s_apart_then_hangs_up() {
-        let (code, out) = session("hotline", "/silence\n/silence\n/silence\n");
-        assert_eq!(code, 0);
-        assert_eq!(
-            out,
-            format!(
-                "{BANNER}\
-\x20 5.000s server  silence (no-input timer)
-  5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
-  5.000s service listen 5000 ms
- 10.000s server  silence (no-input timer)
- 10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
- 10.000s service listen 5000 ms
- 15.000s server  silence (no-input timer)
- 15.000s service hang up (silence)
-ended: silence
-"
-            )
-        );
-    }
-
-    #[test]
-    fn a_bill_request_is_answered_then_the_closing_question() {
-        let (code, out) = session("hotline", "/wait 2s\n我想查一下账单\n");
-        assert_eq!(code, 0);
-        assert_eq!(
-            out,
-            format!(
-                "{BANNER}\
-\x20 2.000s         (time passes; nothing happens)
-  2.000s caller  says \"我想查一下账单\"
-  2.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
-  2.000s service say anything_else \"您还需要别的帮助吗?\"
-  2.000s service listen 5000 ms
-end of input: the call is still live (closing in anything_else)
-"
-            )
-        );
-    }
-
-    #[test]
-    fn dtmf_0_asks_consent_before_the_transfer() {
-        let (code, out) = session("hotline", "/dtmf 0\n/dtmf 1\n/silence\n/transfer ok\n");
-        assert_eq!(code, 0);
-        assert_eq!(
-            out,
-            format!(
-                "{BANNER}\
-\x20 0.000s caller  presses 0
-  0.000s service say transfer_consent \"为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?\"
-  0.000s service listen 5000 ms
-  0.000s caller  presses 1
-  0.000s service transfer to agent_queue (caller asked for an agent)
-  0.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
-  0.000s caller  transfer connected
-ended: transferred
-"
-            )
-        );
-    }
-
-    #[test]
-    fn bad_commands_are_reported_and_the_session_goes_on() {
-        let (code, out) = session(
-            "hotline",
-            "/shout\n/wait\n/wait 5\n/wait soon\n/dtmf\n/dtmf 1x\n/transfer\n/transfer maybe\n\
-             /silence now\n/hangup\n",
-        );
-        assert_eq!(code, 0);
-        assert_eq!(
-            out,
-            format!(
-                "{BANNER}\
-error: unknown command /shout (/help lists the commands)
-error: /wait needs a duration, e.g. /wait 5s
-error: /wait \"5\": expected a duration such as 500ms, 5s or 1.5s
-error: /wait \"soon\": expected a duration such as 500ms, 5s or 1.5s
-error: /dtmf needs keys, e.g. /dtmf 1
-error: /dtmf \"1x\": keys are 0-9, * and #
-error: /transfer needs a result: /transfer ok or /transfer failed
-error: /transfer \"maybe\": expected ok or failed
-error: /silence takes no argument (got \"now\")
-  0.000s caller  hangs up
-ended: caller_hangup
-"
-            )
-        );
-    }
-
-    #[test]
-    fn wait_shows_timer_turns_at_their_own_time() {
-        // The deadline falls exactly at the end of the first wait, and
-        // inside the second.
-        let (_, out) = session("hotline", "/wait 5s\n/wait 1.5s\n/wait 4s\n/quit\n");
-        assert_eq!(
-            out,
-            format!(
-                "{BANNER}\
-\x20 5.000s server  silence (no-input timer)
-  5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
-  5.000s service listen 5000 ms
-  6.500s         (time passes; nothing happens)
- 10.000s server  silence (no-input timer)
- 10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
- 10.000s service listen 5000 ms
-quit: the call is still live (listening in welcome)
-"
-            )
-        );
-    }
-
-    #[test]
-    fn audio_trouble_and_playback_reports() {
-        let (_, out) = session("hotline", "/played\n/language\n/noaudio\n拿起来了\n");
-        assert_eq!(
-            out,
-            format!(
-                "{BANNER}\
-\x20 0.000s caller  prompt played
-  0.000s         (nothing to say: the call goes on as it was)
-  0.000s caller  audio: UnknownLanguage
-  0.000s service say mandarin \"对不起,请您用普通话,好吗?\"
-  0.000s service listen 5000 ms
-  0.000s caller  audio: NoAudio
-  0.000s service say pick_up_handset \"非常抱歉,我听不到您的声音,请问您是否已拿起话筒?\"
-  0.000s service listen 5000 ms
-  0.000s caller  says \"拿起来了\"
-  0.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
-  0.000s service listen 5000 ms
-end of input: the call is still live (listening in welcome)
-"
-            )
-        );
-    }
-
-    #[test]
-    fn help_lists_every_command() {
-        let (_, out) = session("hotline", "/help\n");
-        for command in [
-            "/silence",
-            "/wait",
-            "/dtmf",
-            "/weak",
-            "/noisy",
-            "/noaudio",
-            "/language",
-            "/played",
-            "/transfer",
-            "/hangup",
-            "/help",
-            "/quit",
-        ] {
-            assert!(out.contains(command), "{command} missing from\n{out}");
-        }
-    }
-
-    #[test]
-    fn a_locale_the_flow_does_not_offer_fails_to_start() {
-        let setup = Setup {
-            flow: "hotline".into(),
-            at: None,
-            locale: Some("fr".into()),
-            prompt: false,
-        };
-        let mut out = Vec::new();
-        let code = run(flows(), &setup, &b""[..], &mut out).expect("no I/O error");
-        assert_eq!(code, 1);
-        assert_eq!(
-            String::from_utf8(out).expect("utf-8"),
-            "the call did not start: locale \"fr\" is not offered by flow \"hotline\" \
-             (it offers zh-CN, zh-TW, en)\n"
-        );
-    }
-
-    #[test]
-    fn a_terminal_gets_a_prompt() {
-        let setup = Setup {
-            flow: "hotline".into(),
-            at: None,
-            locale: None,
-            prompt: true,
-        };
-        let mut out = Vec::new();
-        run(flows(), &setup, &b"/quit\n"[..], &mut out).expect("no I/O error");
-        let out = String::from_utf8(out).expect("utf-8");
-        assert!(out.contains("\n> quit: "), "{out}");
-    }
-
-    #[test]
-    fn lines_parse_as_speech_or_commands() {
-        assert_eq!(
-            parse("/wait 1.5s"),
-            Ok(Input::Wait(Duration::from_millis(1500)))
-        );
-        assert_eq!(
-            parse("/wait 500ms"),
-            Ok(Input::Wait(Duration::from_millis(500)))
-        );
-        assert_eq!(
-            parse("/dtmf *12#"),
-            Ok(Input::Event(Event::Dtmf {
-                digits: "*12#".into()
-            }))
-        );
-        assert_eq!(
-            parse("/weak"),
-            Ok(Input::Event(Event::Audio(AudioKind::Weak)))
-        );
-        assert_eq!(
-            parse("/transfer failed"),
-            Ok(Input::Event(Event::TransferResult { connected: false }))
-        );
-        assert_eq!(
-            parse("我要转人工"),
-            Ok(Input::Event(Event::Speech {
-                text: "我要转人工".into(),
-                confidence: None
-            }))
-        );
-        assert!(parse("/").is_err());
-        assert!(parse("/dtmf 1 2").is_err());
-    }
-}
+mod tests;

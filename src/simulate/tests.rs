@@ -1,0 +1,302 @@
+//! Sessions scripted line by line, their output compared in full.
+
+use super::*;
+
+fn flows() -> Arc<FlowRegistry> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
+    Arc::new(FlowRegistry::load_dir(dir, None).expect("shipped flows load"))
+}
+
+/// Runs a session on `flow` in zh-CN, on a Monday afternoon (the plain
+/// opening), with `input` as the tester's lines.
+fn session(flow: &str, input: &str) -> (i32, String) {
+    let setup = Setup {
+        flow: flow.into(),
+        at: Some(
+            DateTime::parse_from_rfc3339("2026-11-23T15:00:00+08:00")
+                .expect("valid time")
+                .with_timezone(&Utc),
+        ),
+        locale: Some("zh-CN".into()),
+        prompt: false,
+        reply_after: Duration::from_secs(1),
+    };
+    let mut out = Vec::new();
+    let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
+    (code, String::from_utf8(out).expect("utf-8 output"))
+}
+
+const BANNER: &str = "\
+flow:   hotline (zh-CN)
+start:  2026-11-23T15:00:00+08:00 (Asia/Shanghai)
+rule:   normal opening (afternoon)
+Type what the caller says, or a command (/help lists them).
+  0.000s server  call answered
+  0.000s service say opening \"您好,XX欢迎您的来电,请问有什么可以帮您?\"
+  0.000s service listen 5000 ms
+  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+";
+
+#[test]
+fn silence_runs_the_n5_prompts_5_s_apart_then_hangs_up() {
+    let (code, out) = session("hotline", "/silence\n/silence\n/silence\n");
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "{BANNER}\
+\x20 5.000s server  silence (no-input timer)
+  5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
+  5.000s service listen 5000 ms
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+ 10.000s server  silence (no-input timer)
+ 10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
+ 10.000s service listen 5000 ms
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+ 15.000s server  silence (no-input timer)
+ 15.000s service hang up (silence)
+ended: silence
+"
+        )
+    );
+}
+
+#[test]
+fn a_bill_request_is_answered_then_the_closing_question() {
+    let (code, out) = session("hotline", "/wait 2s\n我想查一下账单\n");
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "{BANNER}\
+\x20 2.000s         (time passes; nothing happens)
+  3.000s caller  says \"我想查一下账单\"
+  3.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
+  3.000s service say anything_else \"您还需要别的帮助吗?\"
+  3.000s service listen 5000 ms
+  3.000s         (understands: yes [1], no [2], agent [0], agent_number, a request → more_help)
+end of input: the call is still live (closing in anything_else)
+"
+        )
+    );
+}
+
+#[test]
+fn dtmf_0_asks_consent_before_the_transfer() {
+    let (code, out) = session("hotline", "/dtmf 0\n/dtmf 1\n/silence\n/transfer ok\n");
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "{BANNER}\
+\x20 1.000s caller  presses 0
+  1.000s service say transfer_consent \"为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?\"
+  1.000s service listen 5000 ms
+  1.000s         (understands: yes [1], no [2])
+  2.000s caller  presses 1
+  2.000s service transfer to agent_queue (caller asked for an agent)
+  2.000s         (waiting for the transfer: /transfer ok or /transfer failed)
+  2.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
+  3.000s pbx     transfer connected
+ended: transferred
+"
+        )
+    );
+}
+
+#[test]
+fn bad_commands_are_reported_and_the_session_goes_on() {
+    let (code, out) = session(
+        "hotline",
+        "/shout\n/wait\n/wait 5\n/wait soon\n/dtmf\n/dtmf 1x\n/transfer\n/transfer maybe\n\
+         /silence now\n/hangup\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "{BANNER}\
+error: unknown command /shout (/help lists the commands)
+error: /wait needs a duration, e.g. /wait 5s
+error: /wait \"5\": expected a duration such as 500ms, 5s or 1.5s
+error: /wait \"soon\": expected a duration such as 500ms, 5s or 1.5s
+error: /dtmf needs keys, e.g. /dtmf 1
+error: /dtmf \"1x\": keys are 0-9, * and #
+error: /transfer needs a result: /transfer ok or /transfer failed
+error: /transfer \"maybe\": expected ok or failed
+error: /silence takes no argument (got \"now\")
+  1.000s caller  hangs up
+ended: caller_hangup
+"
+        )
+    );
+}
+
+#[test]
+fn wait_shows_timer_turns_at_their_own_time() {
+    // The deadline falls exactly at the end of the first wait, and
+    // inside the second.
+    let (_, out) = session("hotline", "/wait 5s\n/wait 1.5s\n/wait 4s\n/quit\n");
+    assert_eq!(
+        out,
+        format!(
+            "{BANNER}\
+\x20 5.000s server  silence (no-input timer)
+  5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
+  5.000s service listen 5000 ms
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  6.500s         (time passes; nothing happens)
+ 10.000s server  silence (no-input timer)
+ 10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
+ 10.000s service listen 5000 ms
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+quit: the call is still live (listening in welcome)
+"
+        )
+    );
+}
+
+#[test]
+fn audio_trouble_and_playback_reports() {
+    let (_, out) = session("hotline", "/played\n/language\n/noaudio\n拿起来了\n");
+    assert_eq!(
+        out,
+        format!(
+            "{BANNER}\
+\x20 0.000s pbx     prompt played
+  0.000s         (nothing to say: the call goes on as it was)
+  1.000s caller  a language we do not understand
+  1.000s service say mandarin \"对不起,请您用普通话,好吗?\"
+  1.000s service listen 5000 ms
+  1.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  2.000s caller  no voice at all (speakerphone?)
+  2.000s service say pick_up_handset \"非常抱歉,我听不到您的声音,请问您是否已拿起话筒?\"
+  2.000s service listen 5000 ms
+  2.000s         (understands: yes [1], no [2])
+  3.000s caller  says \"拿起来了\"
+  3.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
+  3.000s service listen 5000 ms
+  3.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+end of input: the call is still live (listening in welcome)
+"
+        )
+    );
+}
+
+#[test]
+fn a_hold_ends_on_its_own_timer_and_says_so() {
+    let (_, out) = session("hotline", "/dtmf 4\n好的\n/silence\n/quit\n");
+    let hold = "\
+\x20 2.000s caller  says \"好的\"
+  2.000s service say hold_thanks \"谢谢,请您稍候。\"
+  2.000s service listen 30000 ms
+  2.000s         (on hold for 30 s: /silence lets the hold run out; the caller speaking ends it early)
+ 32.000s server  hold time is up (hold timer)
+ 32.000s service say hold_resume \"不好意思让您久等了。\"
+";
+    assert!(out.contains(hold), "{out}");
+}
+
+#[test]
+fn help_shows_what_the_current_step_understands() {
+    let (_, out) = session("hotline", "/dtmf 0\n/help\n");
+    assert!(
+        out.contains(
+            "now, confirming_transfer in to_agent: understands:
+  yes: 好的, 好, 可以, 行, 嗯, 是的, 是, 对, 没问题, 拿起来了, 拿起了; keys 1
+  no: 不用, 不要, 算了, 不可以, 不行, 不是, 没有, 不好, 没拿, 没拿起, 没拿起来, 没有拿起, 不需要, 没了; keys 2
+"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn help_lists_every_command() {
+    let (_, out) = session("hotline", "/help\n");
+    for command in [
+        "/silence",
+        "/wait",
+        "/dtmf",
+        "/weak",
+        "/noisy",
+        "/noaudio",
+        "/language",
+        "/played",
+        "/transfer",
+        "/hangup",
+        "/help",
+        "/quit",
+    ] {
+        assert!(out.contains(command), "{command} missing from\n{out}");
+    }
+}
+
+#[test]
+fn a_locale_the_flow_does_not_offer_fails_to_start() {
+    let setup = Setup {
+        flow: "hotline".into(),
+        at: None,
+        locale: Some("fr".into()),
+        prompt: false,
+        reply_after: Duration::from_secs(1),
+    };
+    let mut out = Vec::new();
+    let code = run(flows(), &setup, &b""[..], &mut out).expect("no I/O error");
+    assert_eq!(code, 1);
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        "the call did not start: locale \"fr\" is not offered by flow \"hotline\" \
+         (it offers zh-CN, zh-TW, en)\n"
+    );
+}
+
+#[test]
+fn a_terminal_gets_a_prompt() {
+    let setup = Setup {
+        flow: "hotline".into(),
+        at: None,
+        locale: None,
+        prompt: true,
+        reply_after: Duration::from_secs(1),
+    };
+    let mut out = Vec::new();
+    run(flows(), &setup, &b"/quit\n"[..], &mut out).expect("no I/O error");
+    let out = String::from_utf8(out).expect("utf-8");
+    assert!(out.contains("\n> quit: "), "{out}");
+}
+
+#[test]
+fn lines_parse_as_speech_or_commands() {
+    assert_eq!(
+        parse("/wait 1.5s"),
+        Ok(Input::Wait(Duration::from_millis(1500)))
+    );
+    assert_eq!(
+        parse("/wait 500ms"),
+        Ok(Input::Wait(Duration::from_millis(500)))
+    );
+    assert_eq!(
+        parse("/dtmf *12#"),
+        Ok(Input::Event(Event::Dtmf {
+            digits: "*12#".into()
+        }))
+    );
+    assert_eq!(
+        parse("/weak"),
+        Ok(Input::Event(Event::Audio(AudioKind::Weak)))
+    );
+    assert_eq!(
+        parse("/transfer failed"),
+        Ok(Input::Event(Event::TransferResult { connected: false }))
+    );
+    assert_eq!(
+        parse("我要转人工"),
+        Ok(Input::Event(Event::Speech {
+            text: "我要转人工".into(),
+            confidence: None
+        }))
+    );
+    assert!(parse("/").is_err());
+    assert!(parse("/dtmf 1 2").is_err());
+}
