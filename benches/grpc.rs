@@ -137,6 +137,7 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
             text: AGENT_NUMBER.into(),
             confidence: 0.9,
+            intents: Vec::new(),
         })),
     };
     let event_body = grpc_frame(&event);
@@ -523,6 +524,7 @@ async fn talking_stream(
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
             text: AGENT_NUMBER.into(),
             confidence: 0.9,
+            intents: Vec::new(),
         })),
         ..Default::default()
     };

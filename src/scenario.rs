@@ -25,8 +25,29 @@
 //! reason = "silence"
 //! ```
 //!
-//! A step is either something the caller does (`say`, `dtmf`, `silence`,
-//! `audio`, `hangup`, `transfer`, optionally after `wait`) or an expectation
+//! One file can run the same call in several locales: it lists
+//! `locales = ["zh-CN", "zh-TW", "en"]`, expects prompts by id, and keeps
+//! what the caller says apart from the steps, one line per locale:
+//!
+//! ```toml
+//! locales = ["zh-CN", "en"]
+//!
+//! [words.agent]                      # the caller's input, per locale
+//! zh-CN = "我要转人工"
+//! en = "I want to speak to an agent"
+//!
+//! [[step]]
+//! words = "agent"                    # says the line in the run's locale
+//!
+//! [[step]]
+//! expect = ["transfer_consent"]
+//! ```
+//!
+//! The exact wording of every prompt is then checked once per locale (the
+//! wording files under `tests/wording/`), not in every scenario.
+//!
+//! A step is either something the caller does (`say`, `words`, `dtmf`,
+//! `silence`, `audio`, `hangup`, `transfer`, optionally after `wait`) or an expectation
 //! of the next turn the service produced (`expect` and friends). Every turn
 //! that says or does something must be expected, in order: a turn nobody
 //! expected fails the scenario at the next caller step.
@@ -40,6 +61,7 @@
 //! Knows nothing of gRPC.
 
 use std::{
+    collections::BTreeMap,
     fmt,
     path::{Path, PathBuf},
     sync::Arc,
@@ -73,6 +95,12 @@ pub struct Scenario {
     pub at: Option<String>,
     /// Defaults to the flow's first locale.
     pub locale: Option<String>,
+    /// Run the scenario once in each of these locales (instead of `locale`).
+    #[serde(default)]
+    pub locales: Vec<String>,
+    /// What the caller says, by name, with the text per locale.
+    #[serde(default)]
+    pub words: BTreeMap<String, BTreeMap<String, String>>,
     /// Texts that must never be said anywhere in the call (N13).
     #[serde(default)]
     pub never_say: Vec<String>,
@@ -91,6 +119,8 @@ pub struct Step {
     pub wait: Option<String>,
     /// The caller's words, as the recogniser heard them.
     pub say: Option<String>,
+    /// The caller says the `[words]` line of this name, in the run's locale.
+    pub words: Option<String>,
     /// Recogniser confidence for `say`; below the flow's threshold is unclear.
     pub confidence: Option<f32>,
     pub dtmf: Option<String>,
@@ -204,13 +234,122 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioFailure> {
     toml::from_str(&text).map_err(|e| fail(e.to_string()))
 }
 
-/// Loads `path` and runs it against `flows` (see [`run`]).
+/// The transcripts of one scenario file: one per locale it runs in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcripts(pub Vec<(Option<String>, Transcript)>);
+
+impl fmt::Display for Transcripts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let several = self.0.len() > 1;
+        for (locale, transcript) in &self.0 {
+            if several {
+                writeln!(f, "--- {} ---", locale.as_deref().unwrap_or("default"))?;
+            }
+            write!(f, "{transcript}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads `path` and runs it against `flows` (see [`run`]), once per locale
+/// it lists.
 pub async fn run_scenario(
     flows: Arc<FlowRegistry>,
     path: &Path,
-) -> Result<Transcript, ScenarioFailure> {
+) -> Result<Transcripts, ScenarioFailure> {
     let scenario = load(path)?;
-    run(flows, &scenario, path).await
+    let mut out = Vec::new();
+    for one in per_locale(&scenario).map_err(|message| ScenarioFailure {
+        file: path.to_owned(),
+        step: None,
+        message,
+    })? {
+        let label = match &one.locale {
+            Some(l) if !scenario.locales.is_empty() => path.with_extension(format!("toml [{l}]")),
+            _ => path.to_owned(),
+        };
+        out.push((one.locale.clone(), run(flows.clone(), &one, &label).await?));
+    }
+    Ok(Transcripts(out))
+}
+
+/// The scenario as one run per locale, each with its `words` spelled out.
+pub fn per_locale(scenario: &Scenario) -> Result<Vec<Scenario>, String> {
+    if scenario.locales.is_empty() {
+        if scenario.steps.iter().any(|s| s.words.is_some()) {
+            return Err("`words` steps need `locales = [...]`".into());
+        }
+        return Ok(vec![scenario.clone()]);
+    }
+    if scenario.locale.is_some() {
+        return Err("give `locale` or `locales`, not both".into());
+    }
+    scenario
+        .locales
+        .iter()
+        .map(|locale| {
+            let mut one = scenario.clone();
+            one.locale = Some(locale.clone());
+            one.locales = Vec::new();
+            for (i, step) in one.steps.iter_mut().enumerate() {
+                if let Some(name) = step.words.take() {
+                    let text = scenario
+                        .words
+                        .get(&name)
+                        .ok_or_else(|| format!("step {}: no [words.{name}]", i + 1))?
+                        .get(locale)
+                        .ok_or_else(|| format!("step {}: [words.{name}] has no {locale}", i + 1))?;
+                    if step.say.is_some() {
+                        return Err(format!("step {}: `say` and `words` both given", i + 1));
+                    }
+                    step.say = Some(text.clone());
+                }
+            }
+            Ok(one)
+        })
+        .collect()
+}
+
+/// A wording file: the exact text of every prompt of one flow in one
+/// locale. Scenarios expect prompts by id; this is where the words are
+/// checked, once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wording {
+    pub flow: String,
+    pub locale: String,
+    pub prompts: BTreeMap<String, String>,
+}
+
+/// Every difference between a wording file and the loaded flow.
+pub fn check_wording(flows: &FlowRegistry, wording: &Wording) -> Vec<String> {
+    let Some(flow) = flows.get(&wording.flow) else {
+        return vec![format!("no flow {:?}", wording.flow)];
+    };
+    let Some(locale) = flow.locale_index(&wording.locale) else {
+        return vec![format!(
+            "flow {:?} has no locale {:?}",
+            wording.flow, wording.locale
+        )];
+    };
+    let mut problems = Vec::new();
+    for prompt in flow.prompts() {
+        match wording.prompts.get(&*prompt.id) {
+            None => problems.push(format!("prompt {:?} is not in the wording file", prompt.id)),
+            Some(want) if **prompt.text(locale) != **want => problems.push(format!(
+                "prompt {:?} says {:?}, the wording file {want:?}",
+                prompt.id,
+                prompt.text(locale)
+            )),
+            Some(_) => {}
+        }
+    }
+    for id in wording.prompts.keys() {
+        if flow.prompt_index(id).is_none() {
+            problems.push(format!("the flow has no prompt {id:?}"));
+        }
+    }
+    problems
 }
 
 /// What a caller step does, once parsed.
@@ -385,6 +524,7 @@ fn parse_step(step: &Step) -> Result<Option<CallerAct>, String> {
         acts.push(CallerAct::Event(Event::Speech {
             text: text.clone(),
             confidence: step.confidence,
+            intents: Vec::new(),
         }));
     }
     if let Some(digits) = &step.dtmf {
@@ -508,7 +648,7 @@ fn check_turn(step: &Step, view: &TurnView, at: Option<Duration>) -> Result<(), 
         return Err("a different thing was said".into());
     }
     if let Some(state) = &step.state
-        && state != turn.state
+        && state != turn.state.as_str()
     {
         return Err(format!("state is {:?}, not {state:?}", turn.state));
     }
@@ -618,7 +758,9 @@ fn show_event(event: &Event) -> String {
     match event {
         Event::Start => "call answered".into(),
         Event::PromptPlayed => "prompt played".into(),
-        Event::Speech { text, confidence } => match confidence {
+        Event::Speech {
+            text, confidence, ..
+        } => match confidence {
             Some(c) => format!("says {text:?} (confidence {c})"),
             None => format!("says {text:?}"),
         },

@@ -35,7 +35,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
-    call::{Action, AudioKind, Event},
+    call::{Action, AudioKind, CallState, Event},
     engine::{CallRecord, Engine, EngineSettings, EntryKind, StartCall, TurnView},
     flow::FlowRegistry,
     scenario::{self, Line},
@@ -254,7 +254,7 @@ impl Call {
         out: &mut W,
     ) -> io::Result<()> {
         if !timer_armed(record) {
-            let hint = if record.state == "transferring" {
+            let hint = if record.state == CallState::Transferring {
                 "; /transfer ok|failed reports the transfer's result"
             } else {
                 ""
@@ -325,7 +325,7 @@ fn timer_armed(record: &CallRecord) -> bool {
 fn where_is(record: &CallRecord) -> String {
     match &record.step {
         Some(step) => format!("{} in {step}", record.state),
-        None => record.state.to_owned(),
+        None => record.state.to_string(),
     }
 }
 
@@ -349,10 +349,7 @@ enum Input {
 /// Reads one non-empty, trimmed line: a command, or else speech.
 fn parse(line: &str) -> Result<Input, String> {
     let Some(command) = line.strip_prefix('/') else {
-        return Ok(Input::Event(Event::Speech {
-            text: line.to_owned(),
-            confidence: None,
-        }));
+        return Ok(Input::Event(Event::speech(line)));
     };
     let (name, arg) = match command.split_once(char::is_whitespace) {
         Some((name, arg)) => (name, arg.trim()),
@@ -657,7 +654,8 @@ end of input: the call is still live (listening in welcome)
             parse("我要转人工"),
             Ok(Input::Event(Event::Speech {
                 text: "我要转人工".into(),
-                confidence: None
+                confidence: None,
+                intents: Vec::new(),
             }))
         );
         assert!(parse("/").is_err());

@@ -330,6 +330,7 @@ async fn bad_requests_get_a_clear_status_naming_the_field() {
             Kind::Speech(pb::Speech {
                 text: "hi".into(),
                 confidence: 7.0,
+                intents: Vec::new(),
             }),
         ))
         .await

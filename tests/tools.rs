@@ -22,9 +22,12 @@ fn simulate_prints_a_silent_call_on_simulated_time() {
     let (code, out) = callscript(&[
         "simulate",
         "--scenario",
-        "tests/scenarios/n05-silent-call.zh-CN.toml",
+        "tests/scenarios/n05-silent-call.toml",
     ]);
     assert_eq!(code, 0, "{out}");
+    // One transcript per locale the scenario lists.
+    assert!(out.starts_with("--- zh-CN ---\n"), "{out}");
+    assert!(out.contains("--- en ---\n"), "{out}");
     assert!(
         out.contains(" 5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"\n"),
         "{out}"
@@ -111,7 +114,7 @@ fn simulate_wants_a_scenario_or_a_flow_not_both() {
             "--flow",
             "hotline",
             "--scenario",
-            "tests/scenarios/n05-silent-call.zh-CN.toml",
+            "tests/scenarios/n05-silent-call.toml",
         ],
         "",
     );
@@ -125,10 +128,12 @@ fn simulate_reports_a_failing_scenario() {
     let bad = dir.path().join("bad.toml");
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/scenarios/n05-silent-call.zh-CN.toml"
+        "/tests/scenarios/n05-silent-call.toml"
     ))
     .expect("read");
-    std::fs::write(&bad, text.replace("您好!请问有什么可以帮您?", "喂?")).expect("write");
+    let wrong = text.replacen("expect = [\"silence_reprompt\"]", "expect = [\"喂?\"]", 1);
+    assert_ne!(wrong, text, "the scenario expects silence_reprompt");
+    std::fs::write(&bad, wrong).expect("write");
     let (code, out) = callscript(&["simulate", "--scenario", bad.to_str().expect("utf-8 path")]);
     assert_eq!(code, 1, "{out}");
     assert!(

@@ -60,6 +60,10 @@ fallback = "close"
 close = "anything_else"
 goodbye = "goodbye"
 more = "welcome"
+
+[prompts.polite_close]
+zh-CN = "非常抱歉给您带来不便,感谢您的来电,再见!"
+en = "Sorry for the trouble. Goodbye!"
 "#;
 
 /// `BASE` with each `(from, to)` replaced once; a missing `from` is a bug
@@ -241,7 +245,7 @@ fn n12_a_hangup_step_is_a_warning_that_strict_fails() {
     let (flow, diags) = check_source("t.toml", &text);
     assert_eq!(
         diags.to_string(),
-        "t.toml:52:8: warning[N12]: step \"bye\" hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first\n"
+        "t.toml:56:8: warning[N12]: step \"bye\" hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first\n"
     );
     let flow = flow.expect("warnings do not stop a flow from compiling");
     assert_eq!(
@@ -346,7 +350,7 @@ fn an_unreachable_step_is_a_warning() {
     let text = BASE.to_owned() + "\n[steps.orphan]\nsay = \"recorded\"\nnext = \"close\"\n";
     assert_eq!(
         check(&text),
-        ["t.toml:52:8: warning: step \"orphan\" is never reached from the start step \"welcome\""]
+        ["t.toml:56:8: warning: step \"orphan\" is never reached from the start step \"welcome\""]
     );
 }
 
@@ -359,7 +363,7 @@ fn a_ring_of_say_steps_is_a_dead_end() {
     assert_eq!(
         check(&text),
         [
-            "t.toml:53:8: error: dead end: steps loop_a → loop_b → loop_a loop without ever listening to the caller"
+            "t.toml:57:8: error: dead end: steps loop_a → loop_b → loop_a loop without ever listening to the caller"
         ]
     );
 }
