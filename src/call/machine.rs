@@ -21,6 +21,7 @@
 mod respond;
 mod shared;
 
+use shared::Question;
 use std::{sync::Arc, time::Duration};
 
 use statig::prelude::*;
@@ -292,7 +293,12 @@ impl Script {
         asked: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        match self.consent(event, silent, asked, transfer.consent, true, context) {
+        let question = Question {
+            step: *step,
+            prompt: transfer.consent,
+            agent_is_yes: true,
+        };
+        match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
                 let reason = self.transfer_reason(&transfer.reason);
                 context.push(Action::Transfer {
@@ -351,7 +357,12 @@ impl Script {
         asked: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        match self.consent(event, silent, asked, hold.ask, false, context) {
+        let question = Question {
+            step: *step,
+            prompt: hold.ask,
+            agent_is_yes: false,
+        };
+        match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
                 self.say(hold.thanks, context);
                 context.push(Action::Listen {

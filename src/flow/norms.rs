@@ -128,9 +128,11 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                 continue;
             }
             let t = text.get_ref();
-            if promises_ticket(t) && !t.contains("{ticket}") {
+            if let Some(at) = promises_ticket(t)
+                && !t.contains("{ticket}")
+            {
                 cx.error(
-                    text.span(),
+                    cx.within(text, at),
                     Some("N17"),
                     format!(
                         "prompt {:?} ({}) promises a service ticket number but never says one: add the {{ticket}} placeholder, or promise only the reply",
@@ -172,9 +174,9 @@ fn ends_on_bu_word(text: &str) -> bool {
     tail.contains(&'不') && !trimmed.ends_with("好不好") && !trimmed.ends_with("对不对")
 }
 
-/// Whether a prompt tells the caller about a service ticket number (N17).
-fn promises_ticket(text: &str) -> bool {
-    text.contains("服务单号")
-        || text.contains("服務單號")
-        || text.to_ascii_lowercase().contains("ticket number")
+/// Where a prompt tells the caller about a service ticket number (N17).
+fn promises_ticket(text: &str) -> Option<usize> {
+    text.find("服务单号")
+        .or_else(|| text.find("服務單號"))
+        .or_else(|| text.to_ascii_lowercase().find("ticket number"))
 }

@@ -11,7 +11,7 @@ use tracing::trace;
 use super::{Outbox, Script, State, Superstate};
 use crate::{
     call::{
-        Action, EndReason, Event, Say,
+        Action, AudioKind, EndReason, Event, Say,
         understanding::{self, Answer, Input},
     },
     flow::{AskPrompt, CloseStep, Heard, PromptIx, StepIx, StepKind, matcher::Understood},
@@ -20,6 +20,16 @@ use crate::{
 /// How many `say` steps one turn may chain; compile rejects rings of them,
 /// and the visit bound stops them too, so this only guards against a bug.
 const MAX_CHAIN: usize = 64;
+
+/// A yes/no question a phase is waiting on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Question {
+    /// The step that asked.
+    pub step: StepIx,
+    pub prompt: PromptIx,
+    /// Asking for a person counts as yes (a transfer's consent question).
+    pub agent_is_yes: bool,
+}
 
 impl Script {
     /// Runs before each phase sees an event. Clear input from the caller
@@ -177,22 +187,33 @@ impl Script {
     /// `Ok` is a yes or a no; `Err` is what the phase returns instead.
     pub(super) fn consent(
         &mut self,
+        asking: Question,
         event: &Event,
         silent: &mut u8,
         asked: &mut u8,
-        question: PromptIx,
-        agent_is_yes: bool,
         out: &mut Outbox,
     ) -> Result<Answer, Outcome<State>> {
+        let Question {
+            step,
+            prompt: question,
+            agent_is_yes,
+        } = asking;
         if super::caller_sound(event) {
             *silent = 0;
         }
         match (self.input(event), event) {
             (Input::Clear(heard), _) => {
                 let (answer, requests) = self.answer(event, heard, agent_is_yes);
-                if answer != Answer::Other {
+                // Only an answer to the question itself counts: after the
+                // silence goodbye, a "yes" hears the question again first.
+                if answer != Answer::Other && self.last_said == Some(question) {
                     self.pending = requests;
                     return Ok(answer);
+                }
+                if answer != Answer::Other {
+                    self.say(question, out);
+                    self.listen(out);
+                    return Err(Handled);
                 }
                 *asked += 1;
                 if *asked >= self.flow.timing().consent_attempts {
@@ -210,6 +231,21 @@ impl Script {
                 Err(Handled)
             }
             (Input::NotInput, Event::NoInput) => Err(self.silence(silent, question, out)),
+            // "Speak louder, please?" is a question of its own: a yes after
+            // it must not count for this one, so this one is asked again.
+            (Input::Unclear, _)
+            | (_, Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::UnknownLanguage)) => {
+                let outcome = match event {
+                    Event::Audio(AudioKind::UnknownLanguage) => self.other_language(step, out),
+                    _ => self.unclear_audio(step, out),
+                };
+                if matches!(outcome, Handled) && matches!(out.last(), Some(Action::Listen { .. })) {
+                    out.pop();
+                    self.say(question, out);
+                    self.listen(out);
+                }
+                Err(outcome)
+            }
             _ => Err(Super),
         }
     }

@@ -364,10 +364,30 @@ fn clear_speech_after_switch_phone_routes_the_words() {
 fn unclear_audio_during_transfer_consent_returns_to_the_question() {
     let mut call = Call::zh_cn();
     ask_for_agent(&mut call);
-    call.send(weak()).is(&["say:unclear", LISTEN], &[UNCLEAR]);
+    // "Speak louder, please?" is a question too: the consent question
+    // follows, so the next yes answers the transfer.
+    call.send(weak()).is(
+        &["say:unclear", "say:transfer_consent", LISTEN],
+        &[UNCLEAR, CONSENT],
+    );
     assert_eq!(call.at(), ("confirming_transfer", Some("to_agent")));
     call.send(words("可以")).is(&[TRANSFER], &[]);
     assert_eq!(call.at(), ("transferring", Some("to_agent")));
+}
+
+/// A yes after the silence goodbye answers no question we just asked: the
+/// consent question comes again before any transfer (N10).
+#[test]
+fn a_yes_after_the_silence_goodbye_hears_the_consent_question_again() {
+    let mut call = Call::zh_cn();
+    ask_for_agent(&mut call);
+    call.send(silence())
+        .is(&["say:transfer_consent", LISTEN], &[CONSENT]);
+    call.send(silence())
+        .is(&["say:silence_goodbye", LISTEN], &[SILENCE_GOODBYE]);
+    call.send(words("可以"))
+        .is(&["say:transfer_consent", LISTEN], &[CONSENT]);
+    call.send(words("可以")).is(&[TRANSFER], &[]);
 }
 
 #[test]
