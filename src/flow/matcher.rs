@@ -3,17 +3,19 @@
 //! Visible to a script designer and still word-aware: an intent matches when
 //! one of its phrases stands in the caller's words as whole words.
 //!
-//! - Chinese has no spaces, so the words come from a segmenter (jieba, with
+//! - Chinese has no spaces, so words come from a segmenter (jieba, with
 //!   its embedded dictionary), overlaid with the flow's own `[understanding]
 //!   words` and a built-in list of polite and question words (不好意思,
 //!   没关系, 是不是, 可不可以, …) that contain a yes/no word but are not an
-//!   answer. A phrase counts only when it starts and ends on word
-//!   boundaries: 不好 is not in 不好意思, 是 is not in 是不是.
+//!   answer. A one-character phrase must be a word by itself (是 is not in
+//!   但是); no phrase counts inside a neutral word (不好 is not in
+//!   不好意思, 是 not in 是不是).
 //! - Alphabetic scripts match on word boundaries, case-insensitively ("no"
 //!   is not in "know").
 //! - One automaton (aho-corasick) per locale holds every phrase of the
 //!   flow, so an event costs one scan whatever the number of intents; the
-//!   segmenter runs only when a Chinese phrase was found at all.
+//!   segmenter runs only around one-character phrases (the ones a longer
+//!   word most often hides), on a few characters of context.
 //! - Where phrases overlap, the one containing the other wins: 不可以 (no)
 //!   over 可以 (yes).
 //! - A caller may say several things at once. All intents come back in the
@@ -84,14 +86,21 @@ pub struct Matcher {
 
 #[derive(Debug)]
 struct LocaleMatcher {
-    /// Every phrase of every intent in this locale.
+    /// Every phrase of every intent in this locale, the flow's own words
+    /// and the neutral words: one scan finds them all.
     phrases: Option<AhoCorasick>,
-    /// Per pattern: the intent and whether the phrase is alphabetic.
-    owners: Vec<(IntentIx, bool)>,
-    /// The flow's own words, then the built-in neutral words.
-    words: Option<AhoCorasick>,
-    /// Patterns of `words` from this index on are neutral words.
-    neutral_from: usize,
+    /// What each pattern is.
+    owners: Vec<Owner>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    /// A phrase of an intent; `ascii` for alphabetic scripts.
+    Phrase { intent: IntentIx, ascii: bool },
+    /// One of the flow's `[understanding] words`.
+    Word,
+    /// A built-in neutral word.
+    Neutral,
 }
 
 /// What one utterance said, in the order said.
@@ -141,11 +150,13 @@ impl Understood {
 }
 
 /// A phrase found in the words: byte range and the intent.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Hit {
     start: usize,
     end: usize,
     intent: IntentIx,
+    /// A Chinese phrase, checked against the words around it.
+    chinese: bool,
 }
 
 impl Matcher {
@@ -174,27 +185,29 @@ impl Matcher {
                         continue;
                     }
                     patterns.push(phrase.as_str());
-                    owners.push((ix as IntentIx, phrase.is_ascii()));
+                    owners.push(Owner::Phrase {
+                        intent: ix as IntentIx,
+                        ascii: phrase.is_ascii(),
+                    });
                 }
             }
-            let chinese = owners.iter().any(|(_, ascii)| !ascii);
-            let mut dict: Vec<&str> = words
-                .get(locale)
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .filter(|w| !w.is_empty())
-                .collect();
-            let neutral_from = dict.len();
+            let chinese = owners
+                .iter()
+                .any(|o| matches!(o, Owner::Phrase { ascii: false, .. }));
             if chinese {
-                dict.extend(NEUTRAL_WORDS);
+                for w in words.get(locale).into_iter().flatten() {
+                    if !w.is_empty() {
+                        patterns.push(w.as_str());
+                        owners.push(Owner::Word);
+                    }
+                }
+                patterns.extend(NEUTRAL_WORDS);
+                owners.extend(NEUTRAL_WORDS.iter().map(|_| Owner::Neutral));
                 LazyLock::force(&JIEBA);
             }
             out.locales.push(LocaleMatcher {
-                phrases: build(&patterns, MatchKind::Standard),
+                phrases: build(&patterns),
                 owners,
-                words: build(&dict, MatchKind::LeftmostLongest),
-                neutral_from,
             });
         }
         out
@@ -209,35 +222,54 @@ impl Matcher {
         let Some(ac) = &lm.phrases else {
             return found;
         };
-        let mut hits: Vec<Hit> = Vec::new();
-        let mut segmented: Option<Segmented> = None;
+        // Phrases found, on the stack: an utterance holds a handful.
+        let mut hits = [Hit::default(); MAX_HITS];
+        let mut n = 0;
+        let mut dictionary = WordsFound {
+            found: [(0, 0, false); MAX_WORDS],
+            n: 0,
+        };
         for m in ac.find_overlapping_iter(words) {
-            let (intent, ascii) = lm.owners[m.pattern().as_usize()];
-            let ok = if ascii {
-                ascii_word_at(words, m.start(), m.end())
-            } else {
-                segmented
-                    .get_or_insert_with(|| lm.segment(words))
-                    .stands_alone(words, m.start(), m.end())
+            let (intent, ascii) = match lm.owners[m.pattern().as_usize()] {
+                Owner::Phrase { intent, ascii } => (intent, ascii),
+                owner => {
+                    dictionary.push(m.start(), m.end(), matches!(owner, Owner::Neutral));
+                    continue;
+                }
             };
-            if ok {
-                hits.push(Hit {
+            if ascii && !ascii_word_at(words, m.start(), m.end()) {
+                continue;
+            }
+            if n < MAX_HITS {
+                hits[n] = Hit {
                     start: m.start(),
                     end: m.end(),
                     intent,
-                });
+                    chinese: !ascii,
+                };
+                n += 1;
             }
         }
-        // A phrase inside a longer one found at the same place is part of it.
-        let inside = |h: &Hit| {
-            hits.iter().any(|o| {
+        // A phrase inside a longer one found there too is part of it.
+        let all = hits;
+        let mut kept = 0;
+        for h in &all[..n] {
+            let inside = all[..n].iter().any(|o| {
                 o.start <= h.start && h.end <= o.end && (o.end - o.start) > (h.end - h.start)
-            })
-        };
-        let mut kept: Vec<Hit> = hits.iter().filter(|h| !inside(h)).copied().collect();
-        kept.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
-        for h in &kept {
-            if self.is_answer(h.intent) && !leads_clause(words, h, &kept, |i| self.is_answer(i)) {
+            });
+            if !inside {
+                hits[kept] = *h;
+                kept += 1;
+            }
+        }
+        let mut hits = &mut hits[..kept];
+        if hits.iter().any(|h| h.chinese) {
+            hits = chinese_words(&dictionary, words, hits);
+        }
+        hits.sort_unstable_by_key(|h| h.start);
+        let hits = &*hits;
+        for h in hits {
+            if self.is_answer(h.intent) && !leads_clause(words, h, hits, |i| self.is_answer(i)) {
                 continue;
             }
             found.push(h.intent);
@@ -255,70 +287,158 @@ impl Matcher {
     }
 }
 
-/// Chinese words, segmented.
-struct Segmented {
-    /// Word boundaries, as byte offsets.
-    boundaries: Vec<bool>,
-    /// Byte ranges of neutral words (不好意思, 是不是…).
-    neutral: Vec<(usize, usize)>,
-}
-
-impl Segmented {
-    /// Whether a phrase found at `start..end` is a word of the sentence. A
-    /// one-character phrase must be a word by itself (是 is not in 但是,
-    /// 好 not in 只好); a longer one may sit at the edge of a longer word
-    /// (话费 in 查话费) but never inside a neutral word (不好 in 不好意思).
-    fn stands_alone(&self, words: &str, start: usize, end: usize) -> bool {
-        let b = &self.boundaries;
-        if self.neutral.iter().any(|&(s, e)| s <= start && end <= e) {
-            return false;
-        }
-        if words[start..end].chars().nth(1).is_none() {
-            b[start] && b[end]
-        } else {
-            b[start] || b[end]
+/// Keeps the hits that stand as words: none inside a neutral word, and a
+/// one-character phrase only as a word by itself, which is the one case
+/// that needs the segmenter (on a few characters around it).
+fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'h mut [Hit] {
+    let one_char = |h: &Hit| h.chinese && words[h.start..h.end].chars().nth(1).is_none();
+    let mut span: Option<(usize, usize)> = None;
+    for h in hits
+        .iter()
+        .filter(|h| one_char(h) && !found.in_neutral(h.start, h.end))
+    {
+        let (s, e) = span.unwrap_or((h.start, h.end));
+        span = Some((s.min(h.start), e.max(h.end)));
+    }
+    let segmented = span.map(|span| found.segment(words, span));
+    let mut kept = 0;
+    for i in 0..hits.len() {
+        let h = hits[i];
+        let ok = !h.chinese
+            || (!found.in_neutral(h.start, h.end)
+                && (!one_char(&h)
+                    || segmented
+                        .as_ref()
+                        .is_some_and(|s| s.one_word(h.start, h.end))));
+        if ok {
+            hits[kept] = h;
+            kept += 1;
         }
     }
+    &mut hits[..kept]
 }
 
-impl LocaleMatcher {
-    /// Word boundaries of `words`: the segmenter's, plus the ends of the
-    /// flow's own words and of the neutral words, with none inside a
-    /// neutral word.
-    fn segment(&self, words: &str) -> Segmented {
-        let mut b = vec![false; words.len() + 1];
-        b[0] = true;
-        b[words.len()] = true;
-        for token in JIEBA.cut(words, false) {
-            b[token.byte_start] = true;
-            b[token.byte_end] = true;
+/// Most phrases one utterance is checked for; more are ignored.
+const MAX_HITS: usize = 24;
+/// Most dictionary words of one utterance taken into account.
+const MAX_WORDS: usize = 16;
+/// Characters of context segmented on each side of a one-character phrase.
+const CONTEXT: usize = 2;
+
+/// The flow's words and the neutral words found in an utterance.
+struct WordsFound {
+    /// Byte ranges, and whether the word is neutral.
+    found: [(usize, usize, bool); MAX_WORDS],
+    n: usize,
+}
+
+impl WordsFound {
+    fn push(&mut self, start: usize, end: usize, neutral: bool) {
+        if self.n < MAX_WORDS {
+            self.found[self.n] = (start, end, neutral);
+            self.n += 1;
         }
-        let mut neutral = Vec::new();
-        if let Some(ac) = &self.words {
-            for m in ac.find_iter(words) {
-                b[m.start()] = true;
-                b[m.end()] = true;
-                if m.pattern().as_usize() >= self.neutral_from {
-                    for inner in &mut b[m.start() + 1..m.end()] {
-                        *inner = false;
-                    }
-                    neutral.push((m.start(), m.end()));
+    }
+
+    fn all(&self) -> &[(usize, usize, bool)] {
+        &self.found[..self.n]
+    }
+
+    /// Whether `start..end` lies inside a neutral word (不好 in 不好意思).
+    fn in_neutral(&self, start: usize, end: usize) -> bool {
+        self.all()
+            .iter()
+            .any(|&(s, e, neutral)| neutral && s <= start && end <= e)
+    }
+
+    /// Segments `span` of `words`, with a few characters of context, into
+    /// word boundaries: the segmenter's, plus the ends of the words found,
+    /// with none inside a neutral word.
+    fn segment(&self, words: &str, span: (usize, usize)) -> Segmented {
+        let from = words[..span.0]
+            .char_indices()
+            .rev()
+            .nth(CONTEXT - 1)
+            .map_or(0, |(i, _)| i);
+        let to = words[span.1..]
+            .char_indices()
+            .nth(CONTEXT)
+            .map_or(words.len(), |(i, _)| span.1 + i);
+        let mut b = Bits::new(to - from + 1);
+        b.set(0, true);
+        b.set(to - from, true);
+        for token in JIEBA.cut(&words[from..to], false) {
+            b.set(token.byte_start, true);
+            b.set(token.byte_end, true);
+        }
+        for &(s, e, neutral) in self.all() {
+            let (s, e) = (s.max(from), e.min(to));
+            if s >= e {
+                continue;
+            }
+            b.set(s - from, true);
+            b.set(e - from, true);
+            if neutral {
+                for i in s - from + 1..e - from {
+                    b.set(i, false);
                 }
             }
         }
-        Segmented {
-            boundaries: b,
-            neutral,
+        Segmented { from, bits: b }
+    }
+}
+
+/// Word boundaries of part of an utterance, as byte offsets from `from`.
+struct Segmented {
+    from: usize,
+    bits: Bits,
+}
+
+impl Segmented {
+    /// Whether `start..end` is a word by itself (是 is not in 但是, 好 not
+    /// in 只好).
+    fn one_word(&self, start: usize, end: usize) -> bool {
+        self.bits.get(start - self.from) && self.bits.get(end - self.from)
+    }
+}
+
+/// A small bit set, on the stack for the usual few words.
+enum Bits {
+    Inline(u128),
+    Heap(Vec<bool>),
+}
+
+impl Bits {
+    fn new(len: usize) -> Bits {
+        if len <= 128 {
+            Bits::Inline(0)
+        } else {
+            Bits::Heap(vec![false; len])
+        }
+    }
+
+    fn set(&mut self, i: usize, on: bool) {
+        match self {
+            Bits::Inline(bits) if on => *bits |= 1 << i,
+            Bits::Inline(bits) => *bits &= !(1 << i),
+            Bits::Heap(v) => v[i] = on,
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match self {
+            Bits::Inline(bits) => *bits & (1 << i) != 0,
+            Bits::Heap(v) => v[i],
         }
     }
 }
 
-fn build(patterns: &[&str], kind: MatchKind) -> Option<AhoCorasick> {
+fn build(patterns: &[&str]) -> Option<AhoCorasick> {
     if patterns.is_empty() {
         return None;
     }
     AhoCorasickBuilder::new()
-        .match_kind(kind)
+        .match_kind(MatchKind::Standard)
         .ascii_case_insensitive(true)
         .build(patterns)
         .ok()
