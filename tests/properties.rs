@@ -15,7 +15,7 @@ use std::{sync::Arc, time::Duration};
 
 use callscript::{
     calendar::DayPart,
-    call::{Action, AudioKind, CallMachine, CallSetup, EndReason, Event},
+    call::{Action, AudioKind, CallMachine, CallSetup, CallState, EndReason, Event},
     flow::{Flow, compile_source},
 };
 use proptest::prelude::*;
@@ -207,7 +207,7 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
         if machine.ended().is_some() {
             break;
         }
-        let transferring = machine.state_name() == "transferring";
+        let transferring = machine.state() == CallState::Transferring;
         let (event, at) = match (m, listen) {
             _ if transferring => (
                 Event::TransferResult {

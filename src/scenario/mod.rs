@@ -72,8 +72,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+mod locales;
+
+pub use locales::{Transcripts, Wording, check_wording, per_locale};
+
 use crate::{
-    call::{Action, AudioKind, EndReason, Event},
+    call::{Action, AudioKind, EndReason, Event, NluIntent},
     engine::{Engine, EngineSettings, Entry, EntryKind, StartCall, TurnView},
     flow::FlowRegistry,
 };
@@ -123,6 +127,10 @@ pub struct Step {
     pub words: Option<String>,
     /// Recogniser confidence for `say`; below the flow's threshold is unclear.
     pub confidence: Option<f32>,
+    /// The front-end's own understanding of `say`/`words`: intent names
+    /// with their confidence, e.g. `intents = { bill = 0.9 }`.
+    #[serde(default)]
+    pub intents: BTreeMap<String, f32>,
     pub dtmf: Option<String>,
     /// Say nothing and let the server's no-input (or hold) timer run out.
     #[serde(default)]
@@ -234,23 +242,6 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioFailure> {
     toml::from_str(&text).map_err(|e| fail(e.to_string()))
 }
 
-/// The transcripts of one scenario file: one per locale it runs in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Transcripts(pub Vec<(Option<String>, Transcript)>);
-
-impl fmt::Display for Transcripts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let several = self.0.len() > 1;
-        for (locale, transcript) in &self.0 {
-            if several {
-                writeln!(f, "--- {} ---", locale.as_deref().unwrap_or("default"))?;
-            }
-            write!(f, "{transcript}")?;
-        }
-        Ok(())
-    }
-}
-
 /// Loads `path` and runs it against `flows` (see [`run`]), once per locale
 /// it lists.
 pub async fn run_scenario(
@@ -271,85 +262,6 @@ pub async fn run_scenario(
         out.push((one.locale.clone(), run(flows.clone(), &one, &label).await?));
     }
     Ok(Transcripts(out))
-}
-
-/// The scenario as one run per locale, each with its `words` spelled out.
-pub fn per_locale(scenario: &Scenario) -> Result<Vec<Scenario>, String> {
-    if scenario.locales.is_empty() {
-        if scenario.steps.iter().any(|s| s.words.is_some()) {
-            return Err("`words` steps need `locales = [...]`".into());
-        }
-        return Ok(vec![scenario.clone()]);
-    }
-    if scenario.locale.is_some() {
-        return Err("give `locale` or `locales`, not both".into());
-    }
-    scenario
-        .locales
-        .iter()
-        .map(|locale| {
-            let mut one = scenario.clone();
-            one.locale = Some(locale.clone());
-            one.locales = Vec::new();
-            for (i, step) in one.steps.iter_mut().enumerate() {
-                if let Some(name) = step.words.take() {
-                    let text = scenario
-                        .words
-                        .get(&name)
-                        .ok_or_else(|| format!("step {}: no [words.{name}]", i + 1))?
-                        .get(locale)
-                        .ok_or_else(|| format!("step {}: [words.{name}] has no {locale}", i + 1))?;
-                    if step.say.is_some() {
-                        return Err(format!("step {}: `say` and `words` both given", i + 1));
-                    }
-                    step.say = Some(text.clone());
-                }
-            }
-            Ok(one)
-        })
-        .collect()
-}
-
-/// A wording file: the exact text of every prompt of one flow in one
-/// locale. Scenarios expect prompts by id; this is where the words are
-/// checked, once.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Wording {
-    pub flow: String,
-    pub locale: String,
-    pub prompts: BTreeMap<String, String>,
-}
-
-/// Every difference between a wording file and the loaded flow.
-pub fn check_wording(flows: &FlowRegistry, wording: &Wording) -> Vec<String> {
-    let Some(flow) = flows.get(&wording.flow) else {
-        return vec![format!("no flow {:?}", wording.flow)];
-    };
-    let Some(locale) = flow.locale_index(&wording.locale) else {
-        return vec![format!(
-            "flow {:?} has no locale {:?}",
-            wording.flow, wording.locale
-        )];
-    };
-    let mut problems = Vec::new();
-    for prompt in flow.prompts() {
-        match wording.prompts.get(&*prompt.id) {
-            None => problems.push(format!("prompt {:?} is not in the wording file", prompt.id)),
-            Some(want) if **prompt.text(locale) != **want => problems.push(format!(
-                "prompt {:?} says {:?}, the wording file {want:?}",
-                prompt.id,
-                prompt.text(locale)
-            )),
-            Some(_) => {}
-        }
-    }
-    for id in wording.prompts.keys() {
-        if flow.prompt_index(id).is_none() {
-            problems.push(format!("the flow has no prompt {id:?}"));
-        }
-    }
-    problems
 }
 
 /// What a caller step does, once parsed.
@@ -524,7 +436,14 @@ fn parse_step(step: &Step) -> Result<Option<CallerAct>, String> {
         acts.push(CallerAct::Event(Event::Speech {
             text: text.clone(),
             confidence: step.confidence,
-            intents: Vec::new(),
+            intents: step
+                .intents
+                .iter()
+                .map(|(name, confidence)| NluIntent {
+                    name: name.clone(),
+                    confidence: *confidence,
+                })
+                .collect(),
         }));
     }
     if let Some(digits) = &step.dtmf {
