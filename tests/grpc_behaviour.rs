@@ -123,6 +123,7 @@ async fn weak_audio_then_switch_phone_and_hangup() {
     let turn = call.send(&mut server, speech("好的")).await;
     assert_eq!(said(&turn), ["非常抱歉给您带来不便,感谢您的来电,再见!"]);
     assert_eq!(turn.understood, ["yes"]);
+    assert_eq!(turn.phase, pb::CallState::Ended as i32);
     assert_eq!(hangup_reason(&turn), Some(pb::EndReason::PoorAudio));
     assert_eq!(at(&turn), ("ended", "", true));
 

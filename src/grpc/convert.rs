@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::pb;
 use crate::{
-    call::{Action, AudioKind, EndReason, Event, NluIntent},
+    call::{Action, AudioKind, CallState, EndReason, Event, NluIntent},
     engine::{CallRecord, EntryKind, StartCall, Turn, TurnView},
     flow::{Diagnostic, Flow, FlowSummary, Severity},
 };
@@ -288,6 +288,23 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
         flow_version: flow.version().to_string(),
         ended: ended.is_some(),
         understood: understood.iter().map(|u| u.to_string()).collect(),
+        phase: phase(*state) as i32,
+    }
+}
+
+pub fn phase(s: CallState) -> pb::CallState {
+    match s {
+        CallState::Ringing => pb::CallState::Ringing,
+        CallState::Listening => pb::CallState::Listening,
+        CallState::ConfirmingTransfer => pb::CallState::ConfirmingTransfer,
+        CallState::Transferring => pb::CallState::Transferring,
+        CallState::ConfirmingHold => pb::CallState::ConfirmingHold,
+        CallState::OnHold => pb::CallState::OnHold,
+        CallState::Closing => pb::CallState::Closing,
+        CallState::AwaitingHangup => pb::CallState::AwaitingHangup,
+        CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,
+        CallState::CheckingHandset => pb::CallState::CheckingHandset,
+        CallState::Ended => pb::CallState::Ended,
     }
 }
 
@@ -329,6 +346,7 @@ impl From<CallRecord> for pb::CallRecord {
             flow: flow.id().to_string(),
             flow_version: flow.version().to_string(),
             state: state.as_str().to_owned(),
+            phase: phase(state) as i32,
             step: step.as_deref().unwrap_or_default().to_owned(),
             ended: ended.is_some(),
             end_reason: ended.map_or(pb::EndReason::Unspecified, end_reason) as i32,
