@@ -1297,6 +1297,7 @@ async fn greet_calls(
             let greeting = Event::Speech {
                 text: "您好".into(),
                 confidence: Some(0.9),
+                intents: Vec::new(),
             };
             match engine.send_event(call_id, seq[i], greeting) {
                 Ok(view) => {

@@ -140,6 +140,7 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
             text: AGENT_NUMBER.into(),
             confidence: 0.9,
+            intents: Vec::new(),
         })),
     };
     let event_body = grpc_frame(&event);
@@ -284,6 +285,7 @@ async fn metrics_overhead(off: &Server, mode: Mode, dir: &Path) {
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
             text: AGENT_NUMBER.into(),
             confidence: 0.9,
+            intents: Vec::new(),
         })),
     };
     let mut clients = Vec::new();
@@ -657,6 +659,7 @@ async fn talking_stream(
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
             text: AGENT_NUMBER.into(),
             confidence: 0.9,
+            intents: Vec::new(),
         })),
         ..Default::default()
     };

@@ -19,7 +19,7 @@ use std::fmt::Write;
 
 use std::time::Duration;
 
-use crate::flow::{AskPrompt, Flow, PromptIx, StepKind};
+use crate::flow::{AskPrompt, CloseStep, Flow, HoldStep, PromptIx, StepKind, TransferStep};
 
 /// How a node is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,14 +129,14 @@ impl Graph {
                     );
                     g.edge(&id, &step_id(*next), None, false);
                 }
-                StepKind::Transfer {
+                StepKind::Transfer(TransferStep {
                     target,
                     consent,
                     declined,
                     failed,
                     fallback,
                     ..
-                } => {
+                }) => {
                     g.node(
                         id.clone(),
                         vec![
@@ -167,14 +167,14 @@ impl Graph {
                     );
                     g.silence(flow, &id, *consent);
                 }
-                StepKind::Hold {
+                StepKind::Hold(HoldStep {
                     ask,
                     thanks,
                     resume,
                     duration,
                     next,
                     declined,
-                } => {
+                }) => {
                     g.node(
                         id.clone(),
                         vec![step.id.to_string(), format!("hold? {}", prompt(*ask))],
@@ -196,7 +196,7 @@ impl Graph {
                     g.edge(&id, &step_id(*declined), Some("no"), false);
                     g.silence(flow, &id, *ask);
                 }
-                StepKind::Close { ask, goodbye, more } => {
+                StepKind::Close(CloseStep { ask, goodbye, more }) => {
                     g.node(
                         id.clone(),
                         vec![step.id.to_string(), format!("close {}", prompt(*ask))],
@@ -301,8 +301,9 @@ impl Graph {
         );
         self.edge(here, switch, Some("unclear audio once more"), true);
         let poor = self.hangup("poor_audio", "N7");
-        let label = format!("yes or {} silence", seconds(timing.consent_wait));
+        let label = format!("yes, {}, 5 s for the caller", prompt(roles.polite_close));
         self.edge(switch, &poor, Some(&label), true);
+        self.silence(flow, switch, roles.switch_phone);
         self.edge(switch, here, Some("no, the step again"), false);
         let label = format!("unclear audio, {}", prompt(roles.switch_phone));
         self.edge(switch, switch, Some(&label), true);
@@ -321,8 +322,52 @@ impl Graph {
         self.silence(flow, handset, roles.pick_up_handset);
 
         // N9: a language the recogniser does not know; the step waits on.
-        let label = format!("unknown language, {}", prompt(roles.mandarin));
+        let label = format!(
+            "unknown language x{}, {}",
+            timing.language_attempts,
+            prompt(roles.mandarin)
+        );
         self.edge(here, here, Some(&label), true);
+
+        // The bounds: a call that cannot go on is offered a person, or
+        // closed politely.
+        let stuck = "cannot_go_on";
+        self.node(
+            stuck,
+            vec!["a person (N10), else a polite close (N12)".into()],
+            Shape::Marker,
+        );
+        for label in [
+            format!(
+                "not understood x{}",
+                u16::from(timing.not_understood_attempts) + 1
+            ),
+            format!(
+                "unknown language x{}",
+                u16::from(timing.language_attempts) + 1
+            ),
+            format!("a step visited x{}", u16::from(timing.max_step_visits) + 1),
+        ] {
+            self.edge(here, stuck, Some(&label), true);
+        }
+        if let Some(person) = roles.person {
+            let to = node_id(&flow.step(person).id);
+            self.edge(stuck, &to, Some("offer a person"), false);
+        }
+        let open = self.hangup("line_left_open", "N15");
+        let label = format!(
+            "{}, {}",
+            prompt(roles.polite_close),
+            seconds(timing.caller_hangup_wait)
+        );
+        self.edge(stuck, &open, Some(&label), true);
+        let limit = self.hangup("time_limit", "max_call_ms");
+        let label = format!(
+            "after {} min, {}",
+            timing.max_call.as_secs() / 60,
+            prompt(roles.polite_close)
+        );
+        self.edge(here, &limit, Some(&label), true);
     }
 
     /// A declined transfer returns to the step that asked.
@@ -361,19 +406,7 @@ fn script_order(flow: &Flow) -> Vec<u16> {
             continue;
         }
         order.push(ix);
-        match &flow.step(ix).kind {
-            StepKind::Ask {
-                answers, otherwise, ..
-            } => {
-                front.extend(answers.iter().map(|(_, to)| *to));
-                front.extend(*otherwise);
-            }
-            StepKind::Say { next, .. } => front.push_back(*next),
-            StepKind::Transfer { fallback, .. } => front.push_back(*fallback),
-            StepKind::Hold { next, declined, .. } => front.extend([*next, *declined]),
-            StepKind::Close { more, .. } => front.push_back(*more),
-            StepKind::Hangup { .. } => {}
-        }
+        front.extend(flow.step(ix).kind.successors());
     }
     order
 }
@@ -498,7 +531,7 @@ mod tests {
             "call_start --> welcome",
             "welcome -->|bill| bill",
             "welcome -->|change_plan| change_plan",
-            "welcome -->|otherwise| record_request",
+            "change_plan -->|no| record_request",
             "bill --> anything_else",
             "more_help -->|bill| bill",
         ] {
@@ -547,7 +580,8 @@ mod tests {
             "anywhere -.->|unclear audio x3, unclear| anywhere",
             "audio_switch_phone{{\"hang up? switch_phone (N7)\"}}",
             "anywhere -.->|unclear audio once more| audio_switch_phone",
-            "audio_switch_phone -.->|yes or 5 s silence| hangup_poor_audio",
+            "audio_switch_phone -.->|yes, polite_close, 5 s for the caller| hangup_poor_audio",
+            "audio_switch_phone -.->|silence x3, 5 s apart: switch_phone, silence_goodbye| hangup_silence",
             "audio_switch_phone -->|no, the step again| anywhere",
             "audio_switch_phone -.->|unclear audio, switch_phone| audio_switch_phone",
             "hangup_poor_audio([\"hang up (poor_audio, N7)\"])",
@@ -558,7 +592,10 @@ mod tests {
             "audio_handset -->|no, speak_into_handset| audio_handset",
             "audio_handset -.->|silence x3, 5 s apart: pick_up_handset, silence_goodbye| hangup_silence",
             // N9: ask for the language we speak; the step waits on.
-            "anywhere -.->|unknown language, mandarin| anywhere",
+            "anywhere -.->|unknown language x2, mandarin| anywhere",
+            // The bounds.
+            "anywhere -.->|not understood x3| cannot_go_on",
+            "cannot_go_on -->|offer a person| to_agent",
         ] {
             assert!(lines.contains(&want), "missing {want:?} in\n{text}");
         }
@@ -583,7 +620,7 @@ mod tests {
             "welcome -.->|silence x4, 5 s apart: silence_reprompt, silence_reprompt, silence_goodbye| hangup_silence",
             "more_help -.->|silence x4, 5 s apart: not_understood, not_understood, silence_goodbye| hangup_silence",
             "anywhere -.->|unclear audio x2, unclear| anywhere",
-            "audio_switch_phone -.->|yes or 7.5 s silence| hangup_poor_audio",
+            "audio_switch_phone -.->|yes, polite_close, 5 s for the caller| hangup_poor_audio",
         ] {
             assert!(lines.contains(&want), "missing {want:?} in\n{text}");
         }
@@ -632,9 +669,10 @@ mod tests {
         for want in [
             "welcome [label=\"welcome\\nask @opening (N2-N4)\", shape=box];",
             "welcome -> bill [label=\"bill\"];",
-            "welcome -> record_request [label=\"otherwise\"];",
+            "change_plan -> record_request [label=\"no\"];",
             "welcome -> hangup_silence [label=\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\", style=dashed];",
-            "anywhere -> anywhere [label=\"unknown language, mandarin\", style=dashed];",
+            "anywhere -> anywhere [label=\"unknown language x2, mandarin\", style=dashed];",
+            "cannot_go_on -> to_agent [label=\"offer a person\"];",
             "to_agent -> to_agent_transferred [label=\"yes\"];",
             "anything_else_goodbye -> caller_hangup;",
             "hangup_silence [label=\"hang up (silence, N5)\", shape=oval];",
@@ -657,9 +695,9 @@ mod tests {
                 "welcome",
                 "bill",
                 "change_plan",
-                "record_request",
                 "anything_else",
                 "plan_done",
+                "record_request",
                 "more_help",
                 "to_agent"
             ]

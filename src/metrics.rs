@@ -29,7 +29,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
-use crate::call::{AudioKind, EndReason, Event};
+use crate::call::{AudioKind, CallState, EndReason, Event};
 
 // === names ===
 
@@ -94,16 +94,13 @@ pub fn event(event: &Event) {
 }
 
 /// A turn left the service; `quiet` turns (nothing new to do) are not counted.
-pub fn turn(state: &'static str, quiet: bool) {
+pub fn turn(state: CallState, quiet: bool) {
     if quiet {
         return;
     }
-    let cached = HANDLES
-        .get()
-        .and_then(|h| h.turns.iter().find(|(s, _)| *s == state));
-    match cached {
-        Some((_, c)) => c.increment(1),
-        None => counter!(TURNS, "state" => state).increment(1),
+    match HANDLES.get() {
+        Some(h) => h.turns[state as usize].increment(1),
+        None => counter!(TURNS, "state" => state.as_str()).increment(1),
     }
 }
 
@@ -127,8 +124,8 @@ static HANDLES: OnceLock<Handles> = OnceLock::new();
 struct Handles {
     /// Indexed like [`EVENT_KINDS`].
     events: Vec<Counter>,
-    /// By the machine's state names; a state not listed is looked up.
-    turns: Vec<(&'static str, Counter)>,
+    /// Indexed like [`CallState::ALL`].
+    turns: Vec<Counter>,
     timer_lateness: Histogram,
     /// By request path: the RPC duration and the counters by code.
     methods: std::sync::RwLock<HashMap<String, Arc<MethodHandles>>>,
@@ -141,21 +138,6 @@ struct MethodHandles {
     by_code: [OnceLock<Counter>; 17],
 }
 
-/// The call machine's states (`CallMachine::state_name`).
-const STATES: [&str; 11] = [
-    "ringing",
-    "listening",
-    "confirming_transfer",
-    "transferring",
-    "confirming_hold",
-    "on_hold",
-    "closing",
-    "awaiting_hangup",
-    "confirming_switch",
-    "checking_handset",
-    "ended",
-];
-
 /// At most this many request paths get cached handles.
 const MAX_METHODS: usize = 64;
 
@@ -166,9 +148,9 @@ impl Handles {
                 .iter()
                 .map(|k| counter!(EVENTS, "kind" => *k))
                 .collect(),
-            turns: STATES
+            turns: CallState::ALL
                 .iter()
-                .map(|s| (*s, counter!(TURNS, "state" => *s)))
+                .map(|s| counter!(TURNS, "state" => s.as_str()))
                 .collect(),
             timer_lateness: histogram!(TIMER_LATENESS),
             methods: std::sync::RwLock::new(HashMap::new()),
@@ -269,7 +251,7 @@ pub fn call_quality(flow: &str, score: f64) {
 }
 
 /// Event kinds as label values.
-const EVENT_KINDS: [&str; 14] = [
+const EVENT_KINDS: [&str; 15] = [
     "start",
     "prompt_played",
     "speech",
@@ -284,6 +266,7 @@ const EVENT_KINDS: [&str; 14] = [
     "operator_hangup",
     "front_end_lost",
     "shutdown",
+    "time_limit",
 ];
 
 /// An event's kind as a label value.
@@ -307,6 +290,7 @@ fn event_kind_index(event: &Event) -> usize {
         Event::OperatorHangup => 11,
         Event::FrontEndLost => 12,
         Event::Shutdown => 13,
+        Event::TimeLimit => 14,
     }
 }
 

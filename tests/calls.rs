@@ -330,6 +330,7 @@ async fn bad_requests_get_a_clear_status_naming_the_field() {
             Kind::Speech(pb::Speech {
                 text: "hi".into(),
                 confidence: 7.0,
+                intents: Vec::new(),
             }),
         ))
         .await
@@ -339,6 +340,30 @@ async fn bad_requests_get_a_clear_status_naming_the_field() {
         (
             Code::InvalidArgument,
             "speech.confidence: 7 is not between 0 and 1"
+        )
+    );
+
+    // The front-end's own intents are checked the same way.
+    let e = c
+        .send_event(event(
+            "live",
+            1,
+            Kind::Speech(pb::Speech {
+                text: "hi".into(),
+                confidence: 0.9,
+                intents: vec![pb::Intent {
+                    name: "bill".into(),
+                    confidence: 1.5,
+                }],
+            }),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.message()),
+        (
+            Code::InvalidArgument,
+            "speech.intents.confidence: intent 0: 1.5 is not between 0 and 1"
         )
     );
 

@@ -110,6 +110,7 @@ async fn weak_audio_then_switch_phone_and_hangup() {
     let mumble = Kind::Speech(pb::Speech {
         text: "账单".into(),
         confidence: 0.2,
+        intents: Vec::new(),
     });
     let turn = call.send(&mut server, mumble).await;
     assert_eq!(said(&turn), [SWITCH_PHONE]);
@@ -118,8 +119,16 @@ async fn weak_audio_then_switch_phone_and_hangup() {
     assert_eq!(hangup_reason(&turn), None);
     assert_eq!(at(&turn), ("confirming_switch", "welcome", false));
 
+    // Consent to hang up: a goodbye first (N7), then 5 s for the caller to
+    // hang up first (seed 003: 稍停5秒), then the hang-up.
     let turn = call.send(&mut server, speech("好的")).await;
-    assert_eq!(said(&turn), Vec::<String>::new());
+    assert_eq!(said(&turn), ["非常抱歉给您带来不便,感谢您的来电,再见!"]);
+    assert_eq!(turn.understood, ["yes"]);
+    assert_eq!(turn.phase, pb::CallState::AwaitingHangup as i32);
+    assert_eq!(listen_ms(&turn), Some(5000));
+    assert_eq!(hangup_reason(&turn), None);
+    let turn = call.send(&mut server, no_input()).await;
+    assert_eq!(turn.phase, pb::CallState::Ended as i32);
     assert_eq!(hangup_reason(&turn), Some(pb::EndReason::PoorAudio));
     assert_eq!(at(&turn), ("ended", "", true));
 
@@ -137,15 +146,24 @@ async fn weak_audio_then_switch_phone_and_hangup() {
 }
 
 #[tokio::test]
-async fn weak_audio_then_silence_hangs_up() {
+async fn weak_audio_then_silence_is_no_consent_and_follows_the_silence_path() {
     let mut server = start_server().await;
     let mut call = Call::start(&mut server, "weak-2").await;
     for _ in 0..3 {
         assert_eq!(said(&call.send(&mut server, weak()).await), [UNCLEAR]);
     }
     assert_eq!(said(&call.send(&mut server, weak()).await), [SWITCH_PHONE]);
+    // N7: no hang-up without consent; the question once more, then N5.
     let turn = call.send(&mut server, no_input()).await;
-    assert_eq!(hangup_reason(&turn), Some(pb::EndReason::PoorAudio));
+    assert_eq!(said(&turn), [SWITCH_PHONE]);
+    assert_eq!(hangup_reason(&turn), None);
+    let turn = call.send(&mut server, no_input()).await;
+    assert_eq!(
+        said(&turn),
+        ["非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"]
+    );
+    let turn = call.send(&mut server, no_input()).await;
+    assert_eq!(hangup_reason(&turn), Some(pb::EndReason::Silence));
     assert!(turn.ended);
     server.stop().await;
 }

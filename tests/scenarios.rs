@@ -35,6 +35,54 @@ async fn every_scenario_file_passes_on_the_shipped_flows() {
     );
 }
 
+/// Every prompt of the shipped flows says exactly what the wording file for
+/// its locale says: the one place wording is checked.
+#[test]
+fn every_prompt_is_worded_as_its_wording_file_says() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let flows = FlowRegistry::load_dir(root.join("flows"), None).expect("shipped flows load");
+    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/wording"))
+        .expect("tests/wording exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .collect();
+    files.sort();
+    let mut covered = Vec::new();
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable wording file");
+        let wording: scenario::Wording = toml::from_str(&text).expect("wording file parses");
+        covered.push(format!("{}.{}", wording.flow, wording.locale));
+        for p in scenario::check_wording(&flows, &wording) {
+            problems.push(format!("{}: {p}", file.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for flow in ["hotline", "outbound"] {
+        for locale in ["zh-CN", "zh-TW", "en"] {
+            let name = format!("{flow}.{locale}");
+            assert!(covered.contains(&name), "no wording file for {name}");
+        }
+    }
+}
+
+/// A wording file that differs from the flow names the prompt and both texts.
+#[test]
+fn a_changed_wording_is_reported() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let flows = FlowRegistry::load_dir(root.join("flows"), None).expect("shipped flows load");
+    let mut wording: scenario::Wording = toml::from_str(
+        &std::fs::read_to_string(root.join("tests/wording/hotline.en.toml")).expect("file"),
+    )
+    .expect("parses");
+    wording.prompts.insert("goodbye".into(), "Bye.".into());
+    assert_eq!(
+        scenario::check_wording(&flows, &wording),
+        [
+            "prompt \"goodbye\" says \"Thank you, have a nice day! Goodbye.\", the wording file \"Bye.\""
+        ]
+    );
+}
+
 /// The runner itself must be able to fail: a wrong text is reported with its
 /// step, what was expected and what was heard.
 #[tokio::test(start_paused = true)]

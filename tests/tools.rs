@@ -22,9 +22,12 @@ fn simulate_prints_a_silent_call_on_simulated_time() {
     let (code, out) = callscript(&[
         "simulate",
         "--scenario",
-        "tests/scenarios/n05-silent-call.zh-CN.toml",
+        "tests/scenarios/n05-silent-call.toml",
     ]);
     assert_eq!(code, 0, "{out}");
+    // One transcript per locale the scenario lists.
+    assert!(out.starts_with("--- zh-CN ---\n"), "{out}");
+    assert!(out.contains("--- en ---\n"), "{out}");
     assert!(
         out.contains(" 5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"\n"),
         "{out}"
@@ -83,12 +86,13 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening_national_day \"国庆节快乐!XX客服中心,请问有什么可以帮您!\"
   0.000s service listen 5000 ms
-  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
   5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
   6.000s caller  presses 3
+  6.000s         (understood: bill)
   6.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
   6.000s service say anything_else \"您还需要别的帮助吗?\"
   6.000s service listen 5000 ms
@@ -114,7 +118,7 @@ fn simulate_wants_a_scenario_or_a_flow_not_both() {
             "--flow",
             "hotline",
             "--scenario",
-            "tests/scenarios/n05-silent-call.zh-CN.toml",
+            "tests/scenarios/n05-silent-call.toml",
         ],
         "",
     );
@@ -128,10 +132,12 @@ fn simulate_reports_a_failing_scenario() {
     let bad = dir.path().join("bad.toml");
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/scenarios/n05-silent-call.zh-CN.toml"
+        "/tests/scenarios/n05-silent-call.toml"
     ))
     .expect("read");
-    std::fs::write(&bad, text.replace("您好!请问有什么可以帮您?", "喂?")).expect("write");
+    let wrong = text.replacen("expect = [\"silence_reprompt\"]", "expect = [\"喂?\"]", 1);
+    assert_ne!(wrong, text, "the scenario expects silence_reprompt");
+    std::fs::write(&bad, wrong).expect("write");
     let (code, out) = callscript(&["simulate", "--scenario", bad.to_str().expect("utf-8 path")]);
     assert_eq!(code, 1, "{out}");
     assert!(

@@ -1,34 +1,41 @@
 //! The call machine (statig, blocking variant).
 //!
-//! States are phases of a call; the step of the script the call is at is
-//! state-local storage, as is the count of silent listens (N5), which every
-//! question phase handles alike. Everything any phase may meet (hang-ups,
-//! audio trouble, the operator) lives in the `in_call` superstate.
+//! States are phases of a call; each carries the typed data of the step it
+//! waits on (a transfer's prompts and target, a hold's duration…) and its
+//! own counters (silent listens, N5; questions asked again). Everything any
+//! phase may meet (hang-ups, audio trouble, the operator, the time limit)
+//! lives in the `in_call` superstate. Shared helpers are in `shared`, and
+//! what happens to understood words at a step in `respond`.
 //!
 //! ```text
 //! ringing ─Start→ listening ⇄ (answers lead from step to step)
 //!   listening ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
 //!   listening ─hold step→ confirming_hold ─yes→ on_hold ─time up→ (next step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
-//!   any ─weak audio ×N→ confirming_switch ─yes/silence→ ended   (N7)
-//!   any ─no audio→ checking_handset ─yes→ (step again)          (N8)
+//!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
+//!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
+//!   any ─bounds reached→ a person (consent) or a polite close
 //!   any ─caller hangs up→ ended
 //! ```
 
-use std::sync::Arc;
+mod respond;
+mod shared;
+
+use shared::Question;
+use std::{sync::Arc, time::Duration};
 
 use statig::prelude::*;
-use tracing::trace;
 
-use super::{Action, AudioKind, EndReason, Event, Say};
+use super::{
+    Action, AudioKind, CallState, EndReason, Event,
+    understanding::{Answer, Input},
+};
 use crate::{
     calendar::DayPart,
-    flow::{AskPrompt, Flow, Heard, IntentIx, LocaleIx, PromptIx, StepIx, StepKind},
+    flow::{
+        CloseStep, Flow, HoldStep, LocaleIx, PromptIx, StepIx, TransferStep, matcher::Understood,
+    },
 };
-
-/// How many `say` steps one turn may chain; compile rejects rings of them,
-/// so this only guards against a bug.
-const MAX_CHAIN: usize = 64;
 
 /// What a call is started with, besides its flow.
 #[derive(Debug, Clone)]
@@ -43,10 +50,15 @@ pub struct CallSetup {
 /// A call's machine. `handle` appends the actions an event calls for.
 pub struct CallMachine {
     sm: StateMachine<Script>,
+    /// Time since the call started, as last given.
+    elapsed: Duration,
+    /// The intents understood from the last event (for turns).
+    understood: Vec<Arc<str>>,
 }
 
 impl CallMachine {
     pub fn new(setup: CallSetup) -> Self {
+        let steps = setup.flow.steps().len();
         let script = Script {
             start: setup.flow.start(),
             last_ask: setup.flow.start(),
@@ -56,32 +68,84 @@ impl CallMachine {
             day_part: setup.day_part,
             opened: false,
             unclear: 0,
+            language: 0,
+            not_understood: 0,
+            nuisance: 0,
+            visits: vec![0; steps].into_boxed_slice(),
+            pending: Understood::default(),
+            last_said: None,
+            heard: Understood::default(),
             ended: None,
         };
         CallMachine {
             sm: script.state_machine(),
+            elapsed: Duration::ZERO,
+            understood: Vec::new(),
         }
     }
 
+    /// Feeds one event, at the time last given (see `handle_at`).
     pub fn handle(&mut self, event: &Event, out: &mut Vec<Action>) {
-        self.sm.handle_with_context(event, out);
+        self.handle_at(self.elapsed, event, out);
+    }
+
+    /// Feeds one event that came `elapsed` after the call started. Past the
+    /// flow's `max_call_ms` the call closes with a goodbye; every listen is
+    /// cut short so the timer fires by then.
+    pub fn handle_at(&mut self, elapsed: Duration, event: &Event, out: &mut Vec<Action>) {
+        self.elapsed = self.elapsed.max(elapsed);
+        let max = self.flow().timing().max_call;
+        let first = out.len();
+        if self.elapsed >= max && self.ended().is_none() && !ends_the_call(event) {
+            self.sm.handle_with_context(&Event::TimeLimit, out);
+        } else {
+            self.sm.handle_with_context(event, out);
+        }
+        let left = max
+            .saturating_sub(self.elapsed)
+            .max(Duration::from_millis(1));
+        for action in &mut out[first..] {
+            if let Action::Listen { timeout } = action {
+                *timeout = (*timeout).min(left);
+            }
+        }
+        let flow = self.sm.inner().flow.clone();
+        self.understood.clear();
+        self.understood.extend(
+            self.sm
+                .inner()
+                .heard
+                .as_slice()
+                .iter()
+                .map(|&i| flow.intent(i).name.clone()),
+        );
+    }
+
+    /// The names of the intents understood from the last event.
+    pub fn understood(&self) -> &[Arc<str>] {
+        &self.understood
+    }
+
+    /// The phase the call is in.
+    pub fn state(&self) -> CallState {
+        match self.sm.state() {
+            State::Ringing {} => CallState::Ringing,
+            State::Listening { .. } => CallState::Listening,
+            State::ConfirmingTransfer { .. } => CallState::ConfirmingTransfer,
+            State::Transferring { .. } => CallState::Transferring,
+            State::ConfirmingHold { .. } => CallState::ConfirmingHold,
+            State::OnHold { .. } => CallState::OnHold,
+            State::Closing { .. } => CallState::Closing,
+            State::AwaitingHangup { .. } => CallState::AwaitingHangup,
+            State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
+            State::CheckingHandset { .. } => CallState::CheckingHandset,
+            State::Ended {} => CallState::Ended,
+        }
     }
 
     /// The phase name shown in turns and records.
     pub fn state_name(&self) -> &'static str {
-        match self.sm.state() {
-            State::Ringing {} => "ringing",
-            State::Listening { .. } => "listening",
-            State::ConfirmingTransfer { .. } => "confirming_transfer",
-            State::Transferring { .. } => "transferring",
-            State::ConfirmingHold { .. } => "confirming_hold",
-            State::OnHold { .. } => "on_hold",
-            State::Closing { .. } => "closing",
-            State::AwaitingHangup { .. } => "awaiting_hangup",
-            State::ConfirmingSwitch { .. } => "confirming_switch",
-            State::CheckingHandset { .. } => "checking_handset",
-            State::Ended {} => "ended",
-        }
+        self.state().as_str()
     }
 
     /// The id of the step the call is at.
@@ -89,12 +153,12 @@ impl CallMachine {
         let ix = match self.sm.state() {
             State::Listening { step, .. }
             | State::ConfirmingTransfer { step, .. }
-            | State::Transferring { step }
+            | State::Transferring { step, .. }
             | State::ConfirmingHold { step, .. }
-            | State::OnHold { step }
+            | State::OnHold { step, .. }
             | State::Closing { step, .. }
-            | State::AwaitingHangup { step }
-            | State::ConfirmingSwitch { step }
+            | State::AwaitingHangup { step, .. }
+            | State::ConfirmingSwitch { step, .. }
             | State::CheckingHandset { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
@@ -112,6 +176,27 @@ impl CallMachine {
     pub fn locale(&self) -> LocaleIx {
         self.sm.inner().locale
     }
+}
+
+/// Whether the caller made themselves heard at all, even unclearly: such a
+/// line is not silent, so the silence count (N5) starts again. Otherwise a
+/// caller asked to speak up (N7) could be hung up on as silent without the
+/// silence goodbye.
+fn caller_sound(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Speech { .. }
+            | Event::Dtmf { .. }
+            | Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::UnknownLanguage)
+    )
+}
+
+/// Events after which the time limit has nothing left to close.
+fn ends_the_call(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::CallerHangup | Event::OperatorHangup | Event::FrontEndLost | Event::Shutdown
+    )
 }
 
 /// The outbox the machine writes its actions into.
@@ -134,6 +219,21 @@ pub struct Script {
     /// Shared, not state-local: a hold or a transfer question in between
     /// does not make the line any clearer.
     unclear: u8,
+    /// Requests to speak Mandarin since the caller was last understood (N9).
+    language: u8,
+    /// Turns in a row whose words matched nothing.
+    not_understood: u8,
+    /// Nuisance turns in a row (N15).
+    nuisance: u8,
+    /// Visits to each step (`max_step_visits`).
+    visits: Box<[u8]>,
+    /// Requests said alongside an answer, handled at the next step that
+    /// listens (never dropped).
+    pending: Understood,
+    /// The last prompt said: what "say again" repeats.
+    last_said: Option<PromptIx>,
+    /// What the current event was understood as.
+    heard: Understood,
     ended: Option<EndReason>,
 }
 
@@ -141,6 +241,7 @@ pub struct Script {
     initial = "State::ringing()",
     state(derive(Debug, Clone, PartialEq)),
     superstate(derive(Debug)),
+    before_dispatch = "Self::before_dispatch",
     after_transition = "Self::after_transition"
 )]
 impl Script {
@@ -153,10 +254,8 @@ impl Script {
         }
     }
 
-    /// At an `ask` step, waiting for the caller.
-    /// Speech/keys → the answer's step, a request understood anywhere, or
-    /// `otherwise`; greetings (N6) and agent-number requests (N14) are
-    /// answered in place. Silence → reprompts, then goodbye and hang up (N5).
+    /// At an `ask` step, waiting for the caller. Words → `respond`.
+    /// Silence → reprompts, then goodbye and hang up (N5).
     #[state(superstate = "in_call")]
     fn listening(
         &mut self,
@@ -168,56 +267,51 @@ impl Script {
         if caller_sound(event) {
             *silent = 0;
         }
-        match self.heard(event) {
-            Some(Ok(heard)) => self.respond(*step, heard, context),
-            Some(Err(())) => Super,
-            None => match event {
-                Event::NoInput => {
-                    let again = match &self.flow.step(*step).kind {
-                        StepKind::Ask {
-                            reprompt: Some(p), ..
-                        } => *p,
-                        _ => self.flow.roles().silence_reprompt,
-                    };
-                    self.silence(silent, again, context)
-                }
-                _ => Super,
-            },
+        match (self.input(event), event) {
+            (Input::Clear(heard), _) => {
+                let understood = self.understand(event, heard);
+                self.respond_at(*step, understood, context)
+            }
+            (Input::NotInput, Event::NoInput) => {
+                let again = self.reprompt(*step);
+                self.silence(silent, again, context)
+            }
+            _ => Super,
         }
     }
 
-    /// Asked consent for a transfer (N10). Yes → transfer; no → back to
-    /// the step that asked; silence → the question again (N5); other words
-    /// → the question again, after the agent number if asked (N14).
+    /// Asked consent for a transfer (N10). Yes (or asking for a person) →
+    /// transfer; no → back to the step that asked; other words → the
+    /// question again, a few times, then it counts as no.
     #[state(superstate = "in_call")]
     fn confirming_transfer(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        transfer: &mut TransferStep,
         silent: &mut u8,
+        asked: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        let StepKind::Transfer {
-            target,
-            reason,
-            consent,
-            declined,
-            ..
-        } = self.flow.step(*step).kind.clone()
-        else {
-            return Super;
+        let question = Question {
+            step: *step,
+            prompt: transfer.consent,
+            agent_is_yes: true,
         };
-        match self.consent(event, silent, consent, context) {
-            Consent::Yes => {
-                context.push(Action::Transfer { target, reason });
-                Transition(State::transferring(*step))
+        match self.consent(question, event, silent, asked, context) {
+            Ok(Answer::Yes) => {
+                let reason = self.transfer_reason(&transfer.reason);
+                context.push(Action::Transfer {
+                    target: transfer.target.clone(),
+                    reason,
+                });
+                Transition(State::transferring(*step, transfer.clone()))
             }
-            Consent::No => {
-                self.say(declined, context);
-                self.listen(context);
-                Transition(State::listening(self.last_ask, 0))
+            Ok(_) => {
+                self.say(transfer.declined, context);
+                Transition(self.back_to_ask(context))
             }
-            Consent::Settled(outcome) => outcome,
+            Err(outcome) => outcome,
         }
     }
 
@@ -228,57 +322,56 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        transfer: &mut TransferStep,
         event: &Event,
     ) -> Outcome<State> {
+        let _ = step;
         match event {
             Event::TransferResult { connected: true } => {
                 self.end(EndReason::Transferred, false, context)
             }
             Event::TransferResult { connected: false } => {
-                let StepKind::Transfer {
-                    failed, fallback, ..
-                } = self.flow.step(*step).kind
-                else {
-                    return Super;
-                };
-                self.say(failed, context);
-                Transition(self.enter(fallback, context))
+                self.say(transfer.failed, context);
+                Transition(self.enter(transfer.fallback, context))
             }
-            // The caller is with the transfer target or in its queue now.
-            Event::NoInput | Event::Speech { .. } | Event::Dtmf { .. } | Event::Audio(_) => Handled,
+            // The caller is with the transfer target or in its queue now,
+            // so the time limit is theirs too.
+            Event::NoInput
+            | Event::Speech { .. }
+            | Event::Dtmf { .. }
+            | Event::Audio(_)
+            | Event::TimeLimit => Handled,
             _ => Super,
         }
     }
 
     /// Asked whether the caller may hold (N11). Yes → thanks, hold;
-    /// no → the `declined` step; silence → the question again; other words
-    /// → the question again, after the agent number if asked (N14).
+    /// no → the `declined` step; other words → the question again.
     #[state(superstate = "in_call")]
     fn confirming_hold(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        hold: &mut HoldStep,
         silent: &mut u8,
+        asked: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        let StepKind::Hold {
-            ask,
-            thanks,
-            duration,
-            declined,
-            ..
-        } = self.flow.step(*step).kind.clone()
-        else {
-            return Super;
+        let question = Question {
+            step: *step,
+            prompt: hold.ask,
+            agent_is_yes: false,
         };
-        match self.consent(event, silent, ask, context) {
-            Consent::Yes => {
-                self.say(thanks, context);
-                context.push(Action::Listen { timeout: duration });
-                Transition(State::on_hold(*step))
+        match self.consent(question, event, silent, asked, context) {
+            Ok(Answer::Yes) => {
+                self.say(hold.thanks, context);
+                context.push(Action::Listen {
+                    timeout: hold.duration,
+                });
+                Transition(State::on_hold(*step, *hold))
             }
-            Consent::No => Transition(self.enter(declined, context)),
-            Consent::Settled(outcome) => outcome,
+            Ok(_) => Transition(self.enter(hold.declined, context)),
+            Err(outcome) => outcome,
         }
     }
 
@@ -289,15 +382,14 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        hold: &mut HoldStep,
         event: &Event,
     ) -> Outcome<State> {
-        let StepKind::Hold { resume, next, .. } = self.flow.step(*step).kind else {
-            return Super;
-        };
+        let _ = step;
         match event {
             Event::NoInput | Event::Speech { .. } | Event::Dtmf { .. } => {
-                self.say(resume, context);
-                Transition(self.enter(next, context))
+                self.say(hold.resume, context);
+                Transition(self.enter(hold.next, context))
             }
             // Hold music hides the caller's audio; nothing to fix on hold.
             Event::Audio(_) => Handled,
@@ -312,72 +404,91 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        close: &mut CloseStep,
         event: &Event,
     ) -> Outcome<State> {
-        let StepKind::Close { goodbye, more, .. } = self.flow.step(*step).kind else {
-            return Super;
+        let Input::Clear(heard) = self.input(event) else {
+            return match event {
+                Event::NoInput => Transition(self.goodbye(*step, close, context)),
+                _ => Super,
+            };
         };
-        match (self.yes_no(event), event) {
-            (Some(Ok(true)), _) => Transition(self.enter(more, context)),
-            (Some(Ok(false)), _) | (None, Event::NoInput) => {
-                self.say(goodbye, context);
-                context.push(Action::Listen {
-                    timeout: self.flow.timing().caller_hangup_wait,
-                });
-                Transition(State::awaiting_hangup(*step))
+        let (answer, requests) = self.answer(event, heard, false);
+        match answer {
+            Answer::No if requests.is_empty() || self.only_pleasantries(requests) => {
+                Transition(self.goodbye(*step, close, context))
             }
-            (Some(Err(())), _) => match self.heard(event) {
-                Some(Ok(heard)) => self.respond_at(more, heard, context),
-                _ => Transition(self.enter(more, context)),
-            },
-            _ => Super,
+            Answer::Yes if requests.is_empty() => Transition(self.enter(close.more, context)),
+            _ => self.respond_at(close.more, requests, context),
         }
     }
 
     /// Goodbye said; the caller hangs up first (N12). If they leave the
-    /// line open past the wait, we hang up (N15); if they speak, we help.
+    /// line open past the wait, we hang up, for `then` (N15: the line left
+    /// open; N7: the poor line the caller agreed to leave); if they speak
+    /// after an N12 goodbye, we help (`more`); after a final goodbye we
+    /// only wait.
     #[state(superstate = "in_call")]
     fn awaiting_hangup(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        more: &mut Option<StepIx>,
+        then: &mut EndReason,
         event: &Event,
     ) -> Outcome<State> {
-        let StepKind::Close { more, .. } = self.flow.step(*step).kind else {
-            return Super;
-        };
-        match event {
-            Event::NoInput => self.end(EndReason::LineLeftOpen, true, context),
-            Event::Speech { .. } | Event::Dtmf { .. } => match self.heard(event) {
-                Some(Ok(heard)) => self.respond_at(more, heard, context),
-                _ => Super,
-            },
+        let _ = step;
+        match (self.input(event), *more, event) {
+            (_, _, Event::NoInput) => self.end(*then, true, context),
+            (Input::Clear(heard), Some(more), _) => {
+                let understood = self.understand(event, heard);
+                self.respond_at(more, understood, context)
+            }
+            (Input::Clear(_) | Input::Unclear, None, _) | (_, _, Event::Audio(_)) => Handled,
             _ => Super,
         }
     }
 
-    /// Asked the caller to call from another phone (N7). Agreement or 5 s
-    /// of silence → hang up; a refusal → the step again; clear speech →
-    /// the step it answers.
+    /// Asked the caller to call from another phone (N7). Agreement → a
+    /// goodbye, then 5 s for the caller to hang up first before we do (the
+    /// seed: 稍停5秒,得到客户同意后方可挂机); silence → the question once more, then the
+    /// silent-call path (N5) to its goodbye; a refusal → the step again;
+    /// other clear words → the step they answer.
     #[state(superstate = "in_call")]
     fn confirming_switch(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
+        silent: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        match (self.yes_no(event), event) {
-            (Some(Ok(true)), _) | (None, Event::NoInput) => {
-                self.end(EndReason::PoorAudio, true, context)
+        if caller_sound(event) {
+            *silent = 0;
+        }
+        match (self.input(event), event) {
+            (Input::Clear(heard), _) => {
+                let (answer, requests) = self.answer(event, heard, false);
+                match answer {
+                    Answer::Yes => {
+                        let bye = self.flow.roles().polite_close;
+                        self.say(bye, context);
+                        context.push(Action::Listen {
+                            timeout: self.flow.timing().consent_wait,
+                        });
+                        Transition(State::awaiting_hangup(*step, None, EndReason::PoorAudio))
+                    }
+                    Answer::No => {
+                        self.unclear = 0;
+                        self.pending = requests;
+                        Transition(self.enter(*step, context))
+                    }
+                    Answer::Other => self.respond_at(*step, requests, context),
+                }
             }
-            (Some(Ok(false)), _) => {
-                self.unclear = 0;
-                Transition(self.enter(*step, context))
+            (Input::NotInput, Event::NoInput) => {
+                let again = self.flow.roles().switch_phone;
+                self.silence(silent, again, context)
             }
-            (Some(Err(())), _) => match self.heard(event) {
-                Some(Ok(heard)) => self.respond(*step, heard, context),
-                _ => Super,
-            },
             _ => Super,
         }
     }
@@ -392,30 +503,37 @@ impl Script {
         silent: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        let roles = self.flow.roles().clone();
         if caller_sound(event) {
             *silent = 0;
         }
-        match self.yes_no(event) {
-            Some(Ok(true)) => Transition(self.enter(*step, context)),
-            Some(Ok(false)) => {
-                self.say(roles.speak_into_handset, context);
-                self.listen(context);
-                Handled
+        match (self.input(event), event) {
+            (Input::Clear(heard), _) => {
+                let (answer, requests) = self.answer(event, heard, false);
+                match answer {
+                    Answer::Yes => {
+                        self.pending = requests;
+                        Transition(self.enter(*step, context))
+                    }
+                    Answer::No if requests.is_empty() => {
+                        let p = self.flow.roles().speak_into_handset;
+                        self.say(p, context);
+                        self.listen(context);
+                        Handled
+                    }
+                    _ => self.respond_at(*step, requests, context),
+                }
             }
-            Some(Err(())) => match self.heard(event) {
-                Some(Ok(heard)) => self.respond(*step, heard, context),
-                _ => Super,
-            },
-            None => match event {
-                Event::NoInput => self.silence(silent, roles.pick_up_handset, context),
-                _ => Super,
-            },
+            (Input::NotInput, Event::NoInput) => {
+                let again = self.flow.roles().pick_up_handset;
+                self.silence(silent, again, context)
+            }
+            _ => Super,
         }
     }
 
     /// Every phase of a live call: hang-ups, the operator, the front-end
-    /// leaving, and audio trouble (N7-N9), which always returns to `step`.
+    /// leaving, the time limit, and audio trouble (N7-N9), which returns
+    /// to `step`.
     #[superstate]
     fn in_call(
         &mut self,
@@ -423,24 +541,26 @@ impl Script {
         step: &mut StepIx,
         event: &Event,
     ) -> Outcome<State> {
-        let roles = self.flow.roles().clone();
         match event {
             Event::CallerHangup => self.end(EndReason::CallerHangup, false, context),
             Event::OperatorHangup => self.end(EndReason::Operator, true, context),
             Event::FrontEndLost => self.end(EndReason::FrontEndLost, false, context),
             Event::Shutdown => self.end(EndReason::Shutdown, true, context),
-            Event::Audio(AudioKind::UnknownLanguage) => {
-                self.say(roles.mandarin, context);
-                self.listen(context);
-                Handled
+            Event::TimeLimit => {
+                let bye = self.flow.roles().polite_close;
+                self.say(bye, context);
+                self.end(EndReason::TimeLimit, true, context)
             }
+            Event::Audio(AudioKind::UnknownLanguage) => self.other_language(*step, context),
             Event::Audio(AudioKind::NoAudio) => {
-                self.say(roles.pick_up_handset, context);
+                let p = self.flow.roles().pick_up_handset;
+                self.say(p, context);
                 self.listen(context);
                 Transition(State::checking_handset(*step, 0))
             }
-            Event::Audio(AudioKind::Weak | AudioKind::Noisy) => self.unclear_audio(*step, context),
-            Event::Speech { .. } => self.unclear_audio(*step, context),
+            Event::Audio(AudioKind::Weak | AudioKind::Noisy) | Event::Speech { .. } => {
+                self.unclear_audio(*step, context)
+            }
             _ => Handled,
         }
     }
@@ -450,304 +570,5 @@ impl Script {
     fn ended(event: &Event) -> Outcome<State> {
         let _ = event;
         Handled
-    }
-}
-
-/// Whether the caller made themselves heard at all, even unclearly: such a
-/// line is not silent, so the silence count (N5) starts again. Otherwise a
-/// caller asked to speak up (N7) could be hung up on as silent without the
-/// silence goodbye.
-fn caller_sound(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::Speech { .. }
-            | Event::Dtmf { .. }
-            | Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::UnknownLanguage)
-    )
-}
-
-/// How a caller answered a consent question.
-enum Consent {
-    Yes,
-    No,
-    /// Not an answer; the question's own rules already dealt with it.
-    Settled(Outcome<State>),
-}
-
-// === impl Script: helpers shared by the phases ===
-
-impl Script {
-    fn after_transition(&mut self, source: &State, target: &State, _context: &mut Outbox) {
-        trace!(flow = %self.flow.id(), ?source, ?target, "call transition");
-    }
-
-    fn say(&self, prompt: PromptIx, out: &mut Outbox) {
-        out.push(Action::Say(Say {
-            prompt: self.flow.prompt(prompt).clone(),
-            locale: self.locale,
-            barge_in: true,
-        }));
-    }
-
-    fn listen(&self, out: &mut Outbox) {
-        out.push(Action::Listen {
-            timeout: self.flow.timing().no_input,
-        });
-    }
-
-    /// Ends the call; `we_hang_up` adds the hang-up action (not when the
-    /// caller already hung up, or the call left us by transfer).
-    fn end(&mut self, reason: EndReason, we_hang_up: bool, out: &mut Outbox) -> Outcome<State> {
-        if we_hang_up {
-            out.push(Action::Hangup(reason));
-        }
-        self.ended = Some(reason);
-        Transition(State::ended())
-    }
-
-    /// N5: after the question, `again`, …, then the goodbye, then hang up:
-    /// never fewer than `silence_prompts` prompts before hanging up.
-    fn silence(&mut self, silent: &mut u8, again: PromptIx, out: &mut Outbox) -> Outcome<State> {
-        *silent += 1;
-        let prompts = self.flow.timing().silence_prompts;
-        if *silent >= prompts {
-            return self.end(EndReason::Silence, true, out);
-        }
-        let prompt = if *silent == prompts - 1 {
-            self.flow.roles().silence_goodbye
-        } else {
-            again
-        };
-        self.say(prompt, out);
-        self.listen(out);
-        Handled
-    }
-
-    /// N7: ask to speak up, a few times; then suggest another phone and wait
-    /// for consent. Never hang up just because the line is bad.
-    fn unclear_audio(&mut self, step: StepIx, out: &mut Outbox) -> Outcome<State> {
-        self.unclear = self.unclear.saturating_add(1);
-        let roles = self.flow.roles();
-        if self.unclear <= self.flow.timing().unclear_attempts {
-            self.say(roles.unclear, out);
-            self.listen(out);
-            Handled
-        } else {
-            self.say(roles.switch_phone, out);
-            out.push(Action::Listen {
-                timeout: self.flow.timing().consent_wait,
-            });
-            Transition(State::confirming_switch(step))
-        }
-    }
-
-    /// Asks `question` again after clear input that answers neither yes nor
-    /// no. A request for the agent number is answered first: refusing it is
-    /// a violation (N14), whatever the call is waiting for.
-    /// The answer to a consent question (N10, N11), by the rules every such
-    /// question shares: any sound from the caller restarts the silence
-    /// count; other clear words hear the question again (after the agent
-    /// number, N14); silence follows N5 with the question as reprompt; what
-    /// is not caller input goes on to `in_call`.
-    fn consent(
-        &mut self,
-        event: &Event,
-        silent: &mut u8,
-        question: PromptIx,
-        out: &mut Outbox,
-    ) -> Consent {
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match self.yes_no(event) {
-            Some(Ok(true)) => Consent::Yes,
-            Some(Ok(false)) => Consent::No,
-            Some(Err(())) => {
-                self.ask_again(event, question, out);
-                Consent::Settled(Handled)
-            }
-            None => Consent::Settled(match event {
-                Event::NoInput => self.silence(silent, question, out),
-                _ => Super,
-            }),
-        }
-    }
-
-    fn ask_again(&mut self, event: &Event, question: PromptIx, out: &mut Outbox) {
-        let (intent, reply) = (
-            self.flow.roles().agent_number_intent,
-            self.flow.roles().agent_number,
-        );
-        if let (Some(intent), Some(reply), Some(Ok(heard))) = (intent, reply, self.heard(event))
-            && self.flow.recognise([intent], self.locale, heard).is_some()
-        {
-            self.say(reply, out);
-        }
-        self.say(question, out);
-        self.listen(out);
-    }
-
-    /// Clear input, as something to recognise. `Some(Err)` is speech too
-    /// unclear to use (left to `in_call`), `None` is not caller input.
-    fn heard<'e>(&mut self, event: &'e Event) -> Option<Result<Heard<'e>, ()>> {
-        match event {
-            Event::Speech { text, confidence } => {
-                let low = confidence.is_some_and(|c| c < self.flow.timing().low_confidence);
-                if low || text.trim().is_empty() {
-                    return Some(Err(()));
-                }
-                self.unclear = 0;
-                Some(Ok(Heard::Words(text)))
-            }
-            Event::Dtmf { digits } => Some(Ok(Heard::Keys(digits))),
-            _ => None,
-        }
-    }
-
-    /// A yes/no answer: `Some(Ok(bool))`, `Some(Err)` for other clear input,
-    /// `None` for events that are not caller input, or unclear speech.
-    ///
-    /// The agent-number request competes too, so that "工号是多少" is that
-    /// request (the longer phrase) and not a "是" (yes).
-    fn yes_no(&mut self, event: &Event) -> Option<Result<bool, ()>> {
-        let heard = match self.heard(event)? {
-            Ok(h) => h,
-            Err(()) => return None,
-        };
-        let roles = self.flow.roles();
-        let candidates = roles
-            .yes
-            .into_iter()
-            .chain(roles.no)
-            .chain(roles.agent_number_intent);
-        match self.flow.recognise(candidates, self.locale, heard) {
-            Some(i) if Some(i) == roles.yes => Some(Ok(true)),
-            Some(i) if Some(i) == roles.no => Some(Ok(false)),
-            _ => Some(Err(())),
-        }
-    }
-
-    /// Routes clear input at an `ask` step: its answers first, then requests
-    /// understood anywhere, the agent number (N14), a greeting (N6), and
-    /// finally `otherwise`.
-    fn respond(&mut self, step: StepIx, heard: Heard<'_>, out: &mut Outbox) -> Outcome<State> {
-        let flow = self.flow.clone();
-        let StepKind::Ask {
-            answers, otherwise, ..
-        } = &flow.step(step).kind
-        else {
-            return Transition(self.enter(step, out));
-        };
-        let roles = flow.roles();
-        let candidates: Vec<IntentIx> = answers
-            .iter()
-            .map(|(i, _)| *i)
-            .chain(flow.anywhere().iter().map(|(i, _)| *i))
-            .chain(roles.agent_number_intent)
-            .chain(roles.greeting)
-            .collect();
-        let Some(intent) = flow.recognise(candidates.iter().copied(), self.locale, heard) else {
-            return match (otherwise, roles.not_understood) {
-                (Some(next), _) => Transition(self.enter(*next, out)),
-                (None, Some(p)) => {
-                    self.say(p, out);
-                    self.listen(out);
-                    Transition(State::listening(step, 0))
-                }
-                // compile requires one of the two; stay and listen.
-                (None, None) => {
-                    self.listen(out);
-                    Transition(State::listening(step, 0))
-                }
-            };
-        };
-        let target = answers
-            .iter()
-            .chain(flow.anywhere())
-            .find(|(i, _)| *i == intent)
-            .map(|(_, s)| *s);
-        if let Some(next) = target {
-            return Transition(self.enter(next, out));
-        }
-        let reply = if Some(intent) == roles.agent_number_intent {
-            roles.agent_number
-        } else {
-            let part = match self.day_part {
-                DayPart::Morning => 0,
-                DayPart::Afternoon => 1,
-                DayPart::Evening => 2,
-            };
-            roles.greeting_reply_by_part[part].or(roles.greeting_reply)
-        };
-        if let Some(p) = reply {
-            self.say(p, out);
-        }
-        self.listen(out);
-        Transition(State::listening(step, 0))
-    }
-
-    /// Like `respond`, for input heard outside `ask` (closing): it is
-    /// routed as an answer to `step` when that is an ask step.
-    fn respond_at(&mut self, step: StepIx, heard: Heard<'_>, out: &mut Outbox) -> Outcome<State> {
-        match self.flow.step(step).kind {
-            StepKind::Ask { .. } => {
-                self.last_ask = step;
-                self.respond(step, heard, out)
-            }
-            _ => Transition(self.enter(step, out)),
-        }
-    }
-
-    /// Says what a step says and returns the phase it waits in. `say`
-    /// steps chain within one turn.
-    fn enter(&mut self, first: StepIx, out: &mut Outbox) -> State {
-        let flow = self.flow.clone();
-        let mut step = first;
-        for _ in 0..MAX_CHAIN {
-            match &flow.step(step).kind {
-                StepKind::Ask { prompt, .. } => {
-                    let p = match prompt {
-                        AskPrompt::Prompt(p) => Some(*p),
-                        AskPrompt::Opening if !self.opened => self.opening,
-                        AskPrompt::Opening => Some(flow.roles().silence_reprompt),
-                    };
-                    self.opened = true;
-                    if let Some(p) = p {
-                        self.say(p, out);
-                    }
-                    self.listen(out);
-                    self.last_ask = step;
-                    return State::listening(step, 0);
-                }
-                StepKind::Say { prompt, next } => {
-                    self.say(*prompt, out);
-                    step = *next;
-                }
-                StepKind::Transfer { consent, .. } => {
-                    self.say(*consent, out);
-                    self.listen(out);
-                    return State::confirming_transfer(step, 0);
-                }
-                StepKind::Hold { ask, .. } => {
-                    self.say(*ask, out);
-                    self.listen(out);
-                    return State::confirming_hold(step, 0);
-                }
-                StepKind::Close { ask, .. } => {
-                    self.say(*ask, out);
-                    self.listen(out);
-                    return State::closing(step);
-                }
-                StepKind::Hangup { prompt } => {
-                    self.say(*prompt, out);
-                    out.push(Action::Hangup(EndReason::FlowEnd));
-                    self.ended = Some(EndReason::FlowEnd);
-                    return State::ended();
-                }
-            }
-        }
-        out.push(Action::Hangup(EndReason::FlowEnd));
-        self.ended = Some(EndReason::FlowEnd);
-        State::ended()
     }
 }

@@ -7,10 +7,12 @@
 mod machine;
 #[cfg(test)]
 mod tests;
+mod understanding;
 
 use std::{sync::Arc, time::Duration};
 
 pub use machine::{CallMachine, CallSetup};
+pub use understanding::{Answer, Input};
 
 use crate::flow::{LocaleIx, Prompt};
 
@@ -22,10 +24,12 @@ pub enum Event {
     /// The last turn's prompts finished playing.
     PromptPlayed,
     /// The caller said something. `confidence` is `None` when the recogniser
-    /// did not report one.
+    /// did not report one; `intents` is the front-end's own understanding,
+    /// when it has one (it wins over the words above the flow's threshold).
     Speech {
         text: String,
         confidence: Option<f32>,
+        intents: Vec<NluIntent>,
     },
     /// The caller pressed keys.
     Dtmf { digits: String },
@@ -43,6 +47,86 @@ pub enum Event {
     FrontEndLost,
     /// The service is shutting down.
     Shutdown,
+    /// The call reached the flow's `max_call_ms` (the machine raises this
+    /// itself from the time it is given).
+    TimeLimit,
+}
+
+impl Event {
+    /// Speech with no confidence and no front-end intents: the plain case.
+    pub fn speech(text: impl Into<String>) -> Event {
+        Event::Speech {
+            text: text.into(),
+            confidence: None,
+            intents: Vec::new(),
+        }
+    }
+}
+
+/// An intent the front-end's own NLU recognised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NluIntent {
+    pub name: String,
+    pub confidence: f32,
+}
+
+/// The phase a call is in, as turns and records show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallState {
+    Ringing,
+    Listening,
+    ConfirmingTransfer,
+    Transferring,
+    ConfirmingHold,
+    OnHold,
+    Closing,
+    AwaitingHangup,
+    ConfirmingSwitch,
+    CheckingHandset,
+    Ended,
+}
+
+impl CallState {
+    pub const ALL: [CallState; 11] = [
+        CallState::Ringing,
+        CallState::Listening,
+        CallState::ConfirmingTransfer,
+        CallState::Transferring,
+        CallState::ConfirmingHold,
+        CallState::OnHold,
+        CallState::Closing,
+        CallState::AwaitingHangup,
+        CallState::ConfirmingSwitch,
+        CallState::CheckingHandset,
+        CallState::Ended,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Ringing => "ringing",
+            CallState::Listening => "listening",
+            CallState::ConfirmingTransfer => "confirming_transfer",
+            CallState::Transferring => "transferring",
+            CallState::ConfirmingHold => "confirming_hold",
+            CallState::OnHold => "on_hold",
+            CallState::Closing => "closing",
+            CallState::AwaitingHangup => "awaiting_hangup",
+            CallState::ConfirmingSwitch => "confirming_switch",
+            CallState::CheckingHandset => "checking_handset",
+            CallState::Ended => "ended",
+        }
+    }
+
+    /// The state a wire name stands for.
+    pub fn parse(name: &str) -> Option<CallState> {
+        CallState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for CallState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Audio trouble on the caller's side.
@@ -104,6 +188,8 @@ pub enum EndReason {
     FrontEndLost,
     FlowEnd,
     Shutdown,
+    /// The call reached the flow's `max_call_ms`; a goodbye was said.
+    TimeLimit,
 }
 
 impl EndReason {
@@ -118,6 +204,7 @@ impl EndReason {
             EndReason::FrontEndLost => "front_end_lost",
             EndReason::FlowEnd => "flow_end",
             EndReason::Shutdown => "shutdown",
+            EndReason::TimeLimit => "time_limit",
         }
     }
 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::{CallError, EngineSettings, Subscriber, timers::TimerHandle};
 use crate::{
-    call::{Action, CallMachine, EndReason, Event},
+    call::{Action, CallMachine, CallState, EndReason, Event},
     flow::Flow,
 };
 
@@ -29,10 +29,12 @@ pub enum Mode {
 pub struct Turn {
     /// 1-based within the call; a turn with no actions repeats the last seq.
     pub seq: u64,
-    pub state: &'static str,
+    pub state: CallState,
     pub step: Option<Arc<str>>,
     pub actions: Vec<Action>,
     pub ended: Option<EndReason>,
+    /// The intents understood from the event behind this turn.
+    pub understood: Box<[Arc<str>]>,
 }
 
 /// A turn with the call it belongs to, as the edge sends it.
@@ -68,7 +70,7 @@ pub struct CallRecord {
     pub call_id: Arc<str>,
     pub flow: Arc<Flow>,
     pub locale: Arc<str>,
-    pub state: &'static str,
+    pub state: CallState,
     pub step: Option<Arc<str>>,
     pub ended: Option<EndReason>,
     pub facts: Facts,
@@ -232,7 +234,7 @@ impl Call {
         }
         let played = event == Event::PromptPlayed;
         let mut actions = Vec::new();
-        s.machine.handle(&event, &mut actions);
+        s.machine.handle_at(offset, &event, &mut actions);
         s.log(
             Entry {
                 offset,
@@ -258,10 +260,11 @@ impl Call {
         s.turn_seq += 1;
         let turn = Arc::new(Turn {
             seq: s.turn_seq,
-            state: s.machine.state_name(),
+            state: s.machine.state(),
             step: s.machine.step().cloned(),
             actions,
             ended,
+            understood: s.machine.understood().into(),
         });
         s.log(
             Entry {
@@ -339,7 +342,7 @@ impl Call {
             call_id: self.id.clone(),
             locale: flow.locales()[usize::from(s.machine.locale())].clone(),
             flow,
-            state: s.machine.state_name(),
+            state: s.machine.state(),
             step: s.machine.step().cloned(),
             ended: s.machine.ended(),
             facts: s.facts.clone(),
@@ -361,10 +364,11 @@ impl Session {
     fn quiet_turn(&self) -> Turn {
         Turn {
             seq: self.turn_seq,
-            state: self.machine.state_name(),
+            state: self.machine.state(),
             step: self.machine.step().cloned(),
             actions: Vec::new(),
             ended: self.machine.ended(),
+            understood: self.machine.understood().into(),
         }
     }
 

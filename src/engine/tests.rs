@@ -156,6 +156,7 @@ async fn caller_speech_resets_the_silence_count() {
             Event::Speech {
                 text: "客服您好".into(),
                 confidence: Some(0.9),
+                intents: Vec::new(),
             },
         )
         .expect("speech accepted");
@@ -347,7 +348,7 @@ async fn a_call_without_an_id_gets_one_of_fixed_width() {
     let turn = engine
         .send_event(&a.call_id, 1, Event::Dtmf { digits: "0".into() })
         .expect("event on the assigned id");
-    assert_eq!(turn.turn.state, "confirming_transfer");
+    assert_eq!(turn.turn.state, crate::call::CallState::ConfirmingTransfer);
     assert_eq!(engine.live_calls(), 2);
 }
 
@@ -365,6 +366,7 @@ async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
         let speech = Event::Speech {
             text: "你的工号是多少".into(),
             confidence: None,
+            intents: Vec::new(),
         };
         let view = engine.send_event("chatty", seq, speech).expect("event");
         assert_eq!(show(&view), "say:agent_number listen:5000");

@@ -6,11 +6,11 @@ use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
 use super::{
-    AskPrompt, Diagnostic, Diagnostics, Flow, FlowKind, GreetingSettings, Intent, IntentIx,
-    LocaleIx, Openings, Prompt, PromptIx, Roles, Severity, SpecialDay, Step, StepIx, StepKind,
-    Timing,
+    AskPrompt, CloseStep, Diagnostic, Diagnostics, Flow, FlowKind, GreetingSettings, HoldStep,
+    Intent, IntentIx, LocaleIx, Openings, Prompt, PromptIx, Roles, Severity, SpecialDay, Step,
+    StepIx, StepKind, Timing, TransferStep,
     diagnostic::LineIndex,
-    matcher::Phrases,
+    matcher::{Matcher, Phrases},
     norms,
     raw::{RawFlow, RawStep, RawVariable, Sp},
 };
@@ -161,6 +161,7 @@ impl Compiler<'_> {
         let variables = self.variables(&raw, &locales);
         let (prompts, prompt_names) = self.prompts(&raw, &locales, &variables);
         let (intents, intent_names) = self.intents(&raw, &locales);
+        let (words, nlu_confidence) = self.understanding(&raw, &locales);
         let step_names: HashMap<String, StepIx> = raw
             .steps
             .get_ref()
@@ -183,7 +184,7 @@ impl Compiler<'_> {
         };
         let timing = self.timing(&raw);
         let greeting = self.greeting(&raw, &names, kind, &id_span);
-        let roles = self.roles(&names, &id_span);
+        let mut roles = self.roles(&names, &id_span);
         let steps: Vec<Step> = raw
             .steps
             .get_ref()
@@ -210,6 +211,13 @@ impl Compiler<'_> {
             return None;
         }
         let start = start?;
+        roles.person = roles
+            .agent
+            .and_then(|a| anywhere.iter().find(|(i, _)| *i == a))
+            .map(|(_, s)| *s)
+            .filter(|s| matches!(steps[usize::from(*s)].kind, StepKind::Transfer(_)));
+        let phrases: Vec<&Phrases> = intents.iter().map(|i| &i.phrases).collect();
+        let matcher = Matcher::new(&phrases, locales.len(), &words, [roles.yes, roles.no]);
         let flow = Flow {
             id: id.into(),
             title: raw.title.clone().unwrap_or_default(),
@@ -224,6 +232,8 @@ impl Compiler<'_> {
             greeting,
             prompts,
             intents,
+            matcher,
+            nlu_confidence,
             roles,
             anywhere,
             steps,
@@ -592,6 +602,47 @@ impl Compiler<'_> {
                 d.caller_hangup_wait,
             ),
             low_confidence,
+            not_understood_attempts: self.count(
+                &t.not_understood_attempts,
+                "not_understood_attempts",
+                1..11,
+                d.not_understood_attempts,
+                None,
+            ),
+            language_attempts: self.count(
+                &t.language_attempts,
+                "language_attempts",
+                1..11,
+                d.language_attempts,
+                Some("N9"),
+            ),
+            consent_attempts: self.count(
+                &t.consent_attempts,
+                "consent_attempts",
+                1..11,
+                d.consent_attempts,
+                Some("N10"),
+            ),
+            max_step_visits: self.count(
+                &t.max_step_visits,
+                "max_step_visits",
+                2..51,
+                d.max_step_visits,
+                None,
+            ),
+            nuisance_turns: self.count(
+                &t.nuisance_turns,
+                "nuisance_turns",
+                1..11,
+                d.nuisance_turns,
+                Some("N15"),
+            ),
+            max_call: self.millis(
+                &t.max_call_ms,
+                "max_call_ms",
+                60_000..86_400_001,
+                d.max_call,
+            ),
         }
     }
 
@@ -753,13 +804,32 @@ impl Compiler<'_> {
                 p("greeting_reply_afternoon"),
                 p("greeting_reply_evening"),
             ],
+            polite_close: required(
+                "polite_close",
+                "N12",
+                "a call that cannot go on (not understood, another language, too long) ends with an apology and thanks",
+            ),
             agent_number: p("agent_number"),
             not_understood: p("not_understood"),
+            not_understood_again: p("not_understood_again"),
+            thanks_reply: p("thanks_reply"),
+            complaint_reply: p("complaint_reply"),
+            callback_reply: p("callback_reply"),
+            nuisance_reply: p("nuisance_reply"),
+            nuisance_goodbye: p("nuisance_goodbye"),
             yes: i("yes"),
             no: i("no"),
             greeting: i("greeting"),
             agent_number_intent: i("agent_number"),
+            agent: i("agent"),
+            person: None,
+            thanks: i("thanks"),
+            complaint: i("complaint"),
+            repeat: i("repeat"),
+            callback: i("callback"),
+            nuisance: i("nuisance"),
         };
+        self.everyday_prompts(&roles, id_span);
         if roles.greeting.is_some() && roles.greeting_reply.is_none() {
             self.error(id_span.clone(), Some("N6"), "intent \"greeting\" needs prompt \"greeting_reply\": a caller who greets us gets a polite answer".into());
         }
@@ -934,14 +1004,14 @@ impl Compiler<'_> {
                 if value.get_ref().trim().is_empty() {
                     self.error(value.span(), None, "transfer target is empty".into());
                 }
-                StepKind::Transfer {
+                StepKind::Transfer(TransferStep {
                     target: value.get_ref().as_str().into(),
                     reason: reason.map_or_else(|| "".into(), |r| r.get_ref().as_str().into()),
                     consent: consent.map_or(0, |c| prompt(self, &c)),
                     declined: declined.map_or(0, |c| prompt(self, &c)),
                     failed: failed.map_or(0, |c| prompt(self, &c)),
                     fallback: fallback.map_or(0, |c| step_ref(self, &c)),
-                }
+                })
             }
             "hold" => {
                 let thanks = required(
@@ -979,14 +1049,14 @@ impl Compiler<'_> {
                         self.millis(&Some(ms.clone()), "hold_ms", 1000..600_001, Duration::ZERO)
                     }
                 };
-                StepKind::Hold {
+                StepKind::Hold(HoldStep {
                     ask: prompt(self, value),
                     thanks: thanks.map_or(0, |p| prompt(self, &p)),
                     resume: resume.map_or(0, |p| prompt(self, &p)),
                     duration,
                     next: next.map_or(0, |n| step_ref(self, &n)),
                     declined: declined.map_or(0, |n| step_ref(self, &n)),
-                }
+                })
             }
             "close" => {
                 let goodbye = required(
@@ -1003,11 +1073,11 @@ impl Compiler<'_> {
                     Some("N12"),
                     "the step when the caller needs more help",
                 );
-                StepKind::Close {
+                StepKind::Close(CloseStep {
                     ask: prompt(self, value),
                     goodbye: goodbye.map_or(0, |p| prompt(self, &p)),
                     more: more.map_or(0, |n| step_ref(self, &n)),
-                }
+                })
             }
             _ => StepKind::Hangup {
                 prompt: prompt(self, value),

@@ -1,10 +1,73 @@
 //! Recognising what a caller meant, from their words or keys.
 //!
-//! Deliberately simple and visible to a script designer: an intent matches
-//! when the words contain one of its phrases, and the longest phrase wins so
-//! "不可以" (no) beats "可以" (yes). No statistics, nothing hidden.
+//! Visible to a script designer and still word-aware: an intent matches when
+//! one of its phrases stands in the caller's words as whole words.
+//!
+//! - Chinese has no spaces, so words come from a segmenter (jieba, with
+//!   its embedded dictionary), overlaid with the flow's own `[understanding]
+//!   words` and a built-in list of polite and question words (不好意思,
+//!   没关系, 是不是, 可不可以, …) that contain a yes/no word but are not an
+//!   answer. A one-character phrase must be a word by itself (是 is not in
+//!   但是); no phrase counts inside a neutral word (不好 is not in
+//!   不好意思, 是 not in 是不是).
+//! - Alphabetic scripts match on word boundaries, case-insensitively ("no"
+//!   is not in "know").
+//! - One automaton (aho-corasick) per locale holds every phrase of the
+//!   flow, so an event costs one scan whatever the number of intents; the
+//!   segmenter runs only around one-character phrases (the ones a longer
+//!   word most often hides), on a few characters of context.
+//! - Where phrases overlap, the one containing the other wins: 不可以 (no)
+//!   over 可以 (yes).
+//! - A caller may say several things at once. All intents come back in the
+//!   order said. A yes/no word counts only as an answer when it leads its
+//!   clause: in 工号是多少 the 是 belongs to the question about 工号.
 
-/// One intent's phrases for one locale, plus its keys.
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use jieba_rs::Jieba;
+
+use super::IntentIx;
+
+/// The segmenter, shared by every flow: its dictionary is large (loaded
+/// once per process, when the first flow with Chinese phrases compiles).
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+
+/// Words that contain a yes/no word but answer nothing: politeness,
+/// reassurance, and the A-not-A question forms (好不好 "is it OK?").
+/// Simplified and Traditional forms; used for every Chinese locale.
+const NEUTRAL_WORDS: &[&str] = &[
+    "不好意思",
+    "没关系",
+    "沒關係",
+    "不客气",
+    "不客氣",
+    "对不起",
+    "對不起",
+    "不要紧",
+    "不要緊",
+    "好不好",
+    "是不是",
+    "行不行",
+    "可不可以",
+    "对不对",
+    "對不對",
+    "要不要",
+    "能不能",
+    "有没有",
+    "有沒有",
+    "不一定",
+    "不是吗",
+    "不是嗎",
+    "不用谢",
+    "不用謝",
+    "好不容易",
+];
+
+/// At most this many intents are kept from one utterance.
+const MAX_HEARD: usize = 8;
+
+/// One intent's phrases for one locale, plus its keys, as written.
 #[derive(Debug, Clone, Default)]
 pub struct Phrases {
     /// Lower-cased phrases, per locale index.
@@ -12,117 +75,519 @@ pub struct Phrases {
     pub dtmf: Vec<String>,
 }
 
-impl Phrases {
-    /// Length (in chars) of the longest phrase found in `words`, if any.
-    fn best_in(&self, locale: usize, words: &str) -> Option<usize> {
-        self.per_locale
-            .get(locale)?
+/// A flow's compiled matcher.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    locales: Vec<LocaleMatcher>,
+    keys: Vec<(String, IntentIx)>,
+    /// The answer intents, which obey the clause rule.
+    answers: [Option<IntentIx>; 2],
+}
+
+#[derive(Debug)]
+struct LocaleMatcher {
+    /// Every phrase of every intent in this locale, the flow's own words
+    /// and the neutral words: one scan finds them all.
+    phrases: Option<AhoCorasick>,
+    /// What each pattern is.
+    owners: Vec<Owner>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    /// A phrase of an intent; `ascii` for alphabetic scripts.
+    Phrase { intent: IntentIx, ascii: bool },
+    /// One of the flow's `[understanding] words`.
+    Word,
+    /// A built-in neutral word.
+    Neutral,
+}
+
+/// What one utterance said, in the order said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Understood {
+    intents: [IntentIx; MAX_HEARD],
+    len: u8,
+}
+
+impl Understood {
+    pub fn as_slice(&self) -> &[IntentIx] {
+        &self.intents[..usize::from(self.len)]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn contains(&self, intent: IntentIx) -> bool {
+        self.as_slice().contains(&intent)
+    }
+
+    /// Adds an intent unless already there (or full).
+    pub fn push(&mut self, intent: IntentIx) {
+        if !self.contains(intent) && usize::from(self.len) < MAX_HEARD {
+            self.intents[usize::from(self.len)] = intent;
+            self.len += 1;
+        }
+    }
+
+    pub fn from_slice(intents: &[IntentIx]) -> Self {
+        let mut u = Understood::default();
+        for &i in intents {
+            u.push(i);
+        }
+        u
+    }
+
+    /// Everything but `intent`.
+    pub fn without(&self, intent: IntentIx) -> Self {
+        let mut u = Understood::default();
+        for &i in self.as_slice().iter().filter(|&&i| i != intent) {
+            u.push(i);
+        }
+        u
+    }
+}
+
+/// A phrase found in the words: byte range and the intent.
+#[derive(Debug, Clone, Copy, Default)]
+struct Hit {
+    start: usize,
+    end: usize,
+    intent: IntentIx,
+    /// A Chinese phrase, checked against the words around it.
+    chinese: bool,
+}
+
+impl Matcher {
+    /// Builds the automata. `words` are the flow's own dictionary words per
+    /// locale; `answers` the yes and no intents.
+    pub fn new(
+        intents: &[&Phrases],
+        locales: usize,
+        words: &[Vec<String>],
+        answers: [Option<IntentIx>; 2],
+    ) -> Matcher {
+        let mut out = Matcher {
+            answers,
+            ..Matcher::default()
+        };
+        for (ix, p) in intents.iter().enumerate() {
+            out.keys
+                .extend(p.dtmf.iter().map(|k| (k.clone(), ix as IntentIx)));
+        }
+        for locale in 0..locales {
+            let mut patterns = Vec::new();
+            let mut owners = Vec::new();
+            for (ix, p) in intents.iter().enumerate() {
+                for phrase in p.per_locale.get(locale).into_iter().flatten() {
+                    if phrase.is_empty() {
+                        continue;
+                    }
+                    patterns.push(phrase.as_str());
+                    owners.push(Owner::Phrase {
+                        intent: ix as IntentIx,
+                        ascii: phrase.is_ascii(),
+                    });
+                }
+            }
+            let chinese = owners
+                .iter()
+                .any(|o| matches!(o, Owner::Phrase { ascii: false, .. }));
+            if chinese {
+                for w in words.get(locale).into_iter().flatten() {
+                    if !w.is_empty() {
+                        patterns.push(w.as_str());
+                        owners.push(Owner::Word);
+                    }
+                }
+                patterns.extend(NEUTRAL_WORDS);
+                owners.extend(NEUTRAL_WORDS.iter().map(|_| Owner::Neutral));
+                LazyLock::force(&JIEBA);
+            }
+            out.locales.push(LocaleMatcher {
+                phrases: build(&patterns),
+                owners,
+            });
+        }
+        out
+    }
+
+    /// The intents in `words`, in the order said.
+    pub fn understand(&self, locale: usize, words: &str) -> Understood {
+        let mut found = Understood::default();
+        let Some(lm) = self.locales.get(locale) else {
+            return found;
+        };
+        let Some(ac) = &lm.phrases else {
+            return found;
+        };
+        // Phrases found, on the stack: an utterance holds a handful.
+        let mut hits = [Hit::default(); MAX_HITS];
+        let mut n = 0;
+        let mut dictionary = WordsFound {
+            found: [(0, 0, false); MAX_WORDS],
+            n: 0,
+        };
+        for m in ac.find_overlapping_iter(words) {
+            let (intent, ascii) = match lm.owners[m.pattern().as_usize()] {
+                Owner::Phrase { intent, ascii } => (intent, ascii),
+                owner => {
+                    dictionary.push(m.start(), m.end(), matches!(owner, Owner::Neutral));
+                    continue;
+                }
+            };
+            if ascii && !ascii_word_at(words, m.start(), m.end()) {
+                continue;
+            }
+            if n < MAX_HITS {
+                hits[n] = Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    intent,
+                    chinese: !ascii,
+                };
+                n += 1;
+            }
+        }
+        // A phrase inside a longer one found there too is part of it.
+        let all = hits;
+        let mut kept = 0;
+        for h in &all[..n] {
+            let inside = all[..n].iter().any(|o| {
+                o.start <= h.start && h.end <= o.end && (o.end - o.start) > (h.end - h.start)
+            });
+            if !inside {
+                hits[kept] = *h;
+                kept += 1;
+            }
+        }
+        let mut hits = &mut hits[..kept];
+        if hits.iter().any(|h| h.chinese) {
+            hits = chinese_words(&dictionary, words, hits);
+        }
+        hits.sort_unstable_by_key(|h| h.start);
+        let hits = &*hits;
+        for h in hits {
+            if self.is_answer(h.intent) && !leads_clause(words, h, hits, |i| self.is_answer(i)) {
+                continue;
+            }
+            found.push(h.intent);
+        }
+        found
+    }
+
+    /// The intent whose keys are exactly `digits`.
+    pub fn keys(&self, digits: &str) -> Option<IntentIx> {
+        self.keys.iter().find(|(k, _)| k == digits).map(|(_, i)| *i)
+    }
+
+    fn is_answer(&self, intent: IntentIx) -> bool {
+        self.answers.contains(&Some(intent))
+    }
+}
+
+/// Keeps the hits that stand as words: none inside a neutral word, and a
+/// one-character phrase only as a word by itself, which is the one case
+/// that needs the segmenter (on a few characters around it).
+fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'h mut [Hit] {
+    let one_char = |h: &Hit| h.chinese && words[h.start..h.end].chars().nth(1).is_none();
+    let mut span: Option<(usize, usize)> = None;
+    for h in hits
+        .iter()
+        .filter(|h| one_char(h) && !found.in_neutral(h.start, h.end))
+    {
+        let (s, e) = span.unwrap_or((h.start, h.end));
+        span = Some((s.min(h.start), e.max(h.end)));
+    }
+    let segmented = span.map(|span| found.segment(words, span));
+    let mut kept = 0;
+    for i in 0..hits.len() {
+        let h = hits[i];
+        let ok = !h.chinese
+            || (!found.in_neutral(h.start, h.end)
+                && (!one_char(&h)
+                    || segmented
+                        .as_ref()
+                        .is_some_and(|s| s.one_word(h.start, h.end))));
+        if ok {
+            hits[kept] = h;
+            kept += 1;
+        }
+    }
+    &mut hits[..kept]
+}
+
+/// Most phrases one utterance is checked for; more are ignored.
+const MAX_HITS: usize = 24;
+/// Most dictionary words of one utterance taken into account.
+const MAX_WORDS: usize = 16;
+/// Characters of context segmented on each side of a one-character phrase.
+const CONTEXT: usize = 2;
+
+/// The flow's words and the neutral words found in an utterance.
+struct WordsFound {
+    /// Byte ranges, and whether the word is neutral.
+    found: [(usize, usize, bool); MAX_WORDS],
+    n: usize,
+}
+
+impl WordsFound {
+    fn push(&mut self, start: usize, end: usize, neutral: bool) {
+        if self.n < MAX_WORDS {
+            self.found[self.n] = (start, end, neutral);
+            self.n += 1;
+        }
+    }
+
+    fn all(&self) -> &[(usize, usize, bool)] {
+        &self.found[..self.n]
+    }
+
+    /// Whether `start..end` lies inside a neutral word (不好 in 不好意思).
+    fn in_neutral(&self, start: usize, end: usize) -> bool {
+        self.all()
             .iter()
-            .filter(|p| contains_phrase(words, p))
-            .map(|p| p.chars().count())
-            .max()
+            .any(|&(s, e, neutral)| neutral && s <= start && end <= e)
     }
-}
 
-/// Finds a phrase as a whole word for alphabetic scripts ("no" must not match
-/// "know"), and anywhere for Chinese, which has no spaces between words.
-fn contains_phrase(words: &str, phrase: &str) -> bool {
-    if phrase.is_empty() {
-        return false;
-    }
-    let ascii = phrase.is_ascii();
-    occurrences(words, phrase).any(|i| {
-        if !ascii {
-            return true;
+    /// Segments `span` of `words`, with a few characters of context, into
+    /// word boundaries: the segmenter's, plus the ends of the words found,
+    /// with none inside a neutral word.
+    fn segment(&self, words: &str, span: (usize, usize)) -> Segmented {
+        let from = words[..span.0]
+            .char_indices()
+            .rev()
+            .nth(CONTEXT - 1)
+            .map_or(0, |(i, _)| i);
+        let to = words[span.1..]
+            .char_indices()
+            .nth(CONTEXT)
+            .map_or(words.len(), |(i, _)| span.1 + i);
+        let mut b = Bits::new(to - from + 1);
+        b.set(0, true);
+        b.set(to - from, true);
+        for token in JIEBA.cut(&words[from..to], false) {
+            b.set(token.byte_start, true);
+            b.set(token.byte_end, true);
         }
-        let before = words[..i].chars().next_back();
-        let after = words[i + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+        for &(s, e, neutral) in self.all() {
+            let (s, e) = (s.max(from), e.min(to));
+            if s >= e {
+                continue;
+            }
+            b.set(s - from, true);
+            b.set(e - from, true);
+            if neutral {
+                for i in s - from + 1..e - from {
+                    b.set(i, false);
+                }
+            }
+        }
+        Segmented { from, bits: b }
+    }
 }
 
-/// Byte offsets where `phrase` occurs in `words`. A plain scan: callers'
-/// words are a sentence or two, and the profile showed `str::match_indices`
-/// spending most of an event setting up its two-way searcher for each of a
-/// flow's phrases. Every offset is a char boundary, because a UTF-8 lead
-/// byte (the phrase's first) never equals a continuation byte.
-fn occurrences<'a>(words: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let phrase = phrase.as_bytes();
-    words
-        .as_bytes()
-        .windows(phrase.len().max(1))
-        .enumerate()
-        .filter(move |(_, window)| window[0] == phrase[0] && *window == phrase)
-        .map(|(i, _)| i)
+/// Word boundaries of part of an utterance, as byte offsets from `from`.
+struct Segmented {
+    from: usize,
+    bits: Bits,
 }
 
-/// Picks the candidate whose phrase matches best; ties go to the earlier one.
-pub fn best_match<'a, T: Copy>(
-    candidates: impl IntoIterator<Item = (T, &'a Phrases)>,
-    locale: usize,
+impl Segmented {
+    /// Whether `start..end` is a word by itself (是 is not in 但是, 好 not
+    /// in 只好).
+    fn one_word(&self, start: usize, end: usize) -> bool {
+        self.bits.get(start - self.from) && self.bits.get(end - self.from)
+    }
+}
+
+/// A small bit set, on the stack for the usual few words.
+enum Bits {
+    Inline(u128),
+    Heap(Vec<bool>),
+}
+
+impl Bits {
+    fn new(len: usize) -> Bits {
+        if len <= 128 {
+            Bits::Inline(0)
+        } else {
+            Bits::Heap(vec![false; len])
+        }
+    }
+
+    fn set(&mut self, i: usize, on: bool) {
+        match self {
+            Bits::Inline(bits) if on => *bits |= 1 << i,
+            Bits::Inline(bits) => *bits &= !(1 << i),
+            Bits::Heap(v) => v[i] = on,
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match self {
+            Bits::Inline(bits) => *bits & (1 << i) != 0,
+            Bits::Heap(v) => v[i],
+        }
+    }
+}
+
+fn build(patterns: &[&str]) -> Option<AhoCorasick> {
+    if patterns.is_empty() {
+        return None;
+    }
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .ok()
+}
+
+/// An alphabetic phrase stands alone: no letter or digit right before or
+/// after ("no" is not in "know"; 我要agent still finds "agent").
+fn ascii_word_at(words: &str, start: usize, end: usize) -> bool {
+    let before = words[..start].chars().next_back();
+    let after = words[end..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Clause separators: punctuation, and spaces between words.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || ",.!?;:,。!?;:、…~".contains(c)
+}
+
+/// Whether an answer word leads its clause: no other request was said
+/// before it in the same clause.
+fn leads_clause(
     words: &str,
-) -> Option<T> {
-    let words = words.trim().to_lowercase();
-    let mut best: Option<(usize, T)> = None;
-    for (tag, phrases) in candidates {
-        if let Some(len) = phrases.best_in(locale, &words)
-            && best.is_none_or(|(l, _)| len > l)
-        {
-            best = Some((len, tag));
-        }
-    }
-    best.map(|(_, t)| t)
-}
-
-/// The candidate that lists exactly these keys.
-pub fn match_keys<'a, T: Copy>(
-    candidates: impl IntoIterator<Item = (T, &'a Phrases)>,
-    digits: &str,
-) -> Option<T> {
-    candidates
-        .into_iter()
-        .find(|(_, p)| p.dtmf.iter().any(|d| d == digits))
-        .map(|(t, _)| t)
+    answer: &Hit,
+    all: &[Hit],
+    is_answer: impl Fn(IntentIx) -> bool,
+) -> bool {
+    let clause_start = words[..answer.start]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_separator(*c) && !c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    !all.iter()
+        .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn phrases_are_found_anywhere_in_chinese_and_as_whole_words_otherwise() {
-        assert!(contains_phrase("你的工号是多少", "工号"));
-        assert!(contains_phrase("工号", "工号"));
-        assert!(
-            !contains_phrase("工", "工号"),
-            "a phrase longer than the words"
-        );
-        assert!(!contains_phrase("", "工号"));
-        assert!(
-            contains_phrase("i don't know. no", "no"),
-            "a later whole word"
-        );
-        assert!(!contains_phrase("i don't know", "no"));
-        assert!(contains_phrase("no, thanks", "no"));
-        assert!(contains_phrase("可以吗", "可以"));
-        // 号 (U+53F7) ends in byte 0xB7, which no phrase's first byte equals.
-        assert_eq!(occurrences("号号", "号").collect::<Vec<_>>(), [0, 3]);
+    const YES: IntentIx = 0;
+    const NO: IntentIx = 1;
+    const BILL: IntentIx = 2;
+    const NUMBER: IntentIx = 3;
+    const AGENT: IntentIx = 4;
+    const NONE: [IntentIx; 0] = [];
+
+    fn matcher() -> Matcher {
+        let zh = |v: &[&str]| Phrases {
+            per_locale: vec![v.iter().map(|s| s.to_string()).collect(), Vec::new()],
+            dtmf: Vec::new(),
+        };
+        let en = |v: &[&str], keys: &[&str]| Phrases {
+            per_locale: vec![Vec::new(), v.iter().map(|s| s.to_string()).collect()],
+            dtmf: keys.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut yes = zh(&["好的", "好", "可以", "行", "是", "是的", "对"]);
+        yes.per_locale[1] = en(&["yes", "ok", "all right"], &[]).per_locale[1].clone();
+        yes.dtmf = vec!["1".into()];
+        let mut no = zh(&["不可以", "不好", "不行", "不是", "不用"]);
+        no.per_locale[1] = vec!["no".into(), "no thanks".into()];
+        let mut bill = zh(&["话费", "账单"]);
+        bill.per_locale[1] = vec!["bill".into()];
+        let number = zh(&["工号"]);
+        let mut agent = zh(&["转人工", "人工服务"]);
+        agent.per_locale[1] = vec!["agent".into()];
+        agent.dtmf = vec!["0".into()];
+        Matcher::new(
+            &[&yes, &no, &bill, &number, &agent],
+            2,
+            &[vec!["查话费".into()], Vec::new()],
+            [Some(YES), Some(NO)],
+        )
+    }
+
+    fn zh(words: &str) -> Vec<IntentIx> {
+        matcher().understand(0, words).as_slice().to_vec()
+    }
+
+    fn en(words: &str) -> Vec<IntentIx> {
+        matcher().understand(1, words).as_slice().to_vec()
     }
 
     #[test]
-    fn the_longest_phrase_wins() {
-        let yes = Phrases {
-            per_locale: vec![vec!["可以".into(), "是".into()]],
-            dtmf: vec!["1".into()],
-        };
-        let no = Phrases {
-            per_locale: vec![vec!["不可以".into(), "不".into()]],
-            dtmf: vec!["2".into()],
-        };
-        let both = [("yes", &yes), ("no", &no)];
-        assert_eq!(best_match(both, 0, "不可以"), Some("no"));
-        assert_eq!(best_match(both, 0, " 可以 "), Some("yes"));
-        assert_eq!(best_match(both, 0, "好的"), None);
-        assert_eq!(match_keys(both, "2"), Some("no"));
+    fn the_containing_phrase_wins() {
+        assert_eq!(zh("不可以"), [NO]);
+        assert_eq!(zh("可以"), [YES]);
+        assert_eq!(zh("好的"), [YES]);
+        assert_eq!(zh("不行"), [NO]);
+    }
+
+    #[test]
+    fn polite_words_and_questions_are_not_answers() {
+        assert_eq!(zh("不好意思,我还想问一下话费"), [BILL]);
+        assert_eq!(zh("是不是还能查话费"), [BILL]);
+        assert_eq!(zh("没关系"), NONE);
+        assert_eq!(zh("不客气"), NONE);
+        assert_eq!(zh("好不好"), NONE);
+        assert_eq!(zh("行不行"), NONE);
+        assert_eq!(zh("可不可以"), NONE);
+        assert_eq!(zh("对不起"), NONE);
+    }
+
+    #[test]
+    fn an_answer_and_a_request_both_count_in_order() {
+        assert_eq!(zh("好的,我要查话费"), [YES, BILL]);
+        assert_eq!(zh("可以,不过我先查一下账单"), [YES, BILL]);
+        assert_eq!(zh("不用了,我要转人工"), [NO, AGENT]);
+    }
+
+    #[test]
+    fn an_answer_word_inside_a_question_is_not_an_answer() {
+        assert_eq!(zh("工号是多少"), [NUMBER]);
+        assert_eq!(zh("是的"), [YES]);
+    }
+
+    #[test]
+    fn a_one_character_answer_must_be_a_word_by_itself() {
+        assert_eq!(zh("但是我要查话费"), [BILL]);
+        assert_eq!(zh("只好这样"), NONE);
+        assert_eq!(zh("是"), [YES]);
+    }
+
+    #[test]
+    fn english_matches_whole_words_case_insensitively() {
+        assert_eq!(en("I don't know"), NONE);
+        assert_eq!(en("No"), [NO]);
+        assert_eq!(en("No thanks"), [NO]);
+        assert_eq!(en("OK, and my BILL please"), [YES, BILL]);
+        assert_eq!(en("yesterday"), NONE);
+        assert_eq!(en("an agent, please"), [AGENT]);
+    }
+
+    #[test]
+    fn keys_match_exactly() {
+        let m = matcher();
+        assert_eq!(m.keys("1"), Some(YES));
+        assert_eq!(m.keys("0"), Some(AGENT));
+        assert_eq!(m.keys("10"), None);
+    }
+
+    #[test]
+    fn understood_keeps_order_and_drops_repeats() {
+        let mut u = Understood::default();
+        for i in [3, 1, 3, 2] {
+            u.push(i);
+        }
+        assert_eq!(u.as_slice(), [3, 1, 2]);
+        assert_eq!(u.without(1).as_slice(), [3, 2]);
+        assert!(Understood::default().is_empty());
     }
 }

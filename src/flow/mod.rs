@@ -16,6 +16,7 @@ mod norms;
 mod parse;
 mod raw;
 pub mod registry;
+mod understanding;
 
 #[cfg(test)]
 mod tests;
@@ -28,7 +29,7 @@ use crate::calendar::DayParts;
 pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
-use matcher::Phrases;
+use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 
@@ -58,6 +59,10 @@ pub struct Flow {
     pub(crate) greeting: GreetingSettings,
     pub(crate) prompts: Vec<Arc<Prompt>>,
     pub(crate) intents: Vec<Intent>,
+    /// All intents' phrases, compiled for matching.
+    pub(crate) matcher: Matcher,
+    /// Front-end intents at or above this confidence win over the words.
+    pub(crate) nlu_confidence: f32,
     pub(crate) roles: Roles,
     /// Intents understood at every listening step, and where they lead.
     pub(crate) anywhere: Vec<(IntentIx, StepIx)>,
@@ -91,6 +96,23 @@ pub struct Timing {
     pub caller_hangup_wait: Duration,
     /// Speech recognised below this confidence counts as unclear (N7).
     pub low_confidence: f32,
+    /// Not-understood re-asks before a person is offered, or the call is
+    /// closed politely.
+    pub not_understood_attempts: u8,
+    /// Requests to use Mandarin (N9) before a person is offered, or the
+    /// call is closed politely.
+    pub language_attempts: u8,
+    /// Times a yes/no question is asked again for other words before it
+    /// counts as declined.
+    pub consent_attempts: u8,
+    /// Visits to one step before the call stops going round: a person is
+    /// offered, or the call is closed politely.
+    pub max_step_visits: u8,
+    /// Nuisance turns (a nuisance phrase, then off-topic talk) before the
+    /// norm's goodbye (N15).
+    pub nuisance_turns: u8,
+    /// The longest a call may last; then it closes with a goodbye.
+    pub max_call: Duration,
 }
 
 impl Default for Timing {
@@ -102,6 +124,12 @@ impl Default for Timing {
             consent_wait: Duration::from_secs(5),
             caller_hangup_wait: Duration::from_secs(10),
             low_confidence: 0.5,
+            not_understood_attempts: 2,
+            language_attempts: 2,
+            consent_attempts: 3,
+            max_step_visits: 5,
+            nuisance_turns: 2,
+            max_call: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -175,10 +203,32 @@ pub struct Roles {
     pub mandarin: PromptIx,
     pub agent_number: Option<PromptIx>,
     pub not_understood: Option<PromptIx>,
+    /// The second not-understood re-ask, so the caller does not hear the
+    /// same words twice; `not_understood` when the flow has none.
+    pub not_understood_again: Option<PromptIx>,
+    /// The goodbye when the call cannot go on (bounds reached, no person
+    /// to offer): an apology and thanks (N12).
+    pub polite_close: PromptIx,
+    pub thanks_reply: Option<PromptIx>,
+    pub complaint_reply: Option<PromptIx>,
+    pub callback_reply: Option<PromptIx>,
+    pub nuisance_reply: Option<PromptIx>,
+    pub nuisance_goodbye: Option<PromptIx>,
     pub yes: Option<IntentIx>,
     pub no: Option<IntentIx>,
     pub greeting: Option<IntentIx>,
     pub agent_number_intent: Option<IntentIx>,
+    /// A request for a person: a yes at a transfer's consent question.
+    pub agent: Option<IntentIx>,
+    /// The transfer step a person is offered by when the call cannot go on
+    /// (where `anywhere` sends `agent`).
+    pub person: Option<StepIx>,
+    pub thanks: Option<IntentIx>,
+    pub complaint: Option<IntentIx>,
+    /// "Are you there?", "say again": the last prompt again.
+    pub repeat: Option<IntentIx>,
+    pub callback: Option<IntentIx>,
+    pub nuisance: Option<IntentIx>,
 }
 
 /// One step of the script.
@@ -212,32 +262,67 @@ pub enum StepKind {
     /// Say something and go on.
     Say { prompt: PromptIx, next: StepIx },
     /// Say why and ask consent; transfer only on yes (N10).
-    Transfer {
-        target: Arc<str>,
-        reason: Arc<str>,
-        consent: PromptIx,
-        declined: PromptIx,
-        failed: PromptIx,
-        fallback: StepIx,
-    },
+    Transfer(TransferStep),
     /// Ask before holding, thank, and apologise on resuming (N11).
-    Hold {
-        ask: PromptIx,
-        thanks: PromptIx,
-        resume: PromptIx,
-        duration: std::time::Duration,
-        next: StepIx,
-        declined: StepIx,
-    },
+    Hold(HoldStep),
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
-    Close {
-        ask: PromptIx,
-        goodbye: PromptIx,
-        more: StepIx,
-    },
+    Close(CloseStep),
     /// Say a last prompt and hang up without waiting for the caller.
     Hangup { prompt: PromptIx },
+}
+
+/// A transfer step: the call phases that wait on it carry this, so they
+/// never look the step up again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransferStep {
+    pub target: Arc<str>,
+    pub reason: Arc<str>,
+    pub consent: PromptIx,
+    pub declined: PromptIx,
+    pub failed: PromptIx,
+    pub fallback: StepIx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HoldStep {
+    pub ask: PromptIx,
+    pub thanks: PromptIx,
+    pub resume: PromptIx,
+    pub duration: Duration,
+    pub next: StepIx,
+    pub declined: StepIx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CloseStep {
+    pub ask: PromptIx,
+    pub goodbye: PromptIx,
+    pub more: StepIx,
+}
+
+impl StepKind {
+    /// The steps this kind of step leads to by itself: the one definition
+    /// the checks, the diagrams and the machine share.
+    pub fn successors(&self) -> Vec<StepIx> {
+        match self {
+            StepKind::Ask {
+                answers, otherwise, ..
+            } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
+            StepKind::Say { next, .. } => vec![*next],
+            StepKind::Transfer(t) => vec![t.fallback],
+            StepKind::Hold(h) => vec![h.next, h.declined],
+            StepKind::Close(c) => vec![c.more],
+            StepKind::Hangup { .. } => vec![],
+        }
+    }
+
+    /// Whether the step waits for the caller; those also lead wherever
+    /// the flow's `anywhere` requests go, and where a bound must stop a
+    /// loop (a ring of steps that never listen is an error of its own).
+    pub fn listens(&self) -> bool {
+        !matches!(self, StepKind::Say { .. } | StepKind::Hangup { .. })
+    }
 }
 
 // === impl Flow ===
@@ -301,6 +386,16 @@ impl Flow {
     pub fn anywhere(&self) -> &[(IntentIx, StepIx)] {
         &self.anywhere
     }
+    /// Where a step can lead, requests understood anywhere included.
+    pub fn successors(&self, step: StepIx) -> Vec<StepIx> {
+        let kind = &self.step(step).kind;
+        let mut out = kind.successors();
+        if kind.listens() {
+            out.extend(self.anywhere.iter().map(|(_, s)| *s));
+        }
+        out
+    }
+
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
@@ -320,17 +415,29 @@ impl Flow {
             .map(|i| i as PromptIx)
     }
 
-    /// Which of `candidates` the caller's words (or keys) mean.
-    pub fn recognise(
-        &self,
-        candidates: impl IntoIterator<Item = IntentIx> + Clone,
-        locale: LocaleIx,
-        heard: Heard<'_>,
-    ) -> Option<IntentIx> {
-        let with_phrases = candidates.into_iter().map(|i| (i, &self.intent(i).phrases));
+    /// Front-end intents at or above this confidence win over the words.
+    pub fn nlu_confidence(&self) -> f32 {
+        self.nlu_confidence
+    }
+
+    pub fn intent_index(&self, name: &str) -> Option<IntentIx> {
+        self.intents
+            .iter()
+            .position(|i| &*i.name == name)
+            .map(|i| i as IntentIx)
+    }
+
+    /// Everything the caller's words (or keys) mean, in the order said.
+    pub fn understand(&self, locale: LocaleIx, heard: Heard<'_>) -> Understood {
         match heard {
-            Heard::Words(words) => matcher::best_match(with_phrases, usize::from(locale), words),
-            Heard::Keys(digits) => matcher::match_keys(with_phrases, digits),
+            Heard::Words(words) => self.matcher.understand(usize::from(locale), words),
+            Heard::Keys(digits) => {
+                let mut u = Understood::default();
+                if let Some(i) = self.matcher.keys(digits) {
+                    u.push(i);
+                }
+                u
+            }
         }
     }
 }

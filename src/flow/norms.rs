@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::{Flow, StepIx, StepKind, compile::Compiler, raw::RawFlow};
+use super::{Flow, StepIx, StepKind, TransferStep, compile::Compiler, raw::RawFlow};
 
 /// Phrases no agent may say (N13).
 const FORBIDDEN: &[&str] = &[
@@ -37,7 +37,7 @@ pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                 Some("N12"),
                 format!("step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first", step.id),
             ),
-            StepKind::Transfer { consent, .. } => {
+            StepKind::Transfer(TransferStep { consent, .. }) => {
                 if flow.roles.yes.is_none() || flow.roles.no.is_none() {
                     cx.error(step_span(ix as StepIx), Some("N10"), "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into());
                 }
@@ -46,31 +46,11 @@ pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                     cx.warn(step_span(ix as StepIx), Some("N10"), format!("consent prompt {:?} should end with a question: the caller must be asked whether they agree", flow.prompt(*consent).id));
                 }
             }
-            StepKind::Hold { .. } | StepKind::Close { .. } if flow.roles.yes.is_none() || flow.roles.no.is_none() => {
-                cx.error(step_span(ix as StepIx), Some(if matches!(step.kind, StepKind::Hold { .. }) { "N11" } else { "N12" }), format!("step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"", step.id));
+            StepKind::Hold(_) | StepKind::Close(_) if flow.roles.yes.is_none() || flow.roles.no.is_none() => {
+                cx.error(step_span(ix as StepIx), Some(if matches!(step.kind, StepKind::Hold(_)) { "N11" } else { "N12" }), format!("step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"", step.id));
             }
             _ => {}
         }
-    }
-}
-
-/// Where a step can lead.
-pub fn successors(flow: &Flow, step: StepIx) -> Vec<StepIx> {
-    match &flow.step(step).kind {
-        StepKind::Ask {
-            answers, otherwise, ..
-        } => {
-            let mut out: Vec<StepIx> = answers.iter().map(|(_, s)| *s).collect();
-            out.extend(*otherwise);
-            // Requests understood anywhere lead on from any listening step.
-            out.extend(flow.anywhere.iter().map(|(_, s)| *s));
-            out
-        }
-        StepKind::Say { next, .. } => vec![*next],
-        StepKind::Transfer { fallback, .. } => vec![*fallback],
-        StepKind::Hold { next, declined, .. } => vec![*next, *declined],
-        StepKind::Close { more, .. } => vec![*more],
-        StepKind::Hangup { .. } => vec![],
     }
 }
 
@@ -81,7 +61,7 @@ fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Ran
         if std::mem::replace(&mut seen[usize::from(s)], true) {
             continue;
         }
-        todo.extend(successors(flow, s));
+        todo.extend(flow.successors(s));
     }
     for (ix, reached) in seen.iter().enumerate() {
         if !reached {
@@ -99,7 +79,12 @@ fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Ran
 }
 
 /// A ring of `say` steps never listens and never ends: the caller would
-/// hear the same lines forever.
+/// hear the same lines forever. This is the one cycle no bound can stop:
+/// every other cycle passes a step that listens, and there the call counts
+/// visits (`max_step_visits`), silence (N5), unclear audio (N7), other
+/// languages (N9), words not understood and repeated consent questions,
+/// each with its own way out, under the `max_call_ms` ceiling. So a flow
+/// that passes this check cannot loop for ever.
 fn say_loops(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<usize>) {
     let mut reported = vec![false; flow.steps.len()];
     for start in 0..flow.steps.len() {
@@ -143,6 +128,19 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                 continue;
             }
             let t = text.get_ref();
+            if let Some(at) = promises_ticket(t)
+                && !t.contains("{ticket}")
+            {
+                cx.error(
+                    cx.within(text, at),
+                    Some("N17"),
+                    format!(
+                        "prompt {:?} ({}) promises a service ticket number but never says one: add the {{ticket}} placeholder, or promise only the reply",
+                        id.get_ref(),
+                        locale.get_ref()
+                    ),
+                );
+            }
             if let Some((at, bad)) = FORBIDDEN.iter().find_map(|f| t.find(f).map(|at| (at, f))) {
                 cx.warn(
                     cx.within(text, at),
@@ -174,4 +172,11 @@ fn ends_on_bu_word(text: &str) -> bool {
     // 不知道 / 不行 / 不清楚: a 不 among the last three characters, but not
     // a question tag such as 好不好 or 可不可以.
     tail.contains(&'不') && !trimmed.ends_with("好不好") && !trimmed.ends_with("对不对")
+}
+
+/// Where a prompt tells the caller about a service ticket number (N17).
+fn promises_ticket(text: &str) -> Option<usize> {
+    text.find("服务单号")
+        .or_else(|| text.find("服務單號"))
+        .or_else(|| text.to_ascii_lowercase().find("ticket number"))
 }

@@ -60,19 +60,26 @@ pub struct RawFlow {
     /// How the opening is chosen by time of day and holiday (N2-N4).
     #[serde(default)]
     pub greeting: RawGreeting,
+    /// Extra words for the segmenter, and the front-end's own understanding.
+    #[serde(default)]
+    pub understanding: RawUnderstanding,
     /// Every prompt, by id: a text per declared locale (e.g. `zh-CN = "…"`),
     /// plus optional `audio` (a file name; `{locale}` is filled in) and `ssml`
     /// (`{text}` is filled in). Reserved ids: opening, opening_morning,
     /// opening_<holiday>, silence_reprompt, silence_goodbye, greeting_reply,
     /// greeting_reply_<morning|afternoon|evening>, unclear, switch_phone,
     /// pick_up_handset, speak_into_handset, mandarin, agent_number,
-    /// not_understood.
+    /// not_understood, not_understood_again, polite_close, thanks_reply,
+    /// complaint_reply, callback_reply, nuisance_reply, nuisance_goodbye.
+    /// A prompt that promises a service ticket number must say `{ticket}`.
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, String>>>")]
     pub prompts: Option<Table<BTreeMap<Sp<String>, Sp<String>>>>,
-    /// What callers say, by intent name: phrases per declared locale (the
-    /// longest phrase contained in the caller's words wins) and optional
-    /// `dtmf` keys. Reserved names: yes, no, greeting, agent_number.
+    /// What callers say, by intent name: phrases per declared locale (a
+    /// phrase counts when it stands as whole words in what the caller said;
+    /// one containing another wins, 不可以 over 可以) and optional
+    /// `dtmf` keys. Reserved names: yes, no, greeting, agent_number, agent,
+    /// thanks, complaint, repeat, callback, nuisance.
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, Vec<String>>>>")]
     pub intents: Option<Table<RawPhrases>>,
@@ -128,6 +135,44 @@ pub struct RawTiming {
     /// Speech recognised below this confidence counts as unclear (N7: 0.5).
     #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
     pub low_confidence: Option<Sp<f64>>,
+    /// Not-understood re-asks before a person is offered (N10) or the call
+    /// is closed politely (N12): 2.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 10))]
+    pub not_understood_attempts: Option<Sp<i64>>,
+    /// Requests to use Mandarin (N9) before a person is offered or the call
+    /// is closed politely: 2.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 10))]
+    pub language_attempts: Option<Sp<i64>>,
+    /// Times a yes/no question is asked again after other words before it
+    /// counts as declined: 3.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 10))]
+    pub consent_attempts: Option<Sp<i64>>,
+    /// Visits to one step before the call stops going round (a person is
+    /// offered or the call closes politely): 5.
+    #[schemars(with = "Option<i64>", range(min = 2, max = 50))]
+    pub max_step_visits: Option<Sp<i64>>,
+    /// Nuisance turns before the norm's goodbye and hang-up (N15): 2.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 10))]
+    pub nuisance_turns: Option<Sp<i64>>,
+    /// The longest a call may last; then it closes with a goodbye: 1800000 (30 min).
+    #[schemars(with = "Option<i64>", range(min = 60000, max = 86400000))]
+    pub max_call_ms: Option<Sp<i64>>,
+}
+
+/// How callers' words are understood.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Understanding")]
+pub struct RawUnderstanding {
+    /// Words the segmenter keeps whole, per locale (e.g. product names:
+    /// `zh-CN = ["宽带套餐"]`), on top of its built-in dictionary.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    pub words: BTreeMap<Sp<String>, Sp<Vec<String>>>,
+    /// Intents the front-end recognised itself (`Speech.intents`) win over
+    /// the words when at least this confident: 0.8.
+    #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
+    pub nlu_confidence: Option<Sp<f64>>,
 }
 
 /// How the opening is chosen (N2-N4).

@@ -60,6 +60,10 @@ fallback = "close"
 close = "anything_else"
 goodbye = "goodbye"
 more = "welcome"
+
+[prompts.polite_close]
+zh-CN = "非常抱歉给您带来不便,感谢您的来电,再见!"
+en = "Sorry for the trouble. Goodbye!"
 "#;
 
 /// `BASE` with each `(from, to)` replaced once; a missing `from` is a bug
@@ -241,7 +245,7 @@ fn n12_a_hangup_step_is_a_warning_that_strict_fails() {
     let (flow, diags) = check_source("t.toml", &text);
     assert_eq!(
         diags.to_string(),
-        "t.toml:52:8: warning[N12]: step \"bye\" hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first\n"
+        "t.toml:56:8: warning[N12]: step \"bye\" hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first\n"
     );
     let flow = flow.expect("warnings do not stop a flow from compiling");
     assert_eq!(
@@ -339,6 +343,76 @@ fn n6_and_n14_intents_need_their_replies() {
     );
 }
 
+#[test]
+fn everyday_intents_need_their_replies() {
+    let text = edit(&[(
+        "agent = { zh-CN = [\"人工\"], en = [\"agent\"] }",
+        "agent = { zh-CN = [\"人工\"], en = [\"agent\"] }\nthanks = { zh-CN = [\"谢谢\"], en = [\"thanks\"] }\ncomplaint = { zh-CN = [\"投诉\"], en = [\"complaint\"] }\ncallback = { zh-CN = [\"回电话\"], en = [\"call me back\"] }\nnuisance = { zh-CN = [\"哈哈哈\"], en = [\"hahaha\"] }",
+    )]);
+    assert_eq!(
+        check(&text),
+        [
+            "t.toml:1:6: error: intent \"thanks\" needs prompt \"thanks_reply\": a caller who thanks or praises us hears a modest thank-you",
+            "t.toml:1:6: error[N17]: intent \"complaint\" needs prompt \"complaint_reply\": a complaint gets an apology, a record and a reply within three days",
+            "t.toml:1:6: error[N17]: intent \"callback\" needs prompt \"callback_reply\": a caller who asks to be called back hears when",
+            "t.toml:1:6: error[N15]: intent \"nuisance\" needs prompt \"nuisance_reply\": a nuisance caller is answered by the norm",
+            "t.toml:1:6: error[N15]: intent \"nuisance\" needs prompt \"nuisance_goodbye\": a nuisance call ends with a goodbye before we hang up",
+        ]
+    );
+}
+
+#[test]
+fn n12_a_flow_needs_a_polite_close() {
+    let text = BASE.replace("\n[prompts.polite_close]\n", "\n[prompts.polite_closing]\n");
+    assert_eq!(
+        check(&text),
+        [
+            "t.toml:1:6: error[N12]: missing prompt \"polite_close\": a call that cannot go on (not understood, another language, too long) ends with an apology and thanks"
+        ]
+    );
+}
+
+#[test]
+fn n17_a_promised_ticket_number_must_be_said() {
+    let text = edit(&[(
+        "recorded = { zh-CN = \"好的,您的问题已经记录下来。\", en = \"I have recorded your request.\" }",
+        "recorded = { zh-CN = \"好的,您的问题已经记录下来,请您保存好服务单号。\", en = \"I have recorded your request; keep your ticket number {ticket}.\" }",
+    )]);
+    let text = text.replacen(
+        "start = \"welcome\"",
+        "start = \"welcome\"\n[variables]\nticket = \"A1\"",
+        1,
+    );
+    assert_eq!(
+        check(&text),
+        [
+            "t.toml:20:42: error[N17]: prompt \"recorded\" (zh-CN) promises a service ticket number but never says one: add the {ticket} placeholder, or promise only the reply"
+        ]
+    );
+}
+
+#[test]
+fn understanding_words_and_bounds_are_checked() {
+    let text = edit(&[(
+        "[greeting]\nholidays = false",
+        "[greeting]\nholidays = false\n\n[understanding]\nwords = { fr = [\"mot\"] }\nnlu_confidence = 1.5",
+    )]);
+    let text = text.replacen(
+        "start = \"welcome\"",
+        "start = \"welcome\"\n[timing]\nmax_step_visits = 1\nmax_call_ms = 1000",
+        1,
+    );
+    assert_eq!(
+        check(&text),
+        [
+            "t.toml:5:19: error: max_step_visits = 1 must be from 2 to 50",
+            "t.toml:6:15: error: max_call_ms = 1000 is not a usable timer: it must be from 60000 to 86400000 ms",
+            "t.toml:12:11: error: understanding.words: \"fr\" is not a declared locale (zh-CN, en)",
+            "t.toml:13:18: error: nlu_confidence = 1.5 must be between 0 and 1",
+        ]
+    );
+}
+
 // === Structure ===
 
 #[test]
@@ -346,7 +420,7 @@ fn an_unreachable_step_is_a_warning() {
     let text = BASE.to_owned() + "\n[steps.orphan]\nsay = \"recorded\"\nnext = \"close\"\n";
     assert_eq!(
         check(&text),
-        ["t.toml:52:8: warning: step \"orphan\" is never reached from the start step \"welcome\""]
+        ["t.toml:56:8: warning: step \"orphan\" is never reached from the start step \"welcome\""]
     );
 }
 
@@ -359,7 +433,7 @@ fn a_ring_of_say_steps_is_a_dead_end() {
     assert_eq!(
         check(&text),
         [
-            "t.toml:53:8: error: dead end: steps loop_a → loop_b → loop_a loop without ever listening to the caller"
+            "t.toml:57:8: error: dead end: steps loop_a → loop_b → loop_a loop without ever listening to the caller"
         ]
     );
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::pb;
 use crate::{
-    call::{Action, AudioKind, EndReason, Event},
+    call::{Action, AudioKind, CallState, EndReason, Event, NluIntent},
     engine::{CallRecord, EntryKind, StartCall, Turn, TurnView},
     flow::{Diagnostic, Flow, FlowSummary, Severity},
 };
@@ -93,16 +93,40 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
             ));
         }
         Kind::PromptPlayed(pb::PromptPlayed { prompt_id: _ }) => Event::PromptPlayed,
-        Kind::Speech(pb::Speech { text, confidence }) => {
+        Kind::Speech(pb::Speech {
+            text,
+            confidence,
+            intents,
+        }) => {
             if !(0.0..=1.0).contains(&confidence) {
                 return Err(invalid(
                     "speech.confidence",
                     format!("{confidence} is not between 0 and 1"),
                 ));
             }
+            let intents = intents
+                .into_iter()
+                .enumerate()
+                .map(|(i, pb::Intent { name, confidence })| {
+                    if name.trim().is_empty() {
+                        return Err(invalid(
+                            "speech.intents.name",
+                            format!("intent {i} has no name"),
+                        ));
+                    }
+                    if !(0.0..=1.0).contains(&confidence) {
+                        return Err(invalid(
+                            "speech.intents.confidence",
+                            format!("intent {i}: {confidence} is not between 0 and 1"),
+                        ));
+                    }
+                    Ok(NluIntent { name, confidence })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             Event::Speech {
                 text,
                 confidence: (confidence > 0.0).then_some(confidence),
+                intents,
             }
         }
         Kind::Dtmf(pb::Dtmf { digits }) => {
@@ -145,9 +169,20 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
     let kind = match event {
         Event::Start => None,
         Event::PromptPlayed => Some(Kind::PromptPlayed(pb::PromptPlayed::default())),
-        Event::Speech { text, confidence } => Some(Kind::Speech(pb::Speech {
+        Event::Speech {
+            text,
+            confidence,
+            intents,
+        } => Some(Kind::Speech(pb::Speech {
             text: text.clone(),
             confidence: confidence.unwrap_or(0.0),
+            intents: intents
+                .iter()
+                .map(|i| pb::Intent {
+                    name: i.name.clone(),
+                    confidence: i.confidence,
+                })
+                .collect(),
         })),
         Event::Dtmf { digits } => Some(Kind::Dtmf(pb::Dtmf {
             digits: digits.clone(),
@@ -168,7 +203,7 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
         Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
         // Server-side events have no wire form of their own; the turn that
         // follows carries the reason.
-        Event::OperatorHangup | Event::FrontEndLost | Event::Shutdown => None,
+        Event::OperatorHangup | Event::FrontEndLost | Event::Shutdown | Event::TimeLimit => None,
     };
     pb::CallEvent {
         call_id: call_id.to_owned(),
@@ -188,6 +223,7 @@ pub fn end_reason(r: EndReason) -> pb::EndReason {
         EndReason::FrontEndLost => pb::EndReason::FrontEndLost,
         EndReason::FlowEnd => pb::EndReason::FlowEnd,
         EndReason::Shutdown => pb::EndReason::Shutdown,
+        EndReason::TimeLimit => pb::EndReason::TimeLimit,
     }
 }
 
@@ -240,16 +276,35 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
         step,
         actions,
         ended,
+        understood,
     } = t;
     pb::Turn {
         call_id: call_id.to_owned(),
         seq: *seq,
-        state: (*state).to_owned(),
+        state: state.as_str().to_owned(),
         step: step.as_deref().unwrap_or_default().to_owned(),
         actions: actions.iter().map(|a| action(a, flow)).collect(),
         flow: flow.id().to_string(),
         flow_version: flow.version().to_string(),
         ended: ended.is_some(),
+        understood: understood.iter().map(|u| u.to_string()).collect(),
+        phase: phase(*state) as i32,
+    }
+}
+
+pub fn phase(s: CallState) -> pb::CallState {
+    match s {
+        CallState::Ringing => pb::CallState::Ringing,
+        CallState::Listening => pb::CallState::Listening,
+        CallState::ConfirmingTransfer => pb::CallState::ConfirmingTransfer,
+        CallState::Transferring => pb::CallState::Transferring,
+        CallState::ConfirmingHold => pb::CallState::ConfirmingHold,
+        CallState::OnHold => pb::CallState::OnHold,
+        CallState::Closing => pb::CallState::Closing,
+        CallState::AwaitingHangup => pb::CallState::AwaitingHangup,
+        CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,
+        CallState::CheckingHandset => pb::CallState::CheckingHandset,
+        CallState::Ended => pb::CallState::Ended,
     }
 }
 
@@ -307,7 +362,8 @@ impl From<CallRecord> for pb::CallRecord {
             call_id: call_id.to_string(),
             flow: flow.id().to_string(),
             flow_version: flow.version().to_string(),
-            state: state.to_owned(),
+            state: state.as_str().to_owned(),
+            phase: phase(state) as i32,
             step: step.as_deref().unwrap_or_default().to_owned(),
             ended: ended.is_some(),
             end_reason: ended.map_or(pb::EndReason::Unspecified, end_reason) as i32,

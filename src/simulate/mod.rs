@@ -40,7 +40,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
-    call::{Action, AudioKind, Event},
+    call::{Action, AudioKind, CallState, Event},
     engine::{CallRecord, Engine, EngineSettings, EntryKind, StartCall, TurnView},
     flow::FlowRegistry,
     scenario::{self, Line, TranscriptReader},
@@ -234,10 +234,35 @@ impl Call {
         let skip = self.printed.saturating_sub(record.transcript_dropped) as usize;
         let mut lines = 0;
         let mut turned = None;
+        // Whether the entry before was the caller's words or keys, so the
+        // turn answering them first says what the call understood.
+        let mut heard = false;
         for entry in record.transcript.iter().skip(skip) {
-            if matches!(entry.kind, EntryKind::Turn(_)) {
+            if let EntryKind::Turn(turn) = &entry.kind {
                 turned = Some(entry.offset);
+                if heard {
+                    let text = match turn.understood.as_ref() {
+                        [] => "(understood: nothing the call listens for)".to_owned(),
+                        names => format!("(understood: {})", names.join(", ")),
+                    };
+                    writeln!(
+                        out,
+                        "{}",
+                        Line {
+                            at: entry.offset,
+                            who: "",
+                            text
+                        }
+                    )?;
+                }
             }
+            heard = matches!(
+                &entry.kind,
+                EntryKind::Event {
+                    event: Event::Speech { .. } | Event::Dtmf { .. },
+                    ..
+                }
+            );
             for line in self.reader.lines(entry) {
                 writeln!(out, "{line}")?;
                 lines += 1;
@@ -281,8 +306,6 @@ impl Call {
         self.seq += 1;
         match self.engine.send_event(CALL_ID, self.seq, event) {
             Ok(view) => {
-                // Which intent the caller's words matched goes here, once
-                // the call machine reports it with the turn.
                 self.print_new(out)?;
                 let turn = &view.turn;
                 if turn.actions.is_empty() && turn.ended.is_none() {
@@ -302,7 +325,7 @@ impl Call {
         out: &mut W,
     ) -> io::Result<()> {
         if !timer_armed(record) {
-            let hint = if record.state == "transferring" {
+            let hint = if record.state == CallState::Transferring {
                 "; /transfer ok|failed reports the transfer's result"
             } else {
                 ""
@@ -373,7 +396,7 @@ fn timer_armed(record: &CallRecord) -> bool {
 fn where_is(record: &CallRecord) -> String {
     match &record.step {
         Some(step) => format!("{} in {step}", record.state),
-        None => record.state.to_owned(),
+        None => record.state.to_string(),
     }
 }
 
@@ -397,10 +420,7 @@ enum Input {
 /// Reads one non-empty, trimmed line: a command, or else speech.
 fn parse(line: &str) -> Result<Input, String> {
     let Some(command) = line.strip_prefix('/') else {
-        return Ok(Input::Event(Event::Speech {
-            text: line.to_owned(),
-            confidence: None,
-        }));
+        return Ok(Input::Event(Event::speech(line)));
     };
     let (name, arg) = match command.split_once(char::is_whitespace) {
         Some((name, arg)) => (name, arg.trim()),

@@ -34,7 +34,7 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening \"您好,XX欢迎您的来电,请问有什么可以帮您?\"
   0.000s service listen 5000 ms
-  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
 ";
 
 #[test]
@@ -48,11 +48,11 @@ fn silence_runs_the_n5_prompts_5_s_apart_then_hangs_up() {
 \x20 5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
  10.000s server  silence (no-input timer)
  10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
  10.000s service listen 5000 ms
- 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
  15.000s server  silence (no-input timer)
  15.000s service hang up (silence)
 ended: silence
@@ -71,6 +71,7 @@ fn a_bill_request_is_answered_then_the_closing_question() {
             "{BANNER}\
 \x20 2.000s         (time passes; nothing happens)
   3.000s caller  says \"我想查一下账单\"
+  3.000s         (understood: bill)
   3.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
   3.000s service say anything_else \"您还需要别的帮助吗?\"
   3.000s service listen 5000 ms
@@ -90,10 +91,12 @@ fn dtmf_0_asks_consent_before_the_transfer() {
         format!(
             "{BANNER}\
 \x20 1.000s caller  presses 0
+  1.000s         (understood: agent)
   1.000s service say transfer_consent \"为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?\"
   1.000s service listen 5000 ms
   1.000s         (understands: yes [1], no [2])
   2.000s caller  presses 1
+  2.000s         (understood: yes)
   2.000s service transfer to agent_queue (caller asked for an agent)
   2.000s         (waiting for the transfer: /transfer ok or /transfer failed)
   2.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
@@ -144,12 +147,12 @@ fn wait_shows_timer_turns_at_their_own_time() {
 \x20 5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
   6.500s         (time passes; nothing happens)
  10.000s server  silence (no-input timer)
  10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
  10.000s service listen 5000 ms
- 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
 quit: the call is still live (listening in welcome)
 "
         )
@@ -168,15 +171,16 @@ fn audio_trouble_and_playback_reports() {
   1.000s caller  a language we do not understand
   1.000s service say mandarin \"对不起,请您用普通话,好吗?\"
   1.000s service listen 5000 ms
-  1.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  1.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
   2.000s caller  no voice at all (speakerphone?)
   2.000s service say pick_up_handset \"非常抱歉,我听不到您的声音,请问您是否已拿起话筒?\"
   2.000s service listen 5000 ms
   2.000s         (understands: yes [1], no [2])
   3.000s caller  says \"拿起来了\"
+  3.000s         (understood: yes)
   3.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   3.000s service listen 5000 ms
-  3.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → record_request)
+  3.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
 end of input: the call is still live (listening in welcome)
 "
         )
@@ -188,6 +192,7 @@ fn a_hold_ends_on_its_own_timer_and_says_so() {
     let (_, out) = session("hotline", "/dtmf 4\n好的\n/silence\n/quit\n");
     let hold = "\
 \x20 2.000s caller  says \"好的\"
+  2.000s         (understood: yes)
   2.000s service say hold_thanks \"谢谢,请您稍候。\"
   2.000s service listen 30000 ms
   2.000s         (on hold for 30 s: /silence lets the hold run out; the caller speaking ends it early)
@@ -203,7 +208,7 @@ fn help_shows_what_the_current_step_understands() {
     assert!(
         out.contains(
             "now, confirming_transfer in to_agent: understands:
-  yes: 好的, 好, 可以, 行, 嗯, 是的, 是, 对, 没问题, 拿起来了, 拿起了; keys 1
+  yes: 好的, 好, 好吧, 可以, 行, 嗯, 是的, 是, 对, 没问题, 拿起来了, 拿起了; keys 1
   no: 不用, 不要, 算了, 不可以, 不行, 不是, 没有, 不好, 没拿, 没拿起, 没拿起来, 没有拿起, 不需要, 没了; keys 2
 "
         ),
@@ -294,7 +299,8 @@ fn lines_parse_as_speech_or_commands() {
         parse("我要转人工"),
         Ok(Input::Event(Event::Speech {
             text: "我要转人工".into(),
-            confidence: None
+            confidence: None,
+            intents: Vec::new(),
         }))
     );
     assert!(parse("/").is_err());

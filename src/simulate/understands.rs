@@ -2,6 +2,7 @@
 //! each turn of a simulated call, and in full on `/help`.
 
 use crate::{
+    call::CallState,
     engine::CallRecord,
     flow::{Flow, IntentIx, StepKind},
 };
@@ -24,45 +25,53 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
     let roles = flow.roles();
     let intent = |ix: IntentIx| describe_intent(flow, ix, locale, full);
     let mut heard: Vec<String> = match (record.state, step) {
-        ("transferring", _) => {
+        (CallState::Transferring, _) => {
             return Some("waiting for the transfer: /transfer ok or /transfer failed".into());
         }
-        ("on_hold", Some(StepKind::Hold { duration, .. })) => {
+        (CallState::OnHold, Some(StepKind::Hold(hold))) => {
             return Some(format!(
                 "on hold for {} s: /silence lets the hold run out; the caller speaking ends it early",
-                duration.as_secs()
+                hold.duration.as_secs()
             ));
         }
-        ("awaiting_hangup", _) => {
+        (CallState::AwaitingHangup, _) => {
             return Some(
                 "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
                     .into(),
             );
         }
-        ("listening", Some(StepKind::Ask { answers, .. })) => {
+        (CallState::Listening, Some(StepKind::Ask { answers, .. })) => {
             answers.iter().map(|(ix, _)| intent(*ix)).collect()
         }
-        ("listening", _) => Vec::new(),
+        (CallState::Listening, _) => Vec::new(),
         _ => [roles.yes, roles.no]
             .into_iter()
             .flatten()
             .map(intent)
             .collect(),
     };
-    if matches!(record.state, "listening" | "closing") {
+    if matches!(record.state, CallState::Listening | CallState::Closing) {
         let anywhere = flow.anywhere().iter().map(|(ix, _)| *ix);
         heard.extend(anywhere.chain(roles.agent_number_intent).map(intent));
     }
     let otherwise = match (record.state, step) {
         (
-            "listening",
+            CallState::Listening,
             Some(StepKind::Ask {
                 otherwise: Some(next),
                 ..
             }),
         ) => Some(format!("other words → {}", flow.step(*next).id)),
-        ("closing", Some(StepKind::Close { more, .. })) => {
-            Some(format!("a request → {}", flow.step(*more).id))
+        // Words nothing matches are not filed as a request: the caller is
+        // asked again, then offered a person (or a polite close).
+        (
+            CallState::Listening,
+            Some(StepKind::Ask {
+                otherwise: None, ..
+            }),
+        ) => Some("other words → asked again".to_owned()),
+        (CallState::Closing, Some(StepKind::Close(close))) => {
+            Some(format!("a request → {}", flow.step(close.more).id))
         }
         _ => None,
     };

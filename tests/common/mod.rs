@@ -105,6 +105,7 @@ pub fn speech(text: &str) -> pb::call_event::Kind {
     pb::call_event::Kind::Speech(pb::Speech {
         text: text.into(),
         confidence: 0.9,
+        intents: Vec::new(),
     })
 }
 

@@ -1,0 +1,387 @@
+//! Helpers every phase of the call machine shares: saying and listening,
+//! entering steps (with the visit bound), the silence (N5), unclear-audio
+//! (N7) and language (N9) rules, consent questions, and the ways a call
+//! that cannot go on ends.
+
+use std::{mem, sync::Arc};
+
+use statig::prelude::*;
+use tracing::trace;
+
+use super::{Outbox, Script, State, Superstate};
+use crate::{
+    call::{
+        Action, AudioKind, EndReason, Event, Say,
+        understanding::{self, Answer, Input},
+    },
+    flow::{AskPrompt, CloseStep, Heard, PromptIx, StepIx, StepKind, matcher::Understood},
+};
+
+/// How many `say` steps one turn may chain; compile rejects rings of them,
+/// and the visit bound stops them too, so this only guards against a bug.
+const MAX_CHAIN: usize = 64;
+
+/// A yes/no question a phase is waiting on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Question {
+    /// The step that asked.
+    pub step: StepIx,
+    pub prompt: PromptIx,
+    /// Asking for a person counts as yes (a transfer's consent question).
+    pub agent_is_yes: bool,
+}
+
+impl Script {
+    /// Runs before each phase sees an event. Clear input from the caller
+    /// shows the line and the language are fine (N7, N9).
+    pub(super) fn before_dispatch(
+        &mut self,
+        target: StateOrSuperstate<'_, State, Superstate<'_>>,
+        event: &Event,
+        _context: &mut Outbox,
+    ) {
+        if !matches!(target, StateOrSuperstate::State(_)) {
+            return;
+        }
+        self.heard = Understood::default();
+        if let Input::Clear(_) = Input::of(&self.flow, event) {
+            self.unclear = 0;
+            self.language = 0;
+        }
+    }
+
+    pub(super) fn after_transition(
+        &mut self,
+        source: &State,
+        target: &State,
+        _context: &mut Outbox,
+    ) {
+        trace!(flow = %self.flow.id(), ?source, ?target, "call transition");
+    }
+
+    pub(super) fn input<'e>(&self, event: &'e Event) -> Input<'e> {
+        Input::of(&self.flow, event)
+    }
+
+    /// What clear input means; kept for the turn.
+    pub(super) fn understand(&mut self, event: &Event, heard: Heard<'_>) -> Understood {
+        let u = understanding::understand(&self.flow, self.locale, event, heard);
+        self.heard = u;
+        u
+    }
+
+    /// Clear input as the answer to a yes/no question, and the requests
+    /// said with it.
+    pub(super) fn answer(
+        &mut self,
+        event: &Event,
+        heard: Heard<'_>,
+        agent_is_yes: bool,
+    ) -> (Answer, Understood) {
+        let u = self.understand(event, heard);
+        understanding::answer(&self.flow, u, agent_is_yes)
+    }
+
+    pub(super) fn say(&mut self, prompt: PromptIx, out: &mut Outbox) {
+        self.last_said = Some(prompt);
+        out.push(Action::Say(Say {
+            prompt: self.flow.prompt(prompt).clone(),
+            locale: self.locale,
+            barge_in: true,
+        }));
+    }
+
+    pub(super) fn listen(&self, out: &mut Outbox) {
+        out.push(Action::Listen {
+            timeout: self.flow.timing().no_input,
+        });
+    }
+
+    /// Ends the call; `we_hang_up` adds the hang-up action (not when the
+    /// caller already hung up, or the call left us by transfer).
+    pub(super) fn end(
+        &mut self,
+        reason: EndReason,
+        we_hang_up: bool,
+        out: &mut Outbox,
+    ) -> Outcome<State> {
+        if we_hang_up {
+            out.push(Action::Hangup(reason));
+        }
+        self.ended = Some(reason);
+        Transition(State::ended())
+    }
+
+    /// N5: after the question, `again`, …, then the goodbye, then hang up:
+    /// never fewer than `silence_prompts` prompts before hanging up.
+    pub(super) fn silence(
+        &mut self,
+        silent: &mut u8,
+        again: PromptIx,
+        out: &mut Outbox,
+    ) -> Outcome<State> {
+        *silent += 1;
+        let prompts = self.flow.timing().silence_prompts;
+        if *silent >= prompts {
+            return self.end(EndReason::Silence, true, out);
+        }
+        let prompt = if *silent == prompts - 1 {
+            self.flow.roles().silence_goodbye
+        } else {
+            again
+        };
+        self.say(prompt, out);
+        self.listen(out);
+        Handled
+    }
+
+    /// The second silence prompt at an `ask` step.
+    pub(super) fn reprompt(&self, step: StepIx) -> PromptIx {
+        match &self.flow.step(step).kind {
+            StepKind::Ask {
+                reprompt: Some(p), ..
+            } => *p,
+            _ => self.flow.roles().silence_reprompt,
+        }
+    }
+
+    /// N7: ask to speak up, a few times; then suggest another phone and wait
+    /// for consent. Never hang up just because the line is bad.
+    pub(super) fn unclear_audio(&mut self, step: StepIx, out: &mut Outbox) -> Outcome<State> {
+        self.unclear = self.unclear.saturating_add(1);
+        let roles = self.flow.roles();
+        if self.unclear <= self.flow.timing().unclear_attempts {
+            let p = roles.unclear;
+            self.say(p, out);
+            self.listen(out);
+            Handled
+        } else {
+            let p = roles.switch_phone;
+            self.say(p, out);
+            out.push(Action::Listen {
+                timeout: self.flow.timing().consent_wait,
+            });
+            Transition(State::confirming_switch(step, 0))
+        }
+    }
+
+    /// N9: ask for Mandarin `language_attempts` times; then offer a person
+    /// or close politely.
+    pub(super) fn other_language(&mut self, step: StepIx, out: &mut Outbox) -> Outcome<State> {
+        self.language = self.language.saturating_add(1);
+        if self.language > self.flow.timing().language_attempts {
+            self.language = 0;
+            return Transition(self.cannot_go_on(step, out));
+        }
+        let p = self.flow.roles().mandarin;
+        self.say(p, out);
+        self.listen(out);
+        Handled
+    }
+
+    /// The answer to a consent question (N10, N11), by the rules every such
+    /// question shares: silence follows N5 with the question as reprompt;
+    /// other clear words hear the question again (after the agent number,
+    /// N14), and after `consent_attempts` of them the question counts as
+    /// declined; what is not caller input goes on to `in_call`.
+    /// `Ok` is a yes or a no; `Err` is what the phase returns instead.
+    pub(super) fn consent(
+        &mut self,
+        asking: Question,
+        event: &Event,
+        silent: &mut u8,
+        asked: &mut u8,
+        out: &mut Outbox,
+    ) -> Result<Answer, Outcome<State>> {
+        let Question {
+            step,
+            prompt: question,
+            agent_is_yes,
+        } = asking;
+        if super::caller_sound(event) {
+            *silent = 0;
+        }
+        match (self.input(event), event) {
+            (Input::Clear(heard), _) => {
+                let (answer, requests) = self.answer(event, heard, agent_is_yes);
+                // Only an answer to the question itself counts: after the
+                // silence goodbye, a "yes" hears the question again first.
+                if answer != Answer::Other && self.last_said == Some(question) {
+                    self.pending = requests;
+                    return Ok(answer);
+                }
+                if answer != Answer::Other {
+                    self.say(question, out);
+                    self.listen(out);
+                    return Err(Handled);
+                }
+                *asked += 1;
+                if *asked >= self.flow.timing().consent_attempts {
+                    self.pending = requests;
+                    return Ok(Answer::No);
+                }
+                let roles = self.flow.roles();
+                if let (Some(i), Some(reply)) = (roles.agent_number_intent, roles.agent_number)
+                    && requests.contains(i)
+                {
+                    self.say(reply, out);
+                }
+                self.say(question, out);
+                self.listen(out);
+                Err(Handled)
+            }
+            (Input::NotInput, Event::NoInput) => Err(self.silence(silent, question, out)),
+            // "Speak louder, please?" is a question of its own: a yes after
+            // it must not count for this one, so this one is asked again.
+            (Input::Unclear, _)
+            | (_, Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::UnknownLanguage)) => {
+                let outcome = match event {
+                    Event::Audio(AudioKind::UnknownLanguage) => self.other_language(step, out),
+                    _ => self.unclear_audio(step, out),
+                };
+                if matches!(outcome, Handled) && matches!(out.last(), Some(Action::Listen { .. })) {
+                    out.pop();
+                    self.say(question, out);
+                    self.listen(out);
+                }
+                Err(outcome)
+            }
+            _ => Err(Super),
+        }
+    }
+
+    /// The transfer's reason, with any request the caller made alongside
+    /// their yes, so the person they reach handles it next.
+    pub(super) fn transfer_reason(&mut self, reason: &Arc<str>) -> Arc<str> {
+        let pending = mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return reason.clone();
+        }
+        let names: Vec<&str> = pending
+            .as_slice()
+            .iter()
+            .map(|&i| &*self.flow.intent(i).name)
+            .collect();
+        format!("{reason}; also asked about: {}", names.join(", ")).into()
+    }
+
+    /// Back to the step that last asked, after a declined transfer (N10):
+    /// a request said with the "no" is handled at once.
+    pub(super) fn back_to_ask(&mut self, out: &mut Outbox) -> State {
+        let step = self.last_ask;
+        if !self.pending.is_empty() {
+            let pending = mem::take(&mut self.pending);
+            return self.respond(step, pending, out);
+        }
+        self.listen(out);
+        State::listening(step, 0)
+    }
+
+    /// The N12 goodbye; the caller hangs up first.
+    pub(super) fn goodbye(&mut self, step: StepIx, close: &CloseStep, out: &mut Outbox) -> State {
+        self.say(close.goodbye, out);
+        out.push(Action::Listen {
+            timeout: self.flow.timing().caller_hangup_wait,
+        });
+        State::awaiting_hangup(step, Some(close.more), EndReason::LineLeftOpen)
+    }
+
+    /// The call cannot go on as it is (not understood, another language,
+    /// going round in circles): offer a person with consent (N10) while
+    /// that is still possible, else close politely (N12).
+    pub(super) fn cannot_go_on(&mut self, step: StepIx, out: &mut Outbox) -> State {
+        self.not_understood = 0;
+        if let Some(person) = self.flow.roles().person
+            && self.visits[usize::from(person)] < self.flow.timing().max_step_visits
+        {
+            return self.enter(person, out);
+        }
+        self.final_goodbye(self.flow.roles().polite_close, step, out)
+    }
+
+    /// A goodbye after which we only wait for the caller to hang up, then
+    /// hang up ourselves (N12, N15).
+    pub(super) fn final_goodbye(
+        &mut self,
+        prompt: PromptIx,
+        step: StepIx,
+        out: &mut Outbox,
+    ) -> State {
+        self.say(prompt, out);
+        out.push(Action::Listen {
+            timeout: self.flow.timing().caller_hangup_wait,
+        });
+        State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
+    }
+
+    /// Says what a step says and returns the phase it waits in. `say`
+    /// steps chain within one turn. A step visited more than
+    /// `max_step_visits` times ends the going round (`cannot_go_on`).
+    /// Requests left from the last answer are handled at the first step
+    /// that can route them.
+    pub(super) fn enter(&mut self, first: StepIx, out: &mut Outbox) -> State {
+        let flow = self.flow.clone();
+        let mut step = first;
+        for _ in 0..MAX_CHAIN {
+            let visits = &mut self.visits[usize::from(step)];
+            *visits = visits.saturating_add(1);
+            if *visits > flow.timing().max_step_visits {
+                return self.cannot_go_on(step, out);
+            }
+            match &flow.step(step).kind {
+                StepKind::Ask { prompt, .. } => {
+                    self.last_ask = step;
+                    if self.routable(step, self.pending) {
+                        let pending = mem::take(&mut self.pending);
+                        self.opened = true;
+                        return self.respond(step, pending, out);
+                    }
+                    self.pending = Understood::default();
+                    let p = match prompt {
+                        AskPrompt::Prompt(p) => Some(*p),
+                        AskPrompt::Opening if !self.opened => self.opening,
+                        AskPrompt::Opening => Some(flow.roles().silence_reprompt),
+                    };
+                    self.opened = true;
+                    if let Some(p) = p {
+                        self.say(p, out);
+                    }
+                    self.listen(out);
+                    return State::listening(step, 0);
+                }
+                StepKind::Say { prompt, next } => {
+                    self.say(*prompt, out);
+                    step = *next;
+                }
+                StepKind::Transfer(t) => {
+                    self.say(t.consent, out);
+                    self.listen(out);
+                    return State::confirming_transfer(step, t.clone(), 0, 0);
+                }
+                StepKind::Hold(h) => {
+                    self.say(h.ask, out);
+                    self.listen(out);
+                    return State::confirming_hold(step, *h, 0, 0);
+                }
+                StepKind::Close(c) => {
+                    if self.routable(c.more, self.pending) {
+                        let pending = mem::take(&mut self.pending);
+                        return self.respond(c.more, pending, out);
+                    }
+                    self.say(c.ask, out);
+                    self.listen(out);
+                    return State::closing(step, *c);
+                }
+                StepKind::Hangup { prompt } => {
+                    self.say(*prompt, out);
+                    out.push(Action::Hangup(EndReason::FlowEnd));
+                    self.ended = Some(EndReason::FlowEnd);
+                    return State::ended();
+                }
+            }
+        }
+        out.push(Action::Hangup(EndReason::FlowEnd));
+        self.ended = Some(EndReason::FlowEnd);
+        State::ended()
+    }
+}

@@ -1,0 +1,91 @@
+//! What the caller's input means, before any phase acts on it. Pure
+//! functions of the flow and the event: nothing here changes the call.
+
+use super::Event;
+use crate::flow::{Flow, Heard, IntentIx, LocaleIx, matcher::Understood};
+
+/// One event, as input from the caller.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'e> {
+    /// Words or keys we can act on.
+    Clear(Heard<'e>),
+    /// Speech too quiet, empty or unsure to use (N7).
+    Unclear,
+    /// Not caller input at all (timers, audio reports, hang-ups).
+    NotInput,
+}
+
+impl<'e> Input<'e> {
+    pub fn of(flow: &Flow, event: &'e Event) -> Input<'e> {
+        match event {
+            Event::Speech {
+                text, confidence, ..
+            } => {
+                let low = confidence.is_some_and(|c| c < flow.timing().low_confidence);
+                if low || text.trim().is_empty() {
+                    Input::Unclear
+                } else {
+                    Input::Clear(Heard::Words(text))
+                }
+            }
+            Event::Dtmf { digits } => Input::Clear(Heard::Keys(digits)),
+            _ => Input::NotInput,
+        }
+    }
+}
+
+/// The answer to a yes/no question, with any requests said alongside it
+/// ("好的,我要查话费": yes, and the bill).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// Neither: other words, which may still hold requests.
+    Other,
+}
+
+/// Everything clear input means: the front-end's own intents when it is
+/// confident enough, else the words or keys.
+pub fn understand(flow: &Flow, locale: LocaleIx, event: &Event, heard: Heard<'_>) -> Understood {
+    if let Event::Speech { intents, .. } = event
+        && !intents.is_empty()
+    {
+        let mut from_front_end = Understood::default();
+        for i in intents {
+            if i.confidence >= flow.nlu_confidence()
+                && let Some(ix) = flow.intent_index(&i.name)
+            {
+                from_front_end.push(ix);
+            }
+        }
+        if !from_front_end.is_empty() {
+            return from_front_end;
+        }
+    }
+    flow.understand(locale, heard)
+}
+
+/// Splits what was understood into a yes/no answer and the other requests.
+/// `agent_is_yes`: at a transfer's consent question, asking for a person
+/// is agreeing to that transfer.
+pub fn answer(flow: &Flow, understood: Understood, agent_is_yes: bool) -> (Answer, Understood) {
+    let roles = flow.roles();
+    let is = |i: IntentIx, role: Option<IntentIx>| Some(i) == role;
+    let mut answer = Answer::Other;
+    let mut rest = Understood::default();
+    for &i in understood.as_slice() {
+        let this = if is(i, roles.yes) || (agent_is_yes && is(i, roles.agent)) {
+            Some(Answer::Yes)
+        } else if is(i, roles.no) {
+            Some(Answer::No)
+        } else {
+            None
+        };
+        match this {
+            Some(a) if answer == Answer::Other => answer = a,
+            Some(_) => {}
+            None => rest.push(i),
+        }
+    }
+    (answer, rest)
+}
