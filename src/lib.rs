@@ -23,6 +23,7 @@ pub mod calendar;
 pub mod call;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod engine;
 pub mod flow;
 pub mod graph;
