@@ -80,7 +80,11 @@ fn serve(
         }
     };
     let code = runtime.block_on(async move {
-        let registry = match FlowRegistry::load_dir(&settings.flows_dir, settings.default_flow.clone()) {
+        let registry = match FlowRegistry::load_dir_with(
+            &settings.flows_dir,
+            settings.default_flow.clone(),
+            settings.max_flow_bytes,
+        ) {
             Ok(r) => Arc::new(r),
             Err(e) => {
                 eprintln!("callscript: {e}");

@@ -322,3 +322,157 @@ async fn every_bound_is_refused_with_a_status_naming_it() {
     );
     server.stop().await;
 }
+
+fn registry() -> Arc<FlowRegistry> {
+    Arc::new(FlowRegistry::load_dir(shipped_flows(), None).expect("flows"))
+}
+
+/// Connections past `max_connections` are closed at once; one that never
+/// sends the HTTP/2 preface is closed at `handshake_timeout_ms`.
+#[tokio::test(start_paused = true)]
+async fn connections_are_limited_and_silent_ones_closed_at_the_handshake_deadline() {
+    use callscript::connections::ConnectionSettings;
+    use tokio::{io::AsyncReadExt, net::TcpStream};
+    let settings = ServerSettings {
+        connections: ConnectionSettings {
+            max_connections: 2,
+            handshake_timeout: std::time::Duration::from_secs(10),
+            ..ConnectionSettings::default()
+        },
+        drain_timeout: std::time::Duration::ZERO,
+        ..ServerSettings::default()
+    };
+    // The test client's own channel is one of the two.
+    let server = start_server_settings(registry(), settings).await;
+    let started = tokio::time::Instant::now();
+    let mut silent = TcpStream::connect(server.addr)
+        .await
+        .expect("second connection");
+    let mut refused = TcpStream::connect(server.addr).await.expect("TCP accepts");
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        refused.read(&mut buf).await.unwrap_or(0),
+        0,
+        "the third connection is closed at once"
+    );
+    // The silent one hears the server's SETTINGS, then is closed at the
+    // deadline, not before.
+    loop {
+        match silent.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => continue,
+        }
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_secs(10));
+    // The client that spoke HTTP/2 is still served.
+    let mut calls = server.calls.clone();
+    calls
+        .start_call(start("still-served", "2026-11-23T15:00:00+08:00"))
+        .await
+        .expect("the established client is unaffected");
+    server.stop().await;
+}
+
+/// With tokens: a front-end reaches only the calls it started; a designer
+/// reads flows but starts no calls; health stays open.
+#[tokio::test]
+async fn roles_over_grpc_scope_frontends_to_their_own_calls() {
+    use callscript::grpc::auth::{Auth, Tokens};
+    use tonic::{metadata::MetadataValue, service::Interceptor};
+    let tokens = Tokens::parse(
+        "tokens.toml",
+        r#"
+[[client]]
+name = "pbx-1"
+token = "pbx-1-token-0123456789"
+roles = ["frontend"]
+
+[[client]]
+name = "pbx-2"
+token = "pbx-2-token-0123456789"
+roles = ["frontend"]
+
+[[client]]
+name = "designer"
+token = "designer-token-0123456789"
+roles = ["designer"]
+"#,
+    )
+    .expect("tokens parse");
+    let settings = ServerSettings {
+        auth: Some(Auth::from_tokens(tokens)),
+        drain_timeout: std::time::Duration::ZERO,
+        ..ServerSettings::default()
+    };
+    let server = start_server_settings(registry(), settings).await;
+    let ch = channel(&server).await;
+    #[derive(Clone)]
+    struct Bearer(&'static str);
+    impl Interceptor for Bearer {
+        fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+            let v: MetadataValue<_> = format!("Bearer {}", self.0).parse().expect("ascii");
+            req.metadata_mut().insert("authorization", v);
+            Ok(req)
+        }
+    }
+    let calls = |token| pb::calls_client::CallsClient::with_interceptor(ch.clone(), Bearer(token));
+    let mut pbx1 = calls("pbx-1-token-0123456789");
+    let mut pbx2 = calls("pbx-2-token-0123456789");
+    let at = "2026-11-23T15:00:00+08:00";
+    pbx1.start_call(start("pbx1-call", at))
+        .await
+        .expect("starts");
+    pbx1.get_call(pb::GetCallRequest {
+        call_id: "pbx1-call".into(),
+    })
+    .await
+    .expect("its own call");
+    for e in [
+        pbx2.get_call(pb::GetCallRequest {
+            call_id: "pbx1-call".into(),
+        })
+        .await
+        .unwrap_err(),
+        pbx2.end_call(pb::EndCallRequest {
+            call_id: "pbx1-call".into(),
+        })
+        .await
+        .unwrap_err(),
+        pbx2.send_event(event("pbx1-call", 1, hangup()))
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+        assert_eq!(
+            e.message(),
+            "call_id: call \"pbx1-call\" was started by another client"
+        );
+    }
+
+    let mut designer_calls = calls("designer-token-0123456789");
+    let e = designer_calls.start_call(start("d", at)).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    let mut designer_flows = pb::flows_client::FlowsClient::with_interceptor(
+        ch.clone(),
+        Bearer("designer-token-0123456789"),
+    );
+    designer_flows
+        .list_flows(pb::ListFlowsRequest {})
+        .await
+        .expect("a designer lists flows");
+    let e = designer_flows
+        .reload_flows(pb::ReloadFlowsRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+
+    let mut anonymous = server.calls.clone();
+    let e = anonymous.start_call(start("anon", at)).await.unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    let mut health = tonic_health::pb::health_client::HealthClient::new(ch);
+    health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health needs no token");
+    server.stop().await;
+}

@@ -100,7 +100,7 @@ impl Default for EngineSettings {
             retain_ended: 100_000,
             retain_ended_bytes: 256 << 20,
             max_transcript: 1_000,
-            max_live_calls: 200_000,
+            max_live_calls: 1_000_000,
             max_pushed_backlog: 64,
         }
     }
