@@ -2,12 +2,20 @@
 //! deadline for a peer to finish the HTTP/2 preface (or TLS handshake), so
 //! idle sockets cannot fill the descriptor table and lock others out. A
 //! WARN says when either turns someone away.
+//!
+//! Each connection's state (requests in flight, whether it ever carried a
+//! call) is tracked, so the SIGTERM drain can close at once the connections
+//! that have no call on them (`Tracker::close_idle`).
 
 use std::{
+    collections::HashMap,
     io,
     pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+    },
+    task::{Context, Poll, Waker},
     time::Duration,
 };
 
@@ -52,6 +60,92 @@ impl Default for ConnectionSettings {
 /// The HTTP/2 connection preface a client sends first (RFC 9113 §3.4).
 const PREFACE_LEN: usize = 24;
 
+/// What the drain needs to know of one connection; the request gate keeps
+/// it up to date (`grpc::gate`).
+#[derive(Default)]
+pub struct ConnState {
+    in_flight: AtomicUsize,
+    carried_calls: AtomicBool,
+    closing: AtomicBool,
+    reader: Mutex<Option<Waker>>,
+}
+
+impl ConnState {
+    /// A request started on this connection; the guard ends it.
+    pub fn begin(self: &Arc<Self>, is_call: bool) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if is_call {
+            self.carried_calls.store(true, Ordering::Relaxed);
+        }
+        InFlight(self.clone())
+    }
+
+    fn should_close(&self) -> bool {
+        self.closing.load(Ordering::Acquire) && self.in_flight.load(Ordering::Acquire) == 0
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.reader.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            w.wake();
+        }
+    }
+}
+
+/// A request in flight on a connection (its response body holds it).
+pub struct InFlight(Arc<ConnState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
+            && self.0.closing.load(Ordering::Acquire)
+        {
+            self.0.wake();
+        }
+    }
+}
+
+/// What a request knows of its connection (request extensions).
+#[derive(Clone)]
+pub struct ConnInfo {
+    pub tcp: TcpConnectInfo,
+    pub state: Arc<ConnState>,
+}
+
+/// Every open connection, for the drain.
+#[derive(Default)]
+pub struct Tracker {
+    conns: Mutex<HashMap<u64, Arc<ConnState>>>,
+    next: AtomicU64,
+}
+
+impl Tracker {
+    /// Closes, as soon as nothing is in flight on them, the connections
+    /// that never carried a call (health checkers, operators, idle peers).
+    /// Returns how many.
+    pub fn close_idle(&self) -> usize {
+        let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = 0;
+        for state in conns.values() {
+            if !state.carried_calls.load(Ordering::Relaxed) {
+                state.closing.store(true, Ordering::Release);
+                state.wake();
+                n += 1;
+            }
+        }
+        n
+    }
+
+    fn add(self: &Arc<Self>) -> (u64, Arc<ConnState>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::new(ConnState::default());
+        self.conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, state.clone());
+        (id, state)
+    }
+}
+
 /// An accepted connection, holding its place under `max_connections`.
 pub struct Conn {
     io: TcpStream,
@@ -59,6 +153,19 @@ pub struct Conn {
     /// Until the first `PREFACE_LEN` bytes have arrived.
     handshake: Option<Pin<Box<Sleep>>>,
     received: usize,
+    id: u64,
+    state: Arc<ConnState>,
+    tracker: Arc<Tracker>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.tracker
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl AsyncRead for Conn {
@@ -68,6 +175,16 @@ impl AsyncRead for Conn {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        // The drain closes a connection with nothing on it: end of stream.
+        if this.state.should_close() {
+            return Poll::Ready(Ok(()));
+        }
+        {
+            let mut reader = this.state.reader.lock().unwrap_or_else(|e| e.into_inner());
+            if !reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *reader = Some(cx.waker().clone());
+            }
+        }
         if let Some(deadline) = &mut this.handshake
             && deadline.as_mut().poll(cx).is_ready()
         {
@@ -127,15 +244,19 @@ impl AsyncWrite for Conn {
 }
 
 impl Connected for Conn {
-    type ConnectInfo = TcpConnectInfo;
+    type ConnectInfo = ConnInfo;
 
-    fn connect_info(&self) -> TcpConnectInfo {
-        self.io.connect_info()
+    fn connect_info(&self) -> ConnInfo {
+        ConnInfo {
+            tcp: self.io.connect_info(),
+            state: self.state.clone(),
+        }
     }
 }
 
 struct Acceptor {
     listener: TcpListener,
+    tracker: Arc<Tracker>,
     slots: Arc<Semaphore>,
     limit: usize,
     handshake_timeout: Duration,
@@ -180,11 +301,15 @@ impl Acceptor {
             // stream can wait for the client's delayed ACK: 40 ms late on
             // Linux (benches/grpc.rs measured it).
             let _ = io.set_nodelay(true);
+            let (id, state) = self.tracker.add();
             return Conn {
                 io,
                 _permit: permit,
                 handshake: Some(Box::pin(tokio::time::sleep(self.handshake_timeout))),
                 received: 0,
+                id,
+                state,
+                tracker: self.tracker.clone(),
             };
         }
     }
@@ -194,9 +319,11 @@ impl Acceptor {
 pub fn incoming(
     listener: TcpListener,
     settings: &ConnectionSettings,
+    tracker: Arc<Tracker>,
 ) -> impl Stream<Item = Result<Conn, io::Error>> + Send + 'static {
     let acceptor = Acceptor {
         listener,
+        tracker,
         slots: Arc::new(Semaphore::new(settings.max_connections.max(1))),
         limit: settings.max_connections,
         handshake_timeout: settings.handshake_timeout,

@@ -7,7 +7,7 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tracing::{info, warn};
 
 use crate::{
-    connections::{self, ConnectionSettings},
+    connections::{self, ConnectionSettings, Tracker},
     engine::{Engine, EngineSettings},
     flow::FlowRegistry,
     grpc::{
@@ -168,12 +168,14 @@ pub async fn run_with(
 
     let (draining_tx, draining_rx) = oneshot::channel::<Instant>();
     let drain_timeout = settings.drain_timeout;
+    let tracker = Arc::new(Tracker::default());
     let drain = {
         let engine = engine.clone();
+        let tracker = tracker.clone();
         async move {
             shutdown.await;
             let _ = draining_tx.send(Instant::now());
-            drain(&engine, &health, drain_timeout).await;
+            drain(&engine, &health, &tracker, drain_timeout).await;
         }
     };
     let serve = builder
@@ -192,7 +194,7 @@ pub async fn run_with(
                 .reference_service
                 .then(|| ReferenceServer::new(ReferenceService)),
         )
-        .serve_with_incoming_shutdown(connections::incoming(listener, conn), drain);
+        .serve_with_incoming_shutdown(connections::incoming(listener, conn, tracker), drain);
 
     // Whatever the peers do, the process is done a fixed time after the
     // signal: connections still open then are dropped.
@@ -213,16 +215,24 @@ pub async fn run_with(
 
 /// SIGTERM's drain: refuse new calls and say so to health checks at once,
 /// let live calls finish until the deadline, then end the rest.
-async fn drain(engine: &Engine, health: &tonic_health::server::HealthReporter, timeout: Duration) {
+async fn drain(
+    engine: &Engine,
+    health: &tonic_health::server::HealthReporter,
+    connections: &Tracker,
+    timeout: Duration,
+) {
     engine.stop_taking_calls();
     health.set_not_serving::<CallsServer<CallsService>>().await;
     health.set_not_serving::<FlowsServer<FlowsService>>().await;
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;
+    // Peers with no call on their connection have nothing to wait for.
+    let closed = connections.close_idle();
     let began = Instant::now();
     info!(
         live_calls = engine.live_calls(),
+        closed_idle_connections = closed,
         drain_timeout_ms = timeout.as_millis() as u64,
         "draining: no new calls"
     );

@@ -56,6 +56,19 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         .expect("connect");
     let mut truncated = TcpStream::connect(addr).expect("tcp");
     truncated.write_all(b"PRI * HTTP").expect("10 bytes");
+    // An HTTP/2 peer that finished its preface and then said nothing: it
+    // has no call, so the drain closes it at once. A thread reads until the
+    // server closes it and reports when.
+    let mut quiet = TcpStream::connect(addr).expect("tcp");
+    quiet
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .expect("preface and an empty SETTINGS frame");
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while matches!(std::io::Read::read(&mut quiet, &mut buf), Ok(n) if n > 0) {}
+        let _ = closed_tx.send(Instant::now());
+    });
 
     // A live streamed call.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -119,6 +132,14 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         }
     };
     let ended_after = signalled.elapsed();
+    let quiet_closed = closed_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the quiet peer was closed");
+    assert!(
+        quiet_closed.duration_since(signalled) < Duration::from_millis(DRAIN_MS / 2),
+        "a peer without calls was closed {:?} after SIGTERM, not at once",
+        quiet_closed.duration_since(signalled)
+    );
     assert!(last.ended);
     assert!(
         ended_after >= Duration::from_millis(DRAIN_MS - 100),

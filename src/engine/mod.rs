@@ -19,7 +19,7 @@ use std::{
     collections::VecDeque,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -199,6 +199,17 @@ impl Retained {
     }
 }
 
+static REFUSED_WARNED: AtomicU64 = AtomicU64::new(0);
+
+/// Whether a WARN about a refusal may go out now: at most one a second for
+/// each kind, so a flood of refusals cannot flood the log too.
+pub(crate) fn once_a_second(last: &AtomicU64) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    last.swap(now, Ordering::Relaxed) != now
+}
+
 /// Who asks: `None` may touch any call, `Some(name)` only the calls that
 /// client started.
 pub type Requester<'a> = Option<&'a str>;
@@ -300,7 +311,9 @@ impl Engine {
         let limit = self.inner.settings.max_live_calls;
         if self.inner.live_count.fetch_add(1, Ordering::AcqRel) >= limit {
             self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            warn!(limit, "a new call was refused: max_live_calls reached");
+            if once_a_second(&REFUSED_WARNED) {
+                warn!(limit, "new calls are refused: max_live_calls are live");
+            }
             return Err(CallError::TooManyCalls { limit });
         }
         // The call is locked before it can be found, so an event racing the

@@ -378,7 +378,11 @@ impl Call {
             match sub.push(view.clone(), ended.is_some()) {
                 Ok(()) => {}
                 Err(PushError::Full) => {
-                    tracing::warn!(call_id = %self.id, "Converse client stopped reading its turns; ending the call");
+                    static WARNED: std::sync::atomic::AtomicU64 =
+                        std::sync::atomic::AtomicU64::new(0);
+                    if super::once_a_second(&WARNED) {
+                        tracing::warn!(call_id = %self.id, "a Converse client stopped reading its turns (max_pushed_backlog); ending its call");
+                    }
                     subscriber_gone = true;
                 }
                 Err(PushError::Gone) => {

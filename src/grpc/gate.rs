@@ -4,16 +4,21 @@
 //! One tower layer around all services, so no RPC can forget either.
 
 use std::{
+    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
 
+use bytes::Bytes;
 use tonic::{
     Status,
     body::Body,
     codegen::{BoxFuture, Service, http},
+    transport::server::TlsConnectInfo,
 };
 use tower_layer::Layer;
+
+use crate::connections::{ConnInfo, ConnState, InFlight};
 
 use super::{
     auth::{Access, Auth, access},
@@ -67,6 +72,10 @@ where
         // the clone (tower's documented idiom).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        // The request is in flight on its connection until its response
+        // body is done (a Converse stream: for the whole call).
+        let in_flight = connection(&req)
+            .map(|c| c.begin(req.uri().path().starts_with("/callscript.v1.Calls/")));
         if let Some(auth) = &self.auth
             && access(req.uri().path()) != Access::Open
         {
@@ -93,7 +102,49 @@ where
             {
                 resp = restated.into_http();
             }
-            Ok(resp)
+            Ok(match in_flight {
+                Some(guard) => resp.map(|body| {
+                    Body::new(Tracked {
+                        inner: body,
+                        _in_flight: guard,
+                    })
+                }),
+                None => resp,
+            })
         })
+    }
+}
+
+/// The connection a request came on (plain or TLS).
+fn connection(req: &http::Request<Body>) -> Option<&Arc<ConnState>> {
+    let ext = req.extensions();
+    ext.get::<ConnInfo>()
+        .or_else(|| ext.get::<TlsConnectInfo<ConnInfo>>().map(|t| t.get_ref()))
+        .map(|c| &c.state)
+}
+
+/// A response body that holds its request's place on the connection.
+struct Tracked {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
