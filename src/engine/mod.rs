@@ -327,7 +327,7 @@ impl Engine {
         }
         info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
         let settings = &self.inner.settings;
-        let started = call.end_or_start(&mut s, Event::Start, settings, &self.inner.timers);
+        let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);
         drop(s);
         let (view, outcome) = started.expect("a new call has not ended");
         self.after(&call, outcome.ended);
@@ -404,7 +404,7 @@ impl Engine {
     /// A server-side event, unless the call has already ended.
     fn end_with(&self, call: &Arc<Call>, event: Event) {
         let settings = &self.inner.settings;
-        let done = call.end_or_start(&mut call.lock(), event, settings, &self.inner.timers);
+        let done = call.server_event(&mut call.lock(), event, settings, &self.inner.timers);
         if let Some((_, outcome)) = done {
             self.after(call, outcome.ended);
         }

@@ -203,7 +203,7 @@ impl Call {
 
     /// A server-side event (start, operator hangup, front-end lost,
     /// shutdown), handled unless the call has already ended.
-    pub fn end_or_start(
+    pub fn server_event(
         self: &Arc<Self>,
         s: &mut Session,
         event: Event,
