@@ -188,11 +188,15 @@ impl AsyncRead for Conn {
         if let Some(deadline) = &mut this.handshake
             && deadline.as_mut().poll(cx).is_ready()
         {
-            let peer = this.io.peer_addr().ok();
-            warn!(
-                ?peer,
-                "closing a connection that did not finish its handshake in time (handshake_timeout_ms)"
-            );
+            // At most one a second: a flood of such peers must not flood the log.
+            static WARNED: AtomicU64 = AtomicU64::new(0);
+            if crate::engine::once_a_second(&WARNED) {
+                let peer = this.io.peer_addr().ok();
+                warn!(
+                    ?peer,
+                    "closing connections that did not finish their handshake in time (handshake_timeout_ms)"
+                );
+            }
             this.handshake = None;
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,

@@ -203,7 +203,7 @@ static REFUSED_WARNED: AtomicU64 = AtomicU64::new(0);
 
 /// Whether a WARN about a refusal may go out now: at most one a second for
 /// each kind, so a flood of refusals cannot flood the log too.
-pub(crate) fn once_a_second(last: &AtomicU64) -> bool {
+pub fn once_a_second(last: &AtomicU64) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
