@@ -152,10 +152,10 @@ pub async fn run_with(
         builder = builder.tls_config(tls.config(conn.handshake_timeout)?)?;
     }
     if let Ok(addr) = listener.local_addr() {
-        info!(%addr, flows = flows.list().len(), tls = settings.tls.is_some(), "callscript listening");
         if settings.auth.is_none() && !addr.ip().is_loopback() {
             warn!(%addr, "listening beyond loopback without auth_tokens_file: any client may read calls and reload flows");
         }
+        info!(%addr, flows = flows.list().len(), tls = settings.tls.is_some(), "callscript listening");
     }
     let calls = CallsServer::new(CallsService::with_limits(
         engine.clone(),

@@ -237,3 +237,41 @@ fn over_mtls_roles_decide_and_numbers_are_masked_without_pii() {
         "mTLS must require a client certificate"
     );
 }
+
+/// An open service on a non-loopback address says so at start; with a
+/// tokens file it does not.
+#[test]
+fn an_open_service_beyond_loopback_warns_at_start() {
+    let warned = |envs: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+            .args(["serve", "--listen", "0.0.0.0:0", "--flows"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
+            .current_dir(dir.path())
+            .env("CALLSCRIPT_WATCH", "false")
+            .env("NO_COLOR", "1")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut warned = false;
+        for line in stderr.lines() {
+            let line = line.expect("a log line");
+            warned |= line.contains("WARN") && line.contains("without auth_tokens_file");
+            if line.contains("callscript listening") {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        (warned, dir)
+    };
+    assert!(warned(&[]).0, "no WARN for an open service on 0.0.0.0");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tokens = dir.path().join("tokens.toml");
+    std::fs::write(&tokens, readme_blocks().0).expect("write tokens");
+    let tokens = tokens.display().to_string();
+    assert!(!warned(&[("CALLSCRIPT_AUTH_TOKENS_FILE", &tokens)]).0);
+}
