@@ -41,7 +41,8 @@ pub struct ConnectionSettings {
     /// …and how long its answer may take before the connection is closed.
     pub keepalive_timeout: Duration,
     /// How long a new connection has to send the HTTP/2 preface (and, with
-    /// TLS, to finish the handshake).
+    /// TLS, to finish the handshake), and a unary request to arrive whole
+    /// (`grpc::gate`).
     pub handshake_timeout: Duration,
 }
 

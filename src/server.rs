@@ -183,7 +183,10 @@ pub async fn run_with(
         .max_concurrent_streams(conn.max_concurrent_streams)
         .http2_keepalive_interval(Some(conn.keepalive_interval))
         .http2_keepalive_timeout(Some(conn.keepalive_timeout))
-        .layer(GateLayer::new(settings.auth.clone()))
+        .layer(GateLayer::new(
+            settings.auth.clone(),
+            conn.handshake_timeout,
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -476,3 +476,31 @@ roles = ["designer"]
         .expect("health needs no token");
     server.stop().await;
 }
+
+/// A unary request whose body never finishes is answered
+/// DEADLINE_EXCEEDED at handshake_timeout_ms instead of holding its stream
+/// for ever.
+#[tokio::test(start_paused = true)]
+async fn a_unary_request_that_never_arrives_whole_is_refused_at_the_deadline() {
+    let server = start_server().await;
+    let ch = channel(&server).await;
+    let mut grpc = tonic::client::Grpc::new(ch);
+    grpc.ready().await.expect("ready");
+    let started = tokio::time::Instant::now();
+    let e = grpc
+        .client_streaming(
+            Request::new(futures_util::stream::pending::<Vec<u8>>()),
+            PathAndQuery::from_static("/callscript.v1.Calls/SendEvent"),
+            RawCodec,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::DeadlineExceeded, "{e:?}");
+    assert!(
+        e.message().contains("handshake_timeout_ms"),
+        "{}",
+        e.message()
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(10));
+    server.stop().await;
+}

@@ -4,9 +4,11 @@
 //! One tower layer around all services, so no RPC can forget either.
 
 use std::{
+    future::Future,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -30,11 +32,18 @@ use super::{
 #[derive(Clone)]
 pub struct GateLayer {
     auth: Option<Arc<Auth>>,
+    request_deadline: Duration,
 }
 
 impl GateLayer {
-    pub fn new(auth: Option<Arc<Auth>>) -> Self {
-        GateLayer { auth }
+    /// `request_deadline`: how long a unary request may take to arrive
+    /// whole (a client that never finishes its body holds a stream and a
+    /// buffer otherwise).
+    pub fn new(auth: Option<Arc<Auth>>, request_deadline: Duration) -> Self {
+        GateLayer {
+            auth,
+            request_deadline,
+        }
     }
 }
 
@@ -45,6 +54,7 @@ impl<S> Layer<S> for GateLayer {
         Gate {
             inner,
             auth: self.auth.clone(),
+            request_deadline: self.request_deadline,
         }
     }
 }
@@ -53,6 +63,7 @@ impl<S> Layer<S> for GateLayer {
 pub struct Gate<S> {
     inner: S,
     auth: Option<Arc<Auth>>,
+    request_deadline: Duration,
 }
 
 impl<S> Service<http::Request<Body>> for Gate<S>
@@ -99,6 +110,11 @@ where
                 }
             }
         }
+        // Every RPC but Converse reads one request message.
+        if req.uri().path() != CONVERSE {
+            let deadline = self.request_deadline;
+            req = req.map(|body| Body::new(ArriveWithin::new(body, deadline)));
+        }
         Either::Right(Box::pin(async move {
             let mut resp = inner.call(req).await?;
             // A trailers-only error response carries its status in headers.
@@ -123,6 +139,75 @@ where
 
 /// `callscript.reference.v1.Reference`, served only for the benchmarks.
 const REFERENCE: &str = "/callscript.reference.v1.";
+const CONVERSE: &str = "/callscript.v1.Calls/Converse";
+
+/// A request body that must arrive whole within a deadline. The timer is
+/// armed only if the body is not there at the first read (the usual unary
+/// request arrives in one piece, and pays nothing).
+struct ArriveWithin {
+    inner: Body,
+    deadline: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    done: bool,
+}
+
+impl ArriveWithin {
+    fn new(inner: Body, deadline: Duration) -> Self {
+        ArriveWithin {
+            inner,
+            deadline,
+            timer: None,
+            done: false,
+        }
+    }
+}
+
+impl http_body::Body for ArriveWithin {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Pin::new(&mut this.inner).poll_frame(cx);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.done = true;
+                this.timer = None;
+                Poll::Ready(None)
+            }
+            Poll::Ready(frame) => Poll::Ready(frame),
+            Poll::Pending => {
+                let deadline = this.deadline;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(deadline)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        this.done = true;
+                        Poll::Ready(Some(Err(Status::deadline_exceeded(format!(
+                            "request: the request did not arrive whole within {} ms (handshake_timeout_ms)",
+                            deadline.as_millis()
+                        )))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
 
 /// The connection a request came on (plain or TLS).
 fn connection(req: &http::Request<Body>) -> Option<&Arc<ConnState>> {
