@@ -470,6 +470,41 @@ roles = ["operator", "pii"]
     }
 
     #[test]
+    fn the_tokens_file_reloads_and_a_broken_one_keeps_the_tokens_in_use() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(&path, FILE).expect("write");
+        let auth = Auth::load(&path).expect("loads");
+        let call = "/callscript.v1.Calls/GetCall";
+        let old = b"Bearer operator-token-0123456789".as_slice();
+        assert!(auth.admit(call, Some(old)).is_ok());
+
+        std::fs::write(
+            &path,
+            "[[client]]\nname = \"ops\"\ntoken = \"rotated-token-0123456789\"\nroles = [\"operator\"]\n",
+        )
+        .expect("rewrite");
+        auth.reload();
+        assert!(
+            auth.admit(call, Some(b"Bearer rotated-token-0123456789"))
+                .is_ok()
+        );
+        assert_eq!(
+            auth.admit(call, Some(old)).unwrap_err().code(),
+            tonic::Code::Unauthenticated,
+            "the old token no longer works"
+        );
+
+        std::fs::write(&path, "[[client]]\nname = ").expect("break it");
+        auth.reload();
+        assert!(
+            auth.admit(call, Some(b"Bearer rotated-token-0123456789"))
+                .is_ok(),
+            "a broken file keeps the tokens in use"
+        );
+    }
+
+    #[test]
     fn a_bad_tokens_file_names_each_problem() {
         let e = Tokens::parse(
             "t.toml",
