@@ -42,6 +42,7 @@ use callscript::{
     engine::{
         CallError, CallRecord, Engine, EngineSettings, Entry, EntryKind, StartCall, Subscriber,
         Turn, TurnView,
+        mailbox::{self, Receiver},
     },
     flow::{FlowRegistry, Severity, check_source, compile_source},
 };
@@ -225,9 +226,13 @@ fn live_call_memory(mode: Mode) {
             "unary call: no subscriber channel (its idle guard armed instead)",
             unary,
         ),
-        ("the difference: the subscriber channel", streamed - unary),
+        ("the difference: the Converse mailbox", streamed - unary),
         (
-            "a bare unbounded channel of Arc<TurnView>, both ends kept, measured alone",
+            "a bare Converse mailbox, both ends kept, one turn through it, measured alone",
+            measure_in_child("mailboxes", n),
+        ),
+        (
+            "a bare unbounded channel of Arc<TurnView> (the mailbox it replaced), both ends kept",
             measure_in_child("channels", n),
         ),
     ];
@@ -287,6 +292,7 @@ fn memory_child(what: &str, n: usize) -> ! {
             "unary" => engine_calls(n, false).await,
             "tasks" => task_per_call(n).await,
             "channels" => bare_channels(n).await,
+            "mailboxes" => bare_mailboxes(n).await,
             other => {
                 require(false, || format!("unknown memory child {other:?}"));
                 unreachable!()
@@ -303,10 +309,19 @@ fn child_done(before: u64, after: u64) -> ! {
     std::process::exit(0)
 }
 
-/// `n` live calls on one engine, each streamed (its own subscriber channel,
-/// whose receiver is kept as a Converse stream would keep it) or unary.
+/// What a Converse stream's mailbox carries (`grpc::calls::Pushed`).
+type ConverseItem = Result<Arc<TurnView>, Box<tonic::Status>>;
+
+/// `n` live calls on one engine, each streamed (its own bounded mailbox,
+/// the one Converse uses, whose receiver is kept as a Converse stream would
+/// keep it) or unary.
 async fn engine_calls(n: usize, streamed: bool) -> ! {
-    let engine = Engine::new(hotline_registry(), EngineSettings::default());
+    // The measurement may go past the default max_live_calls.
+    let settings = EngineSettings {
+        max_live_calls: usize::MAX,
+        ..EngineSettings::default()
+    };
+    let engine = Engine::new(hotline_registry(), settings);
     // One call through start and end first, so parts built on first use
     // (the timer wheel, table shards, the holiday lookup) are in the
     // baseline rather than charged to the calls.
@@ -315,20 +330,20 @@ async fn engine_calls(n: usize, streamed: bool) -> ! {
         .start_call(start_req("warm-up".into(), ""), Some(tx))
         .expect("the warm-up call starts");
     engine.end_call("warm-up").expect("the warm-up call ends");
-    let mut inboxes: Vec<mpsc::UnboundedReceiver<Arc<TurnView>>> =
-        Vec::with_capacity(if streamed { n } else { 0 });
+    let backlog = EngineSettings::default().max_pushed_backlog;
+    let mut inboxes: Vec<Receiver<ConverseItem>> = Vec::with_capacity(if streamed { n } else { 0 });
     settle().await;
     let t0 = Instant::now();
     let before = rss();
 
     for i in 0..n {
         let subscriber = streamed.then(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mailbox::mailbox::<ConverseItem>(backlog);
             inboxes.push(rx);
-            tx
+            Box::new(tx) as callscript::engine::Sink
         });
         let first = engine
-            .start_call(start_req(format!("call-{i:07}"), ""), subscriber)
+            .start_call_with(start_req(format!("call-{i:07}"), ""), subscriber)
             .unwrap_or_else(|e| panic!("call {i} does not start: {e}"));
         require(says_opening(&first), || {
             format!("call {i}'s first turn is not the opening: {first:?}")
@@ -337,9 +352,10 @@ async fn engine_calls(n: usize, streamed: bool) -> ! {
             // A Converse stream forwards the first turn at once; take it, so
             // what is counted is what the call keeps, not a queued message.
             let pushed = inbox.try_recv();
-            require(pushed.is_ok_and(|v| says_opening(&v)), || {
-                format!("call {i}'s pushed first turn is not the opening")
-            });
+            require(
+                pushed.is_some_and(|v| v.is_ok_and(|v| says_opening(&v))),
+                || format!("call {i}'s pushed first turn is not the opening"),
+            );
         }
         // Calls arrive over time: let the timer task take each batch's
         // deadlines into its heap rather than queue a million messages.
@@ -356,7 +372,7 @@ async fn engine_calls(n: usize, streamed: bool) -> ! {
     require(Instant::now() == t0, || {
         "the paused clock moved while measuring; timers may have fired".into()
     });
-    require(inboxes.iter_mut().all(|rx| rx.try_recv().is_err()), || {
+    require(inboxes.iter_mut().all(|rx| rx.try_recv().is_none()), || {
         "a turn was pushed while measuring".into()
     });
     child_done(before, after)
@@ -474,6 +490,31 @@ async fn bare_channels(n: usize) -> ! {
     let after = rss();
     require(senders.len() == n && receivers.len() == n, || {
         "channels went missing".into()
+    });
+    child_done(before, after)
+}
+
+/// `n` Converse mailboxes, both ends kept, each having carried one turn (so
+/// its queue holds the slots it keeps between turns).
+async fn bare_mailboxes(n: usize) -> ! {
+    let engine = Engine::new(hotline_registry(), EngineSettings::default());
+    let turn = engine
+        .start_call(start_req("one-turn".into(), ""), None)
+        .expect("a call starts");
+    let backlog = EngineSettings::default().max_pushed_backlog;
+    let mut senders = Vec::with_capacity(n);
+    let mut receivers = Vec::with_capacity(n);
+    let before = rss();
+    for _ in 0..n {
+        let (tx, mut rx) = mailbox::mailbox::<ConverseItem>(backlog);
+        tx.push(Ok(turn.clone()), false).expect("room");
+        require(rx.try_recv().is_some(), || "the turn went missing".into());
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    let after = rss();
+    require(senders.len() == n && receivers.len() == n, || {
+        "mailboxes went missing".into()
     });
     child_done(before, after)
 }

@@ -21,6 +21,11 @@
 //!
 //! `cargo bench --bench grpc` for the full run; `cargo test --bench grpc`
 //! for the smoke run (needs h2load: `apt-get install nghttp2-client`).
+//! `BENCH_AUTH=1` runs the same with `auth_tokens_file` on: every request
+//! (h2load's too) carries a bearer token the server checks, so the
+//! SendEvent ratio then includes authentication. `BENCH_ATTACKS=1` runs
+//! only part 4: the server's memory under oversized requests and a
+//! Converse client that never reads.
 
 #[path = "../tests/common/binary.rs"]
 mod binary;
@@ -51,7 +56,11 @@ use tokio::{
     time::Instant,
 };
 use tokio_stream::wrappers::UnboundedReceiverStream;
-use tonic::transport::{Channel, Endpoint};
+use tonic::{
+    Request, Status,
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
+};
 use turns::{hangup_reason, listen_ms, prompt_ids};
 
 /// A weekday afternoon: the plain opening, the same for every call.
@@ -59,6 +68,30 @@ const AT: &str = "2026-11-23T15:00:00+08:00";
 /// Asking for the agent's number: a real turn (matcher, machine,
 /// transcript) that leaves the call where it was, so it can repeat.
 const AGENT_NUMBER: &str = "你的工号是多少";
+
+/// The bench's token when BENCH_AUTH is set (an admin, so every RPC the
+/// bench makes is allowed).
+const BENCH_TOKEN: &str = "bench-admin-token-0123456789";
+
+/// A Calls client that sends the bench token when auth is on.
+type Client = CallsClient<InterceptedService<Channel, Bearer>>;
+
+#[derive(Clone)]
+struct Bearer(Option<&'static str>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(token) = self.0 {
+            let value = format!("Bearer {token}").parse().expect("an ASCII token");
+            req.metadata_mut().insert("authorization", value);
+        }
+        Ok(req)
+    }
+}
+
+fn auth_on() -> bool {
+    std::env::var_os("BENCH_AUTH").is_some()
+}
 
 /// The server under test, for the panic hook.
 static SERVER_PID: AtomicU32 = AtomicU32::new(0);
@@ -96,12 +129,149 @@ async fn run(mode: Mode) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let work = tempfile::tempdir().expect("a scratch directory");
+    if std::env::var_os("BENCH_ATTACKS").is_some() {
+        attacks(&server, mode).await;
+        return;
+    }
     // BENCH_STREAMS_ONLY=1: only the Converse part, when studying it.
     if std::env::var_os("BENCH_STREAMS_ONLY").is_none() {
         unary(&server, mode, work.path()).await;
         metrics_overhead(&server, mode, work.path()).await;
     }
     streams(&server, mode).await;
+    attacks(&server, mode).await;
+}
+
+// ---------------------------------------------------------------------------
+// 4. Attacks: the server's memory stays bounded.
+
+async fn attacks(server: &Server, mode: Mode) {
+    let table = Table::new(
+        "Memory under hostile clients (server RSS growth; the limits refuse or end them)",
+        &["attack", "requests", "outcome", "server RSS growth"],
+    );
+    let mut client = server.client().await;
+
+    // 1. StartCall with a 4 MiB caller, over and over.
+    let n = mode.pick(1_200, 20);
+    let huge = "1".repeat(4 << 20);
+    let before = rss_of(&server.pid());
+    for i in 0..n {
+        let mut req = start_request(&format!("huge-{i}"));
+        req.caller = huge.clone();
+        let e = client.start_call(req).await.expect_err("refused");
+        require(e.code() == tonic::Code::InvalidArgument, || {
+            format!("a 4 MiB caller got {e:?}, expected INVALID_ARGUMENT")
+        });
+    }
+    let after = rss_of(&server.pid());
+    table.row(&[
+        "StartCall with a 4 MiB caller".into(),
+        n.to_string(),
+        "INVALID_ARGUMENT (max_message_bytes)".into(),
+        mib(after.saturating_sub(before)),
+    ]);
+
+    // 2. 4 MiB speech events on one live call.
+    let n = mode.pick(100, 10);
+    client
+        .start_call(start_request("huge-speech"))
+        .await
+        .expect("the call starts");
+    let before = rss_of(&server.pid());
+    for seq in 1..=n {
+        let e = client
+            .send_event(pb::CallEvent {
+                call_id: "huge-speech".into(),
+                seq,
+                kind: Some(pb::call_event::Kind::Speech(pb::Speech {
+                    text: huge.clone(),
+                    confidence: 0.9,
+                    intents: Vec::new(),
+                })),
+            })
+            .await
+            .expect_err("refused");
+        require(e.code() == tonic::Code::InvalidArgument, || {
+            format!("a 4 MiB speech got {e:?}")
+        });
+    }
+    let after = rss_of(&server.pid());
+    table.row(&[
+        "SendEvent with 4 MiB of speech, one call".into(),
+        n.to_string(),
+        "INVALID_ARGUMENT (max_message_bytes)".into(),
+        mib(after.saturating_sub(before)),
+    ]);
+
+    // 3. Converse clients that send events as fast as they can and never
+    // read a turn.
+    let streams = mode.pick(20, 2);
+    let lasting = mode.pick(Duration::from_secs(10), Duration::from_secs(1));
+    let before = rss_of(&server.pid());
+    let mut tasks = Vec::new();
+    for i in 0..streams {
+        let mut client = server.client().await;
+        tasks.push(tokio::spawn(async move {
+            let id = format!("never-reads-{i}");
+            let (tx, rx) = mpsc::channel::<pb::CallEvent>(1024);
+            tx.send(pb::CallEvent {
+                call_id: id.clone(),
+                seq: 0,
+                kind: Some(pb::call_event::Kind::Start(start_request(""))),
+            })
+            .await
+            .expect("queued");
+            // Held, never read.
+            let _turns = client
+                .converse(tokio_stream::wrappers::ReceiverStream::new(rx))
+                .await
+                .expect("the stream opens");
+            let until = Instant::now() + lasting;
+            let mut sent = 0u64;
+            for seq in 1.. {
+                let ev = pb::CallEvent {
+                    call_id: id.clone(),
+                    seq,
+                    kind: Some(pb::call_event::Kind::Speech(pb::Speech {
+                        text: AGENT_NUMBER.into(),
+                        confidence: 0.9,
+                        intents: Vec::new(),
+                    })),
+                };
+                match tokio::time::timeout_at(until, tx.send(ev)).await {
+                    Ok(Ok(())) => sent += 1,
+                    // The deadline, or the server ended the stream.
+                    _ => break,
+                }
+            }
+            let record = client
+                .get_call(pb::GetCallRequest { call_id: id })
+                .await
+                .expect("the record")
+                .into_inner();
+            (sent, record.end_reason)
+        }));
+    }
+    let mut sent = 0;
+    for t in tasks {
+        let (n, reason) = t.await.expect("the client task");
+        sent += n;
+        require(reason == pb::EndReason::FrontEndLost as i32, || {
+            format!("a client that never reads: end reason {reason}, expected FRONT_END_LOST")
+        });
+    }
+    let after = rss_of(&server.pid());
+    table.row(&[
+        format!("{streams} Converse clients that never read, {lasting:?}"),
+        format!("{sent} events"),
+        "each call ends FRONT_END_LOST (max_pushed_backlog)".into(),
+        mib(after.saturating_sub(before)),
+    ]);
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
 }
 
 // ---------------------------------------------------------------------------
@@ -349,7 +519,7 @@ async fn metrics_overhead(off: &Server, mode: Mode, dir: &Path) {
 /// `server`: every reply must be the call's next turn.
 async fn send_events(
     server: &Server,
-    client: &mut CallsClient<Channel>,
+    client: &mut Client,
     event: &pb::CallEvent,
     n: u64,
     dir: &Path,
@@ -424,6 +594,17 @@ fn h2load(server: &Server, path: &str, body: &[u8], n: u64, dir: &Path) -> Check
         .arg("-d")
         .arg(&data)
         .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
+        .args(
+            auth_on()
+                .then(|| {
+                    [
+                        "-H".to_owned(),
+                        format!("authorization: Bearer {BENCH_TOKEN}"),
+                    ]
+                })
+                .into_iter()
+                .flatten(),
+        )
         .arg("--log-file")
         .arg(&log)
         .arg(format!("http://{}{path}", server.addr()))
@@ -498,7 +679,7 @@ fn start_request(call_id: &str) -> pb::StartCallRequest {
     }
 }
 
-async fn send(client: &mut CallsClient<Channel>, event: &pb::CallEvent) -> pb::Turn {
+async fn send(client: &mut Client, event: &pb::CallEvent) -> pb::Turn {
     let turn = client
         .send_event(event.clone())
         .await
@@ -612,7 +793,7 @@ async fn streams(server: &Server, mode: Mode) {
 /// Opens a Converse stream for a new call (id assigned by the service) and
 /// returns the sender of its events, its turns and the opening.
 async fn open_stream(
-    client: &mut CallsClient<Channel>,
+    client: &mut Client,
     reports_playback: bool,
 ) -> (
     mpsc::UnboundedSender<pb::CallEvent>,
@@ -644,12 +825,7 @@ async fn open_stream(
 /// One call that asks for the agent number `events` times, each answer
 /// before the next question, then hangs up. True if the call ended with
 /// the caller's hang-up.
-async fn talking_stream(
-    mut client: CallsClient<Channel>,
-    events: u64,
-    opened: &Barrier,
-    talk: &Barrier,
-) -> bool {
+async fn talking_stream(mut client: Client, events: u64, opened: &Barrier, talk: &Barrier) -> bool {
     // As a PBX that reports playback: no prompt_played, so no silence clock
     // runs, however long opening every other stream takes.
     let (tx, mut turns) = open_stream(&mut client, true).await;
@@ -684,7 +860,7 @@ async fn talking_stream(
 /// One silent call: the server pushes a prompt at 5 s, the goodbye at
 /// 10 s and hangs up at 15 s (N5). Returns how late each pushed turn came
 /// after its deadline (the previous turn's arrival plus its listen period).
-async fn silent_stream(mut client: CallsClient<Channel>) -> Vec<Duration> {
+async fn silent_stream(mut client: Client) -> Vec<Duration> {
     let (_tx, mut turns) = open_stream(&mut client, false).await;
     let mut deadline = Instant::now() + Duration::from_secs(5);
     let mut lateness = Vec::with_capacity(3);
@@ -707,7 +883,8 @@ async fn silent_stream(mut client: CallsClient<Channel>) -> Vec<Duration> {
 
 /// The release `callscript` binary, serving the shipped flows plus the
 /// reference handler on an ephemeral port.
-struct Server(ServerProcess);
+/// The server, and the tokens file it reads while it runs (BENCH_AUTH).
+struct Server(ServerProcess, #[allow(dead_code)] Option<tempfile::TempDir>);
 
 impl Server {
     fn start() -> Server {
@@ -716,15 +893,33 @@ impl Server {
         server
     }
 
-    /// A server with `envs` added to the reference service and a quiet log.
-    fn start_with(envs: &[(&str, &str)]) -> Server {
-        let mut all = vec![
+    /// A server with `envs` added to the reference service and a quiet log
+    /// (and with BENCH_AUTH, a tokens file).
+    fn start_with(extra: &[(&str, &str)]) -> Server {
+        let tokens = auth_on().then(|| {
+            let dir = tempfile::tempdir().expect("a directory for the tokens file");
+            std::fs::write(
+                dir.path().join("tokens.toml"),
+                format!(
+                    "[[client]]\nname = \"bench\"\ntoken = \"{BENCH_TOKEN}\"\nroles = [\"admin\"]\n"
+                ),
+            )
+            .expect("write the tokens file");
+            dir
+        });
+        let tokens_file = tokens
+            .as_ref()
+            .map(|d| d.path().join("tokens.toml").display().to_string());
+        let mut envs = vec![
             ("CALLSCRIPT_REFERENCE_SERVICE", "true"),
             // Per-call info lines are not what is being measured.
             ("CALLSCRIPT_LOG", "warn"),
         ];
-        all.extend_from_slice(envs);
-        Server(ServerProcess::start(&all, Stdio::inherit()))
+        if let Some(file) = &tokens_file {
+            envs.push(("CALLSCRIPT_AUTH_TOKENS_FILE", file));
+        }
+        envs.extend_from_slice(extra);
+        Server(ServerProcess::start(&envs, Stdio::inherit()), tokens)
     }
 
     fn addr(&self) -> SocketAddr {
@@ -735,12 +930,12 @@ impl Server {
         self.0.pid().to_string()
     }
 
-    async fn client(&self) -> CallsClient<Channel> {
+    async fn client(&self) -> Client {
         let channel = Endpoint::from_shared(format!("http://{}", self.addr()))
             .expect("a valid address")
             .connect()
             .await
             .expect("connect to the server");
-        CallsClient::new(channel)
+        CallsClient::with_interceptor(channel, Bearer(auth_on().then_some(BENCH_TOKEN)))
     }
 }

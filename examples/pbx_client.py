@@ -337,6 +337,30 @@ def errors(stub, ended_call_id, run_id):
 # --- Main ---------------------------------------------------------------------
 
 
+def open_channel(args):
+    """Plaintext by default; TLS with --ca (and mTLS with --cert/--key); the
+    token rides on every call (gRPC sends call credentials only over TLS)."""
+    if not args.ca:
+        if args.token:
+            sys.exit("--token needs TLS (--ca): gRPC sends tokens only over TLS")
+        return grpc.insecure_channel(args.target)
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read(args.ca),
+        private_key=read(args.key) if args.key else None,
+        certificate_chain=read(args.cert) if args.cert else None,
+    )
+    if args.token:
+        credentials = grpc.composite_channel_credentials(
+            credentials, grpc.access_token_call_credentials(args.token)
+        )
+    return grpc.secure_channel(args.target, credentials)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -354,6 +378,12 @@ def main():
     parser.add_argument(
         "--quick", action="store_true", help="skip (b), the 15 s silent call"
     )
+    parser.add_argument("--ca", help="TLS: the CA certificate (PEM) the server's is signed by")
+    parser.add_argument("--cert", help="mTLS: this client's certificate (PEM)")
+    parser.add_argument("--key", help="mTLS: this client's private key (PEM)")
+    parser.add_argument(
+        "--token", help="sent as `authorization: Bearer TOKEN` (auth_tokens_file)"
+    )
     args = parser.parse_args()
 
     # Chinese prompts must print as UTF-8 whatever the terminal's locale, and
@@ -365,7 +395,7 @@ def main():
     # service remembers: one fresh prefix per run.
     run_id = uuid.uuid4().hex[:8]
 
-    with grpc.insecure_channel(args.target) as channel:
+    with open_channel(args) as channel:
         try:
             grpc.channel_ready_future(channel).result(timeout=10)
         except grpc.FutureTimeoutError:

@@ -7,7 +7,10 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
-use crate::{engine::EngineSettings, records::RecordsSettings, telemetry::LogFormat};
+use crate::{
+    connections::ConnectionSettings, engine::EngineSettings, grpc::Limits,
+    records::RecordsSettings, telemetry::LogFormat,
+};
 
 /// The service's settings, parsed.
 #[derive(Debug, Clone)]
@@ -29,6 +32,19 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// The call detail records file (`records_file`, …).
     pub records: RecordsSettings,
+    /// Size limits on requests.
+    pub limits: Limits,
+    pub connections: ConnectionSettings,
+    /// Bearer tokens and roles (README "Authentication and TLS").
+    pub auth_tokens_file: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (mTLS).
+    pub tls_client_ca: Option<PathBuf>,
+    /// After SIGTERM, how long live calls may go on.
+    pub drain_timeout: Duration,
+    /// Flow files larger than this are refused, not read.
+    pub max_flow_bytes: usize,
 }
 
 /// Every value as text, so each can be checked and reported on its own.
@@ -51,6 +67,26 @@ struct Raw {
     records_keep: Option<String>,
     records_caller: Option<String>,
     records_transcript: Option<String>,
+    max_live_calls: Option<String>,
+    retain_ended_bytes: Option<String>,
+    max_pushed_backlog: Option<String>,
+    max_name_bytes: Option<String>,
+    max_number_bytes: Option<String>,
+    max_speech_bytes: Option<String>,
+    max_dtmf_digits: Option<String>,
+    max_detail_bytes: Option<String>,
+    max_message_bytes: Option<String>,
+    max_connections: Option<String>,
+    max_concurrent_streams: Option<String>,
+    keepalive_interval_ms: Option<String>,
+    keepalive_timeout_ms: Option<String>,
+    handshake_timeout_ms: Option<String>,
+    auth_tokens_file: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    tls_client_ca: Option<String>,
+    drain_timeout_ms: Option<String>,
+    max_flow_bytes: Option<String>,
 }
 
 /// Values given on the command line; they win over file and environment.
@@ -173,6 +209,143 @@ pub fn load(
         },
         &mut errors,
     );
+    let mut n = |name: &str, raw: &Option<String>, default: usize, min: usize, max: usize| {
+        whole(name, raw.as_deref(), default, min..=max, &mut errors)
+    };
+    let ms = |v: usize| Duration::from_millis(v as u64);
+    let limit_defaults = Limits::default();
+    let conn_defaults = ConnectionSettings::default();
+    let max_live_calls = n(
+        "max_live_calls",
+        &raw.max_live_calls,
+        defaults.max_live_calls,
+        1,
+        usize::MAX,
+    );
+    let retain_ended_bytes = n(
+        "retain_ended_bytes",
+        &raw.retain_ended_bytes,
+        defaults.retain_ended_bytes,
+        0,
+        usize::MAX,
+    );
+    let max_pushed_backlog = n(
+        "max_pushed_backlog",
+        &raw.max_pushed_backlog,
+        defaults.max_pushed_backlog,
+        4,
+        1 << 20,
+    );
+    let limits = Limits {
+        max_name_bytes: n(
+            "max_name_bytes",
+            &raw.max_name_bytes,
+            limit_defaults.max_name_bytes,
+            16,
+            1 << 20,
+        ),
+        max_number_bytes: n(
+            "max_number_bytes",
+            &raw.max_number_bytes,
+            limit_defaults.max_number_bytes,
+            8,
+            1 << 20,
+        ),
+        max_speech_bytes: n(
+            "max_speech_bytes",
+            &raw.max_speech_bytes,
+            limit_defaults.max_speech_bytes,
+            16,
+            16 << 20,
+        ),
+        max_dtmf_digits: n(
+            "max_dtmf_digits",
+            &raw.max_dtmf_digits,
+            limit_defaults.max_dtmf_digits,
+            1,
+            1 << 20,
+        ),
+        max_detail_bytes: n(
+            "max_detail_bytes",
+            &raw.max_detail_bytes,
+            limit_defaults.max_detail_bytes,
+            0,
+            16 << 20,
+        ),
+        max_message_bytes: n(
+            "max_message_bytes",
+            &raw.max_message_bytes,
+            limit_defaults.max_message_bytes,
+            1024,
+            64 << 20,
+        ),
+    };
+    let connections = ConnectionSettings {
+        max_connections: n(
+            "max_connections",
+            &raw.max_connections,
+            conn_defaults.max_connections,
+            1,
+            1 << 24,
+        ),
+        max_concurrent_streams: n(
+            "max_concurrent_streams",
+            &raw.max_concurrent_streams,
+            conn_defaults.max_concurrent_streams as usize,
+            1,
+            u32::MAX as usize,
+        ) as u32,
+        keepalive_interval: ms(n(
+            "keepalive_interval_ms",
+            &raw.keepalive_interval_ms,
+            conn_defaults.keepalive_interval.as_millis() as usize,
+            1000,
+            86_400_000,
+        )),
+        keepalive_timeout: ms(n(
+            "keepalive_timeout_ms",
+            &raw.keepalive_timeout_ms,
+            conn_defaults.keepalive_timeout.as_millis() as usize,
+            100,
+            86_400_000,
+        )),
+        handshake_timeout: ms(n(
+            "handshake_timeout_ms",
+            &raw.handshake_timeout_ms,
+            conn_defaults.handshake_timeout.as_millis() as usize,
+            100,
+            600_000,
+        )),
+    };
+    let drain_timeout = ms(n(
+        "drain_timeout_ms",
+        &raw.drain_timeout_ms,
+        30_000,
+        0,
+        3_600_000,
+    ));
+    let max_flow_bytes = n(
+        "max_flow_bytes",
+        &raw.max_flow_bytes,
+        4 << 20,
+        1024,
+        256 << 20,
+    );
+    let path = |v: Option<String>| v.filter(|p| !p.trim().is_empty()).map(PathBuf::from);
+    let (tls_cert, tls_key, tls_client_ca) = (
+        path(raw.tls_cert),
+        path(raw.tls_key),
+        path(raw.tls_client_ca),
+    );
+    match (&tls_cert, &tls_key) {
+        (Some(_), None) => errors.push("tls_key: required with tls_cert".to_owned()),
+        (None, Some(_)) => errors.push("tls_cert: required with tls_key".to_owned()),
+        _ => {}
+    }
+    if tls_client_ca.is_some() && tls_cert.is_none() {
+        errors
+            .push("tls_client_ca: client certificates need TLS (tls_cert and tls_key)".to_owned());
+    }
     match listen {
         Some(listen) if errors.is_empty() => Ok(Settings {
             listen,
@@ -185,11 +358,22 @@ pub fn load(
                 retain_ended,
                 max_transcript,
                 records: None,
+                max_live_calls,
+                retain_ended_bytes,
+                max_pushed_backlog,
             },
             reference_service,
             log_format,
             metrics_listen,
             records,
+            limits,
+            connections,
+            auth_tokens_file: path(raw.auth_tokens_file),
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            drain_timeout,
+            max_flow_bytes,
         }),
         _ => Err(SettingsError(errors)),
     }
@@ -256,6 +440,30 @@ fn records_settings(raw: RawRecords, errors: &mut Vec<String>) -> RecordsSetting
             false,
             errors,
         ),
+    }
+}
+
+/// A whole-number setting within `range`.
+fn whole(
+    name: &str,
+    value: Option<&str>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    errors: &mut Vec<String>,
+) -> usize {
+    match value {
+        None => default,
+        Some(t) => match t.trim().parse::<usize>() {
+            Ok(v) if range.contains(&v) => v,
+            _ => {
+                errors.push(format!(
+                    "{name}: {t:?} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        },
     }
 }
 
@@ -373,5 +581,46 @@ mod tests {
         assert!(e.0[0].starts_with("listen: \"nowhere\""), "{e}");
         assert!(e.0[1].starts_with("watch: \"maybe\""), "{e}");
         assert!(e.0[2].starts_with("idle_timeout_ms: \"5\""), "{e}");
+    }
+
+    #[test]
+    fn limits_connections_and_security_settings_have_defaults_and_are_checked() {
+        let s = load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.limits.max_message_bytes, 64 << 10);
+        assert_eq!(s.drain_timeout, Duration::from_secs(30));
+        assert_eq!(s.max_flow_bytes, 4 << 20);
+        assert!(s.auth_tokens_file.is_none() && s.tls_cert.is_none());
+
+        let s = load(
+            None,
+            env(&[
+                ("CALLSCRIPT_MAX_LIVE_CALLS", "10"),
+                ("CALLSCRIPT_MAX_CONNECTIONS", "5"),
+                ("CALLSCRIPT_DRAIN_TIMEOUT_MS", "1500"),
+                ("CALLSCRIPT_AUTH_TOKENS_FILE", "tokens.toml"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.engine.max_live_calls, 10);
+        assert_eq!(s.connections.max_connections, 5);
+        assert_eq!(s.drain_timeout, Duration::from_millis(1500));
+        assert_eq!(s.auth_tokens_file, Some(PathBuf::from("tokens.toml")));
+
+        let e = load(
+            None,
+            env(&[
+                ("CALLSCRIPT_MAX_MESSAGE_BYTES", "lots"),
+                ("CALLSCRIPT_TLS_CERT", "cert.pem"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.0.len(), 2, "{e}");
+        assert!(
+            e.0[0].starts_with("max_message_bytes: \"lots\" must be a whole number"),
+            "{e}"
+        );
+        assert_eq!(e.0[1], "tls_key: required with tls_cert");
     }
 }

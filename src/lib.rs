@@ -9,7 +9,10 @@
 //! - [`call`]: one call as a pure state machine: events in, actions out.
 //! - [`engine`]: live calls: the session table, timers, transcripts.
 //! - [`grpc`]: the wire: tonic services and conversions, status codes.
-//! - [`server`]: binds it together: `server::run(listener, …, shutdown)`.
+//! - [`server`]: binds it together: `server::run(listener, …, shutdown)`;
+//!   the SIGTERM drain and TLS.
+//! - [`connections`]: accepting connections: `max_connections`, the
+//!   handshake deadline.
 //! - [`scenario`]: scenario files (events in, expected transcript out).
 //! - [`simulate`]: play the caller of a call in the terminal, on simulated
 //!   time.
@@ -29,6 +32,7 @@ pub mod calendar;
 pub mod call;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod engine;
 pub mod flow;
 pub mod graph;

@@ -6,6 +6,7 @@ use std::{io::IsTerminal, process::ExitCode, sync::Arc};
 use callscript::{
     cli::{self, Cli, Command},
     flow::FlowRegistry,
+    grpc::auth::Auth,
     server, telemetry,
 };
 use clap::Parser;
@@ -87,8 +88,12 @@ fn serve(
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
-        let registry = match FlowRegistry::load_dir(&settings.flows_dir, settings.default_flow.clone()) {
+    let code = runtime.block_on(async move {
+        let registry = match FlowRegistry::load_dir_with(
+            &settings.flows_dir,
+            settings.default_flow.clone(),
+            settings.max_flow_bytes,
+        ) {
             Ok(r) => Arc::new(r),
             Err(e) => {
                 eprintln!("callscript: {e}");
@@ -136,9 +141,41 @@ fn serve(
             use std::io::Write;
             let _ = writeln!(std::io::stdout(), "callscript metrics on http://{addr}/metrics");
         }
+        let auth = match &settings.auth_tokens_file {
+            None => None,
+            Some(path) => match Auth::load(path) {
+                Ok(auth) => Some(auth),
+                Err(e) => {
+                    eprintln!("callscript: auth_tokens_file: {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+        };
+        // The tokens file reloads like the flows.
+        let _auth_watcher = match (&auth, settings.watch) {
+            (Some(auth), true) => auth
+                .watch()
+                .map_err(|e| tracing::warn!(error = %e, "cannot watch the tokens file; restart to change tokens"))
+                .ok(),
+            _ => None,
+        };
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: settings.tls_client_ca.clone(),
+            }),
+            _ => None,
+        };
         let server_settings = server::ServerSettings {
             engine: settings.engine.clone(),
             reference_service: settings.reference_service,
+            limits: settings.limits.clone(),
+            connections: settings.connections.clone(),
+            auth,
+            tls,
+            drain_timeout: settings.drain_timeout,
+            max_flow_bytes: settings.max_flow_bytes,
             quality_file: Some(settings.flows_dir.join(callscript::quality::QUALITY_FILE)),
             records: settings.records.clone(),
         };
@@ -157,7 +194,11 @@ fn serve(
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // A reload stuck in a blocking read must not hold the exit: the drain
+    // deadline is the promise.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 async fn shutdown_signal() {

@@ -1,16 +1,19 @@
 //! The running service: every gRPC service on one listener.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
-use tokio::net::TcpListener;
-use tonic::transport::{Server, server::TcpIncoming};
-use tracing::info;
+use tokio::{net::TcpListener, sync::oneshot, time::Instant};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tracing::{info, warn};
 
 use crate::{
+    connections::{self, ConnectionSettings, Tracker},
     engine::{Engine, EngineSettings},
     flow::FlowRegistry,
     grpc::{
-        CallsService, FlowsService, QualityScoring, QualityService, ReferenceService,
+        CallsService, FlowsService, Limits, QualityScoring, QualityService, ReferenceService,
+        auth::Auth,
+        gate::GateLayer,
         pb::{
             self, calls_server::CallsServer, flows_server::FlowsServer,
             quality_server::QualityServer,
@@ -31,18 +34,72 @@ use crate::{
 const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
 
 /// How the server is put together.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct ServerSettings {
     pub engine: EngineSettings,
     /// Also serve `callscript.reference.v1.Reference`, the benchmarks'
     /// bare hello handler (see BENCHMARKS.md). Off in production.
     pub reference_service: bool,
+    /// Size limits on requests.
+    pub limits: Limits,
+    pub connections: ConnectionSettings,
+    /// Bearer tokens and roles; `None` leaves the service open.
+    pub auth: Option<Arc<Auth>>,
+    /// Serve TLS (and with a client CA, require client certificates).
+    pub tls: Option<TlsFiles>,
+    /// After SIGTERM, how long live calls may go on before each is ended
+    /// with END_REASON_SHUTDOWN.
+    pub drain_timeout: Duration,
+    /// The largest flow source CheckFlow takes (as `max_flow_bytes`), and
+    /// the largest transcript ScoreTranscript takes.
+    pub max_flow_bytes: usize,
     /// The quality scoring rules file (`quality.toml` in the flows
     /// directory) for GetCall's score and Quality/ScoreTranscript; edits take
     /// effect at the next score. `None`, or no such file: the shipped rules.
     pub quality_file: Option<std::path::PathBuf>,
     /// The call detail records file, if any.
     pub records: RecordsSettings,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            engine: EngineSettings::default(),
+            reference_service: false,
+            limits: Limits::default(),
+            connections: ConnectionSettings::default(),
+            auth: None,
+            tls: None,
+            drain_timeout: Duration::from_secs(30),
+            max_flow_bytes: 4 << 20,
+            quality_file: None,
+            records: RecordsSettings::default(),
+        }
+    }
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Client certificates must be signed by this CA (mTLS).
+    pub client_ca: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    fn config(&self, handshake_timeout: Duration) -> Result<ServerTlsConfig, ServeError> {
+        let read = |p: &PathBuf| {
+            std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
+        };
+        let mut config = ServerTlsConfig::new()
+            .identity(Identity::from_pem(read(&self.cert)?, read(&self.key)?))
+            .timeout(handshake_timeout);
+        if let Some(ca) = &self.client_ca {
+            config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,10 +112,18 @@ pub enum ServeError {
     Records(std::io::Error),
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
+/// Past the drain deadline, how long the last turns have to go out before
+/// every connection is dropped; the whole shutdown stays within
+/// `drain_timeout` + 1 s.
+const LAST_WORDS: Duration = Duration::from_millis(700);
+
 /// Serves on an already bound listener until `shutdown` completes; then
-/// ends the live calls (their records are kept) and returns.
+/// ends the live calls at once (their records are kept) and returns. The
+/// binary drains instead (`run_with` and `drain_timeout`).
 pub async fn run(
     listener: TcpListener,
     flows: Arc<FlowRegistry>,
@@ -67,6 +132,7 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     let settings = ServerSettings {
         engine,
+        drain_timeout: Duration::ZERO,
         ..ServerSettings::default()
     };
     run_with(listener, flows, settings, shutdown).await
@@ -137,45 +203,118 @@ pub async fn run_observed(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let engine_for_shutdown = engine.clone();
-    Server::builder()
+    let conn = &settings.connections;
+    let mut builder = Server::builder();
+    if let Some(tls) = &settings.tls {
+        builder = builder.tls_config(tls.config(conn.handshake_timeout)?)?;
+    }
+    if let Ok(addr) = listener.local_addr() {
+        if settings.auth.is_none() && !addr.ip().is_loopback() {
+            warn!(%addr, "listening beyond loopback without auth_tokens_file: any client may read calls and reload flows");
+        }
+        info!(%addr, flows = flows.list().len(), tls = settings.tls.is_some(), "callscript serving");
+    }
+    let calls = CallsServer::new(
+        CallsService::with_limits(engine.clone(), settings.limits.clone())
+            .with_quality(scoring.clone()),
+    )
+    .max_decoding_message_size(settings.limits.max_message_bytes);
+    // A transcript to score may be as large as a flow file.
+    let quality_service = QualityServer::new(QualityService::new(scoring))
+        .max_decoding_message_size(settings.max_flow_bytes + 4096);
+    // A flow source may be as large as a flow file.
+    let flows_service = FlowsServer::new(FlowsService::new(flows))
+        .max_decoding_message_size(settings.max_flow_bytes + 4096);
+
+    let (draining_tx, draining_rx) = oneshot::channel::<Instant>();
+    let drain_timeout = settings.drain_timeout;
+    let tracker = Arc::new(Tracker::default());
+    let drain = {
+        let engine = engine.clone();
+        let tracker = tracker.clone();
+        async move {
+            shutdown.await;
+            let _ = draining_tx.send(Instant::now());
+            drain(&engine, &health, &tracker, drain_timeout).await;
+        }
+    };
+    let serve = builder
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_concurrent_streams(conn.max_concurrent_streams)
+        .http2_keepalive_interval(Some(conn.keepalive_interval))
+        .http2_keepalive_timeout(Some(conn.keepalive_timeout))
+        // Outermost, so refusals by the gate are counted under their codes.
         .layer(tower::util::option_layer(
             metrics_on.then_some(metrics::RpcLayer),
+        ))
+        .layer(GateLayer::new(
+            settings.auth.clone(),
+            conn.handshake_timeout,
         ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CallsServer::new(
-            CallsService::new(engine).with_quality(scoring.clone()),
-        ))
-        .add_service(FlowsServer::new(FlowsService::new(flows)))
-        .add_service(QualityServer::new(QualityService::new(scoring)))
+        .add_service(calls)
+        .add_service(flows_service)
+        .add_service(quality_service)
         .add_optional_service(
             settings
                 .reference_service
                 .then(|| ReferenceServer::new(ReferenceService)),
         )
-        // Without TCP_NODELAY a small turn pushed on a quiet Converse stream
-        // can wait for the client's delayed ACK: 40 ms late on Linux
-        // (benches/grpc.rs measured it).
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            async move {
-                shutdown.await;
-                health.set_not_serving::<CallsServer<CallsService>>().await;
-                info!(
-                    live_calls = engine_for_shutdown.live_calls(),
-                    "shutting down"
-                );
-                engine_for_shutdown.shutdown();
-            },
-        )
-        .await?;
+        .serve_with_incoming_shutdown(connections::incoming(listener, conn, tracker), drain);
+
+    // Whatever the peers do, the process is done a fixed time after the
+    // signal: connections still open then are dropped.
+    let deadline = async move {
+        match draining_rx.await {
+            Ok(began) => tokio::time::sleep_until(began + drain_timeout + LAST_WORDS).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = serve => served?,
+        () = deadline => {
+            warn!("connections still open at the drain deadline were closed");
+        }
+    }
     let _ = stop_metrics.send(());
-    // The calls the shutdown ended are on disk before the process exits.
+    // The calls the drain ended are on disk before the process exits.
     if let Some(records) = records {
         let _ = tokio::task::spawn_blocking(move || records.finish()).await;
     }
     Ok(())
+}
+
+/// SIGTERM's drain: refuse new calls and say so to health checks at once,
+/// let live calls finish until the deadline, then end the rest.
+async fn drain(
+    engine: &Engine,
+    health: &tonic_health::server::HealthReporter,
+    connections: &Tracker,
+    timeout: Duration,
+) {
+    engine.stop_taking_calls();
+    health.set_not_serving::<CallsServer<CallsService>>().await;
+    health.set_not_serving::<FlowsServer<FlowsService>>().await;
+    health
+        .set_not_serving::<QualityServer<QualityService>>()
+        .await;
+    health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    // Peers with no call on their connection have nothing to wait for.
+    let closed = connections.close_idle();
+    let began = Instant::now();
+    info!(
+        live_calls = engine.live_calls(),
+        closed_idle_connections = closed,
+        drain_timeout_ms = timeout.as_millis() as u64,
+        "draining: no new calls"
+    );
+    while engine.live_calls() > 0 && began.elapsed() < timeout {
+        tokio::time::sleep(Duration::from_millis(100).min(timeout)).await;
+    }
+    info!(live_calls = engine.live_calls(), "shutting down");
+    engine.shutdown();
 }

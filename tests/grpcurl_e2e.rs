@@ -312,19 +312,24 @@ fn grpcurl_runs_a_silent_call_through_converse() {
         &server,
         r#"grpcurl -plaintext -d '{"call_id":"s1"}' 127.0.0.1:50051 callscript.v1.Calls/GetCall"#,
     );
+    // grpcurl leaves out an offset of 0 (the default), so a missing one is 0.
     let offsets: Vec<u64> = record["transcript"]
         .as_array()
         .expect("a transcript")
         .iter()
-        .filter_map(|e| e["offsetMs"].as_str())
-        .map(|ms| ms.parse().expect("offsetMs is a number"))
+        .map(|e| {
+            e["offsetMs"]
+                .as_str()
+                .map_or(0, |ms| ms.parse().expect("offsetMs is a number"))
+        })
         .collect();
     assert_eq!(
         offsets.len(),
-        6,
-        "three timer events and three turns after the opening:\n{record}"
+        8,
+        "the start, the opening, then three timer events and three turns:\n{record}"
     );
-    for (i, ms) in offsets.iter().enumerate() {
+    assert!(offsets[..2].iter().all(|ms| *ms < 500), "{offsets:?}");
+    for (i, ms) in offsets[2..].iter().enumerate() {
         let want = 5000 * (i as u64 / 2 + 1);
         assert!(
             ms.abs_diff(want) < 500,

@@ -8,6 +8,7 @@
 //!
 //! Knows nothing of wire types.
 
+pub mod mailbox;
 mod session;
 mod table;
 #[cfg(test)]
@@ -18,25 +19,57 @@ use std::{
     collections::VecDeque,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use chrono::{DateTime, Utc};
 use tokio::{sync::mpsc, time::Instant};
-use tracing::{debug, info};
+use tracing::{info, warn};
 
-use session::{Call, Mode};
-pub use session::{CallRecord, Entry, EntryKind, Turn, TurnView};
+use mailbox::PushError;
+use session::{Call, Fired, Mode};
+pub use session::{CallRecord, Entry, EntryKind, Facts, Turn, TurnView};
 
 use crate::{
     call::{CallMachine, CallSetup, Event},
     flow::FlowRegistry,
 };
 
-/// Where a call's turns go when the server produces them by itself.
+/// Where a call's turns go when the server produces them by itself: the
+/// simulator's and tests' unbounded channel, or the Converse stream's
+/// bounded [`mailbox`].
 pub type Subscriber = mpsc::UnboundedSender<Arc<TurnView>>;
+
+/// Takes a streamed call's pushed turns. `last` is the call's final turn,
+/// which may pass a bound (see [`mailbox`]). Dropping the sink tells the
+/// reader no more turns will come.
+pub trait TurnSink: Send {
+    fn push(&self, turn: Arc<TurnView>, last: bool) -> Result<(), PushError>;
+}
+
+/// A boxed sink, as a call holds it.
+pub type Sink = Box<dyn TurnSink>;
+
+impl TurnSink for mpsc::UnboundedSender<Arc<TurnView>> {
+    fn push(&self, turn: Arc<TurnView>, _last: bool) -> Result<(), PushError> {
+        self.send(turn).map_err(|_| PushError::Gone)
+    }
+}
+
+impl TurnSink for mailbox::Sender<Arc<TurnView>> {
+    fn push(&self, turn: Arc<TurnView>, last: bool) -> Result<(), PushError> {
+        mailbox::Sender::push(self, turn, last)
+    }
+}
+
+/// The gRPC edge's mailbox carries its own errors beside the turns.
+impl<E: Send + 'static> TurnSink for mailbox::Sender<Result<Arc<TurnView>, E>> {
+    fn push(&self, turn: Arc<TurnView>, last: bool) -> Result<(), PushError> {
+        mailbox::Sender::push(self, Ok(turn), last)
+    }
+}
 
 /// Engine settings (see `config`).
 #[derive(Debug, Clone)]
@@ -46,11 +79,20 @@ pub struct EngineSettings {
     pub idle_timeout: Duration,
     /// How many ended calls keep their record for GetCall.
     pub retain_ended: usize,
+    /// How many bytes (approximately) the kept records may hold in all;
+    /// the oldest go first when either bound is passed.
+    pub retain_ended_bytes: usize,
     /// The most transcript entries a call keeps; older ones are dropped
     /// (and counted) so no front-end can grow a call without limit.
     pub max_transcript: usize,
     /// Where ended calls' records go (`records_file`), if anywhere.
     pub records: Option<crate::records::RecordSink>,
+    /// The most calls live at once; StartCall and Converse beyond it are
+    /// refused (`CallError::TooManyCalls`).
+    pub max_live_calls: usize,
+    /// How many pushed turns may wait for a Converse client that is not
+    /// reading; past it the call ends as `FrontEndLost`.
+    pub max_pushed_backlog: usize,
 }
 
 impl Default for EngineSettings {
@@ -58,8 +100,11 @@ impl Default for EngineSettings {
         EngineSettings {
             idle_timeout: Duration::from_secs(120),
             retain_ended: 100_000,
+            retain_ended_bytes: 256 << 20,
             max_transcript: 1_000,
             records: None,
+            max_live_calls: 1_000_000,
+            max_pushed_backlog: 64,
         }
     }
 }
@@ -75,6 +120,9 @@ pub struct StartCall {
     pub at: Option<DateTime<Utc>>,
     pub locale: Option<String>,
     pub reports_playback: bool,
+    /// The authenticated client starting the call (None when the service
+    /// is open).
+    pub owner: Option<Arc<str>>,
 }
 
 /// Why a call operation was refused.
@@ -101,6 +149,12 @@ pub enum CallError {
         "seq {seq} is not after this call's last event seq {last} and matches no earlier event"
     )]
     StaleSeq { seq: u64, last: u64 },
+    #[error("{limit} calls are live, the most this service takes (max_live_calls)")]
+    TooManyCalls { limit: usize },
+    #[error("the service is shutting down and takes no new calls")]
+    ShuttingDown,
+    #[error("call {0:?} was started by another client")]
+    NotOwner(String),
 }
 
 /// The live calls of one service.
@@ -112,13 +166,13 @@ pub struct Engine {
 struct Inner {
     flows: Arc<FlowRegistry>,
     live: table::Table,
+    /// Counted apart from the table, so the limit check is one atomic.
+    live_count: AtomicUsize,
     retained: Retained,
     timers: timers::TimerHandle,
     settings: EngineSettings,
-    /// Assigned call ids: a per-engine prefix (from the start time, so ids
-    /// differ across restarts) and a counter.
-    id_prefix: u32,
-    next_id: AtomicU64,
+    /// Set when the service starts draining: no new calls.
+    draining: AtomicBool,
 }
 
 /// Ended calls, kept for GetCall/EndCall. Sharded like the live table:
@@ -127,8 +181,14 @@ struct Inner {
 /// of milliseconds (benches/engine.rs found it).
 struct Retained {
     by_id: table::Table,
-    /// Oldest first, for expiry.
-    order: Mutex<VecDeque<Arc<str>>>,
+    /// Oldest first, for expiry, with each record's approximate size.
+    order: Mutex<RetainedOrder>,
+}
+
+#[derive(Default)]
+struct RetainedOrder {
+    queue: VecDeque<(Arc<str>, usize)>,
+    bytes: usize,
 }
 
 impl Retained {
@@ -136,11 +196,26 @@ impl Retained {
         self.by_id.get(id)
     }
 
-    fn lock_order(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<str>>> {
+    fn lock_order(&self) -> std::sync::MutexGuard<'_, RetainedOrder> {
         // A plain queue; a panic elsewhere cannot leave it torn.
         self.order.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+static REFUSED_WARNED: AtomicU64 = AtomicU64::new(0);
+
+/// Whether a WARN about a refusal may go out now: at most one a second for
+/// each kind, so a flood of refusals cannot flood the log too.
+pub fn once_a_second(last: &AtomicU64) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    last.swap(now, Ordering::Relaxed) != now
+}
+
+/// Who asks: `None` may touch any call, `Some(name)` only the calls that
+/// client started.
+pub type Requester<'a> = Option<&'a str>;
 
 impl Engine {
     /// Must be called inside a tokio runtime: it starts the timer task.
@@ -149,21 +224,25 @@ impl Engine {
         let inner = Arc::new(Inner {
             flows,
             live: table::Table::new(),
+            live_count: AtomicUsize::new(0),
             retained: Retained {
                 by_id: table::Table::new(),
-                order: Mutex::new(VecDeque::new()),
+                order: Mutex::new(RetainedOrder::default()),
             },
             timers,
             settings,
-            id_prefix: id_prefix(),
-            next_id: AtomicU64::new(1),
+            draining: AtomicBool::new(false),
         });
         tokio::spawn(timers::run(rx, Arc::downgrade(&inner)));
         Engine { inner }
     }
 
     pub fn live_calls(&self) -> usize {
-        self.inner.live.len()
+        self.inner.live_count.load(Ordering::Relaxed)
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.inner.settings
     }
 
     /// Starts a call and returns its first turn. With a `subscriber` the
@@ -173,6 +252,18 @@ impl Engine {
         req: StartCall,
         subscriber: Option<Subscriber>,
     ) -> Result<Arc<TurnView>, CallError> {
+        self.start_call_with(req, subscriber.map(|s| Box::new(s) as Sink))
+    }
+
+    /// [`Engine::start_call`] with any sink for the pushed turns.
+    pub fn start_call_with(
+        &self,
+        req: StartCall,
+        subscriber: Option<Sink>,
+    ) -> Result<Arc<TurnView>, CallError> {
+        if self.inner.draining.load(Ordering::Relaxed) {
+            return Err(CallError::ShuttingDown);
+        }
         let flow = self
             .inner
             .flows
@@ -214,32 +305,73 @@ impl Engine {
                 callee: req.callee.into(),
                 local_start: opening.local.to_rfc3339().into(),
                 opening_rule: opening.rule.to_string().into(),
+                owner: req.owner,
             },
             mode,
             req.reports_playback,
             subscriber,
         ));
+        let limit = self.inner.settings.max_live_calls;
+        if self.inner.live_count.fetch_add(1, Ordering::AcqRel) >= limit {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+            if once_a_second(&REFUSED_WARNED) {
+                warn!(limit, "new calls are refused: max_live_calls are live");
+            }
+            return Err(CallError::TooManyCalls { limit });
+        }
+        // The call is locked before it can be found, so an event racing the
+        // start waits for the opening instead of overtaking it.
+        let mut s = call.lock();
         if self.inner.retained.get(&id).is_some()
             || !self.inner.live.insert(id.clone(), call.clone())
         {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
             return Err(CallError::AlreadyExists(id.to_string()));
         }
         info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
         crate::metrics::call_started(flow.id());
-        let view = self.step(&call, 0, Event::Start);
+        let settings = &self.inner.settings;
+        let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);
+        drop(s);
+        let (view, outcome) = started.expect("a new call has not ended");
+        self.after(&call, outcome.ended);
         Ok(view)
     }
 
-    /// A fresh id for a call whose front-end gave none: fixed width, so
-    /// every such call's turns have the same size on the wire.
+    /// A fresh id for a call whose front-end gave none: 128 random bits,
+    /// so no client can find another's call by counting.
     fn assign_id(&self) -> Arc<str> {
         loop {
-            let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-            let id: Arc<str> = format!("cs-{:06x}-{n:010x}", self.inner.id_prefix).into();
+            let mut bytes = [0u8; 16];
+            if getrandom::fill(&mut bytes).is_err() {
+                // The OS always has randomness on supported platforms; this
+                // only keeps a broken one from being predictable by a counter.
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                bytes = (t ^ (self.live_calls() as u128).rotate_left(64)).to_le_bytes();
+            }
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let id: Arc<str> = format!("cs-{hex}").into();
             // A front-end may have chosen an id of the same shape.
             if self.inner.live.get(&id).is_none() && self.inner.retained.get(&id).is_none() {
                 return id;
             }
+        }
+    }
+
+    fn find(&self, call_id: &str) -> Option<Arc<Call>> {
+        self.inner
+            .live
+            .get(call_id)
+            .or_else(|| self.inner.retained.get(call_id))
+    }
+
+    fn check_owner(&self, call: &Call, who: Requester<'_>) -> Result<(), CallError> {
+        match who {
+            None => Ok(()),
+            Some(name) if call.lock().owner().is_some_and(|o| **o == *name) => Ok(()),
+            Some(_) => Err(CallError::NotOwner(call.id().to_string())),
         }
     }
 
@@ -250,56 +382,62 @@ impl Engine {
         seq: u64,
         event: Event,
     ) -> Result<Arc<TurnView>, CallError> {
-        let call = match self.inner.live.get(call_id) {
-            Some(c) => c,
-            None => {
-                // A retry of the event that ended the call gets its turn back.
-                let ended = self.inner.retained.get(call_id);
-                return match ended {
-                    Some(c) => c.replay(seq).unwrap_or_else(|| Err(c.ended_error())),
-                    None => Err(CallError::UnknownCall(call_id.to_owned())),
-                };
-            }
-        };
-        if let Some(replayed) = call.replay(seq) {
-            return replayed;
-        }
-        if call.is_ended() {
-            return Err(call.ended_error());
-        }
-        Ok(self.step(&call, seq, event))
+        self.send_event_as(None, call_id, seq, event)
     }
 
-    /// Runs one event through a call, arms its timer and retires it if the
-    /// event ended it.
-    fn step(&self, call: &Arc<Call>, seq: u64, event: Event) -> Arc<TurnView> {
+    /// [`Engine::send_event`] on behalf of a client that may touch only its
+    /// own calls.
+    pub fn send_event_as(
+        &self,
+        who: Requester<'_>,
+        call_id: &str,
+        seq: u64,
+        event: Event,
+    ) -> Result<Arc<TurnView>, CallError> {
+        // A retry of the event that ended the call finds it retained and
+        // gets its turn back.
+        let call = self
+            .find(call_id)
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
+        self.check_owner(&call, who)?;
+        let (view, outcome) = call.send(seq, event, &self.inner.settings, &self.inner.timers)?;
+        self.after(&call, outcome.ended);
+        Ok(view)
+    }
+
+    /// A server-side event, unless the call has already ended.
+    fn end_with(&self, call: &Arc<Call>, event: Event) {
         let settings = &self.inner.settings;
-        crate::metrics::event(&event);
-        let (view, outcome) = call.handle(seq, event, settings, &self.inner.timers);
-        let turn = &view.turn;
-        crate::metrics::turn(turn.state, turn.actions.is_empty() && turn.ended.is_none());
-        if outcome.ended {
-            info!(call_id = %call.id(), reason = turn.ended.map_or("unknown", |r| r.as_str()), "call ended");
-            crate::metrics::call_ended(view.flow.id(), turn.ended);
-            if let Some(records) = &settings.records {
-                records.ended(call.record());
+        let done = call.server_event(&mut call.lock(), event, settings, &self.inner.timers);
+        if let Some((_, outcome)) = done {
+            self.after(call, outcome.ended);
+        }
+    }
+
+    /// Retires a call its last operation ended: the "call ended" log line,
+    /// the metric and the call detail record, then the move to the
+    /// retained records.
+    fn after(&self, call: &Arc<Call>, ended: bool) {
+        if ended {
+            let record = call.record();
+            let reason = record.ended;
+            info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
+            crate::metrics::call_ended(record.flow.id(), reason);
+            if let Some(records) = &self.inner.settings.records {
+                records.ended(record);
             }
             self.retire(call);
-        } else if outcome.subscriber_gone {
-            self.step(call, 0, Event::FrontEndLost);
         }
-        view
     }
 
     /// Called by the timer task when a call's deadline may have passed.
     /// Returns the deadline to check again at, if it moved.
     fn on_timer(&self, call: &Arc<Call>, now: Instant) -> Option<Instant> {
-        match call.due(now) {
-            session::Due::Later(at) => Some(at),
-            session::Due::NotArmed => None,
-            session::Due::Now(event) => {
-                debug!(call_id = %call.id(), ?event, "timer fired");
-                self.step(call, 0, event);
+        match call.fire(now, &self.inner.settings, &self.inner.timers) {
+            Fired::Later(at) => Some(at),
+            Fired::NotArmed => None,
+            Fired::Handled(outcome) => {
+                self.after(call, outcome.ended);
                 None
             }
         }
@@ -307,43 +445,47 @@ impl Engine {
 
     /// Ends a call from the operator side.
     pub fn end_call(&self, call_id: &str) -> Result<CallRecord, CallError> {
-        if let Some(call) = self.inner.live.get(call_id) {
-            if !call.is_ended() {
-                self.step(&call, 0, Event::OperatorHangup);
-            }
-            return Ok(call.record());
-        }
-        self.inner
-            .retained
-            .get(call_id)
-            .map(|c| c.record())
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
+        self.end_call_as(None, call_id)
+    }
+
+    pub fn end_call_as(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
+        let call = self
+            .find(call_id)
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
+        self.check_owner(&call, who)?;
+        self.end_with(&call, Event::OperatorHangup);
+        Ok(call.record())
     }
 
     pub fn get_call(&self, call_id: &str) -> Result<CallRecord, CallError> {
-        if let Some(call) = self.inner.live.get(call_id) {
-            return Ok(call.record());
-        }
-        self.inner
-            .retained
-            .get(call_id)
-            .map(|c| c.record())
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
+        self.get_call_as(None, call_id)
+    }
+
+    pub fn get_call_as(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
+        let call = self
+            .find(call_id)
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
+        self.check_owner(&call, who)?;
+        Ok(call.record())
     }
 
     /// The front-end of a streamed call went away.
     pub fn disconnected(&self, call_id: &str) {
-        if let Some(call) = self.inner.live.get(call_id).filter(|c| !c.is_ended()) {
-            self.step(&call, 0, Event::FrontEndLost);
+        if let Some(call) = self.inner.live.get(call_id) {
+            self.end_with(&call, Event::FrontEndLost);
         }
+    }
+
+    /// Takes no new calls from now on (the service is draining).
+    pub fn stop_taking_calls(&self) {
+        self.inner.draining.store(true, Ordering::Relaxed);
     }
 
     /// Ends every live call (service shutdown); their records are kept.
     pub fn shutdown(&self) {
+        self.stop_taking_calls();
         for call in self.inner.live.all() {
-            if !call.is_ended() {
-                self.step(&call, 0, Event::Shutdown);
-            }
+            self.end_with(&call, Event::Shutdown);
         }
     }
 
@@ -351,24 +493,23 @@ impl Engine {
     /// Filed before it is removed, so a GetCall in between finds it.
     fn retire(&self, call: &Arc<Call>) {
         let retained = &self.inner.retained;
+        let settings = &self.inner.settings;
         if retained.by_id.insert(call.id().clone(), call.clone()) {
+            let size = call.lock().approx_bytes();
             let mut order = retained.lock_order();
-            order.push_back(call.id().clone());
-            while order.len() > self.inner.settings.retain_ended {
-                if let Some(old) = order.pop_front() {
+            order.queue.push_back((call.id().clone(), size));
+            order.bytes += size;
+            while order.queue.len() > settings.retain_ended
+                || (order.bytes > settings.retain_ended_bytes && order.queue.len() > 1)
+            {
+                if let Some((old, size)) = order.queue.pop_front() {
+                    order.bytes -= size;
                     retained.by_id.remove(&old);
                 }
             }
         }
-        self.inner.live.remove(call.id());
+        if self.inner.live.remove(call.id()) {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+        }
     }
-}
-
-/// Six hex digits that change every second across restarts (they repeat
-/// after about 194 days, long after any retained record has expired).
-fn id_prefix() -> u32 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    (secs & 0xff_ffff) as u32
 }

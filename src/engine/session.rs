@@ -8,7 +8,7 @@ use std::{
 
 use tokio::time::Instant;
 
-use super::{CallError, EngineSettings, Subscriber, timers::TimerHandle};
+use super::{CallError, EngineSettings, Sink, mailbox::PushError, timers::TimerHandle};
 use crate::{
     call::{Action, CallMachine, CallState, EndReason, Event},
     flow::Flow,
@@ -89,6 +89,9 @@ pub struct Facts {
     pub local_start: Box<str>,
     /// Which greeting rule chose the opening.
     pub opening_rule: Box<str>,
+    /// The authenticated client that started the call, when the service
+    /// authenticates its clients.
+    pub owner: Option<Arc<str>>,
 }
 
 pub struct Call {
@@ -96,7 +99,7 @@ pub struct Call {
     session: Mutex<Session>,
 }
 
-struct Session {
+pub struct Session {
     machine: CallMachine,
     facts: Facts,
     started: Instant,
@@ -114,7 +117,7 @@ struct Session {
     pending_listen: Option<Duration>,
     /// The earliest entry the timer task holds for this call.
     scheduled: Option<Instant>,
-    subscriber: Option<Subscriber>,
+    subscriber: Option<Sink>,
 }
 
 /// What handling an event did to the call.
@@ -126,10 +129,11 @@ pub struct Outcome {
 }
 
 /// What a timer check found.
-pub enum Due {
+pub enum Fired {
     NotArmed,
     Later(Instant),
-    Now(Event),
+    /// The deadline's event was handled.
+    Handled(Outcome),
 }
 
 impl Call {
@@ -139,7 +143,7 @@ impl Call {
         facts: Facts,
         mode: Mode,
         reports_playback: bool,
-        subscriber: Option<Subscriber>,
+        subscriber: Option<Sink>,
     ) -> Self {
         Call {
             id,
@@ -167,27 +171,84 @@ impl Call {
         &self.id
     }
 
-    fn lock(&self) -> MutexGuard<'_, Session> {
+    /// Locks the call for one whole operation. Every operation (start,
+    /// send, fire, end) is one critical section, so nothing can slip in
+    /// between a check and the handling it guards.
+    pub fn lock(&self) -> MutexGuard<'_, Session> {
         // The machine is only mutated inside `handle`, which cannot panic on
         // input; recovering keeps one bug from taking a call down with it.
         self.session.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn is_ended(&self) -> bool {
-        self.lock().machine.ended().is_some()
+    /// A front-end event: a retry gets its earlier turn back, an ended call
+    /// refuses, anything else is handled. All under one lock, so twenty
+    /// concurrent retries of one seq apply it exactly once.
+    pub fn send(
+        self: &Arc<Self>,
+        seq: u64,
+        event: Event,
+        settings: &EngineSettings,
+        timers: &TimerHandle,
+    ) -> Result<(Arc<TurnView>, Outcome), CallError> {
+        let mut s = self.lock();
+        if let Some(replayed) = self.replay(&s, seq) {
+            return replayed.map(|v| (v, Outcome::default()));
+        }
+        if let Some(reason) = s.machine.ended() {
+            return Err(CallError::Ended {
+                call_id: self.id.to_string(),
+                reason: reason.as_str(),
+            });
+        }
+        Ok(self.handle(&mut s, seq, event, settings, timers))
     }
 
-    pub fn ended_error(&self) -> CallError {
-        let s = self.lock();
-        CallError::Ended {
-            call_id: self.id.to_string(),
-            reason: s.machine.ended().map_or("ending", EndReason::as_str),
+    /// A server-side event (start, operator hangup, front-end lost,
+    /// shutdown), handled unless the call has already ended.
+    pub fn server_event(
+        self: &Arc<Self>,
+        s: &mut Session,
+        event: Event,
+        settings: &EngineSettings,
+        timers: &TimerHandle,
+    ) -> Option<(Arc<TurnView>, Outcome)> {
+        if s.machine.ended().is_some() {
+            return None;
+        }
+        Some(self.handle(s, 0, event, settings, timers))
+    }
+
+    /// The timer task's check: if the deadline has come, its event is
+    /// handled under the same lock, so an event that moved the call on
+    /// meanwhile has already replaced (or cleared) the deadline.
+    pub fn fire(
+        self: &Arc<Self>,
+        now: Instant,
+        settings: &EngineSettings,
+        timers: &TimerHandle,
+    ) -> Fired {
+        let mut s = self.lock();
+        s.scheduled = None;
+        match &s.deadline {
+            None => Fired::NotArmed,
+            Some((at, _)) if *at > now => {
+                let at = *at;
+                s.scheduled = Some(at);
+                Fired::Later(at)
+            }
+            Some(_) => match s.deadline.take() {
+                Some((at, event)) => {
+                    crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
+                    tracing::debug!(call_id = %self.id, ?event, "timer fired");
+                    Fired::Handled(self.handle(&mut s, 0, event, settings, timers).1)
+                }
+                None => Fired::NotArmed,
+            },
         }
     }
 
     /// The turn an already-seen event produced, if `seq` is a retry.
-    pub fn replay(&self, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
-        let s = self.lock();
+    fn replay(&self, s: &Session, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
         if seq == 0 || seq > s.last_event_seq {
             return None;
         }
@@ -207,7 +268,7 @@ impl Call {
             Some(EntryKind::Turn(t)) => t.clone(),
             _ => Arc::new(s.quiet_turn()),
         };
-        Some(Ok(self.view(&s, turn)))
+        Some(Ok(self.view(s, turn)))
     }
 
     fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {
@@ -218,21 +279,40 @@ impl Call {
         })
     }
 
-    /// Feeds one event; returns the turn and what became of the call.
-    pub fn handle(
+    /// Feeds one event; returns the turn and what became of the call. A
+    /// streamed call whose reader has gone or fallen too far behind ends
+    /// here too, as `FrontEndLost`, in the same critical section.
+    fn handle(
         self: &Arc<Self>,
+        s: &mut Session,
         seq: u64,
         event: Event,
         settings: &EngineSettings,
         timers: &TimerHandle,
     ) -> (Arc<TurnView>, Outcome) {
-        let mut s = self.lock();
+        let (view, mut outcome) = self.handle_one(s, seq, event, settings, timers);
+        if outcome.subscriber_gone && !outcome.ended {
+            let (_, lost) = self.handle_one(s, 0, Event::FrontEndLost, settings, timers);
+            outcome.ended = lost.ended;
+        }
+        (view, outcome)
+    }
+
+    fn handle_one(
+        self: &Arc<Self>,
+        s: &mut Session,
+        seq: u64,
+        event: Event,
+        settings: &EngineSettings,
+        timers: &TimerHandle,
+    ) -> (Arc<TurnView>, Outcome) {
         let now = Instant::now();
         let offset = now.saturating_duration_since(s.started);
         if seq > s.last_event_seq {
             s.last_event_seq = seq;
         }
         let played = event == Event::PromptPlayed;
+        crate::metrics::event(&event);
         let mut actions = Vec::new();
         s.machine.handle_at(offset, &event, &mut actions);
         s.log(
@@ -254,7 +334,7 @@ impl Call {
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.
             let turn = Arc::new(s.quiet_turn());
-            return (self.view(&s, turn), Outcome::default());
+            return (self.view(s, turn), Outcome::default());
         }
 
         s.turn_seq += 1;
@@ -266,6 +346,7 @@ impl Call {
             ended,
             understood: s.machine.understood().into(),
         });
+        crate::metrics::turn(turn.state, false);
         s.log(
             Entry {
                 offset,
@@ -295,13 +376,28 @@ impl Call {
             }
         }
 
-        let view = self.view(&s, turn);
+        let view = self.view(s, turn);
         let mut subscriber_gone = false;
         if let Some(sub) = &s.subscriber {
-            // A failed send means the Converse client has gone.
-            subscriber_gone = sub.send(view.clone()).is_err();
+            // The final turn may pass the backlog's bound, so a reader that
+            // fell behind still learns why its call ended.
+            match sub.push(view.clone(), ended.is_some()) {
+                Ok(()) => {}
+                Err(PushError::Full) => {
+                    static WARNED: std::sync::atomic::AtomicU64 =
+                        std::sync::atomic::AtomicU64::new(0);
+                    if super::once_a_second(&WARNED) {
+                        tracing::warn!(call_id = %self.id, "a Converse client stopped reading its turns (max_pushed_backlog); ending its call");
+                    }
+                    subscriber_gone = true;
+                }
+                Err(PushError::Gone) => {
+                    subscriber_gone = true;
+                    s.subscriber = None;
+                }
+            }
         }
-        if ended.is_some() || subscriber_gone {
+        if ended.is_some() {
             // Dropping the sender ends the Converse stream after this turn.
             s.subscriber = None;
         }
@@ -312,27 +408,6 @@ impl Call {
                 subscriber_gone,
             },
         )
-    }
-
-    /// Whether the deadline has come; called by the timer task.
-    pub fn due(&self, now: Instant) -> Due {
-        let mut s = self.lock();
-        s.scheduled = None;
-        match &s.deadline {
-            None => Due::NotArmed,
-            Some((at, _)) if *at > now => {
-                let at = *at;
-                s.scheduled = Some(at);
-                Due::Later(at)
-            }
-            Some(_) => match s.deadline.take() {
-                Some((at, event)) => {
-                    crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
-                    Due::Now(event)
-                }
-                None => Due::NotArmed,
-            },
-        }
     }
 
     pub fn record(&self) -> CallRecord {
@@ -353,6 +428,39 @@ impl Call {
 }
 
 impl Session {
+    /// Who started the call (see `Facts::owner`).
+    pub fn owner(&self) -> Option<&Arc<str>> {
+        self.facts.owner.as_ref()
+    }
+
+    /// About how many bytes this call's record holds: what the front-end
+    /// sent (numbers, speech, digits) and a fixed cost per entry. The
+    /// retained-record store is bounded by this as well as by count.
+    pub fn approx_bytes(&self) -> usize {
+        const CALL: usize = 512;
+        const ENTRY: usize = 96;
+        let facts = self.facts.caller.len()
+            + self.facts.callee.len()
+            + self.facts.local_start.len()
+            + self.facts.opening_rule.len();
+        let entries: usize = self
+            .transcript
+            .iter()
+            .map(|e| {
+                ENTRY
+                    + match &e.kind {
+                        EntryKind::Event { event, .. } => match event {
+                            Event::Speech { text, .. } => text.len(),
+                            Event::Dtmf { digits } => digits.len(),
+                            _ => 0,
+                        },
+                        EntryKind::Turn(t) => t.actions.len() * 32,
+                    }
+            })
+            .sum();
+        CALL + facts + entries
+    }
+
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {
         if self.transcript.len() >= settings.max_transcript.max(1) {
             self.transcript.pop_front();

@@ -45,15 +45,9 @@ impl Table {
         self.shard(id).get(id).cloned()
     }
 
-    pub fn remove(&self, id: &str) {
-        self.shard(id).remove(id);
-    }
-
-    pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
+    /// Whether it was there.
+    pub fn remove(&self, id: &str) -> bool {
+        self.shard(id).remove(id).is_some()
     }
 
     pub fn all(&self) -> Vec<Arc<Call>> {

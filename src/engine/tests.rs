@@ -336,12 +336,21 @@ async fn ended_records_are_retained_up_to_the_limit() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_call_without_an_id_gets_one_of_fixed_width() {
+async fn a_call_without_an_id_gets_128_random_bits_of_fixed_width() {
     let engine = engine(EngineSettings::default());
     let a = engine.start_call(start(""), None).expect("call starts");
     let b = engine.start_call(start(""), None).expect("call starts");
     assert!(a.call_id.starts_with("cs-"), "{}", a.call_id);
-    assert_eq!(a.call_id.len(), "cs-000000-0000000000".len());
+    assert_eq!(a.call_id.len(), 3 + 32, "{}", a.call_id);
+    assert!(a.call_id[3..].chars().all(|c| c.is_ascii_hexdigit()));
+    // Not a counter: the two differ in many places, not just the end.
+    let differing = a
+        .call_id
+        .chars()
+        .zip(b.call_id.chars())
+        .filter(|(x, y)| x != y)
+        .count();
+    assert!(differing > 8, "{} vs {}", a.call_id, b.call_id);
     assert_eq!(a.call_id.len(), b.call_id.len());
     assert_ne!(a.call_id, b.call_id);
     // The assigned id addresses the call like any other.
@@ -392,5 +401,167 @@ async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
     assert_eq!(
         engine.send_event("chatty", 2, Event::NoInput).unwrap_err(),
         CallError::StaleSeq { seq: 2, last: 20 }
+    );
+}
+
+/// Twenty front-end connections retrying the same events at once: each
+/// seq is applied exactly once (replay check, ended check and handling are
+/// one critical section).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_of_the_same_seqs_apply_each_exactly_once() {
+    const SEQS: u64 = 60;
+    let engine = engine(EngineSettings::default());
+    engine
+        .start_call(start("retried"), None)
+        .expect("call starts");
+    let threads: Vec<_> = (0..20)
+        .map(|_| {
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || {
+                for seq in 1..=SEQS {
+                    // Asking for the agent number always answers, and stays.
+                    let speech = Event::speech("你的工号是多少");
+                    let view = engine.send_event("retried", seq, speech).expect("accepted");
+                    assert_eq!(view.turn.seq, seq + 1, "seq {seq} got another's turn");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.await.expect("no panics");
+    }
+    let record = engine.get_call("retried").expect("live");
+    let events: Vec<u64> = record
+        .transcript
+        .iter()
+        .filter_map(|e| match e.kind {
+            EntryKind::Event { seq, .. } if seq > 0 => Some(seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events, (1..=SEQS).collect::<Vec<_>>());
+    let turns = record
+        .transcript
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Turn(_)))
+        .count();
+    assert_eq!(turns as u64, SEQS + 1, "the opening and one turn per seq");
+}
+
+/// A Converse client that stops reading: its backlog is bounded and the
+/// call ends as FrontEndLost, the final turn passing the bound by one.
+#[tokio::test(start_paused = true)]
+async fn a_reader_that_stops_reading_ends_its_call_after_a_bounded_backlog() {
+    let engine = engine(EngineSettings::default());
+    let (tx, mut rx) = mailbox::mailbox::<Arc<TurnView>>(4);
+    engine
+        .start_call_with(start("slow"), Some(Box::new(tx)))
+        .expect("call starts");
+    let mut seq = 0;
+    let ended = loop {
+        seq += 1;
+        let speech = Event::speech("你的工号是多少");
+        match engine.send_event("slow", seq, speech) {
+            Ok(_) => assert!(seq < 10, "the backlog never filled"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(
+        ended,
+        CallError::Ended {
+            call_id: "slow".into(),
+            reason: "front_end_lost"
+        }
+    );
+    let record = engine.get_call("slow").expect("record kept");
+    assert_eq!(record.ended, Some(EndReason::FrontEndLost));
+    let mut waiting = Vec::new();
+    while let Some(v) = rx.recv().await {
+        waiting.push(v);
+    }
+    assert_eq!(waiting.len(), 5, "four turns, then the final one");
+    assert_eq!(
+        waiting.last().expect("final").turn.ended,
+        Some(EndReason::FrontEndLost)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn live_calls_are_limited_and_a_draining_engine_takes_none() {
+    let engine = engine(EngineSettings {
+        max_live_calls: 2,
+        ..EngineSettings::default()
+    });
+    engine.start_call(start("one"), None).expect("starts");
+    engine.start_call(start("two"), None).expect("starts");
+    assert_eq!(
+        engine.start_call(start("three"), None).unwrap_err(),
+        CallError::TooManyCalls { limit: 2 }
+    );
+    engine.end_call("one").expect("ends");
+    engine.start_call(start("three"), None).expect("room again");
+    assert_eq!(engine.live_calls(), 2);
+
+    engine.stop_taking_calls();
+    assert_eq!(
+        engine.start_call(start("four"), None).unwrap_err(),
+        CallError::ShuttingDown
+    );
+    // Live calls go on while draining.
+    engine
+        .send_event("two", 1, Event::NoInput)
+        .expect("a live call still takes events");
+}
+
+#[tokio::test(start_paused = true)]
+async fn kept_records_are_bounded_in_bytes_too() {
+    let engine = engine(EngineSettings {
+        retain_ended_bytes: 8 << 10,
+        ..EngineSettings::default()
+    });
+    for i in 0..10 {
+        let id = format!("big-{i}");
+        let mut req = start(&id);
+        req.caller = "1".repeat(2000);
+        engine.start_call(req, None).expect("starts");
+        engine.end_call(&id).expect("ends");
+    }
+    let kept = (0..10)
+        .filter(|i| engine.get_call(&format!("big-{i}")).is_ok())
+        .count();
+    assert!((1..10).contains(&kept), "{kept} records kept");
+    assert!(engine.get_call("big-9").is_ok(), "the newest is kept");
+    assert!(engine.get_call("big-0").is_err(), "the oldest went first");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_scoped_to_its_own_calls_cannot_touch_anothers() {
+    let engine = engine(EngineSettings::default());
+    let mut req = start("mine");
+    req.owner = Some("pbx-1".into());
+    engine.start_call(req, None).expect("starts");
+    assert!(engine.get_call_as(Some("pbx-1"), "mine").is_ok());
+    assert_eq!(
+        engine.get_call_as(Some("pbx-2"), "mine").unwrap_err(),
+        CallError::NotOwner("mine".into())
+    );
+    assert_eq!(
+        engine
+            .send_event_as(Some("pbx-2"), "mine", 1, Event::CallerHangup)
+            .unwrap_err(),
+        CallError::NotOwner("mine".into())
+    );
+    assert_eq!(
+        engine.end_call_as(Some("pbx-2"), "mine").unwrap_err(),
+        CallError::NotOwner("mine".into())
+    );
+    assert!(engine.get_call("mine").expect("live").ended.is_none());
+    // Operators (no scope) may.
+    assert!(
+        engine
+            .end_call_as(None, "mine")
+            .expect("ends")
+            .ended
+            .is_some()
     );
 }

@@ -3,6 +3,14 @@
 //! A reload is all-or-nothing per file: a file that fails its check is
 //! reported and the version it replaced keeps serving. Calls hold an
 //! `Arc<Flow>`, so a swap never touches a live call.
+//!
+//! Nothing in the directory can wedge a reload: only regular files of at
+//! most `max_flow_bytes` are read, opened without blocking (a FIFO, a
+//! device or a link to one is a problem, not a hang); a directory that
+//! cannot be read is a problem and the flows stay as they were; the default
+//! flow never changes silently (deleting its file keeps its last good
+//! version serving, with a problem naming the file); two files with one
+//! flow id are an error naming both, and the version already serving stays.
 
 use std::{
     collections::BTreeMap,
@@ -43,8 +51,14 @@ pub enum LoadError {
 pub struct FlowRegistry {
     dir: Option<PathBuf>,
     default_flow: Option<String>,
+    /// Larger files are refused without being read.
+    max_flow_bytes: u64,
     state: RwLock<State>,
 }
+
+/// The default `max_flow_bytes`: flow sources are small; anything larger is
+/// a mistake (or junk), not a flow.
+pub const DEFAULT_MAX_FLOW_BYTES: usize = 4 << 20;
 
 #[derive(Default)]
 struct State {
@@ -77,10 +91,20 @@ impl FlowRegistry {
         dir: impl Into<PathBuf>,
         default_flow: Option<String>,
     ) -> Result<Self, LoadError> {
+        Self::load_dir_with(dir, default_flow, DEFAULT_MAX_FLOW_BYTES)
+    }
+
+    /// [`FlowRegistry::load_dir`] with a `max_flow_bytes` of its own.
+    pub fn load_dir_with(
+        dir: impl Into<PathBuf>,
+        default_flow: Option<String>,
+        max_flow_bytes: usize,
+    ) -> Result<Self, LoadError> {
         let dir = dir.into();
         let registry = FlowRegistry {
             dir: Some(dir.clone()),
             default_flow,
+            max_flow_bytes: max_flow_bytes as u64,
             state: RwLock::new(State::default()),
         };
         let outcome = registry.reload_inner();
@@ -119,6 +143,7 @@ impl FlowRegistry {
         FlowRegistry {
             dir: None,
             default_flow: None,
+            max_flow_bytes: DEFAULT_MAX_FLOW_BYTES as u64,
             state: RwLock::new(State {
                 flows,
                 problems: BTreeMap::new(),
@@ -137,8 +162,12 @@ impl FlowRegistry {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn wanted_default(&self) -> &str {
+        self.default_flow.as_deref().unwrap_or("hotline")
+    }
+
     fn default_id(&self, state: &State) -> Option<Arc<str>> {
-        let wanted = self.default_flow.as_deref().unwrap_or("hotline");
+        let wanted = self.wanted_default();
         state
             .flows
             .get(wanted)
@@ -184,6 +213,9 @@ impl FlowRegistry {
     pub fn reload(&self) -> ReloadReport {
         let before = self.problems();
         let outcome = self.reload_inner();
+        if let Some(e) = &outcome.dir_error {
+            warn!(dir = ?self.dir, error = %e, "cannot read the flows directory; the flows loaded before keep serving");
+        }
         // An editor's save often arrives as several file events, hence
         // several reloads: each problem is logged once, when it appears.
         for d in outcome
@@ -193,6 +225,9 @@ impl FlowRegistry {
             .filter(|d| !before.contains(d))
         {
             match d.severity {
+                Severity::Error if d.message.starts_with(DEFAULT_KEPT) => {
+                    warn!(problem = %d, "the default flow's file is gone; its last good version keeps serving")
+                }
                 Severity::Error => {
                     warn!(problem = %d, "flow file rejected; its previous version keeps serving")
                 }
@@ -223,38 +258,66 @@ impl FlowRegistry {
         let Some(dir) = &self.dir else {
             return Outcome::default();
         };
+        let (old_flows, old_holidays) = {
+            let s = self.read();
+            (s.flows.clone(), s.holidays.clone())
+        };
         let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(entries) => entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
                 .collect(),
             Err(e) => {
+                // Nothing can be said about the files: keep every flow, and
+                // say why in the problems.
+                let name = display_name(dir);
+                let mut state = self.write();
+                state.problems = BTreeMap::from([(
+                    name.clone(),
+                    vec![Diagnostic {
+                        severity: Severity::Error,
+                        file: name,
+                        line: 1,
+                        column: 1,
+                        norm: None,
+                        message: format!(
+                            "cannot read the flows directory: {e}; the flows loaded before keep serving"
+                        ),
+                    }],
+                )]);
+                let report = ReloadReport {
+                    unchanged: state.flows.len(),
+                    problems: state.problems.values().flatten().cloned().collect(),
+                    ..ReloadReport::default()
+                };
                 return Outcome {
+                    report,
                     dir_error: Some(e),
-                    ..Outcome::default()
                 };
             }
         };
         files.sort();
         let mut report = ReloadReport::default();
         let mut problems: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-        let old = {
-            let s = self.read();
-            (s.flows.clone(), s.holidays.clone())
-        };
-        let (old_flows, old_holidays) = old;
         let mut holidays = old_holidays;
+        // Every file's flow first, by id, so that two files claiming one id
+        // are seen together whatever their names.
+        let mut candidates: BTreeMap<Arc<str>, Vec<(PathBuf, Flow)>> = BTreeMap::new();
         let mut flows: BTreeMap<Arc<str>, Loaded> = BTreeMap::new();
         let now = Utc::now();
         for file in &files {
             let name = display_name(file);
-            let text = match std::fs::read_to_string(file) {
+            let text = match read_flow_file(file, self.max_flow_bytes) {
                 Ok(t) => t,
-                Err(e) => {
-                    problems
-                        .entry(name.clone())
-                        .or_default()
-                        .push(io_problem(&name, &e));
+                Err(message) => {
+                    problems.entry(name.clone()).or_default().push(Diagnostic {
+                        severity: Severity::Error,
+                        file: name.clone(),
+                        line: 1,
+                        column: 1,
+                        norm: None,
+                        message,
+                    });
                     // Keep what this file served before.
                     keep_previous(&old_flows, file, &mut flows);
                     continue;
@@ -284,44 +347,90 @@ impl FlowRegistry {
                 continue;
             }
             let (flow, diags) = check_source(&name, &text);
-            let entry = problems.entry(name.clone()).or_default();
-            entry.extend(diags.0.iter().cloned());
+            problems
+                .entry(name.clone())
+                .or_default()
+                .extend(diags.0.iter().cloned());
             match flow {
-                Some(flow) if flows.contains_key(&flow.id) => {
-                    let other = flows[&flow.id].file.display().to_string();
-                    entry.push(Diagnostic {
+                Some(flow) => candidates
+                    .entry(flow.id.clone())
+                    .or_default()
+                    .push((file.clone(), flow)),
+                None => keep_previous(&old_flows, file, &mut flows),
+            }
+        }
+        for (id, mut claims) in candidates {
+            if claims.len() > 1 {
+                let names: Vec<String> = claims.iter().map(|(f, _)| display_name(f)).collect();
+                let serving = old_flows.get(&id);
+                let kept = match serving {
+                    Some(l) => format!(
+                        "the version already serving (from {}) keeps serving",
+                        l.file.display()
+                    ),
+                    None => "neither is loaded".to_owned(),
+                };
+                for (file, _) in &claims {
+                    let name = display_name(file);
+                    problems.entry(name.clone()).or_default().push(Diagnostic {
                         severity: Severity::Error,
-                        file: name.clone(),
+                        file: name,
                         line: 1,
                         column: 1,
                         norm: None,
-                        message: format!("flow id {:?} is already used by {other}", flow.id),
+                        message: format!(
+                            "flow id {id:?} is defined by more than one file ({}); {kept}",
+                            names.join(" and ")
+                        ),
                     });
                 }
-                Some(flow) => {
-                    let same = old_flows
-                        .get(&flow.id)
-                        .filter(|l| l.flow.version == flow.version && l.file == *file);
-                    match same {
-                        Some(l) => {
-                            report.unchanged += 1;
-                            flows.insert(flow.id.clone(), l.clone());
-                        }
-                        None => {
-                            report.loaded.push(flow.id.clone());
-                            flows.insert(
-                                flow.id.clone(),
-                                Loaded {
-                                    flow: Arc::new(flow),
-                                    file: file.clone(),
-                                    loaded_at: now,
-                                },
-                            );
-                        }
-                    }
+                if let Some(l) = serving {
+                    flows.insert(id.clone(), l.clone());
                 }
-                None => keep_previous(&old_flows, file, &mut flows),
+                continue;
             }
+            let Some((file, flow)) = claims.pop() else {
+                continue;
+            };
+            let same = old_flows
+                .get(&flow.id)
+                .filter(|l| l.flow.version == flow.version && l.file == file);
+            match same {
+                Some(l) => {
+                    report.unchanged += 1;
+                    flows.insert(flow.id.clone(), l.clone());
+                }
+                None => {
+                    report.loaded.push(flow.id.clone());
+                    flows.insert(
+                        flow.id.clone(),
+                        Loaded {
+                            flow: Arc::new(flow),
+                            file,
+                            loaded_at: now,
+                        },
+                    );
+                }
+            }
+        }
+        // The default flow never changes silently: if it was serving and its
+        // file no longer yields it, its last good version stays.
+        let default: Arc<str> = self.wanted_default().into();
+        if !flows.contains_key(&default)
+            && let Some(l) = old_flows.get(&default)
+        {
+            let name = display_name(&l.file);
+            problems.entry(name.clone()).or_default().push(Diagnostic {
+                severity: Severity::Error,
+                file: name.clone(),
+                line: 1,
+                column: 1,
+                norm: None,
+                message: format!(
+                    "{DEFAULT_KEPT}{default:?} (from {name}) is no longer in the flows directory; its last good version keeps serving until the file is restored or default_flow names another flow"
+                ),
+            });
+            flows.insert(default, l.clone());
         }
         if let Some(w) = missing_holidays(dir) {
             problems.entry(w.file.clone()).or_default().push(w);
@@ -361,7 +470,10 @@ impl FlowRegistry {
                     return;
                 };
                 match res {
-                    Ok(events) if !events.is_empty() => {
+                    // Reading the files (ours included) raises open and
+                    // access events; only a change is worth a re-read, or
+                    // every reload would set off the next.
+                    Ok(events) if events.iter().any(|e| is_change(&e.event)) => {
                         registry.reload();
                     }
                     Ok(_) => {}
@@ -408,19 +520,90 @@ fn keep_previous(
     }
 }
 
-fn display_name(file: &Path) -> String {
-    file.display().to_string()
+/// How a kept default flow's problem starts (also how `reload` finds it).
+const DEFAULT_KEPT: &str = "the default flow ";
+
+/// Whether a watcher event may have changed what a reload would read.
+fn is_change(event: &notify_debouncer_full::notify::Event) -> bool {
+    use notify_debouncer_full::notify::{
+        EventKind,
+        event::{MetadataKind, ModifyKind},
+    };
+    let kind_matters = match event.kind {
+        EventKind::Access(_) | EventKind::Other => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+    };
+    // The directory itself (moved, deleted) or a flow file; not editors'
+    // swap files and the like.
+    kind_matters
+        && (event.paths.is_empty()
+            || event
+                .paths
+                .iter()
+                .any(|p| p.extension().is_none_or(|e| e == "toml")))
 }
 
-fn io_problem(file: &str, e: &std::io::Error) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        file: file.to_owned(),
-        line: 1,
-        column: 1,
-        norm: None,
-        message: format!("cannot read: {e}"),
+/// A flow file's text: a regular file (after links) of at most `max`
+/// bytes, opened without blocking, so a FIFO, a device or a link to one is
+/// refused rather than read forever.
+fn read_flow_file(file: &Path, max: u64) -> Result<String, String> {
+    use std::{io::Read, os::unix::fs::OpenOptionsExt};
+    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}); only regular files are read",
+            kind_of(&meta)
+        ));
     }
+    if meta.len() > max {
+        return Err(format!(
+            "{} bytes is more than max_flow_bytes ({max}); not read",
+            meta.len()
+        ));
+    }
+    // Non-blocking open: if the file was swapped for a FIFO since the check
+    // above, opening it still returns at once.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(file)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = f.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}); only regular files are read",
+            kind_of(&meta)
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(max) as usize);
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("more than max_flow_bytes ({max}) bytes; not read"));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a plain file"
+    }
+}
+
+fn display_name(file: &Path) -> String {
+    file.display().to_string()
 }
 
 /// The warning for a flows directory without `holidays.toml`: a copied
@@ -464,5 +647,42 @@ pub fn calendar_diagnostic(file: &str, e: &crate::calendar::CalendarError) -> Di
         column,
         norm: Some("N4"),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use notify_debouncer_full::notify::{
+        Event, EventKind,
+        event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind},
+    };
+
+    use super::*;
+
+    /// Reading the flows raises open/close events on them; those must not
+    /// set off another reload, or one change re-reads the directory forever.
+    #[test]
+    fn only_changes_to_flow_files_are_worth_a_reload() {
+        let on = |kind, path: &str| Event::new(kind).add_path(PathBuf::from(path));
+        assert!(!is_change(&on(
+            EventKind::Access(AccessKind::Open(AccessMode::Read)),
+            "flows/hotline.toml"
+        )));
+        assert!(!is_change(&on(
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            "flows/hotline.toml"
+        )));
+        assert!(is_change(&on(
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            "flows/hotline.toml"
+        )));
+        assert!(is_change(&on(
+            EventKind::Create(CreateKind::File),
+            "flows/new.toml"
+        )));
+        assert!(!is_change(&on(
+            EventKind::Create(CreateKind::File),
+            "flows/.hotline.toml.swp"
+        )));
     }
 }

@@ -1,28 +1,44 @@
 //! `callscript.v1.Calls`.
 
-use std::{pin::Pin, sync::Arc};
+use std::{
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use futures_util::Stream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::debug;
 
 use super::quality::QualityScoring;
 use super::{
+    auth::{self, Client},
     convert::{self, InvalidRequest},
+    limits::Limits,
     pb::{self, calls_server::Calls},
+    status::client_facing,
 };
-use crate::engine::{CallRecord, Engine, StartCall, TurnView};
+use crate::engine::{
+    CallRecord, Engine, StartCall, TurnView,
+    mailbox::{self, Receiver, Sender},
+};
 
 pub struct CallsService {
     engine: Engine,
+    limits: Limits,
     quality: Option<QualityScoring>,
 }
 
 impl CallsService {
     pub fn new(engine: Engine) -> Self {
+        Self::with_limits(engine, Limits::default())
+    }
+
+    pub fn with_limits(engine: Engine, limits: Limits) -> Self {
         CallsService {
             engine,
+            limits,
             quality: None,
         }
     }
@@ -33,16 +49,58 @@ impl CallsService {
         self
     }
 
-    fn record(&self, record: CallRecord) -> pb::CallRecord {
+    /// A record as `client` may see it, with its quality score.
+    fn record(&self, record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
         let quality = self.quality.as_ref().map(|q| q.record_quality(&record));
-        pb::CallRecord {
-            quality,
-            ..record.into()
-        }
+        let mut pb = shown(record, client);
+        pb.quality = quality.map(|mut q| {
+            // The evidence quotes the call's lines, the caller's words too.
+            if client.is_some_and(|c| !c.sees_pii()) {
+                for d in &mut q.deductions {
+                    d.evidence = auth::mask_digit_runs(&d.evidence);
+                }
+            }
+            q
+        });
+        pb
     }
 }
 
+/// What a Converse stream carries: turns, and at most one error, in order
+/// (tonic's route-guide idiom, one queue per stream). The status is boxed
+/// so a queue slot is two words: the queue keeps its slots between turns.
+pub type Pushed = Result<Arc<TurnView>, Box<Status>>;
+
 type TurnStream = Pin<Box<dyn Stream<Item = Result<pb::Turn, Status>> + Send>>;
+
+/// The authenticated client, when the service authenticates.
+fn client<T>(req: &Request<T>) -> Option<Arc<Client>> {
+    req.extensions().get::<Arc<Client>>().cloned()
+}
+
+/// A record as this client may see it: numbers and digit runs masked
+/// unless it holds `pii` (an open service shows them, as it always has).
+fn shown(record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
+    let mut pb = pb::CallRecord::from(record);
+    if client.is_some_and(|c| !c.sees_pii()) {
+        pb.caller = auth::mask_number(&pb.caller);
+        pb.callee = auth::mask_number(&pb.callee);
+        for entry in &mut pb.transcript {
+            use pb::{call_event::Kind, transcript_entry::Entry};
+            if let Some(Entry::Event(pb::CallEvent {
+                kind: Some(kind), ..
+            })) = &mut entry.entry
+            {
+                match kind {
+                    Kind::Speech(s) => s.text = auth::mask_digit_runs(&s.text),
+                    Kind::Dtmf(d) => d.digits = auth::mask_digit_runs(&d.digits),
+                    _ => {}
+                }
+            }
+        }
+    }
+    pb
+}
 
 #[tonic::async_trait]
 impl Calls for CallsService {
@@ -50,16 +108,24 @@ impl Calls for CallsService {
         &self,
         req: Request<pb::StartCallRequest>,
     ) -> Result<Response<pb::Turn>, Status> {
-        let start = StartCall::try_from(req.into_inner())?;
+        let client = client(&req);
+        let req = req.into_inner();
+        self.limits.start(&req)?;
+        let mut start = StartCall::try_from(req)?;
+        start.owner = client.map(|c| c.name.clone());
         let view = self.engine.start_call(start, None)?;
         Ok(Response::new(pb::Turn::from(&*view)))
     }
 
     async fn send_event(&self, req: Request<pb::CallEvent>) -> Result<Response<pb::Turn>, Status> {
-        let pb::CallEvent { call_id, seq, kind } = req.into_inner();
+        let client = client(&req);
+        let req = req.into_inner();
+        self.limits.event(&req)?;
+        let pb::CallEvent { call_id, seq, kind } = req;
         let call_id = convert::call_id("call_id", &call_id)?;
         let event = convert::event(kind)?;
-        let view = self.engine.send_event(&call_id, seq, event)?;
+        let who = client.as_deref().and_then(Client::calls_scope);
+        let view = self.engine.send_event_as(who, &call_id, seq, event)?;
         Ok(Response::new(pb::Turn::from(&*view)))
     }
 
@@ -69,10 +135,16 @@ impl Calls for CallsService {
         &self,
         req: Request<Streaming<pb::CallEvent>>,
     ) -> Result<Response<TurnStream>, Status> {
+        let client = client(&req);
         let mut inbound = req.into_inner();
-        let first = inbound.message().await?.ok_or_else(|| {
-            Status::invalid_argument("start: the stream ended before its first message")
-        })?;
+        let first = inbound
+            .message()
+            .await
+            .map_err(client_facing)?
+            .ok_or_else(|| {
+                Status::invalid_argument("start: the stream ended before its first message")
+            })?;
+        self.limits.event(&first)?;
         let pb::CallEvent {
             call_id: outer_id,
             seq: _,
@@ -86,61 +158,79 @@ impl Calls for CallsService {
         if start.call_id.is_empty() {
             start.call_id = outer_id;
         }
-        let start = StartCall::try_from(start)?;
+        let mut start = StartCall::try_from(start)?;
+        start.owner = client.as_ref().map(|c| c.name.clone());
 
-        let (turns_tx, turns_rx) = mpsc::unbounded_channel::<Arc<TurnView>>();
-        let (errors_tx, errors_rx) = mpsc::unbounded_channel::<Status>();
+        let backlog = self.engine.settings().max_pushed_backlog;
+        let (tx, rx) = mailbox::mailbox::<Pushed>(backlog);
         let (done_tx, done_rx) = oneshot::channel::<()>();
-        // The first turn goes to the stream through the subscriber.
-        let first = self.engine.start_call(start, Some(turns_tx))?;
+        // The first turn goes to the stream through the mailbox.
+        let first = self
+            .engine
+            .start_call_with(start, Some(Box::new(tx.clone())))?;
         // The id may have been assigned by the engine.
         let call_id = first.call_id.to_string();
 
         tokio::spawn(read_events(
             self.engine.clone(),
+            self.limits.clone(),
             call_id,
             inbound,
-            errors_tx,
+            tx,
             done_rx,
         ));
-        Ok(Response::new(Box::pin(turn_stream(
-            turns_rx, errors_rx, done_tx,
-        ))))
+        Ok(Response::new(Box::pin(TurnsOut { rx, _done: done_tx })))
     }
 
     async fn end_call(
         &self,
         req: Request<pb::EndCallRequest>,
     ) -> Result<Response<pb::CallRecord>, Status> {
+        let client = client(&req);
         let pb::EndCallRequest { call_id } = req.into_inner();
+        self.limits.call_id(&call_id)?;
         let call_id = convert::call_id("call_id", &call_id)?;
-        Ok(Response::new(self.record(self.engine.end_call(&call_id)?)))
+        let who = client.as_deref().and_then(Client::calls_scope);
+        let record = self.engine.end_call_as(who, &call_id)?;
+        Ok(Response::new(self.record(record, client.as_deref())))
     }
 
     async fn get_call(
         &self,
         req: Request<pb::GetCallRequest>,
     ) -> Result<Response<pb::CallRecord>, Status> {
+        let client = client(&req);
         let pb::GetCallRequest { call_id } = req.into_inner();
+        self.limits.call_id(&call_id)?;
         let call_id = convert::call_id("call_id", &call_id)?;
-        Ok(Response::new(self.record(self.engine.get_call(&call_id)?)))
+        let who = client.as_deref().and_then(Client::calls_scope);
+        let record = self.engine.get_call_as(who, &call_id)?;
+        Ok(Response::new(self.record(record, client.as_deref())))
     }
 }
 
 /// Feeds a Converse stream's events to the engine. The engine pushes the
-/// resulting turns to the stream itself (in order with timer turns).
+/// resulting turns to the stream's mailbox itself (in order with timer
+/// turns).
 ///
 /// Ends when the client half-closes (the call goes on, driven by server
 /// timers, until it ends), when the stream breaks (the front-end is gone:
-/// the call ends as `FrontEndLost`), on a bad event (reported as the
-/// stream's status), or when the response stream finishes (`done`).
+/// the call ends as `FrontEndLost`), on a bad event (queued after the turns
+/// already pushed, as the stream's status), or when the response stream
+/// finishes (`done`).
 async fn read_events(
     engine: Engine,
+    limits: Limits,
     call_id: String,
     mut inbound: Streaming<pb::CallEvent>,
-    errors: mpsc::UnboundedSender<Status>,
+    out: Sender<Pushed>,
     mut done: oneshot::Receiver<()>,
 ) {
+    // Reports a bad event as the stream's status, then ends the call.
+    let fail = |status: Status| {
+        let _ = out.push(Err(Box::new(status)), true);
+        engine.disconnected(&call_id);
+    };
     loop {
         // Both branches are cancel-safe: `message()` keeps partial frames in
         // the stream, and `done` is a oneshot.
@@ -149,72 +239,59 @@ async fn read_events(
             _ = &mut done => return,
         };
         match msg {
-            Ok(Some(pb::CallEvent {
-                call_id: id,
-                seq,
-                kind,
-            })) => {
-                if !id.is_empty() && id != call_id {
-                    let e = InvalidRequest::Invalid {
-                        field: "call_id",
-                        problem: format!("{id:?} is not this stream's call {call_id:?}"),
-                    };
-                    let _ = errors.send(e.into());
-                    engine.disconnected(&call_id);
-                    return;
-                }
-                let result = convert::event(kind)
+            Ok(Some(ev)) => {
+                let result = limits
+                    .event(&ev)
+                    .and_then(|()| {
+                        if !ev.call_id.is_empty() && ev.call_id != call_id {
+                            return Err(InvalidRequest::Invalid {
+                                field: "call_id",
+                                problem: format!(
+                                    "{:?} is not this stream's call {call_id:?}",
+                                    ev.call_id
+                                ),
+                            });
+                        }
+                        convert::event(ev.kind)
+                    })
                     .map_err(Status::from)
                     .and_then(|event| {
                         engine
-                            .send_event(&call_id, seq, event)
+                            .send_event(&call_id, ev.seq, event)
                             .map_err(Status::from)
                     });
                 if let Err(status) = result {
-                    let _ = errors.send(status);
-                    engine.disconnected(&call_id);
-                    return;
+                    return fail(status);
                 }
             }
             Ok(None) => return,
-            Err(status) => {
-                debug!(%call_id, %status, "Converse stream broke");
-                engine.disconnected(&call_id);
-                return;
-            }
+            Err(status) => match super::status::wire_error(&status) {
+                // A malformed message is the client's mistake: say so.
+                Some(restated) => return fail(restated),
+                None => {
+                    debug!(%call_id, %status, "Converse stream broke");
+                    engine.disconnected(&call_id);
+                    return;
+                }
+            },
         }
     }
 }
 
-/// Turns until the call ends, or the first error.
-fn turn_stream(
-    turns: mpsc::UnboundedReceiver<Arc<TurnView>>,
-    errors: mpsc::UnboundedReceiver<Status>,
-    done: oneshot::Sender<()>,
-) -> impl Stream<Item = Result<pb::Turn, Status>> + Send {
-    struct St {
-        turns: mpsc::UnboundedReceiver<Arc<TurnView>>,
-        errors: Option<mpsc::UnboundedReceiver<Status>>,
-        _done: oneshot::Sender<()>,
+/// The response stream: the mailbox's turns and error, in wire form.
+struct TurnsOut {
+    rx: Receiver<Pushed>,
+    /// Dropped with the stream, which stops `read_events`.
+    _done: oneshot::Sender<()>,
+}
+
+impl Stream for TurnsOut {
+    type Item = Result<pb::Turn, Status>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut()
+            .rx
+            .poll_recv(cx)
+            .map(|item| item.map(|r| r.map(|view| pb::Turn::from(&*view)).map_err(|e| *e)))
     }
-    let st = Some(St {
-        turns,
-        errors: Some(errors),
-        _done: done,
-    });
-    futures_util::stream::unfold(st, |st| async move {
-        let mut st = st?;
-        loop {
-            tokio::select! {
-                biased;
-                turn = st.turns.recv() => {
-                    return turn.map(|view| (Ok(pb::Turn::from(&*view)), Some(st)));
-                }
-                err = async { st.errors.as_mut()?.recv().await }, if st.errors.is_some() => match err {
-                    Some(status) => return Some((Err(status), None)),
-                    None => st.errors = None,
-                },
-            }
-        }
-    })
 }

@@ -78,6 +78,7 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
             at,
             locale: Some(locale.trim().to_owned()).filter(|l| !l.is_empty()),
             reports_playback,
+            owner: None,
         })
     }
 }

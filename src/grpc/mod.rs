@@ -1,15 +1,19 @@
 //! The gRPC edge: generated types, their conversion to domain types, and
 //! the services. Nothing inward of this module sees a `pb` type.
 
+pub mod auth;
 mod calls;
 mod convert;
 mod flows;
+pub mod gate;
+mod limits;
 mod quality;
 mod reference;
 mod status;
 
 pub use calls::CallsService;
 pub use flows::FlowsService;
+pub use limits::Limits;
 pub use quality::{QualityScoring, QualityService};
 pub use reference::ReferenceService;
 

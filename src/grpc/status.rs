@@ -18,14 +18,91 @@ impl From<CallError> for Status {
             CallError::AlreadyExists(_) => Code::AlreadyExists,
             CallError::Ended { .. } => Code::FailedPrecondition,
             CallError::UnknownLocale { .. } | CallError::StaleSeq { .. } => Code::InvalidArgument,
+            CallError::TooManyCalls { .. } => Code::ResourceExhausted,
+            CallError::ShuttingDown => Code::Unavailable,
+            CallError::NotOwner(_) => Code::PermissionDenied,
         };
         let message = match &e {
             CallError::UnknownLocale { .. } => format!("locale: {e}"),
             CallError::StaleSeq { .. } => format!("seq: {e}"),
             CallError::UnknownFlow(_) => format!("flow: {e}"),
-            CallError::UnknownCall(_) | CallError::AlreadyExists(_) => format!("call_id: {e}"),
-            CallError::Ended { .. } => e.to_string(),
+            CallError::UnknownCall(_) | CallError::AlreadyExists(_) | CallError::NotOwner(_) => {
+                format!("call_id: {e}")
+            }
+            CallError::Ended { .. } | CallError::TooManyCalls { .. } | CallError::ShuttingDown => {
+                e.to_string()
+            }
         };
         Status::new(code, message)
+    }
+}
+
+/// What prost's decode error says before naming the field.
+const DECODE_PREFIX: &str = "failed to decode Protobuf message: ";
+/// tonic's own words for a message over the size limit.
+const TOO_LARGE_PREFIX: &str = "Error, decoded message length too large: found ";
+
+/// Errors tonic raises while reading a request, before a handler sees it,
+/// as the status a client should get: a malformed message (e.g. invalid
+/// UTF-8 in a string field) or one over `max_message_bytes` is the
+/// client's mistake (INVALID_ARGUMENT naming the field or the limit), not
+/// the server's (INTERNAL) nor a range problem (OUT_OF_RANGE). `None` for
+/// every other status.
+pub fn wire_error(status: &Status) -> Option<Status> {
+    let message = status.message();
+    match status.code() {
+        Code::Internal => message.strip_prefix(DECODE_PREFIX).map(|detail| {
+            // "StartCallRequest.caller: invalid string value: …"
+            Status::invalid_argument(format!("{detail} (the request is not valid protobuf)"))
+        }),
+        Code::OutOfRange => message.strip_prefix(TOO_LARGE_PREFIX).map(|rest| {
+            let found = rest.split(' ').next().unwrap_or("?");
+            let limit = rest
+                .rsplit("the limit is: ")
+                .next()
+                .and_then(|l| l.split(' ').next())
+                .unwrap_or("?");
+            Status::invalid_argument(format!(
+                "request: {found} bytes is more than max_message_bytes ({limit})"
+            ))
+        }),
+        _ => None,
+    }
+}
+
+/// [`wire_error`], or the status as it was.
+pub fn client_facing(status: Status) -> Status {
+    wire_error(&status).unwrap_or(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_and_size_errors_become_invalid_argument_naming_the_field() {
+        let s = wire_error(&Status::internal(
+            "failed to decode Protobuf message: StartCallRequest.caller: invalid string value: data is not UTF-8 encoded",
+        ))
+        .expect("a decode error");
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(
+            s.message()
+                .starts_with("StartCallRequest.caller: invalid string value"),
+            "{}",
+            s.message()
+        );
+
+        let s = wire_error(&Status::out_of_range(
+            "Error, decoded message length too large: found 70000 bytes, the limit is: 65536 bytes",
+        ))
+        .expect("a size error");
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(
+            s.message(),
+            "request: 70000 bytes is more than max_message_bytes (65536)"
+        );
+
+        assert!(wire_error(&Status::internal("something else")).is_none());
     }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod turns;
+#[allow(unused_imports)]
 pub use turns::*;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
@@ -42,6 +43,19 @@ pub async fn start_server_with(
     registry: Arc<FlowRegistry>,
     settings: EngineSettings,
 ) -> TestServer {
+    let settings = server::ServerSettings {
+        engine: settings,
+        drain_timeout: std::time::Duration::ZERO,
+        ..server::ServerSettings::default()
+    };
+    start_server_settings(registry, settings).await
+}
+
+/// A server with every server-level setting given (limits, auth, …).
+pub async fn start_server_settings(
+    registry: Arc<FlowRegistry>,
+    settings: server::ServerSettings,
+) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind an ephemeral port");
@@ -51,7 +65,7 @@ pub async fn start_server_with(
     let (tx, rx) = oneshot::channel::<()>();
     let reg = registry.clone();
     let handle = tokio::spawn(async move {
-        server::run(listener, reg, settings, async {
+        server::run_with(listener, reg, settings, async {
             let _ = rx.await;
         })
         .await

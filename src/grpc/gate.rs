@@ -1,0 +1,244 @@
+//! The gate every request passes before its handler: who is asking and
+//! whether they may (`auth`), and the statuses tonic raises while reading
+//! a request, restated as the client's mistake (`status::wire_error`).
+//! One tower layer around all services, so no RPC can forget either.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use futures_util::future::Either;
+use tonic::{
+    Status,
+    body::Body,
+    codegen::{BoxFuture, Service, http},
+    transport::server::TlsConnectInfo,
+};
+use tower_layer::Layer;
+
+use crate::connections::{ConnInfo, ConnState, InFlight};
+
+use super::{
+    auth::{Access, Auth, access},
+    status::wire_error,
+};
+
+/// Builds [`Gate`]s; `auth` is `None` when the service is open.
+#[derive(Clone)]
+pub struct GateLayer {
+    auth: Option<Arc<Auth>>,
+    request_deadline: Duration,
+}
+
+impl GateLayer {
+    /// `request_deadline`: how long a unary request may take to arrive
+    /// whole (a client that never finishes its body holds a stream and a
+    /// buffer otherwise).
+    pub fn new(auth: Option<Arc<Auth>>, request_deadline: Duration) -> Self {
+        GateLayer {
+            auth,
+            request_deadline,
+        }
+    }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = Gate<S>;
+
+    fn layer(&self, inner: S) -> Gate<S> {
+        Gate {
+            inner,
+            auth: self.auth.clone(),
+            request_deadline: self.request_deadline,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Gate<S> {
+    inner: S,
+    auth: Option<Arc<Auth>>,
+    request_deadline: Duration,
+}
+
+impl<S> Service<http::Request<Body>> for Gate<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    /// The benchmarks' bare reference handler goes straight through (no
+    /// box, no tracking), so it stays the bare tonic it is measured as.
+    type Future = Either<S::Future, BoxFuture<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<Body>) -> Self::Future {
+        // The clone was made ready by nobody; take the ready one and leave
+        // the clone (tower's documented idiom).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        if req.uri().path().starts_with(REFERENCE) {
+            return Either::Left(inner.call(req));
+        }
+        // The request is in flight on its connection until its response
+        // body is done (a Converse stream: for the whole call).
+        let in_flight = connection(&req)
+            .map(|c| c.begin(req.uri().path().starts_with("/callscript.v1.Calls/")));
+        if let Some(auth) = &self.auth
+            && access(req.uri().path()) != Access::Open
+        {
+            let header = req
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .map(|v| v.as_bytes());
+            match auth.admit(req.uri().path(), header) {
+                Ok(client) => {
+                    req.extensions_mut().insert(client);
+                }
+                Err(status) => {
+                    tracing::debug!(path = req.uri().path(), %status, "request refused");
+                    return Either::Right(Box::pin(async move { Ok(status.into_http()) }));
+                }
+            }
+        }
+        // Every RPC but Converse reads one request message.
+        if req.uri().path() != CONVERSE {
+            let deadline = self.request_deadline;
+            req = req.map(|body| Body::new(ArriveWithin::new(body, deadline)));
+        }
+        Either::Right(Box::pin(async move {
+            let mut resp = inner.call(req).await?;
+            // A trailers-only error response carries its status in headers.
+            if let Some(restated) = Status::from_header_map(resp.headers())
+                .as_ref()
+                .and_then(wire_error)
+            {
+                resp = restated.into_http();
+            }
+            Ok(match in_flight {
+                Some(guard) => resp.map(|body| {
+                    Body::new(Tracked {
+                        inner: body,
+                        _in_flight: guard,
+                    })
+                }),
+                None => resp,
+            })
+        }))
+    }
+}
+
+/// `callscript.reference.v1.Reference`, served only for the benchmarks.
+const REFERENCE: &str = "/callscript.reference.v1.";
+const CONVERSE: &str = "/callscript.v1.Calls/Converse";
+
+/// A request body that must arrive whole within a deadline. The timer is
+/// armed only if the body is not there at the first read (the usual unary
+/// request arrives in one piece, and pays nothing).
+struct ArriveWithin {
+    inner: Body,
+    deadline: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    done: bool,
+}
+
+impl ArriveWithin {
+    fn new(inner: Body, deadline: Duration) -> Self {
+        ArriveWithin {
+            inner,
+            deadline,
+            timer: None,
+            done: false,
+        }
+    }
+}
+
+impl http_body::Body for ArriveWithin {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Pin::new(&mut this.inner).poll_frame(cx);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.done = true;
+                this.timer = None;
+                Poll::Ready(None)
+            }
+            Poll::Ready(frame) => Poll::Ready(frame),
+            Poll::Pending => {
+                let deadline = this.deadline;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(deadline)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        this.done = true;
+                        Poll::Ready(Some(Err(Status::deadline_exceeded(format!(
+                            "request: the request did not arrive whole within {} ms (handshake_timeout_ms)",
+                            deadline.as_millis()
+                        )))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The connection a request came on (plain or TLS).
+fn connection(req: &http::Request<Body>) -> Option<&Arc<ConnState>> {
+    let ext = req.extensions();
+    ext.get::<ConnInfo>()
+        .or_else(|| ext.get::<TlsConnectInfo<ConnInfo>>().map(|t| t.get_ref()))
+        .map(|c| &c.state)
+}
+
+/// A response body that holds its request's place on the connection.
+struct Tracked {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
