@@ -313,7 +313,6 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
             intents: Vec::new(),
         })),
     };
-    let event_body = grpc_frame(&event);
 
     // StartCall with no id: the service assigns fixed-width ids, so every
     // reply has the size of this one.
@@ -352,38 +351,8 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
         });
         results[0].push(run.result);
 
-        // The turn before the run tells which seqs the run's turns get.
-        let before = send(&mut client, &event).await;
-        let run = h2load(
-            server,
-            "/callscript.v1.Calls/SendEvent",
-            &event_body,
-            n,
-            dir,
-        );
-        let expected: u64 = (before.seq + 1..=before.seq + n)
-            .map(|seq| {
-                5 + pb::Turn {
-                    seq,
-                    ..before.clone()
-                }
-                .encoded_len() as u64
-            })
-            .sum();
-        require(run.data_bytes == expected, || {
-            format!(
-                "SendEvent: {} response bytes, expected {expected}",
-                run.data_bytes
-            )
-        });
-        let after = send(&mut client, &event).await;
-        require(after.seq == before.seq + n + 1, || {
-            format!(
-                "SendEvent: the call took {} turns for {n} requests",
-                after.seq - before.seq - 1
-            )
-        });
-        results[1].push(run.result);
+        // Every reply must be the call's next turn (`send_events`).
+        results[1].push(send_events(server, &mut client, &event, n, dir).await);
 
         let rss_before = rss_of(&server.pid());
         let run = h2load(

@@ -444,7 +444,12 @@ impl Script {
                 let understood = self.understand(event, heard);
                 self.respond_at(more, understood, context)
             }
-            (Input::Clear(_) | Input::Unclear, None, _) | (_, _, Event::Audio(_)) => Handled,
+            // Mumbling after the goodbye is no new request: the goodbye
+            // stays the last word and the wait runs on (the property test
+            // found a speak-up prompt here left the hang-up without one).
+            (Input::Unclear, _, _) | (Input::Clear(_), None, _) | (_, _, Event::Audio(_)) => {
+                Handled
+            }
             _ => Super,
         }
     }

@@ -4,7 +4,10 @@
 //! connect at once: no sleeps, no retries.
 #![allow(dead_code)]
 
+mod raw;
 mod turns;
+#[allow(unused_imports)]
+pub use raw::RawCodec;
 #[allow(unused_imports)]
 pub use turns::*;
 

@@ -952,6 +952,25 @@ fn closing_line_left_open_is_hung_up() {
     call.assert_ended(EndReason::LineLeftOpen);
 }
 
+/// Found by the property test: mumbling after the goodbye used to get the
+/// speak-up prompt, and the line-left-open hang-up then followed it with no
+/// goodbye. The goodbye stays the last word (N12, N15).
+#[test]
+fn mumbling_after_the_goodbye_leaves_the_goodbye_the_last_word() {
+    let mut call = Call::zh_cn();
+    call.send(words("查账单")).is(
+        &["say:bill_answer", "say:anything_else", LISTEN],
+        &[BILL, ANYTHING_ELSE],
+    );
+    call.send(silence())
+        .is(&["say:goodbye", "listen:10000"], &[GOODBYE]);
+    call.send(mumble("嗯嗯")).is(&[], &[]);
+    call.send(mumble("啊")).is(&[], &[]);
+    assert_eq!(call.at(), ("awaiting_hangup", Some("anything_else")));
+    call.send(silence()).is(&["hangup:line_left_open"], &[]);
+    call.assert_ended(EndReason::LineLeftOpen);
+}
+
 #[test]
 fn closing_yes_and_new_requests_keep_helping() {
     let mut call = Call::zh_cn();
