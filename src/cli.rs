@@ -440,14 +440,10 @@ pub fn check_file(file: &Path) -> Diagnostics {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
-            return Diagnostics(vec![Diagnostic {
-                severity: Severity::Error,
-                file: name,
-                line: 1,
-                column: 1,
-                norm: None,
-                message: format!("cannot read: {e}"),
-            }]);
+            return Diagnostics(vec![Diagnostic::file_error(
+                name,
+                format!("cannot read: {e}"),
+            )]);
         }
     };
     if file.file_name().is_some_and(|n| n == HOLIDAYS_FILE) {

@@ -25,6 +25,21 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// An error about a file as a whole (it cannot be read, or clashes with
+    /// another), reported at its first line.
+    pub fn file_error(file: String, message: String) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            file,
+            line: 1,
+            column: 1,
+            norm: None,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sev = match self.severity {

@@ -274,16 +274,12 @@ impl FlowRegistry {
                 let mut state = self.write();
                 state.problems = BTreeMap::from([(
                     name.clone(),
-                    vec![Diagnostic {
-                        severity: Severity::Error,
-                        file: name,
-                        line: 1,
-                        column: 1,
-                        norm: None,
-                        message: format!(
+                    vec![Diagnostic::file_error(
+                        name,
+                        format!(
                             "cannot read the flows directory: {e}; the flows loaded before keep serving"
                         ),
-                    }],
+                    )],
                 )]);
                 let report = ReloadReport {
                     unchanged: state.flows.len(),
@@ -310,14 +306,10 @@ impl FlowRegistry {
             let text = match read_flow_file(file, self.max_flow_bytes) {
                 Ok(t) => t,
                 Err(message) => {
-                    problems.entry(name.clone()).or_default().push(Diagnostic {
-                        severity: Severity::Error,
-                        file: name.clone(),
-                        line: 1,
-                        column: 1,
-                        norm: None,
-                        message,
-                    });
+                    problems
+                        .entry(name.clone())
+                        .or_default()
+                        .push(Diagnostic::file_error(name.clone(), message));
                     // Keep what this file served before.
                     keep_previous(&old_flows, file, &mut flows);
                     continue;
@@ -372,17 +364,16 @@ impl FlowRegistry {
                 };
                 for (file, _) in &claims {
                     let name = display_name(file);
-                    problems.entry(name.clone()).or_default().push(Diagnostic {
-                        severity: Severity::Error,
-                        file: name,
-                        line: 1,
-                        column: 1,
-                        norm: None,
-                        message: format!(
-                            "flow id {id:?} is defined by more than one file ({}); {kept}",
-                            names.join(" and ")
-                        ),
-                    });
+                    problems
+                        .entry(name.clone())
+                        .or_default()
+                        .push(Diagnostic::file_error(
+                            name,
+                            format!(
+                                "flow id {id:?} is defined by more than one file ({}); {kept}",
+                                names.join(" and ")
+                            ),
+                        ));
                 }
                 if let Some(l) = serving {
                     flows.insert(id.clone(), l.clone());
@@ -420,16 +411,12 @@ impl FlowRegistry {
             && let Some(l) = old_flows.get(&default)
         {
             let name = display_name(&l.file);
-            problems.entry(name.clone()).or_default().push(Diagnostic {
-                severity: Severity::Error,
-                file: name.clone(),
-                line: 1,
-                column: 1,
-                norm: None,
-                message: format!(
+            problems.entry(name.clone()).or_default().push(Diagnostic::file_error(
+                name.clone(),
+                format!(
                     "{DEFAULT_KEPT}{default:?} (from {name}) is no longer in the flows directory; its last good version keeps serving until the file is restored or default_flow names another flow"
                 ),
-            });
+            ));
             flows.insert(default, l.clone());
         }
         if let Some(w) = missing_holidays(dir) {
