@@ -419,12 +419,13 @@ impl Engine {
     /// retained records.
     fn after(&self, call: &Arc<Call>, ended: bool) {
         if ended {
-            let record = call.record();
-            let reason = record.ended;
+            // The record (a copy of the transcript) only when a records
+            // file wants it.
+            let (flow, reason) = call.ending();
             info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-            crate::metrics::call_ended(record.flow.id(), reason);
+            crate::metrics::call_ended(flow.id(), reason);
             if let Some(records) = &self.inner.settings.records {
-                records.ended(record);
+                records.ended(call.record());
             }
             self.retire(call);
         }

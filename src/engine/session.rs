@@ -410,6 +410,13 @@ impl Call {
         )
     }
 
+    /// The call's flow and why it ended (`None` while live): what the
+    /// "call ended" log line and metric need, without copying the record.
+    pub fn ending(&self) -> (Arc<Flow>, Option<EndReason>) {
+        let s = self.lock();
+        (s.machine.flow().clone(), s.machine.ended())
+    }
+
     pub fn record(&self) -> CallRecord {
         let s = self.lock();
         let flow = s.machine.flow().clone();
