@@ -3,9 +3,16 @@
 //! idle sockets cannot fill the descriptor table and lock others out. A
 //! WARN says when either turns someone away.
 //!
-//! Each connection's state (requests in flight, whether it ever carried a
-//! call) is tracked, so the SIGTERM drain can close at once the connections
-//! that have no call on them (`Tracker::close_idle`).
+//! A connection that finished its preface must start a request within the
+//! same deadline (a peer that connects and says nothing holds a descriptor
+//! for nothing).
+//!
+//! Each connection's state (requests in flight, live calls it started) is
+//! tracked, so the SIGTERM drain can close every connection with no live
+//! call on it at once, and the others as soon as their calls end
+//! (`Tracker::close_quiet`). Closing is safe for a unary front-end whose
+//! calls were started elsewhere: the listener keeps accepting during the
+//! drain, so it reconnects and its calls go on.
 
 use std::{
     collections::HashMap,
@@ -41,7 +48,8 @@ pub struct ConnectionSettings {
     /// …and how long its answer may take before the connection is closed.
     pub keepalive_timeout: Duration,
     /// How long a new connection has to send the HTTP/2 preface (and, with
-    /// TLS, to finish the handshake), and a unary request to arrive whole
+    /// TLS, to finish the handshake) and start its first request, and a
+    /// unary request to arrive whole
     /// (`grpc::gate`).
     pub handshake_timeout: Duration,
 }
@@ -66,23 +74,45 @@ const PREFACE_LEN: usize = 24;
 #[derive(Default)]
 pub struct ConnState {
     in_flight: AtomicUsize,
-    carried_calls: AtomicBool,
+    /// Calls started on this connection that are still live (unary ones
+    /// included: their front-end comes back on this connection).
+    live_calls: AtomicUsize,
+    /// Whether any request has started (the first-request deadline).
+    spoke: AtomicBool,
     closing: AtomicBool,
     reader: Mutex<Option<Waker>>,
 }
 
 impl ConnState {
     /// A request started on this connection; the guard ends it.
-    pub fn begin(self: &Arc<Self>, is_call: bool) -> InFlight {
+    pub fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        if is_call {
-            self.carried_calls.store(true, Ordering::Relaxed);
+        if !self.spoke.load(Ordering::Relaxed) {
+            self.spoke.store(true, Ordering::Relaxed);
         }
         InFlight(self.clone())
     }
 
+    /// A call started on this connection; it counts until the guard drops
+    /// (the engine drops it when the call ends).
+    pub fn hold_call(self: &Arc<Self>) -> CallHold {
+        self.live_calls.fetch_add(1, Ordering::AcqRel);
+        CallHold(self.clone())
+    }
+
+    fn quiet(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0 && self.live_calls.load(Ordering::Acquire) == 0
+    }
+
     fn should_close(&self) -> bool {
-        self.closing.load(Ordering::Acquire) && self.in_flight.load(Ordering::Acquire) == 0
+        self.closing.load(Ordering::Acquire) && self.quiet()
+    }
+
+    /// Wakes the reader of a closing connection that just went quiet.
+    fn went_quiet(&self) {
+        if self.closing.load(Ordering::Acquire) && self.quiet() {
+            self.wake();
+        }
     }
 
     fn wake(&self) {
@@ -97,10 +127,19 @@ pub struct InFlight(Arc<ConnState>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
-            && self.0.closing.load(Ordering::Acquire)
-        {
-            self.0.wake();
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.went_quiet();
+        }
+    }
+}
+
+/// A live call started on a connection.
+pub struct CallHold(Arc<ConnState>);
+
+impl Drop for CallHold {
+    fn drop(&mut self) {
+        if self.0.live_calls.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.went_quiet();
         }
     }
 }
@@ -120,15 +159,16 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// Closes, as soon as nothing is in flight on them, the connections
-    /// that never carried a call (health checkers, operators, idle peers).
-    /// Returns how many.
-    pub fn close_idle(&self) -> usize {
+    /// Marks every open connection to close once nothing is in flight on
+    /// it and no call it started is live: at once for health checkers,
+    /// operators, idle peers and front-ends whose calls have ended; the
+    /// others when their last call ends. Returns how many close at once.
+    pub fn close_quiet(&self) -> usize {
         let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
         let mut n = 0;
         for state in conns.values() {
-            if !state.carried_calls.load(Ordering::Relaxed) {
-                state.closing.store(true, Ordering::Release);
+            state.closing.store(true, Ordering::Release);
+            if state.quiet() {
                 state.wake();
                 n += 1;
             }
@@ -151,12 +191,33 @@ impl Tracker {
 pub struct Conn {
     io: TcpStream,
     _permit: OwnedSemaphorePermit,
-    /// Until the first `PREFACE_LEN` bytes have arrived.
+    /// Until the first `PREFACE_LEN` bytes have arrived and a request has
+    /// started.
     handshake: Option<Pin<Box<Sleep>>>,
     received: usize,
     id: u64,
     state: Arc<ConnState>,
     tracker: Arc<Tracker>,
+    /// Closing: the connection's task has had one round to write what it
+    /// still holds (see `poll_read`)…
+    close_armed: bool,
+    /// …and wrote something in it, so it gets another…
+    wrote: bool,
+    /// …which the socket's write readiness starts when it was full (the
+    /// task does not spin on a peer that does not read).
+    write_blocked: bool,
+}
+
+impl Conn {
+    /// While closing, a write gives the task another round to finish
+    /// writing before end of stream.
+    fn wrote(&mut self, cx: &Context<'_>, blocked: bool) {
+        self.wrote = true;
+        self.write_blocked = blocked;
+        if self.close_armed && !blocked {
+            cx.waker().wake_by_ref();
+        }
+    }
 }
 
 impl Drop for Conn {
@@ -177,8 +238,20 @@ impl AsyncRead for Conn {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         // The drain closes a connection with nothing on it: end of stream.
+        // Not at once: h2 writes a finished response's last frames only
+        // when reading has nothing for it, and drops what is unwritten at
+        // end of stream. So reading pauses for a round (the task wakes
+        // itself) until a round passes without writes.
         if this.state.should_close() {
-            return Poll::Ready(Ok(()));
+            if this.close_armed && !this.wrote {
+                return Poll::Ready(Ok(()));
+            }
+            this.close_armed = true;
+            this.wrote = false;
+            if !this.write_blocked {
+                cx.waker().wake_by_ref();
+            }
+            return Poll::Pending;
         }
         {
             let mut reader = this.state.reader.lock().unwrap_or_else(|e| e.into_inner());
@@ -186,31 +259,40 @@ impl AsyncRead for Conn {
                 *reader = Some(cx.waker().clone());
             }
         }
+        if this.handshake.is_some()
+            && this.received >= PREFACE_LEN
+            && this.state.spoke.load(Ordering::Relaxed)
+        {
+            this.handshake = None;
+        }
         if let Some(deadline) = &mut this.handshake
             && deadline.as_mut().poll(cx).is_ready()
         {
+            let what = if this.received < PREFACE_LEN {
+                "the HTTP/2 preface"
+            } else {
+                "a first request"
+            };
             // At most one a second: a flood of such peers must not flood the log.
             static WARNED: AtomicU64 = AtomicU64::new(0);
             if crate::engine::once_a_second(&WARNED) {
                 let peer = this.io.peer_addr().ok();
                 warn!(
                     ?peer,
-                    "closing connections that did not finish their handshake in time (handshake_timeout_ms)"
+                    waiting_for = what,
+                    "closing connections that did not send the preface or a first request in time (handshake_timeout_ms)"
                 );
             }
             this.handshake = None;
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                "handshake_timeout_ms passed before the HTTP/2 preface",
+                format!("handshake_timeout_ms passed before {what}"),
             )));
         }
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.io).poll_read(cx, buf);
         if this.handshake.is_some() {
             this.received += buf.filled().len() - before;
-            if this.received >= PREFACE_LEN {
-                this.handshake = None;
-            }
         }
         polled
     }
@@ -224,7 +306,10 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.wrote(cx, polled.is_pending());
+        polled
     }
 
     fn poll_write_vectored(
@@ -232,7 +317,10 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.wrote(cx, polled.is_pending());
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -315,6 +403,9 @@ impl Acceptor {
                 id,
                 state,
                 tracker: self.tracker.clone(),
+                close_armed: false,
+                wrote: false,
+                write_blocked: false,
             };
         }
     }

@@ -303,12 +303,12 @@ async fn drain(
     health
         .set_service_status("", tonic_health::ServingStatus::NotServing)
         .await;
-    // Peers with no call on their connection have nothing to wait for.
-    let closed = connections.close_idle();
+    // Peers with no live call on their connection have nothing to wait for.
+    let closed = connections.close_quiet();
     let began = Instant::now();
     info!(
         live_calls = engine.live_calls(),
-        closed_idle_connections = closed,
+        closed_quiet_connections = closed,
         drain_timeout_ms = timeout.as_millis() as u64,
         "draining: no new calls"
     );

@@ -2,7 +2,12 @@
 //! `drain_timeout_ms`: health turns NOT_SERVING at once, new calls are
 //! UNAVAILABLE, a live call ends with END_REASON_SHUTDOWN at the deadline,
 //! and the process exits within the deadline + 1 s whatever its peers do
-//! (an idle HTTP/2 connection, a truncated preface).
+//! (an idle HTTP/2 connection, a truncated preface). Connections with no
+//! live call are closed at once, the others when their last call ends.
+
+#[allow(dead_code)]
+#[path = "common/h2.rs"]
+mod h2;
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -12,6 +17,8 @@ use std::{
 };
 
 use callscript::grpc::pb::{self, calls_client::CallsClient};
+use prost::Message;
+use tokio::io::AsyncWriteExt;
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -70,6 +77,54 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         let _ = closed_tx.send(Instant::now());
     });
 
+    // Unary front-ends, each on a connection of its own: one whose call has
+    // already ended, one whose call is still live. Each reports when the
+    // server closes its connection.
+    let start_call = |id: &str| pb::StartCallRequest {
+        call_id: id.into(),
+        at: "2026-11-23T15:00:00+08:00".into(),
+        ..Default::default()
+    };
+    let hang_up = |id: &str| pb::CallEvent {
+        call_id: id.into(),
+        seq: 1,
+        kind: Some(pb::call_event::Kind::Hangup(pb::CallerHangup {})),
+    };
+    let mut done = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let mut requests = h2::PREFACE.to_vec();
+    requests.extend(h2::grpc_request(
+        1,
+        "/callscript.v1.Calls/StartCall",
+        &start_call("ended-before").encode_to_vec(),
+    ));
+    done.write_all(&requests).await.expect("start");
+    assert!(h2::stream_ends(&mut done, 1).await);
+    done.write_all(&h2::grpc_request(
+        3,
+        "/callscript.v1.Calls/SendEvent",
+        &hang_up("ended-before").encode_to_vec(),
+    ))
+    .await
+    .expect("hang up");
+    assert!(h2::stream_ends(&mut done, 3).await);
+    let mut kept = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let mut requests = h2::PREFACE.to_vec();
+    requests.extend(h2::grpc_request(
+        1,
+        "/callscript.v1.Calls/StartCall",
+        &start_call("live-unary").encode_to_vec(),
+    ));
+    kept.write_all(&requests).await.expect("start");
+    assert!(h2::stream_ends(&mut kept, 1).await);
+    let when_closed = |mut conn: tokio::net::TcpStream| {
+        tokio::spawn(async move {
+            h2::closed(&mut conn).await;
+            Instant::now()
+        })
+    };
+    let done_closed = when_closed(done);
+    let kept_closed = when_closed(kept);
+
     // A live streamed call.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tx.send(pb::CallEvent {
@@ -120,6 +175,34 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+
+    // The connection whose call had ended is closed at once; the one with
+    // a live call stays until that call ends (the caller hangs up).
+    let done_closed = done_closed
+        .await
+        .expect("the ended call's connection closes");
+    assert!(
+        done_closed.duration_since(signalled) < Duration::from_millis(DRAIN_MS / 2),
+        "a connection whose calls had ended was closed {:?} after SIGTERM, not at once",
+        done_closed.duration_since(signalled)
+    );
+    let hung_up = Instant::now();
+    calls
+        .send_event(hang_up("live-unary"))
+        .await
+        .expect("events for live calls are taken while draining");
+    let kept_closed = kept_closed
+        .await
+        .expect("the live call's connection closes");
+    assert!(
+        kept_closed >= hung_up,
+        "the connection of a live call was closed before the call ended"
+    );
+    assert!(
+        kept_closed.duration_since(signalled) < Duration::from_millis(DRAIN_MS - 300),
+        "the connection was closed {:?} after SIGTERM: not when its last call ended",
+        kept_closed.duration_since(signalled)
+    );
 
     // The live call goes on until the deadline, then hears the end. The
     // 5 s silence timer is longer than the drain, so the first turn after

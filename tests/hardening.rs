@@ -301,9 +301,15 @@ async fn connections_are_limited_and_silent_ones_closed_at_the_handshake_deadlin
         drain_timeout: std::time::Duration::ZERO,
         ..ServerSettings::default()
     };
-    // The test client's own channel is one of the two.
+    // The test client's own channel is one of the two; it starts a request
+    // at once, as a front-end does.
     let server = start_server_settings(registry(), settings).await;
     let started = tokio::time::Instant::now();
+    let mut calls = server.calls.clone();
+    calls
+        .start_call(start("spoke-at-once", "2026-11-23T15:00:00+08:00"))
+        .await
+        .expect("served");
     let mut silent = TcpStream::connect(server.addr)
         .await
         .expect("second connection");
@@ -323,12 +329,55 @@ async fn connections_are_limited_and_silent_ones_closed_at_the_handshake_deadlin
         }
     }
     assert!(started.elapsed() >= std::time::Duration::from_secs(10));
-    // The client that spoke HTTP/2 is still served.
-    let mut calls = server.calls.clone();
+    // The client that spoke HTTP/2 is still served, on its connection.
     calls
         .start_call(start("still-served", "2026-11-23T15:00:00+08:00"))
         .await
         .expect("the established client is unaffected");
+    server.stop().await;
+}
+
+/// A connection that finished its preface but never starts a request is
+/// closed at `handshake_timeout_ms` too; one that started a request is
+/// not (it may stay quiet as long as its keepalive pings are answered).
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_never_starts_a_request_is_closed_at_the_handshake_deadline() {
+    use common::h2;
+    use tokio::{io::AsyncWriteExt, net::TcpStream};
+    let settings = ServerSettings {
+        drain_timeout: std::time::Duration::ZERO,
+        ..ServerSettings::default()
+    };
+    let server = start_server_settings(registry(), settings).await;
+    let started = tokio::time::Instant::now();
+    let health_check = "/grpc.health.v1.Health/Check";
+    let mut mute = TcpStream::connect(server.addr).await.expect("tcp");
+    mute.write_all(h2::PREFACE).await.expect("preface");
+    let mut spoke = TcpStream::connect(server.addr).await.expect("tcp");
+    spoke.write_all(h2::PREFACE).await.expect("preface");
+    spoke
+        .write_all(&h2::grpc_request(1, health_check, &[]))
+        .await
+        .expect("a request");
+    assert!(
+        h2::stream_ends(&mut spoke, 1).await,
+        "the health check is answered"
+    );
+
+    h2::closed(&mut mute).await;
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(10) && waited < std::time::Duration::from_secs(11),
+        "the mute connection was closed after {waited:?}, not at the 10 s deadline"
+    );
+    spoke
+        .write_all(&h2::grpc_request(3, health_check, &[]))
+        .await
+        .expect("a second request");
+    assert!(
+        h2::stream_ends(&mut spoke, 3).await,
+        "the connection that started a request is still served after the deadline"
+    );
     server.stop().await;
 }
 

@@ -123,6 +123,20 @@ pub struct StartCall {
     /// The authenticated client starting the call (None when the service
     /// is open).
     pub owner: Option<Arc<str>>,
+    /// Held while the call is live, dropped when it ends.
+    pub anchor: Option<Anchor>,
+}
+
+/// Something that must live exactly as long as a call: the connection that
+/// started a call counts it through one, so the drain knows which
+/// connections still carry live calls (`connections`).
+#[derive(Clone)]
+pub struct Anchor(pub Arc<dyn Send + Sync>);
+
+impl std::fmt::Debug for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Anchor")
+    }
 }
 
 /// Why a call operation was refused.
@@ -322,6 +336,7 @@ impl Engine {
         // The call is locked before it can be found, so an event racing the
         // start waits for the opening instead of overtaking it.
         let mut s = call.lock();
+        s.anchor = req.anchor;
         if self.inner.retained.get(&id).is_some()
             || !self.inner.live.insert(id.clone(), call.clone())
         {
@@ -493,6 +508,8 @@ impl Engine {
     /// Moves an ended call from the live table to the retained records.
     /// Filed before it is removed, so a GetCall in between finds it.
     fn retire(&self, call: &Arc<Call>) {
+        // The call no longer holds its connection open (the drain).
+        drop(call.lock().anchor.take());
         let retained = &self.inner.retained;
         let settings = &self.inner.settings;
         if retained.by_id.insert(call.id().clone(), call.clone()) {

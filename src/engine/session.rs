@@ -118,6 +118,8 @@ pub struct Session {
     /// The earliest entry the timer task holds for this call.
     scheduled: Option<Instant>,
     subscriber: Option<Sink>,
+    /// Dropped when the call ends (see [`super::Anchor`]).
+    pub(super) anchor: Option<super::Anchor>,
 }
 
 /// What handling an event did to the call.
@@ -163,6 +165,7 @@ impl Call {
                 pending_listen: None,
                 scheduled: None,
                 subscriber,
+                anchor: None,
             }),
         }
     }

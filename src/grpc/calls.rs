@@ -8,7 +8,7 @@ use std::{
 
 use futures_util::Stream;
 use tokio::sync::oneshot;
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Request, Response, Status, Streaming, transport::server::TlsConnectInfo};
 use tracing::debug;
 
 use super::quality::QualityScoring;
@@ -19,8 +19,9 @@ use super::{
     pb::{self, calls_server::Calls},
     status::client_facing,
 };
+use crate::connections::ConnInfo;
 use crate::engine::{
-    CallRecord, Engine, StartCall, TurnView,
+    Anchor, CallRecord, Engine, StartCall, TurnView,
     mailbox::{self, Receiver, Sender},
 };
 
@@ -78,6 +79,16 @@ fn client<T>(req: &Request<T>) -> Option<Arc<Client>> {
     req.extensions().get::<Arc<Client>>().cloned()
 }
 
+/// The call about to start counts against the connection it came on, so
+/// the drain keeps that connection open until the call ends.
+fn anchor<T>(req: &Request<T>) -> Option<Anchor> {
+    let ext = req.extensions();
+    let conn = ext
+        .get::<ConnInfo>()
+        .or_else(|| ext.get::<TlsConnectInfo<ConnInfo>>().map(|t| t.get_ref()))?;
+    Some(Anchor(Arc::new(conn.state.hold_call())))
+}
+
 /// A record as this client may see it: numbers and digit runs masked
 /// unless it holds `pii` (an open service shows them, as it always has).
 fn shown(record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
@@ -109,10 +120,12 @@ impl Calls for CallsService {
         req: Request<pb::StartCallRequest>,
     ) -> Result<Response<pb::Turn>, Status> {
         let client = client(&req);
+        let anchor = anchor(&req);
         let req = req.into_inner();
         self.limits.start(&req)?;
         let mut start = StartCall::try_from(req)?;
         start.owner = client.map(|c| c.name.clone());
+        start.anchor = anchor;
         let view = self.engine.start_call(start, None)?;
         Ok(Response::new(pb::Turn::from(&*view)))
     }
@@ -136,6 +149,7 @@ impl Calls for CallsService {
         req: Request<Streaming<pb::CallEvent>>,
     ) -> Result<Response<TurnStream>, Status> {
         let client = client(&req);
+        let anchor = anchor(&req);
         let mut inbound = req.into_inner();
         let first = inbound
             .message()
@@ -160,6 +174,7 @@ impl Calls for CallsService {
         }
         let mut start = StartCall::try_from(start)?;
         start.owner = client.as_ref().map(|c| c.name.clone());
+        start.anchor = anchor;
 
         let backlog = self.engine.settings().max_pushed_backlog;
         let (tx, rx) = mailbox::mailbox::<Pushed>(backlog);

@@ -79,6 +79,7 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
             locale: Some(locale.trim().to_owned()).filter(|l| !l.is_empty()),
             reports_playback,
             owner: None,
+            anchor: None,
         })
     }
 }
@@ -232,6 +233,13 @@ fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
+/// A shared string as a wire string. `to_string` on an `Arc<str>` goes
+/// through the formatting machinery: about 1k instructions of every turn
+/// (callgrind, BENCHMARKS.md).
+fn owned(s: &str) -> String {
+    s.to_owned()
+}
+
 fn action(a: &Action, flow: &Flow) -> pb::Action {
     use pb::action::Kind;
     let kind = match a {
@@ -240,16 +248,16 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
             let pick = |v: &Option<Box<[Arc<str>]>>| {
                 v.as_ref()
                     .and_then(|v| v.get(locale))
-                    .map(|s| s.to_string())
+                    .map(|s| owned(s))
                     .unwrap_or_default()
             };
             Kind::Say(pb::Say {
-                prompt_id: say.prompt.id.to_string(),
-                text: say.text().to_string(),
+                prompt_id: owned(&say.prompt.id),
+                text: owned(say.text()),
                 locale: flow
                     .locales()
                     .get(locale)
-                    .map(|l| l.to_string())
+                    .map(|l| owned(l))
                     .unwrap_or_default(),
                 audio: pick(&say.prompt.audio),
                 ssml: pick(&say.prompt.ssml),
@@ -285,10 +293,10 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
         state: state.as_str().to_owned(),
         step: step.as_deref().unwrap_or_default().to_owned(),
         actions: actions.iter().map(|a| action(a, flow)).collect(),
-        flow: flow.id().to_string(),
-        flow_version: flow.version().to_string(),
+        flow: owned(flow.id()),
+        flow_version: owned(flow.version()),
         ended: ended.is_some(),
-        understood: understood.iter().map(|u| u.to_string()).collect(),
+        understood: understood.iter().map(|u| owned(u)).collect(),
         phase: phase(*state) as i32,
     }
 }

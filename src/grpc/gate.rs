@@ -91,8 +91,7 @@ where
         }
         // The request is in flight on its connection until its response
         // body is done (a Converse stream: for the whole call).
-        let in_flight = connection(&req)
-            .map(|c| c.begin(req.uri().path().starts_with("/callscript.v1.Calls/")));
+        let in_flight = connection(req.extensions()).map(|c| c.begin());
         if let Some(auth) = &self.auth
             && access(req.uri().path()) != Access::Open
         {
@@ -209,9 +208,8 @@ impl http_body::Body for ArriveWithin {
     }
 }
 
-/// The connection a request came on (plain or TLS).
-fn connection(req: &http::Request<Body>) -> Option<&Arc<ConnState>> {
-    let ext = req.extensions();
+/// The connection a request came on (plain or TLS), from its extensions.
+pub fn connection(ext: &http::Extensions) -> Option<&Arc<ConnState>> {
     ext.get::<ConnInfo>()
         .or_else(|| ext.get::<TlsConnectInfo<ConnInfo>>().map(|t| t.get_ref()))
         .map(|c| &c.state)

@@ -4,6 +4,7 @@
 //! connect at once: no sleeps, no retries.
 #![allow(dead_code)]
 
+pub mod h2;
 mod raw;
 mod turns;
 #[allow(unused_imports)]
