@@ -136,6 +136,10 @@ async fn run(mode: Mode) {
     // BENCH_STREAMS_ONLY=1: only the Converse part, when studying it.
     if std::env::var_os("BENCH_STREAMS_ONLY").is_none() {
         unary(&server, mode, work.path()).await;
+        // BENCH_UNARY_ONLY=1: only the unary table, when studying it.
+        if std::env::var_os("BENCH_UNARY_ONLY").is_some() {
+            return;
+        }
         metrics_overhead(&server, mode, work.path()).await;
     }
     streams(&server, mode).await;

@@ -264,7 +264,8 @@ impl Matcher {
         }
         let mut hits = &mut hits[..kept];
         if hits.iter().any(|h| h.chinese) {
-            hits = chinese_words(&dictionary, words, hits);
+            let settled = self.settle_without_segmenter(&dictionary, words, hits);
+            hits = chinese_words(&dictionary, words, &mut hits[..settled]);
         }
         hits.sort_unstable_by_key(|h| h.start);
         let hits = &*hits;
@@ -275,6 +276,53 @@ impl Matcher {
             found.push(h.intent);
         }
         found
+    }
+
+    /// An answer word that follows a request in its clause is dropped by
+    /// [`leads_clause`] whatever the segmenter says of it. Dropping such
+    /// one-character answers first spares the segmenter when they were the
+    /// only words that needed it: 是 in the middle of a sentence, as in
+    /// most Chinese sentences. Returns how many of `hits` to keep: all of
+    /// them (unchanged) when segmenting is needed anyway, so the words it
+    /// sees, and its boundaries, are exactly what they would have been.
+    fn settle_without_segmenter(&self, found: &WordsFound, words: &str, hits: &mut [Hit]) -> usize {
+        let one_char = |h: &Hit| h.chinese && words[h.start..h.end].chars().nth(1).is_none();
+        let needs_segmenter = |h: &Hit| one_char(h) && !found.in_neutral(h.start, h.end);
+        if !hits.iter().any(needs_segmenter) {
+            return hits.len();
+        }
+        // Requests that stand whatever the segmenter says.
+        let stands = |o: &Hit| !(one_char(o) || o.chinese && found.in_neutral(o.start, o.end));
+        let dropped = |h: &Hit| {
+            needs_segmenter(h) && self.is_answer(h.intent) && {
+                let clause_start = clause_start(words, h.start);
+                hits.iter().any(|o| {
+                    !self.is_answer(o.intent)
+                        && stands(o)
+                        && o.start >= clause_start
+                        && o.start < h.start
+                })
+            }
+        };
+        let mut keep = [true; MAX_HITS];
+        for (k, h) in keep.iter_mut().zip(hits.iter()) {
+            *k = !dropped(h);
+        }
+        let still_needed = hits
+            .iter()
+            .zip(&keep)
+            .any(|(h, &k)| k && needs_segmenter(h));
+        if still_needed {
+            return hits.len();
+        }
+        let mut kept = 0;
+        for i in 0..hits.len() {
+            if keep[i] {
+                hits[kept] = hits[i];
+                kept += 1;
+            }
+        }
+        kept
     }
 
     /// The intent whose keys are exactly `digits`.
@@ -458,6 +506,15 @@ fn is_separator(c: char) -> bool {
     c.is_whitespace() || ",.!?;:,。!?;:、…~".contains(c)
 }
 
+/// Where the clause holding byte `at` starts.
+fn clause_start(words: &str, at: usize) -> usize {
+    words[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_separator(*c) && !c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 /// Whether an answer word leads its clause: no other request was said
 /// before it in the same clause.
 fn leads_clause(
@@ -466,11 +523,7 @@ fn leads_clause(
     all: &[Hit],
     is_answer: impl Fn(IntentIx) -> bool,
 ) -> bool {
-    let clause_start = words[..answer.start]
-        .char_indices()
-        .rev()
-        .find(|(_, c)| is_separator(*c) && !c.is_whitespace())
-        .map_or(0, |(i, c)| i + c.len_utf8());
+    let clause_start = clause_start(words, answer.start);
     !all.iter()
         .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start)
 }
@@ -540,6 +593,17 @@ mod tests {
         assert_eq!(zh("行不行"), NONE);
         assert_eq!(zh("可不可以"), NONE);
         assert_eq!(zh("对不起"), NONE);
+    }
+
+    /// 是 after a request in its clause is no answer, and is settled
+    /// before the segmenter is asked; where it leads a clause, or another
+    /// one-character word needs the segmenter, the words are as before.
+    #[test]
+    fn an_answer_word_inside_a_request_is_no_answer() {
+        assert_eq!(zh("你的工号是多少"), [NUMBER]);
+        assert_eq!(zh("是,你的工号是多少"), [YES, NUMBER]);
+        assert_eq!(zh("工号是多少,好"), [NUMBER, YES]);
+        assert_eq!(zh("话费是多少,是"), [BILL, YES]);
     }
 
     #[test]

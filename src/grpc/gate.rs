@@ -16,7 +16,7 @@ use futures_util::future::Either;
 use tonic::{
     Status,
     body::Body,
-    codegen::{BoxFuture, Service, http},
+    codegen::{Service, http},
     transport::server::TlsConnectInfo,
 };
 use tower_layer::Layer;
@@ -74,8 +74,8 @@ where
     type Response = http::Response<Body>;
     type Error = S::Error;
     /// The benchmarks' bare reference handler goes straight through (no
-    /// box, no tracking), so it stays the bare tonic it is measured as.
-    type Future = Either<S::Future, BoxFuture<Self::Response, Self::Error>>;
+    /// tracking), so it stays the bare tonic it is measured as.
+    type Future = Either<S::Future, Gated<S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -105,7 +105,9 @@ where
                 }
                 Err(status) => {
                     tracing::debug!(path = req.uri().path(), %status, "request refused");
-                    return Either::Right(Box::pin(async move { Ok(status.into_http()) }));
+                    return Either::Right(Gated::Refused {
+                        response: Some(status.into_http()),
+                    });
                 }
             }
         }
@@ -114,25 +116,66 @@ where
             let deadline = self.request_deadline;
             req = req.map(|body| Body::new(ArriveWithin::new(body, deadline)));
         }
-        Either::Right(Box::pin(async move {
-            let mut resp = inner.call(req).await?;
-            // A trailers-only error response carries its status in headers.
-            if let Some(restated) = Status::from_header_map(resp.headers())
-                .as_ref()
-                .and_then(wire_error)
-            {
-                resp = restated.into_http();
+        Either::Right(Gated::Through {
+            inner: inner.call(req),
+            in_flight,
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's way through the gate (a named future rather than a boxed
+    /// one: every Calls request takes it).
+    #[project = GatedProj]
+    pub enum Gated<F> {
+        /// Refused by the gate: the status, once.
+        Refused { response: Option<http::Response<Body>> },
+        /// Admitted: the handler's response, its body holding the
+        /// request's place on the connection.
+        Through {
+            #[pin]
+            inner: F,
+            in_flight: Option<InFlight>,
+        },
+    }
+}
+
+impl<F, E> Future for Gated<F>
+where
+    F: Future<Output = Result<http::Response<Body>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project() {
+            GatedProj::Refused { response } => {
+                // Polled again after it answered (no caller does): the
+                // same answer rather than a panic.
+                let response = response.take().unwrap_or_else(|| {
+                    Status::internal("gate: polled after it answered").into_http()
+                });
+                Poll::Ready(Ok(response))
             }
-            Ok(match in_flight {
-                Some(guard) => resp.map(|body| {
-                    Body::new(Tracked {
-                        inner: body,
-                        _in_flight: guard,
-                    })
-                }),
-                None => resp,
-            })
-        }))
+            GatedProj::Through { inner, in_flight } => {
+                let mut resp = std::task::ready!(inner.poll(cx))?;
+                // A trailers-only error response carries its status in headers.
+                if let Some(restated) = Status::from_header_map(resp.headers())
+                    .as_ref()
+                    .and_then(wire_error)
+                {
+                    resp = restated.into_http();
+                }
+                Poll::Ready(Ok(match in_flight.take() {
+                    Some(guard) => resp.map(|body| {
+                        Body::new(Tracked {
+                            inner: body,
+                            _in_flight: guard,
+                        })
+                    }),
+                    None => resp,
+                }))
+            }
+        }
     }
 }
 
