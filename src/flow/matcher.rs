@@ -503,7 +503,11 @@ fn ascii_word_at(words: &str, start: usize, end: usize) -> bool {
 
 /// Clause separators: punctuation, and spaces between words.
 fn is_separator(c: char) -> bool {
-    c.is_whitespace() || ",.!?;:,。!?;:、…~".contains(c)
+    c.is_whitespace()
+        || matches!(
+            c,
+            ',' | '.' | '!' | '?' | ';' | ':' | '。' | '、' | '…' | '~'
+        )
 }
 
 /// Where the clause holding byte `at` starts.
