@@ -90,32 +90,19 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         seq: 1,
         kind: Some(pb::call_event::Kind::Hangup(pb::CallerHangup {})),
     };
-    let mut done = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    let mut requests = h2::PREFACE.to_vec();
-    requests.extend(h2::grpc_request(
-        1,
-        "/callscript.v1.Calls/StartCall",
-        &start_call("ended-before").encode_to_vec(),
-    ));
-    done.write_all(&requests).await.expect("start");
-    assert!(h2::stream_ends(&mut done, 1).await);
-    done.write_all(&h2::grpc_request(
-        3,
-        "/callscript.v1.Calls/SendEvent",
-        &hang_up("ended-before").encode_to_vec(),
-    ))
-    .await
-    .expect("hang up");
-    assert!(h2::stream_ends(&mut done, 3).await);
-    let mut kept = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    let mut requests = h2::PREFACE.to_vec();
-    requests.extend(h2::grpc_request(
-        1,
-        "/callscript.v1.Calls/StartCall",
-        &start_call("live-unary").encode_to_vec(),
-    ));
-    kept.write_all(&requests).await.expect("start");
-    assert!(h2::stream_ends(&mut kept, 1).await);
+    let done = h2_client(
+        addr,
+        &[
+            ("StartCall", start_call("ended-before").encode_to_vec()),
+            ("SendEvent", hang_up("ended-before").encode_to_vec()),
+        ],
+    )
+    .await;
+    let kept = h2_client(
+        addr,
+        &[("StartCall", start_call("live-unary").encode_to_vec())],
+    )
+    .await;
     let when_closed = |mut conn: tokio::net::TcpStream| {
         tokio::spawn(async move {
             h2::closed(&mut conn).await;
@@ -251,4 +238,26 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         Err(_) => panic!("still running {:?} after SIGTERM", signalled.elapsed()),
     }
     drop(truncated);
+}
+
+/// A connection of its own that sends the Calls `requests` in turn, each
+/// answered before the next.
+async fn h2_client(
+    addr: std::net::SocketAddr,
+    requests: &[(&str, Vec<u8>)],
+) -> tokio::net::TcpStream {
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    conn.write_all(h2::PREFACE).await.expect("preface");
+    for (i, (method, message)) in requests.iter().enumerate() {
+        let stream = 1 + 2 * i as u32;
+        let path = format!("/callscript.v1.Calls/{method}");
+        conn.write_all(&h2::grpc_request(stream, &path, message))
+            .await
+            .expect("a request");
+        assert!(
+            h2::stream_ends(&mut conn, stream).await,
+            "{method} answered"
+        );
+    }
+    conn
 }
