@@ -45,6 +45,11 @@ pub struct Settings {
     pub drain_timeout: Duration,
     /// Flow files larger than this are refused, not read.
     pub max_flow_bytes: usize,
+    /// Where calls live: `None` in this process (`store = "memory"`, the
+    /// default), or the Redis URL every replica shares.
+    pub store: Option<String>,
+    /// With a shared store, how long an ended call's record stays readable.
+    pub store_ended_ttl: Duration,
 }
 
 /// Every value as text, so each can be checked and reported on its own.
@@ -87,6 +92,8 @@ struct Raw {
     tls_client_ca: Option<String>,
     drain_timeout_ms: Option<String>,
     max_flow_bytes: Option<String>,
+    store: Option<String>,
+    store_ended_ttl_ms: Option<String>,
 }
 
 /// Values given on the command line; they win over file and environment.
@@ -331,6 +338,23 @@ pub fn load(
         1024,
         256 << 20,
     );
+    let store_ended_ttl = ms(n(
+        "store_ended_ttl_ms",
+        &raw.store_ended_ttl_ms,
+        86_400_000,
+        1000,
+        30 * 86_400_000,
+    ));
+    let store = match raw.store.as_deref().map(str::trim) {
+        None | Some("") | Some("memory") => None,
+        Some(url) if url.starts_with("redis://") => Some(url.to_owned()),
+        Some(other) => {
+            errors.push(format!(
+                "store: {other:?} must be \"memory\" or a Redis URL such as redis://127.0.0.1:6379/0"
+            ));
+            None
+        }
+    };
     let path = |v: Option<String>| v.filter(|p| !p.trim().is_empty()).map(PathBuf::from);
     let (tls_cert, tls_key, tls_client_ca) = (
         path(raw.tls_cert),
@@ -374,6 +398,8 @@ pub fn load(
             tls_client_ca,
             drain_timeout,
             max_flow_bytes,
+            store,
+            store_ended_ttl,
         }),
         _ => Err(SettingsError(errors)),
     }
