@@ -610,6 +610,43 @@ mod tests {
     }
 
     #[test]
+    fn the_store_is_memory_unless_a_redis_url_is_given() {
+        let s = load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.store, None);
+        assert_eq!(s.store_ended_ttl, Duration::from_secs(86_400));
+        let s = load(
+            None,
+            env(&[("CALLSCRIPT_STORE", "memory")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.store, None);
+        let s = load(
+            None,
+            env(&[
+                ("CALLSCRIPT_STORE", "redis://10.0.0.5:6379/2"),
+                ("CALLSCRIPT_STORE_ENDED_TTL_MS", "60000"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.store.as_deref(), Some("redis://10.0.0.5:6379/2"));
+        assert_eq!(s.store_ended_ttl, Duration::from_secs(60));
+        let e = load(
+            None,
+            env(&[("CALLSCRIPT_STORE", "mysql://db")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            [
+                "store: \"mysql://db\" must be \"memory\" or a Redis URL such as redis://127.0.0.1:6379/0"
+            ]
+        );
+    }
+
+    #[test]
     fn limits_connections_and_security_settings_have_defaults_and_are_checked() {
         let s = load(None, env(&[]), &Overrides::default()).unwrap();
         assert_eq!(s.limits.max_message_bytes, 64 << 10);

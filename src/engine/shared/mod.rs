@@ -13,6 +13,14 @@
 //! Time in the store is wall-clock (unix ms), which every replica shares;
 //! in the process it is tokio's clock, as in memory mode.
 
+mod flows;
+mod snapshot;
+mod streams;
+
+use snapshot::{check_owner, corrupt, restored, to_unix, unix_ms};
+pub use streams::StreamClosed;
+pub(super) use streams::watch_due;
+
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex, atomic::Ordering},
@@ -74,69 +82,6 @@ impl Shared {
     fn unavailable(&self, e: StoreError) -> CallError {
         CallError::StoreUnavailable(e.0)
     }
-
-    /// Publishes a flow version's source once, so a replica asked to go on
-    /// with a call pinned to it can compile it.
-    pub async fn publish(&self, flow: &Flow) -> Result<(), CallError> {
-        let key = (flow.id().clone(), flow.version().clone());
-        if self.lock_published().contains(&key) {
-            return Ok(());
-        }
-        self.store
-            .publish_flow(flow.id(), flow.version(), flow.source())
-            .await
-            .map_err(|e| self.unavailable(e))?;
-        self.lock_published().insert(key);
-        Ok(())
-    }
-
-    fn lock_published(&self) -> std::sync::MutexGuard<'_, HashSet<(Arc<str>, Arc<str>)>> {
-        self.published.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The compiled flow of this id and version: the one serving, one
-    /// compiled before, or the published source compiled now.
-    async fn flow(
-        &self,
-        flows: &FlowRegistry,
-        id: &str,
-        version: &str,
-    ) -> Result<Arc<Flow>, CallError> {
-        if let Some(flow) = flows.get(id).filter(|f| **f.version() == *version) {
-            return Ok(flow);
-        }
-        let key: (Arc<str>, Arc<str>) = (id.into(), version.into());
-        if let Some(flow) = self.lock_pinned().get(&key) {
-            return Ok(flow.clone());
-        }
-        let missing = || {
-            CallError::StoreUnavailable(format!(
-                "flow {id:?} version {version} is neither loaded here nor published in the store"
-            ))
-        };
-        let source = self
-            .store
-            .flow_source(id, version)
-            .await
-            .map_err(|e| self.unavailable(e))?
-            .ok_or_else(missing)?;
-        let flow = compile_source(&format!("{id}.toml"), &source).map_err(|d| {
-            CallError::StoreUnavailable(format!(
-                "flow {id:?} version {version} from the store does not compile: {d}"
-            ))
-        })?;
-        if **flow.version() != *version {
-            return Err(missing());
-        }
-        info!(flow = %id, %version, "compiled a flow version from the store for a call pinned to it");
-        let flow = Arc::new(flow);
-        self.lock_pinned().insert(key, flow.clone());
-        Ok(flow)
-    }
-
-    fn lock_pinned(&self) -> std::sync::MutexGuard<'_, HashMap<FlowKey, Arc<Flow>>> {
-        self.pinned.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// What a call kept in the store needs beyond the memory engine's session.
@@ -164,79 +109,6 @@ impl SharedPart {
             used: self.used,
         }
     }
-}
-
-/// A call as stored, written from a session.
-#[derive(Serialize)]
-struct SnapshotRef<'a> {
-    flow: &'a str,
-    flow_version: &'a str,
-    machine: &'a CallMachine,
-    facts: &'a Facts,
-    started_ms: u64,
-    turn_seq: u64,
-    last_event_seq: u64,
-    last_answer: &'a Option<Arc<Turn>>,
-    mode: Mode,
-    reports_playback: bool,
-    /// Unix ms, and what happens then.
-    deadline: Option<(u64, &'a Event)>,
-    pending_listen: Option<Duration>,
-}
-
-/// A call as stored, read back (the fields of [`SnapshotRef`]).
-#[derive(Deserialize)]
-struct Snapshot {
-    machine: CallMachine,
-    facts: Facts,
-    started_ms: u64,
-    turn_seq: u64,
-    last_event_seq: u64,
-    last_answer: Option<Arc<Turn>>,
-    mode: Mode,
-    reports_playback: bool,
-    deadline: Option<(u64, Event)>,
-    pending_listen: Option<Duration>,
-}
-
-/// The part of a snapshot that says which flow reads the rest.
-#[derive(Deserialize)]
-struct Header {
-    flow: String,
-    flow_version: String,
-}
-
-pub(super) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// A process instant as wall-clock unix ms.
-fn to_unix(at: Instant) -> u64 {
-    let now = Instant::now();
-    let unix = unix_ms();
-    if at >= now {
-        unix + (at - now).as_millis() as u64
-    } else {
-        unix.saturating_sub((now - at).as_millis() as u64)
-    }
-}
-
-/// Wall-clock unix ms as a process instant.
-fn from_unix(ms: u64) -> Instant {
-    let now = Instant::now();
-    let unix = unix_ms();
-    if ms >= unix {
-        now + Duration::from_millis(ms - unix)
-    } else {
-        now.checked_sub(Duration::from_millis(unix - ms))
-            .unwrap_or(now)
-    }
-}
-
-fn corrupt(call_id: &str, e: impl std::fmt::Display) -> CallError {
-    CallError::StoreUnavailable(format!("call {call_id:?} in the store cannot be read: {e}"))
 }
 
 /// What an operation did to its working copy.
@@ -298,6 +170,11 @@ impl Engine {
         let Some(shared) = self.shared() else {
             return self.start_call_with(req, subscriber);
         };
+        // The calls this replica holds (those whose events come here).
+        let limit = self.inner.settings.max_live_calls;
+        if self.inner.live_count.load(Ordering::Relaxed) >= limit {
+            return Err(CallError::TooManyCalls { limit });
+        }
         let (call, flow, rule) = self.new_call(req, subscriber)?;
         shared.publish(&flow).await?;
         let id = call.id().clone();
@@ -612,61 +489,6 @@ impl Engine {
         }))
     }
 
-    /// The write that stores a working copy: its snapshot and the
-    /// transcript lines it added.
-    fn write_of(
-        &self,
-        shared: &Shared,
-        call_id: &str,
-        fork: &mut Session,
-        expected: u64,
-        ended: bool,
-    ) -> Result<Write, CallError> {
-        let flow = fork.machine.flow().clone();
-        let part = fork.shared.as_ref();
-        let snapshot = SnapshotRef {
-            flow: flow.id(),
-            flow_version: flow.version(),
-            machine: &fork.machine,
-            facts: &fork.facts,
-            started_ms: part.map_or(0, |p| p.started_ms),
-            turn_seq: fork.turn_seq,
-            last_event_seq: fork.last_event_seq,
-            last_answer: match part {
-                Some(p) => &p.last_answer,
-                None => &None,
-            },
-            mode: fork.mode,
-            reports_playback: fork.reports_playback,
-            deadline: fork.deadline.as_ref().map(|(at, e)| (to_unix(*at), e)),
-            pending_listen: fork.pending_listen,
-        };
-        let snapshot = serde_json::to_string(&snapshot).map_err(|e| corrupt(call_id, e))?;
-        let entries = fork
-            .transcript
-            .drain(..)
-            .map(|e| serde_json::to_string(&e))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| corrupt(call_id, e))?;
-        let settings = &self.inner.settings;
-        let check_at = match (ended, fork.mode, &fork.deadline) {
-            (true, _, _) => None,
-            (false, Mode::Unary, Some((at, _))) => Some(to_unix(*at)),
-            (false, Mode::Unary, None) => None,
-            // A streamed call's timers are its stream replica's; the index
-            // only notices when no replica has held it for idle_timeout.
-            (false, Mode::Stream, _) => Some(unix_ms() + settings.idle_timeout.as_millis() as u64),
-        };
-        Ok(Write {
-            expected,
-            snapshot,
-            entries,
-            max_transcript: settings.max_transcript,
-            ended_ttl: ended.then_some(shared.ended_ttl),
-            check_at,
-        })
-    }
-
     /// Keeps a stored working copy and sends its turns to the stream.
     fn install(&self, call: &Arc<Call>, mut fork: Session, version: u64) {
         let outbox = fork
@@ -791,261 +613,7 @@ impl Engine {
         }
         Ok(call.clone())
     }
-
-    /// A stored snapshot and the flow (version) it is of.
-    async fn read(
-        &self,
-        shared: &Shared,
-        call_id: &str,
-        stored: &Stored,
-    ) -> Result<(Arc<Flow>, Snapshot), CallError> {
-        let header: Header =
-            serde_json::from_str(&stored.snapshot).map_err(|e| corrupt(call_id, e))?;
-        let flow = shared
-            .flow(&self.inner.flows, &header.flow, &header.flow_version)
-            .await?;
-        let snapshot = with_flow(&flow, || serde_json::from_str::<Snapshot>(&stored.snapshot))
-            .map_err(|e| corrupt(call_id, e))?;
-        Ok((flow, snapshot))
-    }
 }
 
 /// How long a Converse call's lease lasts without renewal.
 pub(super) const LEASE_TTL: Duration = Duration::from_secs(3);
-
-fn check_owner(facts: &Facts, who: Requester<'_>, call_id: &str) -> Result<(), CallError> {
-    match who {
-        None => Ok(()),
-        Some(name) if facts.owner.as_deref() == Some(name) => Ok(()),
-        Some(_) => Err(CallError::NotOwner(call_id.to_owned())),
-    }
-}
-
-/// A call as this replica's copy of a stored snapshot.
-fn restored(
-    call_id: &str,
-    flow: Arc<Flow>,
-    snapshot: Snapshot,
-    stored: &Stored,
-    subscriber: Option<Sink>,
-) -> Arc<Call> {
-    debug_assert!(Arc::ptr_eq(snapshot.machine.flow(), &flow));
-    let call = Arc::new(Call::new(
-        call_id.into(),
-        snapshot.machine,
-        snapshot.facts,
-        snapshot.mode,
-        snapshot.reports_playback,
-        subscriber,
-    ));
-    {
-        let mut s = call.lock();
-        s.started = from_unix(snapshot.started_ms);
-        s.turn_seq = snapshot.turn_seq;
-        s.last_event_seq = snapshot.last_event_seq;
-        s.deadline = snapshot.deadline.map(|(at, e)| (from_unix(at), e));
-        s.pending_listen = snapshot.pending_listen;
-        s.transcript_dropped = stored.dropped;
-        s.shared = Some(Box::new(SharedPart {
-            version: stored.version,
-            last_answer: snapshot.last_answer,
-            started_ms: snapshot.started_ms,
-            outbox: Vec::new(),
-            used: Instant::now(),
-        }));
-    }
-    call
-}
-
-/// How often a replica looks for due calls in the store.
-const DUE_POLL: Duration = Duration::from_millis(100);
-/// A replica's copy of a front-end-driven call it has not used for this
-/// long is dropped (the store has the call).
-const IDLE_COPY: Duration = Duration::from_secs(60);
-
-/// Fires the store's due deadlines (front-ends gone quiet, streams no
-/// replica holds), each on exactly one replica; drops idle copies.
-pub(super) async fn watch_due(inner: std::sync::Weak<super::Inner>) {
-    let mut tick = tokio::time::interval(DUE_POLL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut swept = Instant::now();
-    loop {
-        tick.tick().await;
-        let Some(inner) = inner.upgrade() else { return };
-        let engine = Engine { inner };
-        let Some(shared) = engine.shared() else {
-            return;
-        };
-        if engine.inner.draining.load(Ordering::Relaxed) {
-            // Leaving: the other replicas fire them.
-            continue;
-        }
-        // An unreachable store is reported by health and the calls' own
-        // statuses; this loop just tries again.
-        if let Ok(due) = shared.store.claim_due(unix_ms(), 256).await {
-            for id in due {
-                let engine = engine.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = engine.run(None, &id, Op::Due { owner: false }).await {
-                        warn!(call_id = %id, error = %e, "a due call could not be handled; it is claimed again later");
-                    }
-                });
-            }
-        }
-        if swept.elapsed() >= IDLE_COPY {
-            swept = Instant::now();
-            for call in engine.inner.live.all() {
-                let idle = {
-                    let s = call.lock();
-                    s.subscriber.is_none()
-                        && s.shared
-                            .as_ref()
-                            .is_some_and(|p| p.used.elapsed() >= IDLE_COPY)
-                };
-                if idle {
-                    engine.forget(&call);
-                }
-            }
-        }
-    }
-}
-
-impl Engine {
-    /// A Converse call's timer on this replica: fired through the store.
-    pub(super) fn fire_stored(&self, call: &Arc<Call>) {
-        let owner = call.lock().subscriber.is_some();
-        let engine = self.clone();
-        let id = call.id().clone();
-        tokio::spawn(async move {
-            if let Err(e) = engine.run(None, &id, Op::Due { owner }).await {
-                warn!(call_id = %id, error = %e, "a call's timer could not be stored; the call is checked again later");
-            }
-        });
-    }
-
-    /// Draining with a shared store: this replica lets its calls go (they
-    /// are stored; Converse streams are told to resume elsewhere).
-    pub(super) fn let_go(&self) {
-        let Some(shared) = self.shared() else { return };
-        shared.leaving.send_replace(true);
-        for call in self.inner.live.all() {
-            call.lock().subscriber = None;
-            if self.inner.live.remove(call.id()) {
-                self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            }
-        }
-    }
-
-    /// Takes over a stored Converse call whose stream broke (its replica
-    /// died or drained): its timers run here from now on, from the
-    /// deadline the store holds, and its turns go to `subscriber`.
-    pub async fn resume(
-        &self,
-        who: Requester<'_>,
-        call_id: &str,
-        subscriber: Sink,
-    ) -> Result<(), CallError> {
-        let Some(shared) = self.shared() else {
-            return Err(CallError::NotStored);
-        };
-        if self.inner.draining.load(Ordering::Relaxed) {
-            return Err(CallError::ShuttingDown);
-        }
-        let stored = shared
-            .store
-            .load(call_id)
-            .await
-            .map_err(|e| shared.unavailable(e))?
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
-        let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        check_owner(&snapshot.facts, who, call_id)?;
-        if let Some(reason) = snapshot.machine.ended() {
-            return Err(CallError::Ended {
-                call_id: call_id.to_owned(),
-                reason: reason.as_str(),
-            });
-        }
-        if snapshot.mode != Mode::Stream {
-            return Err(CallError::NotStreamed(call_id.to_owned()));
-        }
-        // The front-end lost its stream: whoever held the lease has lost
-        // the call; it learns so at its next renewal.
-        shared
-            .store
-            .lease(call_id, &shared.replica, LEASE_TTL, true)
-            .await
-            .map_err(|e| shared.unavailable(e))?;
-        let call = restored(call_id, flow, snapshot, &stored, Some(subscriber));
-        {
-            let s = call.lock();
-            if let Some((at, _)) = s.deadline {
-                self.inner.timers.schedule(&call, at);
-            }
-        }
-        if let Some(old) = self.inner.live.get(call_id) {
-            old.lock().subscriber = None;
-            self.forget(&old);
-        }
-        if self.inner.live.insert(call.id().clone(), call.clone()) {
-            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
-        }
-        info!(%call_id, "call resumed");
-        Ok(())
-    }
-
-    /// While a Converse stream lives on this replica: renews the call's
-    /// lease, and returns why the stream must close (another replica
-    /// resumed the call, or this one is draining). Never returns with the
-    /// memory store.
-    pub async fn hold_stream(&self, call_id: &str) -> StreamClosed {
-        let Some(shared) = self.shared() else {
-            return std::future::pending().await;
-        };
-        let mut leaving = shared.leaving.subscribe();
-        let mut renew = tokio::time::interval(LEASE_TTL / 3);
-        loop {
-            tokio::select! {
-                _ = renew.tick() => {
-                    match shared.store.lease(call_id, &shared.replica, LEASE_TTL, false).await {
-                        Ok(true) | Err(_) => {}
-                        Ok(false) => {
-                            if let Some(call) = self.inner.live.get(call_id) {
-                                call.lock().subscriber = None;
-                                self.forget(&call);
-                            }
-                            return StreamClosed::ResumedElsewhere;
-                        }
-                    }
-                }
-                () = until_leaving(&mut leaving) => break,
-            }
-        }
-        // Draining: the lease goes now, so a resume elsewhere meets no owner.
-        let _ = shared.store.release(call_id, &shared.replica).await;
-        StreamClosed::Draining
-    }
-}
-
-/// Returns once this replica drains.
-async fn until_leaving(leaving: &mut tokio::sync::watch::Receiver<bool>) {
-    loop {
-        let now = *leaving.borrow_and_update();
-        if now {
-            return;
-        }
-        if leaving.changed().await.is_err() {
-            // The engine is gone; nothing will drain.
-            return std::future::pending().await;
-        }
-    }
-}
-
-/// Why a Converse stream on this replica must close though its call goes
-/// on (see README "Rolling restarts").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamClosed {
-    /// This replica is draining: resume the call on another.
-    Draining,
-    /// The front-end resumed the call on another replica.
-    ResumedElsewhere,
-}
