@@ -510,7 +510,12 @@ impl Session {
         self.reports_playback = fork.reports_playback;
         self.deadline = fork.deadline;
         self.pending_listen = fork.pending_listen;
+        // The call's gate stays the one its operations queue on.
+        let gate = self.shared.as_ref().map(|p| p.gate.clone());
         self.shared = fork.shared;
+        if let (Some(gate), Some(part)) = (gate, &mut self.shared) {
+            part.gate = gate;
+        }
     }
 
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {

@@ -93,6 +93,10 @@ pub(super) struct SharedPart {
     pub last_answer: Option<Arc<Turn>>,
     /// When the call started, wall-clock.
     pub started_ms: u64,
+    /// Held for the whole of an operation (across its round trip), so the
+    /// operations on one call from this replica take turns rather than
+    /// racing each other through the compare-and-set; only replicas race.
+    pub gate: Arc<tokio::sync::Mutex<()>>,
     /// Turns for the Converse stream, sent once the operation is stored.
     pub outbox: Vec<(Arc<TurnView>, bool)>,
     /// When this replica last used the call (its table drops idle copies).
@@ -105,6 +109,7 @@ impl SharedPart {
             version: self.version,
             last_answer: self.last_answer.clone(),
             started_ms: self.started_ms,
+            gate: self.gate.clone(),
             outbox: Vec::new(),
             used: self.used,
         }
@@ -184,6 +189,7 @@ impl Engine {
                 version: 0,
                 last_answer: None,
                 started_ms: to_unix(s.started),
+                gate: Arc::default(),
                 outbox: Vec::new(),
                 used: Instant::now(),
             }));
@@ -314,6 +320,11 @@ impl Engine {
             let call = match fresh.take() {
                 Some(call) => call,
                 None => self.cached_or_load(shared, call_id).await?,
+            };
+            let gate = call.lock().shared.as_ref().map(|p| p.gate.clone());
+            let _turn = match gate {
+                Some(gate) => Some(gate.lock_owned().await),
+                None => None,
             };
             let (mut fork, expected) = {
                 let s = call.lock();

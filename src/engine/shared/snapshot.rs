@@ -118,6 +118,7 @@ pub(super) fn restored(
             version: stored.version,
             last_answer: snapshot.last_answer,
             started_ms: snapshot.started_ms,
+            gate: Arc::default(),
             outbox: Vec::new(),
             used: Instant::now(),
         }));
