@@ -45,6 +45,11 @@ pub struct Settings {
     pub drain_timeout: Duration,
     /// Flow files larger than this are refused, not read.
     pub max_flow_bytes: usize,
+    /// Where calls live: `None` in this process (`store = "memory"`, the
+    /// default), or the Redis URL every replica shares.
+    pub store: Option<String>,
+    /// With a shared store, how long an ended call's record stays readable.
+    pub store_ended_ttl: Duration,
 }
 
 /// Every value as text, so each can be checked and reported on its own.
@@ -87,6 +92,8 @@ struct Raw {
     tls_client_ca: Option<String>,
     drain_timeout_ms: Option<String>,
     max_flow_bytes: Option<String>,
+    store: Option<String>,
+    store_ended_ttl_ms: Option<String>,
 }
 
 /// Values given on the command line; they win over file and environment.
@@ -331,6 +338,23 @@ pub fn load(
         1024,
         256 << 20,
     );
+    let store_ended_ttl = ms(n(
+        "store_ended_ttl_ms",
+        &raw.store_ended_ttl_ms,
+        86_400_000,
+        1000,
+        30 * 86_400_000,
+    ));
+    let store = match raw.store.as_deref().map(str::trim) {
+        None | Some("") | Some("memory") => None,
+        Some(url) if url.starts_with("redis://") => Some(url.to_owned()),
+        Some(other) => {
+            errors.push(format!(
+                "store: {other:?} must be \"memory\" or a Redis URL such as redis://127.0.0.1:6379/0"
+            ));
+            None
+        }
+    };
     let path = |v: Option<String>| v.filter(|p| !p.trim().is_empty()).map(PathBuf::from);
     let (tls_cert, tls_key, tls_client_ca) = (
         path(raw.tls_cert),
@@ -374,6 +398,8 @@ pub fn load(
             tls_client_ca,
             drain_timeout,
             max_flow_bytes,
+            store,
+            store_ended_ttl,
         }),
         _ => Err(SettingsError(errors)),
     }
@@ -581,6 +607,43 @@ mod tests {
         assert!(e.0[0].starts_with("listen: \"nowhere\""), "{e}");
         assert!(e.0[1].starts_with("watch: \"maybe\""), "{e}");
         assert!(e.0[2].starts_with("idle_timeout_ms: \"5\""), "{e}");
+    }
+
+    #[test]
+    fn the_store_is_memory_unless_a_redis_url_is_given() {
+        let s = load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.store, None);
+        assert_eq!(s.store_ended_ttl, Duration::from_secs(86_400));
+        let s = load(
+            None,
+            env(&[("CALLSCRIPT_STORE", "memory")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.store, None);
+        let s = load(
+            None,
+            env(&[
+                ("CALLSCRIPT_STORE", "redis://10.0.0.5:6379/2"),
+                ("CALLSCRIPT_STORE_ENDED_TTL_MS", "60000"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.store.as_deref(), Some("redis://10.0.0.5:6379/2"));
+        assert_eq!(s.store_ended_ttl, Duration::from_secs(60));
+        let e = load(
+            None,
+            env(&[("CALLSCRIPT_STORE", "mysql://db")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            [
+                "store: \"mysql://db\" must be \"memory\" or a Redis URL such as redis://127.0.0.1:6379/0"
+            ]
+        );
     }
 
     #[test]

@@ -178,7 +178,22 @@ fn serve(
             max_flow_bytes: settings.max_flow_bytes,
             quality_file: Some(settings.flows_dir.join(callscript::quality::QUALITY_FILE)),
             records: settings.records.clone(),
+            store: None,
         };
+        let mut server_settings = server_settings;
+        if let Some(url) = &settings.store {
+            match callscript::engine::store::redis::RedisStore::open(url) {
+                Ok(store) => {
+                    tracing::info!(store = callscript::engine::store::CallStore::describe(&store), "calls live in the shared store");
+                    let store: Arc<dyn callscript::engine::store::CallStore> = Arc::new(store);
+                    server_settings.store = Some((store, settings.store_ended_ttl));
+                }
+                Err(e) => {
+                    eprintln!("callscript: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         match server::run_observed(
             listener,
             metrics_listener,

@@ -8,7 +8,7 @@ use tracing::{info, warn};
 
 use crate::{
     connections::{self, ConnectionSettings, Tracker},
-    engine::{Engine, EngineSettings},
+    engine::{Engine, EngineSettings, store::CallStore},
     flow::FlowRegistry,
     grpc::{
         CallsService, FlowsService, Limits, QualityScoring, QualityService, ReferenceService,
@@ -59,6 +59,9 @@ pub struct ServerSettings {
     pub quality_file: Option<std::path::PathBuf>,
     /// The call detail records file, if any.
     pub records: RecordsSettings,
+    /// The shared call store (`store = "redis://…"`) and how long ended
+    /// calls stay in it; `None`: calls live in this process.
+    pub store: Option<(Arc<dyn CallStore>, Duration)>,
 }
 
 impl Default for ServerSettings {
@@ -74,6 +77,7 @@ impl Default for ServerSettings {
             max_flow_bytes: 4 << 20,
             quality_file: None,
             records: RecordsSettings::default(),
+            store: None,
         }
     }
 }
@@ -169,7 +173,7 @@ pub async fn run_observed(
         .map_err(ServeError::Records)?;
     let mut engine_settings = settings.engine.clone();
     engine_settings.records = records.as_ref().map(RecordsWriter::sink);
-    let engine = Engine::new(flows.clone(), engine_settings);
+    let engine = Engine::with_store(flows.clone(), engine_settings, settings.store.clone());
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
     if let Some(metrics_listener) = metrics_listener {
         let handle = metrics::install()?;
@@ -188,6 +192,9 @@ pub async fn run_observed(
     health.set_serving::<CallsServer<CallsService>>().await;
     health.set_serving::<FlowsServer<FlowsService>>().await;
     health.set_serving::<QualityServer<QualityService>>().await;
+    if let Some(store) = engine.store() {
+        tokio::spawn(watch_store(store, engine.clone(), health.clone()));
+    }
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
     let reflection = || {
@@ -286,6 +293,41 @@ pub async fn run_observed(
     Ok(())
 }
 
+/// How often the shared store's health is checked.
+const STORE_CHECK: Duration = Duration::from_millis(500);
+
+/// With a shared store, health follows it: NOT_SERVING while it does not
+/// answer (every call operation then fails UNAVAILABLE, naming it), SERVING
+/// again when it does. The store's client reconnects by itself.
+async fn watch_store(
+    store: Arc<dyn CallStore>,
+    engine: Engine,
+    health: tonic_health::server::HealthReporter,
+) {
+    let mut up: Option<bool> = None;
+    loop {
+        let now_up = store.ping().await.map_err(|e| e.0);
+        if !engine.taking_calls() {
+            return;
+        }
+        let is_up = now_up.is_ok();
+        if up != Some(is_up) {
+            let status = if is_up {
+                info!(store = store.describe(), "the call store answers; serving");
+                tonic_health::ServingStatus::Serving
+            } else {
+                warn!(store = store.describe(), error = %now_up.as_ref().err().map_or("", |e| e.as_str()), "the call store does not answer; NOT_SERVING until it does");
+                tonic_health::ServingStatus::NotServing
+            };
+            let calls = <CallsServer<CallsService> as tonic::server::NamedService>::NAME;
+            health.set_service_status(calls, status).await;
+            health.set_service_status("", status).await;
+            up = Some(is_up);
+        }
+        tokio::time::sleep(STORE_CHECK).await;
+    }
+}
+
 /// SIGTERM's drain: refuse new calls and say so to health checks at once,
 /// let live calls finish until the deadline, then end the rest.
 async fn drain(
@@ -312,7 +354,9 @@ async fn drain(
         drain_timeout_ms = timeout.as_millis() as u64,
         "draining: no new calls"
     );
-    while engine.live_calls() > 0 && began.elapsed() < timeout {
+    // With a shared store the calls are already stored: nothing to wait for
+    // (`shutdown` closes the Converse streams, telling them to resume).
+    while !engine.is_shared() && engine.live_calls() > 0 && began.elapsed() < timeout {
         tokio::time::sleep(Duration::from_millis(100).min(timeout)).await;
     }
     info!(live_calls = engine.live_calls(), "shutting down");

@@ -8,7 +8,7 @@ use super::CalendarError;
 ///
 /// N2 only distinguishes the morning (早上好!) from the rest of the day (您好!), but
 /// replies to a caller's greeting may use 早上好/下午好/晚上好 (N6), which needs all three.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DayPart {
     /// From midnight up to [`DayParts::morning_until`].
     Morning,

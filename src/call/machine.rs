@@ -48,6 +48,10 @@ pub struct CallSetup {
 }
 
 /// A call's machine. `handle` appends the actions an event calls for.
+///
+/// Serde writes and reads all of it (the shared call store's snapshot);
+/// reading needs the call's flow in scope (`snapshot::with_flow`).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct CallMachine {
     sm: StateMachine<Script>,
     /// Time since the call started, as last given.
@@ -203,7 +207,12 @@ fn ends_the_call(event: &Event) -> bool {
 type Outbox = Vec<Action>;
 
 /// Shared storage: what every phase of one call needs.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Script {
+    #[serde(
+        serialize_with = "super::snapshot::serialize_flow",
+        deserialize_with = "super::snapshot::deserialize_flow"
+    )]
     flow: Arc<Flow>,
     locale: LocaleIx,
     opening: Option<PromptIx>,
@@ -239,7 +248,7 @@ pub struct Script {
 
 #[state_machine(
     initial = "State::ringing()",
-    state(derive(Debug, Clone, PartialEq)),
+    state(derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)),
     superstate(derive(Debug)),
     before_dispatch = "Self::before_dispatch",
     after_transition = "Self::after_transition"

@@ -5,6 +5,7 @@
 //! actions. This is what makes every norm testable as a transcript.
 
 mod machine;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 mod understanding;
@@ -17,7 +18,7 @@ pub use understanding::{Answer, Input};
 use crate::flow::{LocaleIx, Prompt};
 
 /// Something that happened on the call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// The call was answered (N1: the opening goes out at once).
     Start,
@@ -64,14 +65,14 @@ impl Event {
 }
 
 /// An intent the front-end's own NLU recognised.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NluIntent {
     pub name: String,
     pub confidence: f32,
 }
 
 /// The phase a call is in, as turns and records show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CallState {
     Ringing,
     Listening,
@@ -130,7 +131,7 @@ impl std::fmt::Display for CallState {
 }
 
 /// Audio trouble on the caller's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AudioKind {
     Weak,
     Noisy,
@@ -140,7 +141,7 @@ pub enum AudioKind {
 }
 
 /// An instruction to the front-end.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Action {
     Say(Say),
     /// Listen; with no input for `timeout`, `NoInput` follows.
@@ -177,7 +178,7 @@ impl PartialEq for Say {
 }
 
 /// Why a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EndReason {
     CallerHangup,
     Silence,

@@ -10,6 +10,8 @@
 
 pub mod mailbox;
 mod session;
+mod shared;
+pub mod store;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -31,6 +33,7 @@ use tracing::{info, warn};
 use mailbox::PushError;
 use session::{Call, Fired, Mode};
 pub use session::{CallRecord, Entry, EntryKind, Facts, Turn, TurnView};
+pub use shared::StreamClosed;
 
 use crate::{
     call::{CallMachine, CallSetup, Event},
@@ -169,6 +172,15 @@ pub enum CallError {
     ShuttingDown,
     #[error("call {0:?} was started by another client")]
     NotOwner(String),
+    /// The shared call store did not answer or could not be read.
+    #[error("the call store is unavailable: {0}")]
+    StoreUnavailable(String),
+    #[error(
+        "resume: this service keeps calls in its own memory (store = \"memory\"); calls can only be resumed with a shared store"
+    )]
+    NotStored,
+    #[error("call {0:?} was started with StartCall; send its events with SendEvent")]
+    NotStreamed(String),
 }
 
 /// The live calls of one service.
@@ -187,6 +199,8 @@ struct Inner {
     settings: EngineSettings,
     /// Set when the service starts draining: no new calls.
     draining: AtomicBool,
+    /// The shared call store; `None` with the memory store.
+    shared: Option<shared::Shared>,
 }
 
 /// Ended calls, kept for GetCall/EndCall. Sharded like the live table:
@@ -234,6 +248,18 @@ pub type Requester<'a> = Option<&'a str>;
 impl Engine {
     /// Must be called inside a tokio runtime: it starts the timer task.
     pub fn new(flows: Arc<FlowRegistry>, settings: EngineSettings) -> Engine {
+        Engine::with_store(flows, settings, None)
+    }
+
+    /// An engine whose calls live in a shared store (`store =
+    /// "redis://…"`), kept readable `ended_ttl` after they end; with
+    /// `None`, in this process ([`Engine::new`]). Starts the task that
+    /// fires the store's due deadlines.
+    pub fn with_store(
+        flows: Arc<FlowRegistry>,
+        settings: EngineSettings,
+        store: Option<(Arc<dyn store::CallStore>, Duration)>,
+    ) -> Engine {
         let (timers, rx) = timers::TimerHandle::new();
         let inner = Arc::new(Inner {
             flows,
@@ -246,8 +272,12 @@ impl Engine {
             timers,
             settings,
             draining: AtomicBool::new(false),
+            shared: store.map(|(store, ttl)| shared::Shared::new(store, ttl)),
         });
         tokio::spawn(timers::run(rx, Arc::downgrade(&inner)));
+        if inner.shared.is_some() {
+            tokio::spawn(shared::watch_due(Arc::downgrade(&inner)));
+        }
         Engine { inner }
     }
 
@@ -275,6 +305,42 @@ impl Engine {
         req: StartCall,
         subscriber: Option<Sink>,
     ) -> Result<Arc<TurnView>, CallError> {
+        let (call, flow, rule) = self.new_call(req, subscriber)?;
+        let id = call.id().clone();
+        let limit = self.inner.settings.max_live_calls;
+        if self.inner.live_count.fetch_add(1, Ordering::AcqRel) >= limit {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+            if once_a_second(&REFUSED_WARNED) {
+                warn!(limit, "new calls are refused: max_live_calls are live");
+            }
+            return Err(CallError::TooManyCalls { limit });
+        }
+        // The call is locked before it can be found, so an event racing the
+        // start waits for the opening instead of overtaking it.
+        let mut s = call.lock();
+        if self.inner.retained.get(&id).is_some()
+            || !self.inner.live.insert(id.clone(), call.clone())
+        {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+            return Err(CallError::AlreadyExists(id.to_string()));
+        }
+        info!(call_id = %id, flow = %flow.id(), version = %flow.version(), %rule, "call started");
+        crate::metrics::call_started(flow.id());
+        let settings = &self.inner.settings;
+        let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);
+        drop(s);
+        let (view, outcome) = started.expect("a new call has not ended");
+        self.after(&call, outcome.ended);
+        Ok(view)
+    }
+
+    /// A new call, not yet started nor filed: its flow, locale and opening
+    /// checked and chosen. Returns the call, its flow and the opening rule.
+    fn new_call(
+        &self,
+        req: StartCall,
+        subscriber: Option<Sink>,
+    ) -> Result<(Arc<Call>, Arc<crate::flow::Flow>, String), CallError> {
         if self.inner.draining.load(Ordering::Relaxed) {
             return Err(CallError::ShuttingDown);
         }
@@ -325,32 +391,8 @@ impl Engine {
             req.reports_playback,
             subscriber,
         ));
-        let limit = self.inner.settings.max_live_calls;
-        if self.inner.live_count.fetch_add(1, Ordering::AcqRel) >= limit {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            if once_a_second(&REFUSED_WARNED) {
-                warn!(limit, "new calls are refused: max_live_calls are live");
-            }
-            return Err(CallError::TooManyCalls { limit });
-        }
-        // The call is locked before it can be found, so an event racing the
-        // start waits for the opening instead of overtaking it.
-        let mut s = call.lock();
-        s.anchor = req.anchor;
-        if self.inner.retained.get(&id).is_some()
-            || !self.inner.live.insert(id.clone(), call.clone())
-        {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            return Err(CallError::AlreadyExists(id.to_string()));
-        }
-        info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
-        crate::metrics::call_started(flow.id());
-        let settings = &self.inner.settings;
-        let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);
-        drop(s);
-        let (view, outcome) = started.expect("a new call has not ended");
-        self.after(&call, outcome.ended);
-        Ok(view)
+        call.lock().anchor = req.anchor;
+        Ok((call, flow, opening.rule.to_string()))
     }
 
     /// A fresh id for a call whose front-end gave none: 128 random bits,
@@ -449,6 +491,11 @@ impl Engine {
     /// Called by the timer task when a call's deadline may have passed.
     /// Returns the deadline to check again at, if it moved.
     fn on_timer(&self, call: &Arc<Call>, now: Instant) -> Option<Instant> {
+        if self.inner.shared.is_some() {
+            // Stored calls fire through the store (one replica only).
+            self.fire_stored(call);
+            return None;
+        }
         match call.fire(now, &self.inner.settings, &self.inner.timers) {
             Fired::Later(at) => Some(at),
             Fired::NotArmed => None,
@@ -492,6 +539,11 @@ impl Engine {
         }
     }
 
+    /// Whether the service still takes new calls (it is not draining).
+    pub fn taking_calls(&self) -> bool {
+        !self.inner.draining.load(Ordering::Relaxed)
+    }
+
     /// Takes no new calls from now on (the service is draining).
     pub fn stop_taking_calls(&self) {
         self.inner.draining.store(true, Ordering::Relaxed);
@@ -500,6 +552,11 @@ impl Engine {
     /// Ends every live call (service shutdown); their records are kept.
     pub fn shutdown(&self) {
         self.stop_taking_calls();
+        if self.inner.shared.is_some() {
+            // The calls are stored: other replicas go on with them.
+            self.let_go();
+            return;
+        }
         for call in self.inner.live.all() {
             self.end_with(&call, Event::Shutdown);
         }

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Who runs a call's clock (ARCHITECTURE.md "Time").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     /// The front-end reports `no_input`; the server only guards against a
     /// front-end that went away.
@@ -25,7 +25,7 @@ pub enum Mode {
 }
 
 /// What the front-end should do next.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Turn {
     /// 1-based within the call; a turn with no actions repeats the last seq.
     pub seq: u64,
@@ -46,14 +46,14 @@ pub struct TurnView {
 }
 
 /// One line of a transcript.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// Since the call started.
     pub offset: Duration,
     pub kind: EntryKind,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     /// An event, with the front-end's seq (0 for the server's own: start,
     /// timers, operator).
@@ -81,7 +81,7 @@ pub struct CallRecord {
 }
 
 /// What is known of a call from its start.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub caller: Box<str>,
     pub callee: Box<str>,
@@ -100,24 +100,27 @@ pub struct Call {
 }
 
 pub struct Session {
-    machine: CallMachine,
-    facts: Facts,
-    started: Instant,
+    pub(super) machine: CallMachine,
+    pub(super) facts: Facts,
+    pub(super) started: Instant,
     /// Bounded (`EngineSettings::max_transcript`): a front-end that sends
     /// events forever must not grow a call without limit.
-    transcript: VecDeque<Entry>,
-    transcript_dropped: u64,
-    turn_seq: u64,
-    last_event_seq: u64,
-    mode: Mode,
-    reports_playback: bool,
+    pub(super) transcript: VecDeque<Entry>,
+    pub(super) transcript_dropped: u64,
+    pub(super) turn_seq: u64,
+    pub(super) last_event_seq: u64,
+    pub(super) mode: Mode,
+    pub(super) reports_playback: bool,
     /// When the current wait ends, and what happens then.
-    deadline: Option<(Instant, Event)>,
+    pub(super) deadline: Option<(Instant, Event)>,
     /// A listen waiting for `prompt_played` before its clock starts.
-    pending_listen: Option<Duration>,
+    pub(super) pending_listen: Option<Duration>,
     /// The earliest entry the timer task holds for this call.
-    scheduled: Option<Instant>,
-    subscriber: Option<Sink>,
+    pub(super) scheduled: Option<Instant>,
+    pub(super) subscriber: Option<Sink>,
+    /// What a call kept in the shared store also needs (`store`); `None`
+    /// with the memory store.
+    pub(super) shared: Option<Box<super::shared::SharedPart>>,
     /// Dropped when the call ends (see [`super::Anchor`]).
     pub(super) anchor: Option<super::Anchor>,
 }
@@ -165,6 +168,7 @@ impl Call {
                 pending_listen: None,
                 scheduled: None,
                 subscriber,
+                shared: None,
                 anchor: None,
             }),
         }
@@ -274,7 +278,7 @@ impl Call {
         Some(Ok(self.view(s, turn)))
     }
 
-    fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {
+    pub(super) fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {
         Arc::new(TurnView {
             call_id: self.id.clone(),
             flow: s.machine.flow().clone(),
@@ -285,7 +289,7 @@ impl Call {
     /// Feeds one event; returns the turn and what became of the call. A
     /// streamed call whose reader has gone or fallen too far behind ends
     /// here too, as `FrontEndLost`, in the same critical section.
-    fn handle(
+    pub(super) fn handle(
         self: &Arc<Self>,
         s: &mut Session,
         seq: u64,
@@ -399,6 +403,9 @@ impl Call {
                     s.subscriber = None;
                 }
             }
+        } else if let Some(shared) = &mut s.shared {
+            // A working copy: the turn goes to the stream once stored.
+            shared.outbox.push((view.clone(), ended.is_some()));
         }
         if ended.is_some() {
             // Dropping the sender ends the Converse stream after this turn.
@@ -471,6 +478,51 @@ impl Session {
         CALL + facts + entries
     }
 
+    /// A working copy for an operation on a stored call: the operation is
+    /// kept ([`Session::install`]) only once the store took it. It has no
+    /// subscriber (its turns wait in the outbox) and no transcript (the
+    /// lines it adds are the ones to append).
+    pub(super) fn fork(&self) -> Session {
+        Session {
+            machine: self.machine.clone(),
+            facts: self.facts.clone(),
+            started: self.started,
+            transcript: VecDeque::new(),
+            transcript_dropped: self.transcript_dropped,
+            turn_seq: self.turn_seq,
+            last_event_seq: self.last_event_seq,
+            mode: self.mode,
+            reports_playback: self.reports_playback,
+            deadline: self.deadline.clone(),
+            pending_listen: self.pending_listen,
+            scheduled: self.scheduled,
+            subscriber: None,
+            shared: self.shared.as_ref().map(|p| Box::new(p.fork())),
+            // The working copy holds no connection; the call keeps its own.
+            anchor: None,
+        }
+    }
+
+    /// Takes a stored working copy's state; keeps the subscriber.
+    pub(super) fn install(&mut self, fork: Session) {
+        self.machine = fork.machine;
+        self.facts = fork.facts;
+        self.started = fork.started;
+        self.transcript_dropped = fork.transcript_dropped;
+        self.turn_seq = fork.turn_seq;
+        self.last_event_seq = fork.last_event_seq;
+        self.mode = fork.mode;
+        self.reports_playback = fork.reports_playback;
+        self.deadline = fork.deadline;
+        self.pending_listen = fork.pending_listen;
+        // The call's gate stays the one its operations queue on.
+        let gate = self.shared.as_ref().map(|p| p.gate.clone());
+        self.shared = fork.shared;
+        if let (Some(gate), Some(part)) = (gate, &mut self.shared) {
+            part.gate = gate;
+        }
+    }
+
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {
         if self.transcript.len() >= settings.max_transcript.max(1) {
             self.transcript.pop_front();
@@ -479,7 +531,7 @@ impl Session {
         self.transcript.push_back(entry);
     }
 
-    fn quiet_turn(&self) -> Turn {
+    pub(super) fn quiet_turn(&self) -> Turn {
         Turn {
             seq: self.turn_seq,
             state: self.machine.state(),
@@ -492,6 +544,15 @@ impl Session {
 
     fn arm(&mut self, call: &Arc<Call>, at: Instant, event: Event, timers: &TimerHandle) {
         self.deadline = Some((at, event));
+        if self.shared.is_some() {
+            // A unary call's deadline is in the store's index: any replica
+            // fires it. A streamed one fires here, through the store; each
+            // arm is scheduled (working copies cannot share the laziness).
+            if self.mode == Mode::Stream {
+                timers.schedule(call, at);
+            }
+            return;
+        }
         if self.scheduled.is_none_or(|s| at < s) {
             self.scheduled = Some(at);
             timers.schedule(call, at);

@@ -104,7 +104,7 @@ enum Owner {
 }
 
 /// What one utterance said, in the order said.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Understood {
     intents: [IntentIx; MAX_HEARD],
     len: u8,

@@ -274,7 +274,7 @@ pub enum StepKind {
 
 /// A transfer step: the call phases that wait on it carry this, so they
 /// never look the step up again.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TransferStep {
     pub target: Arc<str>,
     pub reason: Arc<str>,
@@ -284,7 +284,7 @@ pub struct TransferStep {
     pub fallback: StepIx,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HoldStep {
     pub ask: PromptIx,
     pub thanks: PromptIx,
@@ -294,7 +294,7 @@ pub struct HoldStep {
     pub declined: StepIx,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CloseStep {
     pub ask: PromptIx,
     pub goodbye: PromptIx,

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::connections::ConnInfo;
 use crate::engine::{
-    Anchor, CallRecord, Engine, StartCall, TurnView,
+    Anchor, CallRecord, Engine, StartCall, StreamClosed, TurnView,
     mailbox::{self, Receiver, Sender},
 };
 
@@ -126,7 +126,7 @@ impl Calls for CallsService {
         let mut start = StartCall::try_from(req)?;
         start.owner = client.map(|c| c.name.clone());
         start.anchor = anchor;
-        let view = self.engine.start_call(start, None)?;
+        let view = self.engine.start(start, None).await?;
         Ok(Response::new(pb::Turn::from(&*view)))
     }
 
@@ -138,7 +138,7 @@ impl Calls for CallsService {
         let call_id = convert::call_id("call_id", &call_id)?;
         let event = convert::event(kind)?;
         let who = client.as_deref().and_then(Client::calls_scope);
-        let view = self.engine.send_event_as(who, &call_id, seq, event)?;
+        let view = self.engine.send(who, &call_id, seq, event).await?;
         Ok(Response::new(pb::Turn::from(&*view)))
     }
 
@@ -164,27 +164,42 @@ impl Calls for CallsService {
             seq: _,
             kind,
         } = first;
-        let Some(pb::call_event::Kind::Start(mut start)) = kind else {
-            return Err(Status::invalid_argument(
-                "start: the first message of Converse must carry `start`",
-            ));
-        };
-        if start.call_id.is_empty() {
-            start.call_id = outer_id;
-        }
-        let mut start = StartCall::try_from(start)?;
-        start.owner = client.as_ref().map(|c| c.name.clone());
-        start.anchor = anchor;
-
         let backlog = self.engine.settings().max_pushed_backlog;
         let (tx, rx) = mailbox::mailbox::<Pushed>(backlog);
         let (done_tx, done_rx) = oneshot::channel::<()>();
-        // The first turn goes to the stream through the mailbox.
-        let first = self
-            .engine
-            .start_call_with(start, Some(Box::new(tx.clone())))?;
-        // The id may have been assigned by the engine.
-        let call_id = first.call_id.to_string();
+        let call_id = match kind {
+            Some(pb::call_event::Kind::Start(mut start)) => {
+                if start.call_id.is_empty() {
+                    start.call_id = outer_id;
+                }
+                let mut start = StartCall::try_from(start)?;
+                start.owner = client.as_ref().map(|c| c.name.clone());
+                start.anchor = anchor;
+                // The first turn goes to the stream through the mailbox.
+                let first = self.engine.start(start, Some(Box::new(tx.clone()))).await?;
+                // The id may have been assigned by the engine.
+                first.call_id.to_string()
+            }
+            // A stored call whose stream broke goes on here.
+            Some(pb::call_event::Kind::Resume(pb::Resume { call_id })) => {
+                let call_id = if call_id.is_empty() {
+                    outer_id
+                } else {
+                    call_id
+                };
+                let call_id = convert::call_id("resume.call_id", &call_id)?;
+                let who = client.as_deref().and_then(Client::calls_scope);
+                self.engine
+                    .resume(who, &call_id, Box::new(tx.clone()))
+                    .await?;
+                call_id.to_string()
+            }
+            _ => {
+                return Err(Status::invalid_argument(
+                    "start: the first message of Converse must carry `start`",
+                ));
+            }
+        };
 
         tokio::spawn(read_events(
             self.engine.clone(),
@@ -206,7 +221,7 @@ impl Calls for CallsService {
         self.limits.call_id(&call_id)?;
         let call_id = convert::call_id("call_id", &call_id)?;
         let who = client.as_deref().and_then(Client::calls_scope);
-        let record = self.engine.end_call_as(who, &call_id)?;
+        let record = self.engine.end(who, &call_id).await?;
         Ok(Response::new(self.record(record, client.as_deref())))
     }
 
@@ -219,7 +234,7 @@ impl Calls for CallsService {
         self.limits.call_id(&call_id)?;
         let call_id = convert::call_id("call_id", &call_id)?;
         let who = client.as_deref().and_then(Client::calls_scope);
-        let record = self.engine.get_call_as(who, &call_id)?;
+        let record = self.engine.record(who, &call_id).await?;
         Ok(Response::new(self.record(record, client.as_deref())))
     }
 }
@@ -242,16 +257,24 @@ async fn read_events(
     mut done: oneshot::Receiver<()>,
 ) {
     // Reports a bad event as the stream's status, then ends the call.
-    let fail = |status: Status| {
+    let fail = async |status: Status| {
         let _ = out.push(Err(Box::new(status)), true);
-        engine.disconnected(&call_id);
+        engine.lost(&call_id).await;
     };
+    // With a shared store, the call may have to leave this stream (see
+    // `StreamClosed`); with the memory store this never happens.
+    let held = engine.hold_stream(&call_id);
+    tokio::pin!(held);
     loop {
-        // Both branches are cancel-safe: `message()` keeps partial frames in
-        // the stream, and `done` is a oneshot.
+        // Every branch is cancel-safe: `message()` keeps partial frames in
+        // the stream, `done` is a oneshot, `held` is kept across turns.
         let msg = tokio::select! {
             msg = inbound.message() => msg,
             _ = &mut done => return,
+            closed = &mut held => {
+                let _ = out.push(Err(Box::new(stream_closed(closed))), true);
+                return;
+            }
         };
         match msg {
             Ok(Some(ev)) => {
@@ -269,27 +292,45 @@ async fn read_events(
                         }
                         convert::event(ev.kind)
                     })
-                    .map_err(Status::from)
-                    .and_then(|event| {
-                        engine
-                            .send_event(&call_id, ev.seq, event)
-                            .map_err(Status::from)
-                    });
+                    .map_err(Status::from);
+                let result = match result {
+                    Ok(event) => engine
+                        .send(None, &call_id, ev.seq, event)
+                        .await
+                        .map(drop)
+                        .map_err(Status::from),
+                    Err(status) => Err(status),
+                };
                 if let Err(status) = result {
-                    return fail(status);
+                    return fail(status).await;
                 }
             }
             Ok(None) => return,
             Err(status) => match super::status::wire_error(&status) {
                 // A malformed message is the client's mistake: say so.
-                Some(restated) => return fail(restated),
+                Some(restated) => return fail(restated).await,
                 None => {
                     debug!(%call_id, %status, "Converse stream broke");
-                    engine.disconnected(&call_id);
+                    engine.lost(&call_id).await;
                     return;
                 }
             },
         }
+    }
+}
+
+/// The status a Converse stream closes with while its call goes on in the
+/// shared store: UNAVAILABLE when this replica drains (the front-end opens
+/// Converse on another replica with `resume`), ABORTED when the front-end
+/// already resumed the call elsewhere.
+fn stream_closed(closed: StreamClosed) -> Status {
+    match closed {
+        StreamClosed::Draining => Status::unavailable(
+            "this replica is shutting down; the call is stored: resume it on another replica (Converse, first message `resume`)",
+        ),
+        StreamClosed::ResumedElsewhere => Status::aborted(
+            "the call was resumed on another replica; this stream no longer carries it",
+        ),
     }
 }
 

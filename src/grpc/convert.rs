@@ -94,6 +94,12 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
                 "only the first message of Converse may start a call; use StartCall",
             ));
         }
+        Kind::Resume(_) => {
+            return Err(invalid(
+                "resume",
+                "only the first message of Converse may resume a call",
+            ));
+        }
         Kind::PromptPlayed(pb::PromptPlayed { prompt_id: _ }) => Event::PromptPlayed,
         Kind::Speech(pb::Speech {
             text,

@@ -139,6 +139,7 @@ impl Limits {
                 self.max_detail_bytes,
                 "max_detail_bytes",
             ),
+            Some(Kind::Resume(pb::Resume { call_id })) => self.call_id(call_id),
             Some(Kind::NoInput(_) | Kind::Audio(_) | Kind::Hangup(_)) | None => Ok(()),
         }
     }

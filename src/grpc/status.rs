@@ -21,6 +21,8 @@ impl From<CallError> for Status {
             CallError::TooManyCalls { .. } => Code::ResourceExhausted,
             CallError::ShuttingDown => Code::Unavailable,
             CallError::NotOwner(_) => Code::PermissionDenied,
+            CallError::StoreUnavailable(_) => Code::Unavailable,
+            CallError::NotStored | CallError::NotStreamed(_) => Code::FailedPrecondition,
         };
         let message = match &e {
             CallError::UnknownLocale { .. } => format!("locale: {e}"),
@@ -29,9 +31,12 @@ impl From<CallError> for Status {
             CallError::UnknownCall(_) | CallError::AlreadyExists(_) | CallError::NotOwner(_) => {
                 format!("call_id: {e}")
             }
-            CallError::Ended { .. } | CallError::TooManyCalls { .. } | CallError::ShuttingDown => {
-                e.to_string()
-            }
+            CallError::Ended { .. }
+            | CallError::TooManyCalls { .. }
+            | CallError::ShuttingDown
+            | CallError::StoreUnavailable(_)
+            | CallError::NotStored => e.to_string(),
+            CallError::NotStreamed(_) => format!("call_id: {e}"),
         };
         Status::new(code, message)
     }

@@ -20,10 +20,24 @@ impl ServerProcess {
     /// Serves the shipped flows on an ephemeral port, without the file
     /// watcher, with `envs` added; reads the address from the first line
     /// of stdout. The server's log goes to `stderr`.
+    #[allow(dead_code)] // tests on other flows use `start_in`
     pub fn start(envs: &[(&str, &str)], stderr: Stdio) -> ServerProcess {
+        Self::start_in(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/flows")),
+            envs,
+            stderr,
+        )
+    }
+
+    /// [`ServerProcess::start`] on another flows directory.
+    pub fn start_in(
+        flows: &std::path::Path,
+        envs: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
             .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
+            .arg(flows)
             .env("CALLSCRIPT_WATCH", "false")
             .envs(envs.iter().copied())
             .stdout(Stdio::piped())

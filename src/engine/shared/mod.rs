@@ -1,0 +1,630 @@
+//! The engine over a shared call store (`store = "redis://…"`): any replica
+//! answers for any call, and a restart loses none.
+//!
+//! Every operation on a call (start, event, timer, hang-up) runs on a
+//! working copy of the call ([`Session::fork`]) and is kept only once the
+//! store took the copy with a compare-and-set on the call's version. Two
+//! replicas racing on one call cannot both apply an event: the loser gets
+//! the call as it now is, and runs the operation again on that, where a
+//! retried seq finds its turn. A replica keeps the calls it used in its
+//! table and reads the store only when the compare-and-set says its copy
+//! is stale; so an event costs one round trip to the store.
+//!
+//! Time in the store is wall-clock (unix ms), which every replica shares;
+//! in the process it is tokio's clock, as in memory mode.
+
+mod flows;
+mod snapshot;
+mod streams;
+
+use snapshot::{check_owner, corrupt, restored, to_unix, unix_ms};
+pub use streams::StreamClosed;
+pub(super) use streams::watch_due;
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, atomic::Ordering},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::{
+    CallError, CallRecord, Engine, Entry, EntryKind, Facts, Requester, Sink, StartCall, Turn,
+    TurnView,
+    session::{Call, Mode, Outcome, Session},
+    store::{CallStore, Saved, StoreError, Stored, Write},
+};
+use crate::{
+    call::{CallMachine, Event, snapshot::with_flow},
+    flow::{Flow, FlowRegistry, compile_source},
+};
+
+/// How often an operation starts again after losing a race before it
+/// gives up (each loss means another replica moved the call on).
+const ATTEMPTS: usize = 16;
+
+/// A flow id and version.
+type FlowKey = (Arc<str>, Arc<str>);
+
+/// The store, as the engine holds it.
+pub(super) struct Shared {
+    pub store: Arc<dyn CallStore>,
+    /// This replica's name in leases (random per process).
+    pub replica: Arc<str>,
+    /// How long an ended call stays readable.
+    pub ended_ttl: Duration,
+    /// Flow versions this replica does not serve but continues calls on,
+    /// compiled from the sources other replicas published.
+    pinned: Mutex<HashMap<FlowKey, Arc<Flow>>>,
+    /// Flow versions whose source this replica has published.
+    published: Mutex<HashSet<(Arc<str>, Arc<str>)>>,
+    /// Set when this replica drains: its Converse streams close.
+    pub leaving: tokio::sync::watch::Sender<bool>,
+}
+
+impl Shared {
+    pub fn new(store: Arc<dyn CallStore>, ended_ttl: Duration) -> Shared {
+        let mut bytes = [0u8; 8];
+        let _ = getrandom::fill(&mut bytes);
+        Shared {
+            store,
+            replica: format!("replica-{}", u64::from_le_bytes(bytes)).into(),
+            ended_ttl,
+            pinned: Mutex::new(HashMap::new()),
+            published: Mutex::new(HashSet::new()),
+            leaving: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    fn unavailable(&self, e: StoreError) -> CallError {
+        CallError::StoreUnavailable(e.0)
+    }
+}
+
+/// What a call kept in the store needs beyond the memory engine's session.
+pub(super) struct SharedPart {
+    /// The stored version this copy is.
+    pub version: u64,
+    /// The turn that answered the last sequenced event: a retry of it gets
+    /// this back from any replica.
+    pub last_answer: Option<Arc<Turn>>,
+    /// When the call started, wall-clock.
+    pub started_ms: u64,
+    /// Held for the whole of an operation (across its round trip), so the
+    /// operations on one call from this replica take turns rather than
+    /// racing each other through the compare-and-set; only replicas race.
+    pub gate: Arc<tokio::sync::Mutex<()>>,
+    /// Turns for the Converse stream, sent once the operation is stored.
+    pub outbox: Vec<(Arc<TurnView>, bool)>,
+    /// When this replica last used the call (its table drops idle copies).
+    pub used: Instant,
+}
+
+impl SharedPart {
+    pub fn fork(&self) -> SharedPart {
+        SharedPart {
+            version: self.version,
+            last_answer: self.last_answer.clone(),
+            started_ms: self.started_ms,
+            gate: self.gate.clone(),
+            outbox: Vec::new(),
+            used: self.used,
+        }
+    }
+}
+
+/// What an operation did to its working copy.
+enum Step {
+    /// Nothing to store; this is the answer.
+    Answer(Result<Arc<TurnView>, CallError>),
+    /// Store the copy, then answer with this turn.
+    Store(Arc<TurnView>, Outcome),
+    /// Nothing happened and nothing needs storing.
+    Nothing,
+    /// A retry of an older event: its turn is in the stored transcript.
+    Replay {
+        seq: u64,
+        last: u64,
+        quiet: Arc<Turn>,
+        flow: Arc<Flow>,
+    },
+    /// The deadline is later: file the call's next check at this time.
+    CheckAt(u64),
+    /// A streamed call's check came due on a replica without its stream.
+    Unheld,
+}
+
+/// One operation on a call.
+#[derive(Clone)]
+enum Op {
+    /// A front-end event.
+    Event { seq: u64, event: Event },
+    /// An event of the server's own (hang-up by the operator, front-end
+    /// lost), unless the call has ended.
+    Server(Event),
+    /// The call's deadline may have come: fire it if so. `owner`: this
+    /// replica holds the call's Converse stream.
+    Due { owner: bool },
+}
+
+impl Engine {
+    fn shared(&self) -> Option<&Shared> {
+        self.inner.shared.as_ref()
+    }
+
+    /// Whether calls live in a shared store.
+    pub fn is_shared(&self) -> bool {
+        self.inner.shared.is_some()
+    }
+
+    /// The shared store, if calls live in one.
+    pub fn store(&self) -> Option<Arc<dyn CallStore>> {
+        self.shared().map(|s| s.store.clone())
+    }
+
+    /// Starts a call ([`Engine::start_call_with`]), storing it first when
+    /// calls live in a shared store.
+    pub async fn start(
+        &self,
+        req: StartCall,
+        subscriber: Option<Sink>,
+    ) -> Result<Arc<TurnView>, CallError> {
+        let Some(shared) = self.shared() else {
+            return self.start_call_with(req, subscriber);
+        };
+        // The calls this replica holds (those whose events come here).
+        let limit = self.inner.settings.max_live_calls;
+        if self.inner.live_count.load(Ordering::Relaxed) >= limit {
+            return Err(CallError::TooManyCalls { limit });
+        }
+        let (call, flow, rule) = self.new_call(req, subscriber)?;
+        shared.publish(&flow).await?;
+        let id = call.id().clone();
+        let mut fork = {
+            let mut s = call.lock();
+            s.shared = Some(Box::new(SharedPart {
+                version: 0,
+                last_answer: None,
+                started_ms: to_unix(s.started),
+                gate: Arc::default(),
+                outbox: Vec::new(),
+                used: Instant::now(),
+            }));
+            s.fork()
+        };
+        let settings = &self.inner.settings;
+        let Some((view, outcome)) =
+            call.server_event(&mut fork, Event::Start, settings, &self.inner.timers)
+        else {
+            return Err(CallError::AlreadyExists(id.to_string()));
+        };
+        let write = self.write_of(shared, &id, &mut fork, 0, outcome.ended)?;
+        match shared.store.save(&id, write).await {
+            Ok(Saved::Saved(version)) => {
+                info!(call_id = %id, flow = %flow.id(), version = %flow.version(), %rule, "call started");
+                crate::metrics::call_started(flow.id());
+                self.install(&call, fork, version);
+                if let Some(old) = self.inner.live.get(&id) {
+                    // A copy of an earlier call of this id (ended here
+                    // and gone from the store since).
+                    self.inner.live.remove(old.id());
+                    self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+                }
+                if self.inner.live.insert(id.clone(), call.clone()) {
+                    self.inner.live_count.fetch_add(1, Ordering::AcqRel);
+                }
+                self.stored_after(&call, outcome.ended);
+                Ok(view)
+            }
+            Ok(Saved::Conflict(_)) => Err(CallError::AlreadyExists(id.to_string())),
+            Ok(Saved::Gone) => Err(CallError::StoreUnavailable(format!(
+                "{} refused a new call",
+                shared.store.describe()
+            ))),
+            Err(e) => Err(shared.unavailable(e)),
+        }
+    }
+
+    /// Feeds one front-end event ([`Engine::send_event_as`]), through the
+    /// shared store when calls live in one.
+    pub async fn send(
+        &self,
+        who: Requester<'_>,
+        call_id: &str,
+        seq: u64,
+        event: Event,
+    ) -> Result<Arc<TurnView>, CallError> {
+        if self.shared().is_none() {
+            return self.send_event_as(who, call_id, seq, event);
+        }
+        self.run(who, call_id, Op::Event { seq, event })
+            .await?
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
+    }
+
+    /// A call's record ([`Engine::get_call_as`]), read from the shared
+    /// store when calls live in one.
+    pub async fn record(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
+        let Some(shared) = self.shared() else {
+            return self.get_call_as(who, call_id);
+        };
+        let (stored, lines) = shared
+            .store
+            .record(call_id)
+            .await
+            .map_err(|e| shared.unavailable(e))?
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
+        let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
+        check_owner(&snapshot.facts, who, call_id)?;
+        let transcript = with_flow(&flow, || {
+            lines
+                .iter()
+                .map(|l| serde_json::from_str::<Entry>(l))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| corrupt(call_id, e))?;
+        let machine = &snapshot.machine;
+        Ok(CallRecord {
+            call_id: call_id.into(),
+            locale: flow.locales()[usize::from(machine.locale())].clone(),
+            state: machine.state(),
+            step: machine.step().cloned(),
+            ended: machine.ended(),
+            facts: snapshot.facts.clone(),
+            flow,
+            transcript,
+            transcript_dropped: stored.dropped,
+        })
+    }
+
+    /// Ends a call from the operator side ([`Engine::end_call_as`]).
+    pub async fn end(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
+        if self.shared().is_none() {
+            return self.end_call_as(who, call_id);
+        }
+        self.run(who, call_id, Op::Server(Event::OperatorHangup))
+            .await?;
+        self.record(who, call_id).await
+    }
+
+    /// The front-end of a streamed call went away ([`Engine::disconnected`]).
+    pub async fn lost(&self, call_id: &str) {
+        if self.shared().is_none() {
+            return self.disconnected(call_id);
+        }
+        if let Err(e) = self
+            .run(None, call_id, Op::Server(Event::FrontEndLost))
+            .await
+        {
+            warn!(%call_id, error = %e, "could not end a call whose front-end went away");
+        }
+    }
+
+    /// Runs one operation on a stored call until it is stored or refused.
+    /// `Ok(None)`: nothing to answer (a server event on an ended call, a
+    /// deadline not yet due).
+    async fn run(
+        &self,
+        who: Requester<'_>,
+        call_id: &str,
+        op: Op,
+    ) -> Result<Option<Arc<TurnView>>, CallError> {
+        let Some(shared) = self.shared() else {
+            return Ok(None);
+        };
+        let mut fresh = None;
+        for _ in 0..ATTEMPTS {
+            let call = match fresh.take() {
+                Some(call) => call,
+                None => self.cached_or_load(shared, call_id).await?,
+            };
+            let gate = call.lock().shared.as_ref().map(|p| p.gate.clone());
+            let _turn = match gate {
+                Some(gate) => Some(gate.lock_owned().await),
+                None => None,
+            };
+            let (mut fork, expected) = {
+                let s = call.lock();
+                check_owner(&s.facts, who, call_id)?;
+                (s.fork(), s.shared.as_ref().map_or(0, |p| p.version))
+            };
+            let (view, outcome) = match self.apply(&call, &mut fork, &op) {
+                Step::Answer(answer) => return answer.map(Some),
+                Step::Nothing => return Ok(None),
+                Step::Store(view, outcome) => (view, outcome),
+                Step::Replay {
+                    seq,
+                    last,
+                    quiet,
+                    flow,
+                } => {
+                    let id = call.id().clone();
+                    return self
+                        .replay(shared, &id, seq, last, quiet, flow)
+                        .await
+                        .map(Some);
+                }
+                Step::CheckAt(at) => {
+                    let stored = shared.store.check_at(call.id(), at).await;
+                    return stored.map(|()| None).map_err(|e| shared.unavailable(e));
+                }
+                Step::Unheld => {
+                    // A streamed call's timers are its stream replica's.
+                    // Only when no replica has held the stream for
+                    // idle_timeout (none resumed it) is the front-end lost.
+                    let free = shared
+                        .store
+                        .lease(call.id(), &shared.replica, LEASE_TTL, false)
+                        .await
+                        .map_err(|e| shared.unavailable(e))?;
+                    if !free {
+                        let idle = self.inner.settings.idle_timeout.as_millis() as u64;
+                        let stored = shared.store.check_at(call.id(), unix_ms() + idle).await;
+                        return stored.map(|()| None).map_err(|e| shared.unavailable(e));
+                    }
+                    let settings = &self.inner.settings;
+                    let lost = Event::FrontEndLost;
+                    call.handle(&mut fork, 0, lost, settings, &self.inner.timers)
+                }
+            };
+            if let (Op::Event { seq, .. }, Some(part)) = (&op, &mut fork.shared)
+                && *seq > 0
+            {
+                part.last_answer = Some(view.turn.clone());
+            }
+            let write = self.write_of(shared, call.id(), &mut fork, expected, outcome.ended)?;
+            match shared.store.save(call.id(), write).await {
+                Ok(Saved::Saved(version)) => {
+                    self.install(&call, fork, version);
+                    self.stored_after(&call, outcome.ended);
+                    return Ok(Some(view));
+                }
+                Ok(Saved::Conflict(stored)) => {
+                    // Another replica moved the call on: take its copy and
+                    // run the operation again on that.
+                    fresh = Some(self.refresh(shared, &call, &stored).await?);
+                }
+                Ok(Saved::Gone) => {
+                    self.forget(&call);
+                    return Err(CallError::UnknownCall(call_id.to_owned()));
+                }
+                Err(e) => return Err(shared.unavailable(e)),
+            }
+        }
+        Err(CallError::StoreUnavailable(format!(
+            "call {call_id:?} changed on other replicas {ATTEMPTS} times while this one tried to store an event; retry"
+        )))
+    }
+
+    /// One operation on a working copy. What needs the store first (an
+    /// older turn, a lease) comes back as a [`Step`] to finish.
+    fn apply(&self, call: &Arc<Call>, fork: &mut Session, op: &Op) -> Step {
+        let settings = &self.inner.settings;
+        let timers = &self.inner.timers;
+        match op {
+            Op::Event { seq, event } => {
+                if *seq != 0 && *seq <= fork.last_event_seq {
+                    let last = fork.shared.as_ref().and_then(|p| p.last_answer.clone());
+                    return match last.filter(|_| *seq == fork.last_event_seq) {
+                        Some(turn) => Step::Answer(Ok(call.view(fork, turn))),
+                        None => Step::Replay {
+                            seq: *seq,
+                            last: fork.last_event_seq,
+                            quiet: Arc::new(fork.quiet_turn()),
+                            flow: fork.machine.flow().clone(),
+                        },
+                    };
+                }
+                if let Some(reason) = fork.machine.ended() {
+                    return Step::Answer(Err(CallError::Ended {
+                        call_id: call.id().to_string(),
+                        reason: reason.as_str(),
+                    }));
+                }
+                let (view, outcome) = call.handle(fork, *seq, event.clone(), settings, timers);
+                Step::Store(view, outcome)
+            }
+            Op::Server(event) => match call.server_event(fork, event.clone(), settings, timers) {
+                Some((view, outcome)) => Step::Store(view, outcome),
+                None => Step::Nothing,
+            },
+            Op::Due { owner } => {
+                if fork.machine.ended().is_some() {
+                    return Step::Nothing;
+                }
+                if fork.mode == Mode::Stream && !owner {
+                    return Step::Unheld;
+                }
+                match fork.deadline.clone() {
+                    None => Step::Nothing,
+                    Some((at, _)) if at > Instant::now() => {
+                        if fork.mode == Mode::Unary {
+                            Step::CheckAt(to_unix(at))
+                        } else {
+                            self.inner.timers.schedule(call, at);
+                            Step::Nothing
+                        }
+                    }
+                    Some((at, event)) => {
+                        fork.deadline = None;
+                        crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
+                        let (view, outcome) = call.handle(fork, 0, event, settings, timers);
+                        Step::Store(view, outcome)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The turn an older event produced, from the stored transcript.
+    async fn replay(
+        &self,
+        shared: &Shared,
+        call_id: &Arc<str>,
+        seq: u64,
+        last: u64,
+        quiet: Arc<Turn>,
+        flow: Arc<Flow>,
+    ) -> Result<Arc<TurnView>, CallError> {
+        let stale = CallError::StaleSeq { seq, last };
+        let Some((_, lines)) = shared
+            .store
+            .record(call_id)
+            .await
+            .map_err(|e| shared.unavailable(e))?
+        else {
+            return Err(stale);
+        };
+        let entries = with_flow(&flow, || {
+            lines
+                .iter()
+                .map(|l| serde_json::from_str::<Entry>(l))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| corrupt(call_id, e))?;
+        let at = entries
+            .iter()
+            .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq))
+            .ok_or(stale)?;
+        let turn = match entries.get(at + 1).map(|e| &e.kind) {
+            Some(EntryKind::Turn(t)) => t.clone(),
+            _ => quiet,
+        };
+        Ok(Arc::new(TurnView {
+            call_id: call_id.clone(),
+            flow,
+            turn,
+        }))
+    }
+
+    /// Keeps a stored working copy and sends its turns to the stream.
+    fn install(&self, call: &Arc<Call>, mut fork: Session, version: u64) {
+        let outbox = fork
+            .shared
+            .as_mut()
+            .map(|p| {
+                p.version = version;
+                p.used = Instant::now();
+                std::mem::take(&mut p.outbox)
+            })
+            .unwrap_or_default();
+        let mut s = call.lock();
+        s.install(fork);
+        let mut gone = false;
+        if let Some(sub) = &s.subscriber {
+            for (view, last) in outbox {
+                if sub.push(view, last).is_err() {
+                    gone = true;
+                    break;
+                }
+            }
+        }
+        if s.machine.ended().is_some() || gone {
+            s.subscriber = None;
+        }
+        let live = s.machine.ended().is_none();
+        drop(s);
+        if gone && live {
+            // The stream's reader went away or fell too far behind.
+            let engine = self.clone();
+            let id = call.id().clone();
+            tokio::spawn(async move { engine.lost(&id).await });
+        }
+    }
+
+    /// After a stored operation: a call it ended is logged, counted and
+    /// dropped from this replica's table (its record stays in the store).
+    fn stored_after(&self, call: &Arc<Call>, ended: bool) {
+        if !ended {
+            return;
+        }
+        let (flow, reason) = call.ending();
+        info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
+        crate::metrics::call_ended(flow.id(), reason);
+        if let Some(records) = self.inner.settings.records.clone() {
+            let engine = self.clone();
+            let id = call.id().clone();
+            tokio::spawn(async move {
+                match engine.record(None, &id).await {
+                    Ok(record) => records.ended(record),
+                    Err(e) => warn!(call_id = %id, error = %e, "no call record written"),
+                }
+            });
+        }
+        self.forget(call);
+    }
+
+    /// Drops this replica's copy of a call.
+    fn forget(&self, call: &Arc<Call>) {
+        let mine = self
+            .inner
+            .live
+            .get(call.id())
+            .is_some_and(|c| Arc::ptr_eq(&c, call));
+        if mine && self.inner.live.remove(call.id()) {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// This replica's copy of a call, or the stored call read into one.
+    async fn cached_or_load(&self, shared: &Shared, call_id: &str) -> Result<Arc<Call>, CallError> {
+        if let Some(call) = self.inner.live.get(call_id) {
+            return Ok(call);
+        }
+        let stored = shared
+            .store
+            .load(call_id)
+            .await
+            .map_err(|e| shared.unavailable(e))?
+            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
+        let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
+        let ended = snapshot.machine.ended().is_some();
+        let call = restored(call_id, flow, snapshot, &stored, None);
+        if ended {
+            // Ended calls are read, not kept.
+            return Ok(call);
+        }
+        if self.inner.live.insert(call.id().clone(), call.clone()) {
+            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
+            Ok(call)
+        } else {
+            // Another request here read it at the same time.
+            Ok(self.inner.live.get(call_id).unwrap_or(call))
+        }
+    }
+
+    /// Brings this replica's copy of a call up to a newer stored version.
+    async fn refresh(
+        &self,
+        shared: &Shared,
+        call: &Arc<Call>,
+        stored: &Stored,
+    ) -> Result<Arc<Call>, CallError> {
+        let (flow, snapshot) = self.read(shared, call.id(), stored).await?;
+        let fresh = restored(call.id(), flow, snapshot, stored, None);
+        let newer = {
+            let s = call.lock();
+            s.shared.as_ref().is_none_or(|p| p.version < stored.version)
+        };
+        if newer {
+            let fork = fresh.lock().fork();
+            let mut s = call.lock();
+            s.install(fork);
+            if let Some(p) = &mut s.shared {
+                p.version = stored.version;
+            }
+            if s.machine.ended().is_some() {
+                s.subscriber = None;
+                drop(s);
+                self.forget(call);
+            }
+        }
+        Ok(call.clone())
+    }
+}
+
+/// How long a Converse call's lease lasts without renewal.
+pub(super) const LEASE_TTL: Duration = Duration::from_secs(3);
