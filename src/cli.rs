@@ -135,6 +135,10 @@ pub struct SimulateArgs {
     /// Directory of flow files.
     #[arg(long, default_value = "flows")]
     pub flows: PathBuf,
+    /// With --flow: a variable of the call, as StartCall gives it
+    /// (repeatable), e.g. --var customer=张三
+    #[arg(long = "var", value_name = "NAME=VALUE", conflicts_with = "scenario")]
+    pub variables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -267,6 +271,7 @@ pub fn simulate(
         locale,
         reply_after,
         flows: flows_dir,
+        variables,
     } = args;
     if let Some(scenario) = scenario {
         let Some(registry) = load_flows(flows_dir, out)? else {
@@ -292,6 +297,13 @@ pub fn simulate(
         locale: locale.clone(),
         prompt,
         reply_after: *reply_after,
+        variables: match crate::simulate::parse_variables(variables.iter().map(String::as_str)) {
+            Ok(v) => v,
+            Err(e) => {
+                writeln!(out, "--var: {e}")?;
+                return Ok(2);
+            }
+        },
     };
     crate::simulate::run(registry, &setup, input, out)
 }

@@ -75,6 +75,7 @@ struct Raw {
     max_speech_bytes: Option<String>,
     max_dtmf_digits: Option<String>,
     max_detail_bytes: Option<String>,
+    max_variable_bytes: Option<String>,
     max_message_bytes: Option<String>,
     max_connections: Option<String>,
     max_concurrent_streams: Option<String>,
@@ -271,6 +272,13 @@ pub fn load(
             limit_defaults.max_detail_bytes,
             0,
             16 << 20,
+        ),
+        max_variable_bytes: n(
+            "max_variable_bytes",
+            &raw.max_variable_bytes,
+            limit_defaults.max_variable_bytes,
+            8,
+            1 << 20,
         ),
         max_message_bytes: n(
             "max_message_bytes",

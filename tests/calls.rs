@@ -41,17 +41,28 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
         .await
         .expect("ok")
         .into_inner();
-    assert_eq!(
-        said(&t),
-        [
-            "您的账单已通过短信发送到您的手机,请注意查收。",
-            "您还需要别的帮助吗?"
-        ]
+    // The bill is looked up by the front-end; its answer is said.
+    assert_eq!(said(&t), Vec::<String>::new());
+    assert_eq!(t.state, "looking_up");
+    assert!(
+        matches!(
+            &t.actions[0].kind,
+            Some(pb::action::Kind::Lookup(pb::Lookup { name, params })) if name == "bill" && params.contains_key("caller")
+        ),
+        "{:?}",
+        t.actions
     );
+    assert_eq!(listen_ms(&t), Some(2000));
+    let t = c
+        .send_event(event("u1", 3, lookup_result("bill", "amount", "58.50")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(said(&t), ["您本月话费58.50元。", "您还需要别的帮助吗?"]);
     assert_eq!(t.state, "closing");
 
     let t = c
-        .send_event(event("u1", 3, speech("不用了,谢谢")))
+        .send_event(event("u1", 4, speech("不用了,谢谢")))
         .await
         .expect("ok")
         .into_inner();
@@ -65,7 +76,7 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
     assert_eq!(listen_ms(&t), Some(10_000));
 
     let t = c
-        .send_event(event("u1", 4, hangup()))
+        .send_event(event("u1", 5, hangup()))
         .await
         .expect("ok")
         .into_inner();
@@ -85,8 +96,8 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
     assert_eq!(record.end_reason(), pb::EndReason::CallerHangup);
     assert_eq!(record.opening_rule, "normal opening (afternoon)");
     assert_eq!(record.local_start, "2026-11-23T15:00:00+08:00");
-    // start, turn, then four events each with its turn.
-    assert_eq!(record.transcript.len(), 10);
+    // start, turn, then five events each with its turn.
+    assert_eq!(record.transcript.len(), 12);
     s.stop().await;
 }
 

@@ -23,8 +23,8 @@ const AT: &str = "2026-03-10T15:00:00+08:00";
 
 const OLD_OPENING: &str = "您好,XX欢迎您的来电,请问有什么可以帮您?";
 const NEW_OPENING: &str = "您好,XX欢迎您致电,请问有什么可以帮您?";
-const OLD_BILL: &str = "您的账单已通过短信发送到您的手机,请注意查收。";
-const NEW_BILL: &str = "您的账单已发送到您的手机,请查收短信。";
+const OLD_BILL: &str = "我需要为您查询一下,请您稍候,可以吗?";
+const NEW_BILL: &str = "我需要为您查一下,请您稍等,可以吗?";
 
 /// A copy of the shipped flows directory.
 fn copy_flows() -> tempfile::TempDir {
@@ -57,7 +57,7 @@ fn edit_file(file: &Path, from: &str, to: &str) -> String {
     text
 }
 
-/// The hotline's new text for the opening and the bill answer (zh-CN).
+/// The hotline's new text for the opening and the hold question (zh-CN).
 fn edit_hotline(file: &Path) -> String {
     edit_file(
         file,
@@ -138,20 +138,20 @@ async fn reload_new_calls_get_the_new_text_live_calls_keep_their_version() {
     // The live call's next turn still speaks from the version it started with.
     let turn = server
         .calls
-        .send_event(event("live", 1, speech("我想查询账单")))
+        .send_event(event("live", 1, speech("我想办理套餐")))
         .await
         .expect("SendEvent")
         .into_inner();
     assert_eq!(turn.flow_version, v1);
-    assert_eq!(said(&turn), [OLD_BILL, "您还需要别的帮助吗?"]);
+    assert_eq!(said(&turn), [OLD_BILL]);
 
     let turn = server
         .calls
-        .send_event(event("fresh", 1, speech("我想查询账单")))
+        .send_event(event("fresh", 1, speech("我想办理套餐")))
         .await
         .expect("SendEvent")
         .into_inner();
-    assert_eq!(said(&turn), [NEW_BILL, "您还需要别的帮助吗?"]);
+    assert_eq!(said(&turn), [NEW_BILL]);
     server.stop().await;
 }
 

@@ -10,7 +10,10 @@
 //! ```text
 //! ringing ─Start→ listening ⇄ (answers lead from step to step)
 //!   listening ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
-//!   listening ─hold step→ confirming_hold ─yes→ on_hold ─time up→ (next step)
+//!   listening ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
+//!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
+//!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
+//!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -20,20 +23,22 @@
 
 mod respond;
 mod shared;
+mod waiting;
 
 use shared::Question;
-use std::{sync::Arc, time::Duration};
+use std::{cell::Cell, sync::Arc, time::Duration};
 
 use statig::prelude::*;
 
 use super::{
-    Action, AudioKind, CallState, EndReason, Event,
+    Action, AudioKind, CallState, EndReason, Event, Vars,
     understanding::{Answer, Input},
 };
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, PromptIx, StepIx, TransferStep, matcher::Understood,
+        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, StepIx, TransferStep,
+        matcher::Understood,
     },
 };
 
@@ -45,6 +50,11 @@ pub struct CallSetup {
     /// The calendar's opening for this call, if the flow has one.
     pub opening: Option<PromptIx>,
     pub day_part: DayPart,
+    /// This call's own variables (StartCall's `variables`): caller data.
+    pub variables: Vars,
+    /// The call's numbers, which a lookup may send as params.
+    pub caller: Arc<str>,
+    pub callee: Arc<str>,
 }
 
 /// A call's machine. `handle` appends the actions an event calls for.
@@ -76,6 +86,10 @@ impl CallMachine {
             last_said: None,
             heard: Understood::default(),
             ended: None,
+            vars: setup.variables,
+            caller: setup.caller,
+            callee: setup.callee,
+            now: Cell::new(Duration::ZERO),
         };
         CallMachine {
             sm: script.state_machine(),
@@ -94,6 +108,7 @@ impl CallMachine {
     /// cut short so the timer fires by then.
     pub fn handle_at(&mut self, elapsed: Duration, event: &Event, out: &mut Vec<Action>) {
         self.elapsed = self.elapsed.max(elapsed);
+        self.sm.inner().now.set(self.elapsed);
         let max = self.flow().timing().max_call;
         let first = out.len();
         if self.elapsed >= max && self.ended().is_none() && !ends_the_call(event) {
@@ -135,6 +150,7 @@ impl CallMachine {
             State::Transferring { .. } => CallState::Transferring,
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             State::OnHold { .. } => CallState::OnHold,
+            State::LookingUp { .. } => CallState::LookingUp,
             State::Closing { .. } => CallState::Closing,
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
@@ -156,6 +172,7 @@ impl CallMachine {
             | State::Transferring { step, .. }
             | State::ConfirmingHold { step, .. }
             | State::OnHold { step, .. }
+            | State::LookingUp { step, .. }
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
@@ -175,6 +192,11 @@ impl CallMachine {
 
     pub fn locale(&self) -> LocaleIx {
         self.sm.inner().locale
+    }
+
+    /// This call's own variables (caller data: never log them above debug).
+    pub fn variables(&self) -> &Vars {
+        &self.sm.inner().vars
     }
 }
 
@@ -235,6 +257,15 @@ pub struct Script {
     /// What the current event was understood as.
     heard: Understood,
     ended: Option<EndReason>,
+    /// This call's own variables: StartCall's, then `data` events and
+    /// lookup and hold answers.
+    vars: Vars,
+    caller: Arc<str>,
+    callee: Arc<str>,
+    /// Time since the call started, as the current event was given: what
+    /// a hold or a lookup measures its wait from. A `Cell` because the
+    /// machine sets it before dispatch, through shared access.
+    now: Cell<Duration>,
 }
 
 #[state_machine(
@@ -368,31 +399,109 @@ impl Script {
                 context.push(Action::Listen {
                     timeout: hold.duration,
                 });
-                Transition(State::on_hold(*step, *hold))
+                let until = self.deadline_after(hold.duration);
+                Transition(State::on_hold(*step, hold.clone(), until, false))
             }
             Ok(_) => Transition(self.enter(hold.declined, context)),
             Err(outcome) => outcome,
         }
     }
 
-    /// The caller is holding. Time up, or the caller speaking → apologise
-    /// for the wait (N11) and go on.
+    /// The caller is holding (N11). Only a reported `hold_result` ends
+    /// the hold: the apology, then `next` (done) or `failed`. When the
+    /// promise (`hold_ms`) passes: an apology with the new estimate and a
+    /// callback offer, and the hold goes on. Caller words get an answer
+    /// and the hold goes on (`hold_words`).
     #[state(superstate = "in_call")]
     fn on_hold(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
         hold: &mut HoldStep,
+        until: &mut u64,
+        offered: &mut bool,
         event: &Event,
     ) -> Outcome<State> {
         let _ = step;
-        match event {
-            Event::NoInput | Event::Speech { .. } | Event::Dtmf { .. } => {
+        match (self.input(event), event) {
+            (_, Event::HoldResult { ok, variables }) => {
+                self.merge(variables);
+                let done = *ok && self.has_all(&hold.gives);
                 self.say(hold.resume, context);
-                Transition(self.enter(hold.next, context))
+                Transition(self.enter(if done { hold.next } else { hold.failed }, context))
+            }
+            (_, Event::NoInput) => {
+                self.say(hold.overdue, context);
+                *offered = true;
+                *until = self.deadline_after(hold.duration);
+                context.push(Action::Listen {
+                    timeout: hold.duration,
+                });
+                Handled
+            }
+            (Input::Clear(heard), _) => {
+                self.hold_words(event, heard, hold, *until, offered, context)
             }
             // Hold music hides the caller's audio; nothing to fix on hold.
-            Event::Audio(_) => Handled,
+            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
+            _ => Super,
+        }
+    }
+
+    /// Waiting for the front-end's answer to a lookup. Silence for
+    /// `lookup_quiet`, then the `wait` prompt (N11: please hold, thanks);
+    /// the answer → the apology if the caller was asked to wait, then
+    /// `next` (ok) or `failed`; no answer by `lookup_timeout` → the
+    /// apology and `failed`.
+    #[state(superstate = "in_call")]
+    fn looking_up(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        lookup: &mut LookupStep,
+        until: &mut u64,
+        waited: &mut bool,
+        event: &Event,
+    ) -> Outcome<State> {
+        let _ = step;
+        match (self.input(event), event) {
+            (
+                _,
+                Event::LookupResult {
+                    name,
+                    ok,
+                    variables,
+                },
+            ) if **name == *lookup.name => {
+                self.merge(variables);
+                let answered = *ok && self.has_all(&lookup.gives);
+                if *waited {
+                    self.say(lookup.resume, context);
+                }
+                Transition(self.enter(if answered { lookup.next } else { lookup.failed }, context))
+            }
+            // Another lookup's late answer.
+            (_, Event::LookupResult { .. }) => Handled,
+            (_, Event::NoInput) if !*waited => {
+                *waited = true;
+                self.say(lookup.wait, context);
+                let left = self
+                    .flow
+                    .timing()
+                    .lookup_timeout
+                    .saturating_sub(self.flow.timing().lookup_quiet);
+                *until = self.deadline_after(left);
+                context.push(Action::Listen {
+                    timeout: left.max(Duration::from_millis(1)),
+                });
+                Handled
+            }
+            (_, Event::NoInput) => {
+                self.say(lookup.resume, context);
+                Transition(self.enter(lookup.failed, context))
+            }
+            (Input::Clear(heard), _) => self.lookup_words(event, heard, *until, context),
+            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
             _ => Super,
         }
     }
@@ -551,6 +660,10 @@ impl Script {
             Event::OperatorHangup => self.end(EndReason::Operator, true, context),
             Event::FrontEndLost => self.end(EndReason::FrontEndLost, false, context),
             Event::Shutdown => self.end(EndReason::Shutdown, true, context),
+            Event::Data { variables } => {
+                self.merge(variables);
+                Handled
+            }
             Event::TimeLimit => {
                 let bye = self.flow.roles().polite_close;
                 self.say(bye, context);

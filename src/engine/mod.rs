@@ -123,6 +123,8 @@ pub struct StartCall {
     /// The authenticated client starting the call (None when the service
     /// is open).
     pub owner: Option<Arc<str>>,
+    /// This call's own variables for the prompts (caller data).
+    pub variables: crate::call::Vars,
 }
 
 /// Why a call operation was refused.
@@ -155,6 +157,8 @@ pub enum CallError {
     ShuttingDown,
     #[error("call {0:?} was started by another client")]
     NotOwner(String),
+    #[error("flow {flow:?} requires variable {name:?} (its prompts say it and it has no default)")]
+    MissingVariable { flow: String, name: String },
 }
 
 /// The live calls of one service.
@@ -279,6 +283,16 @@ impl Engine {
                     offered: flow.locales().join(", "),
                 })?,
         };
+        if let Some(name) = flow
+            .required_variables()
+            .iter()
+            .find(|n| req.variables.get(&***n).is_none_or(|v| v.trim().is_empty()))
+        {
+            return Err(CallError::MissingVariable {
+                flow: flow.id().to_string(),
+                name: name.to_string(),
+            });
+        }
         let at = req.at.unwrap_or_else(Utc::now);
         let opening = flow.choose_opening(at, &self.inner.flows.holidays());
         let machine = CallMachine::new(CallSetup {
@@ -286,6 +300,9 @@ impl Engine {
             locale,
             opening: opening.prompt,
             day_part: opening.day_part,
+            variables: req.variables,
+            caller: req.caller.as_str().into(),
+            callee: req.callee.as_str().into(),
         });
         let mode = if subscriber.is_some() {
             Mode::Stream

@@ -44,6 +44,7 @@ fn show(view: &TurnView) -> String {
             Action::Listen { timeout } => format!("listen:{}", timeout.as_millis()),
             Action::Transfer { target, .. } => format!("transfer:{target}"),
             Action::Hangup(r) => format!("hangup:{}", r.as_str()),
+            Action::Lookup { name, .. } => format!("lookup:{name}"),
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -138,7 +138,7 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                         Action::Hangup(reason) => IvrWhat::Hangup {
                             reason: end_reason(*reason).into(),
                         },
-                        Action::Listen { .. } => continue,
+                        Action::Listen { .. } | Action::Lookup { .. } => continue,
                     };
                     lines.push(IvrLine { at, what });
                 }

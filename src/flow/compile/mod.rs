@@ -17,10 +17,12 @@ mod prompts;
 mod settings;
 mod steps;
 
+pub use prompts::valid_variable_name;
+
 use super::{
     AskPrompt, CloseStep, Diagnostic, Diagnostics, Flow, FlowKind, GreetingSettings, HoldStep,
-    Intent, IntentIx, LocaleIx, Openings, Prompt, PromptIx, Roles, Severity, SpecialDay, Step,
-    StepIx, StepKind, Timing, TransferStep,
+    Intent, IntentIx, LocaleIx, LookupStep, Openings, Piece, Prompt, PromptIx, Roles, Severity,
+    SpecialDay, Step, StepIx, StepKind, Timing, TransferStep,
     diagnostic::LineIndex,
     matcher::{Matcher, Phrases},
     norms,
@@ -171,7 +173,8 @@ impl Compiler<'_> {
             }),
         };
         let variables = self.variables(&raw, &locales);
-        let (prompts, prompt_names) = self.prompts(&raw, &locales, &variables);
+        let run_time = self.run_time_variables(&raw);
+        let (prompts, prompt_names) = self.prompts(&raw, &locales, &variables, &run_time);
         let (intents, intent_names) = self.intents(&raw, &locales);
         let (words, nlu_confidence) = self.understanding(&raw, &locales);
         let step_names: HashMap<String, StepIx> = raw
@@ -197,11 +200,16 @@ impl Compiler<'_> {
         let timing = self.timing(&raw);
         let greeting = self.greeting(&raw, &names, kind, &id_span);
         let mut roles = self.roles(&names, &id_span);
+        let known_variables: std::collections::HashSet<&str> = variables
+            .keys()
+            .chain(run_time.keys())
+            .map(String::as_str)
+            .collect();
         let steps: Vec<Step> = raw
             .steps
             .get_ref()
             .iter()
-            .map(|(name, step)| self.step(name, step, &names, &roles))
+            .map(|(name, step)| self.step(name, step, &names, &roles, &known_variables))
             .collect();
         let start = self.reference(&raw.start, &names.steps, "step");
         let anywhere: Vec<(IntentIx, StepIx)> = raw
@@ -250,6 +258,12 @@ impl Compiler<'_> {
             anywhere,
             steps,
             warnings: Vec::new(),
+            required: raw
+                .required_variables
+                .iter()
+                .map(|r| Arc::from(r.get_ref().as_str()))
+                .collect(),
+            defaults: variables,
         };
         // Structure and norms only make sense once every name resolved.
         if self.diags.iter().any(|d| d.severity == Severity::Error) {

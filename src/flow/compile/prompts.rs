@@ -48,6 +48,7 @@ impl Compiler<'_> {
         raw: &RawFlow,
         locales: &[Arc<str>],
         variables: &HashMap<String, Vec<String>>,
+        run_time: &HashMap<String, &'static str>,
     ) -> (Vec<Arc<Prompt>>, HashMap<String, PromptIx>) {
         let mut prompts = Vec::new();
         let mut names = HashMap::new();
@@ -57,6 +58,7 @@ impl Compiler<'_> {
         for (id, fields) in table.get_ref() {
             let id_name = id.get_ref();
             let mut texts: Vec<Option<Arc<str>>> = vec![None; locales.len()];
+            let mut pieces: Vec<Box<[Piece]>> = vec![Box::default(); locales.len()];
             let mut audio = None;
             let mut ssml = None;
             for (key, value) in fields.get_ref() {
@@ -65,7 +67,8 @@ impl Compiler<'_> {
                     "ssml" => ssml = Some(value),
                     locale => match locales.iter().position(|l| &**l == locale) {
                         Some(ix) => {
-                            let text = self.render(value, ix, variables);
+                            let (text, parts) = self.render(value, ix, variables, run_time);
+                            pieces[ix] = parts.into();
                             if text.trim().is_empty() {
                                 self.error(value.span(), None, format!("prompt {id_name:?} has empty text for {locale}"));
                             }
@@ -112,11 +115,22 @@ impl Compiler<'_> {
                     })
                     .collect()
             };
+            let has_vars = pieces
+                .iter()
+                .any(|p| p.iter().any(|p| matches!(p, Piece::Var { .. })));
+            let ssml_template = ssml.filter(|_| has_vars).map(|s| {
+                locales
+                    .iter()
+                    .map(|l| Arc::from(s.get_ref().replace("{locale}", l)))
+                    .collect()
+            });
             let prompt = Prompt {
                 id: id_name.as_str().into(),
                 audio: audio.map(|a| per_locale(a, &texts)),
                 ssml: ssml.map(|s| per_locale(s, &texts)),
                 texts,
+                template: has_vars.then(|| pieces.into()),
+                ssml_template,
             };
             names.insert(id_name.clone(), prompts.len() as PromptIx);
             prompts.push(Arc::new(prompt));
@@ -124,41 +138,68 @@ impl Compiler<'_> {
         (prompts, names)
     }
 
-    /// Fills `{variable}` placeholders; `{{` and `}}` are literal braces.
+    /// Fills `{variable}` placeholders with the flow's defaults, and cuts
+    /// the text into pieces a call fills with its own values; `{{` and `}}`
+    /// are literal braces. A placeholder must name a default under
+    /// `[variables]`, a `required_variables` entry, or a variable a lookup
+    /// or hold step `gives`.
     pub(super) fn render(
         &mut self,
         text: &Sp<String>,
         locale: usize,
         variables: &HashMap<String, Vec<String>>,
-    ) -> String {
+        run_time: &HashMap<String, &'static str>,
+    ) -> (String, Vec<Piece>) {
         let src = text.get_ref();
         let mut out = String::with_capacity(src.len());
+        let mut pieces = Vec::new();
+        let mut literal = String::new();
         let mut rest = src.as_str();
         while let Some(open) = rest.find(['{', '}']) {
             // Point at the brace itself, not just the start of the string.
             let at = self.within(text, src.len() - rest.len() + open);
             out.push_str(&rest[..open]);
+            literal.push_str(&rest[..open]);
             let after = &rest[open + 1..];
             if rest[open..].starts_with("{{") || rest[open..].starts_with("}}") {
                 out.push_str(&rest[open..open + 1]);
+                literal.push_str(&rest[open..open + 1]);
                 rest = &rest[open + 2..];
                 continue;
             }
             match (rest.as_bytes()[open], after.find('}')) {
                 (b'{', Some(close)) => {
                     let name = &after[..close];
-                    match variables.get(name) {
-                        Some(values) => out.push_str(&values[locale]),
-                        None => {
-                            let hint = match closest(name, variables.keys().map(String::as_str)) {
-                                Some(near) => format!(
-                                    "did you mean {{{near}}}? or declare it under [variables]"
-                                ),
-                                None => "declare it under [variables]".to_owned(),
-                            };
-                            self.error(at, None, format!("unknown variable {{{name}}} ({hint})"));
-                        }
+                    let default = variables.get(name).map(|v| Arc::from(v[locale].as_str()));
+                    match &default {
+                        Some(d) => out.push_str(d),
+                        // The flow's own text shows what a call fills in.
+                        None => out.push_str(&rest[open..open + close + 2]),
                     }
+                    if default.is_none() && !run_time.contains_key(name) {
+                        let known = variables
+                            .keys()
+                            .map(String::as_str)
+                            .chain(run_time.keys().map(String::as_str));
+                        let hint = match closest(name, known) {
+                            Some(near) => format!(
+                                "did you mean {{{near}}}? or declare it under [variables] or in required_variables"
+                            ),
+                            None => "declare it under [variables], or in required_variables when every StartCall gives it".to_owned(),
+                        };
+                        self.error(
+                            at,
+                            None,
+                            format!("unknown variable {{{name}}}: neither a flow default nor required at StartCall ({hint})"),
+                        );
+                    }
+                    if !literal.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut literal).into()));
+                    }
+                    pieces.push(Piece::Var {
+                        name: name.into(),
+                        default,
+                    });
                     rest = &after[close + 1..];
                 }
                 _ => {
@@ -169,11 +210,53 @@ impl Compiler<'_> {
                             .into(),
                     );
                     out.push_str(&rest[open..]);
+                    literal.push_str(&rest[open..]);
                     rest = "";
                 }
             }
         }
         out.push_str(rest);
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            pieces.push(Piece::Text(literal.into()));
+        }
+        (out, pieces)
+    }
+
+    /// The variables a call brings itself: `required_variables` (StartCall
+    /// must give them) and what lookup and hold steps' answers `give`,
+    /// each with where it comes from.
+    pub(super) fn run_time_variables(&mut self, raw: &RawFlow) -> HashMap<String, &'static str> {
+        let mut out = HashMap::new();
+        for name in &raw.required_variables {
+            let n = name.get_ref();
+            if !valid_variable_name(n) {
+                self.error(
+                    name.span(),
+                    None,
+                    format!("{n:?} is not a variable name (letters, digits and '_')"),
+                );
+            }
+            out.insert(n.clone(), "required");
+        }
+        for step in raw.steps.get_ref().values() {
+            for name in &step.get_ref().gives {
+                let n = name.get_ref();
+                if !valid_variable_name(n) {
+                    self.error(
+                        name.span(),
+                        None,
+                        format!("{n:?} is not a variable name (letters, digits and '_')"),
+                    );
+                }
+                out.entry(n.clone()).or_insert("given");
+            }
+        }
         out
     }
+}
+
+/// Variable names as placeholders spell them.
+pub fn valid_variable_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
 }

@@ -200,6 +200,18 @@ impl Compiler<'_> {
                 60_000..86_400_001,
                 d.max_call,
             ),
+            lookup_quiet: self.millis(
+                &t.lookup_quiet_ms,
+                "lookup_quiet_ms",
+                0..10_001,
+                d.lookup_quiet,
+            ),
+            lookup_timeout: self.millis(
+                &t.lookup_timeout_ms,
+                "lookup_timeout_ms",
+                1000..120_001,
+                d.lookup_timeout,
+            ),
         }
     }
 

@@ -10,6 +10,7 @@ impl Compiler<'_> {
         step: &Sp<RawStep>,
         names: &Names,
         roles: &Roles,
+        known_variables: &std::collections::HashSet<&str>,
     ) -> Step {
         let s = step.get_ref();
         let kinds: Vec<(&str, &Sp<String>)> = STEP_KINDS
@@ -190,6 +191,34 @@ impl Compiler<'_> {
                         self.millis(&Some(ms.clone()), "hold_ms", 1000..600_001, Duration::ZERO)
                     }
                 };
+                let failed = required(
+                    self,
+                    &s.failed,
+                    "failed",
+                    Some("N11"),
+                    "the step when the work behind the hold failed (never claim a success nobody reported)",
+                );
+                let overdue = required(
+                    self,
+                    &s.overdue,
+                    "overdue",
+                    Some("N11"),
+                    "when the hold outlasts hold_ms the caller hears an apology, the new estimate and a callback offer",
+                );
+                let progress = required(
+                    self,
+                    &s.progress,
+                    "progress",
+                    Some("N11"),
+                    "a caller who asks how long it takes hears the estimate",
+                );
+                let callback = required(
+                    self,
+                    &s.callback,
+                    "callback",
+                    Some("N11"),
+                    "the step when the caller takes the callback offer",
+                );
                 StepKind::Hold(HoldStep {
                     ask: prompt(self, value),
                     thanks: thanks.map_or(0, |p| prompt(self, &p)),
@@ -197,6 +226,55 @@ impl Compiler<'_> {
                     duration,
                     next: next.map_or(0, |n| step_ref(self, &n)),
                     declined: declined.map_or(0, |n| step_ref(self, &n)),
+                    failed: failed.map_or(0, |n| step_ref(self, &n)),
+                    overdue: overdue.map_or(0, |p| prompt(self, &p)),
+                    progress: progress.map_or(0, |p| prompt(self, &p)),
+                    callback: callback.map_or(0, |n| step_ref(self, &n)),
+                    gives: names_of(&s.gives),
+                })
+            }
+            "lookup" => {
+                let wait = required(
+                    self,
+                    &s.wait,
+                    "wait",
+                    Some("N11"),
+                    "a caller kept waiting for the answer is asked to hold on and thanked",
+                );
+                let resume = required(
+                    self,
+                    &s.resume,
+                    "resume",
+                    Some("N11"),
+                    "we apologise for the wait when resuming",
+                );
+                let next = required(self, &s.next, "next", None, "the step after the answer");
+                let failed = required(
+                    self,
+                    &s.failed,
+                    "failed",
+                    None,
+                    "the step when the lookup fails or no answer comes",
+                );
+                if value.get_ref().trim().is_empty() {
+                    self.error(value.span(), None, "lookup name is empty".into());
+                }
+                for p in &s.params {
+                    let n = p.get_ref();
+                    if !matches!(n.as_str(), "caller" | "callee")
+                        && !known_variables.contains(n.as_str())
+                    {
+                        self.error(p.span(), None, format!("lookup param {n:?} is no variable of this flow (a default, a required variable, one a step gives, or \"caller\"/\"callee\")"));
+                    }
+                }
+                StepKind::Lookup(LookupStep {
+                    name: value.get_ref().trim().into(),
+                    params: names_of(&s.params),
+                    gives: names_of(&s.gives),
+                    wait: wait.map_or(0, |p| prompt(self, &p)),
+                    resume: resume.map_or(0, |p| prompt(self, &p)),
+                    next: next.map_or(0, |n| step_ref(self, &n)),
+                    failed: failed.map_or(0, |n| step_ref(self, &n)),
                 })
             }
             "close" => {
@@ -277,7 +355,14 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     },
     StepKindSpec {
         key: "hold",
-        fields: &["thanks", "resume", "hold_ms", "next", "declined"],
+        fields: &[
+            "thanks", "resume", "hold_ms", "next", "declined", "failed", "overdue", "progress",
+            "callback", "gives",
+        ],
+    },
+    StepKindSpec {
+        key: "lookup",
+        fields: &["params", "gives", "wait", "resume", "next", "failed"],
     },
     StepKindSpec {
         key: "close",
@@ -306,7 +391,20 @@ const FIELDS: &[&str] = &[
     "hold_ms",
     "goodbye",
     "more",
+    "params",
+    "gives",
+    "wait",
+    "overdue",
+    "progress",
+    "callback",
 ];
+
+/// Names as the compiled step keeps them.
+fn names_of(list: &[Sp<String>]) -> Arc<[Arc<str>]> {
+    list.iter()
+        .map(|n| Arc::from(n.get_ref().as_str()))
+        .collect()
+}
 
 /// The value of a kind key in a raw step.
 fn kind_value<'s>(s: &'s RawStep, key: &str) -> Option<&'s Sp<String>> {
@@ -317,6 +415,7 @@ fn kind_value<'s>(s: &'s RawStep, key: &str) -> Option<&'s Sp<String>> {
         "hold" => s.hold.as_ref(),
         "close" => s.close.as_ref(),
         "hangup" => s.hangup.as_ref(),
+        "lookup" => s.lookup.as_ref(),
         _ => None,
     }
 }
@@ -339,6 +438,12 @@ fn field_span(s: &RawStep, key: &str) -> Option<Range<usize>> {
         "hold_ms" => s.hold_ms.as_ref().map(|v| v.span()),
         "goodbye" => text(&s.goodbye),
         "more" => text(&s.more),
+        "params" => s.params.first().map(|v| v.span()),
+        "gives" => s.gives.first().map(|v| v.span()),
+        "wait" => text(&s.wait),
+        "overdue" => text(&s.overdue),
+        "progress" => text(&s.progress),
+        "callback" => text(&s.callback),
         _ => None,
     }
 }
