@@ -755,7 +755,8 @@ mod tests {
                 "more_help",
                 "to_agent",
                 "record_complaint",
-                "complaint_recorded"
+                "complaint_recorded",
+                "after_hours"
             ]
         );
     }

@@ -110,14 +110,21 @@ async fn the_opening_follows_the_calls_local_date_and_time() {
             "zh-CN",
             "国庆节快乐!XX客服中心,请问有什么可以帮您!",
         ),
-        // 23:30 UTC on the eve is already Spring Festival in Shanghai.
+        // 23:30 UTC on the eve is already 07:30 on Spring Festival in
+        // Shanghai: before the holiday hours (09:00): closed, with the holiday's
+        // after-hours opening (N4).
         (
             "2026-02-16T23:30:00Z",
+            "zh-CN",
+            "新年好!XX客服中心。现在是非服务时间,我们的服务时间是周一至周五8:00至21:00,周六、周日及节假日9:00至18:00,请您在服务时间内来电。请问还有什么可以帮您?",
+        ),
+        (
+            "2026-02-17T01:30:00Z",
             "zh-CN",
             "新年好!XX客服中心,请问有什么可以帮您!",
         ),
         (
-            "2026-09-25T20:00:00+08:00",
+            "2026-09-25T17:00:00+08:00",
             "zh-TW",
             "中秋節快樂!XX客服中心,請問有什麼可以幫您!",
         ),

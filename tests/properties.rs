@@ -195,6 +195,7 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
         variables: Default::default(),
         caller: "".into(),
         callee: "".into(),
+        after_hours: false,
     });
     let mut seen = Seen::default();
     let mut now = Duration::ZERO;
@@ -301,6 +302,7 @@ fn the_checks_catch_a_silence_hang_up_without_prompts() {
         variables: Default::default(),
         caller: "".into(),
         callee: "".into(),
+        after_hours: false,
     });
     let mut seen = Seen {
         last_said: Some("silence_goodbye".into()),

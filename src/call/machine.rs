@@ -55,6 +55,9 @@ pub struct CallSetup {
     /// The call's numbers, which a lookup may send as params.
     pub caller: Arc<str>,
     pub callee: Arc<str>,
+    /// The centre is closed (the flow's opening hours): the call starts at
+    /// the flow's `after_hours` step instead of its start.
+    pub after_hours: bool,
 }
 
 /// A call's machine. `handle` appends the actions an event calls for.
@@ -69,9 +72,14 @@ pub struct CallMachine {
 impl CallMachine {
     pub fn new(setup: CallSetup) -> Self {
         let steps = setup.flow.steps().len();
+        let start = match (setup.after_hours, setup.flow.opening_hours()) {
+            (true, Some(h)) => h.after_hours,
+            _ => setup.flow.start(),
+        };
         let script = Script {
-            start: setup.flow.start(),
-            last_ask: setup.flow.start(),
+            start,
+            last_ask: start,
+            after_hours: setup.after_hours,
             flow: setup.flow,
             locale: setup.locale,
             opening: setup.opening,
@@ -237,6 +245,9 @@ pub struct Script {
     /// Whether the opening was said; re-asking the first step later uses the
     /// shorter silence reprompt instead of welcoming the caller twice.
     opened: bool,
+    /// The call started outside opening hours: its first step says the
+    /// calendar's after-hours opening (`opening`) instead of its own prompt.
+    after_hours: bool,
     /// Unclear-audio attempts since the caller was last heard clearly (N7).
     /// Shared, not state-local: a hold or a transfer question in between
     /// does not make the line any clearer.

@@ -294,7 +294,14 @@ impl Engine {
             });
         }
         let at = req.at.unwrap_or_else(Utc::now);
-        let opening = flow.choose_opening(at, &self.inner.flows.holidays());
+        let holidays = self.inner.flows.holidays();
+        let hours = flow.hours_at(at, &holidays);
+        let after_hours = hours.as_ref().is_some_and(|h| !h.open);
+        let opening = if after_hours {
+            flow.choose_after_hours(at, &holidays)
+        } else {
+            flow.choose_opening(at, &holidays)
+        };
         let machine = CallMachine::new(CallSetup {
             flow: flow.clone(),
             locale,
@@ -303,6 +310,7 @@ impl Engine {
             variables: req.variables,
             caller: req.caller.as_str().into(),
             callee: req.callee.as_str().into(),
+            after_hours,
         });
         let mode = if subscriber.is_some() {
             Mode::Stream
@@ -345,7 +353,7 @@ impl Engine {
             self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
             return Err(CallError::AlreadyExists(id.to_string()));
         }
-        info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, "call started");
+        info!(call_id = %id, flow = %flow.id(), version = %flow.version(), rule = %opening.rule, hours = %hours.as_ref().map_or_else(|| "always open".to_owned(), |h| h.to_string()), "call started");
         crate::metrics::call_started(flow.id());
         let settings = &self.inner.settings;
         let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);

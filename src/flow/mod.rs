@@ -11,6 +11,7 @@
 mod compile;
 mod diagnostic;
 mod greeting;
+mod hours;
 pub mod matcher;
 mod norms;
 mod parse;
@@ -30,6 +31,7 @@ pub use compile::valid_variable_name;
 pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
+pub use hours::{Hours, OpeningHours};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
@@ -74,6 +76,8 @@ pub struct Flow {
     pub(crate) required: Box<[Arc<str>]>,
     /// The flow's own variable values, per locale index.
     pub(crate) defaults: std::collections::HashMap<String, Vec<String>>,
+    /// When the centre is open, if the flow says.
+    pub(crate) hours: Option<OpeningHours>,
 }
 
 /// Whether the centre answers the call or places it.
@@ -153,6 +157,8 @@ pub struct GreetingSettings {
     pub holidays: bool,
     pub special_days: Vec<SpecialDay>,
     pub openings: Openings,
+    /// The first words when the centre is closed, by the same rules.
+    pub after_hours: Openings,
 }
 
 /// A flow's own day with its own opening.

@@ -66,6 +66,16 @@ pub struct RawFlow {
     /// How the opening is chosen by time of day and holiday (N2-N4).
     #[serde(default)]
     pub greeting: RawGreeting,
+    /// Opening hours: `mon-fri = "08:00-20:00"`, `sat = "09:00-17:00"`, …
+    /// (mon, tue, wed, thu, fri, sat, sun, or a range such as "mon-fri";
+    /// a day not listed is closed; "closed" says so), `days_off`, the hours
+    /// on an official day off (flows/holidays.toml; closed when not given,
+    /// even on a weekday), and `after_hours`, the step a call starts at when
+    /// the centre is closed. A make-up working day (调休上班) is open with
+    /// Monday's hours even on a weekend.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub hours: Option<Sp<BTreeMap<Sp<String>, Sp<String>>>>,
     /// Extra words for the segmenter, and the front-end's own understanding.
     #[serde(default)]
     pub understanding: RawUnderstanding,

@@ -404,7 +404,14 @@ impl Script {
                         let pending = mem::take(&mut self.pending);
                         return self.respond(c.more, pending, out);
                     }
-                    self.say(c.ask, out);
+                    // Outside opening hours the first words follow the
+                    // calendar (N2-N4) like any opening.
+                    let ask = match self.opening {
+                        Some(p) if self.after_hours && !self.opened => p,
+                        _ => c.ask,
+                    };
+                    self.opened = true;
+                    self.say(ask, out);
                     self.listen(out);
                     return State::closing(step, *c);
                 }

@@ -111,6 +111,7 @@ impl Call {
                 variables: Default::default(),
                 caller: "".into(),
                 callee: "".into(),
+                after_hours: false,
             }),
             elapsed: std::time::Duration::ZERO,
         };
@@ -134,6 +135,7 @@ impl Call {
                     .collect(),
                 caller: "13800138000".into(),
                 callee: "10086".into(),
+                after_hours: false,
             }),
             elapsed: std::time::Duration::ZERO,
         };

@@ -75,6 +75,14 @@ impl Compiler<'_> {
             morning: lookup("opening_morning"),
             holiday: Holiday::ALL.map(|h| lookup(&format!("opening_{}", h.key()))),
         };
+        // What a call hears first when the centre is closed, by the same
+        // calendar rules (N2-N4): `after_hours`, `after_hours_morning`,
+        // `after_hours_<holiday>`.
+        let after_hours = Openings {
+            plain: lookup("after_hours"),
+            morning: lookup("after_hours_morning"),
+            holiday: Holiday::ALL.map(|h| lookup(&format!("after_hours_{}", h.key()))),
+        };
         if kind == FlowKind::Inbound {
             if openings.plain.is_none() {
                 self.error(
@@ -103,6 +111,112 @@ impl Compiler<'_> {
             holidays,
             special_days,
             openings,
+            after_hours,
         }
     }
+}
+
+/// The day names `[hours]` knows, Monday first.
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl Compiler<'_> {
+    /// `[hours]`: each key a day or a range of days ("mon-fri"), each value
+    /// "HH:MM-HH:MM" or "closed"; `after_hours` names the step for calls
+    /// when closed.
+    pub(super) fn hours(&mut self, raw: &RawFlow, names: &Names) -> Option<OpeningHours> {
+        let table = raw.hours.as_ref()?;
+        // Monday to Sunday, then official days off.
+        let mut week: [Option<(NaiveTime, NaiveTime)>; 8] = [None; 8];
+        let mut given = [false; 8];
+        let mut after_hours = None;
+        for (key, value) in table.get_ref() {
+            if key.get_ref() == "after_hours" {
+                after_hours = self.reference(value, &names.steps, "step");
+                continue;
+            }
+            let days_off = key.get_ref() == "days_off";
+            let Some(days) = day_range(key.get_ref()).or(days_off.then(|| vec![7])) else {
+                self.error(
+                    key.span(),
+                    None,
+                    format!(
+                        "{:?} is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun, e.g. \"mon-fri\"), nor `days_off` or `after_hours`",
+                        key.get_ref()
+                    ),
+                );
+                continue;
+            };
+            let span = match value.get_ref().trim() {
+                "closed" => None,
+                v => match time_span(v) {
+                    Some(s) => Some(s),
+                    None => {
+                        self.error(
+                            value.span(),
+                            None,
+                            format!(
+                                "{v:?} is not opening hours: write \"HH:MM-HH:MM\" (opening before closing) or \"closed\""
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            for d in days {
+                if std::mem::replace(&mut given[d], true) {
+                    self.error(
+                        key.span(),
+                        None,
+                        format!(
+                            "{} is given opening hours twice",
+                            DAYS.get(d).unwrap_or(&"days_off")
+                        ),
+                    );
+                }
+                week[d] = span;
+            }
+        }
+        match after_hours {
+            Some(after_hours) => Some(OpeningHours {
+                week: [
+                    week[0], week[1], week[2], week[3], week[4], week[5], week[6],
+                ],
+                days_off: week[7],
+                after_hours,
+            }),
+            None => {
+                if !table.get_ref().keys().any(|k| k.get_ref() == "after_hours") {
+                    self.error(
+                        table.span(),
+                        None,
+                        "[hours] needs `after_hours`: the step a call starts at when the centre is closed".into(),
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
+/// "mon" or "mon-fri" as day indexes (Monday 0).
+fn day_range(key: &str) -> Option<Vec<usize>> {
+    let ix = |d: &str| DAYS.iter().position(|n| *n == d.trim());
+    match key.split_once('-') {
+        None => ix(key).map(|d| vec![d]),
+        Some((a, b)) => {
+            let (a, b) = (ix(a)?, ix(b)?);
+            (a <= b).then(|| (a..=b).collect())
+        }
+    }
+}
+
+/// "08:00-20:00"; "24:00" closes at midnight.
+fn time_span(v: &str) -> Option<(NaiveTime, NaiveTime)> {
+    let (a, b) = v.split_once('-')?;
+    let t = |s: &str| match s.trim() {
+        "24:00" => NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999),
+        s => NaiveTime::parse_from_str(s, "%H:%M").ok(),
+    };
+    let (a, b) = (t(a)?, t(b)?);
+    (a < b).then_some((a, b))
 }

@@ -12,6 +12,8 @@ use std::{collections::HashMap, ops::Range, sync::Arc, time::Duration};
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
+use super::OpeningHours;
+
 mod hours;
 mod prompts;
 mod settings;
@@ -199,6 +201,7 @@ impl Compiler<'_> {
         };
         let timing = self.timing(&raw);
         let greeting = self.greeting(&raw, &names, kind, &id_span);
+        let hours = self.hours(&raw, &names);
         let mut roles = self.roles(&names, &id_span);
         let known_variables: std::collections::HashSet<&str> = variables
             .keys()
@@ -264,6 +267,7 @@ impl Compiler<'_> {
                 .map(|r| Arc::from(r.get_ref().as_str()))
                 .collect(),
             defaults: variables,
+            hours,
         };
         // Structure and norms only make sense once every name resolved.
         if self.diags.iter().any(|d| d.severity == Severity::Error) {
