@@ -87,6 +87,7 @@ struct Raw {
     tls_key: Option<String>,
     tls_client_ca: Option<String>,
     drain_timeout_ms: Option<String>,
+    playback_guard_ms: Option<String>,
     max_flow_bytes: Option<String>,
 }
 
@@ -325,6 +326,13 @@ pub fn load(
             600_000,
         )),
     };
+    let playback_guard = ms(n(
+        "playback_guard_ms",
+        &raw.playback_guard_ms,
+        30_000,
+        1_000,
+        600_000,
+    ));
     let drain_timeout = ms(n(
         "drain_timeout_ms",
         &raw.drain_timeout_ms,
@@ -369,6 +377,7 @@ pub fn load(
                 max_live_calls,
                 retain_ended_bytes,
                 max_pushed_backlog,
+                playback_guard,
             },
             reference_service,
             log_format,

@@ -9,6 +9,8 @@
 //! Knows nothing of wire types.
 
 pub mod mailbox;
+#[cfg(test)]
+mod playback_tests;
 mod session;
 mod table;
 #[cfg(test)]
@@ -93,6 +95,10 @@ pub struct EngineSettings {
     /// How many pushed turns may wait for a Converse client that is not
     /// reading; past it the call ends as `FrontEndLost`.
     pub max_pushed_backlog: usize,
+    /// The longest the service waits for `prompt_played` (a call started
+    /// with `reports_playback`) before starting the no-input timer anyway;
+    /// the estimate from the prompts' text is used when shorter.
+    pub playback_guard: Duration,
 }
 
 impl Default for EngineSettings {
@@ -105,6 +111,7 @@ impl Default for EngineSettings {
             records: None,
             max_live_calls: 1_000_000,
             max_pushed_backlog: 64,
+            playback_guard: Duration::from_secs(30),
         }
     }
 }

@@ -416,6 +416,11 @@ impl From<CallRecord> for pb::CallRecord {
                     EntryKind::Turn(t) => {
                         pb::transcript_entry::Entry::Turn(turn(&call_id, &flow, t))
                     }
+                    EntryKind::Fault(detail) => {
+                        pb::transcript_entry::Entry::Fault(pb::FrontEndFault {
+                            detail: detail.to_string(),
+                        })
+                    }
                 }),
             })
             .collect();

@@ -125,6 +125,8 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                 };
                 lines.push(IvrLine { at, what });
             }
+            // The front-end's failing is not the agent's words.
+            EntryKind::Fault(_) => {}
             EntryKind::Turn(turn) => {
                 for action in &turn.actions {
                     let what = match action {

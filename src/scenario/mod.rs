@@ -822,6 +822,11 @@ fn entry_lines(entry: &Entry, after: Option<CallState>) -> Vec<Line> {
                 text: show_action(action),
             })
             .collect(),
+        EntryKind::Fault(detail) => vec![Line {
+            at: entry.offset,
+            who: "server",
+            text: format!("front-end fault: {detail}"),
+        }],
     }
 }
 

@@ -395,7 +395,7 @@ fn timer_armed(record: &CallRecord) -> bool {
                     .iter()
                     .any(|a| matches!(a, Action::Listen { .. })),
             ),
-            EntryKind::Event { .. } => None,
+            EntryKind::Event { .. } | EntryKind::Fault(_) => None,
         })
         .unwrap_or(false)
 }
