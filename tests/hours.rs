@@ -189,3 +189,36 @@ fn a_missing_next_year_notice_is_an_advisory_from_1_december_that_strict_does_no
     let (_, out) = check_on("2025-12-01");
     assert!(!out.contains("advisory"), "{out}");
 }
+
+#[test]
+fn bad_opening_hours_are_errors_with_their_position() {
+    let hotline = std::fs::read_to_string(root().join("flows/hotline.toml")).expect("hotline");
+    let text = hotline.replacen(
+        "mon-fri = \"08:00-21:00\"\nsat-sun = \"09:00-18:00\"",
+        "mon-fry = \"08:00-21:00\"\nsat-sun = \"18:00-09:00\"",
+        1,
+    );
+    assert_ne!(text, hotline, "the edit applies");
+    let (flow, diags) = callscript::flow::check_source("t.toml", &text);
+    assert!(flow.is_none());
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.starts_with(needle))
+            .expect("the edited line")
+            + 1
+    };
+    let got: Vec<String> = diags.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            format!(
+                "t.toml:{}:1: error: \"mon-fry\" is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun, e.g. \"mon-fri\"), nor `days_off` or `after_hours`",
+                line("mon-fry")
+            ),
+            format!(
+                "t.toml:{}:11: error: \"18:00-09:00\" is not opening hours: write \"HH:MM-HH:MM\" (opening before closing) or \"closed\"",
+                line("sat-sun")
+            ),
+        ]
+    );
+}

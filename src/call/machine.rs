@@ -434,29 +434,7 @@ impl Script {
         event: &Event,
     ) -> Outcome<State> {
         let _ = step;
-        match (self.input(event), event) {
-            (_, Event::HoldResult { ok, variables }) => {
-                self.merge(variables);
-                let done = *ok && self.has_all(&hold.gives);
-                self.say(hold.resume, context);
-                Transition(self.enter(if done { hold.next } else { hold.failed }, context))
-            }
-            (_, Event::NoInput) => {
-                self.say(hold.overdue, context);
-                *offered = true;
-                *until = self.deadline_after(hold.duration);
-                context.push(Action::Listen {
-                    timeout: hold.duration,
-                });
-                Handled
-            }
-            (Input::Clear(heard), _) => {
-                self.hold_words(event, heard, hold, *until, offered, context)
-            }
-            // Hold music hides the caller's audio; nothing to fix on hold.
-            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            _ => Super,
-        }
+        self.hold_event(context, hold, until, offered, event)
     }
 
     /// Waiting for the front-end's answer to a lookup. Silence for
@@ -475,46 +453,7 @@ impl Script {
         event: &Event,
     ) -> Outcome<State> {
         let _ = step;
-        match (self.input(event), event) {
-            (
-                _,
-                Event::LookupResult {
-                    name,
-                    ok,
-                    variables,
-                },
-            ) if **name == *lookup.name => {
-                self.merge(variables);
-                let answered = *ok && self.has_all(&lookup.gives);
-                if *waited {
-                    self.say(lookup.resume, context);
-                }
-                Transition(self.enter(if answered { lookup.next } else { lookup.failed }, context))
-            }
-            // Another lookup's late answer.
-            (_, Event::LookupResult { .. }) => Handled,
-            (_, Event::NoInput) if !*waited => {
-                *waited = true;
-                self.say(lookup.wait, context);
-                let left = self
-                    .flow
-                    .timing()
-                    .lookup_timeout
-                    .saturating_sub(self.flow.timing().lookup_quiet);
-                *until = self.deadline_after(left);
-                context.push(Action::Listen {
-                    timeout: left.max(Duration::from_millis(1)),
-                });
-                Handled
-            }
-            (_, Event::NoInput) => {
-                self.say(lookup.resume, context);
-                Transition(self.enter(lookup.failed, context))
-            }
-            (Input::Clear(heard), _) => self.lookup_words(event, heard, *until, context),
-            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            _ => Super,
-        }
+        self.lookup_event(context, lookup, until, waited, event)
     }
 
     /// Asked whether anything else is needed (N12). Yes or a new request →

@@ -11,12 +11,97 @@ use super::{Outbox, Script, State};
 use crate::{
     call::{
         Action, Event, Vars,
-        understanding::{self, Answer},
+        understanding::{self, Answer, Input},
     },
-    flow::{Heard, HoldStep, matcher::Understood},
+    flow::{Heard, HoldStep, LookupStep, matcher::Understood},
 };
 
 impl Script {
+    /// An event on hold (`on_hold` in the machine).
+    pub(super) fn hold_event(
+        &mut self,
+        context: &mut Outbox,
+        hold: &mut HoldStep,
+        until: &mut u64,
+        offered: &mut bool,
+        event: &Event,
+    ) -> Outcome<State> {
+        match (self.input(event), event) {
+            (_, Event::HoldResult { ok, variables }) => {
+                self.merge(variables);
+                let done = *ok && self.has_all(&hold.gives);
+                self.say(hold.resume, context);
+                Transition(self.enter(if done { hold.next } else { hold.failed }, context))
+            }
+            (_, Event::NoInput) => {
+                self.say(hold.overdue, context);
+                *offered = true;
+                *until = self.deadline_after(hold.duration);
+                context.push(Action::Listen {
+                    timeout: hold.duration,
+                });
+                Handled
+            }
+            (Input::Clear(heard), _) => {
+                self.hold_words(event, heard, hold, *until, offered, context)
+            }
+            // Hold music hides the caller's audio; nothing to fix on hold.
+            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
+            _ => Super,
+        }
+    }
+
+    /// An event while a lookup runs (`looking_up` in the machine).
+    pub(super) fn lookup_event(
+        &mut self,
+        context: &mut Outbox,
+        lookup: &mut LookupStep,
+        until: &mut u64,
+        waited: &mut bool,
+        event: &Event,
+    ) -> Outcome<State> {
+        match (self.input(event), event) {
+            (
+                _,
+                Event::LookupResult {
+                    name,
+                    ok,
+                    variables,
+                },
+            ) if **name == *lookup.name => {
+                self.merge(variables);
+                let answered = *ok && self.has_all(&lookup.gives);
+                if *waited {
+                    self.say(lookup.resume, context);
+                }
+                Transition(self.enter(if answered { lookup.next } else { lookup.failed }, context))
+            }
+            // Another lookup's late answer.
+            (_, Event::LookupResult { .. }) => Handled,
+            (_, Event::NoInput) if !*waited => {
+                *waited = true;
+                self.say(lookup.wait, context);
+                let left = self
+                    .flow
+                    .timing()
+                    .lookup_timeout
+                    .saturating_sub(self.flow.timing().lookup_quiet);
+                *until = self.deadline_after(left);
+                context.push(Action::Listen {
+                    timeout: left.max(Duration::from_millis(1)),
+                });
+                Handled
+            }
+            (_, Event::NoInput) => {
+                self.say(lookup.resume, context);
+                Transition(self.enter(lookup.failed, context))
+            }
+            (Input::Clear(heard), _) => self.lookup_words(event, heard, *until, context),
+            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
+            _ => Super,
+        }
+    }
+
     /// Takes on a call's new values (a `data` event, an answer).
     pub(super) fn merge(&mut self, variables: &Vars) {
         for (k, v) in variables {
