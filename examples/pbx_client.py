@@ -13,7 +13,10 @@ It plays three calls and prints what a tester reads: every request it sends
   (a) A unary call, step by step: StartCall at a chosen moment (by default
       National Day morning, so the holiday opening is heard, N4), the caller
       asks for the agent number (N14) and the bill, one event is retried
-      with the same seq, the caller says goodbye and hangs up, then GetCall
+      with the same seq; the service asks the PBX to look the bill up (a
+      `lookup` action) and the PBX answers with the amount; the caller
+      changes their plan on hold and the back office reports the work done
+      (`hold_result`); the caller says goodbye and hangs up, then GetCall
       prints the transcript.
   (b) A silent caller over Converse: the PBX sends `start` and nothing more;
       the server pushes the silence prompts 5 s apart and hangs up 5 s after
@@ -57,16 +60,22 @@ CALLER_WORDS = {
     "zh-CN": {
         "agent_number": "请问你的工号是多少?",
         "bill": "我想查一下账单",
+        "change_plan": "我想办理套餐",
+        "yes": "好的",
         "no_more": "没有了,谢谢",
     },
     "zh-TW": {
         "agent_number": "請問你的工號是多少?",
         "bill": "我想查一下帳單",
+        "change_plan": "我想辦理套餐",
+        "yes": "好的",
         "no_more": "沒有了,謝謝",
     },
     "en": {
         "agent_number": "What is your agent number?",
         "bill": "I'd like to check my bill",
+        "change_plan": "I want to change my plan",
+        "yes": "yes",
         "no_more": "No thanks, nothing else",
     },
 }
@@ -133,6 +142,10 @@ def show_actions(actions, indent="    "):
             print(f"{indent}transfer to {t.target} ({t.reason})")
         elif kind == "hangup":
             print(f"{indent}hangup {end_reason(action.hangup.reason)}")
+        elif kind == "lookup":
+            # The params carry caller data (the number): names only here.
+            names = ", ".join(sorted(action.lookup.params))
+            print(f"{indent}lookup {action.lookup.name} (params: {names})")
 
 
 def show_turn(turn, when=""):
@@ -156,7 +169,29 @@ def describe_event(event):
         return f"{seq}audio {pb.AudioKind.Name(event.audio.kind)}"
     if kind == "transfer_result":
         return f"{seq}transfer_result connected={event.transfer_result.connected}"
+    if kind == "lookup_result":
+        r = event.lookup_result
+        result = "ok" if r.ok else "failed"
+        return f"{seq}lookup_result {r.name} {result} ({', '.join(sorted(r.variables))})"
+    if kind == "hold_result":
+        return f"{seq}hold_result {'ok' if event.hold_result.ok else 'failed'}"
     return f"{seq}{kind}"
+
+
+# What the PBX's own systems answer a lookup with (a billing system, a
+# ticketing system); a real PBX queries them with the lookup's params.
+BACK_OFFICE = {
+    "bill": {"amount": "58.50"},
+    "ticket": {"ticket": "T20261001"},
+}
+
+
+def lookup_of(turn):
+    """The lookup a turn asks for, if any."""
+    for action in turn.actions:
+        if action.WhichOneof("kind") == "lookup":
+            return action.lookup
+    return None
 
 
 def send(stub, call_id, seq, what, **kind):
@@ -226,16 +261,49 @@ def unary_call(stub, call_id, args):
     )
     print(f"  retry returned the same turn: {'yes' if retried == bill else 'NO'}")
 
+    # The bill is the PBX's to fetch: the turn asks for a lookup and listens
+    # 2 s (the caller hears nothing that long); the PBX answers at once with
+    # what its billing system says, and the caller hears the amount.
+    lookup = lookup_of(bill)
+    send(
+        stub,
+        call_id,
+        3,
+        f"lookup_result {lookup.name} ok",
+        lookup_result=pb.LookupResult(
+            name=lookup.name, ok=True, variables=BACK_OFFICE[lookup.name]
+        ),
+    )
+
+    # A plan change needs the back office: the service asks before putting
+    # the caller on hold and thanks them (N11). The hold ends when the back
+    # office reports the result, never on a timer.
+    send(
+        stub,
+        call_id,
+        4,
+        f'speech "{words["change_plan"]}"',
+        speech=pb.Speech(text=words["change_plan"], confidence=0.9),
+    )
+    send(
+        stub,
+        call_id,
+        5,
+        f'speech "{words["yes"]}"',
+        speech=pb.Speech(text=words["yes"], confidence=0.9),
+    )
+    send(stub, call_id, 6, "hold_result ok", hold_result=pb.HoldResult(ok=True))
+
     # Nothing else: the service thanks the caller and says goodbye, then
     # waits for the caller to hang up first (N12).
     send(
         stub,
         call_id,
-        3,
+        7,
         f'speech "{words["no_more"]}"',
         speech=pb.Speech(text=words["no_more"], confidence=0.95),
     )
-    send(stub, call_id, 4, "hangup", hangup=pb.CallerHangup())
+    send(stub, call_id, 8, "hangup", hangup=pb.CallerHangup())
 
     # The record: how the call ended, why it got its opening, and every
     # event and turn with its time since the start of the call.
@@ -326,11 +394,17 @@ def errors(stub, ended_call_id, run_id):
     expect_error(
         f"GetCall call_id={unknown}", stub.GetCall, pb.GetCallRequest(call_id=unknown)
     )
-    # A new event (seq 5) for the call that (a) ended: the call is over.
+    # The outbound flow says the customer's name: StartCall must give it.
     expect_error(
-        f"SendEvent seq=5 on the ended call {ended_call_id}",
+        "StartCall flow=outbound without variables",
+        stub.StartCall,
+        pb.StartCallRequest(call_id=f"pbx-{run_id}-no-name", flow="outbound"),
+    )
+    # A new event (seq 9) for the call that (a) ended: the call is over.
+    expect_error(
+        f"SendEvent seq=9 on the ended call {ended_call_id}",
         stub.SendEvent,
-        pb.CallEvent(call_id=ended_call_id, seq=5, no_input=pb.NoInput()),
+        pb.CallEvent(call_id=ended_call_id, seq=9, no_input=pb.NoInput()),
     )
 
 

@@ -135,6 +135,10 @@ pub struct SimulateArgs {
     /// Directory of flow files.
     #[arg(long, default_value = "flows")]
     pub flows: PathBuf,
+    /// With --flow: a variable of the call, as StartCall gives it
+    /// (repeatable), e.g. --var customer=张三
+    #[arg(long = "var", value_name = "NAME=VALUE", conflicts_with = "scenario")]
+    pub variables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -267,6 +271,7 @@ pub fn simulate(
         locale,
         reply_after,
         flows: flows_dir,
+        variables,
     } = args;
     if let Some(scenario) = scenario {
         let Some(registry) = load_flows(flows_dir, out)? else {
@@ -292,6 +297,13 @@ pub fn simulate(
         locale: locale.clone(),
         prompt,
         reply_after: *reply_after,
+        variables: match crate::simulate::parse_variables(variables.iter().map(String::as_str)) {
+            Ok(v) => v,
+            Err(e) => {
+                writeln!(out, "--var: {e}")?;
+                return Ok(2);
+            }
+        },
     };
     crate::simulate::run(registry, &setup, input, out)
 }
@@ -346,6 +358,24 @@ pub fn check(
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<i32> {
+    // The holiday notices are Chinese calendar data: today is Beijing's.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    check_on(paths, strict, format, today, out)
+}
+
+/// [`check`] as if today were `today`: the calendar advisory (next year's
+/// holiday notice still missing from 1 December) depends on the date.
+/// Advisories are printed, never counted as warnings: a government that
+/// has not published yet must not fail a designer's `--strict` CI.
+pub fn check_on(
+    paths: &[PathBuf],
+    strict: bool,
+    format: Format,
+    today: chrono::NaiveDate,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<i32> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from("flows")]
     } else {
@@ -366,8 +396,16 @@ pub fn check(
             files.push(path.clone());
         }
     }
+    let mut advisories = Vec::new();
     for file in &files {
         all.extend(check_file(file).0);
+        if file.file_name().is_some_and(|n| n == HOLIDAYS_FILE)
+            && let Ok(text) = std::fs::read_to_string(file)
+            && let Ok(calendar) = HolidayCalendar::from_toml(&file.display().to_string(), &text)
+            && let Some(note) = calendar.missing_next_notice(today)
+        {
+            advisories.push(format!("{}: advisory: {note}", file.display()));
+        }
     }
     // Errors first, then by file (each file's own are in line order).
     all.sort_by(|a, b| (a.severity, &a.file).cmp(&(b.severity, &b.file)));
@@ -385,6 +423,9 @@ pub fn check(
                 if let Some(see) = norm_link(d) {
                     writeln!(out, "  = see {see}")?;
                 }
+            }
+            for a in &advisories {
+                writeln!(out, "{a}")?;
             }
             writeln!(
                 out,
@@ -406,6 +447,7 @@ pub fn check(
                 "errors": errors,
                 "warnings": warnings,
                 "ok": !diags.fails(strict),
+                "advisories": advisories,
                 "diagnostics": diags.0.iter().map(|d| {
                     let mut v = serde_json::to_value(d).unwrap_or_default();
                     if let (Some(see), Some(map)) = (norm_link(d), v.as_object_mut()) {
@@ -515,6 +557,10 @@ pub fn greeting(
         flow.zone()
     )?;
     writeln!(out, "rule:   {}", opening.rule)?;
+    match flow.hours_at(at, &registry.holidays()) {
+        Some(h) => writeln!(out, "hours:  {h}")?,
+        None => writeln!(out, "hours:  always open (the flow has no [hours])")?,
+    }
     match opening.prompt {
         Some(p) => {
             let prompt = flow.prompt(p);

@@ -80,6 +80,7 @@ struct Raw {
     max_speech_bytes: Option<String>,
     max_dtmf_digits: Option<String>,
     max_detail_bytes: Option<String>,
+    max_variable_bytes: Option<String>,
     max_message_bytes: Option<String>,
     max_connections: Option<String>,
     max_concurrent_streams: Option<String>,
@@ -91,6 +92,7 @@ struct Raw {
     tls_key: Option<String>,
     tls_client_ca: Option<String>,
     drain_timeout_ms: Option<String>,
+    playback_guard_ms: Option<String>,
     max_flow_bytes: Option<String>,
     store: Option<String>,
     store_ended_ttl_ms: Option<String>,
@@ -279,6 +281,13 @@ pub fn load(
             0,
             16 << 20,
         ),
+        max_variable_bytes: n(
+            "max_variable_bytes",
+            &raw.max_variable_bytes,
+            limit_defaults.max_variable_bytes,
+            8,
+            1 << 20,
+        ),
         max_message_bytes: n(
             "max_message_bytes",
             &raw.max_message_bytes,
@@ -324,6 +333,13 @@ pub fn load(
             600_000,
         )),
     };
+    let playback_guard = ms(n(
+        "playback_guard_ms",
+        &raw.playback_guard_ms,
+        30_000,
+        1_000,
+        600_000,
+    ));
     let drain_timeout = ms(n(
         "drain_timeout_ms",
         &raw.drain_timeout_ms,
@@ -385,6 +401,7 @@ pub fn load(
                 max_live_calls,
                 retain_ended_bytes,
                 max_pushed_backlog,
+                playback_guard,
             },
             reference_service,
             log_format,

@@ -19,7 +19,9 @@ use std::fmt::Write;
 
 use std::time::Duration;
 
-use crate::flow::{AskPrompt, CloseStep, Flow, HoldStep, PromptIx, StepKind, TransferStep};
+use crate::flow::{
+    AskPrompt, CloseStep, Flow, HoldStep, LookupStep, PromptIx, StepKind, TransferStep,
+};
 
 /// How a node is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +176,11 @@ impl Graph {
                     duration,
                     next,
                     declined,
+                    failed,
+                    overdue,
+                    progress: _,
+                    callback,
+                    gives: _,
                 }) => {
                     g.node(
                         id.clone(),
@@ -192,9 +199,48 @@ impl Graph {
                         Some(&format!("yes, {}", prompt(*thanks))),
                         false,
                     );
-                    g.edge(&held, &step_id(*next), Some(&prompt(*resume)), false);
+                    g.edge(
+                        &held,
+                        &step_id(*next),
+                        Some(&format!("done, {}", prompt(*resume))),
+                        false,
+                    );
+                    g.edge(
+                        &held,
+                        &step_id(*failed),
+                        Some(&format!("failed, {}", prompt(*resume))),
+                        false,
+                    );
+                    g.edge(
+                        &held,
+                        &step_id(*callback),
+                        Some(&format!("overdue {}, callback", prompt(*overdue))),
+                        false,
+                    );
                     g.edge(&id, &step_id(*declined), Some("no"), false);
                     g.silence(flow, &id, *ask);
+                }
+                StepKind::Lookup(LookupStep {
+                    name,
+                    params: _,
+                    gives: _,
+                    wait,
+                    resume: _,
+                    next,
+                    failed,
+                }) => {
+                    g.node(
+                        id.clone(),
+                        vec![step.id.to_string(), format!("lookup {name}")],
+                        Shape::Step,
+                    );
+                    g.edge(&id, &step_id(*next), Some("answered"), false);
+                    g.edge(
+                        &id,
+                        &step_id(*failed),
+                        Some(&format!("failed or no answer (after {})", prompt(*wait))),
+                        false,
+                    );
                 }
                 StepKind::Close(CloseStep { ask, goodbye, more }) => {
                     g.node(
@@ -527,12 +573,13 @@ mod tests {
         assert_eq!(lines[0], "flowchart TD");
         for want in [
             "welcome[\"welcome<br/>ask @opening (N2-N4)\"]",
-            "bill[\"bill<br/>say bill_answer\"]",
+            "bill[\"bill<br/>lookup bill\"]",
             "call_start --> welcome",
             "welcome -->|bill| bill",
             "welcome -->|change_plan| change_plan",
             "change_plan -->|no| record_request",
-            "bill --> anything_else",
+            "bill -->|answered| bill_answer",
+            "bill_answer --> anything_else",
             "more_help -->|bill| bill",
         ] {
             assert!(lines.contains(&want), "missing {want:?} in\n{text}");
@@ -637,8 +684,9 @@ mod tests {
             "to_agent -->|no, transfer_declined| asked_again",
             "to_agent_transferred -->|failed, transfer_failed| anything_else",
             "change_plan -->|yes, hold_thanks| change_plan_on_hold",
-            "change_plan_on_hold{{\"on hold 30 s\"}}",
-            "change_plan_on_hold -->|hold_resume| plan_done",
+            "change_plan_on_hold{{\"on hold 60 s\"}}",
+            "change_plan_on_hold -->|done, hold_resume| plan_done",
+            "change_plan_on_hold -->|failed, hold_resume| plan_failed",
             "change_plan -->|no| record_request",
             "anything_else -->|yes or a request| more_help",
             "anything_else -->|no or 5 s silence| anything_else_goodbye",
@@ -695,11 +743,20 @@ mod tests {
                 "welcome",
                 "bill",
                 "change_plan",
-                "anything_else",
+                "bill_answer",
+                "bill_unavailable",
                 "plan_done",
                 "record_request",
+                "plan_failed",
+                "plan_callback",
+                "anything_else",
+                "request_recorded",
+                "request_not_recorded",
                 "more_help",
-                "to_agent"
+                "to_agent",
+                "record_complaint",
+                "complaint_recorded",
+                "after_hours"
             ]
         );
     }

@@ -257,7 +257,7 @@ pub fn call_quality(flow: &str, score: f64) {
 }
 
 /// Event kinds as label values.
-const EVENT_KINDS: [&str; 15] = [
+const EVENT_KINDS: [&str; 18] = [
     "start",
     "prompt_played",
     "speech",
@@ -273,6 +273,9 @@ const EVENT_KINDS: [&str; 15] = [
     "front_end_lost",
     "shutdown",
     "time_limit",
+    "data",
+    "lookup_result",
+    "hold_result",
 ];
 
 /// An event's kind as a label value.
@@ -297,6 +300,9 @@ fn event_kind_index(event: &Event) -> usize {
         Event::FrontEndLost => 12,
         Event::Shutdown => 13,
         Event::TimeLimit => 14,
+        Event::Data { .. } => 15,
+        Event::LookupResult { .. } => 16,
+        Event::HoldResult { .. } => 17,
     }
 }
 

@@ -41,17 +41,28 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
         .await
         .expect("ok")
         .into_inner();
-    assert_eq!(
-        said(&t),
-        [
-            "您的账单已通过短信发送到您的手机,请注意查收。",
-            "您还需要别的帮助吗?"
-        ]
+    // The bill is looked up by the front-end; its answer is said.
+    assert_eq!(said(&t), Vec::<String>::new());
+    assert_eq!(t.state, "looking_up");
+    assert!(
+        matches!(
+            &t.actions[0].kind,
+            Some(pb::action::Kind::Lookup(pb::Lookup { name, params })) if name == "bill" && params.contains_key("caller")
+        ),
+        "{:?}",
+        t.actions
     );
+    assert_eq!(listen_ms(&t), Some(2000));
+    let t = c
+        .send_event(event("u1", 3, lookup_result("bill", "amount", "58.50")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(said(&t), ["您本月话费58.50元。", "您还需要别的帮助吗?"]);
     assert_eq!(t.state, "closing");
 
     let t = c
-        .send_event(event("u1", 3, speech("不用了,谢谢")))
+        .send_event(event("u1", 4, speech("不用了,谢谢")))
         .await
         .expect("ok")
         .into_inner();
@@ -65,7 +76,7 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
     assert_eq!(listen_ms(&t), Some(10_000));
 
     let t = c
-        .send_event(event("u1", 4, hangup()))
+        .send_event(event("u1", 5, hangup()))
         .await
         .expect("ok")
         .into_inner();
@@ -85,8 +96,8 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
     assert_eq!(record.end_reason(), pb::EndReason::CallerHangup);
     assert_eq!(record.opening_rule, "normal opening (afternoon)");
     assert_eq!(record.local_start, "2026-11-23T15:00:00+08:00");
-    // start, turn, then four events each with its turn.
-    assert_eq!(record.transcript.len(), 10);
+    // start, turn, then five events each with its turn.
+    assert_eq!(record.transcript.len(), 12);
     s.stop().await;
 }
 
@@ -99,14 +110,21 @@ async fn the_opening_follows_the_calls_local_date_and_time() {
             "zh-CN",
             "国庆节快乐!XX客服中心,请问有什么可以帮您!",
         ),
-        // 23:30 UTC on the eve is already Spring Festival in Shanghai.
+        // 23:30 UTC on the eve is already 07:30 on Spring Festival in
+        // Shanghai: before the holiday hours (09:00): closed, with the holiday's
+        // after-hours opening (N4).
         (
             "2026-02-16T23:30:00Z",
+            "zh-CN",
+            "新年好!XX客服中心。现在是非服务时间,我们的服务时间是周一至周五8:00至21:00,周六、周日及节假日9:00至18:00,请您在服务时间内来电。请问还有什么可以帮您?",
+        ),
+        (
+            "2026-02-17T01:30:00Z",
             "zh-CN",
             "新年好!XX客服中心,请问有什么可以帮您!",
         ),
         (
-            "2026-09-25T20:00:00+08:00",
+            "2026-09-25T17:00:00+08:00",
             "zh-TW",
             "中秋節快樂!XX客服中心,請問有什麼可以幫您!",
         ),

@@ -70,12 +70,12 @@ async fn a_flows_special_day_wins_over_holidays_and_day_parts() {
     let special = "[[greeting.special_days]]\nname = \"company anniversary\"\nfrom = \"2026-10-01\"\nto = \"2026-10-02\"\nprompt = \"opening_anniversary\"\n";
     let dir = flows_dir(&hotline_with(special, true), HOLIDAYS);
     assert_eq!(
-        opening_text(dir.path(), "a1", "2026-10-02T20:00:00+08:00").await,
+        opening_text(dir.path(), "a1", "2026-10-02T17:00:00+08:00").await,
         "周年庆快乐!XX客服中心,请问有什么可以帮您?"
     );
     // The day after, National Day's notice period applies again.
     assert_eq!(
-        opening_text(dir.path(), "a2", "2026-10-03T20:00:00+08:00").await,
+        opening_text(dir.path(), "a2", "2026-10-03T17:00:00+08:00").await,
         "国庆节快乐!XX客服中心,请问有什么可以帮您!"
     );
 }

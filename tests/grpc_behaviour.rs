@@ -8,8 +8,8 @@ mod common;
 
 use callscript::grpc::pb::{self, call_event::Kind};
 use common::{
-    TestServer, event, hangup_reason, listen_ms, no_input, prompt_ids, said, speech, start_server,
-    transfer,
+    TestServer, event, hangup_reason, listen_ms, lookup_result, no_input, prompt_ids, said, speech,
+    start_server, transfer,
 };
 
 const OPENING: &str = "您好,XX欢迎您的来电,请问有什么可以帮您?";
@@ -18,7 +18,7 @@ const SWITCH_PHONE: &str = "对不起!您的电话声音太小,我这边听不�
 const CONSENT: &str = "为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?";
 const DECLINED: &str = "好的,那我继续为您服务,请问还有什么可以帮您?";
 const SILENCE_GOODBYE: &str = "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!";
-const BILL: &str = "您的账单已通过短信发送到您的手机,请注意查收。";
+const BILL: &str = "您本月话费58.50元。";
 const ANYTHING_ELSE: &str = "您还需要别的帮助吗?";
 
 /// A Monday afternoon in Shanghai: the plain opening.
@@ -212,6 +212,10 @@ async fn transfer_consent_no_returns_to_the_step_that_asked() {
     assert_eq!(at(&turn), ("listening", "welcome", false));
 
     let turn = call.send(&mut server, speech("那帮我查一下账单")).await;
+    assert_eq!(at(&turn), ("looking_up", "bill", false));
+    let turn = call
+        .send(&mut server, lookup_result("bill", "amount", "58.50"))
+        .await;
     assert_eq!(said(&turn), [BILL, ANYTHING_ELSE]);
     assert_eq!(at(&turn), ("closing", "anything_else", false));
     server.stop().await;
@@ -280,6 +284,7 @@ async fn get_call_shows_the_transcript() {
                     }
                     format!("{}: {}", t.state, parts.join(" | "))
                 }
+                pb::transcript_entry::Entry::Fault(f) => format!("front-end fault: {}", f.detail),
             },
         )
         .collect();

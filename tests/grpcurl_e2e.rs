@@ -34,8 +34,17 @@ const BAD_REQUEST: &str = r#"grpcurl -plaintext -d '{"call_id":"","seq":1,"no_in
 const CONVERSE_SILENT: &str = r#"echo '{"start":{"call_id":"s1","at":"2026-11-23T15:00:00+08:00"}}' | \
   grpcurl -plaintext -d @ 127.0.0.1:50051 callscript.v1.Calls/Converse"#;
 
+const START_OUTBOUND: &str = r#"grpcurl -plaintext -d '{"call_id":"o1","flow":"outbound","at":"2026-11-23T15:00:00+08:00","variables":{"customer":"张三"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
+const START_BILL: &str = r#"grpcurl -plaintext -d '{"call_id":"b1","caller":"13800138000","at":"2026-11-23T15:00:00+08:00"}' \
+  127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
+const ASK_BILL: &str = r#"grpcurl -plaintext -d '{"call_id":"b1","seq":1,"speech":{"text":"我想查一下话费"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const LOOKUP_RESULT: &str = r#"grpcurl -plaintext -d '{"call_id":"b1","seq":2,"lookup_result":{"name":"bill","ok":true,"variables":{"amount":"58.50"}}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+
 /// In README order; NO_INPUT twice (the second is the retry).
-const COOKBOOK: [&str; 10] = [
+const COOKBOOK: [&str; 14] = [
     LIST,
     DESCRIBE,
     HEALTH,
@@ -46,6 +55,10 @@ const COOKBOOK: [&str; 10] = [
     GET_CALL,
     BAD_REQUEST,
     CONVERSE_SILENT,
+    START_OUTBOUND,
+    START_BILL,
+    ASK_BILL,
+    LOOKUP_RESULT,
 ];
 
 #[path = "common/binary.rs"]
@@ -270,6 +283,37 @@ fn grpcurl_runs_a_unary_call_step_by_step() {
     assert!(
         stderr.contains("Message: call_id: required and must not be empty"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn grpcurl_runs_a_call_with_variables_and_a_lookup() {
+    let server = start_server();
+    let opening = run_json(&server, START_OUTBOUND);
+    assert_eq!(
+        says(&opening),
+        [(
+            "verify_identity",
+            "您好,请问是张三先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"
+        )]
+    );
+
+    run_json(&server, START_BILL);
+    let asked = run_json(&server, ASK_BILL);
+    assert_eq!(asked["state"], "looking_up", "{asked}");
+    assert_eq!(
+        asked["actions"][0]["lookup"],
+        serde_json::json!({"name": "bill", "params": {"caller": "13800138000"}}),
+        "{asked}"
+    );
+    assert_eq!(asked["actions"][1]["listen"]["noInputTimeoutMs"], 2000);
+    let answered = run_json(&server, LOOKUP_RESULT);
+    assert_eq!(
+        says(&answered),
+        [
+            ("bill_answer", "您本月话费58.50元。"),
+            ("anything_else", "您还需要别的帮助吗?")
+        ]
     );
 }
 

@@ -176,7 +176,7 @@ fn check_turn(
                     }
                 }
             }
-            Action::Listen { .. } => {}
+            Action::Listen { .. } | Action::Lookup { .. } => {}
         }
     }
     Ok(())
@@ -192,6 +192,10 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
         locale,
         opening,
         day_part: DayPart::Afternoon,
+        variables: Default::default(),
+        caller: "".into(),
+        callee: "".into(),
+        after_hours: false,
     });
     let mut seen = Seen::default();
     let mut now = Duration::ZERO;
@@ -295,6 +299,10 @@ fn the_checks_catch_a_silence_hang_up_without_prompts() {
         locale: 0,
         opening: None,
         day_part: DayPart::Afternoon,
+        variables: Default::default(),
+        caller: "".into(),
+        callee: "".into(),
+        after_hours: false,
     });
     let mut seen = Seen {
         last_said: Some("silence_goodbye".into()),

@@ -120,28 +120,45 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
     say agent_number: 我的工号是1024,很高兴为您服务。
     listen 5000 ms
 > SendEvent seq=2 speech "我想查一下账单"
-< turn 3  state=closing  step=anything_else
-    say bill_answer: 您的账单已通过短信发送到您的手机,请注意查收。
-    say anything_else: 您还需要别的帮助吗?
-    listen 5000 ms
+< turn 3  state=looking_up  step=bill
+    lookup bill (params: caller)
+    listen 2000 ms
 > SendEvent seq=2 speech "我想查一下账单"  (retry: the first answer was lost)
-< turn 3  state=closing  step=anything_else
-    say bill_answer: 您的账单已通过短信发送到您的手机,请注意查收。
+< turn 3  state=looking_up  step=bill
+    lookup bill (params: caller)
+    listen 2000 ms
+  retry returned the same turn: yes
+> SendEvent seq=3 lookup_result bill ok
+< turn 4  state=closing  step=anything_else
+    say bill_answer: 您本月话费58.50元。
     say anything_else: 您还需要别的帮助吗?
     listen 5000 ms
-  retry returned the same turn: yes
-> SendEvent seq=3 speech "没有了,谢谢"
-< turn 4  state=awaiting_hangup  step=anything_else
+> SendEvent seq=4 speech "我想办理套餐"
+< turn 5  state=confirming_hold  step=change_plan
+    say hold_ask: 我需要为您查询一下,请您稍候,可以吗?
+    listen 5000 ms
+> SendEvent seq=5 speech "好的"
+< turn 6  state=on_hold  step=change_plan
+    say hold_thanks: 谢谢,大约需要一分钟,请您稍候。
+    listen 60000 ms
+> SendEvent seq=6 hold_result ok
+< turn 7  state=closing  step=anything_else
+    say hold_resume: 不好意思让您久等了。
+    say hold_result: 您的业务已办理成功。
+    say anything_else: 您还需要别的帮助吗?
+    listen 5000 ms
+> SendEvent seq=7 speech "没有了,谢谢"
+< turn 8  state=awaiting_hangup  step=anything_else
     say goodbye: 谢谢您,祝您愉快!再见。
     listen 10000 ms
-> SendEvent seq=4 hangup
-< turn 5  state=ended  ENDED
+> SendEvent seq=8 hangup
+< turn 9  state=ended  ENDED
     (no actions)
 > GetCall
 < record  state=ended  end_reason=END_REASON_CALLER_HANGUP
     flow hotline, locale zh-CN, local start 2026-10-01T09:30:00+08:00
     opening rule: holiday: National Day: 2026 notice period 2026-10-01..2026-10-07
-    transcript (10 entries):
+    transcript (18 entries):
       [+N ms] event (call started: flow hotline, at 2026-10-01T09:30:00+08:00)
       [+N ms] turn 1  state=listening
           say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
@@ -151,16 +168,34 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
           say agent_number: 我的工号是1024,很高兴为您服务。
           listen 5000 ms
       [+N ms] event seq=2 speech "我想查一下账单"
-      [+N ms] turn 3  state=closing
-          say bill_answer: 您的账单已通过短信发送到您的手机,请注意查收。
+      [+N ms] turn 3  state=looking_up
+          lookup bill (params: caller)
+          listen 2000 ms
+      [+N ms] event seq=3 lookup_result bill ok (amount)
+      [+N ms] turn 4  state=closing
+          say bill_answer: 您本月话费58.50元。
           say anything_else: 您还需要别的帮助吗?
           listen 5000 ms
-      [+N ms] event seq=3 speech "没有了,谢谢"
-      [+N ms] turn 4  state=awaiting_hangup
+      [+N ms] event seq=4 speech "我想办理套餐"
+      [+N ms] turn 5  state=confirming_hold
+          say hold_ask: 我需要为您查询一下,请您稍候,可以吗?
+          listen 5000 ms
+      [+N ms] event seq=5 speech "好的"
+      [+N ms] turn 6  state=on_hold
+          say hold_thanks: 谢谢,大约需要一分钟,请您稍候。
+          listen 60000 ms
+      [+N ms] event seq=6 hold_result ok
+      [+N ms] turn 7  state=closing
+          say hold_resume: 不好意思让您久等了。
+          say hold_result: 您的业务已办理成功。
+          say anything_else: 您还需要别的帮助吗?
+          listen 5000 ms
+      [+N ms] event seq=7 speech "没有了,谢谢"
+      [+N ms] turn 8  state=awaiting_hangup
           say goodbye: 谢谢您,祝您愉快!再见。
           listen 10000 ms
-      [+N ms] event seq=4 hangup
-      [+N ms] turn 5  state=ended
+      [+N ms] event seq=8 hangup
+      [+N ms] turn 9  state=ended
           (no actions)
 == (b) silent caller over Converse: call pbx-RUN-silent ==
 > Converse start at=2026-10-01T09:30:00+08:00 locale=zh-CN, then silence
@@ -183,7 +218,9 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
 < INVALID_ARGUMENT: at: "not-a-time" is not an RFC 3339 timestamp (premature end of input), e.g. "2026-10-01T09:30:00+08:00"
 > GetCall call_id=pbx-RUN-never-started
 < NOT_FOUND: call_id: call "pbx-RUN-never-started" is not known (never started, or its record has expired)
-> SendEvent seq=5 on the ended call pbx-RUN-unary
+> StartCall flow=outbound without variables
+< INVALID_ARGUMENT: variables: flow "outbound" requires variable "customer" (its prompts say it and it has no default)
+> SendEvent seq=9 on the ended call pbx-RUN-unary
 < FAILED_PRECONDITION: call "pbx-RUN-unary" has ended (caller_hangup)"#;
 
 #[test]

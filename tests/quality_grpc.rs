@@ -5,7 +5,7 @@
 mod common;
 
 use callscript::grpc::pb::{self, quality_client::QualityClient};
-use common::{event, hangup, said, speech, start, start_server};
+use common::{event, hangup, lookup_result, said, speech, start, start_server};
 use tonic::Code;
 
 const AFTERNOON: &str = "2026-11-23T15:00:00+08:00";
@@ -27,8 +27,11 @@ async fn a_hotline_call_by_the_norms_scores_100_and_keeps_it_when_ended() {
     c.send_event(event("q1", 1, speech("我想查一下账单")))
         .await
         .expect("bill");
+    c.send_event(event("q1", 2, lookup_result("bill", "amount", "58.50")))
+        .await
+        .expect("the bill's amount");
     let goodbye = c
-        .send_event(event("q1", 2, speech("没有了,谢谢")))
+        .send_event(event("q1", 3, speech("没有了,谢谢")))
         .await
         .expect("goodbye")
         .into_inner();
@@ -44,7 +47,7 @@ async fn a_hotline_call_by_the_norms_scores_100_and_keeps_it_when_ended() {
     assert_eq!((q.score, rules(&q)), (100, vec![]));
     assert_eq!(q.call, "q1");
 
-    c.send_event(event("q1", 3, hangup()))
+    c.send_event(event("q1", 4, hangup()))
         .await
         .expect("caller hangs up");
     let ended = c
@@ -72,6 +75,9 @@ async fn an_operator_ending_a_call_mid_consultation_loses_points() {
     c.send_event(event("q2", 1, speech("我想查一下账单")))
         .await
         .expect("bill");
+    c.send_event(event("q2", 2, lookup_result("bill", "amount", "58.50")))
+        .await
+        .expect("the bill's amount");
     let ended = c
         .end_call(pb::EndCallRequest {
             call_id: "q2".into(),

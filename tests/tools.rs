@@ -73,6 +73,7 @@ fn simulate_plays_the_caller_from_stdin() {
         ],
         "/silence
 /dtmf 3
+/lookup bill ok amount=58.50
 /hangup
 ",
     );
@@ -86,18 +87,22 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening_national_day \"国庆节快乐!XX客服中心,请问有什么可以帮您!\"
   0.000s service listen 5000 ms
-  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  0.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
   5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  5.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
   6.000s caller  presses 3
   6.000s         (understood: bill)
-  6.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
-  6.000s service say anything_else \"您还需要别的帮助吗?\"
-  6.000s service listen 5000 ms
-  6.000s         (understands: yes [1], no [2], agent [0], agent_number, a request → more_help)
-  7.000s caller  hangs up
+  6.000s service look up bill (caller)
+  6.000s service listen 2000 ms
+  6.000s         (waiting for the lookup: /lookup bill ok name=value … or /lookup bill failed; /silence lets the wait run on)
+  7.000s pbx     lookup bill answered (amount)
+  7.000s service say bill_answer \"您本月话费58.50元。\"
+  7.000s service say anything_else \"您还需要别的帮助吗?\"
+  7.000s service listen 5000 ms
+  7.000s         (understands: yes [1], no [2], agent [0], complaint, agent_number, a request → more_help)
+  8.000s caller  hangs up
 ended: caller_hangup
 "
     );
@@ -258,10 +263,7 @@ fn check_reports_every_problem_of_a_file_at_once() {
         ("title = \"Standard", "titel = \"Standard"),
         ("[steps.bill]\n", "[steps.bill]\ncolour = \"red\"\n"),
         ("no_input_ms = 5000 ", "no_input_ms = \"5s\""),
-        (
-            "zh-CN = \"您的账单已通过",
-            "zh-CN = \"{compnay}您的账单已通过",
-        ),
+        ("zh-CN = \"您本月话费", "zh-CN = \"{compnay}您本月话费"),
         ("consent = \"transfer_consent\"\n", ""),
     ];
     let mut text = hotline.clone();
@@ -290,7 +292,7 @@ fn check_reports_every_problem_of_a_file_at_once() {
             line_of("no_input_ms")
         ),
         format!(
-            "{name}:{}:10: error: unknown variable {{compnay}} (did you mean {{company}}? or declare it under [variables])",
+            "{name}:{}:10: error: unknown variable {{compnay}}: neither a flow default nor required at StartCall (did you mean {{company}}? or declare it under [variables] or in required_variables)",
             line_of("{compnay}")
         ),
         format!(
@@ -336,6 +338,8 @@ fn a_flow_file_path_is_accepted_where_a_flow_id_is() {
             "flows/outbound.toml",
             "--at",
             "2026-11-23T15:00:00+08:00",
+            "--var",
+            "customer=张三",
         ],
         "/hangup\n",
     );

@@ -14,6 +14,8 @@
 //! - `lunar.rs`: [`spring_festival`] and [`mid_autumn`] from the Chinese calendar.
 //! - `notice.rs`: [`HolidayCalendar`], the holidays file, its checks, and
 //!   [`HolidayCalendar::holiday_on`].
+//! - `workdays.rs`: [`DayKind`]: official days off and make-up working days
+//!   (调休上班) for opening hours, and the missing-next-notice advisory.
 //! - `tests.rs`: unit tests, including that the shipped `flows/holidays.toml` parses.
 //!
 //! Nothing here reads a clock or a file: callers pass the instant and the file's text, so
@@ -22,6 +24,7 @@
 mod day_part;
 mod lunar;
 mod notice;
+mod workdays;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +37,7 @@ use chrono_tz::Tz;
 pub use day_part::{DayPart, DayParts};
 pub use lunar::{LUNAR_YEARS, mid_autumn, spring_festival};
 pub use notice::{HolidayCalendar, HolidayMatch, HolidaySource};
+pub use workdays::{DayKind, NoticeDays};
 
 /// The five holidays that have their own opening (N4).
 ///
@@ -192,7 +196,7 @@ pub enum CalendarError {
 
     /// A holiday name that is not one of the five with their own greeting.
     #[error(
-        "{at}: unknown holiday `{name}`, expected new_year, spring_festival, labour_day, mid_autumn, national_day or source"
+        "{at}: unknown holiday `{name}`, expected new_year, spring_festival, labour_day, mid_autumn, national_day, days_off, workdays or source"
     )]
     UnknownHoliday { at: Location, name: String },
 
@@ -252,6 +256,19 @@ pub enum CalendarError {
         other_line: usize,
     },
 
+    /// A `days_off` or `workdays` date not in the notice's year.
+    #[error("{at}: {date} in `{key}` is not in {year}, the year of the notice")]
+    DayOutsideYear {
+        at: Location,
+        key: String,
+        year: i32,
+        date: NaiveDate,
+    },
+
+    /// A make-up working day that the same notice also gives off.
+    #[error("{at}: {date} is both a make-up working day and a day off")]
+    WorkdayOff { at: Location, date: NaiveDate },
+
     /// Day-part boundaries out of order (from settings, not from the holidays file).
     #[error(
         "day parts: morning must end before afternoon, got morning until {morning_until} and afternoon until {afternoon_until}"
@@ -276,7 +293,9 @@ impl CalendarError {
             | CalendarError::EndBeforeStart { at, .. }
             | CalendarError::OutsideYear { at, .. }
             | CalendarError::Overlap { at, .. }
-            | CalendarError::AmbiguousOverlap { at, .. } => Some(at),
+            | CalendarError::AmbiguousOverlap { at, .. }
+            | CalendarError::DayOutsideYear { at, .. }
+            | CalendarError::WorkdayOff { at, .. } => Some(at),
             CalendarError::DayPartsOrder { .. } => None,
         }
     }

@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{CalendarError, Holiday, Location};
+use super::{CalendarError, Holiday, Location, workdays::NoticeDays};
 
 /// Official holiday periods per year, loaded from the holidays TOML file.
 ///
@@ -22,12 +22,14 @@ use super::{CalendarError, Holiday, Location};
 #[derive(Debug, Clone, Default)]
 pub struct HolidayCalendar {
     /// Periods keyed by the year of the notice they were filed under.
-    notices: BTreeMap<i32, Vec<Period>>,
+    pub(super) notices: BTreeMap<i32, Vec<Period>>,
+    /// Each notice's other days off and make-up working days.
+    pub(super) days: BTreeMap<i32, NoticeDays>,
 }
 
 /// One period during which a holiday's greeting is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Period {
+pub(super) struct Period {
     holiday: Holiday,
     first: NaiveDate,
     last: NaiveDate,
@@ -111,6 +113,7 @@ impl HolidayCalendar {
         }
 
         let mut notices = BTreeMap::new();
+        let mut days = BTreeMap::new();
         for (key, value) in doc.get_ref() {
             if key.get_ref() != "notice" {
                 parser.unknown_key(key, "`notice`");
@@ -120,14 +123,15 @@ impl HolidayCalendar {
                 continue;
             };
             for (year_key, year_value) in years {
-                if let Some((year, periods)) = parser.notice(year_key, year_value) {
+                if let Some((year, periods, extra)) = parser.notice(year_key, year_value) {
                     notices.insert(year, periods);
+                    days.insert(year, extra);
                 }
             }
         }
 
         if parser.errors.is_empty() {
-            Ok(Self { notices })
+            Ok(Self { notices, days })
         } else {
             let mut errors = parser.errors;
             sort_by_location(&mut errors);
@@ -208,12 +212,12 @@ struct ReadPeriod {
 }
 
 /// Collects errors while walking the spanned document.
-struct Parser {
-    lines: LineIndex,
-    errors: Vec<CalendarError>,
+pub(super) struct Parser {
+    pub(super) lines: LineIndex,
+    pub(super) errors: Vec<CalendarError>,
 }
 
-type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
+pub(super) type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
 
 impl Parser {
     fn unknown_key(&mut self, key: &Key<'_>, expected: &'static str) {
@@ -224,7 +228,12 @@ impl Parser {
         });
     }
 
-    fn wrong_type(&mut self, key: &str, value: &Spanned<DeValue<'_>>, expected: &'static str) {
+    pub(super) fn wrong_type(
+        &mut self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        expected: &'static str,
+    ) {
         self.errors.push(CalendarError::WrongType {
             at: self.lines.at(value.span().start),
             key: key.to_owned(),
@@ -252,7 +261,7 @@ impl Parser {
         &mut self,
         key: &Key<'_>,
         value: &Spanned<DeValue<'_>>,
-    ) -> Option<(i32, Vec<Period>)> {
+    ) -> Option<(i32, Vec<Period>, NoticeDays)> {
         let name = format!("notice.{}", key.get_ref());
         let year = parse_year(key.get_ref());
         if year.is_none() {
@@ -265,7 +274,19 @@ impl Parser {
         let year = year?;
 
         let mut read = Vec::new();
+        let mut extra = NoticeDays::default();
         for (k, v) in table {
+            match k.get_ref().as_ref() {
+                "workdays" => {
+                    extra.workdays = self.dates(year, &name, k, v);
+                    continue;
+                }
+                "days_off" => {
+                    extra.days_off = self.dates(year, &name, k, v);
+                    continue;
+                }
+                _ => {}
+            }
             if k.get_ref() == SOURCE_KEY {
                 if !matches!(v.get_ref(), DeValue::String(_)) {
                     self.wrong_type(&format!("{name}.{SOURCE_KEY}"), v, "a string");
@@ -305,7 +326,20 @@ impl Parser {
         if self.errors.len() > errors_before {
             return None;
         }
-        Some((year, read.into_iter().map(|r| r.period).collect()))
+        let periods: Vec<Period> = read.into_iter().map(|r| r.period).collect();
+        // A make-up working day is a day of work: never inside a day off.
+        if let Some(d) = extra
+            .workdays
+            .iter()
+            .find(|d| extra.days_off.contains(d) || periods.iter().any(|p| p.contains(**d)))
+        {
+            self.errors.push(CalendarError::WorkdayOff {
+                at: self.lines.at(value.span().start),
+                date: *d,
+            });
+            return None;
+        }
+        Some((year, periods, extra))
     }
 
     /// Reads one `{ first = DATE, last = DATE }` period and checks it on its own.
@@ -454,7 +488,7 @@ fn parse_year(key: &str) -> Option<i32> {
 }
 
 /// A TOML local date (`2026-10-01`), rejecting date-times and times.
-fn local_date(value: &DeValue<'_>) -> Option<NaiveDate> {
+pub(super) fn local_date(value: &DeValue<'_>) -> Option<NaiveDate> {
     let DeValue::Datetime(dt) = value else {
         return None;
     };
@@ -469,7 +503,7 @@ fn local_date(value: &DeValue<'_>) -> Option<NaiveDate> {
 // === impl LineIndex ===
 
 /// Turns byte offsets from TOML spans into 1-based line and character column.
-struct LineIndex {
+pub(super) struct LineIndex {
     origin: String,
     text: String,
     /// Byte offset at which each line starts.
@@ -488,7 +522,7 @@ impl LineIndex {
         }
     }
 
-    fn at(&self, offset: usize) -> Location {
+    pub(super) fn at(&self, offset: usize) -> Location {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];

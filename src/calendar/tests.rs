@@ -441,7 +441,7 @@ labour_day = \"2025-05-01..2025-05-05\"
 ";
     let errors = HolidayCalendar::from_toml("holidays.toml", text).expect_err("broken");
     let want = [
-        "holidays.toml:4:1: unknown holiday `qingming`, expected new_year, spring_festival, labour_day, mid_autumn, national_day or source",
+        "holidays.toml:4:1: unknown holiday `qingming`, expected new_year, spring_festival, labour_day, mid_autumn, national_day, days_off, workdays or source",
         "holidays.toml:5:43: labour_day period ends on 2026-05-01, before it starts on 2026-05-05",
         "holidays.toml:6:14: missing `last` in notice.2026.mid_autumn",
         "holidays.toml:6:36: unknown key `lats`, expected `first` or `last`",

@@ -10,7 +10,10 @@
 //! ```text
 //! ringing ─Start→ listening ⇄ (answers lead from step to step)
 //!   listening ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
-//!   listening ─hold step→ confirming_hold ─yes→ on_hold ─time up→ (next step)
+//!   listening ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
+//!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
+//!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
+//!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -20,20 +23,22 @@
 
 mod respond;
 mod shared;
+mod waiting;
 
 use shared::Question;
-use std::{sync::Arc, time::Duration};
+use std::{cell::Cell, sync::Arc, time::Duration};
 
 use statig::prelude::*;
 
 use super::{
-    Action, AudioKind, CallState, EndReason, Event,
+    Action, AudioKind, CallState, EndReason, Event, Vars,
     understanding::{Answer, Input},
 };
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, PromptIx, StepIx, TransferStep, matcher::Understood,
+        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, StepIx, TransferStep,
+        matcher::Understood,
     },
 };
 
@@ -45,6 +50,14 @@ pub struct CallSetup {
     /// The calendar's opening for this call, if the flow has one.
     pub opening: Option<PromptIx>,
     pub day_part: DayPart,
+    /// This call's own variables (StartCall's `variables`): caller data.
+    pub variables: Vars,
+    /// The call's numbers, which a lookup may send as params.
+    pub caller: Arc<str>,
+    pub callee: Arc<str>,
+    /// The centre is closed (the flow's opening hours): the call starts at
+    /// the flow's `after_hours` step instead of its start.
+    pub after_hours: bool,
 }
 
 /// A call's machine. `handle` appends the actions an event calls for.
@@ -63,9 +76,14 @@ pub struct CallMachine {
 impl CallMachine {
     pub fn new(setup: CallSetup) -> Self {
         let steps = setup.flow.steps().len();
+        let start = match (setup.after_hours, setup.flow.opening_hours()) {
+            (true, Some(h)) => h.after_hours,
+            _ => setup.flow.start(),
+        };
         let script = Script {
-            start: setup.flow.start(),
-            last_ask: setup.flow.start(),
+            start,
+            last_ask: start,
+            after_hours: setup.after_hours,
             flow: setup.flow,
             locale: setup.locale,
             opening: setup.opening,
@@ -80,6 +98,10 @@ impl CallMachine {
             last_said: None,
             heard: Understood::default(),
             ended: None,
+            vars: setup.variables,
+            caller: setup.caller,
+            callee: setup.callee,
+            now: Cell::new(Duration::ZERO),
         };
         CallMachine {
             sm: script.state_machine(),
@@ -98,6 +120,7 @@ impl CallMachine {
     /// cut short so the timer fires by then.
     pub fn handle_at(&mut self, elapsed: Duration, event: &Event, out: &mut Vec<Action>) {
         self.elapsed = self.elapsed.max(elapsed);
+        self.sm.inner().now.set(self.elapsed);
         let max = self.flow().timing().max_call;
         let first = out.len();
         if self.elapsed >= max && self.ended().is_none() && !ends_the_call(event) {
@@ -139,6 +162,7 @@ impl CallMachine {
             State::Transferring { .. } => CallState::Transferring,
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             State::OnHold { .. } => CallState::OnHold,
+            State::LookingUp { .. } => CallState::LookingUp,
             State::Closing { .. } => CallState::Closing,
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
@@ -160,6 +184,7 @@ impl CallMachine {
             | State::Transferring { step, .. }
             | State::ConfirmingHold { step, .. }
             | State::OnHold { step, .. }
+            | State::LookingUp { step, .. }
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
@@ -179,6 +204,11 @@ impl CallMachine {
 
     pub fn locale(&self) -> LocaleIx {
         self.sm.inner().locale
+    }
+
+    /// This call's own variables (caller data: never log them above debug).
+    pub fn variables(&self) -> &Vars {
+        &self.sm.inner().vars
     }
 }
 
@@ -224,6 +254,9 @@ pub struct Script {
     /// Whether the opening was said; re-asking the first step later uses the
     /// shorter silence reprompt instead of welcoming the caller twice.
     opened: bool,
+    /// The call started outside opening hours: its first step says the
+    /// calendar's after-hours opening (`opening`) instead of its own prompt.
+    after_hours: bool,
     /// Unclear-audio attempts since the caller was last heard clearly (N7).
     /// Shared, not state-local: a hold or a transfer question in between
     /// does not make the line any clearer.
@@ -244,6 +277,15 @@ pub struct Script {
     /// What the current event was understood as.
     heard: Understood,
     ended: Option<EndReason>,
+    /// This call's own variables: StartCall's, then `data` events and
+    /// lookup and hold answers.
+    vars: Vars,
+    caller: Arc<str>,
+    callee: Arc<str>,
+    /// Time since the call started, as the current event was given: what
+    /// a hold or a lookup measures its wait from. A `Cell` because the
+    /// machine sets it before dispatch, through shared access.
+    now: Cell<Duration>,
 }
 
 #[state_machine(
@@ -377,33 +419,50 @@ impl Script {
                 context.push(Action::Listen {
                     timeout: hold.duration,
                 });
-                Transition(State::on_hold(*step, *hold))
+                let until = self.deadline_after(hold.duration);
+                Transition(State::on_hold(*step, hold.clone(), until, false))
             }
             Ok(_) => Transition(self.enter(hold.declined, context)),
             Err(outcome) => outcome,
         }
     }
 
-    /// The caller is holding. Time up, or the caller speaking → apologise
-    /// for the wait (N11) and go on.
+    /// The caller is holding (N11). Only a reported `hold_result` ends
+    /// the hold: the apology, then `next` (done) or `failed`. When the
+    /// promise (`hold_ms`) passes: an apology with the new estimate and a
+    /// callback offer, and the hold goes on. Caller words get an answer
+    /// and the hold goes on (`hold_words`).
     #[state(superstate = "in_call")]
     fn on_hold(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
         hold: &mut HoldStep,
+        until: &mut u64,
+        offered: &mut bool,
         event: &Event,
     ) -> Outcome<State> {
         let _ = step;
-        match event {
-            Event::NoInput | Event::Speech { .. } | Event::Dtmf { .. } => {
-                self.say(hold.resume, context);
-                Transition(self.enter(hold.next, context))
-            }
-            // Hold music hides the caller's audio; nothing to fix on hold.
-            Event::Audio(_) => Handled,
-            _ => Super,
-        }
+        self.hold_event(context, hold, until, offered, event)
+    }
+
+    /// Waiting for the front-end's answer to a lookup. Silence for
+    /// `lookup_quiet`, then the `wait` prompt (N11: please hold, thanks);
+    /// the answer → the apology if the caller was asked to wait, then
+    /// `next` (ok) or `failed`; no answer by `lookup_timeout` → the
+    /// apology and `failed`.
+    #[state(superstate = "in_call")]
+    fn looking_up(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        lookup: &mut LookupStep,
+        until: &mut u64,
+        waited: &mut bool,
+        event: &Event,
+    ) -> Outcome<State> {
+        let _ = step;
+        self.lookup_event(context, lookup, until, waited, event)
     }
 
     /// Asked whether anything else is needed (N12). Yes or a new request →
@@ -560,6 +619,10 @@ impl Script {
             Event::OperatorHangup => self.end(EndReason::Operator, true, context),
             Event::FrontEndLost => self.end(EndReason::FrontEndLost, false, context),
             Event::Shutdown => self.end(EndReason::Shutdown, true, context),
+            Event::Data { variables } => {
+                self.merge(variables);
+                Handled
+            }
             Event::TimeLimit => {
                 let bye = self.flow.roles().polite_close;
                 self.say(bye, context);

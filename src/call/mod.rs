@@ -10,7 +10,11 @@ pub mod snapshot;
 mod tests;
 mod understanding;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
 
 pub use machine::{CallMachine, CallSetup};
 pub use understanding::{Answer, Input};
@@ -40,6 +44,16 @@ pub enum Event {
     Audio(AudioKind),
     /// Outcome of a transfer.
     TransferResult { connected: bool },
+    /// Per-call variables set or changed mid-call (caller data).
+    Data { variables: Vars },
+    /// The front-end's answer to a `Lookup` action.
+    LookupResult {
+        name: String,
+        ok: bool,
+        variables: Vars,
+    },
+    /// How the work behind a hold ended (front-end or back office).
+    HoldResult { ok: bool, variables: Vars },
     /// The caller hung up.
     CallerHangup,
     /// The operator ended the call (EndCall).
@@ -64,6 +78,11 @@ impl Event {
     }
 }
 
+/// A call's own variables by name: caller data for the prompts (a name, a
+/// bill amount, a ticket number). Plain data, so a call's state can be
+/// stored elsewhere.
+pub type Vars = HashMap<String, String>;
+
 /// An intent the front-end's own NLU recognised.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NluIntent {
@@ -80,6 +99,8 @@ pub enum CallState {
     Transferring,
     ConfirmingHold,
     OnHold,
+    /// Waiting for the front-end's answer to a lookup.
+    LookingUp,
     Closing,
     AwaitingHangup,
     ConfirmingSwitch,
@@ -88,13 +109,14 @@ pub enum CallState {
 }
 
 impl CallState {
-    pub const ALL: [CallState; 11] = [
+    pub const ALL: [CallState; 12] = [
         CallState::Ringing,
         CallState::Listening,
         CallState::ConfirmingTransfer,
         CallState::Transferring,
         CallState::ConfirmingHold,
         CallState::OnHold,
+        CallState::LookingUp,
         CallState::Closing,
         CallState::AwaitingHangup,
         CallState::ConfirmingSwitch,
@@ -110,6 +132,7 @@ impl CallState {
             CallState::Transferring => "transferring",
             CallState::ConfirmingHold => "confirming_hold",
             CallState::OnHold => "on_hold",
+            CallState::LookingUp => "looking_up",
             CallState::Closing => "closing",
             CallState::AwaitingHangup => "awaiting_hangup",
             CallState::ConfirmingSwitch => "confirming_switch",
@@ -153,6 +176,12 @@ pub enum Action {
         reason: Arc<str>,
     },
     Hangup(EndReason),
+    /// Ask the front-end for data (`name`, with `params`); its answer comes
+    /// back as `LookupResult`. The call machine does no I/O itself.
+    Lookup {
+        name: Arc<str>,
+        params: BTreeMap<String, String>,
+    },
 }
 
 /// A prompt to play, in the call's locale.
@@ -161,11 +190,22 @@ pub struct Say {
     pub prompt: Arc<Prompt>,
     pub locale: LocaleIx,
     pub barge_in: bool,
+    /// The text with this call's variables filled in, when the prompt has
+    /// placeholders and the call has variables; otherwise the prompt's
+    /// own text (the flow's defaults) is what is said.
+    pub rendered: Option<Arc<str>>,
 }
 
 impl Say {
     pub fn text(&self) -> &Arc<str> {
-        self.prompt.text(self.locale)
+        self.rendered
+            .as_ref()
+            .unwrap_or_else(|| self.prompt.text(self.locale))
+    }
+
+    /// SSML for a TTS engine, with this call's text.
+    pub fn ssml(&self) -> Option<Arc<str>> {
+        self.prompt.ssml_for(self.locale, self.rendered.as_deref())
     }
 }
 
@@ -173,6 +213,7 @@ impl PartialEq for Say {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.prompt, &other.prompt)
             && self.locale == other.locale
+            && self.rendered == other.rendered
             && self.barge_in == other.barge_in
     }
 }

@@ -63,6 +63,10 @@ struct SayData {
     prompt: Arc<str>,
     locale: LocaleIx,
     barge_in: bool,
+    /// The text with the call's variables, when it differs from the
+    /// prompt's own (caller data, like the rest of the snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rendered: Option<Arc<str>>,
 }
 
 impl Serialize for Say {
@@ -71,6 +75,7 @@ impl Serialize for Say {
             prompt: self.prompt.id.clone(),
             locale: self.locale,
             barge_in: self.barge_in,
+            rendered: self.rendered.clone(),
         }
         .serialize(s)
     }
@@ -92,6 +97,7 @@ impl<'de> Deserialize<'de> for Say {
             prompt: flow.prompt(ix).clone(),
             locale: data.locale,
             barge_in: data.barge_in,
+            rendered: data.rendered,
         })
     }
 }
@@ -132,6 +138,10 @@ mod tests {
             locale: 0,
             opening: None,
             day_part: DayPart::Afternoon,
+            variables: Default::default(),
+            caller: "13800000000".into(),
+            callee: "10086".into(),
+            after_hours: false,
         });
         let mut out = Vec::new();
         machine.handle(&Event::Start, &mut out);
@@ -161,6 +171,10 @@ mod tests {
             locale: 0,
             opening: None,
             day_part: DayPart::Morning,
+            variables: Default::default(),
+            caller: "".into(),
+            callee: "".into(),
+            after_hours: false,
         });
         let json = serde_json::to_string(&machine).unwrap();
         let err = serde_json::from_str::<CallMachine>(&json).err().unwrap();

@@ -9,6 +9,8 @@
 //! Knows nothing of wire types.
 
 pub mod mailbox;
+#[cfg(test)]
+mod playback_tests;
 mod session;
 mod shared;
 pub mod store;
@@ -96,6 +98,10 @@ pub struct EngineSettings {
     /// How many pushed turns may wait for a Converse client that is not
     /// reading; past it the call ends as `FrontEndLost`.
     pub max_pushed_backlog: usize,
+    /// The longest the service waits for `prompt_played` (a call started
+    /// with `reports_playback`) before starting the no-input timer anyway;
+    /// the estimate from the prompts' text is used when shorter.
+    pub playback_guard: Duration,
 }
 
 impl Default for EngineSettings {
@@ -108,6 +114,7 @@ impl Default for EngineSettings {
             records: None,
             max_live_calls: 1_000_000,
             max_pushed_backlog: 64,
+            playback_guard: Duration::from_secs(30),
         }
     }
 }
@@ -126,6 +133,8 @@ pub struct StartCall {
     /// The authenticated client starting the call (None when the service
     /// is open).
     pub owner: Option<Arc<str>>,
+    /// This call's own variables for the prompts (caller data).
+    pub variables: crate::call::Vars,
     /// Held while the call is live, dropped when it ends.
     pub anchor: Option<Anchor>,
 }
@@ -181,6 +190,8 @@ pub enum CallError {
     NotStored,
     #[error("call {0:?} was started with StartCall; send its events with SendEvent")]
     NotStreamed(String),
+    #[error("flow {flow:?} requires variable {name:?} (its prompts say it and it has no default)")]
+    MissingVariable { flow: String, name: String },
 }
 
 /// The live calls of one service.
@@ -359,13 +370,34 @@ impl Engine {
                     offered: flow.locales().join(", "),
                 })?,
         };
+        if let Some(name) = flow
+            .required_variables()
+            .iter()
+            .find(|n| req.variables.get(&***n).is_none_or(|v| v.trim().is_empty()))
+        {
+            return Err(CallError::MissingVariable {
+                flow: flow.id().to_string(),
+                name: name.to_string(),
+            });
+        }
         let at = req.at.unwrap_or_else(Utc::now);
-        let opening = flow.choose_opening(at, &self.inner.flows.holidays());
+        let holidays = self.inner.flows.holidays();
+        let hours = flow.hours_at(at, &holidays);
+        let after_hours = hours.as_ref().is_some_and(|h| !h.open);
+        let opening = if after_hours {
+            flow.choose_after_hours(at, &holidays)
+        } else {
+            flow.choose_opening(at, &holidays)
+        };
         let machine = CallMachine::new(CallSetup {
             flow: flow.clone(),
             locale,
             opening: opening.prompt,
             day_part: opening.day_part,
+            variables: req.variables,
+            caller: req.caller.as_str().into(),
+            callee: req.callee.as_str().into(),
+            after_hours,
         });
         let mode = if subscriber.is_some() {
             Mode::Stream
@@ -392,7 +424,11 @@ impl Engine {
             subscriber,
         ));
         call.lock().anchor = req.anchor;
-        Ok((call, flow, opening.rule.to_string()))
+        let rule = match &hours {
+            Some(hours) => format!("{} (hours: {hours})", opening.rule),
+            None => opening.rule.to_string(),
+        };
+        Ok((call, flow, rule))
     }
 
     /// A fresh id for a call whose front-end gave none: 128 random bits,

@@ -62,6 +62,9 @@ pub enum EntryKind {
         event: Event,
     },
     Turn(Arc<Turn>),
+    /// Something the front-end failed to do, noticed by the service (a
+    /// `prompt_played` that never came).
+    Fault(Arc<str>),
 }
 
 /// A call's facts and transcript.
@@ -112,9 +115,11 @@ pub struct Session {
     pub(super) mode: Mode,
     pub(super) reports_playback: bool,
     /// When the current wait ends, and what happens then.
-    pub(super) deadline: Option<(Instant, Event)>,
+    pub(super) deadline: Option<(Instant, Due)>,
     /// A listen waiting for `prompt_played` before its clock starts.
     pub(super) pending_listen: Option<Duration>,
+    /// The playback guard armed for it (for the transcript's fault line).
+    pub(super) guard: Duration,
     /// The earliest entry the timer task holds for this call.
     pub(super) scheduled: Option<Instant>,
     pub(super) subscriber: Option<Sink>,
@@ -123,6 +128,17 @@ pub struct Session {
     pub(super) shared: Option<Box<super::shared::SharedPart>>,
     /// Dropped when the call ends (see [`super::Anchor`]).
     pub(super) anchor: Option<super::Anchor>,
+}
+
+/// What a call's deadline brings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Due {
+    /// An event for the machine (`NoInput`, `FrontEndLost`).
+    Event(Event),
+    /// The playback guard: `prompt_played` should have come by now; the
+    /// no-input timer starts without it (the seed forbids 冷通话, a caller
+    /// left in dead air).
+    PlaybackGuard,
 }
 
 /// What handling an event did to the call.
@@ -166,6 +182,7 @@ impl Call {
                 reports_playback,
                 deadline: None,
                 pending_listen: None,
+                guard: Duration::ZERO,
                 scheduled: None,
                 subscriber,
                 shared: None,
@@ -244,10 +261,16 @@ impl Call {
                 Fired::Later(at)
             }
             Some(_) => match s.deadline.take() {
-                Some((at, event)) => {
+                Some((at, Due::Event(event))) => {
                     crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                     tracing::debug!(call_id = %self.id, ?event, "timer fired");
                     Fired::Handled(self.handle(&mut s, 0, event, settings, timers).1)
+                }
+                Some((at, Due::PlaybackGuard)) => {
+                    match s.playback_guard_passed(self, at, settings, timers) {
+                        Some(next) => Fired::Later(next),
+                        None => Fired::NotArmed,
+                    }
                 }
                 None => Fired::NotArmed,
             },
@@ -336,7 +359,7 @@ impl Call {
             // listen waiting for playback (streamed calls only) starts its
             // clock now.
             if let Some(timeout) = s.pending_listen.take_if(|_| played) {
-                s.arm(self, now + timeout, Event::NoInput, timers);
+                s.arm(self, now + timeout, Due::Event(Event::NoInput), timers);
             }
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.
@@ -372,13 +395,19 @@ impl Call {
         if ended.is_none() {
             match (s.mode, listen) {
                 (Mode::Stream, Some(timeout)) if s.reports_playback && has_speech(&turn) => {
+                    // The front-end reports the end of playback; should
+                    // that report never come, the guard starts the clock.
                     s.pending_listen = Some(timeout);
+                    s.guard = playback_guard(&view_flow_locale(s), &turn, settings.playback_guard);
+                    s.arm(self, now + s.guard, Due::PlaybackGuard, timers);
                 }
-                (Mode::Stream, Some(timeout)) => s.arm(self, now + timeout, Event::NoInput, timers),
+                (Mode::Stream, Some(timeout)) => {
+                    s.arm(self, now + timeout, Due::Event(Event::NoInput), timers)
+                }
                 (Mode::Stream, None) => {}
                 (Mode::Unary, listen) => {
                     let guard = listen.unwrap_or_default() + settings.idle_timeout;
-                    s.arm(self, now + guard, Event::FrontEndLost, timers);
+                    s.arm(self, now + guard, Due::Event(Event::FrontEndLost), timers);
                 }
             }
         }
@@ -469,9 +498,15 @@ impl Session {
                         EntryKind::Event { event, .. } => match event {
                             Event::Speech { text, .. } => text.len(),
                             Event::Dtmf { digits } => digits.len(),
+                            Event::Data { variables }
+                            | Event::LookupResult { variables, .. }
+                            | Event::HoldResult { variables, .. } => {
+                                variables.iter().map(|(k, v)| k.len() + v.len()).sum()
+                            }
                             _ => 0,
                         },
                         EntryKind::Turn(t) => t.actions.len() * 32,
+                        EntryKind::Fault(f) => f.len(),
                     }
             })
             .sum();
@@ -495,6 +530,7 @@ impl Session {
             reports_playback: self.reports_playback,
             deadline: self.deadline.clone(),
             pending_listen: self.pending_listen,
+            guard: self.guard,
             scheduled: self.scheduled,
             subscriber: None,
             shared: self.shared.as_ref().map(|p| Box::new(p.fork())),
@@ -515,12 +551,47 @@ impl Session {
         self.reports_playback = fork.reports_playback;
         self.deadline = fork.deadline;
         self.pending_listen = fork.pending_listen;
+        self.guard = fork.guard;
         // The call's gate stays the one its operations queue on.
         let gate = self.shared.as_ref().map(|p| p.gate.clone());
         self.shared = fork.shared;
         if let (Some(gate), Some(part)) = (gate, &mut self.shared) {
             part.gate = gate;
         }
+    }
+
+    /// The playback guard passed at `at` without `prompt_played`: the
+    /// transcript notes the front-end's fault and the no-input clock
+    /// starts from the guard's own deadline (a timer task that runs late
+    /// does not move the caller's clock). Returns when that listen ends;
+    /// `None` if no listen was waiting.
+    pub(super) fn playback_guard_passed(
+        &mut self,
+        call: &Arc<Call>,
+        at: Instant,
+        settings: &EngineSettings,
+        timers: &TimerHandle,
+    ) -> Option<Instant> {
+        let timeout = self.pending_listen.take()?;
+        let offset = at.saturating_duration_since(self.started);
+        let waited = self.guard;
+        self.log(
+            Entry {
+                offset,
+                kind: EntryKind::Fault(
+                    format!(
+                        "prompt_played did not come within the playback guard ({} ms); the no-input timer started without it",
+                        waited.as_millis()
+                    )
+                    .into(),
+                ),
+            },
+            settings,
+        );
+        tracing::debug!(call_id = %call.id, "playback guard: no prompt_played");
+        let next = at + timeout;
+        self.arm(call, next, Due::Event(Event::NoInput), timers);
+        Some(next)
     }
 
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {
@@ -542,8 +613,8 @@ impl Session {
         }
     }
 
-    fn arm(&mut self, call: &Arc<Call>, at: Instant, event: Event, timers: &TimerHandle) {
-        self.deadline = Some((at, event));
+    fn arm(&mut self, call: &Arc<Call>, at: Instant, due: Due, timers: &TimerHandle) {
+        self.deadline = Some((at, due));
         if self.shared.is_some() {
             // A unary call's deadline is in the store's index: any replica
             // fires it. A streamed one fires here, through the store; each
@@ -558,6 +629,34 @@ impl Session {
             timers.schedule(call, at);
         }
     }
+}
+
+/// The call's locale name, for the playback estimate.
+fn view_flow_locale(s: &Session) -> Arc<str> {
+    let flow = s.machine.flow();
+    flow.locales()[usize::from(s.machine.locale())].clone()
+}
+
+/// How long a turn's prompts may take to play before the service stops
+/// waiting for `prompt_played`: the text's length at a speaking rate for
+/// the locale (Chinese about 4 characters a second, other languages about
+/// 14), plus a margin for the front-end's own latency, at most `cap`.
+pub fn playback_guard(locale: &str, turn: &Turn, cap: Duration) -> Duration {
+    const MARGIN: Duration = Duration::from_secs(2);
+    let per_char = if locale.to_ascii_lowercase().starts_with("zh") {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_millis(70)
+    };
+    let chars: u32 = turn
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Say(say) => Some(say.text().chars().count() as u32),
+            _ => None,
+        })
+        .sum();
+    (per_char * chars + MARGIN).min(cap)
 }
 
 fn has_speech(turn: &Turn) -> bool {

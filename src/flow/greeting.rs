@@ -71,25 +71,44 @@ pub fn part_name(part: DayPart) -> &'static str {
 impl Flow {
     /// The opening for a call that starts at `at`, in this flow's zone.
     pub fn choose_opening(&self, at: DateTime<Utc>, holidays: &HolidayCalendar) -> Opening {
+        self.choose_from(&self.greeting.openings, at, holidays)
+    }
+
+    /// The first words for a call that starts at `at` while the centre is
+    /// closed: the flow's `after_hours` prompts, chosen by the same rules;
+    /// `None` prompt when the flow has none (its after-hours step speaks).
+    pub fn choose_after_hours(&self, at: DateTime<Utc>, holidays: &HolidayCalendar) -> Opening {
+        self.choose_from(&self.greeting.after_hours, at, holidays)
+    }
+
+    fn choose_from(
+        &self,
+        openings: &super::Openings,
+        at: DateTime<Utc>,
+        holidays: &HolidayCalendar,
+    ) -> Opening {
         let local = calendar::local_time(at, self.zone);
         let g = &self.greeting;
         let day_part = g.day_parts.part_of(local.time());
         let date = local.date_naive();
         let normal = || {
             let morning = day_part == DayPart::Morning;
-            match (morning, g.openings.morning) {
+            match (morning, openings.morning) {
                 (true, Some(p)) => (
                     Some(p),
                     OpeningRule::Morning {
                         until: g.day_parts.morning_until,
                     },
                 ),
-                _ => (g.openings.plain, OpeningRule::Normal { part: day_part }),
+                _ => (openings.plain, OpeningRule::Normal { part: day_part }),
             }
         };
+        // A special day's opening welcomes callers the centre answers.
+        let after_hours = std::ptr::eq(openings, &g.after_hours);
         let special = g
             .special_days
             .iter()
+            .filter(|_| !after_hours)
             .find(|d| d.first <= date && date <= d.last);
         let (prompt, rule) = if let Some(d) = special {
             (
@@ -105,7 +124,7 @@ impl Flow {
                 .iter()
                 .position(|h| *h == m.holiday)
                 .unwrap_or(0);
-            match g.openings.holiday[ix] {
+            match openings.holiday[ix] {
                 Some(p) => (Some(p), OpeningRule::Holiday(m)),
                 None => (normal().0, OpeningRule::HolidayWithoutOpening(m.holiday)),
             }

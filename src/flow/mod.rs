@@ -11,6 +11,7 @@
 mod compile;
 mod diagnostic;
 mod greeting;
+mod hours;
 pub mod matcher;
 mod norms;
 mod parse;
@@ -26,9 +27,11 @@ use std::{sync::Arc, time::Duration};
 use chrono_tz::Tz;
 
 use crate::calendar::DayParts;
+pub use compile::valid_variable_name;
 pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
+pub use hours::{Hours, OpeningHours};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
@@ -69,6 +72,12 @@ pub struct Flow {
     pub(crate) steps: Vec<Step>,
     /// Warnings found when compiling; the flow serves anyway.
     pub(crate) warnings: Vec<Diagnostic>,
+    /// Variables StartCall must give.
+    pub(crate) required: Box<[Arc<str>]>,
+    /// The flow's own variable values, per locale index.
+    pub(crate) defaults: std::collections::HashMap<String, Vec<String>>,
+    /// When the centre is open, if the flow says.
+    pub(crate) hours: Option<OpeningHours>,
 }
 
 /// Whether the centre answers the call or places it.
@@ -113,6 +122,10 @@ pub struct Timing {
     pub nuisance_turns: u8,
     /// The longest a call may last; then it closes with a goodbye.
     pub max_call: Duration,
+    /// A lookup's silent wait before the caller is told to hold on.
+    pub lookup_quiet: Duration,
+    /// A lookup with no answer by then fails.
+    pub lookup_timeout: Duration,
 }
 
 impl Default for Timing {
@@ -130,6 +143,8 @@ impl Default for Timing {
             max_step_visits: 5,
             nuisance_turns: 2,
             max_call: Duration::from_secs(30 * 60),
+            lookup_quiet: Duration::from_secs(2),
+            lookup_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -142,6 +157,8 @@ pub struct GreetingSettings {
     pub holidays: bool,
     pub special_days: Vec<SpecialDay>,
     pub openings: Openings,
+    /// The first words when the centre is closed, by the same rules.
+    pub after_hours: Openings,
 }
 
 /// A flow's own day with its own opening.
@@ -166,17 +183,76 @@ pub struct Openings {
 #[derive(Debug)]
 pub struct Prompt {
     pub id: Arc<str>,
-    /// Per locale index, variables already filled in.
+    /// Per locale index, the flow's own variable values filled in.
     pub texts: Box<[Arc<str>]>,
     /// Per locale index: the recorded audio file, when the flow names one.
     pub audio: Option<Box<[Arc<str>]>>,
     /// Per locale index: SSML for a TTS engine, when the flow gives one.
     pub ssml: Option<Box<[Arc<str>]>>,
+    /// Per locale index: the text as written, in pieces, when it has
+    /// `{variable}` placeholders a call may fill with its own values.
+    pub template: Option<Box<[Box<[Piece]>]>>,
+    /// Per locale index: the SSML with `{text}` still to fill, for a text
+    /// rendered with the call's values.
+    pub ssml_template: Option<Box<[Arc<str>]>>,
+}
+
+/// A piece of a prompt text as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Text(Box<str>),
+    /// `{name}`: the call's value, else the flow's default in this locale.
+    Var {
+        name: Arc<str>,
+        default: Option<Arc<str>>,
+    },
 }
 
 impl Prompt {
     pub fn text(&self, locale: LocaleIx) -> &Arc<str> {
         &self.texts[usize::from(locale).min(self.texts.len() - 1)]
+    }
+
+    /// The variables this prompt says, in the order written (first locale).
+    pub fn variables(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.template
+            .iter()
+            .flat_map(|t| t.first())
+            .flat_map(|pieces| pieces.iter())
+            .filter_map(|p| match p {
+                Piece::Var { name, .. } => Some(name),
+                Piece::Text(_) => None,
+            })
+    }
+
+    /// The text with a call's own values, when the prompt has placeholders
+    /// and the call has values; `None` means the flow's text as it is.
+    pub fn render(&self, locale: LocaleIx, vars: &crate::call::Vars) -> Option<Arc<str>> {
+        if vars.is_empty() {
+            return None;
+        }
+        let pieces = self.template.as_ref()?;
+        let pieces = &pieces[usize::from(locale).min(pieces.len() - 1)];
+        let mut out = String::new();
+        for p in pieces.iter() {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Var { name, default } => match vars.get(&**name) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(default.as_deref().unwrap_or_default()),
+                },
+            }
+        }
+        Some(out.into())
+    }
+
+    /// The SSML for `rendered` text (or the flow's own).
+    pub fn ssml_for(&self, locale: LocaleIx, rendered: Option<&str>) -> Option<Arc<str>> {
+        let ix = usize::from(locale);
+        match (rendered, &self.ssml_template) {
+            (Some(text), Some(t)) => Some(t[ix.min(t.len() - 1)].replace("{text}", text).into()),
+            _ => self.ssml.as_ref().map(|s| s[ix.min(s.len() - 1)].clone()),
+        }
     }
 }
 
@@ -265,6 +341,8 @@ pub enum StepKind {
     Transfer(TransferStep),
     /// Ask before holding, thank, and apologise on resuming (N11).
     Hold(HoldStep),
+    /// Ask the front-end for data; go on when it answers.
+    Lookup(LookupStep),
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
     Close(CloseStep),
@@ -284,14 +362,44 @@ pub struct TransferStep {
     pub fallback: StepIx,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A hold step (N11): asked first, thanked, ended only by a reported
+/// result; `duration` is the promise told to the caller and the check-in
+/// interval.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HoldStep {
     pub ask: PromptIx,
     pub thanks: PromptIx,
     pub resume: PromptIx,
     pub duration: Duration,
+    /// The work is done (`hold_result` ok).
     pub next: StepIx,
     pub declined: StepIx,
+    /// The work failed (`hold_result` not ok).
+    pub failed: StepIx,
+    /// The promise has passed: apology, new estimate, callback offer.
+    pub overdue: PromptIx,
+    /// The answer to "how long?".
+    pub progress: PromptIx,
+    /// The caller takes the callback offer.
+    pub callback: StepIx,
+    /// Variables an ok result must bring.
+    pub gives: Arc<[Arc<str>]>,
+}
+
+/// A lookup step: data asked of the front-end while the caller waits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LookupStep {
+    pub name: Arc<str>,
+    /// Variable names sent with their values.
+    pub params: Arc<[Arc<str>]>,
+    /// Variables an ok answer must bring.
+    pub gives: Arc<[Arc<str>]>,
+    /// Said once the answer takes longer than `lookup_quiet` (N11).
+    pub wait: PromptIx,
+    /// The apology on resuming after `wait` was said (N11).
+    pub resume: PromptIx,
+    pub next: StepIx,
+    pub failed: StepIx,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -311,7 +419,8 @@ impl StepKind {
             } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
             StepKind::Say { next, .. } => vec![*next],
             StepKind::Transfer(t) => vec![t.fallback],
-            StepKind::Hold(h) => vec![h.next, h.declined],
+            StepKind::Hold(h) => vec![h.next, h.declined, h.failed, h.callback],
+            StepKind::Lookup(l) => vec![l.next, l.failed],
             StepKind::Close(c) => vec![c.more],
             StepKind::Hangup { .. } => vec![],
         }
@@ -394,6 +503,19 @@ impl Flow {
             out.extend(self.anywhere.iter().map(|(_, s)| *s));
         }
         out
+    }
+
+    /// Variables StartCall must give.
+    pub fn required_variables(&self) -> &[Arc<str>] {
+        &self.required
+    }
+
+    /// The flow's own value of a variable, in the first locale.
+    pub fn default_value(&self, name: &str) -> Option<&str> {
+        self.defaults
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
     }
 
     pub fn warnings(&self) -> &[Diagnostic] {

@@ -56,7 +56,9 @@ pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
 
 fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<usize>) {
     let mut seen = vec![false; flow.steps.len()];
+    // A call starts at `start`, or at `after_hours` when the centre is closed.
     let mut todo = vec![flow.start];
+    todo.extend(flow.hours.as_ref().map(|h| h.after_hours));
     while let Some(s) = todo.pop() {
         if std::mem::replace(&mut seen[usize::from(s)], true) {
             continue;

@@ -54,12 +54,28 @@ pub struct RawFlow {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawVariable>")]
     pub variables: BTreeMap<Sp<String>, Sp<RawVariable>>,
+    /// Variables every call must bring in StartCall's `variables` (e.g.
+    /// "customer" for an outbound call): prompts may say them with no
+    /// default, and StartCall without one is refused, naming it.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub required_variables: Vec<Sp<String>>,
     /// Timeouts and retry counts; the defaults are the norms'.
     #[serde(default)]
     pub timing: RawTiming,
     /// How the opening is chosen by time of day and holiday (N2-N4).
     #[serde(default)]
     pub greeting: RawGreeting,
+    /// Opening hours: `mon-fri = "08:00-20:00"`, `sat = "09:00-17:00"`, …
+    /// (mon, tue, wed, thu, fri, sat, sun, or a range such as "mon-fri";
+    /// a day not listed is closed; "closed" says so), `days_off`, the hours
+    /// on an official day off (flows/holidays.toml; closed when not given,
+    /// even on a weekday), and `after_hours`, the step a call starts at when
+    /// the centre is closed. A make-up working day (调休上班) is open with
+    /// Monday's hours even on a weekend.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub hours: Option<Sp<BTreeMap<Sp<String>, Sp<String>>>>,
     /// Extra words for the segmenter, and the front-end's own understanding.
     #[serde(default)]
     pub understanding: RawUnderstanding,
@@ -157,6 +173,14 @@ pub struct RawTiming {
     /// The longest a call may last; then it closes with a goodbye: 1800000 (30 min).
     #[schemars(with = "Option<i64>", range(min = 60000, max = 86400000))]
     pub max_call_ms: Option<Sp<i64>>,
+    /// A lookup step waits this long in silence for the front-end's answer;
+    /// then the caller hears the step's `wait` prompt (N11): 2000.
+    #[schemars(with = "Option<i64>", range(min = 0, max = 10000))]
+    pub lookup_quiet_ms: Option<Sp<i64>>,
+    /// A lookup with no answer after this long takes the step's `failed`
+    /// branch, with an apology: 10000.
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 120000))]
+    pub lookup_timeout_ms: Option<Sp<i64>>,
 }
 
 /// How callers' words are understood.
@@ -213,7 +237,7 @@ pub struct RawSpecialDay {
 }
 
 /// One step. Exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`,
-/// `close`, `hangup`) must be present; `compile` checks which of the other
+/// `close`, `hangup`, `lookup`) must be present; `compile` checks which of the other
 /// keys fit that kind. A flat struct gives better positioned errors than a
 /// serde tagged enum, whose buffering loses spans.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -226,6 +250,7 @@ pub struct RawSpecialDay {
     { "required": ["hold"] },
     { "required": ["close"] },
     { "required": ["hangup"] },
+    { "required": ["lookup"] },
 ]))]
 pub struct RawStep {
     /// Say this prompt and listen ("@opening": the calendar's opening, N2-N4).
@@ -250,6 +275,38 @@ pub struct RawStep {
     /// Say this prompt and hang up at once (N12 prefers `close`).
     #[schemars(with = "Option<String>")]
     pub hangup: Option<Sp<String>>,
+    /// Ask the front-end for this data (e.g. "bill") and wait for its
+    /// `lookup_result`. Goes with `params`, `gives`, `wait`, `resume`,
+    /// `next`, `failed`.
+    #[schemars(with = "Option<String>")]
+    pub lookup: Option<Sp<String>>,
+
+    /// lookup: the variables sent with the lookup ("caller" and "callee"
+    /// are the call's numbers).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub params: Vec<Sp<String>>,
+    /// lookup, hold: the variables the answer brings (e.g. "amount",
+    /// "ticket"); the prompts after the step may say them. An answer that
+    /// says ok without one of them counts as failed.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub gives: Vec<Sp<String>>,
+    /// lookup: what the caller hears once the answer takes longer than
+    /// `lookup_quiet_ms`: the hold request and thanks (N11).
+    #[schemars(with = "Option<String>")]
+    pub wait: Option<Sp<String>>,
+    /// hold: what the caller hears when the hold outlasts its promise
+    /// (`hold_ms`): an apology, the new estimate and a callback offer.
+    #[schemars(with = "Option<String>")]
+    pub overdue: Option<Sp<String>>,
+    /// hold: the answer to a caller who asks during the hold how long it
+    /// takes (the estimate).
+    #[schemars(with = "Option<String>")]
+    pub progress: Option<Sp<String>>,
+    /// hold: the step when the caller takes the callback offer.
+    #[schemars(with = "Option<String>")]
+    pub callback: Option<Sp<String>>,
 
     /// ask: the second silence prompt instead of the flow's `silence_reprompt` (N5).
     #[schemars(with = "Option<String>")]
@@ -261,7 +318,8 @@ pub struct RawStep {
     /// ask: the step for words that match no answer.
     #[schemars(with = "Option<String>")]
     pub otherwise: Option<Sp<String>>,
-    /// say, hold: the step to go on to.
+    /// say, hold, lookup: the step to go on to (hold: the work is done;
+    /// lookup: the answer came).
     #[schemars(with = "Option<String>")]
     pub next: Option<Sp<String>>,
     /// transfer: the prompt that says why and asks whether the caller agrees (N10).
@@ -274,7 +332,8 @@ pub struct RawStep {
     /// the caller does not want to hold.
     #[schemars(with = "Option<String>")]
     pub declined: Option<Sp<String>>,
-    /// transfer: the apology when the transfer fails.
+    /// transfer: the apology when the transfer fails; hold, lookup: the
+    /// step when the work failed (or, for a lookup, no answer came).
     #[schemars(with = "Option<String>")]
     pub failed: Option<Sp<String>>,
     /// transfer: the step after a declined or failed transfer.
@@ -283,10 +342,12 @@ pub struct RawStep {
     /// hold: the prompt thanking the caller for holding (N11).
     #[schemars(with = "Option<String>")]
     pub thanks: Option<Sp<String>>,
-    /// hold: the prompt apologising for the wait on resuming (N11).
+    /// hold, lookup: the prompt apologising for the wait on resuming (N11).
     #[schemars(with = "Option<String>")]
     pub resume: Option<Sp<String>>,
-    /// hold: how long the hold lasts, in milliseconds.
+    /// hold: the time promised to the caller, in milliseconds; when it
+    /// passes with no `hold_result`, the caller hears `overdue` and the
+    /// hold goes on for as long again.
     #[schemars(with = "Option<i64>", range(min = 1000, max = 600000))]
     pub hold_ms: Option<Sp<i64>>,
     /// close: the thanks and goodbye (N12).

@@ -467,7 +467,7 @@ fn impossible_timers_are_errors() {
         ),
         (
             "more = \"welcome\"\n",
-            "more = \"welcome\"\n\n[steps.hold]\nhold = \"consent\"\nthanks = \"declined\"\nresume = \"declined\"\nhold_ms = 0\nnext = \"close\"\ndeclined = \"close\"\n",
+            "more = \"welcome\"\n\n[steps.hold]\nhold = \"consent\"\nthanks = \"declined\"\nresume = \"declined\"\nhold_ms = 0\nnext = \"close\"\ndeclined = \"close\"\nfailed = \"close\"\noverdue = \"declined\"\nprogress = \"declined\"\ncallback = \"close\"\n",
         ),
     ]);
     assert_eq!(
@@ -493,7 +493,9 @@ fn columns_count_characters_after_chinese_text() {
     )]);
     assert_eq!(
         check(&text),
-        ["t.toml:18:52: error: unknown variable {nmae} (declare it under [variables])"]
+        [
+            "t.toml:18:52: error: unknown variable {nmae}: neither a flow default nor required at StartCall (declare it under [variables], or in required_variables when every StartCall gives it)"
+        ]
     );
 
     // A parse error after Chinese text: 42 is the 36th character of the line.
@@ -514,7 +516,9 @@ fn a_position_inside_an_escaped_string_falls_back_to_its_start() {
     )]);
     assert_eq!(
         check(&text),
-        ["t.toml:18:45: error: unknown variable {nmae} (declare it under [variables])"]
+        [
+            "t.toml:18:45: error: unknown variable {nmae}: neither a flow default nor required at StartCall (declare it under [variables], or in required_variables when every StartCall gives it)"
+        ]
     );
 }
 
@@ -573,9 +577,9 @@ fn the_outbound_flow_opens_with_the_n3b_verification_line() {
     assert_eq!(
         texts,
         [
-            "您好,请问是XX先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。",
-            "您好,請問是XX先生/小姐嗎?我姓X,是XX客服中心打來的,感謝您對我公司的支持和信任,來電與您核對您的資料。",
-            "Hello, am I speaking with Mr/Ms XX? My name is X, calling from the XX service centre. Thank you for your support and trust in our company; I am calling to check your details with you.",
+            "您好,请问是{customer}先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。",
+            "您好,請問是{customer}先生/小姐嗎?我姓X,是XX客服中心打來的,感謝您對我公司的支持和信任,來電與您核對您的資料。",
+            "Hello, am I speaking with Mr/Ms {customer}? My name is X, calling from the XX service centre. Thank you for your support and trust in our company; I am calling to check your details with you.",
         ]
     );
     assert!(
@@ -619,7 +623,7 @@ fn the_schema_describes_the_strict_format() {
         schema["definitions"]["Step"]["oneOf"]
             .as_array()
             .map(Vec::len),
-        Some(6)
+        Some(7)
     );
     assert_eq!(
         schema["definitions"]["Timing"]["properties"]["silence_prompts"]["minimum"],

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 
 use super::pb;
 use crate::{
-    call::{Action, AudioKind, CallState, EndReason, Event, NluIntent},
+    call::{Action, AudioKind, CallState, EndReason, Event, NluIntent, Vars},
     engine::{CallRecord, EntryKind, StartCall, Turn, TurnView},
-    flow::{Diagnostic, Flow, FlowSummary, Severity},
+    flow::{Diagnostic, Flow, FlowSummary, Severity, valid_variable_name},
 };
 
 /// A request the service cannot act on; the message names the field.
@@ -55,7 +55,9 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
             at,
             locale,
             reports_playback,
+            variables,
         } = req;
+        let variables = call_variables("variables", variables)?;
         let at = match at.trim() {
             "" => None,
             text => Some(
@@ -80,8 +82,24 @@ impl TryFrom<pb::StartCallRequest> for StartCall {
             reports_playback,
             owner: None,
             anchor: None,
+            variables,
         })
     }
+}
+
+/// A call's variables as the call keeps them: names as prompts spell them
+/// (the limits on sizes are checked before, in `limits`).
+fn call_variables(
+    field: &'static str,
+    variables: std::collections::HashMap<String, String>,
+) -> Result<Vars, InvalidRequest> {
+    if let Some(bad) = variables.keys().find(|k| !valid_variable_name(k)) {
+        return Err(invalid(
+            field,
+            format!("{bad:?} is not a variable name (letters, digits and '_')"),
+        ));
+    }
+    Ok(variables)
 }
 
 /// The domain event of a `CallEvent` (not `start`, which Converse handles).
@@ -169,6 +187,27 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
             connected,
             detail: _,
         }) => Event::TransferResult { connected },
+        Kind::Data(pb::Data { variables }) => Event::Data {
+            variables: call_variables("data.variables", variables)?,
+        },
+        Kind::LookupResult(pb::LookupResult {
+            name,
+            ok,
+            variables,
+        }) => {
+            if name.trim().is_empty() {
+                return Err(InvalidRequest::Missing("lookup_result.name"));
+            }
+            Event::LookupResult {
+                name,
+                ok,
+                variables: call_variables("lookup_result.variables", variables)?,
+            }
+        }
+        Kind::HoldResult(pb::HoldResult { ok, variables }) => Event::HoldResult {
+            ok,
+            variables: call_variables("hold_result.variables", variables)?,
+        },
     })
 }
 
@@ -209,6 +248,22 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
             detail: String::new(),
         })),
         Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
+        Event::Data { variables } => Some(Kind::Data(pb::Data {
+            variables: variables.clone(),
+        })),
+        Event::LookupResult {
+            name,
+            ok,
+            variables,
+        } => Some(Kind::LookupResult(pb::LookupResult {
+            name: name.clone(),
+            ok: *ok,
+            variables: variables.clone(),
+        })),
+        Event::HoldResult { ok, variables } => Some(Kind::HoldResult(pb::HoldResult {
+            ok: *ok,
+            variables: variables.clone(),
+        })),
         // Server-side events have no wire form of their own; the turn that
         // follows carries the reason.
         Event::OperatorHangup | Event::FrontEndLost | Event::Shutdown | Event::TimeLimit => None,
@@ -266,7 +321,7 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
                     .map(|l| owned(l))
                     .unwrap_or_default(),
                 audio: pick(&say.prompt.audio),
-                ssml: pick(&say.prompt.ssml),
+                ssml: say.ssml().map(|s| s.to_string()).unwrap_or_default(),
                 barge_in: say.barge_in,
             })
         }
@@ -279,6 +334,10 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
         }),
         Action::Hangup(reason) => Kind::Hangup(pb::Hangup {
             reason: end_reason(*reason) as i32,
+        }),
+        Action::Lookup { name, params } => Kind::Lookup(pb::Lookup {
+            name: name.to_string(),
+            params: params.clone().into_iter().collect(),
         }),
     };
     pb::Action { kind: Some(kind) }
@@ -315,6 +374,7 @@ pub fn phase(s: CallState) -> pb::CallState {
         CallState::Transferring => pb::CallState::Transferring,
         CallState::ConfirmingHold => pb::CallState::ConfirmingHold,
         CallState::OnHold => pb::CallState::OnHold,
+        CallState::LookingUp => pb::CallState::LookingUp,
         CallState::Closing => pb::CallState::Closing,
         CallState::AwaitingHangup => pb::CallState::AwaitingHangup,
         CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,
@@ -369,6 +429,11 @@ impl From<CallRecord> for pb::CallRecord {
                     }
                     EntryKind::Turn(t) => {
                         pb::transcript_entry::Entry::Turn(turn(&call_id, &flow, t))
+                    }
+                    EntryKind::Fault(detail) => {
+                        pb::transcript_entry::Entry::Fault(pb::FrontEndFault {
+                            detail: detail.to_string(),
+                        })
                     }
                 }),
             })

@@ -20,6 +20,8 @@ pub struct Limits {
     pub max_detail_bytes: usize,
     /// A whole Calls request (one Converse message), encoded.
     pub max_message_bytes: usize,
+    /// One per-call variable's value (a name, an amount, a ticket number).
+    pub max_variable_bytes: usize,
 }
 
 impl Default for Limits {
@@ -31,12 +33,15 @@ impl Default for Limits {
             max_dtmf_digits: 64,
             max_detail_bytes: 1024,
             max_message_bytes: 64 << 10,
+            max_variable_bytes: 256,
         }
     }
 }
 
 /// The most intents one speech event may carry from the front-end's NLU.
 const MAX_NLU_INTENTS: usize = 32;
+/// The most variables one request may set (StartCall, data, an answer).
+const MAX_VARIABLES: usize = 64;
 
 fn within(
     field: &'static str,
@@ -63,7 +68,9 @@ impl Limits {
             at,
             locale,
             reports_playback: _,
+            variables,
         } = req;
+        self.variables("variables", variables)?;
         let name = self.max_name_bytes;
         within("call_id", call_id, name, "max_name_bytes")?;
         within("flow", flow, name, "max_name_bytes")?;
@@ -71,6 +78,36 @@ impl Limits {
         within("locale", locale, name, "max_name_bytes")?;
         within("caller", caller, self.max_number_bytes, "max_number_bytes")?;
         within("callee", callee, self.max_number_bytes, "max_number_bytes")
+    }
+
+    /// Per-call variables: a bounded number, names like other names, and
+    /// each value within `max_variable_bytes`. The message names the
+    /// variable, never its value (caller data).
+    pub fn variables(
+        &self,
+        field: &'static str,
+        variables: &std::collections::HashMap<String, String>,
+    ) -> Result<(), InvalidRequest> {
+        if variables.len() > MAX_VARIABLES {
+            return Err(InvalidRequest::Invalid {
+                field,
+                problem: format!("{} variables is more than {MAX_VARIABLES}", variables.len()),
+            });
+        }
+        for (name, value) in variables {
+            within(field, name, self.max_name_bytes, "max_name_bytes")?;
+            if value.len() > self.max_variable_bytes {
+                return Err(InvalidRequest::Invalid {
+                    field,
+                    problem: format!(
+                        "{name:?}: {} bytes is more than max_variable_bytes ({})",
+                        value.len(),
+                        self.max_variable_bytes
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn call_id(&self, call_id: &str) -> Result<(), InvalidRequest> {
@@ -140,6 +177,23 @@ impl Limits {
                 "max_detail_bytes",
             ),
             Some(Kind::Resume(pb::Resume { call_id })) => self.call_id(call_id),
+            Some(Kind::Data(pb::Data { variables })) => self.variables("data.variables", variables),
+            Some(Kind::LookupResult(pb::LookupResult {
+                name,
+                ok: _,
+                variables,
+            })) => {
+                within(
+                    "lookup_result.name",
+                    name,
+                    self.max_name_bytes,
+                    "max_name_bytes",
+                )?;
+                self.variables("lookup_result.variables", variables)
+            }
+            Some(Kind::HoldResult(pb::HoldResult { ok: _, variables })) => {
+                self.variables("hold_result.variables", variables)
+            }
             Some(Kind::NoInput(_) | Kind::Audio(_) | Kind::Hangup(_)) | None => Ok(()),
         }
     }

@@ -17,7 +17,9 @@ impl From<CallError> for Status {
             CallError::UnknownFlow(_) | CallError::UnknownCall(_) => Code::NotFound,
             CallError::AlreadyExists(_) => Code::AlreadyExists,
             CallError::Ended { .. } => Code::FailedPrecondition,
-            CallError::UnknownLocale { .. } | CallError::StaleSeq { .. } => Code::InvalidArgument,
+            CallError::UnknownLocale { .. }
+            | CallError::StaleSeq { .. }
+            | CallError::MissingVariable { .. } => Code::InvalidArgument,
             CallError::TooManyCalls { .. } => Code::ResourceExhausted,
             CallError::ShuttingDown => Code::Unavailable,
             CallError::NotOwner(_) => Code::PermissionDenied,
@@ -27,6 +29,7 @@ impl From<CallError> for Status {
         let message = match &e {
             CallError::UnknownLocale { .. } => format!("locale: {e}"),
             CallError::StaleSeq { .. } => format!("seq: {e}"),
+            CallError::MissingVariable { .. } => format!("variables: {e}"),
             CallError::UnknownFlow(_) => format!("flow: {e}"),
             CallError::UnknownCall(_) | CallError::AlreadyExists(_) | CallError::NotOwner(_) => {
                 format!("call_id: {e}")

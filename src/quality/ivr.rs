@@ -125,6 +125,8 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                 };
                 lines.push(IvrLine { at, what });
             }
+            // The front-end's failing is not the agent's words.
+            EntryKind::Fault(_) => {}
             EntryKind::Turn(turn) => {
                 for action in &turn.actions {
                     let what = match action {
@@ -138,7 +140,7 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                         Action::Hangup(reason) => IvrWhat::Hangup {
                             reason: end_reason(*reason).into(),
                         },
-                        Action::Listen { .. } => continue,
+                        Action::Listen { .. } | Action::Lookup { .. } => continue,
                     };
                     lines.push(IvrLine { at, what });
                 }

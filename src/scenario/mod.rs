@@ -72,7 +72,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+mod data;
 mod locales;
+
+pub use data::ResultField;
 
 pub use locales::{Transcripts, Wording, check_wording, per_locale};
 
@@ -105,6 +108,12 @@ pub struct Scenario {
     /// What the caller says, by name, with the text per locale.
     #[serde(default)]
     pub words: BTreeMap<String, BTreeMap<String, String>>,
+    /// The call's own variables, as StartCall gives them.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// The front-end reports `prompt_played` (then a `played` step does).
+    #[serde(default)]
+    pub reports_playback: bool,
     /// Texts that must never be said anywhere in the call (N13).
     #[serde(default)]
     pub never_say: Vec<String>,
@@ -142,8 +151,19 @@ pub struct Step {
     /// As a caller event: "connected" or "failed". As an expectation: the
     /// transfer target.
     pub transfer: Option<String>,
+    /// Per-call variables set mid-call (a `data` event).
+    pub data: Option<BTreeMap<String, String>>,
+    /// The front-end's answer to a lookup.
+    pub lookup_result: Option<ResultField>,
+    /// The end of a hold, from the front-end or the back office.
+    pub hold_result: Option<ResultField>,
+    /// The front-end reports the last turn's prompts played.
+    #[serde(default)]
+    pub played: bool,
 
     // --- the service's next turn ---
+    /// The lookup the turn asks the front-end for.
+    pub lookup: Option<String>,
     /// Prompt ids or exact texts, in the order they are said.
     pub expect: Option<Vec<String>>,
     /// The call machine's state after the turn ("listening", "closing", …).
@@ -305,6 +325,8 @@ pub async fn run(
                 flow: scenario.flow.clone(),
                 at,
                 locale: scenario.locale.clone(),
+                variables: data::vars(&scenario.variables),
+                reports_playback: scenario.reports_playback,
                 ..StartCall::default()
             },
             Some(tx),
@@ -471,6 +493,7 @@ fn parse_step(step: &Step) -> Result<Option<CallerAct>, String> {
     if step.hangup == Some(HangupField::Caller(true)) {
         acts.push(CallerAct::Event(Event::CallerHangup));
     }
+    acts.extend(data::events(step).into_iter().map(CallerAct::Event));
     let expecting = step.expect.is_some() || matches!(step.hangup, Some(HangupField::Reason(_)));
     if let (Some(result), false) = (&step.transfer, expecting) {
         let connected = match result.as_str() {
@@ -489,6 +512,7 @@ fn parse_step(step: &Step) -> Result<Option<CallerAct>, String> {
         parse_duration(w)?;
     }
     let expectation_fields = step.state.is_some()
+        || step.lookup.is_some()
         || step.in_step.is_some()
         || step.listen_ms.is_some()
         || step.at_ms.is_some()
@@ -606,6 +630,7 @@ fn check_turn(step: &Step, view: &TurnView, at: Option<Duration>) -> Result<(), 
     if hangup != want_hangup {
         return Err(format!("hangup is {hangup:?}, not {want_hangup:?}"));
     }
+    data::check_lookup(step.lookup.as_deref(), &turn.actions)?;
     if let Some(ended) = step.ended
         && ended != turn.ended.is_some()
     {
@@ -670,6 +695,10 @@ fn show_action(action: &Action) -> String {
         Action::Listen { timeout } => format!("listen {} ms", timeout.as_millis()),
         Action::Transfer { target, reason } => format!("transfer to {target} ({reason})"),
         Action::Hangup(r) => format!("hang up ({})", r.as_str()),
+        Action::Lookup { name, params } => {
+            let names: Vec<&str> = params.keys().map(String::as_str).collect();
+            format!("look up {name} ({})", names.join(", "))
+        }
     }
 }
 
@@ -681,7 +710,8 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
         Event::Start => "call answered".into(),
         Event::PromptPlayed => "prompt played".into(),
         Event::NoInput => match after {
-            Some(CallState::OnHold) => "hold time is up (hold timer)".into(),
+            Some(CallState::OnHold) => "the promised hold time passed (hold timer)".into(),
+            Some(CallState::LookingUp) => "no answer to the lookup yet (lookup timer)".into(),
             Some(CallState::AwaitingHangup) => {
                 "the caller is still on the line (hang-up wait)".into()
             }
@@ -706,7 +736,29 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
         Event::FrontEndLost => "front-end gone".into(),
         Event::Shutdown => "service shutting down".into(),
         Event::TimeLimit => "the call reached its time limit (max_call_ms)".into(),
+        // Names only: the values are caller data.
+        Event::Data { variables } => format!("data: {}", names(variables)),
+        Event::LookupResult {
+            name,
+            ok: true,
+            variables,
+        } => format!("lookup {name} answered ({})", names(variables)),
+        Event::LookupResult {
+            name, ok: false, ..
+        } => format!("lookup {name} failed"),
+        Event::HoldResult {
+            ok: true,
+            variables,
+        } => format!("hold work done ({})", names(variables)),
+        Event::HoldResult { ok: false, .. } => "hold work failed".into(),
     }
+}
+
+/// Variable names, sorted, for a transcript line.
+fn names(variables: &crate::call::Vars) -> String {
+    let mut names: Vec<&str> = variables.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    names.join(", ")
 }
 
 fn transcript(record: &crate::engine::CallRecord) -> Transcript {
@@ -744,7 +796,11 @@ impl TranscriptReader {
 fn who(seq: u64, event: &Event) -> &'static str {
     match event {
         _ if seq == 0 => "server",
-        Event::PromptPlayed | Event::TransferResult { .. } => "pbx",
+        Event::PromptPlayed
+        | Event::TransferResult { .. }
+        | Event::LookupResult { .. }
+        | Event::HoldResult { .. }
+        | Event::Data { .. } => "pbx",
         _ => "caller",
     }
 }
@@ -766,6 +822,11 @@ fn entry_lines(entry: &Entry, after: Option<CallState>) -> Vec<Line> {
                 text: show_action(action),
             })
             .collect(),
+        EntryKind::Fault(detail) => vec![Line {
+            at: entry.offset,
+            who: "server",
+            text: format!("front-end fault: {detail}"),
+        }],
     }
 }
 

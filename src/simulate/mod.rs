@@ -40,7 +40,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
-    call::{Action, AudioKind, CallState, Event},
+    call::{Action, AudioKind, CallState, Event, Vars},
     engine::{CallRecord, Engine, EngineSettings, EntryKind, StartCall, TurnView},
     flow::FlowRegistry,
     scenario::{self, Line, TranscriptReader},
@@ -63,6 +63,11 @@ what the caller does:
   /language            a language the recogniser does not know (N9)
   /played              the front-end reports the prompt finished playing
   /transfer ok|failed  the result of a transfer (from the switch, not the caller)
+  /lookup NAME ok|failed [name=value …]
+                       the front-end's answer to a lookup, e.g. /lookup bill ok amount=58.50
+  /hold ok|failed [name=value …]
+                       the end of a hold, from the back office
+  /data name=value …   the call's variables set or changed
   /hangup              hangs up
   /help  /quit
 Each thing the caller does comes a moment (--reply-after, 1 s) after the last.";
@@ -78,6 +83,8 @@ pub struct Setup {
     pub locale: Option<String>,
     /// Show a `> ` prompt before each line: for a terminal, not a pipe.
     pub prompt: bool,
+    /// The call's own variables (StartCall's).
+    pub variables: Vars,
     /// How long the caller takes before each thing they do.
     pub reply_after: Duration,
 }
@@ -123,6 +130,7 @@ where
         // the tester can rerun the same call.
         at: Some(setup.at.unwrap_or_else(|| Utc::now().trunc_subsecs(0))),
         locale: setup.locale.clone(),
+        variables: setup.variables.clone(),
         ..StartCall::default()
     };
     if let Err(e) = engine.start_call(start, Some(tx)) {
@@ -387,7 +395,7 @@ fn timer_armed(record: &CallRecord) -> bool {
                     .iter()
                     .any(|a| matches!(a, Action::Listen { .. })),
             ),
-            EntryKind::Event { .. } => None,
+            EntryKind::Event { .. } | EntryKind::Fault(_) => None,
         })
         .unwrap_or(false)
 }
@@ -462,6 +470,35 @@ fn parse(line: &str) -> Result<Input, String> {
             "" => Err("/transfer needs a result: /transfer ok or /transfer failed".into()),
             other => Err(format!("/transfer {other:?}: expected ok or failed")),
         },
+        "lookup" => {
+            let mut words = arg.split_whitespace();
+            let (Some(name), Some(result)) = (words.next(), words.next()) else {
+                return Err(
+                    "/lookup needs a name and a result, e.g. /lookup bill ok amount=58.50".into(),
+                );
+            };
+            Ok(Input::Event(Event::LookupResult {
+                name: name.to_owned(),
+                ok: ok_or_failed("lookup", result)?,
+                variables: parse_variables(words)?,
+            }))
+        }
+        "hold" => {
+            let mut words = arg.split_whitespace();
+            let Some(result) = words.next() else {
+                return Err("/hold needs a result: /hold ok or /hold failed".into());
+            };
+            Ok(Input::Event(Event::HoldResult {
+                ok: ok_or_failed("hold", result)?,
+                variables: parse_variables(words)?,
+            }))
+        }
+        "data" if arg.is_empty() => {
+            Err("/data needs name=value pairs, e.g. /data customer=张三".into())
+        }
+        "data" => Ok(Input::Event(Event::Data {
+            variables: parse_variables(arg.split_whitespace())?,
+        })),
         "hangup" => bare(Input::Event(Event::CallerHangup)),
         "help" => bare(Input::Help),
         "quit" => bare(Input::Quit),
@@ -469,6 +506,26 @@ fn parse(line: &str) -> Result<Input, String> {
             "unknown command /{name} (/help lists the commands)"
         )),
     }
+}
+
+fn ok_or_failed(command: &str, word: &str) -> Result<bool, String> {
+    match word {
+        "ok" => Ok(true),
+        "failed" => Ok(false),
+        other => Err(format!("/{command} {other:?}: expected ok or failed")),
+    }
+}
+
+/// `name=value` pairs, as `--var` and `/data` take them.
+pub fn parse_variables<'a>(pairs: impl Iterator<Item = &'a str>) -> Result<Vars, String> {
+    pairs
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if crate::flow::valid_variable_name(name) => {
+                Ok((name.to_owned(), value.to_owned()))
+            }
+            _ => Err(format!("{pair:?}: expected name=value")),
+        })
+        .collect()
 }
 
 #[cfg(test)]

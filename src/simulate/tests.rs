@@ -20,6 +20,7 @@ fn session(flow: &str, input: &str) -> (i32, String) {
         locale: Some("zh-CN".into()),
         prompt: false,
         reply_after: Duration::from_secs(1),
+        variables: Default::default(),
     };
     let mut out = Vec::new();
     let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
@@ -34,7 +35,7 @@ Type what the caller says, or a command (/help lists them).
   0.000s server  call answered
   0.000s service say opening \"您好,XX欢迎您的来电,请问有什么可以帮您?\"
   0.000s service listen 5000 ms
-  0.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  0.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
 ";
 
 #[test]
@@ -48,11 +49,11 @@ fn silence_runs_the_n5_prompts_5_s_apart_then_hangs_up() {
 \x20 5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  5.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
  10.000s server  silence (no-input timer)
  10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
  10.000s service listen 5000 ms
- 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
  15.000s server  silence (no-input timer)
  15.000s service hang up (silence)
 ended: silence
@@ -62,24 +63,22 @@ ended: silence
 }
 
 #[test]
-fn a_bill_request_is_answered_then_the_closing_question() {
-    let (code, out) = session("hotline", "/wait 2s\n我想查一下账单\n");
-    assert_eq!(code, 0);
-    assert_eq!(
-        out,
-        format!(
-            "{BANNER}\
-\x20 2.000s         (time passes; nothing happens)
-  3.000s caller  says \"我想查一下账单\"
-  3.000s         (understood: bill)
-  3.000s service say bill_answer \"您的账单已通过短信发送到您的手机,请注意查收。\"
-  3.000s service say anything_else \"您还需要别的帮助吗?\"
-  3.000s service listen 5000 ms
-  3.000s         (understands: yes [1], no [2], agent [0], agent_number, a request → more_help)
-end of input: the call is still live (closing in anything_else)
-"
-        )
+fn a_bill_request_is_looked_up_and_the_answer_said() {
+    let (code, out) = session(
+        "hotline",
+        "/wait 2s\n我想查一下账单\n/lookup bill ok amount=58.50\n",
     );
+    assert_eq!(code, 0);
+    let bill = "\
+\x20 3.000s caller  says \"我想查一下账单\"
+  3.000s         (understood: bill)
+  3.000s service look up bill (caller)
+  3.000s service listen 2000 ms
+  3.000s         (waiting for the lookup: /lookup bill ok name=value … or /lookup bill failed; /silence lets the wait run on)
+  4.000s pbx     lookup bill answered (amount)
+  4.000s service say bill_answer \"您本月话费58.50元。\"
+";
+    assert!(out.contains(bill), "{out}");
 }
 
 #[test]
@@ -147,12 +146,12 @@ fn wait_shows_timer_turns_at_their_own_time() {
 \x20 5.000s server  silence (no-input timer)
   5.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   5.000s service listen 5000 ms
-  5.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  5.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
   6.500s         (time passes; nothing happens)
  10.000s server  silence (no-input timer)
  10.000s service say silence_goodbye \"非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!\"
  10.000s service listen 5000 ms
- 10.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+ 10.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
 quit: the call is still live (listening in welcome)
 "
         )
@@ -171,7 +170,7 @@ fn audio_trouble_and_playback_reports() {
   1.000s caller  a language we do not understand
   1.000s service say mandarin \"对不起,请您用普通话,好吗?\"
   1.000s service listen 5000 ms
-  1.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  1.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
   2.000s caller  no voice at all (speakerphone?)
   2.000s service say pick_up_handset \"非常抱歉,我听不到您的声音,请问您是否已拿起话筒?\"
   2.000s service listen 5000 ms
@@ -180,7 +179,7 @@ fn audio_trouble_and_playback_reports() {
   3.000s         (understood: yes)
   3.000s service say silence_reprompt \"您好!请问有什么可以帮您?\"
   3.000s service listen 5000 ms
-  3.000s         (understands: bill [3], change_plan [4], agent [0], agent_number, other words → asked again)
+  3.000s         (understands: bill [3], change_plan [4], agent [0], complaint, agent_number, other words → asked again)
 end of input: the call is still live (listening in welcome)
 "
         )
@@ -188,18 +187,18 @@ end of input: the call is still live (listening in welcome)
 }
 
 #[test]
-fn a_hold_ends_on_its_own_timer_and_says_so() {
-    let (_, out) = session("hotline", "/dtmf 4\n好的\n/silence\n/quit\n");
+fn a_hold_outlasting_its_promise_apologises_and_ends_on_its_result() {
+    let (_, out) = session("hotline", "/dtmf 4\n好的\n/silence\n/hold ok\n/quit\n");
     let hold = "\
 \x20 2.000s caller  says \"好的\"
   2.000s         (understood: yes)
-  2.000s service say hold_thanks \"谢谢,请您稍候。\"
-  2.000s service listen 30000 ms
-  2.000s         (on hold for 30 s: /silence lets the hold run out; the caller speaking ends it early)
- 32.000s server  hold time is up (hold timer)
- 32.000s service say hold_resume \"不好意思让您久等了。\"
-";
+  2.000s service say hold_thanks \"谢谢,大约需要一分钟,请您稍候。\"
+  2.000s service listen 60000 ms
+  2.000s         (on hold (60 s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person)
+ 62.000s server  the promised hold time passed (hold timer)
+ 62.000s service say hold_overdue";
     assert!(out.contains(hold), "{out}");
+    assert!(out.contains("63.000s pbx     hold work done ()\n 63.000s service say hold_resume \"不好意思让您久等了。\"\n 63.000s service say hold_result"), "{out}");
 }
 
 #[test]
@@ -245,6 +244,7 @@ fn a_locale_the_flow_does_not_offer_fails_to_start() {
         locale: Some("fr".into()),
         prompt: false,
         reply_after: Duration::from_secs(1),
+        variables: Default::default(),
     };
     let mut out = Vec::new();
     let code = run(flows(), &setup, &b""[..], &mut out).expect("no I/O error");
@@ -264,6 +264,7 @@ fn a_terminal_gets_a_prompt() {
         locale: None,
         prompt: true,
         reply_after: Duration::from_secs(1),
+        variables: Default::default(),
     };
     let mut out = Vec::new();
     run(flows(), &setup, &b"/quit\n"[..], &mut out).expect("no I/O error");

@@ -30,8 +30,14 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         }
         (CallState::OnHold, Some(StepKind::Hold(hold))) => {
             return Some(format!(
-                "on hold for {} s: /silence lets the hold run out; the caller speaking ends it early",
+                "on hold ({} s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person",
                 hold.duration.as_secs()
+            ));
+        }
+        (CallState::LookingUp, Some(StepKind::Lookup(lookup))) => {
+            return Some(format!(
+                "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
+                lookup.name, lookup.name
             ));
         }
         (CallState::AwaitingHangup, _) => {

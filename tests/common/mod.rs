@@ -127,6 +127,15 @@ pub fn speech(text: &str) -> pb::call_event::Kind {
     })
 }
 
+/// The front-end's answer to lookup `name`, with one variable.
+pub fn lookup_result(name: &str, var: &str, value: &str) -> pb::call_event::Kind {
+    pb::call_event::Kind::LookupResult(pb::LookupResult {
+        name: name.into(),
+        ok: true,
+        variables: [(var.to_owned(), value.to_owned())].into(),
+    })
+}
+
 pub fn no_input() -> pb::call_event::Kind {
     pb::call_event::Kind::NoInput(pb::NoInput {})
 }

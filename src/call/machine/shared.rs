@@ -84,10 +84,13 @@ impl Script {
 
     pub(super) fn say(&mut self, prompt: PromptIx, out: &mut Outbox) {
         self.last_said = Some(prompt);
+        let p = self.flow.prompt(prompt);
+        let rendered = p.render(self.locale, &self.vars);
         out.push(Action::Say(Say {
-            prompt: self.flow.prompt(prompt).clone(),
+            prompt: p.clone(),
             locale: self.locale,
             barge_in: true,
+            rendered,
         }));
     }
 
@@ -314,6 +317,23 @@ impl Script {
         State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
     }
 
+    /// A lookup's params with this call's values: its own variables, then
+    /// its numbers, then the flow's defaults.
+    fn lookup_params(&self, names: &[Arc<str>]) -> std::collections::BTreeMap<String, String> {
+        names
+            .iter()
+            .map(|n| {
+                let value = match (self.vars.get(&**n), &**n) {
+                    (Some(v), _) => v.clone(),
+                    (None, "caller") => self.caller.to_string(),
+                    (None, "callee") => self.callee.to_string(),
+                    (None, name) => self.flow.default_value(name).unwrap_or_default().to_owned(),
+                };
+                (n.to_string(), value)
+            })
+            .collect()
+    }
+
     /// Says what a step says and returns the phase it waits in. `say`
     /// steps chain within one turn. A step visited more than
     /// `max_step_visits` times ends the going round (`cannot_go_on`).
@@ -361,14 +381,37 @@ impl Script {
                 StepKind::Hold(h) => {
                     self.say(h.ask, out);
                     self.listen(out);
-                    return State::confirming_hold(step, *h, 0, 0);
+                    return State::confirming_hold(step, h.clone(), 0, 0);
+                }
+                StepKind::Lookup(l) => {
+                    out.push(Action::Lookup {
+                        name: l.name.clone(),
+                        params: self.lookup_params(&l.params),
+                    });
+                    let quiet = flow.timing().lookup_quiet;
+                    let (wait, waited) = if quiet.is_zero() {
+                        self.say(l.wait, out);
+                        (flow.timing().lookup_timeout, true)
+                    } else {
+                        (quiet, false)
+                    };
+                    out.push(Action::Listen { timeout: wait });
+                    let until = self.deadline_after(wait);
+                    return State::looking_up(step, l.clone(), until, waited);
                 }
                 StepKind::Close(c) => {
                     if self.routable(c.more, self.pending) {
                         let pending = mem::take(&mut self.pending);
                         return self.respond(c.more, pending, out);
                     }
-                    self.say(c.ask, out);
+                    // Outside opening hours the first words follow the
+                    // calendar (N2-N4) like any opening.
+                    let ask = match self.opening {
+                        Some(p) if self.after_hours && !self.opened => p,
+                        _ => c.ask,
+                    };
+                    self.opened = true;
+                    self.say(ask, out);
                     self.listen(out);
                     return State::closing(step, *c);
                 }

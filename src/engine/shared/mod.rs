@@ -17,6 +17,7 @@ mod flows;
 mod snapshot;
 mod streams;
 
+use super::session::Due;
 use snapshot::{check_owner, corrupt, restored, to_unix, unix_ms};
 pub use streams::StreamClosed;
 pub(super) use streams::watch_due;
@@ -448,11 +449,19 @@ impl Engine {
                             Step::Nothing
                         }
                     }
-                    Some((at, event)) => {
+                    Some((at, Due::Event(event))) => {
                         fork.deadline = None;
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                         let (view, outcome) = call.handle(fork, 0, event, settings, timers);
                         Step::Store(view, outcome)
+                    }
+                    Some((at, Due::PlaybackGuard)) => {
+                        // No turn: the fault line and the listen's clock
+                        // are stored, the timer turns come from NoInput.
+                        fork.deadline = None;
+                        fork.playback_guard_passed(call, at, settings, timers);
+                        let quiet = Arc::new(fork.quiet_turn());
+                        Step::Store(call.view(fork, quiet), Outcome::default())
                     }
                 }
             }

@@ -18,8 +18,10 @@ struct SnapshotRef<'a> {
     mode: Mode,
     reports_playback: bool,
     /// Unix ms, and what happens then.
-    deadline: Option<(u64, &'a Event)>,
+    deadline: Option<(u64, &'a Due)>,
     pending_listen: Option<Duration>,
+    /// The playback guard behind a waiting listen (its fault line).
+    guard: Duration,
 }
 
 /// A call as stored, read back (the fields of [`SnapshotRef`]).
@@ -33,8 +35,10 @@ pub(super) struct Snapshot {
     pub(super) last_answer: Option<Arc<Turn>>,
     pub(super) mode: Mode,
     pub(super) reports_playback: bool,
-    pub(super) deadline: Option<(u64, Event)>,
+    pub(super) deadline: Option<(u64, Due)>,
     pub(super) pending_listen: Option<Duration>,
+    #[serde(default)]
+    pub(super) guard: Duration,
 }
 
 /// The part of a snapshot that says which flow reads the rest.
@@ -113,6 +117,7 @@ pub(super) fn restored(
         s.last_event_seq = snapshot.last_event_seq;
         s.deadline = snapshot.deadline.map(|(at, e)| (from_unix(at), e));
         s.pending_listen = snapshot.pending_listen;
+        s.guard = snapshot.guard;
         s.transcript_dropped = stored.dropped;
         s.shared = Some(Box::new(SharedPart {
             version: stored.version,
@@ -155,6 +160,7 @@ impl Engine {
             reports_playback: fork.reports_playback,
             deadline: fork.deadline.as_ref().map(|(at, e)| (to_unix(*at), e)),
             pending_listen: fork.pending_listen,
+            guard: fork.guard,
         };
         let snapshot = serde_json::to_string(&snapshot).map_err(|e| corrupt(call_id, e))?;
         let entries = fork

@@ -1,0 +1,222 @@
+//! The calendar of a flow: day parts, openings by date (N2-N4), the
+//! company's special days.
+
+use super::*;
+
+impl Compiler<'_> {
+    pub(super) fn greeting(
+        &mut self,
+        raw: &RawFlow,
+        names: &Names,
+        kind: FlowKind,
+        id_span: &Range<usize>,
+    ) -> GreetingSettings {
+        let g = &raw.greeting;
+        let defaults = DayParts::default();
+        let mut time = |v: &Option<Sp<String>>, default: NaiveTime| match v {
+            None => default,
+            Some(s) => NaiveTime::parse_from_str(s.get_ref(), "%H:%M").unwrap_or_else(|_| {
+                self.error(
+                    s.span(),
+                    None,
+                    format!("{:?} is not a time of day (use \"HH:MM\")", s.get_ref()),
+                );
+                default
+            }),
+        };
+        let morning = time(&g.morning_until, defaults.morning_until);
+        let afternoon = time(&g.afternoon_until, defaults.afternoon_until);
+        let day_parts = DayParts::new(morning, afternoon).unwrap_or_else(|_| {
+            let span = g
+                .morning_until
+                .as_ref()
+                .or(g.afternoon_until.as_ref())
+                .map_or(0..0, |s| s.span());
+            self.error(
+                span,
+                None,
+                "morning_until must come before afternoon_until".into(),
+            );
+            defaults
+        });
+        let mut special_days = Vec::new();
+        for day in &g.special_days {
+            let d = day.get_ref();
+            let mut date = |s: &Sp<String>| {
+                NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d")
+                    .map_err(|_| {
+                        self.error(
+                            s.span(),
+                            None,
+                            format!("{:?} is not a date (use \"YYYY-MM-DD\")", s.get_ref()),
+                        )
+                    })
+                    .ok()
+            };
+            let first = date(&d.from);
+            let last = d.to.as_ref().map_or(first, &mut date);
+            let prompt = self.reference(&d.prompt, &names.prompts, "prompt");
+            if let (Some(first), Some(last), Some(prompt)) = (first, last, prompt) {
+                if last < first {
+                    self.error(day.span(), None, "special day ends before it starts".into());
+                }
+                special_days.push(SpecialDay {
+                    name: d.name.clone().unwrap_or_else(|| d.prompt.get_ref().clone()),
+                    first,
+                    last,
+                    prompt,
+                });
+            }
+        }
+        let holidays = g.holidays.unwrap_or(true);
+        let lookup = |id: &str| names.prompts.get(id).copied();
+        let openings = Openings {
+            plain: lookup("opening"),
+            morning: lookup("opening_morning"),
+            holiday: Holiday::ALL.map(|h| lookup(&format!("opening_{}", h.key()))),
+        };
+        // What a call hears first when the centre is closed, by the same
+        // calendar rules (N2-N4): `after_hours`, `after_hours_morning`,
+        // `after_hours_<holiday>`.
+        let after_hours = Openings {
+            plain: lookup("after_hours"),
+            morning: lookup("after_hours_morning"),
+            holiday: Holiday::ALL.map(|h| lookup(&format!("after_hours_{}", h.key()))),
+        };
+        if kind == FlowKind::Inbound {
+            if openings.plain.is_none() {
+                self.error(
+                    id_span.clone(),
+                    Some("N3"),
+                    "an inbound flow needs prompt \"opening\", the standard opening line".into(),
+                );
+            }
+            if openings.morning.is_none() {
+                self.warn(
+                    id_span.clone(),
+                    Some("N2"),
+                    "no prompt \"opening_morning\": morning callers will not hear 早上好".into(),
+                );
+            }
+            if holidays {
+                for (h, p) in Holiday::ALL.iter().zip(&openings.holiday) {
+                    if p.is_none() {
+                        self.warn(id_span.clone(), Some("N4"), format!("no prompt \"opening_{}\": that holiday gets the normal opening (set greeting.holidays = false to mean it)", h.key()));
+                    }
+                }
+            }
+        }
+        GreetingSettings {
+            day_parts,
+            holidays,
+            special_days,
+            openings,
+            after_hours,
+        }
+    }
+}
+
+/// The day names `[hours]` knows, Monday first.
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl Compiler<'_> {
+    /// `[hours]`: each key a day or a range of days ("mon-fri"), each value
+    /// "HH:MM-HH:MM" or "closed"; `after_hours` names the step for calls
+    /// when closed.
+    pub(super) fn hours(&mut self, raw: &RawFlow, names: &Names) -> Option<OpeningHours> {
+        let table = raw.hours.as_ref()?;
+        // Monday to Sunday, then official days off.
+        let mut week: [Option<(NaiveTime, NaiveTime)>; 8] = [None; 8];
+        let mut given = [false; 8];
+        let mut after_hours = None;
+        for (key, value) in table.get_ref() {
+            if key.get_ref() == "after_hours" {
+                after_hours = self.reference(value, &names.steps, "step");
+                continue;
+            }
+            let days_off = key.get_ref() == "days_off";
+            let Some(days) = day_range(key.get_ref()).or(days_off.then(|| vec![7])) else {
+                self.error(
+                    key.span(),
+                    None,
+                    format!(
+                        "{:?} is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun, e.g. \"mon-fri\"), nor `days_off` or `after_hours`",
+                        key.get_ref()
+                    ),
+                );
+                continue;
+            };
+            let span = match value.get_ref().trim() {
+                "closed" => None,
+                v => match time_span(v) {
+                    Some(s) => Some(s),
+                    None => {
+                        self.error(
+                            value.span(),
+                            None,
+                            format!(
+                                "{v:?} is not opening hours: write \"HH:MM-HH:MM\" (opening before closing) or \"closed\""
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            for d in days {
+                if std::mem::replace(&mut given[d], true) {
+                    self.error(
+                        key.span(),
+                        None,
+                        format!(
+                            "{} is given opening hours twice",
+                            DAYS.get(d).unwrap_or(&"days_off")
+                        ),
+                    );
+                }
+                week[d] = span;
+            }
+        }
+        match after_hours {
+            Some(after_hours) => Some(OpeningHours {
+                week: [
+                    week[0], week[1], week[2], week[3], week[4], week[5], week[6],
+                ],
+                days_off: week[7],
+                after_hours,
+            }),
+            None => {
+                if !table.get_ref().keys().any(|k| k.get_ref() == "after_hours") {
+                    self.error(
+                        table.span(),
+                        None,
+                        "[hours] needs `after_hours`: the step a call starts at when the centre is closed".into(),
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
+/// "mon" or "mon-fri" as day indexes (Monday 0).
+fn day_range(key: &str) -> Option<Vec<usize>> {
+    let ix = |d: &str| DAYS.iter().position(|n| *n == d.trim());
+    match key.split_once('-') {
+        None => ix(key).map(|d| vec![d]),
+        Some((a, b)) => {
+            let (a, b) = (ix(a)?, ix(b)?);
+            (a <= b).then(|| (a..=b).collect())
+        }
+    }
+}
+
+/// "08:00-20:00"; "24:00" closes at midnight.
+fn time_span(v: &str) -> Option<(NaiveTime, NaiveTime)> {
+    let (a, b) = v.split_once('-')?;
+    let t = |s: &str| match s.trim() {
+        "24:00" => NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999),
+        s => NaiveTime::parse_from_str(s, "%H:%M").ok(),
+    };
+    let (a, b) = (t(a)?, t(b)?);
+    (a < b).then_some((a, b))
+}

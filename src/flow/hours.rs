@@ -1,0 +1,84 @@
+//! Opening hours: whether the centre is open when a call starts, and the
+//! rule that decided (a weekday's hours, an official day off, a make-up
+//! working day).
+
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
+
+use super::{Flow, StepIx};
+use crate::calendar::{self, DayKind, HolidayCalendar};
+
+/// A flow's opening hours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpeningHours {
+    /// Monday first; `None` is closed all day.
+    pub week: [Option<(NaiveTime, NaiveTime)>; 7],
+    /// Hours on an official day off (`days_off`); closed when not given.
+    pub days_off: Option<(NaiveTime, NaiveTime)>,
+    /// Where a call starts when the centre is closed.
+    pub after_hours: StepIx,
+}
+
+/// Whether the centre is open at a moment, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hours {
+    pub open: bool,
+    pub rule: String,
+}
+
+impl fmt::Display for Hours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.open { "open" } else { "closed" };
+        write!(f, "{state}: {}", self.rule)
+    }
+}
+
+fn span(s: Option<(NaiveTime, NaiveTime)>) -> String {
+    s.map_or_else(
+        || "closed all day".to_owned(),
+        |(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")),
+    )
+}
+
+impl Flow {
+    pub fn opening_hours(&self) -> Option<&OpeningHours> {
+        self.hours.as_ref()
+    }
+
+    /// Whether the centre is open at `at` (local time in the flow's zone);
+    /// `None` when the flow has no opening hours (always open).
+    pub fn hours_at(&self, at: DateTime<Utc>, holidays: &HolidayCalendar) -> Option<Hours> {
+        let h = self.hours.as_ref()?;
+        let local = calendar::local_time(at, self.zone);
+        let (date, time) = (local.date_naive(), local.time());
+        let weekday = date.weekday();
+        let inside =
+            |s: Option<(NaiveTime, NaiveTime)>| s.is_some_and(|(a, b)| a <= time && time < b);
+        let kind = holidays.day_kind(date);
+        let hours = match &kind {
+            DayKind::DayOff { .. } => Hours {
+                open: inside(h.days_off),
+                rule: format!("{date} is an {kind}: days_off hours {}", span(h.days_off)),
+            },
+            DayKind::MakeUpWorkday { .. } => {
+                let s = h.week[Weekday::Mon.num_days_from_monday() as usize];
+                Hours {
+                    open: inside(s),
+                    rule: format!(
+                        "{date} ({weekday}) is a {kind}: weekday hours {} (Mon's)",
+                        span(s)
+                    ),
+                }
+            }
+            DayKind::Ordinary => {
+                let s = h.week[weekday.num_days_from_monday() as usize];
+                Hours {
+                    open: inside(s),
+                    rule: format!("{weekday} hours {} at {}", span(s), time.format("%H:%M")),
+                }
+            }
+        };
+        Some(hours)
+    }
+}

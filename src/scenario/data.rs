@@ -1,0 +1,63 @@
+//! Scenario steps for a call's data: the variables a call starts with, a
+//! `data` event, the front-end's answers to a lookup and a hold, and the
+//! lookup a turn must ask for.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::call::{Action, Event, Vars};
+
+/// `lookup_result = { name = "bill", ok = true, variables = { amount = "58.50" } }`
+/// or `hold_result = { ok = false }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultField {
+    /// The lookup's name (lookup results only).
+    #[serde(default)]
+    pub name: String,
+    pub ok: bool,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+pub(super) fn vars(map: &BTreeMap<String, String>) -> Vars {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The data events a step sends, if any.
+pub(super) fn events(step: &super::Step) -> Vec<Event> {
+    let mut out = Vec::new();
+    if let Some(d) = &step.data {
+        out.push(Event::Data { variables: vars(d) });
+    }
+    if let Some(r) = &step.lookup_result {
+        out.push(Event::LookupResult {
+            name: r.name.clone(),
+            ok: r.ok,
+            variables: vars(&r.variables),
+        });
+    }
+    if let Some(r) = &step.hold_result {
+        out.push(Event::HoldResult {
+            ok: r.ok,
+            variables: vars(&r.variables),
+        });
+    }
+    if step.played {
+        out.push(Event::PromptPlayed);
+    }
+    out
+}
+
+/// Whether a turn asks for the lookup a step expects (`lookup = "bill"`).
+pub(super) fn check_lookup(want: Option<&str>, actions: &[Action]) -> Result<(), String> {
+    let got = actions.iter().find_map(|a| match a {
+        Action::Lookup { name, .. } => Some(&**name),
+        _ => None,
+    });
+    if got != want {
+        return Err(format!("lookup is {got:?}, not {want:?}"));
+    }
+    Ok(())
+}
