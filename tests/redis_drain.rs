@@ -4,65 +4,26 @@
 //! well inside the drain deadline; the calls go on on the other replica.
 
 use std::{
-    path::Path,
     process::Stdio,
     time::{Duration, Instant},
 };
 
-use callscript::grpc::pb::{self, calls_client::CallsClient};
-use tokio::sync::mpsc;
-use tokio_stream::{StreamExt, wrappers::UnboundedReceiverStream};
-use tonic::{Code, Streaming, transport::Channel};
+use callscript::grpc::pb;
+use tokio_stream::StreamExt;
+use tonic::Code;
 
 #[path = "common/binary.rs"]
 mod binary;
 #[path = "common/redis.rs"]
 mod redis;
+#[path = "common/replicas.rs"]
+mod replicas;
 
 use binary::ServerProcess;
 use redis::RedisServer;
+use replicas::{client, converse, quick_flows};
 
 const REPROMPT: &str = "您好!请问有什么可以帮您?";
-
-fn quick_flows() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows");
-    for entry in std::fs::read_dir(&shipped).expect("flows dir") {
-        let path = entry.expect("entry").path();
-        let text = std::fs::read_to_string(&path).expect("a flow file");
-        let text = text.replace("no_input_ms = 5000", "no_input_ms = 1500");
-        std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
-    }
-    dir
-}
-
-async fn client(server: &ServerProcess) -> CallsClient<Channel> {
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    CallsClient::new(channel)
-}
-
-async fn converse(
-    calls: &mut CallsClient<Channel>,
-    first: pb::call_event::Kind,
-) -> (mpsc::UnboundedSender<pb::CallEvent>, Streaming<pb::Turn>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tx.send(pb::CallEvent {
-        call_id: String::new(),
-        seq: 0,
-        kind: Some(first),
-    })
-    .expect("queued");
-    let turns = calls
-        .converse(UnboundedReceiverStream::new(rx))
-        .await
-        .expect("Converse opens")
-        .into_inner();
-    (tx, turns)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_streams_with_resume_elsewhere_and_the_calls_go_on() {
@@ -81,7 +42,9 @@ async fn sigterm_closes_streams_with_resume_elsewhere_and_the_calls_go_on() {
         at: "2026-11-23T15:00:00+08:00".into(),
         ..Default::default()
     });
-    let (_to_a, mut from_a) = converse(&mut client(&a).await, start).await;
+    let (_to_a, mut from_a) = converse(&mut client(&a).await, start)
+        .await
+        .expect("the stream opens on A");
     let opening = from_a.next().await.expect("a turn").expect("the opening");
     assert_eq!(opening.seq, 1);
     let mut on_a = client(&a).await;
@@ -117,7 +80,9 @@ async fn sigterm_closes_streams_with_resume_elsewhere_and_the_calls_go_on() {
     let resume = pb::call_event::Kind::Resume(pb::Resume {
         call_id: "deployed".into(),
     });
-    let (_to_b, mut from_b) = converse(&mut client(&b).await, resume).await;
+    let (_to_b, mut from_b) = converse(&mut client(&b).await, resume)
+        .await
+        .expect("the stream resumes on B");
     let next = tokio::time::timeout(Duration::from_secs(5), from_b.next())
         .await
         .expect("a turn in time")

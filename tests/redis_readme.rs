@@ -7,7 +7,6 @@
 use std::{
     io::{BufRead, BufReader},
     os::unix::process::CommandExt,
-    path::Path,
     process::{Command, Output, Stdio},
 };
 
@@ -17,9 +16,12 @@ use serde_json::Value;
 mod binary;
 #[path = "common/redis.rs"]
 mod redis;
+#[path = "common/replicas.rs"]
+mod replicas;
 
 use binary::ServerProcess;
 use redis::RedisServer;
+use replicas::quick_flows;
 
 const START: &str = r#"grpcurl -plaintext -d '{"call_id":"r1","at":"2026-11-23T15:00:00+08:00"}' \
   127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
@@ -74,18 +76,6 @@ fn the_readme_section_is_what_this_test_runs() {
         assert!(serve.starts_with("CALLSCRIPT_STORE=redis://127.0.0.1:6379/0 callscript serve"));
     }
     assert_eq!(&commands[3..], [START, SEND, GET, CONVERSE, RESUME]);
-}
-
-fn quick_flows() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows");
-    for entry in std::fs::read_dir(&shipped).expect("flows dir") {
-        let path = entry.expect("entry").path();
-        let text = std::fs::read_to_string(&path).expect("a flow file");
-        let text = text.replace("no_input_ms = 5000", "no_input_ms = 1500");
-        std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
-    }
-    dir
 }
 
 /// The command as it runs here: the replicas' real addresses.

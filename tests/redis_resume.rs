@@ -5,68 +5,28 @@
 //! copy of the shipped flows so the test stays short.
 
 use std::{
-    path::Path,
     process::Stdio,
     time::{Duration, Instant},
 };
 
-use callscript::grpc::pb::{self, calls_client::CallsClient};
-use tokio::sync::mpsc;
-use tokio_stream::{StreamExt, wrappers::UnboundedReceiverStream};
-use tonic::{Code, Streaming, transport::Channel};
+use callscript::grpc::pb;
+use tokio_stream::StreamExt;
+use tonic::{Code, Streaming};
 
 #[path = "common/binary.rs"]
 mod binary;
 #[path = "common/redis.rs"]
 mod redis;
+#[path = "common/replicas.rs"]
+mod replicas;
 
 use binary::ServerProcess;
 use redis::RedisServer;
+use replicas::{client, converse, quick_flows};
 
 const REPROMPT: &str = "您好!请问有什么可以帮您?";
 const SILENCE_GOODBYE: &str = "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!";
 const LISTEN: Duration = Duration::from_millis(1500);
-
-/// The shipped flows, with the silence wait at 1.5 s.
-fn quick_flows() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows");
-    for entry in std::fs::read_dir(&shipped).expect("flows dir") {
-        let path = entry.expect("entry").path();
-        let text = std::fs::read_to_string(&path).expect("a flow file");
-        let text = text.replace("no_input_ms = 5000", "no_input_ms = 1500");
-        std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
-    }
-    dir
-}
-
-async fn client(server: &ServerProcess) -> CallsClient<Channel> {
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    CallsClient::new(channel)
-}
-
-/// Opens Converse with `first`; the sender keeps the stream open.
-async fn converse(
-    calls: &mut CallsClient<Channel>,
-    first: pb::call_event::Kind,
-) -> Result<(mpsc::UnboundedSender<pb::CallEvent>, Streaming<pb::Turn>), tonic::Status> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tx.send(pb::CallEvent {
-        call_id: String::new(),
-        seq: 0,
-        kind: Some(first),
-    })
-    .expect("queued");
-    let turns = calls
-        .converse(UnboundedReceiverStream::new(rx))
-        .await?
-        .into_inner();
-    Ok((tx, turns))
-}
 
 async fn next_turn(turns: &mut Streaming<pb::Turn>) -> pb::Turn {
     tokio::time::timeout(Duration::from_secs(10), turns.next())
