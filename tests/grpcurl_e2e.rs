@@ -63,6 +63,8 @@ const COOKBOOK: [&str; 14] = [
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/readme.rs"]
+mod readme;
 
 use binary::ServerProcess as Server;
 
@@ -116,41 +118,10 @@ fn says(turn: &Value) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The commands of the README's cookbook block: comment and blank lines
-/// skipped, a line ending in `\` joined with the next (newline kept).
-fn readme_cookbook() -> Vec<String> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let section = readme
-        .split_once("## grpcurl cookbook")
-        .expect("README has a grpcurl cookbook")
-        .1;
-    let block = section
-        .split_once("```sh\n")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("the cookbook has a ```sh block")
-        .0;
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    for line in block.lines() {
-        if current.is_empty() && (line.trim().is_empty() || line.starts_with('#')) {
-            continue;
-        }
-        if !current.is_empty() {
-            current.push('\n');
-        }
-        current.push_str(line);
-        if !line.ends_with('\\') {
-            commands.push(std::mem::take(&mut current));
-        }
-    }
-    commands
-}
-
 #[test]
 fn the_readme_cookbook_is_what_these_tests_run() {
     assert_eq!(
-        readme_cookbook(),
+        readme::commands_under("## grpcurl cookbook"),
         COOKBOOK,
         "README.md's grpcurl cookbook and tests/grpcurl_e2e.rs differ"
     );

@@ -14,6 +14,8 @@ use serde_json::Value;
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/readme.rs"]
+mod readme;
 #[path = "common/redis.rs"]
 mod redis;
 #[path = "common/replicas.rs"]
@@ -37,39 +39,9 @@ const RESUME: &str = r#"echo '{"resume":{"call_id":"s1"}}' | \
 const REPROMPT: &str = "您好!请问有什么可以帮您?";
 const SILENCE_GOODBYE: &str = "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!";
 
-/// The section's commands: comments skipped, `\` lines joined.
-fn readme_commands() -> Vec<String> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let section = readme
-        .split_once("## Two replicas on Redis")
-        .expect("README has the section")
-        .1;
-    let block = section
-        .split_once("```sh\n")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("a ```sh block")
-        .0;
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    for line in block.lines() {
-        if current.is_empty() && (line.trim().is_empty() || line.starts_with('#')) {
-            continue;
-        }
-        if !current.is_empty() {
-            current.push('\n');
-        }
-        current.push_str(line);
-        if !line.ends_with('\\') {
-            commands.push(std::mem::take(&mut current));
-        }
-    }
-    commands
-}
-
 #[test]
 fn the_readme_section_is_what_this_test_runs() {
-    let commands = readme_commands();
+    let commands = readme::commands_under("## Two replicas on Redis");
     assert_eq!(commands.len(), 8, "{commands:#?}");
     assert!(commands[0].starts_with("redis-server "));
     for serve in &commands[1..3] {
