@@ -12,9 +12,15 @@ use tonic::transport::Channel;
 mod binary;
 #[path = "common/redis.rs"]
 mod redis;
+#[path = "common/replicas.rs"]
+mod replicas;
+#[path = "common/turns.rs"]
+mod turns;
 
 use binary::ServerProcess;
 use redis::RedisServer;
+use replicas::channel;
+use turns::said;
 
 const OLD_NUMBER: &str = "我的工号是1024,很高兴为您服务。";
 const NEW_NUMBER: &str = "我的工号是2048,很高兴为您服务。";
@@ -27,14 +33,6 @@ fn copy_of_shipped_flows() -> tempfile::TempDir {
         std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
     }
     dir
-}
-
-async fn channel(server: &ServerProcess) -> Channel {
-    Channel::from_shared(format!("http://{}", server.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect")
 }
 
 fn start(call_id: &str) -> pb::StartCallRequest {
@@ -59,16 +57,6 @@ async fn ask_number(calls: &mut CallsClient<Channel>, call_id: &str, seq: u64) -
         .await
         .expect("answered")
         .into_inner()
-}
-
-fn said(turn: &pb::Turn) -> Vec<String> {
-    turn.actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::Say(s)) => Some(s.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,9 +7,9 @@
 
 use std::{process::Stdio, time::Duration};
 
-use callscript::grpc::pb::{self, calls_client::CallsClient};
+use callscript::grpc::pb;
 use tokio_stream::StreamExt;
-use tonic::{Code, transport::Channel};
+use tonic::Code;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -18,9 +18,15 @@ use tonic_health::pb::{
 mod binary;
 #[path = "common/redis.rs"]
 mod redis;
+#[path = "common/replicas.rs"]
+mod replicas;
+#[path = "common/turns.rs"]
+mod turns;
 
 use binary::ServerProcess;
 use redis::RedisServer;
+use replicas::{channel, client};
+use turns::said;
 
 const AT: &str = "2026-11-23T15:00:00+08:00";
 const OPENING: &str = "您好,XX欢迎您的来电,请问有什么可以帮您?";
@@ -30,18 +36,6 @@ const AGENT_NUMBER: &str = "我的工号是1024,很高兴为您服务。";
 fn replica(redis: &RedisServer) -> ServerProcess {
     let url = redis.url();
     ServerProcess::start(&[("CALLSCRIPT_STORE", url.as_str())], Stdio::null())
-}
-
-async fn channel(server: &ServerProcess) -> Channel {
-    Channel::from_shared(format!("http://{}", server.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect")
-}
-
-async fn client(server: &ServerProcess) -> CallsClient<Channel> {
-    CallsClient::new(channel(server).await)
 }
 
 fn start(call_id: &str) -> pb::StartCallRequest {
@@ -68,17 +62,6 @@ fn get(call_id: &str) -> pb::GetCallRequest {
     pb::GetCallRequest {
         call_id: call_id.into(),
     }
-}
-
-/// The texts a turn says.
-fn said(turn: &pb::Turn) -> Vec<String> {
-    turn.actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::Say(s)) => Some(s.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn turns(record: &pb::CallRecord) -> Vec<pb::Turn> {

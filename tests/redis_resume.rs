@@ -19,10 +19,13 @@ mod binary;
 mod redis;
 #[path = "common/replicas.rs"]
 mod replicas;
+#[path = "common/turns.rs"]
+mod turns;
 
 use binary::ServerProcess;
 use redis::RedisServer;
 use replicas::{client, converse, quick_flows};
+use turns::said;
 
 const REPROMPT: &str = "您好!请问有什么可以帮您?";
 const SILENCE_GOODBYE: &str = "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!";
@@ -34,16 +37,6 @@ async fn next_turn(turns: &mut Streaming<pb::Turn>) -> pb::Turn {
         .expect("a turn within 10 s")
         .expect("the stream is open")
         .expect("a turn, not an error")
-}
-
-fn said(turn: &pb::Turn) -> Vec<String> {
-    turn.actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::Say(s)) => Some(s.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,31 +3,15 @@
 //! forbids leaving a caller in dead air), and the transcript says the
 //! front-end failed.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use tokio::{sync::mpsc, time::advance};
 
-use super::{Engine, EngineSettings, EntryKind, StartCall, TurnView};
-use crate::{
-    calendar::HolidayCalendar,
-    call::Action,
-    flow::{FlowRegistry, compile_source},
-};
+use super::{EngineSettings, EntryKind, StartCall, TurnView, tests::engine};
+use crate::call::Action;
 
 /// The hotline's plain opening, as the caller hears it in zh-CN.
 const OPENING: &str = "您好,XX欢迎您的来电,请问有什么可以帮您?";
-
-fn engine(settings: EngineSettings) -> Engine {
-    let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml"))
-        .expect("shipped hotline compiles");
-    let holidays =
-        HolidayCalendar::from_toml("holidays.toml", include_str!("../../flows/holidays.toml"))
-            .expect("shipped calendar parses");
-    Engine::new(
-        Arc::new(FlowRegistry::from_flows([flow], holidays)),
-        settings,
-    )
-}
 
 fn start(id: &str) -> StartCall {
     StartCall {

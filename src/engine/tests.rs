@@ -13,7 +13,7 @@ use crate::{
 
 const FIVE_S: Duration = Duration::from_secs(5);
 
-fn engine(settings: EngineSettings) -> Engine {
+pub(super) fn engine(settings: EngineSettings) -> Engine {
     let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml"))
         .expect("shipped hotline compiles");
     let holidays =

@@ -26,13 +26,16 @@ pub fn quick_flows() -> tempfile::TempDir {
     dir
 }
 
-pub async fn client(server: &ServerProcess) -> CallsClient<Channel> {
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
+pub async fn channel(server: &ServerProcess) -> Channel {
+    Channel::from_shared(format!("http://{}", server.addr))
         .expect("uri")
         .connect()
         .await
-        .expect("connect");
-    CallsClient::new(channel)
+        .expect("connect")
+}
+
+pub async fn client(server: &ServerProcess) -> CallsClient<Channel> {
+    CallsClient::new(channel(server).await)
 }
 
 /// Opens Converse with `first`; the sender keeps the stream open.
