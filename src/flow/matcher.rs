@@ -159,6 +159,18 @@ struct Hit {
     chinese: bool,
 }
 
+impl Hit {
+    /// A one-character Chinese phrase: a word only if it stands alone.
+    fn one_char(&self, words: &str) -> bool {
+        self.chinese && words[self.start..self.end].chars().nth(1).is_none()
+    }
+
+    /// Only the segmenter can tell whether it is a word here.
+    fn needs_segmenter(&self, words: &str, found: &WordsFound) -> bool {
+        self.one_char(words) && !found.in_neutral(self.start, self.end)
+    }
+}
+
 impl Matcher {
     /// Builds the automata. `words` are the flow's own dictionary words per
     /// locale; `answers` the yes and no intents.
@@ -286,13 +298,13 @@ impl Matcher {
     /// them (unchanged) when segmenting is needed anyway, so the words it
     /// sees, and its boundaries, are exactly what they would have been.
     fn settle_without_segmenter(&self, found: &WordsFound, words: &str, hits: &mut [Hit]) -> usize {
-        let one_char = |h: &Hit| h.chinese && words[h.start..h.end].chars().nth(1).is_none();
-        let needs_segmenter = |h: &Hit| one_char(h) && !found.in_neutral(h.start, h.end);
+        let needs_segmenter = |h: &Hit| h.needs_segmenter(words, found);
         if !hits.iter().any(needs_segmenter) {
             return hits.len();
         }
         // Requests that stand whatever the segmenter says.
-        let stands = |o: &Hit| !(one_char(o) || o.chinese && found.in_neutral(o.start, o.end));
+        let stands =
+            |o: &Hit| !(o.one_char(words) || o.chinese && found.in_neutral(o.start, o.end));
         let dropped = |h: &Hit| {
             needs_segmenter(h) && self.is_answer(h.intent) && {
                 let clause_start = clause_start(words, h.start);
@@ -339,12 +351,8 @@ impl Matcher {
 /// one-character phrase only as a word by itself, which is the one case
 /// that needs the segmenter (on a few characters around it).
 fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'h mut [Hit] {
-    let one_char = |h: &Hit| h.chinese && words[h.start..h.end].chars().nth(1).is_none();
     let mut span: Option<(usize, usize)> = None;
-    for h in hits
-        .iter()
-        .filter(|h| one_char(h) && !found.in_neutral(h.start, h.end))
-    {
+    for h in hits.iter().filter(|h| h.needs_segmenter(words, found)) {
         let (s, e) = span.unwrap_or((h.start, h.end));
         span = Some((s.min(h.start), e.max(h.end)));
     }
@@ -354,7 +362,7 @@ fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'
         let h = hits[i];
         let ok = !h.chinese
             || (!found.in_neutral(h.start, h.end)
-                && (!one_char(&h)
+                && (!h.one_char(words)
                     || segmented
                         .as_ref()
                         .is_some_and(|s| s.one_word(h.start, h.end))));
