@@ -25,10 +25,15 @@
 //! (h2load's too) carries a bearer token the server checks, so the
 //! SendEvent ratio then includes authentication. `BENCH_ATTACKS=1` runs
 //! only part 4: the server's memory under oversized requests and a
-//! Converse client that never reads.
+//! Converse client that never reads. `BENCH_INSTRUCTIONS=1` runs only the
+//! instruction count of Hello and SendEvent under callgrind
+//! (`grpc/instructions.rs`), the measure that does not move with the
+//! machine's load.
 
 #[path = "../tests/common/binary.rs"]
 mod binary;
+#[path = "grpc/instructions.rs"]
+mod instructions;
 mod support;
 #[path = "../tests/common/turns.rs"]
 mod turns;
@@ -68,6 +73,8 @@ const AT: &str = "2026-11-23T15:00:00+08:00";
 /// Asking for the agent's number: a real turn (matcher, machine,
 /// transcript) that leaves the call where it was, so it can repeat.
 const AGENT_NUMBER: &str = "你的工号是多少";
+/// The bare tonic handler every ratio is taken against.
+const HELLO: &str = "/callscript.reference.v1.Reference/Hello";
 
 /// The bench's token when BENCH_AUTH is set (an admin, so every RPC the
 /// bench makes is allowed).
@@ -121,6 +128,11 @@ async fn run(mode: Mode) {
     require(h2load_present(), || {
         "h2load is not installed: apt-get install nghttp2-client (see BENCHMARKS.md)".into()
     });
+    if std::env::var_os("BENCH_INSTRUCTIONS").is_some() {
+        let work = tempfile::tempdir().expect("a scratch directory");
+        instructions::instructions(mode, work.path()).await;
+        return;
+    }
     let server = Server::start();
     println!(
         "callscript {} on {}, {} cores, mode {mode:?}",
@@ -308,15 +320,7 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
         .start_call(start_request(call_id))
         .await
         .expect("the SendEvent call starts");
-    let event = pb::CallEvent {
-        call_id: call_id.into(),
-        seq: 0,
-        kind: Some(pb::call_event::Kind::Speech(pb::Speech {
-            text: AGENT_NUMBER.into(),
-            confidence: 0.9,
-            intents: Vec::new(),
-        })),
-    };
+    let event = agent_number_event(call_id);
 
     // StartCall with no id: the service assigns fixed-width ids, so every
     // reply has the size of this one.
@@ -331,21 +335,9 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
     let mut results: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     let mut start_rss = Vec::new();
     // Warm up both paths before measuring anything.
-    h2load(
-        server,
-        "/callscript.reference.v1.Reference/Hello",
-        &hello_body,
-        n / 10,
-        dir,
-    );
+    h2load(server, HELLO, &hello_body, n / 10, dir);
     for round in 0..rounds {
-        let run = h2load(
-            server,
-            "/callscript.reference.v1.Reference/Hello",
-            &hello_body,
-            n,
-            dir,
-        );
+        let run = h2load(server, HELLO, &hello_body, n, dir);
         require(run.data_bytes == n * hello_reply, || {
             format!(
                 "Hello: {} response bytes, expected {}",
@@ -422,15 +414,7 @@ async fn metrics_overhead(off: &Server, mode: Mode, dir: &Path) {
     let rounds = mode.pick(5, 1);
     let on = Server::start_with(&[("CALLSCRIPT_METRICS_LISTEN", "127.0.0.1:0")]);
     let call_id = "bench-metrics";
-    let event = pb::CallEvent {
-        call_id: call_id.into(),
-        seq: 0,
-        kind: Some(pb::call_event::Kind::Speech(pb::Speech {
-            text: AGENT_NUMBER.into(),
-            confidence: 0.9,
-            intents: Vec::new(),
-        })),
-    };
+    let event = agent_number_event(call_id);
     let mut clients = Vec::new();
     for server in [off, &on] {
         let mut client = server.client().await;
@@ -497,12 +481,24 @@ async fn send_events(
     n: u64,
     dir: &Path,
 ) -> Run {
+    send_events_as(server, client, event, Load::busy(n), dir).await
+}
+
+/// [`send_events`] at a given load.
+async fn send_events_as(
+    server: &Server,
+    client: &mut Client,
+    event: &pb::CallEvent,
+    load: Load,
+    dir: &Path,
+) -> Run {
+    let n = load.n;
     let before = send(client, event).await;
-    let run = h2load(
+    let run = h2load_as(
         server,
         "/callscript.v1.Calls/SendEvent",
         &grpc_frame(event),
-        n,
+        load,
         dir,
     );
     let expected: u64 = (before.seq + 1..=before.seq + n)
@@ -558,12 +554,53 @@ struct Checked {
     data_bytes: u64,
 }
 
+/// How h2load drives a run.
+#[derive(Clone, Copy)]
+struct Load {
+    n: u64,
+    connections: u32,
+    /// Concurrent streams per connection.
+    streams: u32,
+}
+
+impl Load {
+    /// The throughput runs: 16 connections of 32 streams each.
+    fn busy(n: u64) -> Load {
+        Load {
+            n,
+            connections: 16,
+            streams: 32,
+        }
+    }
+
+    /// One request at a time: each is read, handled and written on its
+    /// own, so the work per request does not depend on how the server's
+    /// speed batches them (the instruction count).
+    fn one_at_a_time(n: u64) -> Load {
+        Load {
+            n,
+            connections: 1,
+            streams: 1,
+        }
+    }
+}
+
 fn h2load(server: &Server, path: &str, body: &[u8], n: u64, dir: &Path) -> Checked {
+    h2load_as(server, path, body, Load::busy(n), dir)
+}
+
+fn h2load_as(server: &Server, path: &str, body: &[u8], load: Load, dir: &Path) -> Checked {
+    let Load {
+        n,
+        connections,
+        streams,
+    } = load;
     let data = dir.join("body.bin");
     let log = dir.join("h2load.log");
     std::fs::write(&data, body).expect("write the request body");
     let out = Command::new("h2load")
-        .args(["-n", &n.to_string(), "-c", "16", "-m", "32", "-t", "1"])
+        .args(["-n", &n.to_string(), "-t", "1"])
+        .args(["-c", &connections.to_string(), "-m", &streams.to_string()])
         .arg("-d")
         .arg(&data)
         .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
@@ -642,6 +679,19 @@ fn grpc_frame(msg: &impl Message) -> Vec<u8> {
     frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     frame.extend_from_slice(&bytes);
     frame
+}
+
+/// The SendEvent every run repeats: the caller asks for the agent's number.
+fn agent_number_event(call_id: &str) -> pb::CallEvent {
+    pb::CallEvent {
+        call_id: call_id.into(),
+        seq: 0,
+        kind: Some(pb::call_event::Kind::Speech(pb::Speech {
+            text: AGENT_NUMBER.into(),
+            confidence: 0.9,
+            intents: Vec::new(),
+        })),
+    }
 }
 
 fn start_request(call_id: &str) -> pb::StartCallRequest {
@@ -868,7 +918,18 @@ impl Server {
 
     /// A server with `envs` added to the reference service and a quiet log
     /// (and with BENCH_AUTH, a tokens file).
+    /// The server run by `prefix` (a profiler and its options).
+    fn start_under(prefix: &[&str]) -> Server {
+        let server = Server::start_with_prefix(prefix, &[]);
+        SERVER_PID.store(server.0.pid(), Ordering::Relaxed);
+        server
+    }
+
     fn start_with(extra: &[(&str, &str)]) -> Server {
+        Server::start_with_prefix(&[], extra)
+    }
+
+    fn start_with_prefix(prefix: &[&str], extra: &[(&str, &str)]) -> Server {
         let tokens = auth_on().then(|| {
             let dir = tempfile::tempdir().expect("a directory for the tokens file");
             std::fs::write(
@@ -892,7 +953,10 @@ impl Server {
             envs.push(("CALLSCRIPT_AUTH_TOKENS_FILE", file));
         }
         envs.extend_from_slice(extra);
-        Server(ServerProcess::start(&envs, Stdio::inherit()), tokens)
+        Server(
+            ServerProcess::start_under(prefix, &envs, Stdio::inherit()),
+            tokens,
+        )
     }
 
     fn addr(&self) -> SocketAddr {

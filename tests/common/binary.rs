@@ -29,13 +29,39 @@ impl ServerProcess {
         )
     }
 
+    /// [`ServerProcess::start`], run by `prefix` (e.g. a profiler and its
+    /// options); an empty prefix runs the binary itself.
+    #[allow(dead_code)] // the benchmarks run the server under callgrind
+    pub fn start_under(prefix: &[&str], envs: &[(&str, &str)], stderr: Stdio) -> ServerProcess {
+        let flows = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"));
+        Self::spawn(prefix, flows, envs, stderr)
+    }
+
     /// [`ServerProcess::start`] on another flows directory.
     pub fn start_in(
         flows: &std::path::Path,
         envs: &[(&str, &str)],
         stderr: Stdio,
     ) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        Self::spawn(&[], flows, envs, stderr)
+    }
+
+    fn spawn(
+        prefix: &[&str],
+        flows: &std::path::Path,
+        envs: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> ServerProcess {
+        let binary = env!("CARGO_BIN_EXE_callscript");
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
             .arg(flows)
             .env("CALLSCRIPT_WATCH", "false")
