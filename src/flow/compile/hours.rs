@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveTime};
 
 use super::super::{
     FlowKind, GreetingSettings, OpeningHours, Openings, SpecialDay,
-    raw::{RawFlow, Sp},
+    raw::{RawFlow, RawGreeting, Sp},
 };
 use super::{Checked, Findings, Names, Source, check_reference};
 use crate::calendar::{DayParts, Holiday};
@@ -23,6 +23,23 @@ pub(super) fn check_greeting(
 ) -> Checked<GreetingSettings> {
     let mut found = Findings::new(source);
     let g = &raw.greeting;
+    let day_parts = found.take(check_day_parts(source, g));
+    let special_days = found.take(check_special_days(source, g, names));
+    let holidays = g.holidays.unwrap_or(true);
+    let (openings, after_hours) =
+        found.take(check_openings(source, names, kind, holidays, id_span));
+    found.done(GreetingSettings {
+        day_parts,
+        holidays,
+        special_days,
+        openings,
+        after_hours,
+    })
+}
+
+/// When morning and afternoon end, for 早上好 and the greeting replies (N2).
+fn check_day_parts(source: &Source<'_>, g: &RawGreeting) -> Checked<DayParts> {
+    let mut found = Findings::new(source);
     let defaults = DayParts::default();
     let mut time = |v: &Option<Sp<String>>, default: NaiveTime| match v {
         None => default,
@@ -50,6 +67,17 @@ pub(super) fn check_greeting(
         );
         defaults
     });
+    found.done(day_parts)
+}
+
+/// The company's own days (an anniversary, a closure notice), each with
+/// its opening.
+fn check_special_days(
+    source: &Source<'_>,
+    g: &RawGreeting,
+    names: &Names,
+) -> Checked<Vec<SpecialDay>> {
+    let mut found = Findings::new(source);
     let mut special_days = Vec::new();
     for day in &g.special_days {
         let d = day.get_ref();
@@ -79,7 +107,21 @@ pub(super) fn check_greeting(
             });
         }
     }
-    let holidays = g.holidays.unwrap_or(true);
+    found.done(special_days)
+}
+
+/// The openings the calendar picks from by name (`opening`,
+/// `opening_morning`, `opening_<holiday>`), and the same for a closed
+/// centre (`after_hours…`). An inbound flow needs the standard opening
+/// (N3); the morning and holiday ones are advised (N2, N4).
+fn check_openings(
+    source: &Source<'_>,
+    names: &Names,
+    kind: FlowKind,
+    holidays: bool,
+    id_span: &Range<usize>,
+) -> Checked<(Openings, Openings)> {
+    let mut found = Findings::new(source);
     let lookup = |id: &str| names.prompts.get(id).copied();
     let openings = Openings {
         plain: lookup("opening"),
@@ -112,18 +154,19 @@ pub(super) fn check_greeting(
         if holidays {
             for (h, p) in Holiday::ALL.iter().zip(&openings.holiday) {
                 if p.is_none() {
-                    found.warn(id_span.clone(), Some("N4"), format!("no prompt \"opening_{}\": that holiday gets the normal opening (set greeting.holidays = false to mean it)", h.key()));
+                    found.warn(
+                        id_span.clone(),
+                        Some("N4"),
+                        format!(
+                            "no prompt \"opening_{}\": that holiday gets the normal opening (set greeting.holidays = false to mean it)",
+                            h.key()
+                        ),
+                    );
                 }
             }
         }
     }
-    found.done(GreetingSettings {
-        day_parts,
-        holidays,
-        special_days,
-        openings,
-        after_hours,
-    })
+    found.done((openings, after_hours))
 }
 
 /// The day names `[hours]` knows, Monday first.

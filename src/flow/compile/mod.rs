@@ -34,6 +34,8 @@ mod settings;
 mod source;
 mod step_kinds;
 mod steps;
+#[cfg(test)]
+mod tests;
 
 pub use prompts::valid_variable_name;
 pub(super) use source::{Checked, Findings, Source, check_reference, closest};

@@ -1,6 +1,9 @@
 //! Variables and prompt texts: every placeholder resolved, every locale given.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use super::super::{
     Piece, Prompt, PromptIx,
@@ -75,86 +78,111 @@ pub(super) fn check_prompts(
         return found.done((prompts, names));
     };
     for (id, fields) in table.get_ref() {
-        let id_name = id.get_ref();
-        let mut texts: Vec<Option<Arc<str>>> = vec![None; locales.len()];
-        let mut pieces: Vec<Box<[Piece]>> = vec![Box::default(); locales.len()];
-        let mut audio = None;
-        let mut ssml = None;
-        for (key, value) in fields.get_ref() {
-            match key.get_ref().as_str() {
-                    "audio" => audio = Some(value),
-                    "ssml" => ssml = Some(value),
-                    locale => match locales.iter().position(|l| &**l == locale) {
-                        Some(ix) => {
-                            let (text, parts) = found.take(render(source, value, ix, variables, run_time));
-                            pieces[ix] = parts.into();
-                            if text.trim().is_empty() {
-                                found.error(value.span(), None, format!("prompt {id_name:?} has empty text for {locale}"));
-                            }
-                            texts[ix] = Some(text.into());
-                        }
-                        None => found.error(
-                            key.span(),
-                            None,
-                            format!("prompt {id_name:?}: {locale:?} is neither a declared locale ({}) nor `audio` or `ssml`", join(locales)),
-                        ),
-                    },
-                }
-        }
-        let texts: Box<[Arc<str>]> = texts
-            .into_iter()
-            .enumerate()
-            .map(|(ix, t)| {
-                t.unwrap_or_else(|| {
-                    found.error(
-                        id.span(),
-                        None,
-                        format!(
-                            "prompt {id_name:?} has no text for locale {:?}",
-                            locales[ix]
-                        ),
-                    );
-                    Arc::from("")
-                })
-            })
-            .collect();
-        // `{locale}` in a file name and `{text}` in SSML are filled per
-        // locale so one line serves every language.
-        let per_locale = |template: &Sp<String>, texts: &[Arc<str>]| -> Box<[Arc<str>]> {
-            locales
-                .iter()
-                .zip(texts)
-                .map(|(l, t)| {
-                    Arc::from(
-                        template
-                            .get_ref()
-                            .replace("{locale}", l)
-                            .replace("{text}", t),
-                    )
-                })
-                .collect()
-        };
-        let has_vars = pieces
-            .iter()
-            .any(|p| p.iter().any(|p| matches!(p, Piece::Var { .. })));
-        let ssml_template = ssml.filter(|_| has_vars).map(|s| {
-            locales
-                .iter()
-                .map(|l| Arc::from(s.get_ref().replace("{locale}", l)))
-                .collect()
-        });
-        let prompt = Prompt {
-            id: id_name.as_str().into(),
-            audio: audio.map(|a| per_locale(a, &texts)),
-            ssml: ssml.map(|s| per_locale(s, &texts)),
-            texts,
-            template: has_vars.then(|| pieces.into()),
-            ssml_template,
-        };
-        names.insert(id_name.clone(), prompts.len() as PromptIx);
+        let prompt = found.take(check_prompt(
+            source, id, fields, locales, variables, run_time,
+        ));
+        names.insert(id.get_ref().clone(), prompts.len() as PromptIx);
         prompts.push(Arc::new(prompt));
     }
     found.done((prompts, names))
+}
+
+/// One prompt: a text for every locale, its placeholders resolved, and
+/// its audio file and SSML filled per locale.
+fn check_prompt(
+    source: &Source<'_>,
+    id: &Sp<String>,
+    fields: &Sp<BTreeMap<Sp<String>, Sp<String>>>,
+    locales: &[Arc<str>],
+    variables: &HashMap<String, Vec<String>>,
+    run_time: &HashMap<String, &'static str>,
+) -> Checked<Prompt> {
+    let mut found = Findings::new(source);
+    let id_name = id.get_ref();
+    let mut texts: Vec<Option<Arc<str>>> = vec![None; locales.len()];
+    let mut pieces: Vec<Box<[Piece]>> = vec![Box::default(); locales.len()];
+    let mut audio = None;
+    let mut ssml = None;
+    for (key, value) in fields.get_ref() {
+        match key.get_ref().as_str() {
+            "audio" => audio = Some(value),
+            "ssml" => ssml = Some(value),
+            locale => match locales.iter().position(|l| &**l == locale) {
+                Some(ix) => {
+                    let (text, parts) =
+                        found.take(render(source, value, ix, variables, run_time));
+                    pieces[ix] = parts.into();
+                    if text.trim().is_empty() {
+                        found.error(
+                            value.span(),
+                            None,
+                            format!("prompt {id_name:?} has empty text for {locale}"),
+                        );
+                    }
+                    texts[ix] = Some(text.into());
+                }
+                None => found.error(
+                    key.span(),
+                    None,
+                    format!(
+                        "prompt {id_name:?}: {locale:?} is neither a declared locale ({}) nor `audio` or `ssml`",
+                        join(locales)
+                    ),
+                ),
+            },
+        }
+    }
+    let texts: Box<[Arc<str>]> = texts
+        .into_iter()
+        .enumerate()
+        .map(|(ix, t)| {
+            t.unwrap_or_else(|| {
+                found.error(
+                    id.span(),
+                    None,
+                    format!(
+                        "prompt {id_name:?} has no text for locale {:?}",
+                        locales[ix]
+                    ),
+                );
+                Arc::from("")
+            })
+        })
+        .collect();
+    // `{locale}` in a file name and `{text}` in SSML are filled per
+    // locale so one line serves every language.
+    let per_locale = |template: &Sp<String>, texts: &[Arc<str>]| -> Box<[Arc<str>]> {
+        locales
+            .iter()
+            .zip(texts)
+            .map(|(l, t)| {
+                Arc::from(
+                    template
+                        .get_ref()
+                        .replace("{locale}", l)
+                        .replace("{text}", t),
+                )
+            })
+            .collect()
+    };
+    let has_vars = pieces
+        .iter()
+        .any(|p| p.iter().any(|p| matches!(p, Piece::Var { .. })));
+    let ssml_template = ssml.filter(|_| has_vars).map(|s| {
+        locales
+            .iter()
+            .map(|l| Arc::from(s.get_ref().replace("{locale}", l)))
+            .collect()
+    });
+    let prompt = Prompt {
+        id: id_name.as_str().into(),
+        audio: audio.map(|a| per_locale(a, &texts)),
+        ssml: ssml.map(|s| per_locale(s, &texts)),
+        texts,
+        template: has_vars.then(|| pieces.into()),
+        ssml_template,
+    };
+    found.done(prompt)
 }
 
 /// Fills `{variable}` placeholders with the flow's defaults, and cuts

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::super::{
     FlowKind, Intent, IntentIx, LocaleIx, Timing,
     matcher::Phrases,
-    raw::{RawFlow, Sp},
+    raw::{RawFlow, RawPhrases, Sp},
 };
 use super::{
     Checked, Findings, Source,
@@ -118,66 +118,7 @@ pub(super) fn check_intents(
         return found.done((intents, names));
     };
     for (name, fields) in table.get_ref() {
-        let mut phrases = Phrases {
-            per_locale: vec![Vec::new(); locales.len()],
-            dtmf: Vec::new(),
-        };
-        for (key, list) in fields.get_ref() {
-            match key.get_ref().as_str() {
-                "dtmf" => {
-                    for keys in list.get_ref() {
-                        let k = keys.get_ref();
-                        if k.is_empty()
-                            || !k
-                                .chars()
-                                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
-                        {
-                            found.error(
-                                keys.span(),
-                                None,
-                                format!("dtmf entry {k:?} may hold only 0-9, * and #"),
-                            );
-                        }
-                        phrases.dtmf.push(k.clone());
-                    }
-                }
-                locale => match locales.iter().position(|l| &**l == locale) {
-                    Some(ix) => {
-                        for p in list.get_ref() {
-                            if p.get_ref().trim().is_empty() {
-                                found.error(
-                                    p.span(),
-                                    None,
-                                    format!("intent {:?} has an empty phrase", name.get_ref()),
-                                );
-                            }
-                            phrases.per_locale[ix].push(p.get_ref().trim().to_lowercase());
-                        }
-                    }
-                    None => found.error(
-                        key.span(),
-                        None,
-                        format!(
-                            "intent {:?}: {locale:?} is neither a declared locale ({}) nor `dtmf`",
-                            name.get_ref(),
-                            join(locales)
-                        ),
-                    ),
-                },
-            }
-        }
-        for (ix, l) in locales.iter().enumerate() {
-            if phrases.per_locale[ix].is_empty() {
-                found.warn(
-                    name.span(),
-                    None,
-                    format!(
-                        "intent {:?} has no phrases for {l}: callers speaking {l} can only choose it by keys",
-                        name.get_ref()
-                    ),
-                );
-            }
-        }
+        let phrases = found.take(check_intent(source, name, fields, locales));
         names.insert(name.get_ref().clone(), intents.len() as IntentIx);
         intents.push(Intent {
             name: name.get_ref().as_str().into(),
@@ -185,6 +126,78 @@ pub(super) fn check_intents(
         });
     }
     found.done((intents, names))
+}
+
+/// One intent's phrases per locale and its keys; a locale with no phrases
+/// can only choose it by keys, which is worth a warning.
+fn check_intent(
+    source: &Source<'_>,
+    name: &Sp<String>,
+    fields: &Sp<RawPhrases>,
+    locales: &[Arc<str>],
+) -> Checked<Phrases> {
+    let mut found = Findings::new(source);
+    let mut phrases = Phrases {
+        per_locale: vec![Vec::new(); locales.len()],
+        dtmf: Vec::new(),
+    };
+    for (key, list) in fields.get_ref() {
+        match key.get_ref().as_str() {
+            "dtmf" => {
+                for keys in list.get_ref() {
+                    let k = keys.get_ref();
+                    if k.is_empty()
+                        || !k
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+                    {
+                        found.error(
+                            keys.span(),
+                            None,
+                            format!("dtmf entry {k:?} may hold only 0-9, * and #"),
+                        );
+                    }
+                    phrases.dtmf.push(k.clone());
+                }
+            }
+            locale => match locales.iter().position(|l| &**l == locale) {
+                Some(ix) => {
+                    for p in list.get_ref() {
+                        if p.get_ref().trim().is_empty() {
+                            found.error(
+                                p.span(),
+                                None,
+                                format!("intent {:?} has an empty phrase", name.get_ref()),
+                            );
+                        }
+                        phrases.per_locale[ix].push(p.get_ref().trim().to_lowercase());
+                    }
+                }
+                None => found.error(
+                    key.span(),
+                    None,
+                    format!(
+                        "intent {:?}: {locale:?} is neither a declared locale ({}) nor `dtmf`",
+                        name.get_ref(),
+                        join(locales)
+                    ),
+                ),
+            },
+        }
+    }
+    for (ix, l) in locales.iter().enumerate() {
+        if phrases.per_locale[ix].is_empty() {
+            found.warn(
+                name.span(),
+                None,
+                format!(
+                    "intent {:?} has no phrases for {l}: callers speaking {l} can only choose it by keys",
+                    name.get_ref()
+                ),
+            );
+        }
+    }
+    found.done(phrases)
 }
 
 /// A timer in milliseconds, within the range that makes it usable.

@@ -31,12 +31,7 @@ impl StepContext<'_> {
     /// A prompt a step names; 0 stands in for an unknown one, which is
     /// already an error, so the flow is never served.
     fn prompt(&self, name: &Sp<String>) -> Checked<PromptIx> {
-        let Checked { value, diagnostics } =
-            check_reference(self.source, name, &self.names.prompts, "prompt");
-        Checked {
-            value: value.unwrap_or(0),
-            diagnostics,
-        }
+        check_reference(self.source, name, &self.names.prompts, "prompt").map(|p| p.unwrap_or(0))
     }
 }
 
@@ -70,7 +65,7 @@ fn check_step(cx: &StepContext<'_>, name: &Sp<String>, step: &Sp<RawStep>) -> Ch
     let mut found = Findings::new(cx.source);
     let s = step.get_ref();
     let id: Arc<str> = name.get_ref().as_str().into();
-    let kinds: Vec<(&StepKindSpec, &Sp<String>)> = STEP_KINDS
+    let kinds: Vec<(&'static StepKindSpec, &Sp<String>)> = STEP_KINDS
         .iter()
         .filter_map(|k| kind_value(s, k.key).map(|v| (k, v)))
         .collect();
@@ -99,6 +94,7 @@ fn check_step(cx: &StepContext<'_>, name: &Sp<String>, step: &Sp<RawStep>) -> Ch
         }
     };
     found.take(check_foreign_fields(cx.source, name, spec, s));
+    found.take(check_required_fields(cx.source, name, spec, step));
     let fields = found.take(resolve_fields(cx, spec, name, step, value));
     let kind = found.take((spec.build)(cx, &fields));
     found.done(Step {
@@ -144,21 +140,18 @@ fn check_foreign_fields(
     found.done(())
 }
 
-/// The fields of one step, checked against its kind's table entry: a
-/// missing required field is an error saying what the caller would miss,
-/// and each prompt or step a field names is resolved.
-fn resolve_fields<'r>(
-    cx: &StepContext<'_>,
+/// A missing required field is an error saying what the caller would
+/// miss, under the norm it serves.
+pub(super) fn check_required_fields(
+    source: &Source<'_>,
+    name: &Sp<String>,
     spec: &StepKindSpec,
-    name: &'r Sp<String>,
-    step: &'r Sp<RawStep>,
-    value: &'r Sp<String>,
-) -> Checked<StepFields<'r>> {
-    let mut found = Findings::new(cx.source);
-    let s = step.get_ref();
+    step: &Sp<RawStep>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
     for field in spec.fields {
         if let Need::Required { norm, why } = field.need
-            && field_span(s, field.key).is_none()
+            && field_span(step.get_ref(), field.key).is_none()
         {
             let why = why.map(|w| format!(": {w}")).unwrap_or_default();
             found.error(
@@ -173,6 +166,19 @@ fn resolve_fields<'r>(
             );
         }
     }
+    found.done(())
+}
+
+/// The prompt and step names a step's fields hold, resolved, for its
+/// kind's builder.
+fn resolve_fields<'r>(
+    cx: &StepContext<'_>,
+    spec: &'static StepKindSpec,
+    name: &'r Sp<String>,
+    step: &'r Sp<RawStep>,
+    value: &'r Sp<String>,
+) -> Checked<StepFields<'r>> {
+    let mut found = Findings::new(cx.source);
     let mut refs = Vec::new();
     for field in spec.fields {
         let (table, what) = match field.holds {
@@ -180,12 +186,13 @@ fn resolve_fields<'r>(
             Holds::StepRef => (&cx.names.steps, "step"),
             Holds::Text | Holds::Millis | Holds::Answers | Holds::Variables => continue,
         };
-        if let Some(target) = text_field(s, field.key) {
+        if let Some(target) = text_field(step.get_ref(), field.key) {
             let ix = found.take(check_reference(cx.source, target, table, what));
             refs.push((field.key, ix.unwrap_or(0)));
         }
     }
     found.done(StepFields {
+        spec,
         name,
         step,
         value,
@@ -195,6 +202,7 @@ fn resolve_fields<'r>(
 
 /// A step's fields as its kind's builder reads them.
 pub(super) struct StepFields<'r> {
+    spec: &'static StepKindSpec,
     name: &'r Sp<String>,
     step: &'r Sp<RawStep>,
     /// The kind key's own value (`say = "…"`).
@@ -211,6 +219,11 @@ impl StepFields<'_> {
 
     /// A prompt or step field the step may leave out.
     fn given(&self, key: &str) -> Option<u16> {
+        debug_assert!(
+            self.spec.fields.iter().any(|f| f.key == key),
+            "`{key}` is no field of a {} step in STEP_KINDS",
+            self.spec.key
+        );
         self.refs.iter().find(|(k, _)| *k == key).map(|(_, ix)| *ix)
     }
 
