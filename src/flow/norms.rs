@@ -50,24 +50,48 @@ fn check_step_norms(
     step_span: &dyn Fn(StepIx) -> Range<usize>,
 ) -> Checked<()> {
     let mut found = Findings::new(source);
+    let yes_and_no = flow.roles.yes.is_some() && flow.roles.no.is_some();
     for (ix, step) in flow.steps.iter().enumerate() {
+        let span = step_span(ix as StepIx);
         match &step.kind {
             StepKind::Hangup { .. } => found.warn(
-                step_span(ix as StepIx),
+                span,
                 Some("N12"),
-                format!("step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first", step.id),
+                format!(
+                    "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
+                    step.id
+                ),
             ),
             StepKind::Transfer(TransferStep { consent, .. }) => {
-                if flow.roles.yes.is_none() || flow.roles.no.is_none() {
-                    found.error(step_span(ix as StepIx), Some("N10"), "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into());
+                if !yes_and_no {
+                    found.error(
+                        span.clone(),
+                        Some("N10"),
+                        "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into(),
+                    );
                 }
-                let texts = &flow.prompt(*consent).texts;
-                if texts.iter().any(|t| !t.trim_end().ends_with(['?', '?'])) {
-                    found.warn(step_span(ix as StepIx), Some("N10"), format!("consent prompt {:?} should end with a question: the caller must be asked whether they agree", flow.prompt(*consent).id));
+                let consent = flow.prompt(*consent);
+                if consent.texts.iter().any(|t| !t.trim_end().ends_with(['?', '?'])) {
+                    found.warn(
+                        span,
+                        Some("N10"),
+                        format!(
+                            "consent prompt {:?} should end with a question: the caller must be asked whether they agree",
+                            consent.id
+                        ),
+                    );
                 }
             }
-            StepKind::Hold(_) | StepKind::Close(_) if flow.roles.yes.is_none() || flow.roles.no.is_none() => {
-                found.error(step_span(ix as StepIx), Some(if matches!(step.kind, StepKind::Hold(_)) { "N11" } else { "N12" }), format!("step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"", step.id));
+            StepKind::Hold(_) | StepKind::Close(_) if !yes_and_no => {
+                let norm = if matches!(step.kind, StepKind::Hold(_)) { "N11" } else { "N12" };
+                found.error(
+                    span,
+                    Some(norm),
+                    format!(
+                        "step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"",
+                        step.id
+                    ),
+                );
             }
             _ => {}
         }

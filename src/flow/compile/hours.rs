@@ -185,7 +185,7 @@ pub(super) fn check_hours(
         return found.done(None);
     };
     // Monday to Sunday, then official days off.
-    let mut week: [Option<(NaiveTime, NaiveTime)>; 8] = [None; 8];
+    let mut week: [Opening; 8] = [None; 8];
     let mut given = [false; 8];
     let mut after_hours = None;
     for (key, value) in table.get_ref() {
@@ -193,33 +193,8 @@ pub(super) fn check_hours(
             after_hours = found.take(check_reference(source, value, &names.steps, "step"));
             continue;
         }
-        let days_off = key.get_ref() == "days_off";
-        let Some(days) = day_range(key.get_ref()).or(days_off.then(|| vec![7])) else {
-            found.error(
-                    key.span(),
-                    None,
-                    format!(
-                        "{:?} is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun, e.g. \"mon-fri\"), nor `days_off` or `after_hours`",
-                        key.get_ref()
-                    ),
-                );
+        let Some((days, opening)) = found.take(check_opening_line(source, key, value)) else {
             continue;
-        };
-        let span = match value.get_ref().trim() {
-            "closed" => None,
-            v => match time_span(v) {
-                Some(s) => Some(s),
-                None => {
-                    found.error(
-                            value.span(),
-                            None,
-                            format!(
-                                "{v:?} is not opening hours: write \"HH:MM-HH:MM\" (opening before closing) or \"closed\""
-                            ),
-                        );
-                    continue;
-                }
-            },
         };
         for d in days {
             if std::mem::replace(&mut given[d], true) {
@@ -232,7 +207,7 @@ pub(super) fn check_hours(
                     ),
                 );
             }
-            week[d] = span;
+            week[d] = opening;
         }
     }
     let hours = match after_hours {
@@ -246,15 +221,59 @@ pub(super) fn check_hours(
         None => {
             if !table.get_ref().keys().any(|k| k.get_ref() == "after_hours") {
                 found.error(
-                        table.span(),
-                        None,
-                        "[hours] needs `after_hours`: the step a call starts at when the centre is closed".into(),
-                    );
+                    table.span(),
+                    None,
+                    "[hours] needs `after_hours`: the step a call starts at when the centre is closed"
+                        .into(),
+                );
             }
             None
         }
     };
     found.done(hours)
+}
+
+/// Hours from "HH:MM" to "HH:MM", or `None` when closed.
+type Opening = Option<(NaiveTime, NaiveTime)>;
+
+/// One line of `[hours]` other than `after_hours`: the days it is about
+/// (Monday 0, official days off 7) and their hours; `None` when the line
+/// cannot be read, which is an error.
+fn check_opening_line(
+    source: &Source<'_>,
+    key: &Sp<String>,
+    value: &Sp<String>,
+) -> Checked<Option<(Vec<usize>, Opening)>> {
+    let mut found = Findings::new(source);
+    let days_off = key.get_ref() == "days_off";
+    let Some(days) = day_range(key.get_ref()).or(days_off.then(|| vec![7])) else {
+        found.error(
+            key.span(),
+            None,
+            format!(
+                "{:?} is not a day or a range of days (mon, tue, wed, thu, fri, sat, sun, e.g. \"mon-fri\"), nor `days_off` or `after_hours`",
+                key.get_ref()
+            ),
+        );
+        return found.done(None);
+    };
+    let opening = match value.get_ref().trim() {
+        "closed" => None,
+        v => match time_span(v) {
+            Some(s) => Some(s),
+            None => {
+                found.error(
+                    value.span(),
+                    None,
+                    format!(
+                        "{v:?} is not opening hours: write \"HH:MM-HH:MM\" (opening before closing) or \"closed\""
+                    ),
+                );
+                return found.done(None);
+            }
+        },
+    };
+    found.done(Some((days, opening)))
 }
 
 /// "mon" or "mon-fri" as day indexes (Monday 0).
