@@ -3,7 +3,11 @@
 
 use std::ops::Range;
 
-use super::{Flow, StepIx, StepKind, TransferStep, compile::Compiler, raw::RawFlow};
+use super::{
+    Flow, StepIx, StepKind, TransferStep,
+    compile::{Checked, Findings, Source},
+    raw::RawFlow,
+};
 
 /// Phrases no agent may say (N13).
 const FORBIDDEN: &[&str] = &[
@@ -19,7 +23,10 @@ const FORBIDDEN: &[&str] = &[
     "我沒空",
 ];
 
-pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
+/// Every check over the compiled flow. Only run on a flow with no errors:
+/// structure means nothing while a name is unresolved.
+pub(super) fn check_norms(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()> {
+    let mut found = Findings::new(source);
     let step_span = |ix: StepIx| -> Range<usize> {
         raw.steps
             .get_ref()
@@ -27,34 +34,77 @@ pub(super) fn check(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
             .nth(usize::from(ix))
             .map_or(0..0, |k| k.span())
     };
-    reachability(cx, flow, &step_span);
-    say_loops(cx, flow, &step_span);
-    wording(cx, flow, raw);
+    found.take(check_reachability(source, flow, &step_span));
+    found.take(check_say_loops(source, flow, &step_span));
+    found.take(check_wording(source, flow, raw));
+    found.take(check_step_norms(source, flow, &step_span));
+    found.done(())
+}
+
+/// What each kind of step owes the caller: a close rather than a bare
+/// hang-up (N12), consent before a transfer (N10), a yes/no answer to a
+/// hold or close question (N11, N12).
+fn check_step_norms(
+    source: &Source<'_>,
+    flow: &Flow,
+    step_span: &dyn Fn(StepIx) -> Range<usize>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
+    let yes_and_no = flow.roles.yes.is_some() && flow.roles.no.is_some();
     for (ix, step) in flow.steps.iter().enumerate() {
+        let span = step_span(ix as StepIx);
         match &step.kind {
-            StepKind::Hangup { .. } => cx.warn(
-                step_span(ix as StepIx),
+            StepKind::Hangup { .. } => found.warn(
+                span,
                 Some("N12"),
-                format!("step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first", step.id),
+                format!(
+                    "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
+                    step.id
+                ),
             ),
             StepKind::Transfer(TransferStep { consent, .. }) => {
-                if flow.roles.yes.is_none() || flow.roles.no.is_none() {
-                    cx.error(step_span(ix as StepIx), Some("N10"), "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into());
+                if !yes_and_no {
+                    found.error(
+                        span.clone(),
+                        Some("N10"),
+                        "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into(),
+                    );
                 }
-                let texts = &flow.prompt(*consent).texts;
-                if texts.iter().any(|t| !t.trim_end().ends_with(['?', '?'])) {
-                    cx.warn(step_span(ix as StepIx), Some("N10"), format!("consent prompt {:?} should end with a question: the caller must be asked whether they agree", flow.prompt(*consent).id));
+                let consent = flow.prompt(*consent);
+                if consent.texts.iter().any(|t| !t.trim_end().ends_with(['?', '?'])) {
+                    found.warn(
+                        span,
+                        Some("N10"),
+                        format!(
+                            "consent prompt {:?} should end with a question: the caller must be asked whether they agree",
+                            consent.id
+                        ),
+                    );
                 }
             }
-            StepKind::Hold(_) | StepKind::Close(_) if flow.roles.yes.is_none() || flow.roles.no.is_none() => {
-                cx.error(step_span(ix as StepIx), Some(if matches!(step.kind, StepKind::Hold(_)) { "N11" } else { "N12" }), format!("step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"", step.id));
+            StepKind::Hold(_) | StepKind::Close(_) if !yes_and_no => {
+                let norm = if matches!(step.kind, StepKind::Hold(_)) { "N11" } else { "N12" };
+                found.error(
+                    span,
+                    Some(norm),
+                    format!(
+                        "step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"",
+                        step.id
+                    ),
+                );
             }
             _ => {}
         }
     }
+    found.done(())
 }
 
-fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<usize>) {
+fn check_reachability(
+    source: &Source<'_>,
+    flow: &Flow,
+    span: &dyn Fn(StepIx) -> Range<usize>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
     let mut seen = vec![false; flow.steps.len()];
     // A call starts at `start`, or at `after_hours` when the centre is closed.
     let mut todo = vec![flow.start];
@@ -67,7 +117,7 @@ fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Ran
     }
     for (ix, reached) in seen.iter().enumerate() {
         if !reached {
-            cx.warn(
+            found.warn(
                 span(ix as StepIx),
                 None,
                 format!(
@@ -78,6 +128,7 @@ fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Ran
             );
         }
     }
+    found.done(())
 }
 
 /// A ring of `say` steps never listens and never ends: the caller would
@@ -87,7 +138,12 @@ fn reachability(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Ran
 /// languages (N9), words not understood and repeated consent questions,
 /// each with its own way out, under the `max_call_ms` ceiling. So a flow
 /// that passes this check cannot loop for ever.
-fn say_loops(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<usize>) {
+fn check_say_loops(
+    source: &Source<'_>,
+    flow: &Flow,
+    span: &dyn Fn(StepIx) -> Range<usize>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
     let mut reported = vec![false; flow.steps.len()];
     for start in 0..flow.steps.len() {
         let mut path: Vec<StepIx> = Vec::new();
@@ -104,7 +160,7 @@ fn say_loops(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<
                         .chain([&at])
                         .map(|&s| &*flow.step(s).id)
                         .collect();
-                    cx.error(
+                    found.error(
                         span(at),
                         None,
                         format!(
@@ -119,11 +175,15 @@ fn say_loops(cx: &mut Compiler<'_>, flow: &Flow, span: &dyn Fn(StepIx) -> Range<
             at = next;
         }
     }
+    found.done(())
 }
 
 /// N13: forbidden phrases, and answers that end on a 不-word.
-fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
-    let Some(prompts) = &raw.prompts else { return };
+fn check_wording(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()> {
+    let mut found = Findings::new(source);
+    let Some(prompts) = &raw.prompts else {
+        return found.done(());
+    };
     for (id, fields) in prompts.get_ref() {
         for (locale, text) in fields.get_ref() {
             if !flow.locales.iter().any(|l| **l == **locale.get_ref()) {
@@ -133,8 +193,8 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
             if let Some(at) = promises_ticket(t)
                 && !t.contains("{ticket}")
             {
-                cx.error(
-                    cx.within(text, at),
+                found.error(
+                    source.within(text, at),
                     Some("N17"),
                     format!(
                         "prompt {:?} ({}) promises a service ticket number but never says one: add the {{ticket}} placeholder, or promise only the reply",
@@ -144,8 +204,8 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                 );
             }
             if let Some((at, bad)) = FORBIDDEN.iter().find_map(|f| t.find(f).map(|at| (at, f))) {
-                cx.warn(
-                    cx.within(text, at),
+                found.warn(
+                    source.within(text, at),
                     Some("N13"),
                     format!(
                         "prompt {:?} ({}) says {bad:?}, which the norms forbid",
@@ -154,7 +214,7 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
                     ),
                 );
             } else if ends_on_bu_word(t) {
-                cx.warn(
+                found.warn(
                     text.span(),
                     Some("N13"),
                     format!(
@@ -166,6 +226,7 @@ fn wording(cx: &mut Compiler<'_>, flow: &Flow, raw: &RawFlow) {
             }
         }
     }
+    found.done(())
 }
 
 fn ends_on_bu_word(text: &str) -> bool {

@@ -1,40 +1,53 @@
 //! Raw flow → compiled [`Flow`], reporting every problem at once.
 //!
-//! One [`Compiler`] collects the diagnostics; each part of a flow file has
-//! its own module of checks: `prompts` (variables, prompt texts and their
-//! placeholders), `settings` (timing, intents, the reserved roles),
-//! `hours` (the calendar: day parts, openings, special days, opening
-//! hours) and `steps` (the table of step kinds and their fields). `flow`
-//! below runs them in order and assembles the [`Flow`].
+//! [`check_flow`] is a pipeline of small `check_*` functions, one per part
+//! of a flow file, each returning what it built and its own diagnostics
+//! ([`Checked`]); the pipeline keeps them all, so a designer sees every
+//! mistake in one run. A check that finds a mistake still returns a
+//! stand-in value, so the checks after it run too.
+//! The modules follow the file: `settings` (id, kind, locales, time zone,
+//! intents, timing), `prompts` (variables, prompt texts and their
+//! placeholders), `hours` (the calendar: day parts, openings, special days,
+//! opening hours), `roles` (the reserved prompts and intents),
+//! `step_kinds` (the table of step kinds and their fields) and `steps`
+//! (each step checked against that table). `source` holds what they
+//! share: the file's positions and the "did you mean" lookup.
 
-use std::{collections::HashMap, ops::Range, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    ops::Range,
+    sync::Arc,
+};
 
-use chrono::{NaiveDate, NaiveTime};
-use chrono_tz::Tz;
-
-use super::OpeningHours;
+use super::{
+    Diagnostics, Flow, IntentIx, PromptIx, StepIx, StepKind,
+    matcher::{Matcher, Phrases},
+    norms::check_norms,
+    raw::RawFlow,
+    understanding::check_understanding,
+};
 
 mod hours;
 mod prompts;
+mod roles;
 mod settings;
+mod source;
+mod step_kinds;
 mod steps;
+#[cfg(test)]
+mod tests;
 
 pub use prompts::valid_variable_name;
+pub(super) use source::{Checked, Findings, Source, check_reference, closest};
 
-use super::{
-    AskPrompt, CloseStep, Diagnostic, Diagnostics, Flow, FlowKind, GreetingSettings, HoldStep,
-    Intent, IntentIx, LocaleIx, LookupStep, Openings, Piece, Prompt, PromptIx, Roles, Severity,
-    SpecialDay, Step, StepIx, StepKind, Timing, TransferStep,
-    diagnostic::LineIndex,
-    matcher::{Matcher, Phrases},
-    norms,
-    raw::{RawFlow, RawStep, RawVariable, Sp},
-};
-use crate::calendar::{DayParts, Holiday};
+use hours::{check_greeting, check_hours};
+use prompts::{check_prompts, check_run_time_variables, check_variables};
+use roles::check_roles;
+use settings::{check_id, check_intents, check_kind, check_locales, check_time_zone, check_timing};
+use steps::check_steps;
 
 /// The name a flow uses for the calendar's opening in an `ask` step.
 pub const OPENING_REF: &str = "@opening";
-const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
 /// Compiles a flow file's text. `Ok` carries the flow (its warnings inside);
 /// `Err` carries every diagnostic, errors and warnings alike.
@@ -49,31 +62,31 @@ pub fn compile_source(file: &str, text: &str) -> Result<Flow, Diagnostics> {
 /// Checks a flow file's text: every diagnostic, and the flow when it has no
 /// errors.
 pub fn check_source(file: &str, text: &str) -> (Option<Flow>, Diagnostics) {
-    let mut cx = Compiler {
-        file,
-        index: LineIndex::new(text),
-        diags: Vec::new(),
-    };
+    let source = Source::new(file, text);
+    let mut found = Findings::new(&source);
     // Every bad key or value is reported, and the rest of the file is
     // still checked (`parse`).
     let (raw, problems) = super::parse::parse(text);
     for (span, message) in problems {
-        cx.error(span, None, message);
+        found.error(span, None, message);
     }
-    let flow = raw.and_then(|raw| cx.flow(raw, text));
-    cx.diags.sort_by_key(|d| (d.severity, d.line, d.column));
-    let diags = Diagnostics(cx.diags);
+    let flow = raw.and_then(|raw| {
+        let flow = found.take(check_flow(&source, &raw))?;
+        // Structure and norms only make sense once every name resolved.
+        if found.has_errors() {
+            return None;
+        }
+        found.take(check_norms(&source, &flow, &raw));
+        Some(flow)
+    });
+    let mut diags = found.done(()).diagnostics;
+    diags.sort_by_key(|d| (d.severity, d.line, d.column));
+    let diags = Diagnostics(diags);
     let flow = flow.filter(|_| !diags.has_errors()).map(|mut f| {
         f.warnings = diags.0.clone();
         f
     });
     (flow, diags)
-}
-
-pub(super) struct Compiler<'a> {
-    pub(super) file: &'a str,
-    pub(super) index: LineIndex<'a>,
-    pub(super) diags: Vec<Diagnostic>,
 }
 
 /// Names resolved before steps are compiled, so a step may refer to one
@@ -84,278 +97,149 @@ pub(super) struct Names {
     pub(super) intents: HashMap<String, IntentIx>,
 }
 
-impl Compiler<'_> {
-    pub(super) fn report(
-        &mut self,
-        severity: Severity,
-        span: Range<usize>,
-        norm: Option<&'static str>,
-        message: String,
-    ) {
-        let (line, column) = self.index.position(span.start);
-        self.diags.push(Diagnostic {
-            severity,
-            file: self.file.to_owned(),
-            line,
-            column,
-            norm,
-            message,
-        });
+/// Every check, in the order of the file's parts; `None` when a mistake
+/// leaves nothing to assemble (the diagnostics say which).
+fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
+    let mut found = Findings::new(source);
+    let id_span = raw.id.span();
+    let id = found.take(check_id(source, raw));
+    let kind = found.take(check_kind(source, raw));
+    let locales = found.take(check_locales(source, raw));
+    let zone = found.take(check_time_zone(source, raw));
+    let variables = found.take(check_variables(source, raw, &locales));
+    let run_time = found.take(check_run_time_variables(source, raw));
+    let (prompts, prompt_names) =
+        found.take(check_prompts(source, raw, &locales, &variables, &run_time));
+    let (intents, intent_names) = found.take(check_intents(source, raw, &locales));
+    let (words, nlu_confidence) = found.take(check_understanding(source, raw, &locales));
+    let Some(step_names) = found.take(check_step_names(source, raw)) else {
+        return found.done(None);
+    };
+    let names = Names {
+        prompts: prompt_names,
+        steps: step_names,
+        intents: intent_names,
+    };
+    let timing = found.take(check_timing(source, raw));
+    let greeting = found.take(check_greeting(source, raw, &names, kind, &id_span));
+    let hours = found.take(check_hours(source, raw, &names));
+    let mut roles = found.take(check_roles(source, &names, &id_span));
+    let known_variables: HashSet<&str> = variables
+        .keys()
+        .chain(run_time.keys())
+        .map(String::as_str)
+        .collect();
+    let steps = found.take(check_steps(source, raw, &names, &roles, &known_variables));
+    let start = found.take(check_reference(source, &raw.start, &names.steps, "step"));
+    let anywhere = found.take(check_anywhere(source, raw, &names));
+    if !found.take(check_sizes(source, &prompts, &intents, id_span)) {
+        return found.done(None);
     }
-
-    pub(super) fn error(
-        &mut self,
-        span: Range<usize>,
-        norm: Option<&'static str>,
-        message: String,
-    ) {
-        self.report(Severity::Error, span, norm, message);
-    }
-
-    /// The position `offset` bytes into a string value, when the file spells
-    /// the value literally (no escapes, one line); otherwise the value's start.
-    pub(super) fn within(&self, value: &Sp<String>, offset: usize) -> Range<usize> {
-        let span = value.span();
-        let written = self.index.text().get(span.clone()).unwrap_or_default();
-        let inner = written
-            .strip_prefix(['"', '\''])
-            .and_then(|w| w.strip_suffix(['"', '\'']));
-        match inner {
-            Some(inner) if inner == value.get_ref() && offset <= inner.len() => {
-                let at = span.start + 1 + offset;
-                at..at
-            }
-            _ => span,
-        }
-    }
-
-    pub(super) fn warn(&mut self, span: Range<usize>, norm: Option<&'static str>, message: String) {
-        self.report(Severity::Warning, span, norm, message);
-    }
-
-    fn flow(&mut self, raw: RawFlow, text: &str) -> Option<Flow> {
-        let id_span = raw.id.span();
-        let id = raw.id.get_ref().trim().to_owned();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            self.error(
-                id_span.clone(),
-                None,
-                format!("flow id {id:?} must be non-empty letters, digits, '-' or '_'"),
-            );
-        }
-        let kind = match raw.kind.as_ref().map(|k| (k.get_ref().as_str(), k.span())) {
-            None | Some(("inbound", _)) => FlowKind::Inbound,
-            Some(("outbound", _)) => FlowKind::Outbound,
-            Some((other, span)) => {
-                self.error(
-                    span,
-                    None,
-                    format!("kind must be \"inbound\" or \"outbound\", not {other:?}"),
-                );
-                FlowKind::Inbound
-            }
-        };
-        let locales = self.locales(&raw);
-        let zone = match &raw.time_zone {
-            None => DEFAULT_ZONE,
-            Some(z) => z.get_ref().parse::<Tz>().unwrap_or_else(|_| {
-                self.error(
-                    z.span(),
-                    None,
-                    format!(
-                        "unknown time zone {:?} (use an IANA name such as \"Asia/Shanghai\")",
-                        z.get_ref()
-                    ),
-                );
-                DEFAULT_ZONE
-            }),
-        };
-        let variables = self.variables(&raw, &locales);
-        let run_time = self.run_time_variables(&raw);
-        let (prompts, prompt_names) = self.prompts(&raw, &locales, &variables, &run_time);
-        let (intents, intent_names) = self.intents(&raw, &locales);
-        let (words, nlu_confidence) = self.understanding(&raw, &locales);
-        let step_names: HashMap<String, StepIx> = raw
-            .steps
-            .get_ref()
-            .keys()
-            .enumerate()
-            .map(|(i, k)| (k.get_ref().clone(), i as StepIx))
-            .collect();
-        if step_names.len() > usize::from(StepIx::MAX) {
-            self.error(
-                raw.steps.span(),
-                None,
-                "a flow has at most 65535 steps".into(),
-            );
-            return None;
-        }
-        let names = Names {
-            prompts: prompt_names,
-            steps: step_names,
-            intents: intent_names,
-        };
-        let timing = self.timing(&raw);
-        let greeting = self.greeting(&raw, &names, kind, &id_span);
-        let hours = self.hours(&raw, &names);
-        let mut roles = self.roles(&names, &id_span);
-        let known_variables: std::collections::HashSet<&str> = variables
-            .keys()
-            .chain(run_time.keys())
-            .map(String::as_str)
-            .collect();
-        let steps: Vec<Step> = raw
-            .steps
-            .get_ref()
+    let Some(start) = start else {
+        return found.done(None);
+    };
+    // The person offered when a call cannot go on is wherever `anywhere`
+    // sends a request for one, and only when that is a transfer.
+    roles.person = roles
+        .agent
+        .and_then(|a| anywhere.iter().find(|(i, _)| *i == a))
+        .map(|(_, s)| *s)
+        .filter(|s| matches!(steps[usize::from(*s)].kind, StepKind::Transfer(_)));
+    let phrases: Vec<&Phrases> = intents.iter().map(|i| &i.phrases).collect();
+    let matcher = Matcher::new(&phrases, locales.len(), &words, [roles.yes, roles.no]);
+    found.done(Some(Flow {
+        id: id.into(),
+        title: raw.title.clone().unwrap_or_default(),
+        version: version_of(source.text()).into(),
+        source_file: source.file().to_owned(),
+        source: source.text().into(),
+        kind,
+        locales,
+        zone,
+        start,
+        timing,
+        greeting,
+        prompts,
+        intents,
+        matcher,
+        nlu_confidence,
+        roles,
+        anywhere,
+        steps,
+        warnings: Vec::new(),
+        required: raw
+            .required_variables
             .iter()
-            .map(|(name, step)| self.step(name, step, &names, &roles, &known_variables))
-            .collect();
-        let start = self.reference(&raw.start, &names.steps, "step");
-        let anywhere: Vec<(IntentIx, StepIx)> = raw
-            .anywhere
-            .iter()
-            .filter_map(|(intent, step)| {
-                let i = self.reference(intent, &names.intents, "intent");
-                let s = self.reference(step, &names.steps, "step");
-                Some((i?, s?))
-            })
-            .collect();
-        if prompts.len() > usize::from(PromptIx::MAX) || intents.len() > usize::from(IntentIx::MAX)
-        {
-            self.error(
-                id_span,
-                None,
-                "a flow has at most 65535 prompts and intents".into(),
-            );
-            return None;
-        }
-        let start = start?;
-        roles.person = roles
-            .agent
-            .and_then(|a| anywhere.iter().find(|(i, _)| *i == a))
-            .map(|(_, s)| *s)
-            .filter(|s| matches!(steps[usize::from(*s)].kind, StepKind::Transfer(_)));
-        let phrases: Vec<&Phrases> = intents.iter().map(|i| &i.phrases).collect();
-        let matcher = Matcher::new(&phrases, locales.len(), &words, [roles.yes, roles.no]);
-        let flow = Flow {
-            id: id.into(),
-            title: raw.title.clone().unwrap_or_default(),
-            version: version_of(text).into(),
-            source_file: self.file.to_owned(),
-            source: text.into(),
-            kind,
-            locales,
-            zone,
-            start,
-            timing,
-            greeting,
-            prompts,
-            intents,
-            matcher,
-            nlu_confidence,
-            roles,
-            anywhere,
-            steps,
-            warnings: Vec::new(),
-            required: raw
-                .required_variables
-                .iter()
-                .map(|r| Arc::from(r.get_ref().as_str()))
-                .collect(),
-            defaults: variables,
-            hours,
-        };
-        // Structure and norms only make sense once every name resolved.
-        if self.diags.iter().any(|d| d.severity == Severity::Error) {
-            return None;
-        }
-        norms::check(self, &flow, &raw);
-        Some(flow)
-    }
-
-    fn locales(&mut self, raw: &RawFlow) -> Vec<Arc<str>> {
-        let mut out: Vec<Arc<str>> = Vec::new();
-        for l in raw.locales.get_ref() {
-            let name = l.get_ref().trim();
-            if name.is_empty() || name == "audio" || name == "ssml" || name == "dtmf" {
-                self.error(
-                    l.span(),
-                    None,
-                    format!("{name:?} is not a locale name (use e.g. \"zh-CN\")"),
-                );
-            } else if out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
-                self.error(l.span(), None, format!("locale {name:?} is declared twice"));
-            } else {
-                out.push(name.into());
-            }
-        }
-        if raw.locales.get_ref().is_empty() {
-            self.error(
-                raw.locales.span(),
-                None,
-                "a flow declares at least one locale".into(),
-            );
-        }
-        if out.len() > usize::from(LocaleIx::MAX) {
-            self.error(raw.locales.span(), None, "too many locales".into());
-            out.truncate(usize::from(LocaleIx::MAX));
-        }
-        out
-    }
-
-    pub(super) fn reference<T: Copy>(
-        &mut self,
-        name: &Sp<String>,
-        table: &HashMap<String, T>,
-        what: &str,
-    ) -> Option<T> {
-        let found = table.get(name.get_ref().as_str()).copied();
-        if found.is_none() {
-            let mut known: Vec<&String> = table.keys().collect();
-            known.sort();
-            let hint = closest(name.get_ref(), known.iter().map(|s| s.as_str()))
-                .map(|c| format!(" (did you mean {c:?}?)"))
-                .unwrap_or_default();
-            self.error(
-                name.span(),
-                None,
-                format!("unknown {what} {:?}{hint}", name.get_ref()),
-            );
-        }
-        found
-    }
+            .map(|r| Arc::from(r.get_ref().as_str()))
+            .collect(),
+        defaults: variables,
+        hours,
+    }))
 }
 
-pub(super) fn join(locales: &[Arc<str>]) -> String {
-    locales.iter().map(|l| &**l).collect::<Vec<_>>().join(", ")
-}
-
-/// The known name closest to a misspelt one, if any is close enough to help.
-pub(super) fn closest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    known
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
+/// Step names in file order; `None` when there are more than a step index
+/// can number.
+fn check_step_names(
+    source: &Source<'_>,
+    raw: &RawFlow,
+) -> Checked<Option<HashMap<String, StepIx>>> {
+    let mut found = Findings::new(source);
+    let names: HashMap<String, StepIx> = raw
+        .steps
+        .get_ref()
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.get_ref().clone(), i as StepIx))
+        .collect();
+    if names.len() > usize::from(StepIx::MAX) {
+        found.error(
+            raw.steps.span(),
+            None,
+            "a flow has at most 65535 steps".into(),
+        );
+        return found.done(None);
     }
-    row[b.len()]
+    found.done(Some(names))
+}
+
+/// `[anywhere]`: the intents understood at every listening step, and the
+/// step each leads to.
+fn check_anywhere(
+    source: &Source<'_>,
+    raw: &RawFlow,
+    names: &Names,
+) -> Checked<Vec<(IntentIx, StepIx)>> {
+    let mut found = Findings::new(source);
+    let anywhere = raw
+        .anywhere
+        .iter()
+        .filter_map(|(intent, step)| {
+            let i = found.take(check_reference(source, intent, &names.intents, "intent"));
+            let s = found.take(check_reference(source, step, &names.steps, "step"));
+            Some((i?, s?))
+        })
+        .collect();
+    found.done(anywhere)
+}
+
+/// Whether prompts and intents fit their indexes.
+fn check_sizes<P, I>(
+    source: &Source<'_>,
+    prompts: &[P],
+    intents: &[I],
+    id_span: Range<usize>,
+) -> Checked<bool> {
+    let mut found = Findings::new(source);
+    let fits =
+        prompts.len() <= usize::from(PromptIx::MAX) && intents.len() <= usize::from(IntentIx::MAX);
+    if !fits {
+        found.error(
+            id_span,
+            None,
+            "a flow has at most 65535 prompts and intents".into(),
+        );
+    }
+    found.done(fits)
 }
 
 /// FNV-1a of the text: a stable, short content version (equal text, equal

@@ -1,308 +1,372 @@
-//! Settings: intents and their phrases, counts and timers, and the
-//! reserved prompts and intents the call machine relies on (roles).
+//! Settings: the flow's id, kind, locales and time zone, its intents and
+//! their phrases, and the counts and timers of `[timing]`.
 
-use super::*;
+use std::{collections::HashMap, ops::Range, sync::Arc, time::Duration};
 
-impl Compiler<'_> {
-    pub(super) fn intents(
-        &mut self,
-        raw: &RawFlow,
-        locales: &[Arc<str>],
-    ) -> (Vec<Intent>, HashMap<String, IntentIx>) {
-        let mut intents = Vec::new();
-        let mut names = HashMap::new();
-        let Some(table) = &raw.intents else {
-            return (intents, names);
-        };
-        for (name, fields) in table.get_ref() {
-            let mut phrases = Phrases {
-                per_locale: vec![Vec::new(); locales.len()],
-                dtmf: Vec::new(),
-            };
-            for (key, list) in fields.get_ref() {
-                match key.get_ref().as_str() {
-                    "dtmf" => {
-                        for keys in list.get_ref() {
-                            let k = keys.get_ref();
-                            if k.is_empty() || !k.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#') {
-                                self.error(keys.span(), None, format!("dtmf entry {k:?} may hold only 0-9, * and #"));
-                            }
-                            phrases.dtmf.push(k.clone());
-                        }
-                    }
-                    locale => match locales.iter().position(|l| &**l == locale) {
-                        Some(ix) => {
-                            for p in list.get_ref() {
-                                if p.get_ref().trim().is_empty() {
-                                    self.error(p.span(), None, format!("intent {:?} has an empty phrase", name.get_ref()));
-                                }
-                                phrases.per_locale[ix].push(p.get_ref().trim().to_lowercase());
-                            }
-                        }
-                        None => self.error(
-                            key.span(),
+use chrono_tz::Tz;
+
+use super::super::{
+    FlowKind, Intent, IntentIx, LocaleIx, Timing,
+    matcher::Phrases,
+    raw::{RawFlow, RawPhrases, Sp},
+};
+use super::{
+    Checked, Findings, Source,
+    source::{Indexed, join},
+};
+
+const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
+
+/// The flow's id as StartCall and ListFlows name it.
+pub(super) fn check_id(source: &Source<'_>, raw: &RawFlow) -> Checked<String> {
+    let mut found = Findings::new(source);
+    let id = raw.id.get_ref().trim().to_owned();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        found.error(
+            raw.id.span(),
+            None,
+            format!("flow id {id:?} must be non-empty letters, digits, '-' or '_'"),
+        );
+    }
+    found.done(id)
+}
+
+pub(super) fn check_kind(source: &Source<'_>, raw: &RawFlow) -> Checked<FlowKind> {
+    let mut found = Findings::new(source);
+    let kind = match raw.kind.as_ref().map(|k| (k.get_ref().as_str(), k.span())) {
+        None | Some(("inbound", _)) => FlowKind::Inbound,
+        Some(("outbound", _)) => FlowKind::Outbound,
+        Some((other, span)) => {
+            found.error(
+                span,
+                None,
+                format!("kind must be \"inbound\" or \"outbound\", not {other:?}"),
+            );
+            FlowKind::Inbound
+        }
+    };
+    found.done(kind)
+}
+
+/// The locales every prompt must speak. The names `audio`, `ssml` and
+/// `dtmf` are keys of prompts and intents, so they cannot be locales.
+pub(super) fn check_locales(source: &Source<'_>, raw: &RawFlow) -> Checked<Vec<Arc<str>>> {
+    let mut found = Findings::new(source);
+    let mut out: Vec<Arc<str>> = Vec::new();
+    for l in raw.locales.get_ref() {
+        let name = l.get_ref().trim();
+        if name.is_empty() || name == "audio" || name == "ssml" || name == "dtmf" {
+            found.error(
+                l.span(),
+                None,
+                format!("{name:?} is not a locale name (use e.g. \"zh-CN\")"),
+            );
+        } else if out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            found.error(l.span(), None, format!("locale {name:?} is declared twice"));
+        } else {
+            out.push(name.into());
+        }
+    }
+    if raw.locales.get_ref().is_empty() {
+        found.error(
+            raw.locales.span(),
+            None,
+            "a flow declares at least one locale".into(),
+        );
+    }
+    if out.len() > usize::from(LocaleIx::MAX) {
+        found.error(raw.locales.span(), None, "too many locales".into());
+        out.truncate(usize::from(LocaleIx::MAX));
+    }
+    found.done(out)
+}
+
+pub(super) fn check_time_zone(source: &Source<'_>, raw: &RawFlow) -> Checked<Tz> {
+    let mut found = Findings::new(source);
+    let zone = match &raw.time_zone {
+        None => DEFAULT_ZONE,
+        Some(z) => z.get_ref().parse::<Tz>().unwrap_or_else(|_| {
+            found.error(
+                z.span(),
+                None,
+                format!(
+                    "unknown time zone {:?} (use an IANA name such as \"Asia/Shanghai\")",
+                    z.get_ref()
+                ),
+            );
+            DEFAULT_ZONE
+        }),
+    };
+    found.done(zone)
+}
+
+/// Intents in file order with their phrases per locale and keys, and their
+/// index by name.
+pub(super) fn check_intents(
+    source: &Source<'_>,
+    raw: &RawFlow,
+    locales: &[Arc<str>],
+) -> Checked<Indexed<Intent, IntentIx>> {
+    let mut found = Findings::new(source);
+    let mut intents = Vec::new();
+    let mut names = HashMap::new();
+    let Some(table) = &raw.intents else {
+        return found.done((intents, names));
+    };
+    for (name, fields) in table.get_ref() {
+        let phrases = found.take(check_intent(source, name, fields, locales));
+        names.insert(name.get_ref().clone(), intents.len() as IntentIx);
+        intents.push(Intent {
+            name: name.get_ref().as_str().into(),
+            phrases,
+        });
+    }
+    found.done((intents, names))
+}
+
+/// One intent's phrases per locale and its keys; a locale with no phrases
+/// can only choose it by keys, which is worth a warning.
+fn check_intent(
+    source: &Source<'_>,
+    name: &Sp<String>,
+    fields: &Sp<RawPhrases>,
+    locales: &[Arc<str>],
+) -> Checked<Phrases> {
+    let mut found = Findings::new(source);
+    let mut phrases = Phrases {
+        per_locale: vec![Vec::new(); locales.len()],
+        dtmf: Vec::new(),
+    };
+    for (key, list) in fields.get_ref() {
+        match key.get_ref().as_str() {
+            "dtmf" => {
+                for keys in list.get_ref() {
+                    let k = keys.get_ref();
+                    if k.is_empty()
+                        || !k
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+                    {
+                        found.error(
+                            keys.span(),
                             None,
-                            format!("intent {:?}: {locale:?} is neither a declared locale ({}) nor `dtmf`", name.get_ref(), join(locales)),
-                        ),
-                    },
+                            format!("dtmf entry {k:?} may hold only 0-9, * and #"),
+                        );
+                    }
+                    phrases.dtmf.push(k.clone());
                 }
             }
-            for (ix, l) in locales.iter().enumerate() {
-                if phrases.per_locale[ix].is_empty() {
-                    self.warn(name.span(), None, format!("intent {:?} has no phrases for {l}: callers speaking {l} can only choose it by keys", name.get_ref()));
+            locale => match locales.iter().position(|l| &**l == locale) {
+                Some(ix) => {
+                    for p in list.get_ref() {
+                        if p.get_ref().trim().is_empty() {
+                            found.error(
+                                p.span(),
+                                None,
+                                format!("intent {:?} has an empty phrase", name.get_ref()),
+                            );
+                        }
+                        phrases.per_locale[ix].push(p.get_ref().trim().to_lowercase());
+                    }
                 }
-            }
-            names.insert(name.get_ref().clone(), intents.len() as IntentIx);
-            intents.push(Intent {
-                name: name.get_ref().as_str().into(),
-                phrases,
-            });
-        }
-        (intents, names)
-    }
-
-    pub(super) fn millis(
-        &mut self,
-        value: &Option<Sp<i64>>,
-        what: &str,
-        range: Range<i64>,
-        default: Duration,
-    ) -> Duration {
-        match value {
-            None => default,
-            Some(v) if range.contains(v.get_ref()) => Duration::from_millis(*v.get_ref() as u64),
-            Some(v) => {
-                self.error(
-                    v.span(),
+                None => found.error(
+                    key.span(),
                     None,
                     format!(
-                        "{what} = {} is not a usable timer: it must be from {} to {} ms",
-                        v.get_ref(),
-                        range.start,
-                        range.end - 1
+                        "intent {:?}: {locale:?} is neither a declared locale ({}) nor `dtmf`",
+                        name.get_ref(),
+                        join(locales)
                     ),
-                );
-                default
-            }
+                ),
+            },
         }
     }
-
-    pub(super) fn count(
-        &mut self,
-        value: &Option<Sp<i64>>,
-        what: &str,
-        range: Range<i64>,
-        default: u8,
-        norm: Option<&'static str>,
-    ) -> u8 {
-        match value {
-            None => default,
-            Some(v) if range.contains(v.get_ref()) => *v.get_ref() as u8,
-            Some(v) => {
-                self.error(
-                    v.span(),
-                    norm,
-                    format!(
-                        "{what} = {} must be from {} to {}",
-                        v.get_ref(),
-                        range.start,
-                        range.end - 1
-                    ),
-                );
-                default
-            }
-        }
-    }
-
-    pub(super) fn timing(&mut self, raw: &RawFlow) -> Timing {
-        let t = &raw.timing;
-        let d = Timing::default();
-        let low_confidence = match &t.low_confidence {
-            None => d.low_confidence,
-            Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref() as f32,
-            Some(v) => {
-                self.error(
-                    v.span(),
-                    None,
-                    format!("low_confidence = {} must be between 0 and 1", v.get_ref()),
-                );
-                d.low_confidence
-            }
-        };
-        Timing {
-            no_input: self.millis(&t.no_input_ms, "no_input_ms", 1000..60_001, d.no_input),
-            // Fewer than three silence prompts breaks N5 outright.
-            silence_prompts: self.count(
-                &t.silence_prompts,
-                "silence_prompts",
-                3..11,
-                d.silence_prompts,
-                Some("N5"),
-            ),
-            unclear_attempts: self.count(
-                &t.unclear_attempts,
-                "unclear_attempts",
-                1..11,
-                d.unclear_attempts,
+    for (ix, l) in locales.iter().enumerate() {
+        if phrases.per_locale[ix].is_empty() {
+            found.warn(
+                name.span(),
                 None,
-            ),
-            consent_wait: self.millis(
-                &t.consent_wait_ms,
-                "consent_wait_ms",
-                1000..60_001,
-                d.consent_wait,
-            ),
-            caller_hangup_wait: self.millis(
-                &t.caller_hangup_wait_ms,
-                "caller_hangup_wait_ms",
-                1000..300_001,
-                d.caller_hangup_wait,
-            ),
-            low_confidence,
-            not_understood_attempts: self.count(
-                &t.not_understood_attempts,
-                "not_understood_attempts",
-                1..11,
-                d.not_understood_attempts,
-                None,
-            ),
-            language_attempts: self.count(
-                &t.language_attempts,
-                "language_attempts",
-                1..11,
-                d.language_attempts,
-                Some("N9"),
-            ),
-            consent_attempts: self.count(
-                &t.consent_attempts,
-                "consent_attempts",
-                1..11,
-                d.consent_attempts,
-                Some("N10"),
-            ),
-            max_step_visits: self.count(
-                &t.max_step_visits,
-                "max_step_visits",
-                2..51,
-                d.max_step_visits,
-                None,
-            ),
-            nuisance_turns: self.count(
-                &t.nuisance_turns,
-                "nuisance_turns",
-                1..11,
-                d.nuisance_turns,
-                Some("N15"),
-            ),
-            max_call: self.millis(
-                &t.max_call_ms,
-                "max_call_ms",
-                60_000..86_400_001,
-                d.max_call,
-            ),
-            lookup_quiet: self.millis(
-                &t.lookup_quiet_ms,
-                "lookup_quiet_ms",
-                0..10_001,
-                d.lookup_quiet,
-            ),
-            lookup_timeout: self.millis(
-                &t.lookup_timeout_ms,
-                "lookup_timeout_ms",
-                1000..120_001,
-                d.lookup_timeout,
-            ),
+                format!(
+                    "intent {:?} has no phrases for {l}: callers speaking {l} can only choose it by keys",
+                    name.get_ref()
+                ),
+            );
         }
     }
+    found.done(phrases)
+}
 
-    /// Resolves the reserved prompts and intents the call machine relies on.
-    pub(super) fn roles(&mut self, names: &Names, id_span: &Range<usize>) -> Roles {
-        let p = |id: &str| names.prompts.get(id).copied();
-        let i = |id: &str| names.intents.get(id).copied();
-        let mut required = |id: &str, norm: &'static str, why: &str| {
-            p(id).unwrap_or_else(|| {
-                self.error(
-                    id_span.clone(),
-                    Some(norm),
-                    format!("missing prompt {id:?}: {why}"),
-                );
-                0
-            })
-        };
-        let roles = Roles {
-            silence_reprompt: required(
-                "silence_reprompt",
-                "N5",
-                "a silent caller hears a second prompt after 5 s",
-            ),
-            silence_goodbye: required(
-                "silence_goodbye",
-                "N5",
-                "a silent caller hears a third prompt before we hang up",
-            ),
-            unclear: required(
-                "unclear",
-                "N7",
-                "a caller we cannot hear clearly is asked to speak up",
-            ),
-            switch_phone: required(
-                "switch_phone",
-                "N7",
-                "a caller still unclear is asked to call from another phone",
-            ),
-            pick_up_handset: required(
-                "pick_up_handset",
-                "N8",
-                "a caller on speakerphone is asked whether the handset is picked up",
-            ),
-            speak_into_handset: required(
-                "speak_into_handset",
-                "N8",
-                "a caller on speakerphone is asked to pick up the handset",
-            ),
-            mandarin: required(
-                "mandarin",
-                "N9",
-                "a caller in another language is asked to use Mandarin",
-            ),
-            greeting_reply: p("greeting_reply"),
-            greeting_reply_by_part: [
-                p("greeting_reply_morning"),
-                p("greeting_reply_afternoon"),
-                p("greeting_reply_evening"),
-            ],
-            polite_close: required(
-                "polite_close",
-                "N12",
-                "a call that cannot go on (not understood, another language, too long) ends with an apology and thanks",
-            ),
-            agent_number: p("agent_number"),
-            not_understood: p("not_understood"),
-            not_understood_again: p("not_understood_again"),
-            thanks_reply: p("thanks_reply"),
-            complaint_reply: p("complaint_reply"),
-            callback_reply: p("callback_reply"),
-            nuisance_reply: p("nuisance_reply"),
-            nuisance_goodbye: p("nuisance_goodbye"),
-            yes: i("yes"),
-            no: i("no"),
-            greeting: i("greeting"),
-            agent_number_intent: i("agent_number"),
-            agent: i("agent"),
-            person: None,
-            thanks: i("thanks"),
-            complaint: i("complaint"),
-            repeat: i("repeat"),
-            callback: i("callback"),
-            nuisance: i("nuisance"),
-        };
-        self.everyday_prompts(&roles, id_span);
-        if roles.greeting.is_some() && roles.greeting_reply.is_none() {
-            self.error(id_span.clone(), Some("N6"), "intent \"greeting\" needs prompt \"greeting_reply\": a caller who greets us gets a polite answer".into());
+/// A timer in milliseconds, within the range that makes it usable.
+pub(super) fn check_millis(
+    source: &Source<'_>,
+    value: &Option<Sp<i64>>,
+    what: &str,
+    range: Range<i64>,
+    default: Duration,
+) -> Checked<Duration> {
+    let mut found = Findings::new(source);
+    let millis = match value {
+        None => default,
+        Some(v) if range.contains(v.get_ref()) => Duration::from_millis(*v.get_ref() as u64),
+        Some(v) => {
+            found.error(
+                v.span(),
+                None,
+                format!(
+                    "{what} = {} is not a usable timer: it must be from {} to {} ms",
+                    v.get_ref(),
+                    range.start,
+                    range.end - 1
+                ),
+            );
+            default
         }
-        if roles.agent_number_intent.is_some() && roles.agent_number.is_none() {
-            self.error(id_span.clone(), Some("N14"), "intent \"agent_number\" needs prompt \"agent_number\": a caller who asks for the agent number hears it".into());
+    };
+    found.done(millis)
+}
+
+/// A count of attempts or turns; `norm` when a count outside the range
+/// breaks one.
+fn check_count(
+    source: &Source<'_>,
+    value: &Option<Sp<i64>>,
+    what: &str,
+    range: Range<i64>,
+    default: u8,
+    norm: Option<&'static str>,
+) -> Checked<u8> {
+    let mut found = Findings::new(source);
+    let count = match value {
+        None => default,
+        Some(v) if range.contains(v.get_ref()) => *v.get_ref() as u8,
+        Some(v) => {
+            found.error(
+                v.span(),
+                norm,
+                format!(
+                    "{what} = {} must be from {} to {}",
+                    v.get_ref(),
+                    range.start,
+                    range.end - 1
+                ),
+            );
+            default
         }
-        roles
-    }
+    };
+    found.done(count)
+}
+
+/// `[timing]`, each value in its usable range; the defaults are the norms'.
+pub(super) fn check_timing(source: &Source<'_>, raw: &RawFlow) -> Checked<Timing> {
+    let mut found = Findings::new(source);
+    let t = &raw.timing;
+    let d = Timing::default();
+    let low_confidence = match &t.low_confidence {
+        None => d.low_confidence,
+        Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref() as f32,
+        Some(v) => {
+            found.error(
+                v.span(),
+                None,
+                format!("low_confidence = {} must be between 0 and 1", v.get_ref()),
+            );
+            d.low_confidence
+        }
+    };
+    // Closures that only build the checks, so `found` can take each one.
+    let ms = |value: &Option<Sp<i64>>, what: &str, range: Range<i64>, default| {
+        check_millis(source, value, what, range, default)
+    };
+    let n = |value: &Option<Sp<i64>>, what: &str, range: Range<i64>, default, norm| {
+        check_count(source, value, what, range, default, norm)
+    };
+    let timing = Timing {
+        no_input: found.take(ms(&t.no_input_ms, "no_input_ms", 1000..60_001, d.no_input)),
+        // Fewer than three silence prompts breaks N5 outright.
+        silence_prompts: found.take(n(
+            &t.silence_prompts,
+            "silence_prompts",
+            3..11,
+            d.silence_prompts,
+            Some("N5"),
+        )),
+        unclear_attempts: found.take(n(
+            &t.unclear_attempts,
+            "unclear_attempts",
+            1..11,
+            d.unclear_attempts,
+            None,
+        )),
+        consent_wait: found.take(ms(
+            &t.consent_wait_ms,
+            "consent_wait_ms",
+            1000..60_001,
+            d.consent_wait,
+        )),
+        caller_hangup_wait: found.take(ms(
+            &t.caller_hangup_wait_ms,
+            "caller_hangup_wait_ms",
+            1000..300_001,
+            d.caller_hangup_wait,
+        )),
+        low_confidence,
+        not_understood_attempts: found.take(n(
+            &t.not_understood_attempts,
+            "not_understood_attempts",
+            1..11,
+            d.not_understood_attempts,
+            None,
+        )),
+        language_attempts: found.take(n(
+            &t.language_attempts,
+            "language_attempts",
+            1..11,
+            d.language_attempts,
+            Some("N9"),
+        )),
+        consent_attempts: found.take(n(
+            &t.consent_attempts,
+            "consent_attempts",
+            1..11,
+            d.consent_attempts,
+            Some("N10"),
+        )),
+        max_step_visits: found.take(n(
+            &t.max_step_visits,
+            "max_step_visits",
+            2..51,
+            d.max_step_visits,
+            None,
+        )),
+        nuisance_turns: found.take(n(
+            &t.nuisance_turns,
+            "nuisance_turns",
+            1..11,
+            d.nuisance_turns,
+            Some("N15"),
+        )),
+        max_call: found.take(ms(
+            &t.max_call_ms,
+            "max_call_ms",
+            60_000..86_400_001,
+            d.max_call,
+        )),
+        lookup_quiet: found.take(ms(
+            &t.lookup_quiet_ms,
+            "lookup_quiet_ms",
+            0..10_001,
+            d.lookup_quiet,
+        )),
+        lookup_timeout: found.take(ms(
+            &t.lookup_timeout_ms,
+            "lookup_timeout_ms",
+            1000..120_001,
+            d.lookup_timeout,
+        )),
+    };
+    found.done(timing)
 }

@@ -1,449 +1,381 @@
-//! Steps: one table of step kinds and the fields each may have, then
-//! one function per kind that resolves its references.
+//! Steps, driven by the table of step kinds (`step_kinds`): a generic pass
+//! checks each step's fields against its kind's entry and resolves the
+//! prompts and steps they name; then one small function per kind builds
+//! its [`StepKind`] from the resolved fields.
 
-use super::*;
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
-impl Compiler<'_> {
-    pub(super) fn step(
-        &mut self,
-        name: &Sp<String>,
-        step: &Sp<RawStep>,
-        names: &Names,
-        roles: &Roles,
-        known_variables: &std::collections::HashSet<&str>,
-    ) -> Step {
-        let s = step.get_ref();
-        let kinds: Vec<(&str, &Sp<String>)> = STEP_KINDS
-            .iter()
-            .filter_map(|k| kind_value(s, k.key).map(|v| (k.key, v)))
-            .collect();
-        let id: Arc<str> = name.get_ref().as_str().into();
-        let placeholder = Step {
-            id: id.clone(),
-            kind: StepKind::Say { prompt: 0, next: 0 },
-            barge_in: false,
-        };
-        let (kind, value) = match kinds.as_slice() {
-            [one] => *one,
-            [] => {
-                self.error(
-                    name.span(),
-                    None,
-                    format!(
-                        "step {:?} has none of {}",
-                        name.get_ref(),
-                        STEP_KINDS
-                            .iter()
-                            .map(|k| k.key)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-                return placeholder;
-            }
-            [_, (second, v), ..] => {
-                self.error(
-                    v.span(),
-                    None,
-                    format!(
-                        "step {:?} has more than one kind (also `{second}`); split it into steps",
-                        name.get_ref()
-                    ),
-                );
-                return placeholder;
-            }
-        };
-        self.check_fields(name, kind, s);
-        let step_name = name.get_ref();
-        let prompt =
-            |cx: &mut Self, p: &Sp<String>| cx.reference(p, &names.prompts, "prompt").unwrap_or(0);
-        let step_ref =
-            |cx: &mut Self, p: &Sp<String>| cx.reference(p, &names.steps, "step").unwrap_or(0);
-        let required = |cx: &mut Self,
-                        v: &Option<Sp<String>>,
-                        key: &str,
-                        norm: Option<&'static str>,
-                        why: &str|
-         -> Option<Sp<String>> {
-            if v.is_none() {
-                cx.error(
-                    step.span(),
-                    norm,
-                    format!("{kind} step {step_name:?} needs `{key}`: {why}"),
-                );
-            }
-            v.clone()
-        };
-        let kind = match kind {
-            "ask" => {
-                let ask = if value.get_ref() == OPENING_REF {
-                    AskPrompt::Opening
-                } else {
-                    AskPrompt::Prompt(prompt(self, value))
-                };
-                let answers =
-                    s.on.iter()
-                        .filter_map(|(intent, target)| {
-                            let i = self.reference(intent, &names.intents, "intent");
-                            let t = self.reference(target, &names.steps, "step");
-                            Some((i?, t?))
-                        })
-                        .collect();
-                let otherwise = s.otherwise.as_ref().map(|o| step_ref(self, o));
-                if otherwise.is_none() && roles.not_understood.is_none() {
-                    self.error(step.span(), None, format!("dead end: ask step {step_name:?} has no `otherwise` and the flow has no prompt \"not_understood\", so words that match no answer lead nowhere"));
-                }
-                StepKind::Ask {
-                    prompt: ask,
-                    reprompt: s.reprompt.as_ref().map(|r| prompt(self, r)),
-                    answers,
-                    otherwise,
-                }
-            }
-            "say" => {
-                let next = required(self, &s.next, "next", None, "the step to go on to");
-                StepKind::Say {
-                    prompt: prompt(self, value),
-                    next: next.map_or(0, |n| step_ref(self, &n)),
-                }
-            }
-            "transfer" => {
-                let consent = required(
-                    self,
-                    &s.consent,
-                    "consent",
-                    Some("N10"),
-                    "the caller is told why and asked before any transfer",
-                );
-                let reason = required(
-                    self,
-                    &s.reason,
-                    "reason",
-                    Some("N10"),
-                    "the reason for the transfer",
-                );
-                let declined = required(
-                    self,
-                    &s.declined,
-                    "declined",
-                    Some("N10"),
-                    "what we say when the caller does not agree",
-                );
-                let failed = required(
-                    self,
-                    &s.failed,
-                    "failed",
-                    None,
-                    "the apology when the transfer fails",
-                );
-                let fallback = required(
-                    self,
-                    &s.fallback,
-                    "fallback",
-                    None,
-                    "the step after a failed transfer",
-                );
-                if value.get_ref().trim().is_empty() {
-                    self.error(value.span(), None, "transfer target is empty".into());
-                }
-                StepKind::Transfer(TransferStep {
-                    target: value.get_ref().as_str().into(),
-                    reason: reason.map_or_else(|| "".into(), |r| r.get_ref().as_str().into()),
-                    consent: consent.map_or(0, |c| prompt(self, &c)),
-                    declined: declined.map_or(0, |c| prompt(self, &c)),
-                    failed: failed.map_or(0, |c| prompt(self, &c)),
-                    fallback: fallback.map_or(0, |c| step_ref(self, &c)),
-                })
-            }
-            "hold" => {
-                let thanks = required(
-                    self,
-                    &s.thanks,
-                    "thanks",
-                    Some("N11"),
-                    "we thank the caller for agreeing to hold",
-                );
-                let resume = required(
-                    self,
-                    &s.resume,
-                    "resume",
-                    Some("N11"),
-                    "we apologise for the wait when resuming",
-                );
-                let next = required(self, &s.next, "next", None, "the step after the hold");
-                let declined = required(
-                    self,
-                    &s.declined,
-                    "declined",
-                    Some("N11"),
-                    "the step when the caller does not want to hold",
-                );
-                let duration = match &s.hold_ms {
-                    None => {
-                        self.error(
-                            step.span(),
-                            None,
-                            format!("hold step {step_name:?} needs `hold_ms`"),
-                        );
-                        Duration::ZERO
-                    }
-                    Some(ms) => {
-                        self.millis(&Some(ms.clone()), "hold_ms", 1000..600_001, Duration::ZERO)
-                    }
-                };
-                let failed = required(
-                    self,
-                    &s.failed,
-                    "failed",
-                    Some("N11"),
-                    "the step when the work behind the hold failed (never claim a success nobody reported)",
-                );
-                let overdue = required(
-                    self,
-                    &s.overdue,
-                    "overdue",
-                    Some("N11"),
-                    "when the hold outlasts hold_ms the caller hears an apology, the new estimate and a callback offer",
-                );
-                let progress = required(
-                    self,
-                    &s.progress,
-                    "progress",
-                    Some("N11"),
-                    "a caller who asks how long it takes hears the estimate",
-                );
-                let callback = required(
-                    self,
-                    &s.callback,
-                    "callback",
-                    Some("N11"),
-                    "the step when the caller takes the callback offer",
-                );
-                StepKind::Hold(HoldStep {
-                    ask: prompt(self, value),
-                    thanks: thanks.map_or(0, |p| prompt(self, &p)),
-                    resume: resume.map_or(0, |p| prompt(self, &p)),
-                    duration,
-                    next: next.map_or(0, |n| step_ref(self, &n)),
-                    declined: declined.map_or(0, |n| step_ref(self, &n)),
-                    failed: failed.map_or(0, |n| step_ref(self, &n)),
-                    overdue: overdue.map_or(0, |p| prompt(self, &p)),
-                    progress: progress.map_or(0, |p| prompt(self, &p)),
-                    callback: callback.map_or(0, |n| step_ref(self, &n)),
-                    gives: names_of(&s.gives),
-                })
-            }
-            "lookup" => {
-                let wait = required(
-                    self,
-                    &s.wait,
-                    "wait",
-                    Some("N11"),
-                    "a caller kept waiting for the answer is asked to hold on and thanked",
-                );
-                let resume = required(
-                    self,
-                    &s.resume,
-                    "resume",
-                    Some("N11"),
-                    "we apologise for the wait when resuming",
-                );
-                let next = required(self, &s.next, "next", None, "the step after the answer");
-                let failed = required(
-                    self,
-                    &s.failed,
-                    "failed",
-                    None,
-                    "the step when the lookup fails or no answer comes",
-                );
-                if value.get_ref().trim().is_empty() {
-                    self.error(value.span(), None, "lookup name is empty".into());
-                }
-                for p in &s.params {
-                    let n = p.get_ref();
-                    if !matches!(n.as_str(), "caller" | "callee")
-                        && !known_variables.contains(n.as_str())
-                    {
-                        self.error(p.span(), None, format!("lookup param {n:?} is no variable of this flow (a default, a required variable, one a step gives, or \"caller\"/\"callee\")"));
-                    }
-                }
-                StepKind::Lookup(LookupStep {
-                    name: value.get_ref().trim().into(),
-                    params: names_of(&s.params),
-                    gives: names_of(&s.gives),
-                    wait: wait.map_or(0, |p| prompt(self, &p)),
-                    resume: resume.map_or(0, |p| prompt(self, &p)),
-                    next: next.map_or(0, |n| step_ref(self, &n)),
-                    failed: failed.map_or(0, |n| step_ref(self, &n)),
-                })
-            }
-            "close" => {
-                let goodbye = required(
-                    self,
-                    &s.goodbye,
-                    "goodbye",
-                    Some("N12"),
-                    "we thank the caller and say goodbye",
-                );
-                let more = required(
-                    self,
-                    &s.more,
-                    "more",
-                    Some("N12"),
-                    "the step when the caller needs more help",
-                );
-                StepKind::Close(CloseStep {
-                    ask: prompt(self, value),
-                    goodbye: goodbye.map_or(0, |p| prompt(self, &p)),
-                    more: more.map_or(0, |n| step_ref(self, &n)),
-                })
-            }
-            _ => StepKind::Hangup {
-                prompt: prompt(self, value),
-            },
-        };
-        Step {
-            id,
-            kind,
-            barge_in: s.barge_in.unwrap_or(true),
-        }
-    }
+use super::super::{
+    AskPrompt, CloseStep, HoldStep, LookupStep, PromptIx, Roles, Step, StepKind, TransferStep,
+    raw::{RawFlow, RawStep, Sp},
+};
+use super::{
+    Checked, Findings, Names, OPENING_REF, Source, check_reference,
+    settings::check_millis,
+    step_kinds::{
+        Holds, Need, STEP_KINDS, StepKindSpec, all_field_keys, field_span, kind_value, text_field,
+    },
+};
 
-    /// Keys that do not belong to a step's kind are mistakes, not extras.
-    fn check_fields(&mut self, name: &Sp<String>, kind: &str, s: &RawStep) {
-        let allowed = STEP_KINDS
-            .iter()
-            .find(|k| k.key == kind)
-            .map_or(&[][..], |k| k.fields);
-        for key in FIELDS {
-            if let Some(span) = field_span(s, key)
-                && !allowed.contains(key)
-            {
-                self.error(
-                    span,
-                    None,
-                    format!(
-                        "`{key}` does not belong in a {kind} step ({:?})",
-                        name.get_ref()
-                    ),
-                );
-            }
-        }
+/// What the steps' checks read besides the step itself.
+pub(super) struct StepContext<'a> {
+    source: &'a Source<'a>,
+    names: &'a Names,
+    roles: &'a Roles,
+    /// Defaults, required variables and those steps give: what a lookup
+    /// may pass on.
+    known_variables: &'a HashSet<&'a str>,
+}
+
+impl StepContext<'_> {
+    /// A prompt a step names; 0 stands in for an unknown one, which is
+    /// already an error, so the flow is never served.
+    fn prompt(&self, name: &Sp<String>) -> Checked<PromptIx> {
+        check_reference(self.source, name, &self.names.prompts, "prompt").map(|p| p.unwrap_or(0))
     }
 }
 
-/// A kind of step: the key that names it and the other keys it may have.
-pub(super) struct StepKindSpec {
-    pub key: &'static str,
-    pub fields: &'static [&'static str],
+/// Every step in file order.
+pub(super) fn check_steps(
+    source: &Source<'_>,
+    raw: &RawFlow,
+    names: &Names,
+    roles: &Roles,
+    known_variables: &HashSet<&str>,
+) -> Checked<Vec<Step>> {
+    let cx = StepContext {
+        source,
+        names,
+        roles,
+        known_variables,
+    };
+    let mut found = Findings::new(source);
+    let steps = raw
+        .steps
+        .get_ref()
+        .iter()
+        .map(|(name, step)| found.take(check_step(&cx, name, step)))
+        .collect();
+    found.done(steps)
 }
 
-/// Every kind of step and its fields: the one place a new kind or field is
-/// added (then `kind_value` and `field_span` learn to read it).
-pub(super) const STEP_KINDS: &[StepKindSpec] = &[
-    StepKindSpec {
-        key: "ask",
-        fields: &["reprompt", "on", "otherwise"],
-    },
-    StepKindSpec {
-        key: "say",
-        fields: &["next"],
-    },
-    StepKindSpec {
-        key: "transfer",
-        fields: &["consent", "reason", "declined", "failed", "fallback"],
-    },
-    StepKindSpec {
-        key: "hold",
-        fields: &[
-            "thanks", "resume", "hold_ms", "next", "declined", "failed", "overdue", "progress",
-            "callback", "gives",
-        ],
-    },
-    StepKindSpec {
-        key: "lookup",
-        fields: &["params", "gives", "wait", "resume", "next", "failed"],
-    },
-    StepKindSpec {
-        key: "close",
-        fields: &["goodbye", "more"],
-    },
-    StepKindSpec {
-        key: "hangup",
-        fields: &[],
-    },
-];
+/// One step: exactly one kind, only that kind's fields, every field it
+/// needs, every name resolved.
+fn check_step(cx: &StepContext<'_>, name: &Sp<String>, step: &Sp<RawStep>) -> Checked<Step> {
+    let mut found = Findings::new(cx.source);
+    let s = step.get_ref();
+    let id: Arc<str> = name.get_ref().as_str().into();
+    let kinds: Vec<(&'static StepKindSpec, &Sp<String>)> = STEP_KINDS
+        .iter()
+        .filter_map(|k| kind_value(s, k.key).map(|v| (k, v)))
+        .collect();
+    let (spec, value) = match kinds.as_slice() {
+        [one] => *one,
+        [] => {
+            let all: Vec<&str> = STEP_KINDS.iter().map(|k| k.key).collect();
+            found.error(
+                name.span(),
+                None,
+                format!("step {:?} has none of {}", name.get_ref(), all.join(", ")),
+            );
+            return found.done(stand_in(id));
+        }
+        [_, (second, v), ..] => {
+            found.error(
+                v.span(),
+                None,
+                format!(
+                    "step {:?} has more than one kind (also `{}`); split it into steps",
+                    name.get_ref(),
+                    second.key
+                ),
+            );
+            return found.done(stand_in(id));
+        }
+    };
+    found.take(check_foreign_fields(cx.source, name, spec, s));
+    found.take(check_required_fields(cx.source, name, spec, step));
+    let fields = found.take(resolve_fields(cx, spec, name, step, value));
+    let kind = found.take((spec.build)(cx, &fields));
+    found.done(Step {
+        id,
+        kind,
+        barge_in: s.barge_in.unwrap_or(true),
+    })
+}
 
-/// Every field a step may have besides its kind, in the order they are
-/// checked.
-const FIELDS: &[&str] = &[
-    "reprompt",
-    "on",
-    "otherwise",
-    "next",
-    "consent",
-    "reason",
-    "declined",
-    "failed",
-    "fallback",
-    "thanks",
-    "resume",
-    "hold_ms",
-    "goodbye",
-    "more",
-    "params",
-    "gives",
-    "wait",
-    "overdue",
-    "progress",
-    "callback",
-];
+/// What a step that cannot be built compiles to: the flow has an error
+/// and is never served, but the other steps are still checked.
+fn stand_in(id: Arc<str>) -> Step {
+    Step {
+        id,
+        kind: StepKind::Say { prompt: 0, next: 0 },
+        barge_in: false,
+    }
+}
+
+/// Keys that do not belong to a step's kind are mistakes, not extras.
+fn check_foreign_fields(
+    source: &Source<'_>,
+    name: &Sp<String>,
+    spec: &StepKindSpec,
+    s: &RawStep,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
+    for key in all_field_keys() {
+        if let Some(span) = field_span(s, key)
+            && !spec.fields.iter().any(|f| f.key == key)
+        {
+            found.error(
+                span,
+                None,
+                format!(
+                    "`{key}` does not belong in a {} step ({:?})",
+                    spec.key,
+                    name.get_ref()
+                ),
+            );
+        }
+    }
+    found.done(())
+}
+
+/// A missing required field is an error saying what the caller would
+/// miss, under the norm it serves.
+pub(super) fn check_required_fields(
+    source: &Source<'_>,
+    name: &Sp<String>,
+    spec: &StepKindSpec,
+    step: &Sp<RawStep>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
+    for field in spec.fields {
+        if let Need::Required { norm, why } = field.need
+            && field_span(step.get_ref(), field.key).is_none()
+        {
+            let why = why.map(|w| format!(": {w}")).unwrap_or_default();
+            found.error(
+                step.span(),
+                norm,
+                format!(
+                    "{} step {:?} needs `{}`{why}",
+                    spec.key,
+                    name.get_ref(),
+                    field.key
+                ),
+            );
+        }
+    }
+    found.done(())
+}
+
+/// The prompt and step names a step's fields hold, resolved, for its
+/// kind's builder.
+fn resolve_fields<'r>(
+    cx: &StepContext<'_>,
+    spec: &'static StepKindSpec,
+    name: &'r Sp<String>,
+    step: &'r Sp<RawStep>,
+    value: &'r Sp<String>,
+) -> Checked<StepFields<'r>> {
+    let mut found = Findings::new(cx.source);
+    let mut refs = Vec::new();
+    for field in spec.fields {
+        let (table, what) = match field.holds {
+            Holds::PromptRef => (&cx.names.prompts, "prompt"),
+            Holds::StepRef => (&cx.names.steps, "step"),
+            Holds::Text | Holds::Millis | Holds::Answers | Holds::Variables => continue,
+        };
+        if let Some(target) = text_field(step.get_ref(), field.key) {
+            let ix = found.take(check_reference(cx.source, target, table, what));
+            refs.push((field.key, ix.unwrap_or(0)));
+        }
+    }
+    found.done(StepFields {
+        spec,
+        name,
+        step,
+        value,
+        refs,
+    })
+}
+
+/// A step's fields as its kind's builder reads them.
+pub(super) struct StepFields<'r> {
+    spec: &'static StepKindSpec,
+    name: &'r Sp<String>,
+    step: &'r Sp<RawStep>,
+    /// The kind key's own value (`say = "…"`).
+    value: &'r Sp<String>,
+    /// Each prompt or step field the step has, resolved; 0 stands in for
+    /// an unknown name, which is already an error.
+    refs: Vec<(&'static str, u16)>,
+}
+
+impl StepFields<'_> {
+    fn raw(&self) -> &RawStep {
+        self.step.get_ref()
+    }
+
+    /// A prompt or step field the step may leave out.
+    fn given(&self, key: &str) -> Option<u16> {
+        debug_assert!(
+            self.spec.fields.iter().any(|f| f.key == key),
+            "`{key}` is no field of a {} step in STEP_KINDS",
+            self.spec.key
+        );
+        self.refs.iter().find(|(k, _)| *k == key).map(|(_, ix)| *ix)
+    }
+
+    /// A required prompt or step field; when it is missing the step
+    /// already has an error, and 0 stands in.
+    fn ix(&self, key: &str) -> u16 {
+        self.given(key).unwrap_or(0)
+    }
+}
+
+// === The kinds ===
+
+/// Asks and listens: `on` maps what the caller says to the next step.
+pub(super) fn ask(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    let mut found = Findings::new(cx.source);
+    let prompt = if f.value.get_ref() == OPENING_REF {
+        AskPrompt::Opening
+    } else {
+        AskPrompt::Prompt(found.take(cx.prompt(f.value)))
+    };
+    let answers = f
+        .raw()
+        .on
+        .iter()
+        .filter_map(|(intent, target)| {
+            let i = found.take(check_reference(
+                cx.source,
+                intent,
+                &cx.names.intents,
+                "intent",
+            ));
+            let t = found.take(check_reference(cx.source, target, &cx.names.steps, "step"));
+            Some((i?, t?))
+        })
+        .collect();
+    let otherwise = f.given("otherwise");
+    if otherwise.is_none() && cx.roles.not_understood.is_none() {
+        found.error(
+            f.step.span(),
+            None,
+            format!(
+                "dead end: ask step {:?} has no `otherwise` and the flow has no prompt \"not_understood\", so words that match no answer lead nowhere",
+                f.name.get_ref()
+            ),
+        );
+    }
+    found.done(StepKind::Ask {
+        prompt,
+        reprompt: f.given("reprompt"),
+        answers,
+        otherwise,
+    })
+}
+
+pub(super) fn say(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    cx.prompt(f.value).map(|prompt| StepKind::Say {
+        prompt,
+        next: f.ix("next"),
+    })
+}
+
+/// N10: the caller is told why and asked before being put through.
+pub(super) fn transfer(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    let mut found = Findings::new(cx.source);
+    if f.value.get_ref().trim().is_empty() {
+        found.error(f.value.span(), None, "transfer target is empty".into());
+    }
+    found.done(StepKind::Transfer(TransferStep {
+        target: f.value.get_ref().as_str().into(),
+        reason: f
+            .raw()
+            .reason
+            .as_ref()
+            .map_or_else(|| "".into(), |r| r.get_ref().as_str().into()),
+        consent: f.ix("consent"),
+        declined: f.ix("declined"),
+        failed: f.ix("failed"),
+        fallback: f.ix("fallback"),
+    }))
+}
+
+/// N11: asks before holding, thanks, apologises on resuming; its end comes
+/// from the front-end or the back office.
+pub(super) fn hold(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    let mut found = Findings::new(cx.source);
+    let ask = found.take(cx.prompt(f.value));
+    let duration = found.take(check_millis(
+        cx.source,
+        &f.raw().hold_ms,
+        "hold_ms",
+        1000..600_001,
+        Duration::ZERO,
+    ));
+    found.done(StepKind::Hold(HoldStep {
+        ask,
+        thanks: f.ix("thanks"),
+        resume: f.ix("resume"),
+        duration,
+        next: f.ix("next"),
+        declined: f.ix("declined"),
+        failed: f.ix("failed"),
+        overdue: f.ix("overdue"),
+        progress: f.ix("progress"),
+        callback: f.ix("callback"),
+        gives: names_of(&f.raw().gives),
+    }))
+}
+
+/// Asks the front-end for data; its params must be variables the call has.
+pub(super) fn lookup(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    let mut found = Findings::new(cx.source);
+    if f.value.get_ref().trim().is_empty() {
+        found.error(f.value.span(), None, "lookup name is empty".into());
+    }
+    for p in &f.raw().params {
+        let n = p.get_ref();
+        if !matches!(n.as_str(), "caller" | "callee") && !cx.known_variables.contains(n.as_str()) {
+            found.error(p.span(), None, format!("lookup param {n:?} is no variable of this flow (a default, a required variable, one a step gives, or \"caller\"/\"callee\")"));
+        }
+    }
+    found.done(StepKind::Lookup(LookupStep {
+        name: f.value.get_ref().trim().into(),
+        params: names_of(&f.raw().params),
+        gives: names_of(&f.raw().gives),
+        wait: f.ix("wait"),
+        resume: f.ix("resume"),
+        next: f.ix("next"),
+        failed: f.ix("failed"),
+    }))
+}
+
+/// N12: asks whether there is more, thanks, and lets the caller hang up
+/// first.
+pub(super) fn close(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    cx.prompt(f.value).map(|ask| {
+        StepKind::Close(CloseStep {
+            ask,
+            goodbye: f.ix("goodbye"),
+            more: f.ix("more"),
+        })
+    })
+}
+
+pub(super) fn hangup(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+    cx.prompt(f.value).map(|prompt| StepKind::Hangup { prompt })
+}
+
+// === Reading raw steps ===
 
 /// Names as the compiled step keeps them.
 fn names_of(list: &[Sp<String>]) -> Arc<[Arc<str>]> {
     list.iter()
         .map(|n| Arc::from(n.get_ref().as_str()))
         .collect()
-}
-
-/// The value of a kind key in a raw step.
-fn kind_value<'s>(s: &'s RawStep, key: &str) -> Option<&'s Sp<String>> {
-    match key {
-        "ask" => s.ask.as_ref(),
-        "say" => s.say.as_ref(),
-        "transfer" => s.transfer.as_ref(),
-        "hold" => s.hold.as_ref(),
-        "close" => s.close.as_ref(),
-        "hangup" => s.hangup.as_ref(),
-        "lookup" => s.lookup.as_ref(),
-        _ => None,
-    }
-}
-
-/// Where a field is written in a raw step, if it is.
-fn field_span(s: &RawStep, key: &str) -> Option<Range<usize>> {
-    let text = |v: &Option<Sp<String>>| v.as_ref().map(|v| v.span());
-    match key {
-        "reprompt" => text(&s.reprompt),
-        "on" => s.on.keys().next().map(|k| k.span()),
-        "otherwise" => text(&s.otherwise),
-        "next" => text(&s.next),
-        "consent" => text(&s.consent),
-        "reason" => text(&s.reason),
-        "declined" => text(&s.declined),
-        "failed" => text(&s.failed),
-        "fallback" => text(&s.fallback),
-        "thanks" => text(&s.thanks),
-        "resume" => text(&s.resume),
-        "hold_ms" => s.hold_ms.as_ref().map(|v| v.span()),
-        "goodbye" => text(&s.goodbye),
-        "more" => text(&s.more),
-        "params" => s.params.first().map(|v| v.span()),
-        "gives" => s.gives.first().map(|v| v.span()),
-        "wait" => text(&s.wait),
-        "overdue" => text(&s.overdue),
-        "progress" => text(&s.progress),
-        "callback" => text(&s.callback),
-        _ => None,
-    }
 }

@@ -1,0 +1,171 @@
+//! The compiler's parts on their own: the table of step kinds against the
+//! raw step it reads, and checks run one at a time.
+
+use super::super::{Severity, raw::RawStep};
+use super::step_kinds::{Holds, STEP_KINDS, field_span, kind_value, text_field};
+use super::{
+    Source,
+    settings::{check_locales, check_timing},
+    steps::check_required_fields,
+};
+
+/// A step with every kind and every field written, each once.
+const EVERY_FIELD: &str = r#"
+ask = "a"
+say = "a"
+transfer = "a"
+hold = "a"
+close = "a"
+hangup = "a"
+lookup = "a"
+reprompt = "a"
+on.yes = "a"
+otherwise = "a"
+next = "a"
+consent = "a"
+reason = "a"
+declined = "a"
+failed = "a"
+fallback = "a"
+thanks = "a"
+resume = "a"
+hold_ms = 1000
+goodbye = "a"
+more = "a"
+params = ["a"]
+gives = ["a"]
+wait = "a"
+overdue = "a"
+progress = "a"
+callback = "a"
+"#;
+
+/// A field added to the table but not to the readers would be silently
+/// never found: never required, never resolved, never "does not belong".
+#[test]
+fn every_kind_and_field_in_the_table_is_read_from_a_raw_step() {
+    let step: RawStep = toml::from_str(EVERY_FIELD).expect("EVERY_FIELD is a valid step");
+    for kind in STEP_KINDS {
+        assert!(kind_value(&step, kind.key).is_some(), "kind {}", kind.key);
+        for field in kind.fields {
+            assert!(
+                field_span(&step, field.key).is_some(),
+                "{}.{} has no span",
+                kind.key,
+                field.key
+            );
+            if matches!(field.holds, Holds::PromptRef | Holds::StepRef) {
+                assert!(
+                    text_field(&step, field.key).is_some(),
+                    "{}.{} names a prompt or step but is not read as text",
+                    kind.key,
+                    field.key
+                );
+            }
+        }
+    }
+}
+
+const FLOW: &str = r#"id = "t"
+locales = ["en", "audio"]
+start = "s"
+
+[timing]
+no_input_ms = 5
+silence_prompts = 2
+
+[steps.s]
+hold = "p"
+thanks = "p"
+"#;
+
+fn parsed() -> super::super::raw::RawFlow {
+    let (raw, problems) = super::super::parse::parse(FLOW);
+    assert!(problems.is_empty(), "{problems:?}");
+    raw.expect("FLOW parses")
+}
+
+fn lines(diagnostics: &[super::super::Diagnostic]) -> Vec<String> {
+    diagnostics.iter().map(ToString::to_string).collect()
+}
+
+/// Each check returns its own problems and nothing of the others', so a
+/// part of a flow can be checked, and tested, alone.
+#[test]
+fn a_check_reports_only_its_own_part_of_the_file() {
+    let raw = parsed();
+    let source = Source::new("t.toml", FLOW);
+    let timing = check_timing(&source, &raw);
+    assert_eq!(
+        lines(&timing.diagnostics),
+        [
+            "t.toml:6:15: error: no_input_ms = 5 is not a usable timer: it must be from 1000 to 60000 ms",
+            "t.toml:7:19: error[N5]: silence_prompts = 2 must be from 3 to 10",
+        ]
+    );
+    // The usable defaults stand in, so later checks still run.
+    assert_eq!(timing.value.silence_prompts, 3);
+    let locales = check_locales(&source, &raw);
+    assert_eq!(
+        lines(&locales.diagnostics),
+        ["t.toml:2:18: error: \"audio\" is not a locale name (use e.g. \"zh-CN\")"]
+    );
+    assert_eq!(locales.value.len(), 1);
+}
+
+/// The table says what each missing field breaks; the errors come in the
+/// table's order, each with its norm.
+#[test]
+fn missing_hold_fields_are_reported_from_the_table() {
+    let raw = parsed();
+    let source = Source::new("t.toml", FLOW);
+    let (name, step) = raw.steps.get_ref().iter().next().expect("one step");
+    let hold = STEP_KINDS.iter().find(|k| k.key == "hold").expect("hold");
+    let checked = check_required_fields(&source, name, hold, step);
+    let found: Vec<(Severity, Option<&str>, &str)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.norm, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                Severity::Error,
+                Some("N11"),
+                "hold step \"s\" needs `resume`: we apologise for the wait when resuming"
+            ),
+            (
+                Severity::Error,
+                None,
+                "hold step \"s\" needs `next`: the step after the hold"
+            ),
+            (
+                Severity::Error,
+                Some("N11"),
+                "hold step \"s\" needs `declined`: the step when the caller does not want to hold"
+            ),
+            (Severity::Error, None, "hold step \"s\" needs `hold_ms`"),
+            (
+                Severity::Error,
+                Some("N11"),
+                "hold step \"s\" needs `failed`: the step when the work behind the hold failed (never claim a success nobody reported)"
+            ),
+            (
+                Severity::Error,
+                Some("N11"),
+                "hold step \"s\" needs `overdue`: when the hold outlasts hold_ms the caller hears an apology, the new estimate and a callback offer"
+            ),
+            (
+                Severity::Error,
+                Some("N11"),
+                "hold step \"s\" needs `progress`: a caller who asks how long it takes hears the estimate"
+            ),
+            (
+                Severity::Error,
+                Some("N11"),
+                "hold step \"s\" needs `callback`: the step when the caller takes the callback offer"
+            ),
+        ]
+    );
+}
