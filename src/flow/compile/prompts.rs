@@ -279,7 +279,7 @@ pub(super) fn check_run_time_variables(
 ) -> Checked<HashMap<String, &'static str>> {
     let mut found = Findings::new(source);
     let mut out = HashMap::new();
-    for name in &raw.required_variables {
+    let mut named = |name: &Sp<String>| {
         let n = name.get_ref();
         if !valid_variable_name(n) {
             found.error(
@@ -288,19 +288,14 @@ pub(super) fn check_run_time_variables(
                 format!("{n:?} is not a variable name (letters, digits and '_')"),
             );
         }
-        out.insert(n.clone(), "required");
+        n.clone()
+    };
+    for name in &raw.required_variables {
+        out.insert(named(name), "required");
     }
     for step in raw.steps.get_ref().values() {
         for name in &step.get_ref().gives {
-            let n = name.get_ref();
-            if !valid_variable_name(n) {
-                found.error(
-                    name.span(),
-                    None,
-                    format!("{n:?} is not a variable name (letters, digits and '_')"),
-                );
-            }
-            out.entry(n.clone()).or_insert("given");
+            out.entry(named(name)).or_insert("given");
         }
     }
     found.done(out)
