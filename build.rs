@@ -22,6 +22,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("callscript_descriptor.bin"))
         .compile_protos(&protos, &["proto"])?;
+    // The Calls server once more, with every message the generated one but
+    // `Turn`: on the way out a turn is encoded straight from the engine's
+    // shared view (`src/grpc/wire.rs`) instead of being copied into a
+    // `pb::Turn` first. Clients keep the generated `pb::Turn`.
+    let server_dir = out_dir.join("calls_server");
+    std::fs::create_dir_all(&server_dir)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .extern_path(".callscript.v1", "crate::grpc::pb")
+        .extern_path(".callscript.v1.Turn", "crate::grpc::wire::Turn")
+        .out_dir(&server_dir)
+        .compile_protos(&["proto/callscript/v1/calls.proto"], &["proto"])?;
     // The benchmarks' reference handler has its own descriptor set, so
     // reflection lists it only on a server that serves it.
     let reference = "proto/callscript/reference/v1/reference.proto";

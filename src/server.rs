@@ -13,11 +13,9 @@ use crate::{
     grpc::{
         CallsService, FlowsService, Limits, QualityScoring, QualityService, ReferenceService,
         auth::Auth,
+        calls_pb::calls_server::CallsServer,
         gate::GateLayer,
-        pb::{
-            self, calls_server::CallsServer, flows_server::FlowsServer,
-            quality_server::QualityServer,
-        },
+        pb::{self, flows_server::FlowsServer, quality_server::QualityServer},
         reference_pb::{self, reference_server::ReferenceServer},
     },
     metrics,

@@ -14,10 +14,12 @@ use tracing::debug;
 use super::quality::QualityScoring;
 use super::{
     auth::{self, Client},
+    calls_pb::calls_server::Calls,
     convert::{self, InvalidRequest},
     limits::Limits,
-    pb::{self, calls_server::Calls},
+    pb,
     status::client_facing,
+    wire,
 };
 use crate::connections::ConnInfo;
 use crate::engine::{
@@ -72,7 +74,7 @@ impl CallsService {
 /// so a queue slot is two words: the queue keeps its slots between turns.
 pub type Pushed = Result<Arc<TurnView>, Box<Status>>;
 
-type TurnStream = Pin<Box<dyn Stream<Item = Result<pb::Turn, Status>> + Send>>;
+type TurnStream = Pin<Box<dyn Stream<Item = Result<wire::Turn, Status>> + Send>>;
 
 /// The authenticated client, when the service authenticates.
 fn client<T>(req: &Request<T>) -> Option<Arc<Client>> {
@@ -118,7 +120,7 @@ impl Calls for CallsService {
     async fn start_call(
         &self,
         req: Request<pb::StartCallRequest>,
-    ) -> Result<Response<pb::Turn>, Status> {
+    ) -> Result<Response<wire::Turn>, Status> {
         let client = client(&req);
         let anchor = anchor(&req);
         let req = req.into_inner();
@@ -127,10 +129,13 @@ impl Calls for CallsService {
         start.owner = client.map(|c| c.name.clone());
         start.anchor = anchor;
         let view = self.engine.start(start, None).await?;
-        Ok(Response::new(pb::Turn::from(&*view)))
+        Ok(Response::new(wire::Turn::View(view)))
     }
 
-    async fn send_event(&self, req: Request<pb::CallEvent>) -> Result<Response<pb::Turn>, Status> {
+    async fn send_event(
+        &self,
+        req: Request<pb::CallEvent>,
+    ) -> Result<Response<wire::Turn>, Status> {
         let client = client(&req);
         let req = req.into_inner();
         self.limits.event(&req)?;
@@ -139,7 +144,7 @@ impl Calls for CallsService {
         let event = convert::event(kind)?;
         let who = client.as_deref().and_then(Client::calls_scope);
         let view = self.engine.send(who, &call_id, seq, event).await?;
-        Ok(Response::new(pb::Turn::from(&*view)))
+        Ok(Response::new(wire::Turn::View(view)))
     }
 
     type ConverseStream = TurnStream;
@@ -342,12 +347,12 @@ struct TurnsOut {
 }
 
 impl Stream for TurnsOut {
-    type Item = Result<pb::Turn, Status>;
+    type Item = Result<wire::Turn, Status>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut()
             .rx
             .poll_recv(cx)
-            .map(|item| item.map(|r| r.map(|view| pb::Turn::from(&*view)).map_err(|e| *e)))
+            .map(|item| item.map(|r| r.map(wire::Turn::View).map_err(|e| *e)))
     }
 }

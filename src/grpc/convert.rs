@@ -290,7 +290,7 @@ pub fn end_reason(r: EndReason) -> pb::EndReason {
     }
 }
 
-fn millis(d: Duration) -> u32 {
+pub fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 

@@ -10,6 +10,7 @@ mod limits;
 mod quality;
 mod reference;
 mod status;
+pub mod wire;
 
 pub use calls::CallsService;
 pub use flows::FlowsService;
@@ -25,6 +26,13 @@ pub mod pb {
     /// For gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("callscript_descriptor");
+}
+
+/// The Calls server as served: generated again with [`wire::Turn`] in
+/// place of `pb::Turn` (`build.rs`), every other message from [`pb`].
+pub mod calls_pb {
+    #![allow(clippy::all, missing_docs)]
+    include!(concat!(env!("OUT_DIR"), "/calls_server/callscript.v1.rs"));
 }
 
 /// The benchmarks' reference handler (`reference`).
