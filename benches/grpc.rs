@@ -129,8 +129,19 @@ async fn run(mode: Mode) {
         "h2load is not installed: apt-get install nghttp2-client (see BENCHMARKS.md)".into()
     });
     if std::env::var_os("BENCH_INSTRUCTIONS").is_some() {
-        let work = tempfile::tempdir().expect("a scratch directory");
-        instructions::instructions(mode, work.path()).await;
+        // BENCH_INSTRUCTIONS_KEEP=dir keeps the callgrind dumps there, for
+        // callgrind_annotate to say where the instructions go.
+        match std::env::var_os("BENCH_INSTRUCTIONS_KEEP") {
+            Some(keep) => {
+                let keep = std::path::PathBuf::from(keep);
+                std::fs::create_dir_all(&keep).expect("the directory to keep the dumps in");
+                instructions::instructions(mode, &keep).await;
+            }
+            None => {
+                let work = tempfile::tempdir().expect("a scratch directory");
+                instructions::instructions(mode, work.path()).await;
+            }
+        }
         return;
     }
     let server = Server::start();
@@ -234,7 +245,7 @@ async fn attacks(server: &Server, mode: Mode) {
             tx.send(pb::CallEvent {
                 call_id: id.clone(),
                 seq: 0,
-                kind: Some(pb::call_event::Kind::Start(start_request(""))),
+                kind: Some(pb::call_event::Kind::Start(Box::new(start_request("")))),
             })
             .await
             .expect("queued");
@@ -824,10 +835,10 @@ async fn open_stream(
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(pb::CallEvent {
-        kind: Some(pb::call_event::Kind::Start(pb::StartCallRequest {
+        kind: Some(pb::call_event::Kind::Start(Box::new(pb::StartCallRequest {
             reports_playback,
             ..start_request("")
-        })),
+        }))),
         ..Default::default()
     });
     let mut turns = client

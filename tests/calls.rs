@@ -160,7 +160,7 @@ async fn a_silent_call_through_converse_is_driven_by_server_timers() {
     tx.send(pb::CallEvent {
         call_id: String::new(),
         seq: 0,
-        kind: Some(Kind::Start(start("stream1", AFTERNOON))),
+        kind: Some(Kind::Start(Box::new(start("stream1", AFTERNOON)))),
     })
     .expect("queue start");
     let mut turns = s
@@ -216,7 +216,7 @@ async fn converse_answers_events_and_ends_when_the_caller_hangs_up() {
     tx.send(pb::CallEvent {
         call_id: String::new(),
         seq: 0,
-        kind: Some(Kind::Start(start_req)),
+        kind: Some(Kind::Start(Box::new(start_req))),
     })
     .expect("queue");
     let mut turns = s

@@ -65,7 +65,7 @@ fn seeds() -> Vec<Vec<u8>> {
         pb::CallEvent {
             call_id: "fuzz".into(),
             seq: 0,
-            kind: Some(pb::call_event::Kind::Start(start("", ""))),
+            kind: Some(pb::call_event::Kind::Start(Box::new(start("", "")))),
         }
         .encode_to_vec(),
         pb::CheckFlowRequest {

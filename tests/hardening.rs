@@ -77,10 +77,10 @@ async fn invalid_utf8_mid_converse_reaches_the_client_as_invalid_argument() {
     let start = pb::CallEvent {
         call_id: "raw-stream".into(),
         seq: 0,
-        kind: Some(pb::call_event::Kind::Start(start(
+        kind: Some(pb::call_event::Kind::Start(Box::new(start(
             "",
             "2026-11-23T15:00:00+08:00",
-        ))),
+        )))),
     };
     let mut bad = field(1, b"raw-stream");
     bad.extend(field(12, &field(1, &[0xff])));
@@ -126,10 +126,10 @@ async fn a_bad_converse_event_is_reported_as_invalid_argument_every_time() {
         tx.send(pb::CallEvent {
             call_id: id.clone(),
             seq: 0,
-            kind: Some(pb::call_event::Kind::Start(start(
+            kind: Some(pb::call_event::Kind::Start(Box::new(start(
                 "",
                 "2026-11-23T15:00:00+08:00",
-            ))),
+            )))),
         })
         .expect("queued");
         tx.send(event(

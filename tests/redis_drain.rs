@@ -37,11 +37,11 @@ async fn sigterm_closes_streams_with_resume_elsewhere_and_the_calls_go_on() {
     let mut a = ServerProcess::start_in(flows.path(), &env, Stdio::null());
     let b = ServerProcess::start_in(flows.path(), &env, Stdio::null());
 
-    let start = pb::call_event::Kind::Start(pb::StartCallRequest {
+    let start = pb::call_event::Kind::Start(Box::new(pb::StartCallRequest {
         call_id: "deployed".into(),
         at: "2026-11-23T15:00:00+08:00".into(),
         ..Default::default()
-    });
+    }));
     let (_to_a, mut from_a) = converse(&mut client(&a).await, start)
         .await
         .expect("the stream opens on A");

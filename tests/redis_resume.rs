@@ -50,11 +50,11 @@ async fn a_silent_converse_call_resumed_after_kill_9_gets_its_last_prompt_on_tim
     let a = ServerProcess::start_in(flows.path(), &env, Stdio::null());
     let b = ServerProcess::start_in(flows.path(), &env, Stdio::null());
 
-    let start = pb::call_event::Kind::Start(pb::StartCallRequest {
+    let start = pb::call_event::Kind::Start(Box::new(pb::StartCallRequest {
         call_id: "resumed".into(),
         at: "2026-11-23T15:00:00+08:00".into(),
         ..Default::default()
-    });
+    }));
     let (_to_a, mut from_a) = converse(&mut client(&a).await, start)
         .await
         .expect("Converse on A");

@@ -22,7 +22,7 @@ impl<'e> Input<'e> {
                 text, confidence, ..
             } => {
                 let low = confidence.is_some_and(|c| c < flow.timing().low_confidence);
-                if low || text.trim().is_empty() {
+                if low || blank(text) {
                     Input::Unclear
                 } else {
                     Input::Clear(Heard::Words(text))
@@ -31,6 +31,17 @@ impl<'e> Input<'e> {
             Event::Dtmf { digits } => Input::Clear(Heard::Keys(digits)),
             _ => Input::NotInput,
         }
+    }
+}
+
+/// Whether speech holds nothing but spaces. The first byte usually
+/// settles it: Unicode's spaces are ASCII or start with a byte below 0xE4,
+/// so a Chinese character (or any ASCII non-space) there is words.
+fn blank(text: &str) -> bool {
+    match text.as_bytes().first() {
+        None => true,
+        Some(&b) if (0x21..0x80).contains(&b) || b >= 0xE4 => false,
+        Some(_) => text.chars().all(char::is_whitespace),
     }
 }
 
@@ -88,4 +99,19 @@ pub fn answer(flow: &Flow, understood: Understood, agent_is_yes: bool) -> (Answe
         }
     }
     (answer, rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blank;
+
+    #[test]
+    fn blank_speech_is_only_spaces_of_any_script() {
+        for text in ["", " ", "\t\n", "\u{3000}", "\u{a0} \u{2003}", "\u{85}"] {
+            assert!(blank(text), "{text:?} is blank");
+        }
+        for text in ["你好", "a", " 好", "\u{3000}是", "\u{7f}", "é", "\u{2003}x"] {
+            assert!(!blank(text), "{text:?} holds words");
+        }
+    }
 }

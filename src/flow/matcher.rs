@@ -24,7 +24,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{Anchored, MatchKind, automaton::Automaton, dfa::DFA};
 use jieba_rs::Jieba;
 
 use super::IntentIx;
@@ -88,7 +88,7 @@ pub struct Matcher {
 struct LocaleMatcher {
     /// Every phrase of every intent in this locale, the flow's own words
     /// and the neutral words: one scan finds them all.
-    phrases: Option<AhoCorasick>,
+    phrases: Option<DFA>,
     /// What each pattern is.
     owners: Vec<Owner>,
 }
@@ -157,17 +157,14 @@ struct Hit {
     intent: IntentIx,
     /// A Chinese phrase, checked against the words around it.
     chinese: bool,
+    /// A one-character Chinese phrase: a word only if it stands alone.
+    one_char: bool,
 }
 
 impl Hit {
-    /// A one-character Chinese phrase: a word only if it stands alone.
-    fn one_char(&self, words: &str) -> bool {
-        self.chinese && words[self.start..self.end].chars().nth(1).is_none()
-    }
-
     /// Only the segmenter can tell whether it is a word here.
-    fn needs_segmenter(&self, words: &str, found: &WordsFound) -> bool {
-        self.one_char(words) && !found.in_neutral(self.start, self.end)
+    fn needs_segmenter(&self, found: &WordsFound) -> bool {
+        self.one_char && !found.in_neutral(self.start, self.end)
     }
 }
 
@@ -231,7 +228,7 @@ impl Matcher {
         let Some(lm) = self.locales.get(locale) else {
             return found;
         };
-        let Some(ac) = &lm.phrases else {
+        let Some(dfa) = &lm.phrases else {
             return found;
         };
         // Phrases found, on the stack: an utterance holds a handful.
@@ -241,36 +238,36 @@ impl Matcher {
             found: [(0, 0, false); MAX_WORDS],
             n: 0,
         };
-        for m in ac.find_overlapping_iter(words) {
-            let (intent, ascii) = match lm.owners[m.pattern().as_usize()] {
+        each_phrase(dfa, words, |pattern, start, end| {
+            let (intent, ascii) = match lm.owners[pattern] {
                 Owner::Phrase { intent, ascii } => (intent, ascii),
                 owner => {
-                    dictionary.push(m.start(), m.end(), matches!(owner, Owner::Neutral));
-                    continue;
+                    dictionary.push(start, end, matches!(owner, Owner::Neutral));
+                    return;
                 }
             };
-            if ascii && !ascii_word_at(words, m.start(), m.end()) {
-                continue;
-            }
-            if n < MAX_HITS {
+            if n < MAX_HITS && (!ascii || ascii_word_at(words, start, end)) {
                 hits[n] = Hit {
-                    start: m.start(),
-                    end: m.end(),
+                    start,
+                    end,
                     intent,
                     chinese: !ascii,
+                    one_char: !ascii && words[start..end].chars().nth(1).is_none(),
                 };
                 n += 1;
             }
-        }
+        });
         // A phrase inside a longer one found there too is part of it.
-        let all = hits;
-        let mut kept = 0;
-        for h in &all[..n] {
-            let inside = all[..n].iter().any(|o| {
+        let mut inside = [false; MAX_HITS];
+        for (flag, h) in inside.iter_mut().zip(&hits[..n]) {
+            *flag = hits[..n].iter().any(|o| {
                 o.start <= h.start && h.end <= o.end && (o.end - o.start) > (h.end - h.start)
             });
-            if !inside {
-                hits[kept] = *h;
+        }
+        let mut kept = 0;
+        for i in 0..n {
+            if !inside[i] {
+                hits[kept] = hits[i];
                 kept += 1;
             }
         }
@@ -298,13 +295,13 @@ impl Matcher {
     /// them (unchanged) when segmenting is needed anyway, so the words it
     /// sees, and its boundaries, are exactly what they would have been.
     fn settle_without_segmenter(&self, found: &WordsFound, words: &str, hits: &mut [Hit]) -> usize {
-        let needs_segmenter = |h: &Hit| h.needs_segmenter(words, found);
+        let needs_segmenter = |h: &Hit| h.needs_segmenter(found);
         if !hits.iter().any(needs_segmenter) {
             return hits.len();
         }
         // Requests that stand whatever the segmenter says.
         let stands =
-            |o: &Hit| !(o.one_char(words) || o.chinese && found.in_neutral(o.start, o.end));
+            |o: &Hit| !(o.one_char || o.chinese && found.in_neutral(o.start, o.end));
         let dropped = |h: &Hit| {
             needs_segmenter(h) && self.is_answer(h.intent) && {
                 let clause_start = clause_start(words, h.start);
@@ -352,7 +349,7 @@ impl Matcher {
 /// that needs the segmenter (on a few characters around it).
 fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'h mut [Hit] {
     let mut span: Option<(usize, usize)> = None;
-    for h in hits.iter().filter(|h| h.needs_segmenter(words, found)) {
+    for h in hits.iter().filter(|h| h.needs_segmenter(found)) {
         let (s, e) = span.unwrap_or((h.start, h.end));
         span = Some((s.min(h.start), e.max(h.end)));
     }
@@ -362,7 +359,7 @@ fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'
         let h = hits[i];
         let ok = !h.chinese
             || (!found.in_neutral(h.start, h.end)
-                && (!h.one_char(words)
+                && (!h.one_char
                     || segmented
                         .as_ref()
                         .is_some_and(|s| s.one_word(h.start, h.end))));
@@ -489,15 +486,43 @@ impl Bits {
     }
 }
 
-fn build(patterns: &[&str]) -> Option<AhoCorasick> {
+fn build(patterns: &[&str]) -> Option<DFA> {
     if patterns.is_empty() {
         return None;
     }
-    AhoCorasickBuilder::new()
+    DFA::builder()
         .match_kind(MatchKind::Standard)
         .ascii_case_insensitive(true)
+        // An utterance is a few dozen bytes, most of them lead bytes of
+        // Chinese characters that start some phrase: nothing to skip.
+        .prefilter(false)
         .build(patterns)
         .ok()
+}
+
+/// Calls `found(pattern, start, end)` for every phrase in `words`,
+/// overlapping ones too, in the order their ends come. The automaton is
+/// walked byte by byte here: its own iterator costs several times more per
+/// byte on an utterance this short (BENCHMARKS.md section 1).
+fn each_phrase(dfa: &DFA, words: &str, mut found: impl FnMut(usize, usize, usize)) {
+    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+        return;
+    };
+    for (i, byte) in words.bytes().enumerate() {
+        sid = dfa.next_state(Anchored::No, sid, byte);
+        if !dfa.is_special(sid) {
+            continue;
+        }
+        if dfa.is_dead(sid) {
+            return;
+        }
+        if dfa.is_match(sid) {
+            for k in 0..dfa.match_len(sid) {
+                let pid = dfa.match_pattern(sid, k);
+                found(pid.as_usize(), i + 1 - dfa.pattern_len(pid), i + 1);
+            }
+        }
+    }
 }
 
 /// An alphabetic phrase stands alone: no letter or digit right before or

@@ -1,6 +1,7 @@
 //! `callscript.v1.Calls`.
 
 use std::{
+    future::{Future, ready},
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -21,9 +22,10 @@ use super::{
     status::client_facing,
     wire,
 };
+use crate::call::Event;
 use crate::connections::ConnInfo;
 use crate::engine::{
-    Anchor, CallRecord, Engine, StartCall, StreamClosed, TurnView,
+    Anchor, CallError, CallRecord, Engine, StartCall, StreamClosed, TurnView,
     mailbox::{self, Receiver, Sender},
 };
 
@@ -52,6 +54,21 @@ impl CallsService {
         self
     }
 
+    /// A SendEvent request checked and converted: who sent it, to which
+    /// call, and the event.
+    fn event(
+        &self,
+        req: Request<pb::CallEvent>,
+    ) -> Result<(Option<Arc<Client>>, String, u64, Event), Status> {
+        let client = client(&req);
+        let req = req.into_inner();
+        self.limits.event(&req)?;
+        let pb::CallEvent { call_id, seq, kind } = req;
+        convert::check_call_id("call_id", &call_id)?;
+        let event = convert::event(kind)?;
+        Ok((client, call_id, seq, event))
+    }
+
     /// A record as `client` may see it, with its quality score.
     fn record(&self, record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
         let quality = self.quality.as_ref().map(|q| q.record_quality(&record));
@@ -75,6 +92,10 @@ impl CallsService {
 pub type Pushed = Result<Arc<TurnView>, Box<Status>>;
 
 type TurnStream = Pin<Box<dyn Stream<Item = Result<wire::Turn, Status>> + Send>>;
+
+fn turn_response(turn: Result<Arc<TurnView>, CallError>) -> Result<Response<wire::Turn>, Status> {
+    Ok(Response::new(wire::Turn::View(turn?)))
+}
 
 /// The authenticated client, when the service authenticates.
 fn client<T>(req: &Request<T>) -> Option<Arc<Client>> {
@@ -132,19 +153,32 @@ impl Calls for CallsService {
         Ok(Response::new(wire::Turn::View(view)))
     }
 
-    async fn send_event(
-        &self,
+    // Written out instead of `async fn`: with calls in memory the engine
+    // answers at once, so the turn is worked out here and the future is a
+    // finished one of a few words. An `async fn` would keep the request,
+    // the call id and the event in a future of a kilobyte, which tonic
+    // then moves and allocates on every event (BENCHMARKS.md section 1).
+    fn send_event<'life0, 'async_trait>(
+        &'life0 self,
         req: Request<pb::CallEvent>,
-    ) -> Result<Response<wire::Turn>, Status> {
-        let client = client(&req);
-        let req = req.into_inner();
-        self.limits.event(&req)?;
-        let pb::CallEvent { call_id, seq, kind } = req;
-        let call_id = convert::call_id("call_id", &call_id)?;
-        let event = convert::event(kind)?;
-        let who = client.as_deref().and_then(Client::calls_scope);
-        let view = self.engine.send(who, &call_id, seq, event).await?;
-        Ok(Response::new(wire::Turn::View(view)))
+    ) -> Pin<Box<dyn Future<Output = Result<Response<wire::Turn>, Status>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let (client, call_id, seq, event) = match self.event(req) {
+            Ok(parts) => parts,
+            Err(status) => return Box::pin(ready(Err(status))),
+        };
+        if !self.engine.is_shared() {
+            let who = client.as_deref().and_then(Client::calls_scope);
+            let turn = self.engine.send_event_as(who, &call_id, seq, event);
+            return Box::pin(ready(turn_response(turn)));
+        }
+        Box::pin(async move {
+            let who = client.as_deref().and_then(Client::calls_scope);
+            turn_response(self.engine.send(who, &call_id, seq, event).await)
+        })
     }
 
     type ConverseStream = TurnStream;
@@ -177,7 +211,7 @@ impl Calls for CallsService {
                 if start.call_id.is_empty() {
                     start.call_id = outer_id;
                 }
-                let mut start = StartCall::try_from(start)?;
+                let mut start = StartCall::try_from(*start)?;
                 start.owner = client.as_ref().map(|c| c.name.clone());
                 start.anchor = anchor;
                 // The first turn goes to the stream through the mailbox.

@@ -13,6 +13,7 @@ use std::{
 
 use bytes::Bytes;
 use futures_util::future::Either;
+use http_body_util::combinators::UnsyncBoxBody;
 use tonic::{
     Status,
     body::Body,
@@ -114,7 +115,7 @@ where
         // Every RPC but Converse reads one request message.
         if req.uri().path() != CONVERSE {
             let deadline = self.request_deadline;
-            req = req.map(|body| Body::new(ArriveWithin::new(body, deadline)));
+            req = req.map(|body| boxed(ArriveWithin::new(body, deadline)));
         }
         Either::Right(Gated::Through {
             inner: inner.call(req),
@@ -167,7 +168,7 @@ where
                 }
                 Poll::Ready(Ok(match in_flight.take() {
                     Some(guard) => resp.map(|body| {
-                        Body::new(Tracked {
+                        boxed(Tracked {
                             inner: body,
                             _in_flight: guard,
                         })
@@ -177,6 +178,16 @@ where
             }
         }
     }
+}
+
+/// A body of ours as tonic's: boxed as tonic boxes it, which tonic takes
+/// as it is (`Body::new` of anything else adds an error-mapping layer that
+/// every frame would pass through, for errors that are statuses already).
+fn boxed<B>(body: B) -> Body
+where
+    B: http_body::Body<Data = Bytes, Error = Status> + Send + 'static,
+{
+    Body::new(UnsyncBoxBody::new(body))
 }
 
 /// `callscript.reference.v1.Reference`, served only for the benchmarks.

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use prost::{
-    DecodeError, Message,
+    DecodeError, EncodeError, Message,
     bytes::{Buf, BufMut},
     encoding::{DecodeContext, WireType, encode_key, encode_varint, encoded_len_varint, key_len},
 };
@@ -44,9 +44,27 @@ impl From<Arc<TurnView>> for Turn {
 }
 
 impl Message for Turn {
+    // prost's `encode` measures the whole message and then `encode_raw`
+    // measures each action again for its length prefix; a view's actions
+    // are measured once here and the lengths reused.
+    fn encode(&self, buf: &mut impl BufMut) -> Result<(), EncodeError> {
+        let v = match self {
+            Turn::View(v) => v,
+            Turn::Message(m) => return m.encode(buf),
+        };
+        let lens = ActionLens::of(v);
+        if view_len_with(v, &lens) > buf.remaining_mut() {
+            // The same bytes as a message, whose encoding reports the
+            // shortfall (prost keeps its error's constructor to itself).
+            return pb::Turn::from(&**v).encode(buf);
+        }
+        encode_view_with(v, &lens, buf);
+        Ok(())
+    }
+
     fn encode_raw(&self, buf: &mut impl BufMut) {
         match self {
-            Turn::View(v) => encode_view(v, buf),
+            Turn::View(v) => encode_view_with(v, &ActionLens::of(v), buf),
             Turn::Message(m) => m.encode_raw(buf),
         }
     }
@@ -89,7 +107,36 @@ impl Message for Turn {
 // (proto/callscript/v1/calls.proto). Proto3: a scalar at its default is
 // left out; a set oneof case and every repeated element are written.
 
+/// The body length of each of a turn's actions (inside its oneof case),
+/// for the usual few; the rare longer turn measures the rest as it goes.
+struct ActionLens {
+    lens: [usize; ActionLens::KEPT],
+}
+
+impl ActionLens {
+    const KEPT: usize = 8;
+
+    fn of(v: &TurnView) -> ActionLens {
+        let mut lens = [0; ActionLens::KEPT];
+        for (l, a) in lens.iter_mut().zip(&v.turn.actions) {
+            *l = case_len(a, &v.flow);
+        }
+        ActionLens { lens }
+    }
+
+    fn get(&self, i: usize, a: &Action, flow: &Flow) -> usize {
+        self.lens
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| case_len(a, flow))
+    }
+}
+
 fn view_len(v: &TurnView) -> usize {
+    view_len_with(v, &ActionLens::of(v))
+}
+
+fn view_len_with(v: &TurnView, lens: &ActionLens) -> usize {
     let t = &*v.turn;
     str_len(1, &v.call_id)
         + u64_len(2, t.seq)
@@ -97,7 +144,8 @@ fn view_len(v: &TurnView) -> usize {
         + str_len(4, t.step.as_deref().unwrap_or_default())
         + t.actions
             .iter()
-            .map(|a| nested_len(5, action_len(a, &v.flow)))
+            .enumerate()
+            .map(|(i, a)| nested_len(5, nested_len(case_tag(a), lens.get(i, a, &v.flow))))
             .sum::<usize>()
         + str_len(6, v.flow.id())
         + str_len(7, v.flow.version())
@@ -109,15 +157,16 @@ fn view_len(v: &TurnView) -> usize {
         + u64_len(21, phase(t.state) as i32 as u64)
 }
 
-fn encode_view(v: &TurnView, buf: &mut impl BufMut) {
+fn encode_view_with(v: &TurnView, lens: &ActionLens, buf: &mut impl BufMut) {
     let t = &*v.turn;
     put_str(1, &v.call_id, buf);
     put_u64(2, t.seq, buf);
     put_str(3, t.state.as_str(), buf);
     put_str(4, t.step.as_deref().unwrap_or_default(), buf);
-    for a in &t.actions {
-        put_nested(5, action_len(a, &v.flow), buf);
-        put_action(a, &v.flow, buf);
+    for (i, a) in t.actions.iter().enumerate() {
+        let len = lens.get(i, a, &v.flow);
+        put_nested(5, nested_len(case_tag(a), len), buf);
+        put_action(a, len, &v.flow, buf);
     }
     put_str(6, v.flow.id(), buf);
     put_str(7, v.flow.version(), buf);
@@ -166,31 +215,40 @@ fn say_len(s: &SayFields<'_>) -> usize {
         + bool_len(6, s.barge_in)
 }
 
-/// The length of an `Action` message: its one set case, nested.
-fn action_len(a: &Action, flow: &Flow) -> usize {
+/// The field number of an `Action`'s set case.
+fn case_tag(a: &Action) -> u32 {
     match a {
-        Action::Say(say) => nested_len(1, say_len(&say_fields(say, flow))),
-        Action::Listen { timeout } => nested_len(2, u64_len(1, u64::from(millis(*timeout)))),
-        Action::Transfer { target, reason } => {
-            nested_len(3, str_len(1, target) + str_len(2, reason))
-        }
-        Action::Hangup(r) => nested_len(4, u64_len(1, end_reason(*r) as i32 as u64)),
-        Action::Lookup { name, params } => nested_len(
-            5,
+        Action::Say(_) => 1,
+        Action::Listen { .. } => 2,
+        Action::Transfer { .. } => 3,
+        Action::Hangup(_) => 4,
+        Action::Lookup { .. } => 5,
+    }
+}
+
+/// The length of the message in an `Action`'s one set case.
+fn case_len(a: &Action, flow: &Flow) -> usize {
+    match a {
+        Action::Say(say) => say_len(&say_fields(say, flow)),
+        Action::Listen { timeout } => u64_len(1, u64::from(millis(*timeout))),
+        Action::Transfer { target, reason } => str_len(1, target) + str_len(2, reason),
+        Action::Hangup(r) => u64_len(1, end_reason(*r) as i32 as u64),
+        Action::Lookup { name, params } => {
             str_len(1, name)
                 + params
                     .iter()
                     .map(|(k, v)| nested_len(2, str_len(1, k) + str_len(2, v)))
-                    .sum::<usize>(),
-        ),
+                    .sum::<usize>()
+        }
     }
 }
 
-fn put_action(a: &Action, flow: &Flow, buf: &mut impl BufMut) {
+/// An `Action`'s body: its set case, `len` ([`case_len`]) bytes long.
+fn put_action(a: &Action, len: usize, flow: &Flow, buf: &mut impl BufMut) {
+    put_nested(case_tag(a), len, buf);
     match a {
         Action::Say(say) => {
             let s = say_fields(say, flow);
-            put_nested(1, say_len(&s), buf);
             put_str(1, s.prompt_id, buf);
             put_str(2, s.text, buf);
             put_str(3, s.locale, buf);
@@ -198,27 +256,13 @@ fn put_action(a: &Action, flow: &Flow, buf: &mut impl BufMut) {
             put_str(5, s.ssml.as_deref().unwrap_or_default(), buf);
             put_bool(6, s.barge_in, buf);
         }
-        Action::Listen { timeout } => {
-            let ms = u64::from(millis(*timeout));
-            put_nested(2, u64_len(1, ms), buf);
-            put_u64(1, ms, buf);
-        }
+        Action::Listen { timeout } => put_u64(1, u64::from(millis(*timeout)), buf),
         Action::Transfer { target, reason } => {
-            put_nested(3, str_len(1, target) + str_len(2, reason), buf);
             put_str(1, target, buf);
             put_str(2, reason, buf);
         }
-        Action::Hangup(r) => {
-            let reason = end_reason(*r) as i32 as u64;
-            put_nested(4, u64_len(1, reason), buf);
-            put_u64(1, reason, buf);
-        }
+        Action::Hangup(r) => put_u64(1, end_reason(*r) as i32 as u64, buf),
         Action::Lookup { name, params } => {
-            let entries: usize = params
-                .iter()
-                .map(|(k, v)| nested_len(2, str_len(1, k) + str_len(2, v)))
-                .sum();
-            put_nested(5, str_len(1, name) + entries, buf);
             put_str(1, name, buf);
             for (k, v) in params {
                 put_nested(2, str_len(1, k) + str_len(2, v), buf);

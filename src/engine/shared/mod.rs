@@ -173,9 +173,21 @@ impl Engine {
         req: StartCall,
         subscriber: Option<Sink>,
     ) -> Result<Arc<TurnView>, CallError> {
-        let Some(shared) = self.shared() else {
-            return self.start_call_with(req, subscriber);
-        };
+        match self.shared() {
+            None => self.start_call_with(req, subscriber),
+            // Boxed: the store's round trips make a future of kilobytes,
+            // which the memory path would otherwise move and allocate on
+            // every request (BENCHMARKS.md section 1).
+            Some(shared) => Box::pin(self.start_stored(shared, req, subscriber)).await,
+        }
+    }
+
+    async fn start_stored(
+        &self,
+        shared: &Shared,
+        req: StartCall,
+        subscriber: Option<Sink>,
+    ) -> Result<Arc<TurnView>, CallError> {
         // The calls this replica holds (those whose events come here).
         let limit = self.inner.settings.max_live_calls;
         if self.inner.live_count.load(Ordering::Relaxed) >= limit {
@@ -241,7 +253,8 @@ impl Engine {
         if self.shared().is_none() {
             return self.send_event_as(who, call_id, seq, event);
         }
-        self.run(who, call_id, Op::Event { seq, event })
+        // Boxed for the same reason as in `start`.
+        Box::pin(self.run(who, call_id, Op::Event { seq, event }))
             .await?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
     }
