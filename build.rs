@@ -11,7 +11,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let protoc = protoc_bin_vendored::protoc_bin_path()?;
         // SAFETY: build scripts are single-threaded; nothing else reads the
         // environment concurrently.
-        unsafe { env::set_var("PROTOC", protoc) };
+        #[allow(unsafe_code, reason = "the one unsafe line: see SAFETY above")]
+        unsafe {
+            env::set_var("PROTOC", protoc);
+        }
     }
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let protos = [

@@ -1,9 +1,16 @@
 //! SIGTERM against the real binary, on the real clock with a short
 //! `drain_timeout_ms`: health turns NOT_SERVING at once, new calls are
 //! UNAVAILABLE, a live call ends with END_REASON_SHUTDOWN at the deadline,
-//! and the process exits within the deadline + 1 s whatever its peers do
+//! and the process exits soon after the deadline whatever its peers do
 //! (an idle HTTP/2 connection, a truncated preface). Connections with no
 //! live call are closed at once, the others when their last call ends.
+//!
+//! The real clock on a shared machine: every bound here is generous
+//! against scheduling delays ("at once" is within half the drain, "soon
+//! after" within 3 s of it, where the server itself takes 0.7 s), so the
+//! test fails only for a server that waits on its peers or its calls, not
+//! for a slow machine. Lower bounds (the call lives until the deadline)
+//! cannot be hurt by delays at all.
 
 #[allow(dead_code)]
 #[path = "common/h2.rs"]
@@ -24,7 +31,10 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-const DRAIN_MS: u64 = 1500;
+const DRAIN_MS: u64 = 4000;
+/// How long after the deadline the process may take to exit: the server
+/// gives itself 0.7 s; the rest is slack for a loaded machine.
+const EXIT_SLACK_MS: u64 = 3000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
@@ -117,10 +127,12 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
     tx.send(pb::CallEvent {
         call_id: "draining".into(),
         seq: 0,
-        kind: Some(pb::call_event::Kind::Start(Box::new(pb::StartCallRequest {
-            at: "2026-11-23T15:00:00+08:00".into(),
-            ..Default::default()
-        }))),
+        kind: Some(pb::call_event::Kind::Start(Box::new(
+            pb::StartCallRequest {
+                at: "2026-11-23T15:00:00+08:00".into(),
+                ..Default::default()
+            },
+        ))),
     })
     .expect("queued");
     let mut turns = calls
@@ -148,7 +160,7 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
             .expect("health answers while draining")
             .into_inner()
             .status;
-        if s != ServingStatus::Serving as i32 || signalled.elapsed() > Duration::from_secs(1) {
+        if s != ServingStatus::Serving as i32 || signalled.elapsed() > Duration::from_secs(3) {
             break s;
         }
         tokio::task::yield_now().await;
@@ -191,9 +203,8 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         kept_closed.duration_since(signalled)
     );
 
-    // The live call goes on until the deadline, then hears the end. The
-    // 5 s silence timer is longer than the drain, so the first turn after
-    // the opening is the shutdown.
+    // The live call goes on until the deadline, then hears the end (a
+    // silence prompt may come first: the drain is close to the 5 s timer).
     let last = loop {
         match turns.message().await {
             Ok(Some(t)) if t.ended => break t,
@@ -216,7 +227,7 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         "the live call was ended after {ended_after:?}, before the drain deadline"
     );
 
-    // The process exits within the deadline + 1 s although two peers never
+    // The process exits soon after the deadline although two peers never
     // leave. `wait` on a thread, so a hang fails the test instead of
     // blocking it.
     let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -224,7 +235,7 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
         let status = child.wait();
         let _ = done_tx.send((status, child));
     });
-    let limit = Duration::from_millis(DRAIN_MS + 1000);
+    let limit = Duration::from_millis(DRAIN_MS + EXIT_SLACK_MS);
     let waited = limit.saturating_sub(signalled.elapsed()) + Duration::from_millis(500);
     match done_rx.recv_timeout(waited) {
         Ok((status, _)) => {

@@ -3,6 +3,10 @@
 //! real Redis (the test starts those itself, as the section's first three
 //! lines do, and does the `kill -9` the section describes). The shipped
 //! flows are copied with the silence wait at 1.5 s so it stays short.
+#![allow(
+    unsafe_code,
+    reason = "libc calls a test needs (a FIFO, a process group kill) have no safe wrapper"
+)]
 
 use std::{
     io::{BufRead, BufReader},

@@ -2,6 +2,10 @@
 //! default: a FIFO, a link to /dev/zero, a deleted default flow, an
 //! unreadable directory, two files with one flow id, an oversized file.
 //! Each leaves the service serving and the problem reported.
+#![allow(
+    unsafe_code,
+    reason = "libc calls a test needs (a FIFO, a process group kill) have no safe wrapper"
+)]
 
 mod common;
 

@@ -266,7 +266,7 @@ fn check_reports_every_problem_of_a_file_at_once() {
         ("zh-CN = \"您本月话费", "zh-CN = \"{compnay}您本月话费"),
         ("consent = \"transfer_consent\"\n", ""),
     ];
-    let mut text = hotline.clone();
+    let mut text = hotline;
     for (from, to) in edits {
         assert_eq!(text.matches(from).count(), 1, "{from:?}");
         text = text.replacen(from, to, 1);

@@ -410,7 +410,7 @@ impl Engine {
             req.call_id.as_str().into()
         };
         let call = Arc::new(Call::new(
-            id.clone(),
+            id,
             machine,
             session::Facts {
                 caller: req.caller.into(),

@@ -54,19 +54,20 @@ impl CallsService {
         self
     }
 
-    /// A SendEvent request checked and converted: who sent it, to which
-    /// call, and the event.
-    fn event(
-        &self,
-        req: Request<pb::CallEvent>,
-    ) -> Result<(Option<Arc<Client>>, String, u64, Event), Status> {
+    /// A SendEvent request checked and converted.
+    fn event(&self, req: Request<pb::CallEvent>) -> Result<EventRequest, Status> {
         let client = client(&req);
         let req = req.into_inner();
         self.limits.event(&req)?;
         let pb::CallEvent { call_id, seq, kind } = req;
         convert::check_call_id("call_id", &call_id)?;
         let event = convert::event(kind)?;
-        Ok((client, call_id, seq, event))
+        Ok(EventRequest {
+            client,
+            call_id,
+            seq,
+            event,
+        })
     }
 
     /// A record as `client` may see it, with its quality score.
@@ -84,6 +85,14 @@ impl CallsService {
         });
         pb
     }
+}
+
+/// A SendEvent request, checked: who sent it, to which call, and the event.
+struct EventRequest {
+    client: Option<Arc<Client>>,
+    call_id: String,
+    seq: u64,
+    event: Event,
 }
 
 /// What a Converse stream carries: turns, and at most one error, in order
@@ -166,7 +175,12 @@ impl Calls for CallsService {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        let (client, call_id, seq, event) = match self.event(req) {
+        let EventRequest {
+            client,
+            call_id,
+            seq,
+            event,
+        } = match self.event(req) {
             Ok(parts) => parts,
             Err(status) => return Box::pin(ready(Err(status))),
         };
