@@ -29,8 +29,6 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
-use crate::call::{AudioKind, CallState, EndReason, Event};
-
 // === names ===
 
 /// Gauge: calls live now (set at each scrape).
@@ -78,33 +76,31 @@ pub fn call_started(flow: &str) {
     counter!(CALLS_STARTED, "flow" => flow.to_owned()).increment(1);
 }
 
-/// A call ended.
-pub fn call_ended(flow: &str, reason: Option<EndReason>) {
-    let reason = reason.map_or("unknown", EndReason::as_str);
+/// A call ended, for `reason` ("unknown" when it has none).
+pub fn call_ended(flow: &str, reason: &'static str) {
     counter!(CALLS_ENDED, "flow" => flow.to_owned(), "reason" => reason).increment(1);
 }
 
 /// An event reached a call (from the front-end or the service's own timers).
-pub fn event(event: &Event) {
-    let kind = event_kind_index(event);
+pub fn event(kind: Label) {
     match HANDLES.get() {
-        Some(h) => h.events[kind].increment(1),
+        Some(h) => h.events[kind.index].increment(1),
         // Metrics off: building the key by name would cost every event
         // hundreds of instructions for the no-op recorder. Unit tests record
         // through a local recorder, without the handles.
-        None if cfg!(test) => counter!(EVENTS, "kind" => EVENT_KINDS[kind]).increment(1),
+        None if cfg!(test) => counter!(EVENTS, "kind" => kind.name).increment(1),
         None => {}
     }
 }
 
 /// A turn left the service; `quiet` turns (nothing new to do) are not counted.
-pub fn turn(state: CallState, quiet: bool) {
+pub fn turn(state: Label, quiet: bool) {
     if quiet {
         return;
     }
     match HANDLES.get() {
-        Some(h) => h.turns[state as usize].increment(1),
-        None if cfg!(test) => counter!(TURNS, "state" => state.as_str()).increment(1),
+        Some(h) => h.turns[state.index].increment(1),
+        None if cfg!(test) => counter!(TURNS, "state" => state.name).increment(1),
         None => {}
     }
 }
@@ -128,9 +124,9 @@ pub fn timer_fired(late: Duration) {
 static HANDLES: OnceLock<Handles> = OnceLock::new();
 
 struct Handles {
-    /// Indexed like [`EVENT_KINDS`].
+    /// Indexed like [`LabelSets::event_kinds`].
     events: Vec<Counter>,
-    /// Indexed like [`CallState::ALL`].
+    /// Indexed like [`LabelSets::turn_states`].
     turns: Vec<Counter>,
     timer_lateness: Histogram,
     /// By request path: the RPC duration and the counters by code.
@@ -148,15 +144,17 @@ struct MethodHandles {
 const MAX_METHODS: usize = 64;
 
 impl Handles {
-    fn register() -> Handles {
+    fn register(labels: &LabelSets) -> Handles {
         Handles {
-            events: EVENT_KINDS
+            events: labels
+                .event_kinds
                 .iter()
                 .map(|k| counter!(EVENTS, "kind" => *k))
                 .collect(),
-            turns: CallState::ALL
+            turns: labels
+                .turn_states
                 .iter()
-                .map(|s| counter!(TURNS, "state" => s.as_str()))
+                .map(|s| counter!(TURNS, "state" => *s))
                 .collect(),
             timer_lateness: histogram!(TIMER_LATENESS),
             methods: std::sync::RwLock::new(HashMap::new()),
@@ -256,61 +254,32 @@ pub fn call_quality(flow: &str, score: f64) {
     histogram!(CALL_QUALITY, "flow" => flow.to_owned()).record(score);
 }
 
-/// Event kinds as label values.
-const EVENT_KINDS: [&str; 18] = [
-    "start",
-    "prompt_played",
-    "speech",
-    "dtmf",
-    "no_input",
-    "audio_weak",
-    "audio_noisy",
-    "audio_none",
-    "audio_unknown_language",
-    "transfer_result",
-    "caller_hangup",
-    "operator_hangup",
-    "front_end_lost",
-    "shutdown",
-    "time_limit",
-    "data",
-    "lookup_result",
-    "hold_result",
-];
-
-/// An event's kind as a label value.
-pub fn event_kind(event: &Event) -> &'static str {
-    EVENT_KINDS[event_kind_index(event)]
+/// One value of a label whose values are all known up front (an event
+/// kind, a call state): `index` finds its pre-registered handle on the hot
+/// path, `name` is the value. The metrics know no call types: the layers
+/// above name their own values (`call::EventKind`).
+#[derive(Debug, Clone, Copy)]
+pub struct Label {
+    pub index: usize,
+    pub name: &'static str,
 }
 
-fn event_kind_index(event: &Event) -> usize {
-    match event {
-        Event::Start => 0,
-        Event::PromptPlayed => 1,
-        Event::Speech { .. } => 2,
-        Event::Dtmf { .. } => 3,
-        Event::NoInput => 4,
-        Event::Audio(AudioKind::Weak) => 5,
-        Event::Audio(AudioKind::Noisy) => 6,
-        Event::Audio(AudioKind::NoAudio) => 7,
-        Event::Audio(AudioKind::UnknownLanguage) => 8,
-        Event::TransferResult { .. } => 9,
-        Event::CallerHangup => 10,
-        Event::OperatorHangup => 11,
-        Event::FrontEndLost => 12,
-        Event::Shutdown => 13,
-        Event::TimeLimit => 14,
-        Event::Data { .. } => 15,
-        Event::LookupResult { .. } => 16,
-        Event::HoldResult { .. } => 17,
-    }
+/// The closed label sets registered when the recorder is installed, so a
+/// scrape shows every series from zero; a [`Label`]'s index is its place
+/// here.
+#[derive(Debug, Clone, Default)]
+pub struct LabelSets {
+    pub event_kinds: Vec<&'static str>,
+    pub turn_states: Vec<&'static str>,
 }
 
 // === the recorder and the endpoint ===
 
 /// Installs the Prometheus recorder (once per process; later calls get the
 /// same handle) and starts its upkeep task.
-pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
+pub fn install(
+    labels: &LabelSets,
+) -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     if let Some(h) = HANDLE.get() {
         return Ok(h.clone());
@@ -321,7 +290,7 @@ pub fn install() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildE
         .set_buckets_for_metric(Matcher::Full(CALL_QUALITY.into()), QUALITY_BUCKETS)?
         .install_recorder()?;
     describe();
-    let _ = HANDLES.set(Handles::register());
+    let _ = HANDLES.set(Handles::register(labels));
     let handle = HANDLE.get_or_init(|| handle).clone();
     // Histograms collect samples until upkeep folds them into buckets:
     // without scrapes they would grow without limit.
@@ -534,6 +503,7 @@ fn code_name(code: i32) -> &'static str {
 mod tests {
     use super::*;
     use crate::{
+        call::EndReason,
         engine::{Engine, EngineSettings, StartCall},
         flow::FlowRegistry,
     };

@@ -174,7 +174,7 @@ pub async fn run_observed(
     let engine = Engine::with_store(flows.clone(), engine_settings, settings.store.clone());
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
     if let Some(metrics_listener) = metrics_listener {
-        let handle = metrics::install()?;
+        let handle = metrics::install(&crate::call::metric_labels())?;
         flows.publish_versions();
         let live = engine.clone();
         tokio::spawn(metrics::serve(

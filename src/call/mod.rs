@@ -4,6 +4,7 @@
 //! (including its own timer firing, as [`Event::NoInput`]) and performs the
 //! actions. This is what makes every norm testable as a transcript.
 
+mod kinds;
 mod machine;
 pub mod snapshot;
 #[cfg(test)]
@@ -16,6 +17,7 @@ use std::{
     time::Duration,
 };
 
+pub use kinds::{EventKind, metric_labels};
 pub use machine::{CallMachine, CallSetup};
 pub use understanding::{Answer, Input};
 

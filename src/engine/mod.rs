@@ -516,7 +516,10 @@ impl Engine {
             // file wants it.
             let (flow, reason) = call.ending();
             info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-            crate::metrics::call_ended(flow.id(), reason);
+            crate::metrics::call_ended(
+                flow.id(),
+                reason.map_or("unknown", crate::call::EndReason::as_str),
+            );
             if let Some(records) = &self.inner.settings.records {
                 records.ended(call.record());
             }

@@ -342,7 +342,7 @@ impl Call {
             s.last_event_seq = seq;
         }
         let played = event == Event::PromptPlayed;
-        crate::metrics::event(&event);
+        crate::metrics::event(event.kind().label());
         let mut actions = Vec::new();
         s.machine.handle_at(offset, &event, &mut actions);
         s.log(
@@ -376,7 +376,7 @@ impl Call {
             ended,
             understood: s.machine.understood().into(),
         });
-        crate::metrics::turn(turn.state, false);
+        crate::metrics::turn(turn.state.label(), false);
         s.log(
             Entry {
                 offset,

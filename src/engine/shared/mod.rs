@@ -565,7 +565,10 @@ impl Engine {
         }
         let (flow, reason) = call.ending();
         info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-        crate::metrics::call_ended(flow.id(), reason);
+        crate::metrics::call_ended(
+            flow.id(),
+            reason.map_or("unknown", crate::call::EndReason::as_str),
+        );
         if let Some(records) = self.inner.settings.records.clone() {
             let engine = self.clone();
             let id = call.id().clone();
