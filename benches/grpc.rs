@@ -75,6 +75,7 @@ const AT: &str = "2026-11-23T15:00:00+08:00";
 const AGENT_NUMBER: &str = "你的工号是多少";
 /// The bare tonic handler every ratio is taken against.
 const HELLO: &str = "/callscript.reference.v1.Reference/Hello";
+const START: &str = "/callscript.v1.Calls/StartCall";
 
 /// The bench's token when BENCH_AUTH is set (an admin, so every RPC the
 /// bench makes is allowed).
@@ -362,13 +363,7 @@ async fn unary(server: &Server, mode: Mode, dir: &Path) {
         results[1].push(send_events(server, &mut client, &event, n, dir).await);
 
         let rss_before = rss_of(&server.pid());
-        let run = h2load(
-            server,
-            "/callscript.v1.Calls/StartCall",
-            &start_body,
-            n,
-            dir,
-        );
+        let run = h2load(server, START, &start_body, n, dir);
         require(run.data_bytes == n * start_reply, || {
             format!(
                 "StartCall: {} response bytes, expected {}",

@@ -9,7 +9,9 @@
 //!
 //! The server runs under `valgrind --tool=callgrind`; after a warm-up the
 //! counters are zeroed, Hello runs, a dump takes its count, then SendEvent
-//! runs (the same checked run as part 1) and a second dump takes its count.
+//! runs (the same checked run as part 1) and a second dump takes its count,
+//! then StartCall with an assigned id (a new call per request, as in part
+//! 1) and a third.
 //! One request at a time: with many in flight, how many a read or a poll
 //! carries depends on how fast the server runs under valgrind, and counts
 //! per request moved by a third from run to run.
@@ -17,8 +19,8 @@
 use std::{path::Path, process::Command};
 
 use super::{
-    AGENT_NUMBER, HELLO, Load, Mode, Server, agent_number_event, grpc_frame, h2load_as, require,
-    send_events_as, start_request,
+    AGENT_NUMBER, HELLO, Load, Mode, START, Server, agent_number_event, grpc_frame, h2load_as,
+    require, send_events_as, start_request,
 };
 use callscript::grpc::reference_pb;
 
@@ -48,15 +50,19 @@ pub async fn instructions(mode: Mode, dir: &Path) {
 
     // Warm both paths (allocator pages, lazily built tables) first.
     let warm = Load::one_at_a_time(n / 10);
+    let start_body = grpc_frame(&start_request(""));
     h2load_as(&server, HELLO, &hello_body, warm, dir);
     send_events_as(&server, &mut client, &event, warm, dir).await;
+    h2load_as(&server, START, &start_body, warm, dir);
     control(&server, "-z");
     h2load_as(&server, HELLO, &hello_body, load, dir);
     control(&server, "-d");
     send_events_as(&server, &mut client, &event, load, dir).await;
     control(&server, "-d");
+    h2load_as(&server, START, &start_body, load, dir);
+    control(&server, "-d");
 
-    // Dumps are numbered in order: .1 is Hello, .2 SendEvent.
+    // Dumps are numbered in order: .1 is Hello, .2 SendEvent, .3 StartCall.
     let count = |part: u32| -> f64 {
         let file = format!("{}.{part}", out.display());
         let text = std::fs::read_to_string(&file)
@@ -69,12 +75,16 @@ pub async fn instructions(mode: Mode, dir: &Path) {
     let hello = count(1) / n as f64;
     // Part 1's checked run sends two more events through a client of its own.
     let event = count(2) / (n + 2) as f64;
+    let start = count(3) / n as f64;
     println!(
         "\nInstructions per request (callgrind, h2load -n {n} -c 1 -m 1, speech {AGENT_NUMBER:?}):\n\
          Reference/Hello (bare tonic): {hello:.0}\n\
          Calls/SendEvent: {event:.0}\n\
-         SendEvent as a ratio to bare (bare / SendEvent): {:.3}",
-        hello / event
+         Calls/StartCall (assigned id): {start:.0}\n\
+         SendEvent as a ratio to bare (bare / SendEvent): {:.3}\n\
+         StartCall as a ratio to bare (bare / StartCall): {:.3}",
+        hello / event,
+        hello / start
     );
 }
 
