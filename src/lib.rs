@@ -23,6 +23,8 @@
 //! - [`metrics`]: Prometheus metrics (every name, every recording
 //!   function) and the `/metrics` endpoint.
 //! - [`records`]: call detail records, one JSON line per ended call.
+//! - [`norms`]: the norms' wording rules (N13) and number masking (N16),
+//!   shared by `check` and the scorer; a leaf that imports nothing else.
 //! - [`config`], [`telemetry`], [`cli`]: settings, logging, the commands.
 //!
 //! ARCHITECTURE.md has the glossary (Call, Flow, Step, Prompt, Event,
@@ -38,6 +40,7 @@ pub mod flow;
 pub mod graph;
 pub mod grpc;
 pub mod metrics;
+pub mod norms;
 pub mod quality;
 pub mod records;
 pub mod scenario;

@@ -300,14 +300,11 @@ pub fn record_json(
     value
 }
 
-/// All but the last four characters of a number hidden: `*******1234`.
+/// The caller's number as the records show it unless `records_caller =
+/// "full"`: the norms' one masking rule (N16, crate::norms), the one GetCall
+/// uses for a client without `pii`.
 pub fn mask(number: &str) -> String {
-    let n = number.chars().count();
-    number
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i + 4 < n || n <= 4 { '*' } else { c })
-        .collect()
+    crate::norms::mask_number(number)
 }
 
 #[cfg(test)]

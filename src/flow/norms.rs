@@ -8,20 +8,7 @@ use super::{
     compile::{Checked, Findings, Source},
     raw::RawFlow,
 };
-
-/// Phrases no agent may say (N13).
-const FORBIDDEN: &[&str] = &[
-    "喂,说话呀",
-    "喂,有什么事快说",
-    "不说我挂线啦",
-    "再不说话我就挂机了",
-    "喂,有什么事,说吧",
-    "我不知道",
-    "我没空",
-    "这不是我负责的",
-    "這不是我負責的",
-    "我沒空",
-];
+use crate::norms::{Finding, Wording};
 
 /// Every check over the compiled flow. Only run on a flow with no errors:
 /// structure means nothing while a name is unresolved.
@@ -203,18 +190,20 @@ fn check_wording(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()>
                     ),
                 );
             }
-            if let Some((at, bad)) = FORBIDDEN.iter().find_map(|f| t.find(f).map(|at| (at, f))) {
-                found.warn(
-                    source.within(text, at),
-                    Some("N13"),
+            // The scorer's rules too (crate::norms), so a prompt this passes
+            // is a line the scorer does not deduct for.
+            match Wording::built_in().judge_text(t) {
+                Some((at, Finding::Forbidden(bad))) => found.warn(
+                    source.within(text, at.start),
+                    Some(bad.norm),
                     format!(
-                        "prompt {:?} ({}) says {bad:?}, which the norms forbid",
+                        "prompt {:?} ({}) says {:?}, which the norms forbid",
                         id.get_ref(),
-                        locale.get_ref()
+                        locale.get_ref(),
+                        bad.written
                     ),
-                );
-            } else if ends_on_bu_word(t) {
-                found.warn(
+                ),
+                Some((_, Finding::NegativeEnding(_))) => found.warn(
                     text.span(),
                     Some("N13"),
                     format!(
@@ -222,19 +211,12 @@ fn check_wording(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()>
                         id.get_ref(),
                         locale.get_ref()
                     ),
-                );
+                ),
+                None => {}
             }
         }
     }
     found.done(())
-}
-
-fn ends_on_bu_word(text: &str) -> bool {
-    let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "。!?,.!?,、~…".contains(c));
-    let tail: Vec<char> = trimmed.chars().rev().take(3).collect();
-    // 不知道 / 不行 / 不清楚: a 不 among the last three characters, but not
-    // a question tag such as 好不好 or 可不可以.
-    tail.contains(&'不') && !trimmed.ends_with("好不好") && !trimmed.ends_with("对不对")
 }
 
 /// Where a prompt tells the caller about a service ticket number (N17).

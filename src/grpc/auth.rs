@@ -377,17 +377,11 @@ fn read(path: &Path) -> Result<Tokens, String> {
     Tokens::parse(&name, &text)
 }
 
-/// A phone number as people without the `pii` role see it: the first three
-/// and last four digits, e.g. 138****5678; short ones entirely masked.
+/// A phone number as people without the `pii` role see it: the norms' one
+/// masking rule (N16, crate::norms), the one the records use; e.g.
+/// *******5678.
 pub fn mask_number(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    if chars.len() >= 8 {
-        let head: String = chars[..3].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}****{tail}")
-    } else {
-        "*".repeat(chars.len())
-    }
+    crate::norms::mask_number(number)
 }
 
 /// Free text with every run of six or more digits masked like a number
@@ -520,11 +514,11 @@ roles = ["operator", "pii"]
 
     #[test]
     fn numbers_are_masked_for_clients_without_pii() {
-        assert_eq!(mask_number("13800005678"), "138****5678");
+        assert_eq!(mask_number("13800005678"), "*******5678");
         assert_eq!(mask_number("12345"), "*****");
         assert_eq!(
             mask_digit_runs("我的身份证号是110101199003071234，谢谢"),
-            "我的身份证号是110****1234，谢谢"
+            "我的身份证号是**************1234，谢谢"
         );
         assert_eq!(mask_digit_runs("分机 8021"), "分机 8021");
         assert!(ct_eq(b"abc", b"abc"));

@@ -10,15 +10,18 @@
 //! scores all of them.
 //!
 //! Rules are data, checks are code: `flows/quality.toml` gives each rule its
-//! norm, seed item, points and description (and the forbidden phrases);
-//! the checks that find violations live in `checks/`. A deduction carries
+//! norm, seed item, points and description (and any forbidden phrases a
+//! centre adds); the checks that find violations live in `checks/`. What
+//! wording the norms forbid is `crate::norms`, which `callscript check`
+//! reads too, so the scorer never deducts for a prompt `check` passed. A deduction carries
 //! the rule, the moment (`t`) and the words that prove it.
 //!
 //! # Layout
 //!
 //! - `transcript.rs`: the JSON Lines transcript format ([`Transcript`]),
 //!   parsed line by line so a bad line is reported and the rest still scores.
-//! - `rules.rs`: [`Rules`], the `quality.toml` file and its checks.
+//! - `rules.rs`: [`Rules`], the `quality.toml` file and its checks; the
+//!   forbidden phrases are the norms' own and the file's additions.
 //! - `words.rs`: the vocabulary the checks listen for, in Simplified and
 //!   Traditional Chinese and English, and text normalisation.
 //! - `checks/`: one file per family of checks: the opening and silent calls

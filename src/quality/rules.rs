@@ -7,7 +7,7 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::words::compact;
+use crate::norms::Wording;
 
 /// The shipped rules, used when a flows directory has no `quality.toml`.
 const SHIPPED: &str = include_str!("../../flows/quality.toml");
@@ -87,10 +87,8 @@ pub struct Rules {
     pub settings: QualitySettings,
     /// In [`RuleId::ALL`] order.
     rules: Vec<Rule>,
-    /// The forbidden phrases, as written and compact.
-    forbidden: Vec<(String, String)>,
-    /// All of their compact forms, searched in one pass per line.
-    forbidden_search: aho_corasick::AhoCorasick,
+    /// The norms' forbidden phrases and the file's own after them.
+    wording: Wording,
 }
 
 /// What is wrong with a rules file, with the line and column (1-based,
@@ -198,7 +196,8 @@ impl Rules {
         }
 
         let mut rules = Vec::with_capacity(RuleId::ALL.len());
-        let mut forbidden = Vec::new();
+        let mut added = Vec::new();
+        let mut added_span = 0..0;
         for (key, raw_rule) in &raw.rules {
             let span = raw_rule.span();
             let r = raw_rule.get_ref();
@@ -246,17 +245,8 @@ impl Rules {
             };
             match (&r.phrases, id) {
                 (Some(p), RuleId::ForbiddenWording) => {
-                    for phrase in p.get_ref() {
-                        let c = compact(phrase);
-                        if c.is_empty() {
-                            errors.push(at(
-                                p.span(),
-                                format!("rules.{key}.phrases: {phrase:?} has no words"),
-                            ));
-                        } else {
-                            forbidden.push((phrase.clone(), c));
-                        }
-                    }
+                    added = p.get_ref().clone();
+                    added_span = p.span();
                 }
                 (Some(p), _) => errors.push(at(
                     p.span(),
@@ -280,24 +270,24 @@ impl Rules {
                 ));
             }
         }
+        // The file adds to the norms' own phrases (crate::norms); it cannot
+        // take one away, so `check` and the scorer never disagree on them.
+        let wording = Wording::with_added(added).unwrap_or_else(|bad| {
+            errors.extend(bad.iter().map(|e| {
+                at(
+                    added_span.clone(),
+                    format!("rules.forbidden_wording.phrases: {e}"),
+                )
+            }));
+            Wording::built_in().clone()
+        });
         if !errors.is_empty() {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(errors);
         }
         rules.sort_by_key(|r| r.id);
-        let forbidden_search = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(forbidden.iter().map(|(_, c)| c))
-            .map_err(|e| {
-                vec![RulesError {
-                    file: file.to_owned(),
-                    line: 1,
-                    column: 1,
-                    message: format!("forbidden phrases: {e}"),
-                }]
-            })?;
         Ok(Rules {
-            forbidden_search,
+            wording,
             settings: QualitySettings {
                 opening_within_s,
                 morning_until,
@@ -307,7 +297,6 @@ impl Rules {
                 line_open_limit_s,
             },
             rules,
-            forbidden,
         })
     }
 
@@ -320,16 +309,9 @@ impl Rules {
         &self.rules
     }
 
-    /// The forbidden phrases as written, each with its compact form.
-    pub fn forbidden_phrases(&self) -> &[(String, String)] {
-        &self.forbidden
-    }
-
-    /// The first forbidden phrase (as written) in a line's compact words.
-    pub fn forbidden_in(&self, compact: &str) -> Option<&str> {
-        self.forbidden_search
-            .find(compact)
-            .map(|m| self.forbidden[m.pattern().as_usize()].0.as_str())
+    /// The forbidden phrases: the norms' own, then the file's.
+    pub fn wording(&self) -> &Wording {
+        &self.wording
     }
 }
 

@@ -1,5 +1,7 @@
 //! What the checks listen for, in Simplified and Traditional Chinese and in
-//! English, and how a line's words are compared.
+//! English, and how a line's words are compared. What the agent must
+//! never say (N13) is not here but in `crate::norms`, which `check` reads
+//! too.
 //!
 //! Every check listens in all three languages at once: a header's locale
 //! may be missing or wrong, and the marker lists do not overlap. Words are
@@ -62,22 +64,9 @@ impl Words {
     }
 }
 
-/// Lower case without whitespace or punctuation (ASCII and CJK).
-pub fn compact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            'a'..='z' | '0'..='9' => out.push(c),
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            _ if c.is_ascii() => {}
-            // CJK ideographs, the bulk of a Chinese line: letters without case.
-            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => out.push(c),
-            _ if c.is_alphanumeric() => out.extend(c.to_lowercase()),
-            _ => {}
-        }
-    }
-    out
-}
+/// The norms' compact form (crate::norms): the checks and the forbidden
+/// phrases compare words the same way.
+pub use crate::norms::compact;
 
 /// A family of markers a check listens for; `Words::has` tests one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -458,21 +447,6 @@ const YES_MARKERS: &[&str] = &[
 ];
 const NO_ZH_MARKERS: &[&str] = &["不可以", "不用", "不要", "不行", "不好", "算了", "别", "別"];
 pub const NO_EN: &[&str] = &["no", "nope", "don't", "dont", "not"];
-
-/// Answers must not end on a 不-word (N13).
-pub const NEGATIVE_ENDING: &[&str] = &[
-    "不知道",
-    "不行",
-    "不可以",
-    "不清楚",
-    "不能",
-    "不会",
-    "不會",
-    "没办法",
-    "沒辦法",
-    "不负责",
-    "不負責",
-];
 
 impl Words {
     /// The caller refused.

@@ -2,6 +2,7 @@
 //! the agent number when the caller asks for it (N14, item 2).
 
 use super::{Call, Deduction};
+use crate::norms::Finding;
 use crate::quality::{
     rules::RuleId,
     transcript::{What, Who},
@@ -14,24 +15,28 @@ pub(super) fn check(call: &Call, out: &mut Vec<Deduction>) {
 }
 
 /// One deduction per line that holds a forbidden phrase; a line that does
-/// not, but ends on a 不-word, gets the lighter `negative_ending`.
+/// not, but ends on a 不-word, gets the lighter `negative_ending`. The
+/// rules are the norms' own (crate::norms), the ones `check` warns on.
 fn forbidden(call: &Call, out: &mut Vec<Deduction>) {
     for (ix, w) in call.says(Who::Agent) {
-        if let Some(phrase) = call.rules.forbidden_in(&w.compact) {
-            out.push(call.deduct(
-                RuleId::ForbiddenWording,
-                ix,
-                format!("forbidden wording {phrase:?}"),
-            ));
-        } else if let Some(end) = words::NEGATIVE_ENDING
-            .iter()
-            .find(|e| w.compact.ends_with(*e))
-        {
-            out.push(call.deduct(
+        match call.rules.wording().judge(&w.compact) {
+            Some(Finding::Forbidden(phrase)) => {
+                let instead = phrase
+                    .instead
+                    .map(|s| format!("; say instead {s:?}"))
+                    .unwrap_or_default();
+                out.push(call.deduct(
+                    RuleId::ForbiddenWording,
+                    ix,
+                    format!("forbidden wording {:?}{instead}", phrase.written),
+                ));
+            }
+            Some(Finding::NegativeEnding(end)) => out.push(call.deduct(
                 RuleId::NegativeEnding,
                 ix,
                 format!("the answer ends on {end:?}"),
-            ));
+            )),
+            None => {}
         }
     }
 }
