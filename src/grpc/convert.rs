@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 
-use super::pb;
+use super::{limits::Limits, pb};
 use crate::{
     call::{Action, AudioKind, CallState, EndReason, Event, NluIntent, Vars},
     engine::{CallRecord, EntryKind, StartCall, Turn, TurnView},
@@ -24,6 +24,23 @@ pub enum InvalidRequest {
     },
 }
 
+impl InvalidRequest {
+    /// The field at fault, as a `google.rpc.BadRequest` violation names it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidRequest::Missing(field) | InvalidRequest::Invalid { field, .. } => field,
+        }
+    }
+
+    /// What is wrong with the field, without its name.
+    pub fn description(&self) -> String {
+        match self {
+            InvalidRequest::Missing(_) => "required and must not be empty".to_owned(),
+            InvalidRequest::Invalid { problem, .. } => problem.clone(),
+        }
+    }
+}
+
 fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidRequest {
     InvalidRequest::Invalid {
         field,
@@ -31,91 +48,180 @@ fn invalid(field: &'static str, problem: impl Into<String>) -> InvalidRequest {
     }
 }
 
-/// Call ids are the front-end's; keep them printable and bounded so they
-/// are safe in logs and maps.
-pub fn call_id(field: &'static str, id: &str) -> Result<String, InvalidRequest> {
-    check_call_id(field, id)?;
-    Ok(id.to_owned())
+/// Call ids are the front-end's; keep them printable and within
+/// `max_name_bytes` so they are safe in logs and maps.
+pub fn call_id(limits: &Limits, field: &'static str, id: String) -> Result<String, InvalidRequest> {
+    check_call_id(limits, field, &id)?;
+    Ok(id)
 }
 
-/// [`call_id`] for an id the request already owns, which is kept as it is.
-pub fn check_call_id(field: &'static str, id: &str) -> Result<(), InvalidRequest> {
+/// [`call_id`] for an id that is only looked at.
+fn check_call_id(limits: &Limits, field: &'static str, id: &str) -> Result<(), InvalidRequest> {
     // The usual id, short and plain ASCII, is settled in one pass.
     // (A fold rather than `all`, so the compiler can check many bytes at once.)
     let plain = id.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic());
-    if plain && !id.is_empty() && id.len() <= 128 {
+    if plain && !id.is_empty() && id.len() <= limits.max_name_bytes {
         return Ok(());
     }
+    limits.name(field, id)?;
     if id.trim().is_empty() {
         return Err(InvalidRequest::Missing(field));
     }
-    if id.len() > 128 || id.chars().any(char::is_control) {
-        return Err(invalid(field, "must be at most 128 printable characters"));
+    if id.chars().any(char::is_control) {
+        return Err(invalid(field, "must be printable characters"));
     }
     Ok(())
 }
 
-impl TryFrom<pb::StartCallRequest> for StartCall {
-    type Error = InvalidRequest;
-
-    fn try_from(req: pb::StartCallRequest) -> Result<Self, Self::Error> {
-        let pb::StartCallRequest {
-            call_id: id,
-            flow,
-            caller,
-            callee,
-            at,
-            locale,
-            reports_playback,
-            variables,
-        } = req;
-        let variables = call_variables("variables", variables)?;
-        let at = match at.trim() {
-            "" => None,
-            text => Some(
-                DateTime::parse_from_rfc3339(text)
-                    .map_err(|e| invalid("at", format!("{text:?} is not an RFC 3339 timestamp ({e}), e.g. \"2026-10-01T09:30:00+08:00\"")))?
-                    .with_timezone(&Utc),
-            ),
-        };
-        // An empty id asks the service to assign one (returned in the turn).
-        let call_id = if id.is_empty() {
-            id
-        } else {
-            call_id("call_id", &id)?
-        };
-        Ok(StartCall {
-            call_id,
-            flow: flow.trim().to_owned(),
-            caller,
-            callee,
-            at,
-            locale: Some(locale.trim().to_owned()).filter(|l| !l.is_empty()),
-            reports_playback,
-            owner: None,
-            anchor: None,
-            variables,
-        })
-    }
+/// A StartCall request, checked against the limits as it is taken apart.
+pub fn start_call(limits: &Limits, req: pb::StartCallRequest) -> Result<StartCall, InvalidRequest> {
+    let pb::StartCallRequest {
+        call_id: id,
+        flow,
+        caller,
+        callee,
+        at,
+        locale,
+        reports_playback,
+        variables,
+    } = req;
+    let variables = call_variables(limits, "variables", variables)?;
+    // An empty id asks the service to assign one (returned in the turn).
+    let call_id = if id.is_empty() {
+        id
+    } else {
+        call_id(limits, "call_id", id)?
+    };
+    limits.name("flow", &flow)?;
+    limits.name("at", &at)?;
+    let at = match at.trim() {
+        "" => None,
+        text => Some(
+            DateTime::parse_from_rfc3339(text)
+                .map_err(|e| invalid("at", format!("{text:?} is not an RFC 3339 timestamp ({e}), e.g. \"2026-10-01T09:30:00+08:00\"")))?
+                .with_timezone(&Utc),
+        ),
+    };
+    limits.name("locale", &locale)?;
+    limits.number("caller", &caller)?;
+    limits.number("callee", &callee)?;
+    Ok(StartCall {
+        call_id,
+        flow: flow.trim().to_owned(),
+        caller,
+        callee,
+        at,
+        locale: Some(locale.trim().to_owned()).filter(|l| !l.is_empty()),
+        reports_playback,
+        owner: None,
+        anchor: None,
+        variables,
+    })
 }
 
-/// A call's variables as the call keeps them: names as prompts spell them
-/// (the limits on sizes are checked before, in `limits`).
+/// A call's variables as the call keeps them: a bounded number, each
+/// within the limits, named as prompts spell them.
 fn call_variables(
+    limits: &Limits,
     field: &'static str,
     variables: std::collections::HashMap<String, String>,
 ) -> Result<Vars, InvalidRequest> {
-    if let Some(bad) = variables.keys().find(|k| !valid_variable_name(k)) {
-        return Err(invalid(
-            field,
-            format!("{bad:?} is not a variable name (letters, digits and '_')"),
-        ));
+    limits.variable_count(field, variables.len())?;
+    for (name, value) in &variables {
+        limits.variable(field, name, value)?;
+        if !valid_variable_name(name) {
+            return Err(invalid(
+                field,
+                format!("{name:?} is not a variable name (letters, digits and '_')"),
+            ));
+        }
     }
     Ok(variables)
 }
 
+/// A SendEvent request: the call it is for, its seq and the event.
+pub fn call_event(
+    limits: &Limits,
+    req: pb::CallEvent,
+) -> Result<(String, u64, Event), InvalidRequest> {
+    let pb::CallEvent { call_id, seq, kind } = req;
+    check_call_id(limits, "call_id", &call_id)?;
+    let event = event(limits, kind)?;
+    Ok((call_id, seq, event))
+}
+
+/// An event on a Converse stream already carrying `call_id`: its seq and
+/// the event. The message may leave its own call id empty.
+pub fn stream_event(
+    limits: &Limits,
+    req: pb::CallEvent,
+    call_id: &str,
+) -> Result<(u64, Event), InvalidRequest> {
+    let pb::CallEvent {
+        call_id: id,
+        seq,
+        kind,
+    } = req;
+    limits.name("call_id", &id)?;
+    if !id.is_empty() && id != call_id {
+        return Err(invalid(
+            "call_id",
+            format!("{id:?} is not this stream's call {call_id:?}"),
+        ));
+    }
+    Ok((seq, event(limits, kind)?))
+}
+
+/// What the first message of a Converse stream asks for.
+pub enum Opening {
+    /// A new call.
+    Start(StartCall),
+    /// A stored call whose stream broke goes on here.
+    Resume(String),
+}
+
+/// The first message of a Converse stream: `start`, or `resume`. Either
+/// may leave its call id to the message's own.
+pub fn opening(limits: &Limits, first: pb::CallEvent) -> Result<Opening, InvalidRequest> {
+    use pb::call_event::Kind;
+    let pb::CallEvent {
+        call_id: outer_id,
+        seq: _,
+        kind,
+    } = first;
+    limits.name("call_id", &outer_id)?;
+    match kind {
+        Some(Kind::Start(mut start)) => {
+            if start.call_id.is_empty() {
+                start.call_id = outer_id;
+            }
+            Ok(Opening::Start(start_call(limits, *start)?))
+        }
+        Some(Kind::Resume(pb::Resume { call_id: id })) => {
+            let id = if id.is_empty() { outer_id } else { id };
+            Ok(Opening::Resume(call_id(limits, "resume.call_id", id)?))
+        }
+        Some(
+            Kind::Speech(_)
+            | Kind::Dtmf(_)
+            | Kind::NoInput(_)
+            | Kind::Audio(_)
+            | Kind::Hangup(_)
+            | Kind::PromptPlayed(_)
+            | Kind::TransferResult(_)
+            | Kind::Data(_)
+            | Kind::LookupResult(_)
+            | Kind::HoldResult(_),
+        )
+        | None => Err(invalid(
+            "start",
+            "the first message of Converse must carry `start`",
+        )),
+    }
+}
+
 /// The domain event of a `CallEvent` (not `start`, which Converse handles).
-pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest> {
+fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest> {
     use pb::call_event::Kind;
     Ok(match kind.ok_or(InvalidRequest::Missing("kind"))? {
         Kind::Start(_) => {
@@ -130,12 +236,17 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
                 "only the first message of Converse may resume a call",
             ));
         }
-        Kind::PromptPlayed(pb::PromptPlayed { prompt_id: _ }) => Event::PromptPlayed,
+        Kind::PromptPlayed(pb::PromptPlayed { prompt_id }) => {
+            limits.name("prompt_played.prompt_id", &prompt_id)?;
+            Event::PromptPlayed
+        }
         Kind::Speech(pb::Speech {
             text,
             confidence,
             intents,
         }) => {
+            limits.speech("speech.text", &text)?;
+            limits.intents("speech.intents", intents.len())?;
             if !(0.0..=1.0).contains(&confidence) {
                 return Err(invalid(
                     "speech.confidence",
@@ -146,6 +257,7 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
                 .into_iter()
                 .enumerate()
                 .map(|(i, pb::Intent { name, confidence })| {
+                    limits.name("speech.intents.name", &name)?;
                     if name.trim().is_empty() {
                         return Err(invalid(
                             "speech.intents.name",
@@ -168,6 +280,7 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
             }
         }
         Kind::Dtmf(pb::Dtmf { digits }) => {
+            limits.dtmf("dtmf.digits", &digits)?;
             if digits.is_empty()
                 || !digits
                     .chars()
@@ -195,30 +308,31 @@ pub fn event(kind: Option<pb::call_event::Kind>) -> Result<Event, InvalidRequest
             Err(_) => return Err(invalid("audio.kind", format!("{kind} is not an AudioKind"))),
         }),
         Kind::Hangup(pb::CallerHangup {}) => Event::CallerHangup,
-        Kind::TransferResult(pb::TransferResult {
-            connected,
-            detail: _,
-        }) => Event::TransferResult { connected },
+        Kind::TransferResult(pb::TransferResult { connected, detail }) => {
+            limits.detail("transfer_result.detail", &detail)?;
+            Event::TransferResult { connected }
+        }
         Kind::Data(pb::Data { variables }) => Event::Data {
-            variables: call_variables("data.variables", variables)?,
+            variables: call_variables(limits, "data.variables", variables)?,
         },
         Kind::LookupResult(pb::LookupResult {
             name,
             ok,
             variables,
         }) => {
+            limits.name("lookup_result.name", &name)?;
             if name.trim().is_empty() {
                 return Err(InvalidRequest::Missing("lookup_result.name"));
             }
             Event::LookupResult {
                 name,
                 ok,
-                variables: call_variables("lookup_result.variables", variables)?,
+                variables: call_variables(limits, "lookup_result.variables", variables)?,
             }
         }
         Kind::HoldResult(pb::HoldResult { ok, variables }) => Event::HoldResult {
             ok,
-            variables: call_variables("hold_result.variables", variables)?,
+            variables: call_variables(limits, "hold_result.variables", variables)?,
         },
     })
 }
@@ -546,3 +660,6 @@ pub fn quality(q: &crate::quality::Quality) -> pb::QualityResult {
         partial: q.is_partial(),
     }
 }
+
+#[cfg(test)]
+mod tests;
