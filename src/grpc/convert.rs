@@ -481,7 +481,6 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
     pb::Turn {
         call_id: call_id.to_owned(),
         seq: *seq,
-        state: state.as_str().to_owned(),
         step: step.as_deref().unwrap_or_default().to_owned(),
         actions: actions.iter().map(|a| action(a, flow)).collect(),
         flow: owned(flow.id()),
