@@ -127,6 +127,10 @@ def end_reason(value):
     return pb.EndReason.Name(value)
 
 
+def phase(value):
+    return pb.CallState.Name(value)
+
+
 def show_actions(actions, indent="    "):
     """Prints a turn's actions in the order the PBX must carry them out."""
     if not actions:
@@ -151,7 +155,7 @@ def show_actions(actions, indent="    "):
 def show_turn(turn, when=""):
     ended = "  ENDED" if turn.ended else ""
     step = f"  step={turn.step}" if turn.step else ""
-    print(f"< {when}turn {turn.seq}  state={turn.state}{step}{ended}")
+    print(f"< {when}turn {turn.seq}  phase={phase(turn.phase)}{step}{ended}")
     show_actions(turn.actions)
 
 
@@ -320,7 +324,7 @@ def unary_call(stub, call_id, args):
         if entry.WhichOneof("entry") == "event":
             print(f"      {offset} event {describe_event(entry.event)}")
         else:
-            print(f"      {offset} turn {entry.turn.seq}  state={entry.turn.state}")
+            print(f"      {offset} turn {entry.turn.seq}  phase={phase(entry.turn.phase)}")
             show_actions(entry.turn.actions, indent="          ")
 
 

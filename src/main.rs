@@ -1,16 +1,14 @@
 //! The `callscript` binary: parse the command line, then hand over to the
-//! library (`server::run` for `serve`).
+//! library (`server::App` for `serve`).
 
-use std::{io::IsTerminal, process::ExitCode, sync::Arc};
+use std::{io::IsTerminal, process::ExitCode};
 
 use callscript::{
     cli::{self, Cli, Command},
-    flow::FlowRegistry,
-    grpc::auth::Auth,
-    server, telemetry,
+    server::App,
+    telemetry,
 };
 use clap::Parser;
-use tokio::net::TcpListener;
 
 // Every event allocates a little (the turn, its wire form, the transcript
 // line); glibc's allocator made that a tenth of a SendEvent's instructions
@@ -89,120 +87,15 @@ fn serve(
         }
     };
     let code = runtime.block_on(async move {
-        let registry = match FlowRegistry::load_dir_with(
-            &settings.flows_dir,
-            settings.default_flow.clone(),
-            settings.max_flow_bytes,
-        ) {
-            Ok(r) => Arc::new(r),
+        let app = match App::build(settings).await {
+            Ok(app) => app,
             Err(e) => {
                 eprintln!("callscript: {e}");
                 return ExitCode::FAILURE;
             }
         };
-        for problem in registry.problems() {
-            tracing::warn!(%problem, "flow problem at start-up");
-        }
-        // Keep the watcher alive for the life of the server.
-        let _watcher = if settings.watch {
-            match registry.watch() {
-                Ok(w) => w,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot watch the flows directory; use ReloadFlows to reload");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let listener = match TcpListener::bind(settings.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("callscript: cannot listen on {}: {e}", settings.listen);
-                return ExitCode::FAILURE;
-            }
-        };
-        let metrics_listener = match settings.metrics_listen {
-            None => None,
-            Some(addr) => match TcpListener::bind(addr).await {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    eprintln!("callscript: cannot listen on {addr} (metrics_listen): {e}");
-                    return ExitCode::FAILURE;
-                }
-            },
-        };
-        if let Ok(addr) = listener.local_addr() {
-            // On stdout, plainly, so scripts and tests can find a port-0 server.
-            println!("callscript listening on {addr}");
-        }
-        if let Some(addr) = metrics_listener.as_ref().and_then(|l| l.local_addr().ok()) {
-            // A reader that only wanted the first line may have gone.
-            use std::io::Write;
-            let _ = writeln!(std::io::stdout(), "callscript metrics on http://{addr}/metrics");
-        }
-        let auth = match &settings.auth_tokens_file {
-            None => None,
-            Some(path) => match Auth::load(path) {
-                Ok(auth) => Some(auth),
-                Err(e) => {
-                    eprintln!("callscript: auth_tokens_file: {e}");
-                    return ExitCode::FAILURE;
-                }
-            },
-        };
-        // The tokens file reloads like the flows.
-        let _auth_watcher = match (&auth, settings.watch) {
-            (Some(auth), true) => auth
-                .watch()
-                .map_err(|e| tracing::warn!(error = %e, "cannot watch the tokens file; restart to change tokens"))
-                .ok(),
-            _ => None,
-        };
-        let tls = match (&settings.tls_cert, &settings.tls_key) {
-            (Some(cert), Some(key)) => Some(server::TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-                client_ca: settings.tls_client_ca.clone(),
-            }),
-            _ => None,
-        };
-        let server_settings = server::ServerSettings {
-            engine: settings.engine.clone(),
-            reference_service: settings.reference_service,
-            limits: settings.limits.clone(),
-            connections: settings.connections.clone(),
-            auth,
-            tls,
-            drain_timeout: settings.drain_timeout,
-            max_flow_bytes: settings.max_flow_bytes,
-            quality_file: Some(settings.flows_dir.join(callscript::quality::QUALITY_FILE)),
-            records: settings.records.clone(),
-            store: None,
-        };
-        let mut server_settings = server_settings;
-        if let Some(url) = &settings.store {
-            match callscript::engine::store::redis::RedisStore::open(url) {
-                Ok(store) => {
-                    tracing::info!(store = callscript::engine::store::CallStore::describe(&store), "calls live in the shared store");
-                    let store: Arc<dyn callscript::engine::store::CallStore> = Arc::new(store);
-                    server_settings.store = Some((store, settings.store_ended_ttl));
-                }
-                Err(e) => {
-                    eprintln!("callscript: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
-        }
-        match server::run_observed(
-            listener,
-            metrics_listener,
-            registry,
-            server_settings,
-            shutdown_signal(),
-        )
-        .await
-        {
+        announce(&app);
+        match app.run(shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("callscript: {e}");
@@ -214,6 +107,19 @@ fn serve(
     // deadline is the promise.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     code
+}
+
+/// On stdout, plainly, so scripts and tests can find a port-0 server.
+fn announce(app: &App) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    // A reader that only wanted the first line may have gone.
+    if let Ok(addr) = app.local_addr() {
+        let _ = writeln!(out, "callscript listening on {addr}");
+    }
+    if let Some(addr) = app.metrics_addr() {
+        let _ = writeln!(out, "callscript metrics on http://{addr}/metrics");
+    }
 }
 
 async fn shutdown_signal() {

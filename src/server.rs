@@ -1,4 +1,12 @@
 //! The running service: every gRPC service on one listener.
+//!
+//! `app` puts a service together from its settings (what `main` runs);
+//! `watch` reloads what changes on disk.
+
+mod app;
+pub mod watch;
+
+pub use app::{App, StartError};
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
@@ -90,9 +98,9 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
-    fn config(&self, handshake_timeout: Duration) -> Result<ServerTlsConfig, ServeError> {
+    fn config(&self, handshake_timeout: Duration) -> Result<ServerTlsConfig, StartError> {
         let read = |p: &PathBuf| {
-            std::fs::read(p).map_err(|e| ServeError::Tls(format!("{}: {e}", p.display())))
+            std::fs::read(p).map_err(|e| StartError::Tls(format!("{}: {e}", p.display())))
         };
         let mut config = ServerTlsConfig::new()
             .identity(Identity::from_pem(read(&self.cert)?, read(&self.key)?))
@@ -110,12 +118,50 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("serving: {0}")]
     Transport(#[from] tonic::transport::Error),
-    #[error("records_file: {0}")]
-    Records(std::io::Error),
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
-    #[error("TLS: {0}")]
-    Tls(String),
+    /// What [`App::build`] checks, for a server started without it.
+    #[error(transparent)]
+    Start(#[from] StartError),
+}
+
+/// What serving needs that can fail before the first request, made ready
+/// before the listener is served: the quality scoring, the records file
+/// (its writer scores ended calls) and the TLS configuration.
+struct Prepared {
+    scoring: QualityScoring,
+    records: Option<RecordsWriter>,
+    tls: Option<ServerTlsConfig>,
+}
+
+fn prepare(
+    flows: &Arc<FlowRegistry>,
+    settings: &ServerSettings,
+    metrics_on: bool,
+) -> Result<Prepared, StartError> {
+    let scoring = QualityScoring::new(settings.quality_file.clone(), flows.clone());
+    // Ended calls are scored on the records thread, for the records file and
+    // the quality metric, so scoring never delays a call's own events.
+    let score_ended: CallScorer = {
+        let scoring = scoring.clone();
+        Arc::new(move |record| scoring.score_record(record))
+    };
+    let tls = settings
+        .tls
+        .as_ref()
+        .map(|tls| tls.config(settings.connections.handshake_timeout))
+        .transpose()?;
+    let records = RecordsWriter::start(&settings.records, Some(score_ended), metrics_on).map_err(
+        |source| StartError::Records {
+            path: settings.records.file.clone().unwrap_or_default(),
+            source,
+        },
+    )?;
+    Ok(Prepared {
+        scoring,
+        records,
+        tls,
+    })
 }
 
 /// Past the drain deadline, how long the last turns have to go out before
@@ -159,16 +205,33 @@ pub async fn run_observed(
     settings: ServerSettings,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    let prepared = prepare(&flows, &settings, metrics_listener.is_some())?;
+    serve(
+        listener,
+        metrics_listener,
+        flows,
+        settings,
+        prepared,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves until `shutdown`, then drains (see [`run_with`]).
+async fn serve(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    flows: Arc<FlowRegistry>,
+    settings: ServerSettings,
+    prepared: Prepared,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
     let metrics_on = metrics_listener.is_some();
-    let scoring = QualityScoring::new(settings.quality_file.clone(), flows.clone());
-    // Ended calls are scored on the records thread, for the records file and
-    // the quality metric, so scoring never delays a call's own events.
-    let score_ended: CallScorer = {
-        let scoring = scoring.clone();
-        Arc::new(move |record| scoring.score_record(record))
-    };
-    let records = RecordsWriter::start(&settings.records, Some(score_ended), metrics_on)
-        .map_err(ServeError::Records)?;
+    let Prepared {
+        scoring,
+        records,
+        tls,
+    } = prepared;
     let mut engine_settings = settings.engine.clone();
     engine_settings.records = records.as_ref().map(RecordsWriter::sink);
     let engine = Engine::with_store(flows.clone(), engine_settings, settings.store.clone());
@@ -210,8 +273,8 @@ pub async fn run_observed(
 
     let conn = &settings.connections;
     let mut builder = Server::builder();
-    if let Some(tls) = &settings.tls {
-        builder = builder.tls_config(tls.config(conn.handshake_timeout)?)?;
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
     }
     if let Ok(addr) = listener.local_addr() {
         if settings.auth.is_none() && !addr.ip().is_loopback() {

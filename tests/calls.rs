@@ -22,8 +22,8 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
     assert_eq!(said(&t), ["您好,XX欢迎您的来电,请问有什么可以帮您?"]);
     assert_eq!(listen_ms(&t), Some(5000));
     assert_eq!(
-        (t.seq, t.state.as_str(), t.step.as_str(), t.flow.as_str()),
-        (1, "listening", "welcome", "hotline")
+        (t.seq, t.phase(), t.step.as_str(), t.flow.as_str()),
+        (1, pb::CallState::Listening, "welcome", "hotline")
     );
     assert!(!t.flow_version.is_empty());
 
@@ -43,7 +43,7 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
         .into_inner();
     // The bill is looked up by the front-end; its answer is said.
     assert_eq!(said(&t), Vec::<String>::new());
-    assert_eq!(t.state, "looking_up");
+    assert_eq!(t.phase(), pb::CallState::LookingUp);
     assert!(
         matches!(
             &t.actions[0].kind,
@@ -59,7 +59,7 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
         .expect("ok")
         .into_inner();
     assert_eq!(said(&t), ["您本月话费58.50元。", "您还需要别的帮助吗?"]);
-    assert_eq!(t.state, "closing");
+    assert_eq!(t.phase(), pb::CallState::Closing);
 
     let t = c
         .send_event(event("u1", 4, speech("不用了,谢谢")))
@@ -67,7 +67,7 @@ async fn a_whole_unary_call_follows_the_hotline_script() {
         .expect("ok")
         .into_inner();
     assert_eq!(said(&t), ["谢谢您,祝您愉快!再见。"]);
-    assert_eq!(t.state, "awaiting_hangup");
+    assert_eq!(t.phase(), pb::CallState::AwaitingHangup);
     assert_eq!(
         hangup_reason(&t),
         None,

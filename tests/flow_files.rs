@@ -228,8 +228,11 @@ async fn the_watcher_swaps_in_an_edited_file() {
     let hotline = tmp.path().join("hotline.toml");
     let registry =
         Arc::new(FlowRegistry::load_dir(tmp.path(), None).expect("the copied flows load"));
-    let _watcher = registry
-        .watch()
+    let _watcher =
+        callscript::server::watch::FileWatcher::start(callscript::server::watch::Reloads {
+            flows: Some(registry.clone()),
+            tokens: None,
+        })
         .expect("watch the flows directory")
         .expect("a directory registry has a watcher");
     let mut server = start_server_with(registry, EngineSettings::default()).await;

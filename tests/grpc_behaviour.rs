@@ -8,8 +8,8 @@ mod common;
 
 use callscript::grpc::pb::{self, call_event::Kind};
 use common::{
-    TestServer, event, hangup_reason, listen_ms, lookup_result, no_input, prompt_ids, said, speech,
-    start_server, transfer,
+    TestServer, event, hangup_reason, listen_ms, lookup_result, no_input, phase_name, prompt_ids,
+    said, speech, start_server, transfer,
 };
 
 const OPENING: &str = "您好,XX欢迎您的来电,请问有什么可以帮您?";
@@ -47,8 +47,8 @@ impl Call {
         assert_eq!(said(&turn), [OPENING]);
         assert_eq!(listen_ms(&turn), Some(5000));
         assert_eq!(
-            (turn.state.as_str(), turn.step.as_str(), turn.ended),
-            ("listening", "welcome", false)
+            (turn.phase(), turn.step.as_str(), turn.ended),
+            (pb::CallState::Listening, "welcome", false)
         );
         Call {
             id: id.into(),
@@ -80,9 +80,9 @@ fn transfer_result(connected: bool) -> Kind {
     })
 }
 
-/// `(state, step, ended)` of a turn.
-fn at(turn: &pb::Turn) -> (&str, &str, bool) {
-    (turn.state.as_str(), turn.step.as_str(), turn.ended)
+/// `(phase, step, ended)` of a turn.
+fn at(turn: &pb::Turn) -> (pb::CallState, &str, bool) {
+    (turn.phase(), turn.step.as_str(), turn.ended)
 }
 
 async fn ask_for_agent(server: &mut TestServer, call: &mut Call) {
@@ -91,7 +91,10 @@ async fn ask_for_agent(server: &mut TestServer, call: &mut Call) {
     assert_eq!(prompt_ids(&turn), ["transfer_consent"]);
     assert_eq!(listen_ms(&turn), Some(5000));
     assert_eq!(transfer(&turn), None);
-    assert_eq!(at(&turn), ("confirming_transfer", "to_agent", false));
+    assert_eq!(
+        at(&turn),
+        (pb::CallState::ConfirmingTransfer, "to_agent", false)
+    );
 }
 
 #[tokio::test]
@@ -104,7 +107,7 @@ async fn weak_audio_then_switch_phone_and_hangup() {
         assert_eq!(said(&turn), [UNCLEAR]);
         assert_eq!(listen_ms(&turn), Some(5000));
         assert_eq!(hangup_reason(&turn), None);
-        assert_eq!(at(&turn), ("listening", "welcome", false));
+        assert_eq!(at(&turn), (pb::CallState::Listening, "welcome", false));
     }
     // Low-confidence speech is unclear too: this one is past the limit.
     let mumble = Kind::Speech(pb::Speech {
@@ -117,7 +120,10 @@ async fn weak_audio_then_switch_phone_and_hangup() {
     assert_eq!(prompt_ids(&turn), ["switch_phone"]);
     assert_eq!(listen_ms(&turn), Some(5000));
     assert_eq!(hangup_reason(&turn), None);
-    assert_eq!(at(&turn), ("confirming_switch", "welcome", false));
+    assert_eq!(
+        at(&turn),
+        (pb::CallState::ConfirmingSwitch, "welcome", false)
+    );
 
     // Consent to hang up: a goodbye first (N7), then 5 s for the caller to
     // hang up first (seed 003: 稍停5秒), then the hang-up.
@@ -130,7 +136,7 @@ async fn weak_audio_then_switch_phone_and_hangup() {
     let turn = call.send(&mut server, no_input()).await;
     assert_eq!(turn.phase, pb::CallState::Ended as i32);
     assert_eq!(hangup_reason(&turn), Some(pb::EndReason::PoorAudio));
-    assert_eq!(at(&turn), ("ended", "", true));
+    assert_eq!(at(&turn), (pb::CallState::Ended, "", true));
 
     let record = server
         .calls
@@ -181,11 +187,11 @@ async fn transfer_consent_yes_transfers() {
     );
     assert_eq!(said(&turn), Vec::<String>::new());
     assert_eq!(hangup_reason(&turn), None);
-    assert_eq!(at(&turn), ("transferring", "to_agent", false));
+    assert_eq!(at(&turn), (pb::CallState::Transferring, "to_agent", false));
 
     let turn = call.send(&mut server, transfer_result(true)).await;
     assert_eq!(turn.actions, []);
-    assert_eq!(at(&turn), ("ended", "", true));
+    assert_eq!(at(&turn), (pb::CallState::Ended, "", true));
 
     let record = server
         .calls
@@ -209,15 +215,15 @@ async fn transfer_consent_no_returns_to_the_step_that_asked() {
     assert_eq!(said(&turn), [DECLINED]);
     assert_eq!(listen_ms(&turn), Some(5000));
     assert_eq!(transfer(&turn), None);
-    assert_eq!(at(&turn), ("listening", "welcome", false));
+    assert_eq!(at(&turn), (pb::CallState::Listening, "welcome", false));
 
     let turn = call.send(&mut server, speech("那帮我查一下账单")).await;
-    assert_eq!(at(&turn), ("looking_up", "bill", false));
+    assert_eq!(at(&turn), (pb::CallState::LookingUp, "bill", false));
     let turn = call
         .send(&mut server, lookup_result("bill", "amount", "58.50"))
         .await;
     assert_eq!(said(&turn), [BILL, ANYTHING_ELSE]);
-    assert_eq!(at(&turn), ("closing", "anything_else", false));
+    assert_eq!(at(&turn), (pb::CallState::Closing, "anything_else", false));
     server.stop().await;
 }
 
@@ -233,7 +239,10 @@ async fn transfer_consent_silence_reprompts_then_hangs_up() {
     let turn = call.send(&mut server, no_input()).await;
     assert_eq!(said(&turn), [SILENCE_GOODBYE]);
     assert_eq!(hangup_reason(&turn), None);
-    assert_eq!(at(&turn), ("confirming_transfer", "to_agent", false));
+    assert_eq!(
+        at(&turn),
+        (pb::CallState::ConfirmingTransfer, "to_agent", false)
+    );
     let turn = call.send(&mut server, no_input()).await;
     assert_eq!(said(&turn), Vec::<String>::new());
     assert_eq!(transfer(&turn), None);
@@ -282,7 +291,7 @@ async fn get_call_shows_the_transcript() {
                     if let Some((target, _)) = transfer(t) {
                         parts.push(format!("transfer {target}"));
                     }
-                    format!("{}: {}", t.state, parts.join(" | "))
+                    format!("{}: {}", phase_name(t), parts.join(" | "))
                 }
                 pb::transcript_entry::Entry::Fault(f) => format!("front-end fault: {}", f.detail),
             },

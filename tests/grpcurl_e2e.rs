@@ -164,7 +164,7 @@ fn grpcurl_runs_a_unary_call_step_by_step() {
     let opening = run_json(&server, START_HOLIDAY);
     assert_eq!(opening["callId"], "c1", "{opening}");
     assert_eq!(opening["seq"], "1", "uint64 prints as a string: {opening}");
-    assert_eq!(opening["state"], "listening", "{opening}");
+    assert_eq!(opening["phase"], "CALL_STATE_LISTENING", "{opening}");
     assert_eq!(opening["step"], "welcome", "{opening}");
     assert_eq!(
         says(&opening),
@@ -178,7 +178,7 @@ fn grpcurl_runs_a_unary_call_step_by_step() {
     // The caller greets us: a morning greeting back (N2, N6).
     let greeted = run_json(&server, GREET);
     assert_eq!(greeted["seq"], "2", "{greeted}");
-    assert_eq!(greeted["state"], "listening", "{greeted}");
+    assert_eq!(greeted["phase"], "CALL_STATE_LISTENING", "{greeted}");
     assert_eq!(
         says(&greeted),
         [("greeting_reply_morning", "早上好,请问有什么可以帮您?")]
@@ -271,7 +271,7 @@ fn grpcurl_runs_a_call_with_variables_and_a_lookup() {
 
     run_json(&server, START_BILL);
     let asked = run_json(&server, ASK_BILL);
-    assert_eq!(asked["state"], "looking_up", "{asked}");
+    assert_eq!(asked["phase"], "CALL_STATE_LOOKING_UP", "{asked}");
     assert_eq!(
         asked["actions"][0]["lookup"],
         serde_json::json!({"name": "bill", "params": {"caller": "13800138000"}}),

@@ -286,6 +286,121 @@ fn registry() -> Arc<FlowRegistry> {
     Arc::new(FlowRegistry::load_dir(shipped_flows(), None).expect("flows"))
 }
 
+async fn server_with_names_up_to(max_name_bytes: usize) -> TestServer {
+    let settings = ServerSettings {
+        limits: Limits {
+            max_name_bytes,
+            ..Limits::default()
+        },
+        drain_timeout: std::time::Duration::ZERO,
+        ..ServerSettings::default()
+    };
+    start_server_settings(registry(), settings).await
+}
+
+/// A call id's bound is `max_name_bytes` as configured: longer than 128
+/// bytes is fine under a larger setting, and over a smaller one is refused
+/// naming the field, in the message and in a `google.rpc.BadRequest`.
+#[tokio::test]
+async fn the_call_id_bound_is_the_configured_max_name_bytes() {
+    use tonic_types::StatusExt;
+    let at = "2026-11-23T15:00:00+08:00";
+
+    let server = server_with_names_up_to(300).await;
+    let mut calls = server.calls.clone();
+    let long = "c".repeat(200);
+    let turn = calls
+        .start_call(start(&long, at))
+        .await
+        .expect("a 200-byte call id under max_name_bytes = 300")
+        .into_inner();
+    assert_eq!(turn.call_id, long);
+    let record = calls
+        .get_call(pb::GetCallRequest {
+            call_id: long.clone(),
+        })
+        .await
+        .expect("the call is found by its long id")
+        .into_inner();
+    assert_eq!(record.call_id, long);
+    server.stop().await;
+
+    let server = server_with_names_up_to(64).await;
+    let mut calls = server.calls.clone();
+    let e = calls
+        .start_call(start(&"c".repeat(65), at))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(
+        e.message(),
+        "call_id: 65 bytes is more than max_name_bytes (64)"
+    );
+    let bad_request = e.get_details_bad_request().expect("a BadRequest detail");
+    let [violation] = bad_request.field_violations.as_slice() else {
+        panic!("one violation: {bad_request:?}");
+    };
+    assert_eq!(violation.field, "call_id");
+    assert_eq!(
+        violation.description,
+        "65 bytes is more than max_name_bytes (64)"
+    );
+    server.stop().await;
+}
+
+/// Every refused field reaches a program as a `google.rpc.BadRequest`
+/// violation as well as in the message.
+#[tokio::test]
+async fn a_refused_request_carries_a_bad_request_detail_naming_the_field() {
+    use tonic_types::StatusExt;
+    let server = start_server().await;
+    let mut calls = server.calls.clone();
+    calls
+        .start_call(start("bad-request-detail", "2026-11-23T15:00:00+08:00"))
+        .await
+        .expect("starts");
+    let e = calls
+        .send_event(event(
+            "bad-request-detail",
+            1,
+            pb::call_event::Kind::Dtmf(pb::Dtmf {
+                digits: "12x".into(),
+            }),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(
+        e.message(),
+        "dtmf.digits: \"12x\" must be one or more of 0-9, *, #, A-D"
+    );
+    let bad_request = e.get_details_bad_request().expect("a BadRequest detail");
+    let [violation] = bad_request.field_violations.as_slice() else {
+        panic!("one violation: {bad_request:?}");
+    };
+    assert_eq!(violation.field, "dtmf.digits");
+    assert_eq!(
+        violation.description,
+        "\"12x\" must be one or more of 0-9, *, #, A-D"
+    );
+
+    let e = calls
+        .send_event(pb::CallEvent {
+            call_id: String::new(),
+            seq: 2,
+            kind: Some(no_input()),
+        })
+        .await
+        .unwrap_err();
+    let bad_request = e.get_details_bad_request().expect("a BadRequest detail");
+    assert_eq!(bad_request.field_violations[0].field, "call_id");
+    assert_eq!(
+        bad_request.field_violations[0].description,
+        "required and must not be empty"
+    );
+    server.stop().await;
+}
+
 /// Connections past `max_connections` are closed at once; one that never
 /// sends the HTTP/2 preface is closed at `handshake_timeout_ms`.
 #[tokio::test(start_paused = true)]

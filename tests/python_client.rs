@@ -112,47 +112,47 @@ fn normalise(output: &str) -> String {
 /// N5 silence prompts 5 s apart, N12 closing, N14 agent number).
 const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
 > StartCall at=2026-10-01T09:30:00+08:00 locale=zh-CN
-< turn 1  state=listening  step=welcome
+< turn 1  phase=CALL_STATE_LISTENING  step=welcome
     say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
     listen 5000 ms
 > SendEvent seq=1 speech "请问你的工号是多少?"
-< turn 2  state=listening  step=welcome
+< turn 2  phase=CALL_STATE_LISTENING  step=welcome
     say agent_number: 我的工号是1024,很高兴为您服务。
     listen 5000 ms
 > SendEvent seq=2 speech "我想查一下账单"
-< turn 3  state=looking_up  step=bill
+< turn 3  phase=CALL_STATE_LOOKING_UP  step=bill
     lookup bill (params: caller)
     listen 2000 ms
 > SendEvent seq=2 speech "我想查一下账单"  (retry: the first answer was lost)
-< turn 3  state=looking_up  step=bill
+< turn 3  phase=CALL_STATE_LOOKING_UP  step=bill
     lookup bill (params: caller)
     listen 2000 ms
   retry returned the same turn: yes
 > SendEvent seq=3 lookup_result bill ok
-< turn 4  state=closing  step=anything_else
+< turn 4  phase=CALL_STATE_CLOSING  step=anything_else
     say bill_answer: 您本月话费58.50元。
     say anything_else: 您还需要别的帮助吗?
     listen 5000 ms
 > SendEvent seq=4 speech "我想办理套餐"
-< turn 5  state=confirming_hold  step=change_plan
+< turn 5  phase=CALL_STATE_CONFIRMING_HOLD  step=change_plan
     say hold_ask: 我需要为您查询一下,请您稍候,可以吗?
     listen 5000 ms
 > SendEvent seq=5 speech "好的"
-< turn 6  state=on_hold  step=change_plan
+< turn 6  phase=CALL_STATE_ON_HOLD  step=change_plan
     say hold_thanks: 谢谢,大约需要一分钟,请您稍候。
     listen 60000 ms
 > SendEvent seq=6 hold_result ok
-< turn 7  state=closing  step=anything_else
+< turn 7  phase=CALL_STATE_CLOSING  step=anything_else
     say hold_resume: 不好意思让您久等了。
     say hold_result: 您的业务已办理成功。
     say anything_else: 您还需要别的帮助吗?
     listen 5000 ms
 > SendEvent seq=7 speech "没有了,谢谢"
-< turn 8  state=awaiting_hangup  step=anything_else
+< turn 8  phase=CALL_STATE_AWAITING_HANGUP  step=anything_else
     say goodbye: 谢谢您,祝您愉快!再见。
     listen 10000 ms
 > SendEvent seq=8 hangup
-< turn 9  state=ended  ENDED
+< turn 9  phase=CALL_STATE_ENDED  ENDED
     (no actions)
 > GetCall
 < record  state=ended  end_reason=END_REASON_CALLER_HANGUP
@@ -160,55 +160,55 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
     opening rule: holiday: National Day: 2026 notice period 2026-10-01..2026-10-07
     transcript (18 entries):
       [+N ms] event (call started: flow hotline, at 2026-10-01T09:30:00+08:00)
-      [+N ms] turn 1  state=listening
+      [+N ms] turn 1  phase=CALL_STATE_LISTENING
           say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
           listen 5000 ms
       [+N ms] event seq=1 speech "请问你的工号是多少?"
-      [+N ms] turn 2  state=listening
+      [+N ms] turn 2  phase=CALL_STATE_LISTENING
           say agent_number: 我的工号是1024,很高兴为您服务。
           listen 5000 ms
       [+N ms] event seq=2 speech "我想查一下账单"
-      [+N ms] turn 3  state=looking_up
+      [+N ms] turn 3  phase=CALL_STATE_LOOKING_UP
           lookup bill (params: caller)
           listen 2000 ms
       [+N ms] event seq=3 lookup_result bill ok (amount)
-      [+N ms] turn 4  state=closing
+      [+N ms] turn 4  phase=CALL_STATE_CLOSING
           say bill_answer: 您本月话费58.50元。
           say anything_else: 您还需要别的帮助吗?
           listen 5000 ms
       [+N ms] event seq=4 speech "我想办理套餐"
-      [+N ms] turn 5  state=confirming_hold
+      [+N ms] turn 5  phase=CALL_STATE_CONFIRMING_HOLD
           say hold_ask: 我需要为您查询一下,请您稍候,可以吗?
           listen 5000 ms
       [+N ms] event seq=5 speech "好的"
-      [+N ms] turn 6  state=on_hold
+      [+N ms] turn 6  phase=CALL_STATE_ON_HOLD
           say hold_thanks: 谢谢,大约需要一分钟,请您稍候。
           listen 60000 ms
       [+N ms] event seq=6 hold_result ok
-      [+N ms] turn 7  state=closing
+      [+N ms] turn 7  phase=CALL_STATE_CLOSING
           say hold_resume: 不好意思让您久等了。
           say hold_result: 您的业务已办理成功。
           say anything_else: 您还需要别的帮助吗?
           listen 5000 ms
       [+N ms] event seq=7 speech "没有了,谢谢"
-      [+N ms] turn 8  state=awaiting_hangup
+      [+N ms] turn 8  phase=CALL_STATE_AWAITING_HANGUP
           say goodbye: 谢谢您,祝您愉快!再见。
           listen 10000 ms
       [+N ms] event seq=8 hangup
-      [+N ms] turn 9  state=ended
+      [+N ms] turn 9  phase=CALL_STATE_ENDED
           (no actions)
 == (b) silent caller over Converse: call pbx-RUN-silent ==
 > Converse start at=2026-10-01T09:30:00+08:00 locale=zh-CN, then silence
-< [+0 s] turn 1  state=listening  step=welcome
+< [+0 s] turn 1  phase=CALL_STATE_LISTENING  step=welcome
     say opening_national_day: 国庆节快乐!XX客服中心,请问有什么可以帮您!
     listen 5000 ms
-< [+5 s] turn 2  state=listening  step=welcome
+< [+5 s] turn 2  phase=CALL_STATE_LISTENING  step=welcome
     say silence_reprompt: 您好!请问有什么可以帮您?
     listen 5000 ms
-< [+10 s] turn 3  state=listening  step=welcome
+< [+10 s] turn 3  phase=CALL_STATE_LISTENING  step=welcome
     say silence_goodbye: 非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!
     listen 5000 ms
-< [+15 s] turn 4  state=ended  ENDED
+< [+15 s] turn 4  phase=CALL_STATE_ENDED  ENDED
     hangup END_REASON_SILENCE
   the server closed the stream after 15 s
 == (c) errors: the gRPC status of a bad request ==

@@ -15,10 +15,10 @@
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
-    time::Duration,
+    sync::Arc,
 };
 
+use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
@@ -53,14 +53,16 @@ pub struct FlowRegistry {
     default_flow: Option<String>,
     /// Larger files are refused without being read.
     max_flow_bytes: u64,
-    state: RwLock<State>,
+    /// Each reload builds the next state whole and swaps it in, so a
+    /// lookup never waits for a reload.
+    state: ArcSwap<State>,
 }
 
 /// The default `max_flow_bytes`: flow sources are small; anything larger is
 /// a mistake (or junk), not a flow.
 pub const DEFAULT_MAX_FLOW_BYTES: usize = 4 << 20;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct State {
     flows: BTreeMap<Arc<str>, Loaded>,
     /// Problems of the last load, per file.
@@ -105,7 +107,7 @@ impl FlowRegistry {
             dir: Some(dir.clone()),
             default_flow,
             max_flow_bytes: max_flow_bytes as u64,
-            state: RwLock::new(State::default()),
+            state: ArcSwap::default(),
         };
         let outcome = registry.reload_inner();
         if let Some(e) = outcome.dir_error {
@@ -144,7 +146,7 @@ impl FlowRegistry {
             dir: None,
             default_flow: None,
             max_flow_bytes: DEFAULT_MAX_FLOW_BYTES as u64,
-            state: RwLock::new(State {
+            state: ArcSwap::from_pointee(State {
                 flows,
                 problems: BTreeMap::new(),
                 holidays: Arc::new(holidays),
@@ -152,14 +154,8 @@ impl FlowRegistry {
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        // A panic while holding the lock cannot leave State half-written:
-        // every writer builds the new value first and swaps it in.
-        self.state.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(|e| e.into_inner())
+    fn read(&self) -> arc_swap::Guard<Arc<State>> {
+        self.state.load()
     }
 
     fn wanted_default(&self) -> &str {
@@ -207,6 +203,12 @@ impl FlowRegistry {
     /// Problems from the last load of each file.
     pub fn problems(&self) -> Vec<Diagnostic> {
         self.read().problems.values().flatten().cloned().collect()
+    }
+
+    /// The directory the flows are read from (`None` for flows built in
+    /// memory), for the file watcher (`server::watch`).
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// Re-reads the flows directory.
@@ -271,7 +273,7 @@ impl FlowRegistry {
                 // Nothing can be said about the files: keep every flow, and
                 // say why in the problems.
                 let name = display_name(dir);
-                let mut state = self.write();
+                let mut state = State::clone(&self.read());
                 state.problems = BTreeMap::from([(
                     name.clone(),
                     vec![Diagnostic::file_error(
@@ -286,6 +288,7 @@ impl FlowRegistry {
                     problems: state.problems.values().flatten().cloned().collect(),
                     ..ReloadReport::default()
                 };
+                self.state.store(Arc::new(state));
                 return Outcome {
                     report,
                     dir_error: Some(e),
@@ -429,58 +432,16 @@ impl FlowRegistry {
             .cloned()
             .collect();
         report.problems = problems.values().flatten().cloned().collect();
-        let mut state = self.write();
-        *state = State {
+        self.state.store(Arc::new(State {
             flows,
             problems,
             holidays,
-        };
+        }));
         Outcome {
             report,
             dir_error: None,
         }
     }
-
-    /// Reloads whenever a file in the flows directory changes, within about
-    /// a second. The returned guard stops watching when dropped.
-    pub fn watch(self: &Arc<Self>) -> notify_debouncer_full::notify::Result<Option<Watcher>> {
-        use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
-        let Some(dir) = self.dir.clone() else {
-            return Ok(None);
-        };
-        let registry = Arc::downgrade(self);
-        let mut debouncer = new_debouncer(
-            Duration::from_millis(300),
-            None,
-            move |res: DebounceEventResult| {
-                let Some(registry) = registry.upgrade() else {
-                    return;
-                };
-                match res {
-                    // Reading the files (ours included) raises open and
-                    // access events; only a change is worth a re-read, or
-                    // every reload would set off the next.
-                    Ok(events) if events.iter().any(|e| is_change(&e.event)) => {
-                        registry.reload();
-                    }
-                    Ok(_) => {}
-                    Err(errors) => warn!(?errors, "watching the flows directory failed"),
-                }
-            },
-        )?;
-        debouncer.watch(&dir, RecursiveMode::NonRecursive)?;
-        Ok(Some(Watcher {
-            _debouncer: debouncer,
-        }))
-    }
-}
-
-/// Keeps the flows directory watched while alive.
-pub struct Watcher {
-    _debouncer: notify_debouncer_full::Debouncer<
-        notify_debouncer_full::notify::RecommendedWatcher,
-        notify_debouncer_full::RecommendedCache,
-    >,
 }
 
 #[derive(Default)]
@@ -509,27 +470,6 @@ fn keep_previous(
 
 /// How a kept default flow's problem starts (also how `reload` finds it).
 const DEFAULT_KEPT: &str = "the default flow ";
-
-/// Whether a watcher event may have changed what a reload would read.
-fn is_change(event: &notify_debouncer_full::notify::Event) -> bool {
-    use notify_debouncer_full::notify::{
-        EventKind,
-        event::{MetadataKind, ModifyKind},
-    };
-    let kind_matters = match event.kind {
-        EventKind::Access(_) | EventKind::Other => false,
-        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
-        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
-    };
-    // The directory itself (moved, deleted) or a flow file; not editors'
-    // swap files and the like.
-    kind_matters
-        && (event.paths.is_empty()
-            || event
-                .paths
-                .iter()
-                .any(|p| p.extension().is_none_or(|e| e == "toml")))
-}
 
 /// A flow file's text: a regular file (after links) of at most `max`
 /// bytes, opened without blocking, so a FIFO, a device or a link to one is
@@ -634,42 +574,5 @@ pub fn calendar_diagnostic(file: &str, e: &crate::calendar::CalendarError) -> Di
         column,
         norm: Some("N4"),
         message,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use notify_debouncer_full::notify::{
-        Event, EventKind,
-        event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind},
-    };
-
-    use super::*;
-
-    /// Reading the flows raises open/close events on them; those must not
-    /// set off another reload, or one change re-reads the directory forever.
-    #[test]
-    fn only_changes_to_flow_files_are_worth_a_reload() {
-        let on = |kind, path: &str| Event::new(kind).add_path(PathBuf::from(path));
-        assert!(!is_change(&on(
-            EventKind::Access(AccessKind::Open(AccessMode::Read)),
-            "flows/hotline.toml"
-        )));
-        assert!(!is_change(&on(
-            EventKind::Access(AccessKind::Close(AccessMode::Read)),
-            "flows/hotline.toml"
-        )));
-        assert!(is_change(&on(
-            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
-            "flows/hotline.toml"
-        )));
-        assert!(is_change(&on(
-            EventKind::Create(CreateKind::File),
-            "flows/new.toml"
-        )));
-        assert!(!is_change(&on(
-            EventKind::Create(CreateKind::File),
-            "flows/.hotline.toml.swp"
-        )));
     }
 }

@@ -15,10 +15,10 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
-    time::Duration,
+    sync::Arc,
 };
 
+use arc_swap::ArcSwap;
 use serde::Deserialize;
 use tonic::Status;
 use tracing::{info, warn};
@@ -256,7 +256,8 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// The tokens file and its current contents, reloaded when it changes.
 pub struct Auth {
     path: PathBuf,
-    tokens: RwLock<Arc<Tokens>>,
+    /// Swapped whole on a reload: checking a token never waits for one.
+    tokens: ArcSwap<Tokens>,
 }
 
 impl Auth {
@@ -266,7 +267,7 @@ impl Auth {
         info!(file = %path.display(), clients = tokens.len(), "clients must authenticate");
         Ok(Arc::new(Auth {
             path: path.to_owned(),
-            tokens: RwLock::new(Arc::new(tokens)),
+            tokens: ArcSwap::from_pointee(tokens),
         }))
     }
 
@@ -274,7 +275,7 @@ impl Auth {
     pub fn from_tokens(tokens: Tokens) -> Arc<Auth> {
         Arc::new(Auth {
             path: PathBuf::new(),
-            tokens: RwLock::new(Arc::new(tokens)),
+            tokens: ArcSwap::from_pointee(tokens),
         })
     }
 
@@ -284,17 +285,16 @@ impl Auth {
         match read(&self.path) {
             Ok(tokens) => {
                 info!(file = %self.path.display(), clients = tokens.len(), "tokens reloaded");
-                *self.tokens.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(tokens);
+                self.tokens.store(Arc::new(tokens));
             }
             Err(e) => warn!(error = %e, "tokens file rejected; the previous tokens stay in use"),
         }
     }
 
-    fn current(&self) -> Arc<Tokens> {
-        self.tokens
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    /// The tokens file (empty for an in-memory set), for the file watcher
+    /// (`server::watch`).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Who is asking (from the `authorization` header) and whether they may
@@ -314,7 +314,7 @@ impl Auth {
                 "authorization: required; send the header `authorization: Bearer <token>`",
             ));
         };
-        let Some(client) = self.current().find(token) else {
+        let Some(client) = self.tokens.load().find(token) else {
             return Err(Status::unauthenticated("authorization: unknown token"));
         };
         if !client.roles.any(needed) {
@@ -328,42 +328,6 @@ impl Auth {
             )));
         }
         Ok(client)
-    }
-
-    /// Reloads when the tokens file changes (its directory is watched, so
-    /// editors that replace the file are seen too).
-    pub fn watch(
-        self: &Arc<Self>,
-    ) -> notify_debouncer_full::notify::Result<
-        notify_debouncer_full::Debouncer<
-            notify_debouncer_full::notify::RecommendedWatcher,
-            notify_debouncer_full::RecommendedCache,
-        >,
-    > {
-        use notify_debouncer_full::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_owned();
-        let name = self.path.file_name().map(|n| n.to_owned());
-        let auth = Arc::downgrade(self);
-        let mut debouncer = new_debouncer(
-            Duration::from_millis(300),
-            None,
-            move |res: DebounceEventResult| {
-                let Some(auth) = auth.upgrade() else { return };
-                let ours = |p: &Path| p.file_name().map(|n| n.to_owned()) == name;
-                if let Ok(events) = res
-                    && events.iter().any(|e| e.paths.iter().any(|p| ours(p)))
-                {
-                    auth.reload();
-                }
-            },
-        )?;
-        debouncer.watch(&dir, RecursiveMode::NonRecursive)?;
-        Ok(debouncer)
     }
 }
 

@@ -16,7 +16,7 @@ use super::quality::QualityScoring;
 use super::{
     auth::{self, Client},
     calls_pb::calls_server::Calls,
-    convert::{self, InvalidRequest},
+    convert::{self, Opening},
     limits::Limits,
     pb,
     status::client_facing,
@@ -25,7 +25,7 @@ use super::{
 use crate::call::Event;
 use crate::connections::ConnInfo;
 use crate::engine::{
-    Anchor, CallError, CallRecord, Engine, StartCall, StreamClosed, TurnView,
+    Anchor, CallError, CallRecord, Engine, StreamClosed, TurnView,
     mailbox::{self, Receiver, Sender},
 };
 
@@ -57,11 +57,7 @@ impl CallsService {
     /// A SendEvent request checked and converted.
     fn event(&self, req: Request<pb::CallEvent>) -> Result<EventRequest, Status> {
         let client = client(&req);
-        let req = req.into_inner();
-        self.limits.event(&req)?;
-        let pb::CallEvent { call_id, seq, kind } = req;
-        convert::check_call_id("call_id", &call_id)?;
-        let event = convert::event(kind)?;
+        let (call_id, seq, event) = convert::call_event(&self.limits, req.into_inner())?;
         Ok(EventRequest {
             client,
             call_id,
@@ -153,9 +149,7 @@ impl Calls for CallsService {
     ) -> Result<Response<wire::Turn>, Status> {
         let client = client(&req);
         let anchor = anchor(&req);
-        let req = req.into_inner();
-        self.limits.start(&req)?;
-        let mut start = StartCall::try_from(req)?;
+        let mut start = convert::start_call(&self.limits, req.into_inner())?;
         start.owner = client.map(|c| c.name.clone());
         start.anchor = anchor;
         let view = self.engine.start(start, None).await?;
@@ -211,21 +205,11 @@ impl Calls for CallsService {
             .ok_or_else(|| {
                 Status::invalid_argument("start: the stream ended before its first message")
             })?;
-        self.limits.event(&first)?;
-        let pb::CallEvent {
-            call_id: outer_id,
-            seq: _,
-            kind,
-        } = first;
         let backlog = self.engine.settings().max_pushed_backlog;
         let (tx, rx) = mailbox::mailbox::<Pushed>(backlog);
         let (done_tx, done_rx) = oneshot::channel::<()>();
-        let call_id = match kind {
-            Some(pb::call_event::Kind::Start(mut start)) => {
-                if start.call_id.is_empty() {
-                    start.call_id = outer_id;
-                }
-                let mut start = StartCall::try_from(*start)?;
+        let call_id = match convert::opening(&self.limits, first)? {
+            Opening::Start(mut start) => {
                 start.owner = client.as_ref().map(|c| c.name.clone());
                 start.anchor = anchor;
                 // The first turn goes to the stream through the mailbox.
@@ -234,23 +218,12 @@ impl Calls for CallsService {
                 first.call_id.to_string()
             }
             // A stored call whose stream broke goes on here.
-            Some(pb::call_event::Kind::Resume(pb::Resume { call_id })) => {
-                let call_id = if call_id.is_empty() {
-                    outer_id
-                } else {
-                    call_id
-                };
-                let call_id = convert::call_id("resume.call_id", &call_id)?;
+            Opening::Resume(call_id) => {
                 let who = client.as_deref().and_then(Client::calls_scope);
                 self.engine
                     .resume(who, &call_id, Box::new(tx.clone()))
                     .await?;
-                call_id.to_string()
-            }
-            _ => {
-                return Err(Status::invalid_argument(
-                    "start: the first message of Converse must carry `start`",
-                ));
+                call_id
             }
         };
 
@@ -271,8 +244,7 @@ impl Calls for CallsService {
     ) -> Result<Response<pb::CallRecord>, Status> {
         let client = client(&req);
         let pb::EndCallRequest { call_id } = req.into_inner();
-        self.limits.call_id(&call_id)?;
-        let call_id = convert::call_id("call_id", &call_id)?;
+        let call_id = convert::call_id(&self.limits, "call_id", call_id)?;
         let who = client.as_deref().and_then(Client::calls_scope);
         let record = self.engine.end(who, &call_id).await?;
         Ok(Response::new(self.record(record, client.as_deref())))
@@ -284,8 +256,7 @@ impl Calls for CallsService {
     ) -> Result<Response<pb::CallRecord>, Status> {
         let client = client(&req);
         let pb::GetCallRequest { call_id } = req.into_inner();
-        self.limits.call_id(&call_id)?;
-        let call_id = convert::call_id("call_id", &call_id)?;
+        let call_id = convert::call_id(&self.limits, "call_id", call_id)?;
         let who = client.as_deref().and_then(Client::calls_scope);
         let record = self.engine.record(who, &call_id).await?;
         Ok(Response::new(self.record(record, client.as_deref())))
@@ -331,28 +302,13 @@ async fn read_events(
         };
         match msg {
             Ok(Some(ev)) => {
-                let result = limits
-                    .event(&ev)
-                    .and_then(|()| {
-                        if !ev.call_id.is_empty() && ev.call_id != call_id {
-                            return Err(InvalidRequest::Invalid {
-                                field: "call_id",
-                                problem: format!(
-                                    "{:?} is not this stream's call {call_id:?}",
-                                    ev.call_id
-                                ),
-                            });
-                        }
-                        convert::event(ev.kind)
-                    })
-                    .map_err(Status::from);
-                let result = match result {
-                    Ok(event) => engine
-                        .send(None, &call_id, ev.seq, event)
+                let result = match convert::stream_event(&limits, ev, &call_id) {
+                    Ok((seq, event)) => engine
+                        .send(None, &call_id, seq, event)
                         .await
                         .map(drop)
                         .map_err(Status::from),
-                    Err(status) => Err(status),
+                    Err(invalid) => Err(Status::from(invalid)),
                 };
                 if let Err(status) = result {
                     return fail(status).await;

@@ -1,9 +1,10 @@
 //! Size limits on what a client may send, so no request can make the
 //! service hold more than a bounded amount for it. Each is a setting
 //! (`config`); a request over one is refused with INVALID_ARGUMENT naming
-//! the field and the setting.
+//! the field and the setting. `convert` applies them field by field as it
+//! converts a message, in the same pass.
 
-use super::{convert::InvalidRequest, pb};
+use super::convert::InvalidRequest;
 
 /// The limits on string fields and whole requests.
 #[derive(Debug, Clone)]
@@ -58,197 +59,78 @@ fn within(
     Ok(())
 }
 
+// One check per kind of field, called by `convert` as it takes each
+// message apart, so a request is walked once.
 impl Limits {
-    pub fn start(&self, req: &pb::StartCallRequest) -> Result<(), InvalidRequest> {
-        let pb::StartCallRequest {
-            call_id,
-            flow,
-            caller,
-            callee,
-            at,
-            locale,
-            reports_playback: _,
-            variables,
-        } = req;
-        self.variables("variables", variables)?;
-        let name = self.max_name_bytes;
-        within("call_id", call_id, name, "max_name_bytes")?;
-        within("flow", flow, name, "max_name_bytes")?;
-        within("at", at, name, "max_name_bytes")?;
-        within("locale", locale, name, "max_name_bytes")?;
-        within("caller", caller, self.max_number_bytes, "max_number_bytes")?;
-        within("callee", callee, self.max_number_bytes, "max_number_bytes")
+    /// Ids and names: call ids, flow ids, locales, `at`, prompt, intent
+    /// and lookup names, variable names.
+    pub(super) fn name(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
+        within(field, value, self.max_name_bytes, "max_name_bytes")
     }
 
-    /// Per-call variables: a bounded number, names like other names, and
-    /// each value within `max_variable_bytes`. The message names the
-    /// variable, never its value (caller data).
-    pub fn variables(
-        &self,
-        field: &'static str,
-        variables: &std::collections::HashMap<String, String>,
-    ) -> Result<(), InvalidRequest> {
-        if variables.len() > MAX_VARIABLES {
+    pub(super) fn number(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
+        within(field, value, self.max_number_bytes, "max_number_bytes")
+    }
+
+    pub(super) fn speech(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
+        within(field, value, self.max_speech_bytes, "max_speech_bytes")
+    }
+
+    pub(super) fn dtmf(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
+        within(field, value, self.max_dtmf_digits, "max_dtmf_digits")
+    }
+
+    pub(super) fn detail(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
+        within(field, value, self.max_detail_bytes, "max_detail_bytes")
+    }
+
+    /// The front-end's own understanding: a few intents (each name is
+    /// checked with [`Limits::name`]).
+    pub(super) fn intents(&self, field: &'static str, count: usize) -> Result<(), InvalidRequest> {
+        if count > MAX_NLU_INTENTS {
             return Err(InvalidRequest::Invalid {
                 field,
-                problem: format!("{} variables is more than {MAX_VARIABLES}", variables.len()),
+                problem: format!("{count} intents is more than {MAX_NLU_INTENTS}"),
             });
-        }
-        for (name, value) in variables {
-            within(field, name, self.max_name_bytes, "max_name_bytes")?;
-            if value.len() > self.max_variable_bytes {
-                return Err(InvalidRequest::Invalid {
-                    field,
-                    problem: format!(
-                        "{name:?}: {} bytes is more than max_variable_bytes ({})",
-                        value.len(),
-                        self.max_variable_bytes
-                    ),
-                });
-            }
         }
         Ok(())
     }
 
-    pub fn call_id(&self, call_id: &str) -> Result<(), InvalidRequest> {
-        within("call_id", call_id, self.max_name_bytes, "max_name_bytes")
-    }
-
-    pub fn event(&self, ev: &pb::CallEvent) -> Result<(), InvalidRequest> {
-        use pb::call_event::Kind;
-        let pb::CallEvent {
-            call_id,
-            seq: _,
-            kind,
-        } = ev;
-        self.call_id(call_id)?;
-        match kind {
-            Some(Kind::Start(start)) => self.start(start),
-            Some(Kind::Speech(pb::Speech {
-                text,
-                confidence: _,
-                intents,
-            })) => {
-                within(
-                    "speech.text",
-                    text,
-                    self.max_speech_bytes,
-                    "max_speech_bytes",
-                )?;
-                // The front-end's own understanding: a few intents, each
-                // named like a flow's intent.
-                if intents.len() > MAX_NLU_INTENTS {
-                    return Err(InvalidRequest::Invalid {
-                        field: "speech.intents",
-                        problem: format!(
-                            "{} intents is more than {MAX_NLU_INTENTS}",
-                            intents.len()
-                        ),
-                    });
-                }
-                intents.iter().try_for_each(|i| {
-                    within(
-                        "speech.intents.name",
-                        &i.name,
-                        self.max_name_bytes,
-                        "max_name_bytes",
-                    )
-                })
-            }
-            Some(Kind::Dtmf(pb::Dtmf { digits })) => within(
-                "dtmf.digits",
-                digits,
-                self.max_dtmf_digits,
-                "max_dtmf_digits",
-            ),
-            Some(Kind::PromptPlayed(pb::PromptPlayed { prompt_id })) => within(
-                "prompt_played.prompt_id",
-                prompt_id,
-                self.max_name_bytes,
-                "max_name_bytes",
-            ),
-            Some(Kind::TransferResult(pb::TransferResult {
-                connected: _,
-                detail,
-            })) => within(
-                "transfer_result.detail",
-                detail,
-                self.max_detail_bytes,
-                "max_detail_bytes",
-            ),
-            Some(Kind::Resume(pb::Resume { call_id })) => self.call_id(call_id),
-            Some(Kind::Data(pb::Data { variables })) => self.variables("data.variables", variables),
-            Some(Kind::LookupResult(pb::LookupResult {
-                name,
-                ok: _,
-                variables,
-            })) => {
-                within(
-                    "lookup_result.name",
-                    name,
-                    self.max_name_bytes,
-                    "max_name_bytes",
-                )?;
-                self.variables("lookup_result.variables", variables)
-            }
-            Some(Kind::HoldResult(pb::HoldResult { ok: _, variables })) => {
-                self.variables("hold_result.variables", variables)
-            }
-            Some(Kind::NoInput(_) | Kind::Audio(_) | Kind::Hangup(_)) | None => Ok(()),
+    /// Per-call variables: a bounded number of them.
+    pub(super) fn variable_count(
+        &self,
+        field: &'static str,
+        count: usize,
+    ) -> Result<(), InvalidRequest> {
+        if count > MAX_VARIABLES {
+            return Err(InvalidRequest::Invalid {
+                field,
+                problem: format!("{count} variables is more than {MAX_VARIABLES}"),
+            });
         }
+        Ok(())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_field_over_its_limit_is_named_with_its_setting() {
-        let limits = Limits::default();
-        let start = pb::StartCallRequest {
-            caller: "1".repeat(65),
-            ..Default::default()
-        };
-        assert_eq!(
-            limits.start(&start).unwrap_err().to_string(),
-            "caller: 65 bytes is more than max_number_bytes (64)"
-        );
-        let speech = pb::CallEvent {
-            call_id: "c".into(),
-            seq: 1,
-            kind: Some(pb::call_event::Kind::Speech(pb::Speech {
-                text: "话".repeat(2000),
-                confidence: 0.9,
-                intents: Vec::new(),
-            })),
-        };
-        assert_eq!(
-            limits.event(&speech).unwrap_err().to_string(),
-            "speech.text: 6000 bytes is more than max_speech_bytes (4096)"
-        );
-        let detail = pb::CallEvent {
-            call_id: "c".into(),
-            seq: 1,
-            kind: Some(pb::call_event::Kind::TransferResult(pb::TransferResult {
-                connected: false,
-                detail: "x".repeat(1025),
-            })),
-        };
-        assert!(
-            limits
-                .event(&detail)
-                .unwrap_err()
-                .to_string()
-                .starts_with("transfer_result.detail: 1025 bytes")
-        );
-        let fine = pb::CallEvent {
-            call_id: "c".into(),
-            seq: 1,
-            kind: Some(pb::call_event::Kind::Dtmf(pb::Dtmf {
-                digits: "123#".into(),
-            })),
-        };
-        assert!(limits.event(&fine).is_ok());
+    /// One variable: its name like other names, its value within
+    /// `max_variable_bytes`. The message names the variable, never its
+    /// value (caller data).
+    pub(super) fn variable(
+        &self,
+        field: &'static str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), InvalidRequest> {
+        self.name(field, name)?;
+        if value.len() > self.max_variable_bytes {
+            return Err(InvalidRequest::Invalid {
+                field,
+                problem: format!(
+                    "{name:?}: {} bytes is more than max_variable_bytes ({})",
+                    value.len(),
+                    self.max_variable_bytes
+                ),
+            });
+        }
+        Ok(())
     }
 }

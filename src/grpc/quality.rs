@@ -1,12 +1,9 @@
 //! `callscript.v1.Quality`, and the score `GetCall` and `EndCall` attach to
 //! a call record.
 
-use std::{
-    path::PathBuf,
-    sync::{Arc, RwLock},
-    time::SystemTime,
-};
+use std::{path::PathBuf, sync::Arc, time::SystemTime};
 
+use arc_swap::ArcSwap;
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
@@ -29,7 +26,9 @@ use crate::{
 /// rules keep scoring.
 #[derive(Clone)]
 pub struct QualityScoring {
-    rules: Arc<RwLock<LoadedRules>>,
+    /// Swapped whole when the file changes: scoring never waits on a
+    /// re-read.
+    rules: Arc<ArcSwap<LoadedRules>>,
     file: Option<PathBuf>,
     flows: Arc<FlowRegistry>,
 }
@@ -45,7 +44,7 @@ impl QualityScoring {
     /// rules when there is no file or it does not exist.
     pub fn new(file: Option<PathBuf>, flows: Arc<FlowRegistry>) -> Self {
         let scoring = QualityScoring {
-            rules: Arc::new(RwLock::new(LoadedRules {
+            rules: Arc::new(ArcSwap::from_pointee(LoadedRules {
                 rules: Arc::new(Rules::default()),
                 seen: None,
             })),
@@ -57,24 +56,20 @@ impl QualityScoring {
     }
 
     /// The rules, re-read first when the file changed since the last read.
+    /// Two scores that see one change together may both read the file;
+    /// either result is the file's rules.
     fn current_rules(&self) -> Arc<Rules> {
+        let loaded = self.rules.load();
         let Some(file) = &self.file else {
-            return self.read().rules.clone();
+            return loaded.rules.clone();
         };
         let stamp = std::fs::metadata(file)
             .ok()
             .and_then(|m| Some((m.modified().ok()?, m.len())));
-        {
-            let loaded = self.read();
-            if loaded.seen == stamp {
-                return loaded.rules.clone();
-            }
-        }
-        let mut loaded = self.rules.write().unwrap_or_else(|e| e.into_inner());
         if loaded.seen == stamp {
             return loaded.rules.clone();
         }
-        loaded.seen = stamp;
+        let mut rules = loaded.rules.clone();
         if stamp.is_some() {
             let name = file.display().to_string();
             match std::fs::read_to_string(file)
@@ -88,20 +83,20 @@ impl QualityScoring {
                             .join("; ")
                     })
                 }) {
-                Ok(rules) => {
+                Ok(new) => {
                     info!(file = %name, "quality rules loaded");
-                    loaded.rules = Arc::new(rules);
+                    rules = Arc::new(new);
                 }
                 Err(error) => {
                     warn!(file = %name, %error, "quality rules not loaded; the last good rules keep scoring");
                 }
             }
         }
-        loaded.rules.clone()
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, LoadedRules> {
-        self.rules.read().unwrap_or_else(|e| e.into_inner())
+        self.rules.store(Arc::new(LoadedRules {
+            rules: rules.clone(),
+            seen: stamp,
+        }));
+        rules
     }
 
     fn scorer(&self) -> Scorer {

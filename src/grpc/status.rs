@@ -1,13 +1,17 @@
 //! Every error a client can see becomes a `Status` here, in one place.
 
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 use super::convert::InvalidRequest;
 use crate::engine::CallError;
 
+/// The message names the field for a person reading it; the
+/// `google.rpc.BadRequest` detail names it again for a program.
 impl From<InvalidRequest> for Status {
     fn from(e: InvalidRequest) -> Status {
-        Status::invalid_argument(e.to_string())
+        let details = ErrorDetails::with_bad_request_violation(e.field(), e.description());
+        Status::with_error_details(Code::InvalidArgument, e.to_string(), details)
     }
 }
 

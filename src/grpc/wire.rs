@@ -140,7 +140,6 @@ fn view_len_with(v: &TurnView, lens: &ActionLens) -> usize {
     let t = &*v.turn;
     str_len(1, &v.call_id)
         + u64_len(2, t.seq)
-        + str_len(3, t.state.as_str())
         + str_len(4, t.step.as_deref().unwrap_or_default())
         + t.actions
             .iter()
@@ -161,7 +160,6 @@ fn encode_view_with(v: &TurnView, lens: &ActionLens, buf: &mut impl BufMut) {
     let t = &*v.turn;
     put_str(1, &v.call_id, buf);
     put_u64(2, t.seq, buf);
-    put_str(3, t.state.as_str(), buf);
     put_str(4, t.step.as_deref().unwrap_or_default(), buf);
     for (i, a) in t.actions.iter().enumerate() {
         let len = lens.get(i, a, &v.flow);
@@ -467,6 +465,7 @@ mod tests {
             assert_eq!(wire.encoded_len(), bytes.len(), "{expected:?}");
             let decoded = pb::Turn::decode(&bytes[..]).expect("the bytes decode");
             assert_eq!(decoded, expected);
+            assert_eq!(decoded.phase(), phase(view.turn.state), "the phase is said");
             // With no map in it, the bytes are the message's own, byte for byte.
             let has_map = view
                 .turn

@@ -51,3 +51,12 @@ pub fn transfer(turn: &pb::Turn) -> Option<(String, String)> {
         _ => None,
     })
 }
+
+/// A turn's phase as the service names it in transcripts and logs
+/// (`CALL_STATE_LOOKING_UP` is `looking_up`).
+pub fn phase_name(turn: &pb::Turn) -> String {
+    let name = turn.phase().as_str_name();
+    name.strip_prefix("CALL_STATE_")
+        .unwrap_or(name)
+        .to_ascii_lowercase()
+}

@@ -1,0 +1,169 @@
+//! A service put together from its settings: what `callscript serve` runs,
+//! and what tests build in-process to check the wiring.
+
+use std::{future::Future, io, net::SocketAddr, path::PathBuf, sync::Arc};
+
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+use super::{Prepared, ServeError, ServerSettings, TlsFiles, prepare, serve, watch};
+use crate::{
+    config::Settings,
+    engine::store::{CallStore, StoreError, redis::RedisStore},
+    flow::{FlowRegistry, registry::LoadError},
+    grpc::auth::Auth,
+    quality::QUALITY_FILE,
+};
+
+/// What kept a service from starting, named so an operator knows which
+/// setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("flows_dir: {0}")]
+    Flows(#[from] LoadError),
+    #[error("auth_tokens_file: {0}")]
+    TokensFile(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The store's own message names the setting and the URL.
+    #[error("{0}")]
+    Store(StoreError),
+    #[error("records_file {}: {source}", path.display())]
+    Records { path: PathBuf, source: io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: io::Error },
+    #[error("cannot listen on {addr} (metrics_listen): {source}")]
+    MetricsListen { addr: SocketAddr, source: io::Error },
+}
+
+/// A service ready to serve: flows loaded, files read, listeners bound.
+pub struct App {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    registry: Arc<FlowRegistry>,
+    settings: ServerSettings,
+    prepared: Prepared,
+    /// Reloads flows, tokens and quality rules while the app lives.
+    _watcher: Option<watch::FileWatcher>,
+}
+
+impl App {
+    /// Loads and checks everything the settings name, and binds the
+    /// listeners; the first thing that fails is the error.
+    pub async fn build(settings: Settings) -> Result<App, StartError> {
+        let registry = Arc::new(FlowRegistry::load_dir_with(
+            &settings.flows_dir,
+            settings.default_flow.clone(),
+            settings.max_flow_bytes,
+        )?);
+        for problem in registry.problems() {
+            warn!(%problem, "flow problem at start-up");
+        }
+        let auth = settings
+            .auth_tokens_file
+            .as_deref()
+            .map(Auth::load)
+            .transpose()
+            .map_err(StartError::TokensFile)?;
+        let store = match &settings.store {
+            None => None,
+            Some(url) => {
+                let store = RedisStore::open(url).map_err(StartError::Store)?;
+                info!(store = store.describe(), "calls live in the shared store");
+                let store: Arc<dyn CallStore> = Arc::new(store);
+                Some((store, settings.store_ended_ttl))
+            }
+        };
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: settings.tls_client_ca.clone(),
+            }),
+            _ => None,
+        };
+        let quality_file = settings.flows_dir.join(QUALITY_FILE);
+        let server_settings = ServerSettings {
+            engine: settings.engine.clone(),
+            reference_service: settings.reference_service,
+            limits: settings.limits.clone(),
+            connections: settings.connections.clone(),
+            auth: auth.clone(),
+            tls,
+            drain_timeout: settings.drain_timeout,
+            max_flow_bytes: settings.max_flow_bytes,
+            quality_file: Some(quality_file),
+            records: settings.records.clone(),
+            store,
+        };
+        let addr = settings.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let metrics_listener = match settings.metrics_listen {
+            None => None,
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::MetricsListen { addr, source })?,
+            ),
+        };
+        let prepared = prepare(&registry, &server_settings, metrics_listener.is_some())?;
+        let watcher = if settings.watch {
+            let reloads = watch::Reloads {
+                flows: Some(registry.clone()),
+                tokens: auth,
+            };
+            watch::FileWatcher::start(reloads)
+                .map_err(|e| warn!(error = %e, "cannot watch the flows directory or the tokens file; use ReloadFlows to reload flows, restart to change tokens"))
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        Ok(App {
+            listener,
+            metrics_listener,
+            registry,
+            settings: server_settings,
+            prepared,
+            _watcher: watcher,
+        })
+    }
+
+    /// Where the service listens (the port a `:0` setting was given).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Where Prometheus scrapes `/metrics`, when it is served.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` completes, then drains (`drain_timeout`).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), ServeError> {
+        let App {
+            listener,
+            metrics_listener,
+            registry,
+            settings,
+            prepared,
+            _watcher,
+        } = self;
+        serve(
+            listener,
+            metrics_listener,
+            registry,
+            settings,
+            prepared,
+            shutdown,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;
