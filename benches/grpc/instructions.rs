@@ -10,8 +10,8 @@
 //! The server runs under `valgrind --tool=callgrind`; after a warm-up the
 //! counters are zeroed, Hello runs, a dump takes its count, then SendEvent
 //! runs (the same checked run as part 1) and a second dump takes its count,
-//! then StartCall with an assigned id (a new call per request, as in part
-//! 1) and a third.
+//! then StartCall with an assigned id (a new call per request, as in the
+//! first part) and a third.
 //! One request at a time: with many in flight, how many a read or a poll
 //! carries depends on how fast the server runs under valgrind, and counts
 //! per request moved by a third from run to run.

@@ -58,10 +58,7 @@ fn a_call_id_is_bounded_by_max_name_bytes() {
         call_id: long.clone(),
         ..Default::default()
     };
-    assert_eq!(
-        start_call(&roomy, start).map(|s| s.call_id),
-        Ok(long.clone())
-    );
+    assert_eq!(start_call(&roomy, start).map(|s| s.call_id), Ok(long));
 
     let tight = Limits {
         max_name_bytes: 16,
