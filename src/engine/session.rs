@@ -473,12 +473,21 @@ impl Call {
     }
 }
 
-impl Session {
-    /// Who started the call (see `Facts::owner`).
-    pub fn owner(&self) -> Option<&Arc<str>> {
-        self.facts.owner.as_ref()
+/// Whether `who` may touch a call with these facts: anyone when the
+/// service is open (`None`), otherwise only the client that started it.
+pub(super) fn check_owner(
+    facts: &Facts,
+    who: super::Requester<'_>,
+    call_id: &str,
+) -> Result<(), CallError> {
+    match who {
+        None => Ok(()),
+        Some(name) if facts.owner.as_deref() == Some(name) => Ok(()),
+        Some(_) => Err(CallError::NotOwner(call_id.to_owned())),
     }
+}
 
+impl Session {
     /// About how many bytes this call's record holds: what the front-end
     /// sent (numbers, speech, digits) and a fixed cost per entry. The
     /// retained-record store is bounded by this as well as by count.

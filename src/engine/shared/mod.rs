@@ -18,7 +18,7 @@ mod snapshot;
 mod streams;
 
 use super::session::Due;
-use snapshot::{check_owner, corrupt, restored, to_unix, unix_ms};
+use snapshot::{corrupt, restored, to_unix, unix_ms};
 pub use streams::StreamClosed;
 pub(super) use streams::watch_due;
 
@@ -35,7 +35,7 @@ use tracing::{info, warn};
 use super::{
     CallError, CallRecord, Engine, Entry, EntryKind, Facts, Requester, Sink, StartCall, Turn,
     TurnView,
-    session::{Call, Mode, Outcome, Session},
+    session::{Call, Mode, Outcome, Session, check_owner},
     store::{CallStore, Saved, StoreError, Stored, Write},
 };
 use crate::{
@@ -140,7 +140,7 @@ enum Step {
 
 /// One operation on a call.
 #[derive(Clone)]
-enum Op {
+pub(super) enum Op {
     /// A front-end event.
     Event { seq: u64, event: Event },
     /// An event of the server's own (hang-up by the operator, front-end
@@ -156,33 +156,7 @@ impl Engine {
         self.inner.shared.as_ref()
     }
 
-    /// Whether calls live in a shared store.
-    pub fn is_shared(&self) -> bool {
-        self.inner.shared.is_some()
-    }
-
-    /// The shared store, if calls live in one.
-    pub fn store(&self) -> Option<Arc<dyn CallStore>> {
-        self.shared().map(|s| s.store.clone())
-    }
-
-    /// Starts a call ([`Engine::start_call_with`]), storing it first when
-    /// calls live in a shared store.
-    pub async fn start(
-        &self,
-        req: StartCall,
-        subscriber: Option<Sink>,
-    ) -> Result<Arc<TurnView>, CallError> {
-        match self.shared() {
-            None => self.start_call_with(req, subscriber),
-            // Boxed: the store's round trips make a future of kilobytes,
-            // which the memory path would otherwise move and allocate on
-            // every request (BENCHMARKS.md section 1).
-            Some(shared) => Box::pin(self.start_stored(shared, req, subscriber)).await,
-        }
-    }
-
-    async fn start_stored(
+    pub(super) async fn start_stored(
         &self,
         shared: &Shared,
         req: StartCall,
@@ -241,29 +215,14 @@ impl Engine {
         }
     }
 
-    /// Feeds one front-end event ([`Engine::send_event_as`]), through the
-    /// shared store when calls live in one.
-    pub async fn send(
+    /// A call's record, read from the shared store.
+    pub(super) async fn record_stored(
         &self,
         who: Requester<'_>,
         call_id: &str,
-        seq: u64,
-        event: Event,
-    ) -> Result<Arc<TurnView>, CallError> {
-        if self.shared().is_none() {
-            return self.send_event_as(who, call_id, seq, event);
-        }
-        // Boxed for the same reason as in `start`.
-        Box::pin(self.run(who, call_id, Op::Event { seq, event }))
-            .await?
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
-    }
-
-    /// A call's record ([`Engine::get_call_as`]), read from the shared
-    /// store when calls live in one.
-    pub async fn record(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
+    ) -> Result<CallRecord, CallError> {
         let Some(shared) = self.shared() else {
-            return self.get_call_as(who, call_id);
+            return Err(CallError::NotStored);
         };
         let (stored, lines) = shared
             .store
@@ -294,33 +253,10 @@ impl Engine {
         })
     }
 
-    /// Ends a call from the operator side ([`Engine::end_call_as`]).
-    pub async fn end(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
-        if self.shared().is_none() {
-            return self.end_call_as(who, call_id);
-        }
-        self.run(who, call_id, Op::Server(Event::OperatorHangup))
-            .await?;
-        self.record(who, call_id).await
-    }
-
-    /// The front-end of a streamed call went away ([`Engine::disconnected`]).
-    pub async fn lost(&self, call_id: &str) {
-        if self.shared().is_none() {
-            return self.disconnected(call_id);
-        }
-        if let Err(e) = self
-            .run(None, call_id, Op::Server(Event::FrontEndLost))
-            .await
-        {
-            warn!(%call_id, error = %e, "could not end a call whose front-end went away");
-        }
-    }
-
     /// Runs one operation on a stored call until it is stored or refused.
     /// `Ok(None)`: nothing to answer (a server event on an ended call, a
     /// deadline not yet due).
-    async fn run(
+    pub(super) async fn run(
         &self,
         who: Requester<'_>,
         call_id: &str,
@@ -553,7 +489,9 @@ impl Engine {
             // The stream's reader went away or fell too far behind.
             let engine = self.clone();
             let id = call.id().clone();
-            tokio::spawn(async move { engine.lost(&id).await });
+            tokio::spawn(async move {
+                let _ = engine.disconnected(&id).await;
+            });
         }
     }
 
@@ -563,14 +501,12 @@ impl Engine {
         if !ended {
             return;
         }
-        let (flow, reason) = call.ending();
-        info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-        crate::metrics::call_ended(flow.id(), reason);
+        self.call_ended(call);
         if let Some(records) = self.inner.settings.records.clone() {
             let engine = self.clone();
             let id = call.id().clone();
             tokio::spawn(async move {
-                match engine.record(None, &id).await {
+                match engine.record_stored(None, &id).await {
                     Ok(record) => records.ended(record),
                     Err(e) => warn!(call_id = %id, error = %e, "no call record written"),
                 }

@@ -81,18 +81,6 @@ pub(super) fn corrupt(call_id: &str, e: impl std::fmt::Display) -> CallError {
     CallError::StoreUnavailable(format!("call {call_id:?} in the store cannot be read: {e}"))
 }
 
-pub(super) fn check_owner(
-    facts: &Facts,
-    who: Requester<'_>,
-    call_id: &str,
-) -> Result<(), CallError> {
-    match who {
-        None => Ok(()),
-        Some(name) if facts.owner.as_deref() == Some(name) => Ok(()),
-        Some(_) => Err(CallError::NotOwner(call_id.to_owned())),
-    }
-}
-
 /// A call as this replica's copy of a stored snapshot.
 pub(super) fn restored(
     call_id: &str,

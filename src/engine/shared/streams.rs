@@ -82,18 +82,14 @@ impl Engine {
         }
     }
 
-    /// Takes over a stored Converse call whose stream broke (its replica
-    /// died or drained): its timers run here from now on, from the
-    /// deadline the store holds, and its turns go to `subscriber`.
-    pub async fn resume(
+    /// [`Engine::resume`] on the shared store.
+    pub(in crate::engine) async fn resume_stored(
         &self,
+        shared: &Shared,
         who: Requester<'_>,
         call_id: &str,
         subscriber: Sink,
     ) -> Result<(), CallError> {
-        let Some(shared) = self.shared() else {
-            return Err(CallError::NotStored);
-        };
         if self.inner.draining.load(Ordering::Relaxed) {
             return Err(CallError::ShuttingDown);
         }
