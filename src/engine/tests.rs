@@ -25,18 +25,20 @@ impl<T> Answer<T> for Reply<'_, T> {
 }
 
 pub(super) fn engine(settings: EngineSettings) -> Engine {
+    Engine::new(hotline(), settings)
+}
+
+/// The shipped hotline flow and holidays.
+pub(super) fn hotline() -> Arc<FlowRegistry> {
     let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml"))
         .expect("shipped hotline compiles");
     let holidays =
         HolidayCalendar::from_toml("holidays.toml", include_str!("../../flows/holidays.toml"))
             .expect("shipped calendar parses");
-    Engine::new(
-        Arc::new(FlowRegistry::from_flows([flow], holidays)),
-        settings,
-    )
+    Arc::new(FlowRegistry::from_flows([flow], holidays))
 }
 
-fn start(id: &str) -> StartCall {
+pub(super) fn start(id: &str) -> StartCall {
     StartCall {
         call_id: id.into(),
         // An ordinary Monday afternoon: the plain opening.
@@ -46,7 +48,7 @@ fn start(id: &str) -> StartCall {
 }
 
 /// Prompt ids said, then the other actions, as one readable line.
-fn show(view: &TurnView) -> String {
+pub(super) fn show(view: &TurnView) -> String {
     view.turn
         .actions
         .iter()

@@ -16,6 +16,8 @@
 mod flows;
 mod snapshot;
 mod streams;
+#[cfg(test)]
+mod tests;
 
 use super::session::Due;
 use snapshot::{corrupt, restored, to_unix, unix_ms};
