@@ -100,7 +100,7 @@ impl Engine {
         if who.is_some() {
             // Locked only when there is an owner to check: the open
             // service's events take the call's lock once, in `send`.
-            check_owner(&call.lock().facts, who, call_id)?;
+            check_owner(&call.lock().kept.facts, who, call_id)?;
         }
         Ok(call)
     }

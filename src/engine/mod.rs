@@ -8,6 +8,7 @@
 //!
 //! Knows nothing of wire types.
 
+mod clock;
 mod local;
 pub mod mailbox;
 #[cfg(test)]
@@ -463,20 +464,15 @@ impl Engine {
         } else {
             req.call_id.as_str().into()
         };
-        let call = Arc::new(Call::new(
-            id.clone(),
-            machine,
-            session::Facts {
-                caller: req.caller.into(),
-                callee: req.callee.into(),
-                local_start: opening.local.to_rfc3339().into(),
-                opening_rule: opening.rule.to_string().into(),
-                owner: req.owner,
-            },
-            mode,
-            req.reports_playback,
-            subscriber,
-        ));
+        let facts = Facts {
+            caller: req.caller.into(),
+            callee: req.callee.into(),
+            local_start: opening.local.to_rfc3339().into(),
+            opening_rule: opening.rule.to_string().into(),
+            owner: req.owner,
+        };
+        let kept = session::Kept::new(machine, facts, mode, req.reports_playback);
+        let call = Arc::new(Call::new(id.clone(), kept, subscriber));
         call.lock().anchor = req.anchor;
         let rule = match &hours {
             Some(hours) => format!("{} (hours: {hours})", opening.rule),

@@ -103,23 +103,12 @@ pub struct Call {
 }
 
 pub struct Session {
-    pub(super) machine: CallMachine,
-    pub(super) facts: Facts,
-    pub(super) started: Instant,
+    /// Everything the call is between operations (see [`Kept`]).
+    pub(super) kept: Kept,
     /// Bounded (`EngineSettings::max_transcript`): a front-end that sends
-    /// events forever must not grow a call without limit.
+    /// events forever must not grow a call without limit. In a shared
+    /// store's working copy, only the lines the operation adds.
     pub(super) transcript: VecDeque<Entry>,
-    pub(super) transcript_dropped: u64,
-    pub(super) turn_seq: u64,
-    pub(super) last_event_seq: u64,
-    pub(super) mode: Mode,
-    pub(super) reports_playback: bool,
-    /// When the current wait ends, and what happens then.
-    pub(super) deadline: Option<(Instant, Due)>,
-    /// A listen waiting for `prompt_played` before its clock starts.
-    pub(super) pending_listen: Option<Duration>,
-    /// The playback guard armed for it (for the transcript's fault line).
-    pub(super) guard: Duration,
     /// The earliest entry the timer task holds for this call.
     pub(super) scheduled: Option<Instant>,
     pub(super) subscriber: Option<Sink>,
@@ -128,6 +117,83 @@ pub struct Session {
     pub(super) shared: Option<Box<super::shared::SharedPart>>,
     /// Dropped when the call ends (see [`super::Anchor`]).
     pub(super) anchor: Option<super::Anchor>,
+}
+
+/// What a call is between two operations, and all its snapshot holds:
+/// `Clone` gives the working copy a shared-store operation runs on, serde
+/// gives the snapshot, so a field added here travels with the call and
+/// needs no other code. The transcript goes apart, as lines appended.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub(super) struct Kept {
+    pub(super) machine: CallMachine,
+    pub(super) facts: Facts,
+    /// Process time. The snapshot carries the wall-clock start beside it
+    /// (`SharedPart::started_ms`), fixed once, so a call moving between
+    /// replicas does not drift by a millisecond at each.
+    #[serde(skip, default = "Instant::now")]
+    pub(super) started: Instant,
+    /// The store counts the lines it trims (`Stored::dropped`).
+    #[serde(skip)]
+    pub(super) transcript_dropped: u64,
+    pub(super) turn_seq: u64,
+    pub(super) last_event_seq: u64,
+    pub(super) mode: Mode,
+    pub(super) reports_playback: bool,
+    /// When the current wait ends, and what happens then; stored as unix
+    /// ms, which every replica shares.
+    #[serde(with = "wall_clock")]
+    pub(super) deadline: Option<(Instant, Due)>,
+    /// A listen waiting for `prompt_played` before its clock starts.
+    pub(super) pending_listen: Option<Duration>,
+    /// The playback guard armed for it (for the transcript's fault line).
+    #[serde(default)]
+    pub(super) guard: Duration,
+}
+
+impl Kept {
+    pub(super) fn new(
+        machine: CallMachine,
+        facts: Facts,
+        mode: Mode,
+        reports_playback: bool,
+    ) -> Kept {
+        Kept {
+            machine,
+            facts,
+            started: Instant::now(),
+            transcript_dropped: 0,
+            turn_seq: 0,
+            last_event_seq: 0,
+            mode,
+            reports_playback,
+            deadline: None,
+            pending_listen: None,
+            guard: Duration::ZERO,
+        }
+    }
+}
+
+/// A deadline as unix ms in a snapshot.
+mod wall_clock {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tokio::time::Instant;
+
+    use super::{
+        super::clock::{from_unix, to_unix},
+        Due,
+    };
+
+    pub fn serialize<S: Serializer>(at: &Option<(Instant, Due)>, s: S) -> Result<S::Ok, S::Error> {
+        at.as_ref()
+            .map(|(at, due)| (to_unix(*at), due))
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<(Instant, Due)>, D::Error> {
+        Ok(Option::<(u64, Due)>::deserialize(d)?.map(|(ms, due)| (from_unix(ms), due)))
+    }
 }
 
 /// What a call's deadline brings.
@@ -158,31 +224,14 @@ pub enum Fired {
 }
 
 impl Call {
-    pub fn new(
-        id: Arc<str>,
-        machine: CallMachine,
-        facts: Facts,
-        mode: Mode,
-        reports_playback: bool,
-        subscriber: Option<Sink>,
-    ) -> Self {
+    pub fn new(id: Arc<str>, kept: Kept, subscriber: Option<Sink>) -> Self {
         Call {
             id,
             session: Mutex::new(Session {
-                machine,
-                facts,
-                started: Instant::now(),
+                kept,
                 // The start and the opening; most calls wait there (memory
                 // per live call, BENCHMARKS.md).
                 transcript: VecDeque::with_capacity(2),
-                transcript_dropped: 0,
-                turn_seq: 0,
-                last_event_seq: 0,
-                mode,
-                reports_playback,
-                deadline: None,
-                pending_listen: None,
-                guard: Duration::ZERO,
                 scheduled: None,
                 subscriber,
                 shared: None,
@@ -218,7 +267,7 @@ impl Call {
         if let Some(replayed) = self.replay(&s, seq) {
             return replayed.map(|v| (v, Outcome::default()));
         }
-        if let Some(reason) = s.machine.ended() {
+        if let Some(reason) = s.kept.machine.ended() {
             return Err(CallError::Ended {
                 call_id: self.id.to_string(),
                 reason: reason.as_str(),
@@ -236,7 +285,7 @@ impl Call {
         settings: &EngineSettings,
         timers: &TimerHandle,
     ) -> Option<(Arc<TurnView>, Outcome)> {
-        if s.machine.ended().is_some() {
+        if s.kept.machine.ended().is_some() {
             return None;
         }
         Some(self.handle(s, 0, event, settings, timers))
@@ -253,14 +302,14 @@ impl Call {
     ) -> Fired {
         let mut s = self.lock();
         s.scheduled = None;
-        match &s.deadline {
+        match &s.kept.deadline {
             None => Fired::NotArmed,
             Some((at, _)) if *at > now => {
                 let at = *at;
                 s.scheduled = Some(at);
                 Fired::Later(at)
             }
-            Some(_) => match s.deadline.take() {
+            Some(_) => match s.kept.deadline.take() {
                 Some((at, Due::Event(event))) => {
                     crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                     tracing::debug!(call_id = %self.id, ?event, "timer fired");
@@ -279,7 +328,7 @@ impl Call {
 
     /// The turn an already-seen event produced, if `seq` is a retry.
     fn replay(&self, s: &Session, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
-        if seq == 0 || seq > s.last_event_seq {
+        if seq == 0 || seq > s.kept.last_event_seq {
             return None;
         }
         let at = s
@@ -289,7 +338,7 @@ impl Call {
         let Some(at) = at else {
             return Some(Err(CallError::StaleSeq {
                 seq,
-                last: s.last_event_seq,
+                last: s.kept.last_event_seq,
             }));
         };
         // The turn right after the event is its answer; an event that changed
@@ -304,7 +353,7 @@ impl Call {
     pub(super) fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {
         Arc::new(TurnView {
             call_id: self.id.clone(),
-            flow: s.machine.flow().clone(),
+            flow: s.kept.machine.flow().clone(),
             turn,
         })
     }
@@ -337,14 +386,14 @@ impl Call {
         timers: &TimerHandle,
     ) -> (Arc<TurnView>, Outcome) {
         let now = Instant::now();
-        let offset = now.saturating_duration_since(s.started);
-        if seq > s.last_event_seq {
-            s.last_event_seq = seq;
+        let offset = now.saturating_duration_since(s.kept.started);
+        if seq > s.kept.last_event_seq {
+            s.kept.last_event_seq = seq;
         }
         let played = event == Event::PromptPlayed;
         crate::metrics::event(&event);
         let mut actions = Vec::new();
-        s.machine.handle_at(offset, &event, &mut actions);
+        s.kept.machine.handle_at(offset, &event, &mut actions);
         s.log(
             Entry {
                 offset,
@@ -352,13 +401,13 @@ impl Call {
             },
             settings,
         );
-        let ended = s.machine.ended();
+        let ended = s.kept.machine.ended();
 
         if actions.is_empty() && ended.is_none() {
             // Nothing to say: the call waits on as it was, except that a
             // listen waiting for playback (streamed calls only) starts its
             // clock now.
-            if let Some(timeout) = s.pending_listen.take_if(|_| played) {
+            if let Some(timeout) = s.kept.pending_listen.take_if(|_| played) {
                 s.arm(self, now + timeout, Due::Event(Event::NoInput), timers);
             }
             // Input the phase ignores (e.g. while transferring) keeps the
@@ -367,14 +416,14 @@ impl Call {
             return (self.view(s, turn), Outcome::default());
         }
 
-        s.turn_seq += 1;
+        s.kept.turn_seq += 1;
         let turn = Arc::new(Turn {
-            seq: s.turn_seq,
-            state: s.machine.state(),
-            step: s.machine.step().cloned(),
+            seq: s.kept.turn_seq,
+            state: s.kept.machine.state(),
+            step: s.kept.machine.step().cloned(),
             actions,
             ended,
-            understood: s.machine.understood().into(),
+            understood: s.kept.machine.understood().into(),
         });
         crate::metrics::turn(turn.state, false);
         s.log(
@@ -386,20 +435,21 @@ impl Call {
         );
 
         // Arm the next wait (ARCHITECTURE.md "Time").
-        s.deadline = None;
-        s.pending_listen = None;
+        s.kept.deadline = None;
+        s.kept.pending_listen = None;
         let listen = turn.actions.iter().find_map(|a| match a {
             Action::Listen { timeout } => Some(*timeout),
             _ => None,
         });
         if ended.is_none() {
-            match (s.mode, listen) {
-                (Mode::Stream, Some(timeout)) if s.reports_playback && has_speech(&turn) => {
+            match (s.kept.mode, listen) {
+                (Mode::Stream, Some(timeout)) if s.kept.reports_playback && has_speech(&turn) => {
                     // The front-end reports the end of playback; should
                     // that report never come, the guard starts the clock.
-                    s.pending_listen = Some(timeout);
-                    s.guard = playback_guard(&view_flow_locale(s), &turn, settings.playback_guard);
-                    s.arm(self, now + s.guard, Due::PlaybackGuard, timers);
+                    s.kept.pending_listen = Some(timeout);
+                    s.kept.guard =
+                        playback_guard(&view_flow_locale(s), &turn, settings.playback_guard);
+                    s.arm(self, now + s.kept.guard, Due::PlaybackGuard, timers);
                 }
                 (Mode::Stream, Some(timeout)) => {
                     s.arm(self, now + timeout, Due::Event(Event::NoInput), timers)
@@ -453,22 +503,22 @@ impl Call {
     /// "call ended" log line and metric need, without copying the record.
     pub fn ending(&self) -> (Arc<Flow>, Option<EndReason>) {
         let s = self.lock();
-        (s.machine.flow().clone(), s.machine.ended())
+        (s.kept.machine.flow().clone(), s.kept.machine.ended())
     }
 
     pub fn record(&self) -> CallRecord {
         let s = self.lock();
-        let flow = s.machine.flow().clone();
+        let flow = s.kept.machine.flow().clone();
         CallRecord {
             call_id: self.id.clone(),
-            locale: flow.locales()[usize::from(s.machine.locale())].clone(),
+            locale: flow.locales()[usize::from(s.kept.machine.locale())].clone(),
             flow,
-            state: s.machine.state(),
-            step: s.machine.step().cloned(),
-            ended: s.machine.ended(),
-            facts: s.facts.clone(),
+            state: s.kept.machine.state(),
+            step: s.kept.machine.step().cloned(),
+            ended: s.kept.machine.ended(),
+            facts: s.kept.facts.clone(),
             transcript: s.transcript.iter().cloned().collect(),
-            transcript_dropped: s.transcript_dropped,
+            transcript_dropped: s.kept.transcript_dropped,
         }
     }
 }
@@ -494,10 +544,10 @@ impl Session {
     pub fn approx_bytes(&self) -> usize {
         const CALL: usize = 512;
         const ENTRY: usize = 96;
-        let facts = self.facts.caller.len()
-            + self.facts.callee.len()
-            + self.facts.local_start.len()
-            + self.facts.opening_rule.len();
+        let facts = self.kept.facts.caller.len()
+            + self.kept.facts.callee.len()
+            + self.kept.facts.local_start.len()
+            + self.kept.facts.opening_rule.len();
         let entries: usize = self
             .transcript
             .iter()
@@ -528,18 +578,8 @@ impl Session {
     /// lines it adds are the ones to append).
     pub(super) fn fork(&self) -> Session {
         Session {
-            machine: self.machine.clone(),
-            facts: self.facts.clone(),
-            started: self.started,
+            kept: self.kept.clone(),
             transcript: VecDeque::new(),
-            transcript_dropped: self.transcript_dropped,
-            turn_seq: self.turn_seq,
-            last_event_seq: self.last_event_seq,
-            mode: self.mode,
-            reports_playback: self.reports_playback,
-            deadline: self.deadline.clone(),
-            pending_listen: self.pending_listen,
-            guard: self.guard,
             scheduled: self.scheduled,
             subscriber: None,
             shared: self.shared.as_ref().map(|p| Box::new(p.fork())),
@@ -548,19 +588,10 @@ impl Session {
         }
     }
 
-    /// Takes a stored working copy's state; keeps the subscriber.
+    /// Takes a stored working copy's state; keeps the subscriber, the
+    /// transcript and the timer entry.
     pub(super) fn install(&mut self, fork: Session) {
-        self.machine = fork.machine;
-        self.facts = fork.facts;
-        self.started = fork.started;
-        self.transcript_dropped = fork.transcript_dropped;
-        self.turn_seq = fork.turn_seq;
-        self.last_event_seq = fork.last_event_seq;
-        self.mode = fork.mode;
-        self.reports_playback = fork.reports_playback;
-        self.deadline = fork.deadline;
-        self.pending_listen = fork.pending_listen;
-        self.guard = fork.guard;
+        self.kept = fork.kept;
         // The call's gate stays the one its operations queue on.
         let gate = self.shared.as_ref().map(|p| p.gate.clone());
         self.shared = fork.shared;
@@ -581,9 +612,9 @@ impl Session {
         settings: &EngineSettings,
         timers: &TimerHandle,
     ) -> Option<Instant> {
-        let timeout = self.pending_listen.take()?;
-        let offset = at.saturating_duration_since(self.started);
-        let waited = self.guard;
+        let timeout = self.kept.pending_listen.take()?;
+        let offset = at.saturating_duration_since(self.kept.started);
+        let waited = self.kept.guard;
         self.log(
             Entry {
                 offset,
@@ -606,29 +637,29 @@ impl Session {
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {
         if self.transcript.len() >= settings.max_transcript.max(1) {
             self.transcript.pop_front();
-            self.transcript_dropped += 1;
+            self.kept.transcript_dropped += 1;
         }
         self.transcript.push_back(entry);
     }
 
     pub(super) fn quiet_turn(&self) -> Turn {
         Turn {
-            seq: self.turn_seq,
-            state: self.machine.state(),
-            step: self.machine.step().cloned(),
+            seq: self.kept.turn_seq,
+            state: self.kept.machine.state(),
+            step: self.kept.machine.step().cloned(),
             actions: Vec::new(),
-            ended: self.machine.ended(),
-            understood: self.machine.understood().into(),
+            ended: self.kept.machine.ended(),
+            understood: self.kept.machine.understood().into(),
         }
     }
 
     fn arm(&mut self, call: &Arc<Call>, at: Instant, due: Due, timers: &TimerHandle) {
-        self.deadline = Some((at, due));
+        self.kept.deadline = Some((at, due));
         if self.shared.is_some() {
             // A unary call's deadline is in the store's index: any replica
             // fires it. A streamed one fires here, through the store; each
             // arm is scheduled (working copies cannot share the laziness).
-            if self.mode == Mode::Stream {
+            if self.kept.mode == Mode::Stream {
                 timers.schedule(call, at);
             }
             return;
@@ -642,8 +673,8 @@ impl Session {
 
 /// The call's locale name, for the playback estimate.
 fn view_flow_locale(s: &Session) -> Arc<str> {
-    let flow = s.machine.flow();
-    flow.locales()[usize::from(s.machine.locale())].clone()
+    let flow = s.kept.machine.flow();
+    flow.locales()[usize::from(s.kept.machine.locale())].clone()
 }
 
 /// How long a turn's prompts may take to play before the service stops

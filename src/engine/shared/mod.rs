@@ -19,15 +19,16 @@ mod streams;
 #[cfg(test)]
 mod tests;
 
+use super::clock::{from_unix, to_unix, unix_ms};
 use super::session::Due;
-use snapshot::{corrupt, restored, to_unix, unix_ms};
+use snapshot::{corrupt, restored};
 pub use streams::StreamClosed;
 pub(super) use streams::watch_due;
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex, atomic::Ordering},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use serde::{Deserialize, Serialize};
@@ -35,13 +36,12 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{
-    CallError, CallRecord, Engine, Entry, EntryKind, Facts, Requester, Sink, StartCall, Turn,
-    TurnView,
-    session::{Call, Mode, Outcome, Session, check_owner},
+    CallError, CallRecord, Engine, Entry, EntryKind, Requester, Sink, StartCall, Turn, TurnView,
+    session::{Call, Kept, Mode, Outcome, Session, check_owner},
     store::{CallStore, Saved, StoreError, Stored, Write},
 };
 use crate::{
-    call::{CallMachine, Event, snapshot::with_flow},
+    call::{Event, snapshot::with_flow},
     flow::{Flow, FlowRegistry, compile_source},
 };
 
@@ -107,6 +107,17 @@ pub(super) struct SharedPart {
 }
 
 impl SharedPart {
+    pub fn new(version: u64, last_answer: Option<Arc<Turn>>, started_ms: u64) -> SharedPart {
+        SharedPart {
+            version,
+            last_answer,
+            started_ms,
+            gate: Arc::default(),
+            outbox: Vec::new(),
+            used: Instant::now(),
+        }
+    }
+
     pub fn fork(&self) -> SharedPart {
         SharedPart {
             version: self.version,
@@ -174,14 +185,7 @@ impl Engine {
         let id = call.id().clone();
         let mut fork = {
             let mut s = call.lock();
-            s.shared = Some(Box::new(SharedPart {
-                version: 0,
-                last_answer: None,
-                started_ms: to_unix(s.started),
-                gate: Arc::default(),
-                outbox: Vec::new(),
-                used: Instant::now(),
-            }));
+            s.shared = Some(Box::new(SharedPart::new(0, None, to_unix(s.kept.started))));
             s.fork()
         };
         let settings = &self.inner.settings;
@@ -233,7 +237,7 @@ impl Engine {
             .map_err(|e| shared.unavailable(e))?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        check_owner(&snapshot.facts, who, call_id)?;
+        check_owner(&snapshot.kept.facts, who, call_id)?;
         let transcript = with_flow(&flow, || {
             lines
                 .iter()
@@ -241,14 +245,14 @@ impl Engine {
                 .collect::<Result<Vec<_>, _>>()
         })
         .map_err(|e| corrupt(call_id, e))?;
-        let machine = &snapshot.machine;
+        let machine = &snapshot.kept.machine;
         Ok(CallRecord {
             call_id: call_id.into(),
             locale: flow.locales()[usize::from(machine.locale())].clone(),
             state: machine.state(),
             step: machine.step().cloned(),
             ended: machine.ended(),
-            facts: snapshot.facts.clone(),
+            facts: snapshot.kept.facts.clone(),
             flow,
             transcript,
             transcript_dropped: stored.dropped,
@@ -280,7 +284,7 @@ impl Engine {
             };
             let (mut fork, expected) = {
                 let s = call.lock();
-                check_owner(&s.facts, who, call_id)?;
+                check_owner(&s.kept.facts, who, call_id)?;
                 (s.fork(), s.shared.as_ref().map_or(0, |p| p.version))
             };
             let (view, outcome) = match self.apply(&call, &mut fork, &op) {
@@ -358,19 +362,19 @@ impl Engine {
         let timers = &self.inner.timers;
         match op {
             Op::Event { seq, event } => {
-                if *seq != 0 && *seq <= fork.last_event_seq {
+                if *seq != 0 && *seq <= fork.kept.last_event_seq {
                     let last = fork.shared.as_ref().and_then(|p| p.last_answer.clone());
-                    return match last.filter(|_| *seq == fork.last_event_seq) {
+                    return match last.filter(|_| *seq == fork.kept.last_event_seq) {
                         Some(turn) => Step::Answer(Ok(call.view(fork, turn))),
                         None => Step::Replay {
                             seq: *seq,
-                            last: fork.last_event_seq,
+                            last: fork.kept.last_event_seq,
                             quiet: Arc::new(fork.quiet_turn()),
-                            flow: fork.machine.flow().clone(),
+                            flow: fork.kept.machine.flow().clone(),
                         },
                     };
                 }
-                if let Some(reason) = fork.machine.ended() {
+                if let Some(reason) = fork.kept.machine.ended() {
                     return Step::Answer(Err(CallError::Ended {
                         call_id: call.id().to_string(),
                         reason: reason.as_str(),
@@ -384,16 +388,16 @@ impl Engine {
                 None => Step::Nothing,
             },
             Op::Due { owner } => {
-                if fork.machine.ended().is_some() {
+                if fork.kept.machine.ended().is_some() {
                     return Step::Nothing;
                 }
-                if fork.mode == Mode::Stream && !owner {
+                if fork.kept.mode == Mode::Stream && !owner {
                     return Step::Unheld;
                 }
-                match fork.deadline.clone() {
+                match fork.kept.deadline.clone() {
                     None => Step::Nothing,
                     Some((at, _)) if at > Instant::now() => {
-                        if fork.mode == Mode::Unary {
+                        if fork.kept.mode == Mode::Unary {
                             Step::CheckAt(to_unix(at))
                         } else {
                             self.inner.timers.schedule(call, at);
@@ -401,7 +405,7 @@ impl Engine {
                         }
                     }
                     Some((at, Due::Event(event))) => {
-                        fork.deadline = None;
+                        fork.kept.deadline = None;
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                         let (view, outcome) = call.handle(fork, 0, event, settings, timers);
                         Step::Store(view, outcome)
@@ -409,7 +413,7 @@ impl Engine {
                     Some((at, Due::PlaybackGuard)) => {
                         // No turn: the fault line and the listen's clock
                         // are stored, the timer turns come from NoInput.
-                        fork.deadline = None;
+                        fork.kept.deadline = None;
                         fork.playback_guard_passed(call, at, settings, timers);
                         let quiet = Arc::new(fork.quiet_turn());
                         Step::Store(call.view(fork, quiet), Outcome::default())
@@ -482,10 +486,10 @@ impl Engine {
                 }
             }
         }
-        if s.machine.ended().is_some() || gone {
+        if s.kept.machine.ended().is_some() || gone {
             s.subscriber = None;
         }
-        let live = s.machine.ended().is_none();
+        let live = s.kept.machine.ended().is_none();
         drop(s);
         if gone && live {
             // The stream's reader went away or fell too far behind.
@@ -541,7 +545,7 @@ impl Engine {
             .map_err(|e| shared.unavailable(e))?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        let ended = snapshot.machine.ended().is_some();
+        let ended = snapshot.kept.machine.ended().is_some();
         let call = restored(call_id, flow, snapshot, &stored, None);
         if ended {
             // Ended calls are read, not kept.
@@ -576,7 +580,7 @@ impl Engine {
             if let Some(p) = &mut s.shared {
                 p.version = stored.version;
             }
-            if s.machine.ended().is_some() {
+            if s.kept.machine.ended().is_some() {
                 s.subscriber = None;
                 drop(s);
                 self.forget(call);

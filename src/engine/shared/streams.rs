@@ -100,14 +100,14 @@ impl Engine {
             .map_err(|e| shared.unavailable(e))?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        check_owner(&snapshot.facts, who, call_id)?;
-        if let Some(reason) = snapshot.machine.ended() {
+        check_owner(&snapshot.kept.facts, who, call_id)?;
+        if let Some(reason) = snapshot.kept.machine.ended() {
             return Err(CallError::Ended {
                 call_id: call_id.to_owned(),
                 reason: reason.as_str(),
             });
         }
-        if snapshot.mode != Mode::Stream {
+        if snapshot.kept.mode != Mode::Stream {
             return Err(CallError::NotStreamed(call_id.to_owned()));
         }
         // The front-end lost its stream: whoever held the lease has lost
@@ -120,7 +120,7 @@ impl Engine {
         let call = restored(call_id, flow, snapshot, &stored, Some(subscriber));
         {
             let s = call.lock();
-            if let Some((at, _)) = s.deadline {
+            if let Some((at, _)) = s.kept.deadline {
                 self.inner.timers.schedule(&call, at);
             }
         }
