@@ -218,8 +218,6 @@ impl Engine {
                 }
             }
         }
-        if self.inner.live.remove(call.id()) {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-        }
+        self.unhold(call.id());
     }
 }

@@ -393,6 +393,24 @@ impl Engine {
         }
     }
 
+    /// Files a call this process holds, counted; false if the id is taken.
+    fn hold(&self, call: &Arc<Call>) -> bool {
+        let filed = self.inner.live.insert(call.id().clone(), call.clone());
+        if filed {
+            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
+        }
+        filed
+    }
+
+    /// Stops holding a call, counted; false if it was not held.
+    fn unhold(&self, call_id: &str) -> bool {
+        let held = self.inner.live.remove(call_id);
+        if held {
+            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+        }
+        held
+    }
+
     /// The "call ended" log line and metric, however the call is kept.
     fn call_ended(&self, call: &Call) {
         let (flow, reason) = call.ending();

@@ -173,6 +173,47 @@ impl Kept {
     }
 }
 
+impl Kept {
+    /// Whether `seq` is the front-end's retry of an event this call has
+    /// seen (0 marks an event that is never retried).
+    pub(super) fn is_retry(&self, seq: u64) -> bool {
+        seq != 0 && seq <= self.last_event_seq
+    }
+
+    /// A new front-end event on an ended call is refused.
+    pub(super) fn refuse_ended(&self, call_id: &str) -> Result<(), CallError> {
+        match self.machine.ended() {
+            None => Ok(()),
+            Some(reason) => Err(CallError::Ended {
+                call_id: call_id.to_owned(),
+                reason: reason.as_str(),
+            }),
+        }
+    }
+}
+
+/// The answer to the retried event `seq` in a call's transcript: the turn
+/// right after the event, or `quiet` when the event changed nothing (it
+/// got the "nothing new" turn the first time too). An event the
+/// transcript no longer holds is stale.
+pub(super) fn replayed<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+    seq: u64,
+    last: u64,
+    quiet: impl FnOnce() -> Arc<Turn>,
+) -> Result<Arc<Turn>, CallError> {
+    let mut from = entries
+        .into_iter()
+        .skip_while(|e| !matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
+    if from.next().is_none() {
+        return Err(CallError::StaleSeq { seq, last });
+    }
+    match from.next().map(|e| &e.kind) {
+        Some(EntryKind::Turn(turn)) => Ok(turn.clone()),
+        Some(EntryKind::Event { .. } | EntryKind::Fault(_)) | None => Ok(quiet()),
+    }
+}
+
 /// A deadline as unix ms in a snapshot.
 mod wall_clock {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -267,12 +308,7 @@ impl Call {
         if let Some(replayed) = self.replay(&s, seq) {
             return replayed.map(|v| (v, Outcome::default()));
         }
-        if let Some(reason) = s.kept.machine.ended() {
-            return Err(CallError::Ended {
-                call_id: self.id.to_string(),
-                reason: reason.as_str(),
-            });
-        }
+        s.kept.refuse_ended(&self.id)?;
         Ok(self.handle(&mut s, seq, event, settings, timers))
     }
 
@@ -328,26 +364,12 @@ impl Call {
 
     /// The turn an already-seen event produced, if `seq` is a retry.
     fn replay(&self, s: &Session, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
-        if seq == 0 || seq > s.kept.last_event_seq {
+        if !s.kept.is_retry(seq) {
             return None;
         }
-        let at = s
-            .transcript
-            .iter()
-            .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
-        let Some(at) = at else {
-            return Some(Err(CallError::StaleSeq {
-                seq,
-                last: s.kept.last_event_seq,
-            }));
-        };
-        // The turn right after the event is its answer; an event that changed
-        // nothing has none, and gets the "nothing new" turn it got first.
-        let turn = match s.transcript.get(at + 1).map(|e| &e.kind) {
-            Some(EntryKind::Turn(t)) => t.clone(),
-            _ => Arc::new(s.quiet_turn()),
-        };
-        Some(Ok(self.view(s, turn)))
+        let quiet = || Arc::new(s.quiet_turn());
+        let turn = replayed(&s.transcript, seq, s.kept.last_event_seq, quiet);
+        Some(turn.map(|turn| self.view(s, turn)))
     }
 
     pub(super) fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {

@@ -36,8 +36,8 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{
-    CallError, CallRecord, Engine, Entry, EntryKind, Requester, Sink, StartCall, Turn, TurnView,
-    session::{Call, Kept, Mode, Outcome, Session, check_owner},
+    CallError, CallRecord, Engine, Entry, Requester, Sink, StartCall, Turn, TurnView,
+    session::{Call, Kept, Mode, Outcome, Session, check_owner, replayed},
     store::{CallStore, Saved, StoreError, Stored, Write},
 };
 use crate::{
@@ -203,12 +203,9 @@ impl Engine {
                 if let Some(old) = self.inner.live.get(&id) {
                     // A copy of an earlier call of this id (ended here
                     // and gone from the store since).
-                    self.inner.live.remove(old.id());
-                    self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+                    self.unhold(old.id());
                 }
-                if self.inner.live.insert(id.clone(), call.clone()) {
-                    self.inner.live_count.fetch_add(1, Ordering::AcqRel);
-                }
+                self.hold(&call);
                 self.stored_after(&call, outcome.ended);
                 Ok(view)
             }
@@ -238,13 +235,7 @@ impl Engine {
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
         check_owner(&snapshot.kept.facts, who, call_id)?;
-        let transcript = with_flow(&flow, || {
-            lines
-                .iter()
-                .map(|l| serde_json::from_str::<Entry>(l))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| corrupt(call_id, e))?;
+        let transcript = entries_of(&flow, call_id, &lines)?;
         let machine = &snapshot.kept.machine;
         Ok(CallRecord {
             call_id: call_id.into(),
@@ -362,7 +353,7 @@ impl Engine {
         let timers = &self.inner.timers;
         match op {
             Op::Event { seq, event } => {
-                if *seq != 0 && *seq <= fork.kept.last_event_seq {
+                if fork.kept.is_retry(*seq) {
                     let last = fork.shared.as_ref().and_then(|p| p.last_answer.clone());
                     return match last.filter(|_| *seq == fork.kept.last_event_seq) {
                         Some(turn) => Step::Answer(Ok(call.view(fork, turn))),
@@ -374,11 +365,8 @@ impl Engine {
                         },
                     };
                 }
-                if let Some(reason) = fork.kept.machine.ended() {
-                    return Step::Answer(Err(CallError::Ended {
-                        call_id: call.id().to_string(),
-                        reason: reason.as_str(),
-                    }));
+                if let Err(ended) = fork.kept.refuse_ended(call.id()) {
+                    return Step::Answer(Err(ended));
                 }
                 let (view, outcome) = call.handle(fork, *seq, event.clone(), settings, timers);
                 Step::Store(view, outcome)
@@ -433,30 +421,16 @@ impl Engine {
         quiet: Arc<Turn>,
         flow: Arc<Flow>,
     ) -> Result<Arc<TurnView>, CallError> {
-        let stale = CallError::StaleSeq { seq, last };
         let Some((_, lines)) = shared
             .store
             .record(call_id)
             .await
             .map_err(|e| shared.unavailable(e))?
         else {
-            return Err(stale);
+            return Err(CallError::StaleSeq { seq, last });
         };
-        let entries = with_flow(&flow, || {
-            lines
-                .iter()
-                .map(|l| serde_json::from_str::<Entry>(l))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| corrupt(call_id, e))?;
-        let at = entries
-            .iter()
-            .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq))
-            .ok_or(stale)?;
-        let turn = match entries.get(at + 1).map(|e| &e.kind) {
-            Some(EntryKind::Turn(t)) => t.clone(),
-            _ => quiet,
-        };
+        let entries = entries_of(&flow, call_id, &lines)?;
+        let turn = replayed(&entries, seq, last, || quiet)?;
         Ok(Arc::new(TurnView {
             call_id: call_id.clone(),
             flow,
@@ -528,8 +502,8 @@ impl Engine {
             .live
             .get(call.id())
             .is_some_and(|c| Arc::ptr_eq(&c, call));
-        if mine && self.inner.live.remove(call.id()) {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+        if mine {
+            self.unhold(call.id());
         }
     }
 
@@ -551,8 +525,7 @@ impl Engine {
             // Ended calls are read, not kept.
             return Ok(call);
         }
-        if self.inner.live.insert(call.id().clone(), call.clone()) {
-            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
+        if self.hold(&call) {
             Ok(call)
         } else {
             // Another request here read it at the same time.
@@ -588,6 +561,17 @@ impl Engine {
         }
         Ok(call.clone())
     }
+}
+
+/// A stored transcript's lines, read with the flow (version) they are of.
+fn entries_of(flow: &Arc<Flow>, call_id: &str, lines: &[String]) -> Result<Vec<Entry>, CallError> {
+    with_flow(flow, || {
+        lines
+            .iter()
+            .map(|l| serde_json::from_str::<Entry>(l))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(|e| corrupt(call_id, e))
 }
 
 /// How long a Converse call's lease lasts without renewal.

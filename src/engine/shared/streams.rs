@@ -76,9 +76,7 @@ impl Engine {
         shared.leaving.send_replace(true);
         for call in self.inner.live.all() {
             call.lock().subscriber = None;
-            if self.inner.live.remove(call.id()) {
-                self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            }
+            self.unhold(call.id());
         }
     }
 
@@ -128,9 +126,7 @@ impl Engine {
             old.lock().subscriber = None;
             self.forget(&old);
         }
-        if self.inner.live.insert(call.id().clone(), call.clone()) {
-            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
-        }
+        self.hold(&call);
         info!(%call_id, "call resumed");
         Ok(())
     }
