@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use super::{
     CallError, CallRecord, Engine, Requester, Sink, StartCall, TurnView,
-    session::{Call, Fired, check_owner},
+    session::{Call, Fired, Outcome, check_owner},
     table,
 };
 use crate::call::Event;
@@ -82,10 +82,10 @@ impl Engine {
         info!(call_id = %id, flow = %flow.id(), version = %flow.version(), %rule, "call started");
         crate::metrics::call_started(flow.id());
         let settings = &self.inner.settings;
-        let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);
+        let started = call.server_event(&mut s, Event::Start, settings);
         drop(s);
         let (view, outcome) = started.expect("a new call has not ended");
-        self.after(&call, outcome.ended);
+        self.after(&call, outcome);
         Ok(view)
     }
 
@@ -120,8 +120,8 @@ impl Engine {
         // A retry of the event that ended the call finds it retained and
         // gets its turn back.
         let call = self.find(who, call_id)?;
-        let (view, outcome) = call.send(seq, event, &self.inner.settings, &self.inner.timers)?;
-        self.after(&call, outcome.ended);
+        let (view, outcome) = call.send(seq, event, &self.inner.settings)?;
+        self.after(&call, outcome);
         Ok(view)
     }
 
@@ -158,17 +158,21 @@ impl Engine {
     /// A server-side event, unless the call has already ended.
     fn end_with(&self, call: &Arc<Call>, event: Event) {
         let settings = &self.inner.settings;
-        let done = call.server_event(&mut call.lock(), event, settings, &self.inner.timers);
+        let done = call.server_event(&mut call.lock(), event, settings);
         if let Some((_, outcome)) = done {
-            self.after(call, outcome.ended);
+            self.after(call, outcome);
         }
     }
 
-    /// Retires a call its last operation ended: the "call ended" log line,
-    /// the metric and the call detail record, then the move to the
-    /// retained records.
-    fn after(&self, call: &Arc<Call>, ended: bool) {
-        if ended {
+    /// After an operation on a call, out of its lock: the timer entry its
+    /// new deadline needs; and a call it ended retires: the "call ended"
+    /// log line, the metric and the call detail record, then the move to
+    /// the retained records.
+    fn after(&self, call: &Arc<Call>, outcome: Outcome) {
+        if let Some(at) = outcome.timer {
+            self.inner.timers.schedule(call, at);
+        }
+        if outcome.ended {
             self.call_ended(call);
             // The record (a copy of the transcript) only when a records
             // file wants it.
@@ -187,12 +191,20 @@ impl Engine {
             self.fire_stored(call);
             return None;
         }
-        match call.fire(now, &self.inner.settings, &self.inner.timers) {
+        match call.fire(now, &self.inner.settings) {
             Fired::Later(at) => Some(at),
             Fired::NotArmed => None,
+            // The timer task takes the entry itself.
             Fired::Handled(outcome) => {
-                self.after(call, outcome.ended);
-                None
+                let timer = outcome.timer;
+                self.after(
+                    call,
+                    Outcome {
+                        timer: None,
+                        ..outcome
+                    },
+                );
+                timer
             }
         }
     }

@@ -8,7 +8,7 @@ use std::{
 
 use tokio::time::Instant;
 
-use super::{CallError, EngineSettings, Sink, mailbox::PushError, timers::TimerHandle};
+use super::{CallError, EngineSettings, Sink, mailbox::PushError};
 use crate::{
     call::{Action, CallMachine, CallState, EndReason, Event},
     flow::Flow,
@@ -254,6 +254,9 @@ pub struct Outcome {
     pub ended: bool,
     /// The Converse stream's client went away.
     pub subscriber_gone: bool,
+    /// The timer task must hold an entry for the call at this time (its
+    /// new deadline is earlier than any entry it holds).
+    pub timer: Option<Instant>,
 }
 
 /// What a timer check found.
@@ -302,14 +305,13 @@ impl Call {
         seq: u64,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> Result<(Arc<TurnView>, Outcome), CallError> {
         let mut s = self.lock();
         if let Some(replayed) = self.replay(&s, seq) {
             return replayed.map(|v| (v, Outcome::default()));
         }
         s.kept.refuse_ended(&self.id)?;
-        Ok(self.handle(&mut s, seq, event, settings, timers))
+        Ok(self.handle(&mut s, seq, event, settings))
     }
 
     /// A server-side event (start, operator hangup, front-end lost,
@@ -319,23 +321,17 @@ impl Call {
         s: &mut Session,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> Option<(Arc<TurnView>, Outcome)> {
         if s.kept.machine.ended().is_some() {
             return None;
         }
-        Some(self.handle(s, 0, event, settings, timers))
+        Some(self.handle(s, 0, event, settings))
     }
 
     /// The timer task's check: if the deadline has come, its event is
     /// handled under the same lock, so an event that moved the call on
     /// meanwhile has already replaced (or cleared) the deadline.
-    pub fn fire(
-        self: &Arc<Self>,
-        now: Instant,
-        settings: &EngineSettings,
-        timers: &TimerHandle,
-    ) -> Fired {
+    pub fn fire(self: &Arc<Self>, now: Instant, settings: &EngineSettings) -> Fired {
         let mut s = self.lock();
         s.scheduled = None;
         match &s.kept.deadline {
@@ -349,10 +345,10 @@ impl Call {
                 Some((at, Due::Event(event))) => {
                     crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                     tracing::debug!(call_id = %self.id, ?event, "timer fired");
-                    Fired::Handled(self.handle(&mut s, 0, event, settings, timers).1)
+                    Fired::Handled(self.handle(&mut s, 0, event, settings).1)
                 }
                 Some((at, Due::PlaybackGuard)) => {
-                    match s.playback_guard_passed(self, at, settings, timers) {
+                    match s.playback_guard_passed(&self.id, at, settings) {
                         Some(next) => Fired::Later(next),
                         None => Fired::NotArmed,
                     }
@@ -389,12 +385,12 @@ impl Call {
         seq: u64,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> (Arc<TurnView>, Outcome) {
-        let (view, mut outcome) = self.handle_one(s, seq, event, settings, timers);
+        let (view, mut outcome) = self.handle_one(s, seq, event, settings);
         if outcome.subscriber_gone && !outcome.ended {
-            let (_, lost) = self.handle_one(s, 0, Event::FrontEndLost, settings, timers);
+            let (_, lost) = self.handle_one(s, 0, Event::FrontEndLost, settings);
             outcome.ended = lost.ended;
+            outcome.timer = outcome.timer.or(lost.timer);
         }
         (view, outcome)
     }
@@ -405,7 +401,6 @@ impl Call {
         seq: u64,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> (Arc<TurnView>, Outcome) {
         let now = Instant::now();
         let offset = now.saturating_duration_since(s.kept.started);
@@ -413,6 +408,7 @@ impl Call {
             s.kept.last_event_seq = seq;
         }
         let played = event == Event::PromptPlayed;
+        let mut timer = None;
         crate::metrics::event(&event);
         let mut actions = Vec::new();
         s.kept.machine.handle_at(offset, &event, &mut actions);
@@ -430,12 +426,16 @@ impl Call {
             // listen waiting for playback (streamed calls only) starts its
             // clock now.
             if let Some(timeout) = s.kept.pending_listen.take_if(|_| played) {
-                s.arm(self, now + timeout, Due::Event(Event::NoInput), timers);
+                timer = s.arm(now + timeout, Due::Event(Event::NoInput));
             }
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.
             let turn = Arc::new(s.quiet_turn());
-            return (self.view(s, turn), Outcome::default());
+            let outcome = Outcome {
+                timer,
+                ..Outcome::default()
+            };
+            return (self.view(s, turn), outcome);
         }
 
         s.kept.turn_seq += 1;
@@ -471,15 +471,15 @@ impl Call {
                     s.kept.pending_listen = Some(timeout);
                     s.kept.guard =
                         playback_guard(&view_flow_locale(s), &turn, settings.playback_guard);
-                    s.arm(self, now + s.kept.guard, Due::PlaybackGuard, timers);
+                    timer = s.arm(now + s.kept.guard, Due::PlaybackGuard);
                 }
                 (Mode::Stream, Some(timeout)) => {
-                    s.arm(self, now + timeout, Due::Event(Event::NoInput), timers)
+                    timer = s.arm(now + timeout, Due::Event(Event::NoInput))
                 }
                 (Mode::Stream, None) => {}
                 (Mode::Unary, listen) => {
                     let guard = listen.unwrap_or_default() + settings.idle_timeout;
-                    s.arm(self, now + guard, Due::Event(Event::FrontEndLost), timers);
+                    timer = s.arm(now + guard, Due::Event(Event::FrontEndLost));
                 }
             }
         }
@@ -517,6 +517,7 @@ impl Call {
             Outcome {
                 ended: ended.is_some(),
                 subscriber_gone,
+                timer,
             },
         )
     }
@@ -625,14 +626,14 @@ impl Session {
     /// The playback guard passed at `at` without `prompt_played`: the
     /// transcript notes the front-end's fault and the no-input clock
     /// starts from the guard's own deadline (a timer task that runs late
-    /// does not move the caller's clock). Returns when that listen ends;
-    /// `None` if no listen was waiting.
+    /// does not move the caller's clock). Returns the timer entry that
+    /// listen needs (see [`Session::arm`]); `None` if no listen was
+    /// waiting.
     pub(super) fn playback_guard_passed(
         &mut self,
-        call: &Arc<Call>,
+        call_id: &str,
         at: Instant,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> Option<Instant> {
         let timeout = self.kept.pending_listen.take()?;
         let offset = at.saturating_duration_since(self.kept.started);
@@ -650,10 +651,8 @@ impl Session {
             },
             settings,
         );
-        tracing::debug!(call_id = %call.id, "playback guard: no prompt_played");
-        let next = at + timeout;
-        self.arm(call, next, Due::Event(Event::NoInput), timers);
-        Some(next)
+        tracing::debug!(%call_id, "playback guard: no prompt_played");
+        self.arm(at + timeout, Due::Event(Event::NoInput))
     }
 
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {
@@ -675,21 +674,23 @@ impl Session {
         }
     }
 
-    fn arm(&mut self, call: &Arc<Call>, at: Instant, due: Due, timers: &TimerHandle) {
+    /// Sets the call's deadline. Returns the entry the timer task must be
+    /// given for it, if any: the engine hands it over once the operation
+    /// is done, so handling an event never touches the timer task.
+    fn arm(&mut self, at: Instant, due: Due) -> Option<Instant> {
         self.kept.deadline = Some((at, due));
         if self.shared.is_some() {
             // A unary call's deadline is in the store's index: any replica
             // fires it. A streamed one fires here, through the store; each
             // arm is scheduled (working copies cannot share the laziness).
-            if self.kept.mode == Mode::Stream {
-                timers.schedule(call, at);
-            }
-            return;
+            return (self.kept.mode == Mode::Stream).then_some(at);
         }
+        // Lazy: an entry at or before the deadline is already there.
         if self.scheduled.is_none_or(|s| at < s) {
             self.scheduled = Some(at);
-            timers.schedule(call, at);
+            return Some(at);
         }
+        None
     }
 }
 

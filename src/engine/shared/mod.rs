@@ -189,9 +189,7 @@ impl Engine {
             s.fork()
         };
         let settings = &self.inner.settings;
-        let Some((view, outcome)) =
-            call.server_event(&mut fork, Event::Start, settings, &self.inner.timers)
-        else {
+        let Some((view, outcome)) = call.server_event(&mut fork, Event::Start, settings) else {
             return Err(CallError::AlreadyExists(id.to_string()));
         };
         let write = self.write_of(shared, &id, &mut fork, 0, outcome.ended)?;
@@ -206,7 +204,7 @@ impl Engine {
                     self.unhold(old.id());
                 }
                 self.hold(&call);
-                self.stored_after(&call, outcome.ended);
+                self.stored_after(&call, outcome);
                 Ok(view)
             }
             Ok(Saved::Conflict(_)) => Err(CallError::AlreadyExists(id.to_string())),
@@ -314,7 +312,7 @@ impl Engine {
                     }
                     let settings = &self.inner.settings;
                     let lost = Event::FrontEndLost;
-                    call.handle(&mut fork, 0, lost, settings, &self.inner.timers)
+                    call.handle(&mut fork, 0, lost, settings)
                 }
             };
             if let (Op::Event { seq, .. }, Some(part)) = (&op, &mut fork.shared)
@@ -326,7 +324,7 @@ impl Engine {
             match shared.store.save(call.id(), write).await {
                 Ok(Saved::Saved(version)) => {
                     self.install(&call, fork, version);
-                    self.stored_after(&call, outcome.ended);
+                    self.stored_after(&call, outcome);
                     return Ok(Some(view));
                 }
                 Ok(Saved::Conflict(stored)) => {
@@ -350,7 +348,6 @@ impl Engine {
     /// older turn, a lease) comes back as a [`Step`] to finish.
     fn apply(&self, call: &Arc<Call>, fork: &mut Session, op: &Op) -> Step {
         let settings = &self.inner.settings;
-        let timers = &self.inner.timers;
         match op {
             Op::Event { seq, event } => {
                 if fork.kept.is_retry(*seq) {
@@ -368,10 +365,10 @@ impl Engine {
                 if let Err(ended) = fork.kept.refuse_ended(call.id()) {
                     return Step::Answer(Err(ended));
                 }
-                let (view, outcome) = call.handle(fork, *seq, event.clone(), settings, timers);
+                let (view, outcome) = call.handle(fork, *seq, event.clone(), settings);
                 Step::Store(view, outcome)
             }
-            Op::Server(event) => match call.server_event(fork, event.clone(), settings, timers) {
+            Op::Server(event) => match call.server_event(fork, event.clone(), settings) {
                 Some((view, outcome)) => Step::Store(view, outcome),
                 None => Step::Nothing,
             },
@@ -395,16 +392,20 @@ impl Engine {
                     Some((at, Due::Event(event))) => {
                         fork.kept.deadline = None;
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
-                        let (view, outcome) = call.handle(fork, 0, event, settings, timers);
+                        let (view, outcome) = call.handle(fork, 0, event, settings);
                         Step::Store(view, outcome)
                     }
                     Some((at, Due::PlaybackGuard)) => {
                         // No turn: the fault line and the listen's clock
                         // are stored, the timer turns come from NoInput.
                         fork.kept.deadline = None;
-                        fork.playback_guard_passed(call, at, settings, timers);
+                        let timer = fork.playback_guard_passed(call.id(), at, settings);
                         let quiet = Arc::new(fork.quiet_turn());
-                        Step::Store(call.view(fork, quiet), Outcome::default())
+                        let outcome = Outcome {
+                            timer,
+                            ..Outcome::default()
+                        };
+                        Step::Store(call.view(fork, quiet), outcome)
                     }
                 }
             }
@@ -475,10 +476,14 @@ impl Engine {
         }
     }
 
-    /// After a stored operation: a call it ended is logged, counted and
-    /// dropped from this replica's table (its record stays in the store).
-    fn stored_after(&self, call: &Arc<Call>, ended: bool) {
-        if !ended {
+    /// After a stored operation: the timer entry a streamed call's new
+    /// deadline needs; a call it ended is logged, counted and dropped from
+    /// this replica's table (its record stays in the store).
+    fn stored_after(&self, call: &Arc<Call>, outcome: Outcome) {
+        if let Some(at) = outcome.timer {
+            self.inner.timers.schedule(call, at);
+        }
+        if !outcome.ended {
             return;
         }
         self.call_ended(call);
