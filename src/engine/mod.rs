@@ -9,6 +9,7 @@
 //! Knows nothing of wire types.
 
 mod clock;
+mod kept;
 mod local;
 pub mod mailbox;
 #[cfg(test)]
@@ -34,9 +35,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use kept::Mode;
 use mailbox::PushError;
 pub use reply::Reply;
-use session::{Call, Mode};
+use session::Call;
 pub use session::{CallRecord, Entry, EntryKind, Facts, Turn, TurnView};
 pub use shared::StreamClosed;
 
@@ -489,7 +491,7 @@ impl Engine {
             opening_rule: opening.rule.to_string().into(),
             owner: req.owner,
         };
-        let kept = session::Kept::new(machine, facts, mode, req.reports_playback);
+        let kept = kept::Kept::new(machine, facts, mode, req.reports_playback);
         let call = Arc::new(Call::new(id.clone(), kept, subscriber));
         call.lock().anchor = req.anchor;
         let rule = match &hours {

@@ -20,7 +20,7 @@ mod streams;
 mod tests;
 
 use super::clock::{from_unix, to_unix, unix_ms};
-use super::session::Due;
+use super::kept::{Due, Kept, Mode};
 use snapshot::{corrupt, restored};
 pub use streams::StreamClosed;
 pub(super) use streams::watch_due;
@@ -37,7 +37,7 @@ use tracing::{info, warn};
 
 use super::{
     CallError, CallRecord, Engine, Entry, Requester, Sink, StartCall, Turn, TurnView,
-    session::{Call, Kept, Mode, Outcome, Session, check_owner, replayed},
+    session::{Call, Outcome, Session, check_owner, replayed},
     store::{CallStore, Saved, StoreError, Stored, Write},
 };
 use crate::{
