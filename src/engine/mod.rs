@@ -6,6 +6,19 @@
 //! lock rather than two task hand-offs (see ARCHITECTURE.md). One timer task
 //! for the whole engine holds every call's deadline (`timers`).
 //!
+//! # Layout
+//!
+//! - this file: the call operations (`start`, `send`, `end`, `record`,
+//!   `resume`, `disconnected`), each answering a [`Reply`], and the rest
+//!   of the service's view (limits, draining);
+//! - `local`: calls in this process's memory (`store = "memory"`);
+//! - `shared`: calls in a shared [`store`], run on working copies with a
+//!   compare-and-set; `store::memory` gives tests the same in-process;
+//! - `session`: one call behind its lock, handling events; `kept`: its
+//!   state as one value (cloned for a working copy, serialized whole);
+//! - `timers`, `table`, `mailbox`, `clock`: the timer task, the sharded
+//!   table, Converse's bounded queue, wall-clock time.
+//!
 //! Knows nothing of wire types.
 
 mod clock;
