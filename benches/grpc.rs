@@ -835,12 +835,10 @@ async fn open_stream(
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(pb::CallEvent {
-        kind: Some(pb::call_event::Kind::Start(Box::new(
-            pb::StartCallRequest {
-                reports_playback,
-                ..start_request("")
-            },
-        ))),
+        kind: Some(pb::call_event::Kind::Start(Box::new(pb::StartCallRequest {
+            reports_playback,
+            ..start_request("")
+        }))),
         ..Default::default()
     });
     let mut turns = client

@@ -117,12 +117,10 @@ async fn sigterm_drains_then_exits_within_the_deadline_whatever_the_peers_do() {
     tx.send(pb::CallEvent {
         call_id: "draining".into(),
         seq: 0,
-        kind: Some(pb::call_event::Kind::Start(Box::new(
-            pb::StartCallRequest {
-                at: "2026-11-23T15:00:00+08:00".into(),
-                ..Default::default()
-            },
-        ))),
+        kind: Some(pb::call_event::Kind::Start(Box::new(pb::StartCallRequest {
+            at: "2026-11-23T15:00:00+08:00".into(),
+            ..Default::default()
+        }))),
     })
     .expect("queued");
     let mut turns = calls

@@ -300,7 +300,8 @@ impl Matcher {
             return hits.len();
         }
         // Requests that stand whatever the segmenter says.
-        let stands = |o: &Hit| !(o.one_char || o.chinese && found.in_neutral(o.start, o.end));
+        let stands =
+            |o: &Hit| !(o.one_char || o.chinese && found.in_neutral(o.start, o.end));
         let dropped = |h: &Hit| {
             needs_segmenter(h) && self.is_answer(h.intent) && {
                 let clause_start = clause_start(words, h.start);
