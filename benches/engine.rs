@@ -40,8 +40,8 @@ use callscript::{
     calendar::HolidayCalendar,
     call::{Action, EndReason, Event},
     engine::{
-        CallError, CallRecord, Engine, EngineSettings, Entry, EntryKind, StartCall, Subscriber,
-        Turn, TurnView,
+        CallError, CallRecord, Engine, EngineSettings, Entry, EntryKind, Reply, StartCall,
+        Subscriber, Turn, TurnView,
         mailbox::{self, Receiver},
     },
     flow::{FlowRegistry, Severity, check_source, compile_source},
@@ -50,6 +50,17 @@ use support::{Mode, Table, ms, percentile, require, rss};
 use tokio::{sync::mpsc, time::Instant};
 
 const HOTLINE: &str = include_str!("../flows/hotline.toml");
+
+/// A memory engine's answer, which is there as soon as the call returns.
+trait Answer<T> {
+    fn answer(self) -> Result<T, CallError>;
+}
+
+impl<T> Answer<T> for Reply<'_, T> {
+    fn answer(self) -> Result<T, CallError> {
+        self.now().expect("a memory engine answers at once")
+    }
+}
 const HOLIDAYS: &str = include_str!("../flows/holidays.toml");
 /// The hotline's listen period (N5: 5 s between silence prompts).
 const FIVE_S: Duration = Duration::from_secs(5);
@@ -327,9 +338,13 @@ async fn engine_calls(n: usize, streamed: bool) -> ! {
     // baseline rather than charged to the calls.
     let (tx, _rx) = mpsc::unbounded_channel();
     engine
-        .start_call(start_req("warm-up".into(), ""), Some(tx))
+        .start(start_req("warm-up".into(), ""), Some(Box::new(tx)))
+        .answer()
         .expect("the warm-up call starts");
-    engine.end_call("warm-up").expect("the warm-up call ends");
+    engine
+        .end(None, "warm-up")
+        .answer()
+        .expect("the warm-up call ends");
     let backlog = EngineSettings::default().max_pushed_backlog;
     let mut inboxes: Vec<Receiver<ConverseItem>> = Vec::with_capacity(if streamed { n } else { 0 });
     settle().await;
@@ -343,7 +358,8 @@ async fn engine_calls(n: usize, streamed: bool) -> ! {
             Box::new(tx) as callscript::engine::Sink
         });
         let first = engine
-            .start_call_with(start_req(format!("call-{i:07}"), ""), subscriber)
+            .start(start_req(format!("call-{i:07}"), ""), subscriber)
+            .answer()
             .unwrap_or_else(|e| panic!("call {i} does not start: {e}"));
         require(says_opening(&first), || {
             format!("call {i}'s first turn is not the opening: {first:?}")
@@ -499,7 +515,8 @@ async fn bare_channels(n: usize) -> ! {
 async fn bare_mailboxes(n: usize) -> ! {
     let engine = Engine::new(hotline_registry(), EngineSettings::default());
     let turn = engine
-        .start_call(start_req("one-turn".into(), ""), None)
+        .start(start_req("one-turn".into(), ""), None)
+        .answer()
         .expect("a call starts");
     let backlog = EngineSettings::default().max_pushed_backlog;
     let mut senders = Vec::with_capacity(n);
@@ -856,7 +873,7 @@ async fn engine_timers(plan: &TimerPlan) -> Lateness {
             let record = if natural {
                 ended_record(&engine, &id).await
             } else {
-                engine.end_call(&id).expect("a live call ends")
+                engine.end(None, &id).answer().expect("a live call ends")
             };
             check_silent_call(&record, plan.periods);
         },
@@ -882,7 +899,11 @@ async fn engine_timers(plan: &TimerPlan) -> Lateness {
 
 fn start_timed_call(engine: &Engine, n: u64, turns: &Subscriber) {
     let first = engine
-        .start_call(start_req(format!("timed-{n:07}"), ""), Some(turns.clone()))
+        .start(
+            start_req(format!("timed-{n:07}"), ""),
+            Some(Box::new(turns.clone())),
+        )
+        .answer()
         .unwrap_or_else(|e| panic!("call {n} does not start: {e}"));
     require(says_opening(&first), || {
         format!("call {n}'s first turn is not the opening")
@@ -897,7 +918,7 @@ async fn ended_record(engine: &Engine, id: &str) -> CallRecord {
     let asked = Instant::now();
     let mut missed = false;
     while asked.elapsed() < FIVE_S {
-        match engine.get_call(id) {
+        match engine.record(None, id).answer() {
             Ok(r) if r.ended.is_some() => {
                 if missed {
                     GET_CALL_MISSES.fetch_add(1, Ordering::Relaxed);
@@ -1202,7 +1223,11 @@ async fn reload_under_calls(id: &str, text: String, calls: usize, reps: usize) -
     let ids: Arc<[String]> = (0..calls).map(|i| format!("{id}-{i:05}")).collect();
     for call_id in ids.iter() {
         let first = engine
-            .start_call(start_req(call_id.clone(), id), Some(turns_tx.clone()))
+            .start(
+                start_req(call_id.clone(), id),
+                Some(Box::new(turns_tx.clone())),
+            )
+            .answer()
             .unwrap_or_else(|e| panic!("{call_id} does not start: {e}"));
         require(says_opening(&first), || {
             format!("{call_id}'s first turn is not the opening")
@@ -1271,7 +1296,8 @@ async fn reload_under_calls(id: &str, text: String, calls: usize, reps: usize) -
     let (mut live, mut silenced) = (0, 0);
     for call_id in ids.iter() {
         let record = engine
-            .get_call(call_id)
+            .record(None, call_id)
+            .answer()
             .unwrap_or_else(|e| panic!("{call_id} is gone: {e}"));
         match record.ended {
             None => live += 1,
@@ -1287,7 +1313,11 @@ async fn reload_under_calls(id: &str, text: String, calls: usize, reps: usize) -
     });
     let (tx, _rx) = mpsc::unbounded_channel();
     let fresh = engine
-        .start_call(start_req(format!("{id}-after-reload"), id), Some(tx))
+        .start(
+            start_req(format!("{id}-after-reload"), id),
+            Some(Box::new(tx)),
+        )
+        .answer()
         .expect("a new call starts");
     require(
         *fresh.flow.version() == version && version != *old.version(),
@@ -1340,7 +1370,7 @@ async fn greet_calls(
                 confidence: Some(0.9),
                 intents: Vec::new(),
             };
-            match engine.send_event(call_id, seq[i], greeting) {
+            match engine.send(None, call_id, seq[i], greeting).answer() {
                 Ok(view) => {
                     events += 1;
                     off_version += u64::from(*view.flow.version() != old);

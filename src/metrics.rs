@@ -533,7 +533,10 @@ mod tests {
                     call_id: "m".into(),
                     ..StartCall::default()
                 };
-                engine.start_call(start, Some(tx)).expect("the call starts");
+                engine
+                    .start(start, Some(Box::new(tx)))
+                    .await
+                    .expect("the call starts");
                 let mut last = None;
                 while let Some(turn) = turns.recv().await {
                     last = turn.turn.ended;

@@ -417,7 +417,7 @@ async fn drain(
     );
     // With a shared store the calls are already stored: nothing to wait for
     // (`shutdown` closes the Converse streams, telling them to resume).
-    while !engine.is_shared() && engine.live_calls() > 0 && began.elapsed() < timeout {
+    while engine.store().is_none() && engine.live_calls() > 0 && began.elapsed() < timeout {
         tokio::time::sleep(Duration::from_millis(100).min(timeout)).await;
     }
     info!(live_calls = engine.live_calls(), "shutting down");

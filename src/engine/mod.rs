@@ -6,11 +6,28 @@
 //! lock rather than two task hand-offs (see ARCHITECTURE.md). One timer task
 //! for the whole engine holds every call's deadline (`timers`).
 //!
+//! # Layout
+//!
+//! - this file: the call operations (`start`, `send`, `end`, `record`,
+//!   `resume`, `disconnected`), each answering a [`Reply`], and the rest
+//!   of the service's view (limits, draining);
+//! - `local`: calls in this process's memory (`store = "memory"`);
+//! - `shared`: calls in a shared [`store`], run on working copies with a
+//!   compare-and-set; `store::memory` gives tests the same in-process;
+//! - `session`: one call behind its lock, handling events; `kept`: its
+//!   state as one value (cloned for a working copy, serialized whole);
+//! - `timers`, `table`, `mailbox`, `clock`: the timer task, the sharded
+//!   table, Converse's bounded queue, wall-clock time.
+//!
 //! Knows nothing of wire types.
 
+mod clock;
+mod kept;
+mod local;
 pub mod mailbox;
 #[cfg(test)]
 mod playback_tests;
+mod reply;
 mod session;
 mod shared;
 pub mod store;
@@ -20,20 +37,21 @@ mod tests;
 mod timers;
 
 use std::{
-    collections::VecDeque,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
 use chrono::{DateTime, Utc};
-use tokio::{sync::mpsc, time::Instant};
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use kept::Mode;
 use mailbox::PushError;
-use session::{Call, Fired, Mode};
+pub use reply::Reply;
+use session::Call;
 pub use session::{CallRecord, Entry, EntryKind, Facts, Turn, TurnView};
 pub use shared::StreamClosed;
 
@@ -205,7 +223,7 @@ struct Inner {
     live: table::Table,
     /// Counted apart from the table, so the limit check is one atomic.
     live_count: AtomicUsize,
-    retained: Retained,
+    retained: local::Retained,
     timers: timers::TimerHandle,
     settings: EngineSettings,
     /// Set when the service starts draining: no new calls.
@@ -213,35 +231,6 @@ struct Inner {
     /// The shared call store; `None` with the memory store.
     shared: Option<shared::Shared>,
 }
-
-/// Ended calls, kept for GetCall/EndCall. Sharded like the live table:
-/// calls retire on the timer task, and one big map growing (rehashing 100k
-/// entries) under a lock there held up every timer due meanwhile by tens
-/// of milliseconds (benches/engine.rs found it).
-struct Retained {
-    by_id: table::Table,
-    /// Oldest first, for expiry, with each record's approximate size.
-    order: Mutex<RetainedOrder>,
-}
-
-#[derive(Default)]
-struct RetainedOrder {
-    queue: VecDeque<(Arc<str>, usize)>,
-    bytes: usize,
-}
-
-impl Retained {
-    fn get(&self, id: &str) -> Option<Arc<Call>> {
-        self.by_id.get(id)
-    }
-
-    fn lock_order(&self) -> std::sync::MutexGuard<'_, RetainedOrder> {
-        // A plain queue; a panic elsewhere cannot leave it torn.
-        self.order.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-static REFUSED_WARNED: AtomicU64 = AtomicU64::new(0);
 
 /// Whether a WARN about a refusal may go out now: at most one a second for
 /// each kind, so a flood of refusals cannot flood the log too.
@@ -276,10 +265,7 @@ impl Engine {
             flows,
             live: table::Table::new(),
             live_count: AtomicUsize::new(0),
-            retained: Retained {
-                by_id: table::Table::new(),
-                order: Mutex::new(RetainedOrder::default()),
-            },
+            retained: local::Retained::new(),
             timers,
             settings,
             draining: AtomicBool::new(false),
@@ -292,6 +278,8 @@ impl Engine {
         Engine { inner }
     }
 
+    /// The calls this process holds: all live calls with the memory
+    /// store, the ones it is serving with a shared one.
     pub fn live_calls(&self) -> usize {
         self.inner.live_count.load(Ordering::Relaxed)
     }
@@ -300,49 +288,152 @@ impl Engine {
         &self.inner.settings
     }
 
-    /// Starts a call and returns its first turn. With a `subscriber` the
-    /// call is driven by server timers and every turn is also sent there.
-    pub fn start_call(
-        &self,
-        req: StartCall,
-        subscriber: Option<Subscriber>,
-    ) -> Result<Arc<TurnView>, CallError> {
-        self.start_call_with(req, subscriber.map(|s| Box::new(s) as Sink))
+    /// The shared store, if calls live in one.
+    pub fn store(&self) -> Option<Arc<dyn store::CallStore>> {
+        self.inner.shared.as_ref().map(|s| s.store.clone())
     }
 
-    /// [`Engine::start_call`] with any sink for the pushed turns.
-    pub fn start_call_with(
+    // === the operations on a call ===
+
+    /// Starts a call and returns its first turn. With a `subscriber` the
+    /// call is a Converse call: server timers drive it and every turn goes
+    /// there too. Its owner is the request's (`StartCall::owner`).
+    pub fn start(&self, req: StartCall, subscriber: Option<Sink>) -> Reply<'_, Arc<TurnView>> {
+        match &self.inner.shared {
+            None => Reply::ready(self.start_local(req, subscriber)),
+            Some(shared) => Reply::stored(self.start_stored(shared, req, subscriber)),
+        }
+    }
+
+    /// Feeds one front-end event to a call and returns the next turn; a
+    /// retried `seq` gets the turn it got the first time.
+    pub fn send(
         &self,
-        req: StartCall,
-        subscriber: Option<Sink>,
-    ) -> Result<Arc<TurnView>, CallError> {
-        let (call, flow, rule) = self.new_call(req, subscriber)?;
-        let id = call.id().clone();
-        let limit = self.inner.settings.max_live_calls;
-        if self.inner.live_count.fetch_add(1, Ordering::AcqRel) >= limit {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            if once_a_second(&REFUSED_WARNED) {
-                warn!(limit, "new calls are refused: max_live_calls are live");
+        who: Requester<'_>,
+        call_id: &str,
+        seq: u64,
+        event: Event,
+    ) -> Reply<'_, Arc<TurnView>> {
+        if self.inner.shared.is_none() {
+            return Reply::ready(self.send_local(who, call_id, seq, event));
+        }
+        let (who, call_id) = (who.map(str::to_owned), call_id.to_owned());
+        Reply::stored(async move {
+            let op = shared::Op::Event { seq, event };
+            self.run(who.as_deref(), &call_id, op)
+                .await?
+                .ok_or(CallError::UnknownCall(call_id))
+        })
+    }
+
+    /// Ends a call from the operator side and returns its record; a call
+    /// that has ended already just gives its record.
+    pub fn end(&self, who: Requester<'_>, call_id: &str) -> Reply<'_, CallRecord> {
+        if self.inner.shared.is_none() {
+            return Reply::ready(self.end_local(who, call_id));
+        }
+        let (who, call_id) = (who.map(str::to_owned), call_id.to_owned());
+        Reply::stored(async move {
+            let op = shared::Op::Server(Event::OperatorHangup);
+            self.run(who.as_deref(), &call_id, op).await?;
+            self.record_stored(who.as_deref(), &call_id).await
+        })
+    }
+
+    /// A call's facts and transcript, live or ended (while kept).
+    pub fn record(&self, who: Requester<'_>, call_id: &str) -> Reply<'_, CallRecord> {
+        if self.inner.shared.is_none() {
+            return Reply::ready(self.record_local(who, call_id));
+        }
+        let (who, call_id) = (who.map(str::to_owned), call_id.to_owned());
+        Reply::stored(async move { self.record_stored(who.as_deref(), &call_id).await })
+    }
+
+    /// Takes over a stored Converse call whose stream broke (its replica
+    /// died or drained): its timers run here from now on, from the
+    /// deadline the store holds, and its turns go to `subscriber`. Only a
+    /// shared store keeps calls another process can resume.
+    pub fn resume(&self, who: Requester<'_>, call_id: &str, subscriber: Sink) -> Reply<'_, ()> {
+        let Some(shared) = &self.inner.shared else {
+            return Reply::ready(Err(CallError::NotStored));
+        };
+        let (who, call_id) = (who.map(str::to_owned), call_id.to_owned());
+        Reply::stored(async move {
+            self.resume_stored(shared, who.as_deref(), &call_id, subscriber)
+                .await
+        })
+    }
+
+    /// The front-end of a Converse call went away: the call ends as
+    /// `FrontEndLost` (nothing happens to a call that has ended).
+    pub fn disconnected(&self, call_id: &str) -> Reply<'_, ()> {
+        if self.inner.shared.is_none() {
+            self.disconnected_local(call_id);
+            return Reply::ready(Ok(()));
+        }
+        let call_id = call_id.to_owned();
+        Reply::stored(async move {
+            let op = shared::Op::Server(Event::FrontEndLost);
+            match self.run(None, &call_id, op).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    warn!(%call_id, error = %e, "could not end a call whose front-end went away");
+                    Err(e)
+                }
             }
-            return Err(CallError::TooManyCalls { limit });
+        })
+    }
+
+    // === the service ===
+
+    /// Whether the service still takes new calls (it is not draining).
+    pub fn taking_calls(&self) -> bool {
+        !self.inner.draining.load(Ordering::Relaxed)
+    }
+
+    /// Takes no new calls from now on (the service is draining).
+    pub fn stop_taking_calls(&self) {
+        self.inner.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Takes no new calls and lets the live ones go: with the memory store
+    /// they end (their records are kept); with a shared one they are
+    /// stored already, and other replicas go on with them.
+    pub fn shutdown(&self) {
+        self.stop_taking_calls();
+        if self.inner.shared.is_some() {
+            self.let_go();
+        } else {
+            self.shutdown_local();
         }
-        // The call is locked before it can be found, so an event racing the
-        // start waits for the opening instead of overtaking it.
-        let mut s = call.lock();
-        if self.inner.retained.get(&id).is_some()
-            || !self.inner.live.insert(id.clone(), call.clone())
-        {
+    }
+
+    /// Files a call this process holds, counted; false if the id is taken.
+    fn hold(&self, call: &Arc<Call>) -> bool {
+        let filed = self.inner.live.insert(call.id().clone(), call.clone());
+        if filed {
+            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
+        }
+        filed
+    }
+
+    /// Stops holding a call, counted; false if it was not held.
+    fn unhold(&self, call_id: &str) -> bool {
+        let held = self.inner.live.remove(call_id);
+        if held {
             self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            return Err(CallError::AlreadyExists(id.to_string()));
         }
-        info!(call_id = %id, flow = %flow.id(), version = %flow.version(), %rule, "call started");
-        crate::metrics::call_started(flow.id());
-        let settings = &self.inner.settings;
-        let started = call.server_event(&mut s, Event::Start, settings, &self.inner.timers);
-        drop(s);
-        let (view, outcome) = started.expect("a new call has not ended");
-        self.after(&call, outcome.ended);
-        Ok(view)
+        held
+    }
+
+    /// The "call ended" log line and metric, however the call is kept.
+    fn call_ended(&self, call: &Call) {
+        let (flow, reason) = call.ending();
+        info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
+        crate::metrics::call_ended(
+            flow.id(),
+            reason.map_or("unknown", crate::call::EndReason::as_str),
+        );
     }
 
     /// A new call, not yet started nor filed: its flow, locale and opening
@@ -409,20 +500,15 @@ impl Engine {
         } else {
             req.call_id.as_str().into()
         };
-        let call = Arc::new(Call::new(
-            id,
-            machine,
-            session::Facts {
-                caller: req.caller.into(),
-                callee: req.callee.into(),
-                local_start: opening.local.to_rfc3339().into(),
-                opening_rule: opening.rule.to_string().into(),
-                owner: req.owner,
-            },
-            mode,
-            req.reports_playback,
-            subscriber,
-        ));
+        let facts = Facts {
+            caller: req.caller.into(),
+            callee: req.callee.into(),
+            local_start: opening.local.to_rfc3339().into(),
+            opening_rule: opening.rule.to_string().into(),
+            owner: req.owner,
+        };
+        let kept = kept::Kept::new(machine, facts, mode, req.reports_playback);
+        let call = Arc::new(Call::new(id, kept, subscriber));
         call.lock().anchor = req.anchor;
         let rule = match &hours {
             Some(hours) => format!("{} (hours: {hours})", opening.rule),
@@ -447,183 +533,9 @@ impl Engine {
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             let id: Arc<str> = format!("cs-{hex}").into();
             // A front-end may have chosen an id of the same shape.
-            if self.inner.live.get(&id).is_none() && self.inner.retained.get(&id).is_none() {
+            if !self.holds(&id) {
                 return id;
             }
-        }
-    }
-
-    fn find(&self, call_id: &str) -> Option<Arc<Call>> {
-        self.inner
-            .live
-            .get(call_id)
-            .or_else(|| self.inner.retained.get(call_id))
-    }
-
-    fn check_owner(&self, call: &Call, who: Requester<'_>) -> Result<(), CallError> {
-        match who {
-            None => Ok(()),
-            Some(name) if call.lock().owner().is_some_and(|o| **o == *name) => Ok(()),
-            Some(_) => Err(CallError::NotOwner(call.id().to_string())),
-        }
-    }
-
-    /// Feeds one front-end event to a call and returns the next turn.
-    pub fn send_event(
-        &self,
-        call_id: &str,
-        seq: u64,
-        event: Event,
-    ) -> Result<Arc<TurnView>, CallError> {
-        self.send_event_as(None, call_id, seq, event)
-    }
-
-    /// [`Engine::send_event`] on behalf of a client that may touch only its
-    /// own calls.
-    pub fn send_event_as(
-        &self,
-        who: Requester<'_>,
-        call_id: &str,
-        seq: u64,
-        event: Event,
-    ) -> Result<Arc<TurnView>, CallError> {
-        // A retry of the event that ended the call finds it retained and
-        // gets its turn back.
-        let call = self
-            .find(call_id)
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
-        self.check_owner(&call, who)?;
-        let (view, outcome) = call.send(seq, event, &self.inner.settings, &self.inner.timers)?;
-        self.after(&call, outcome.ended);
-        Ok(view)
-    }
-
-    /// A server-side event, unless the call has already ended.
-    fn end_with(&self, call: &Arc<Call>, event: Event) {
-        let settings = &self.inner.settings;
-        let done = call.server_event(&mut call.lock(), event, settings, &self.inner.timers);
-        if let Some((_, outcome)) = done {
-            self.after(call, outcome.ended);
-        }
-    }
-
-    /// Retires a call its last operation ended: the "call ended" log line,
-    /// the metric and the call detail record, then the move to the
-    /// retained records.
-    fn after(&self, call: &Arc<Call>, ended: bool) {
-        if ended {
-            // The record (a copy of the transcript) only when a records
-            // file wants it.
-            let (flow, reason) = call.ending();
-            info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-            crate::metrics::call_ended(
-                flow.id(),
-                reason.map_or("unknown", crate::call::EndReason::as_str),
-            );
-            if let Some(records) = &self.inner.settings.records {
-                records.ended(call.record());
-            }
-            self.retire(call);
-        }
-    }
-
-    /// Called by the timer task when a call's deadline may have passed.
-    /// Returns the deadline to check again at, if it moved.
-    fn on_timer(&self, call: &Arc<Call>, now: Instant) -> Option<Instant> {
-        if self.inner.shared.is_some() {
-            // Stored calls fire through the store (one replica only).
-            self.fire_stored(call);
-            return None;
-        }
-        match call.fire(now, &self.inner.settings, &self.inner.timers) {
-            Fired::Later(at) => Some(at),
-            Fired::NotArmed => None,
-            Fired::Handled(outcome) => {
-                self.after(call, outcome.ended);
-                None
-            }
-        }
-    }
-
-    /// Ends a call from the operator side.
-    pub fn end_call(&self, call_id: &str) -> Result<CallRecord, CallError> {
-        self.end_call_as(None, call_id)
-    }
-
-    pub fn end_call_as(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
-        let call = self
-            .find(call_id)
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
-        self.check_owner(&call, who)?;
-        self.end_with(&call, Event::OperatorHangup);
-        Ok(call.record())
-    }
-
-    pub fn get_call(&self, call_id: &str) -> Result<CallRecord, CallError> {
-        self.get_call_as(None, call_id)
-    }
-
-    pub fn get_call_as(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
-        let call = self
-            .find(call_id)
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
-        self.check_owner(&call, who)?;
-        Ok(call.record())
-    }
-
-    /// The front-end of a streamed call went away.
-    pub fn disconnected(&self, call_id: &str) {
-        if let Some(call) = self.inner.live.get(call_id) {
-            self.end_with(&call, Event::FrontEndLost);
-        }
-    }
-
-    /// Whether the service still takes new calls (it is not draining).
-    pub fn taking_calls(&self) -> bool {
-        !self.inner.draining.load(Ordering::Relaxed)
-    }
-
-    /// Takes no new calls from now on (the service is draining).
-    pub fn stop_taking_calls(&self) {
-        self.inner.draining.store(true, Ordering::Relaxed);
-    }
-
-    /// Ends every live call (service shutdown); their records are kept.
-    pub fn shutdown(&self) {
-        self.stop_taking_calls();
-        if self.inner.shared.is_some() {
-            // The calls are stored: other replicas go on with them.
-            self.let_go();
-            return;
-        }
-        for call in self.inner.live.all() {
-            self.end_with(&call, Event::Shutdown);
-        }
-    }
-
-    /// Moves an ended call from the live table to the retained records.
-    /// Filed before it is removed, so a GetCall in between finds it.
-    fn retire(&self, call: &Arc<Call>) {
-        // The call no longer holds its connection open (the drain).
-        drop(call.lock().anchor.take());
-        let retained = &self.inner.retained;
-        let settings = &self.inner.settings;
-        if retained.by_id.insert(call.id().clone(), call.clone()) {
-            let size = call.lock().approx_bytes();
-            let mut order = retained.lock_order();
-            order.queue.push_back((call.id().clone(), size));
-            order.bytes += size;
-            while order.queue.len() > settings.retain_ended
-                || (order.bytes > settings.retain_ended_bytes && order.queue.len() > 1)
-            {
-                if let Some((old, size)) = order.queue.pop_front() {
-                    order.bytes -= size;
-                    retained.by_id.remove(&old);
-                }
-            }
-        }
-        if self.inner.live.remove(call.id()) {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use tokio::{sync::mpsc, time::advance};
 
-use super::{EngineSettings, EntryKind, StartCall, TurnView, tests::engine};
+use super::{
+    EngineSettings, EntryKind, StartCall, TurnView,
+    tests::{Answer, engine},
+};
 use crate::call::Action;
 
 /// The hotline's plain opening, as the caller hears it in zh-CN.
@@ -49,7 +52,10 @@ fn estimate(text: &str) -> Duration {
 async fn a_lost_prompt_played_starts_the_silence_clock_after_the_guard() {
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mpsc::unbounded_channel();
-    engine.start_call(start("lost"), Some(tx)).expect("starts");
+    engine
+        .start(start("lost"), Some(Box::new(tx)))
+        .answer()
+        .expect("starts");
     let opening = rx.recv().await.expect("opening");
     assert_eq!(said(&opening), [OPENING]);
 
@@ -65,7 +71,7 @@ async fn a_lost_prompt_played_starts_the_silence_clock_after_the_guard() {
     assert_eq!(said(&reprompt), ["您好!请问有什么可以帮您?"]);
 
     // The transcript marks the front-end's fault, at the guard.
-    let record = engine.get_call("lost").expect("record");
+    let record = engine.record(None, "lost").answer().expect("record");
     let faults: Vec<(Duration, String)> = record
         .transcript
         .iter()
@@ -94,7 +100,8 @@ async fn the_guard_is_capped_by_playback_guard_ms() {
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     engine
-        .start_call(start("capped"), Some(tx))
+        .start(start("capped"), Some(Box::new(tx)))
+        .answer()
         .expect("starts");
     rx.recv().await.expect("opening");
     advance(Duration::from_millis(7999)).await;
@@ -112,11 +119,15 @@ async fn the_guard_is_capped_by_playback_guard_ms() {
 async fn a_prompt_played_in_time_leaves_no_fault() {
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mpsc::unbounded_channel();
-    engine.start_call(start("fine"), Some(tx)).expect("starts");
+    engine
+        .start(start("fine"), Some(Box::new(tx)))
+        .answer()
+        .expect("starts");
     rx.recv().await.expect("opening");
     advance(Duration::from_secs(3)).await;
     engine
-        .send_event("fine", 1, crate::call::Event::PromptPlayed)
+        .send(None, "fine", 1, crate::call::Event::PromptPlayed)
+        .answer()
         .expect("accepted");
     // Past the guard: the clock runs from prompt_played, no fault logged.
     advance(Duration::from_secs(4) + Duration::from_millis(999)).await;
@@ -126,7 +137,7 @@ async fn a_prompt_played_in_time_leaves_no_fault() {
     settle().await;
     rx.try_recv()
         .expect("the silence prompt 5 s after prompt_played");
-    let record = engine.get_call("fine").expect("record");
+    let record = engine.record(None, "fine").answer().expect("record");
     assert!(
         !record
             .transcript

@@ -8,21 +8,15 @@ use std::{
 
 use tokio::time::Instant;
 
-use super::{CallError, EngineSettings, Sink, mailbox::PushError, timers::TimerHandle};
+use super::{
+    CallError, EngineSettings, Sink,
+    kept::{Due, Kept, Mode},
+    mailbox::PushError,
+};
 use crate::{
-    call::{Action, CallMachine, CallState, EndReason, Event},
+    call::{Action, CallState, EndReason, Event},
     flow::Flow,
 };
-
-/// Who runs a call's clock (ARCHITECTURE.md "Time").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Mode {
-    /// The front-end reports `no_input`; the server only guards against a
-    /// front-end that went away.
-    Unary,
-    /// The server's timers produce turns and push them to the subscriber.
-    Stream,
-}
 
 /// What the front-end should do next.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -103,23 +97,12 @@ pub struct Call {
 }
 
 pub struct Session {
-    pub(super) machine: CallMachine,
-    pub(super) facts: Facts,
-    pub(super) started: Instant,
+    /// Everything the call is between operations (see [`Kept`]).
+    pub(super) kept: Kept,
     /// Bounded (`EngineSettings::max_transcript`): a front-end that sends
-    /// events forever must not grow a call without limit.
+    /// events forever must not grow a call without limit. In a shared
+    /// store's working copy, only the lines the operation adds.
     pub(super) transcript: VecDeque<Entry>,
-    pub(super) transcript_dropped: u64,
-    pub(super) turn_seq: u64,
-    pub(super) last_event_seq: u64,
-    pub(super) mode: Mode,
-    pub(super) reports_playback: bool,
-    /// When the current wait ends, and what happens then.
-    pub(super) deadline: Option<(Instant, Due)>,
-    /// A listen waiting for `prompt_played` before its clock starts.
-    pub(super) pending_listen: Option<Duration>,
-    /// The playback guard armed for it (for the transcript's fault line).
-    pub(super) guard: Duration,
     /// The earliest entry the timer task holds for this call.
     pub(super) scheduled: Option<Instant>,
     pub(super) subscriber: Option<Sink>,
@@ -130,15 +113,26 @@ pub struct Session {
     pub(super) anchor: Option<super::Anchor>,
 }
 
-/// What a call's deadline brings.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum Due {
-    /// An event for the machine (`NoInput`, `FrontEndLost`).
-    Event(Event),
-    /// The playback guard: `prompt_played` should have come by now; the
-    /// no-input timer starts without it (the seed forbids 冷通话, a caller
-    /// left in dead air).
-    PlaybackGuard,
+/// The answer to the retried event `seq` in a call's transcript: the turn
+/// right after the event, or `quiet` when the event changed nothing (it
+/// got the "nothing new" turn the first time too). An event the
+/// transcript no longer holds is stale.
+pub(super) fn replayed<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+    seq: u64,
+    last: u64,
+    quiet: impl FnOnce() -> Arc<Turn>,
+) -> Result<Arc<Turn>, CallError> {
+    let mut from = entries
+        .into_iter()
+        .skip_while(|e| !matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
+    if from.next().is_none() {
+        return Err(CallError::StaleSeq { seq, last });
+    }
+    match from.next().map(|e| &e.kind) {
+        Some(EntryKind::Turn(turn)) => Ok(turn.clone()),
+        Some(EntryKind::Event { .. } | EntryKind::Fault(_)) | None => Ok(quiet()),
+    }
 }
 
 /// What handling an event did to the call.
@@ -147,6 +141,9 @@ pub struct Outcome {
     pub ended: bool,
     /// The Converse stream's client went away.
     pub subscriber_gone: bool,
+    /// The timer task must hold an entry for the call at this time (its
+    /// new deadline is earlier than any entry it holds).
+    pub timer: Option<Instant>,
 }
 
 /// What a timer check found.
@@ -158,31 +155,14 @@ pub enum Fired {
 }
 
 impl Call {
-    pub fn new(
-        id: Arc<str>,
-        machine: CallMachine,
-        facts: Facts,
-        mode: Mode,
-        reports_playback: bool,
-        subscriber: Option<Sink>,
-    ) -> Self {
+    pub fn new(id: Arc<str>, kept: Kept, subscriber: Option<Sink>) -> Self {
         Call {
             id,
             session: Mutex::new(Session {
-                machine,
-                facts,
-                started: Instant::now(),
+                kept,
                 // The start and the opening; most calls wait there (memory
                 // per live call, BENCHMARKS.md).
                 transcript: VecDeque::with_capacity(2),
-                transcript_dropped: 0,
-                turn_seq: 0,
-                last_event_seq: 0,
-                mode,
-                reports_playback,
-                deadline: None,
-                pending_listen: None,
-                guard: Duration::ZERO,
                 scheduled: None,
                 subscriber,
                 shared: None,
@@ -212,19 +192,13 @@ impl Call {
         seq: u64,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> Result<(Arc<TurnView>, Outcome), CallError> {
         let mut s = self.lock();
         if let Some(replayed) = self.replay(&s, seq) {
             return replayed.map(|v| (v, Outcome::default()));
         }
-        if let Some(reason) = s.machine.ended() {
-            return Err(CallError::Ended {
-                call_id: self.id.to_string(),
-                reason: reason.as_str(),
-            });
-        }
-        Ok(self.handle(&mut s, seq, event, settings, timers))
+        s.kept.refuse_ended(&self.id)?;
+        Ok(self.handle(&mut s, seq, event, settings))
     }
 
     /// A server-side event (start, operator hangup, front-end lost,
@@ -234,40 +208,34 @@ impl Call {
         s: &mut Session,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> Option<(Arc<TurnView>, Outcome)> {
-        if s.machine.ended().is_some() {
+        if s.kept.machine.ended().is_some() {
             return None;
         }
-        Some(self.handle(s, 0, event, settings, timers))
+        Some(self.handle(s, 0, event, settings))
     }
 
     /// The timer task's check: if the deadline has come, its event is
     /// handled under the same lock, so an event that moved the call on
     /// meanwhile has already replaced (or cleared) the deadline.
-    pub fn fire(
-        self: &Arc<Self>,
-        now: Instant,
-        settings: &EngineSettings,
-        timers: &TimerHandle,
-    ) -> Fired {
+    pub fn fire(self: &Arc<Self>, now: Instant, settings: &EngineSettings) -> Fired {
         let mut s = self.lock();
         s.scheduled = None;
-        match &s.deadline {
+        match &s.kept.deadline {
             None => Fired::NotArmed,
             Some((at, _)) if *at > now => {
                 let at = *at;
                 s.scheduled = Some(at);
                 Fired::Later(at)
             }
-            Some(_) => match s.deadline.take() {
+            Some(_) => match s.kept.deadline.take() {
                 Some((at, Due::Event(event))) => {
                     crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                     tracing::debug!(call_id = %self.id, ?event, "timer fired");
-                    Fired::Handled(self.handle(&mut s, 0, event, settings, timers).1)
+                    Fired::Handled(self.handle(&mut s, 0, event, settings).1)
                 }
                 Some((at, Due::PlaybackGuard)) => {
-                    match s.playback_guard_passed(self, at, settings, timers) {
+                    match s.playback_guard_passed(&self.id, at, settings) {
                         Some(next) => Fired::Later(next),
                         None => Fired::NotArmed,
                     }
@@ -279,32 +247,18 @@ impl Call {
 
     /// The turn an already-seen event produced, if `seq` is a retry.
     fn replay(&self, s: &Session, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
-        if seq == 0 || seq > s.last_event_seq {
+        if !s.kept.is_retry(seq) {
             return None;
         }
-        let at = s
-            .transcript
-            .iter()
-            .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
-        let Some(at) = at else {
-            return Some(Err(CallError::StaleSeq {
-                seq,
-                last: s.last_event_seq,
-            }));
-        };
-        // The turn right after the event is its answer; an event that changed
-        // nothing has none, and gets the "nothing new" turn it got first.
-        let turn = match s.transcript.get(at + 1).map(|e| &e.kind) {
-            Some(EntryKind::Turn(t)) => t.clone(),
-            _ => Arc::new(s.quiet_turn()),
-        };
-        Some(Ok(self.view(s, turn)))
+        let quiet = || Arc::new(s.quiet_turn());
+        let turn = replayed(&s.transcript, seq, s.kept.last_event_seq, quiet);
+        Some(turn.map(|turn| self.view(s, turn)))
     }
 
     pub(super) fn view(&self, s: &Session, turn: Arc<Turn>) -> Arc<TurnView> {
         Arc::new(TurnView {
             call_id: self.id.clone(),
-            flow: s.machine.flow().clone(),
+            flow: s.kept.machine.flow().clone(),
             turn,
         })
     }
@@ -318,12 +272,12 @@ impl Call {
         seq: u64,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> (Arc<TurnView>, Outcome) {
-        let (view, mut outcome) = self.handle_one(s, seq, event, settings, timers);
+        let (view, mut outcome) = self.handle_one(s, seq, event, settings);
         if outcome.subscriber_gone && !outcome.ended {
-            let (_, lost) = self.handle_one(s, 0, Event::FrontEndLost, settings, timers);
+            let (_, lost) = self.handle_one(s, 0, Event::FrontEndLost, settings);
             outcome.ended = lost.ended;
+            outcome.timer = outcome.timer.or(lost.timer);
         }
         (view, outcome)
     }
@@ -334,17 +288,17 @@ impl Call {
         seq: u64,
         event: Event,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> (Arc<TurnView>, Outcome) {
         let now = Instant::now();
-        let offset = now.saturating_duration_since(s.started);
-        if seq > s.last_event_seq {
-            s.last_event_seq = seq;
+        let offset = now.saturating_duration_since(s.kept.started);
+        if seq > s.kept.last_event_seq {
+            s.kept.last_event_seq = seq;
         }
         let played = event == Event::PromptPlayed;
+        let mut timer = None;
         crate::metrics::event(event.kind().label());
         let mut actions = Vec::new();
-        s.machine.handle_at(offset, &event, &mut actions);
+        s.kept.machine.handle_at(offset, &event, &mut actions);
         s.log(
             Entry {
                 offset,
@@ -352,29 +306,33 @@ impl Call {
             },
             settings,
         );
-        let ended = s.machine.ended();
+        let ended = s.kept.machine.ended();
 
         if actions.is_empty() && ended.is_none() {
             // Nothing to say: the call waits on as it was, except that a
             // listen waiting for playback (streamed calls only) starts its
             // clock now.
-            if let Some(timeout) = s.pending_listen.take_if(|_| played) {
-                s.arm(self, now + timeout, Due::Event(Event::NoInput), timers);
+            if let Some(timeout) = s.kept.pending_listen.take_if(|_| played) {
+                timer = s.arm(now + timeout, Due::Event(Event::NoInput));
             }
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.
             let turn = Arc::new(s.quiet_turn());
-            return (self.view(s, turn), Outcome::default());
+            let outcome = Outcome {
+                timer,
+                ..Outcome::default()
+            };
+            return (self.view(s, turn), outcome);
         }
 
-        s.turn_seq += 1;
+        s.kept.turn_seq += 1;
         let turn = Arc::new(Turn {
-            seq: s.turn_seq,
-            state: s.machine.state(),
-            step: s.machine.step().cloned(),
+            seq: s.kept.turn_seq,
+            state: s.kept.machine.state(),
+            step: s.kept.machine.step().cloned(),
             actions,
             ended,
-            understood: s.machine.understood().into(),
+            understood: s.kept.machine.understood().into(),
         });
         crate::metrics::turn(turn.state.label(), false);
         s.log(
@@ -386,28 +344,29 @@ impl Call {
         );
 
         // Arm the next wait (ARCHITECTURE.md "Time").
-        s.deadline = None;
-        s.pending_listen = None;
+        s.kept.deadline = None;
+        s.kept.pending_listen = None;
         let listen = turn.actions.iter().find_map(|a| match a {
             Action::Listen { timeout } => Some(*timeout),
             _ => None,
         });
         if ended.is_none() {
-            match (s.mode, listen) {
-                (Mode::Stream, Some(timeout)) if s.reports_playback && has_speech(&turn) => {
+            match (s.kept.mode, listen) {
+                (Mode::Stream, Some(timeout)) if s.kept.reports_playback && has_speech(&turn) => {
                     // The front-end reports the end of playback; should
                     // that report never come, the guard starts the clock.
-                    s.pending_listen = Some(timeout);
-                    s.guard = playback_guard(&view_flow_locale(s), &turn, settings.playback_guard);
-                    s.arm(self, now + s.guard, Due::PlaybackGuard, timers);
+                    s.kept.pending_listen = Some(timeout);
+                    s.kept.guard =
+                        playback_guard(&view_flow_locale(s), &turn, settings.playback_guard);
+                    timer = s.arm(now + s.kept.guard, Due::PlaybackGuard);
                 }
                 (Mode::Stream, Some(timeout)) => {
-                    s.arm(self, now + timeout, Due::Event(Event::NoInput), timers)
+                    timer = s.arm(now + timeout, Due::Event(Event::NoInput))
                 }
                 (Mode::Stream, None) => {}
                 (Mode::Unary, listen) => {
                     let guard = listen.unwrap_or_default() + settings.idle_timeout;
-                    s.arm(self, now + guard, Due::Event(Event::FrontEndLost), timers);
+                    timer = s.arm(now + guard, Due::Event(Event::FrontEndLost));
                 }
             }
         }
@@ -445,6 +404,7 @@ impl Call {
             Outcome {
                 ended: ended.is_some(),
                 subscriber_gone,
+                timer,
             },
         )
     }
@@ -453,42 +413,51 @@ impl Call {
     /// "call ended" log line and metric need, without copying the record.
     pub fn ending(&self) -> (Arc<Flow>, Option<EndReason>) {
         let s = self.lock();
-        (s.machine.flow().clone(), s.machine.ended())
+        (s.kept.machine.flow().clone(), s.kept.machine.ended())
     }
 
     pub fn record(&self) -> CallRecord {
         let s = self.lock();
-        let flow = s.machine.flow().clone();
+        let flow = s.kept.machine.flow().clone();
         CallRecord {
             call_id: self.id.clone(),
-            locale: flow.locales()[usize::from(s.machine.locale())].clone(),
+            locale: flow.locales()[usize::from(s.kept.machine.locale())].clone(),
             flow,
-            state: s.machine.state(),
-            step: s.machine.step().cloned(),
-            ended: s.machine.ended(),
-            facts: s.facts.clone(),
+            state: s.kept.machine.state(),
+            step: s.kept.machine.step().cloned(),
+            ended: s.kept.machine.ended(),
+            facts: s.kept.facts.clone(),
             transcript: s.transcript.iter().cloned().collect(),
-            transcript_dropped: s.transcript_dropped,
+            transcript_dropped: s.kept.transcript_dropped,
         }
     }
 }
 
-impl Session {
-    /// Who started the call (see `Facts::owner`).
-    pub fn owner(&self) -> Option<&Arc<str>> {
-        self.facts.owner.as_ref()
+/// Whether `who` may touch a call with these facts: anyone when the
+/// service is open (`None`), otherwise only the client that started it.
+pub(super) fn check_owner(
+    facts: &Facts,
+    who: super::Requester<'_>,
+    call_id: &str,
+) -> Result<(), CallError> {
+    match who {
+        None => Ok(()),
+        Some(name) if facts.owner.as_deref() == Some(name) => Ok(()),
+        Some(_) => Err(CallError::NotOwner(call_id.to_owned())),
     }
+}
 
+impl Session {
     /// About how many bytes this call's record holds: what the front-end
     /// sent (numbers, speech, digits) and a fixed cost per entry. The
     /// retained-record store is bounded by this as well as by count.
     pub fn approx_bytes(&self) -> usize {
         const CALL: usize = 512;
         const ENTRY: usize = 96;
-        let facts = self.facts.caller.len()
-            + self.facts.callee.len()
-            + self.facts.local_start.len()
-            + self.facts.opening_rule.len();
+        let facts = self.kept.facts.caller.len()
+            + self.kept.facts.callee.len()
+            + self.kept.facts.local_start.len()
+            + self.kept.facts.opening_rule.len();
         let entries: usize = self
             .transcript
             .iter()
@@ -519,18 +488,8 @@ impl Session {
     /// lines it adds are the ones to append).
     pub(super) fn fork(&self) -> Session {
         Session {
-            machine: self.machine.clone(),
-            facts: self.facts.clone(),
-            started: self.started,
+            kept: self.kept.clone(),
             transcript: VecDeque::new(),
-            transcript_dropped: self.transcript_dropped,
-            turn_seq: self.turn_seq,
-            last_event_seq: self.last_event_seq,
-            mode: self.mode,
-            reports_playback: self.reports_playback,
-            deadline: self.deadline.clone(),
-            pending_listen: self.pending_listen,
-            guard: self.guard,
             scheduled: self.scheduled,
             subscriber: None,
             shared: self.shared.as_ref().map(|p| Box::new(p.fork())),
@@ -539,19 +498,10 @@ impl Session {
         }
     }
 
-    /// Takes a stored working copy's state; keeps the subscriber.
+    /// Takes a stored working copy's state; keeps the subscriber, the
+    /// transcript and the timer entry.
     pub(super) fn install(&mut self, fork: Session) {
-        self.machine = fork.machine;
-        self.facts = fork.facts;
-        self.started = fork.started;
-        self.transcript_dropped = fork.transcript_dropped;
-        self.turn_seq = fork.turn_seq;
-        self.last_event_seq = fork.last_event_seq;
-        self.mode = fork.mode;
-        self.reports_playback = fork.reports_playback;
-        self.deadline = fork.deadline;
-        self.pending_listen = fork.pending_listen;
-        self.guard = fork.guard;
+        self.kept = fork.kept;
         // The call's gate stays the one its operations queue on.
         let gate = self.shared.as_ref().map(|p| p.gate.clone());
         self.shared = fork.shared;
@@ -563,18 +513,18 @@ impl Session {
     /// The playback guard passed at `at` without `prompt_played`: the
     /// transcript notes the front-end's fault and the no-input clock
     /// starts from the guard's own deadline (a timer task that runs late
-    /// does not move the caller's clock). Returns when that listen ends;
-    /// `None` if no listen was waiting.
+    /// does not move the caller's clock). Returns the timer entry that
+    /// listen needs (see [`Session::arm`]); `None` if no listen was
+    /// waiting.
     pub(super) fn playback_guard_passed(
         &mut self,
-        call: &Arc<Call>,
+        call_id: &str,
         at: Instant,
         settings: &EngineSettings,
-        timers: &TimerHandle,
     ) -> Option<Instant> {
-        let timeout = self.pending_listen.take()?;
-        let offset = at.saturating_duration_since(self.started);
-        let waited = self.guard;
+        let timeout = self.kept.pending_listen.take()?;
+        let offset = at.saturating_duration_since(self.kept.started);
+        let waited = self.kept.guard;
         self.log(
             Entry {
                 offset,
@@ -588,53 +538,53 @@ impl Session {
             },
             settings,
         );
-        tracing::debug!(call_id = %call.id, "playback guard: no prompt_played");
-        let next = at + timeout;
-        self.arm(call, next, Due::Event(Event::NoInput), timers);
-        Some(next)
+        tracing::debug!(%call_id, "playback guard: no prompt_played");
+        self.arm(at + timeout, Due::Event(Event::NoInput))
     }
 
     fn log(&mut self, entry: Entry, settings: &EngineSettings) {
         if self.transcript.len() >= settings.max_transcript.max(1) {
             self.transcript.pop_front();
-            self.transcript_dropped += 1;
+            self.kept.transcript_dropped += 1;
         }
         self.transcript.push_back(entry);
     }
 
     pub(super) fn quiet_turn(&self) -> Turn {
         Turn {
-            seq: self.turn_seq,
-            state: self.machine.state(),
-            step: self.machine.step().cloned(),
+            seq: self.kept.turn_seq,
+            state: self.kept.machine.state(),
+            step: self.kept.machine.step().cloned(),
             actions: Vec::new(),
-            ended: self.machine.ended(),
-            understood: self.machine.understood().into(),
+            ended: self.kept.machine.ended(),
+            understood: self.kept.machine.understood().into(),
         }
     }
 
-    fn arm(&mut self, call: &Arc<Call>, at: Instant, due: Due, timers: &TimerHandle) {
-        self.deadline = Some((at, due));
+    /// Sets the call's deadline. Returns the entry the timer task must be
+    /// given for it, if any: the engine hands it over once the operation
+    /// is done, so handling an event never touches the timer task.
+    fn arm(&mut self, at: Instant, due: Due) -> Option<Instant> {
+        self.kept.deadline = Some((at, due));
         if self.shared.is_some() {
             // A unary call's deadline is in the store's index: any replica
             // fires it. A streamed one fires here, through the store; each
             // arm is scheduled (working copies cannot share the laziness).
-            if self.mode == Mode::Stream {
-                timers.schedule(call, at);
-            }
-            return;
+            return (self.kept.mode == Mode::Stream).then_some(at);
         }
+        // Lazy: an entry at or before the deadline is already there.
         if self.scheduled.is_none_or(|s| at < s) {
             self.scheduled = Some(at);
-            timers.schedule(call, at);
+            return Some(at);
         }
+        None
     }
 }
 
 /// The call's locale name, for the playback estimate.
 fn view_flow_locale(s: &Session) -> Arc<str> {
-    let flow = s.machine.flow();
-    flow.locales()[usize::from(s.machine.locale())].clone()
+    let flow = s.kept.machine.flow();
+    flow.locales()[usize::from(s.kept.machine.locale())].clone()
 }
 
 /// How long a turn's prompts may take to play before the service stops

@@ -13,19 +13,32 @@ use crate::{
 
 const FIVE_S: Duration = Duration::from_secs(5);
 
+/// A memory engine's answer, which is there as soon as the call returns.
+pub(super) trait Answer<T> {
+    fn answer(self) -> Result<T, CallError>;
+}
+
+impl<T> Answer<T> for Reply<'_, T> {
+    fn answer(self) -> Result<T, CallError> {
+        self.now().expect("a memory engine answers at once")
+    }
+}
+
 pub(super) fn engine(settings: EngineSettings) -> Engine {
+    Engine::new(hotline(), settings)
+}
+
+/// The shipped hotline flow and holidays.
+pub(super) fn hotline() -> Arc<FlowRegistry> {
     let flow = compile_source("hotline.toml", include_str!("../../flows/hotline.toml"))
         .expect("shipped hotline compiles");
     let holidays =
         HolidayCalendar::from_toml("holidays.toml", include_str!("../../flows/holidays.toml"))
             .expect("shipped calendar parses");
-    Engine::new(
-        Arc::new(FlowRegistry::from_flows([flow], holidays)),
-        settings,
-    )
+    Arc::new(FlowRegistry::from_flows([flow], holidays))
 }
 
-fn start(id: &str) -> StartCall {
+pub(super) fn start(id: &str) -> StartCall {
     StartCall {
         call_id: id.into(),
         // An ordinary Monday afternoon: the plain opening.
@@ -35,7 +48,7 @@ fn start(id: &str) -> StartCall {
 }
 
 /// Prompt ids said, then the other actions, as one readable line.
-fn show(view: &TurnView) -> String {
+pub(super) fn show(view: &TurnView) -> String {
     view.turn
         .actions
         .iter()
@@ -76,7 +89,8 @@ async fn silent_streamed_call_gets_three_prompts_five_seconds_apart_then_hangup(
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let first = engine
-        .start_call(start("silent"), Some(tx))
+        .start(start("silent"), Some(Box::new(tx)))
+        .answer()
         .expect("call starts");
     assert_eq!(show(&first), "say:opening listen:5000");
     assert_eq!(
@@ -96,7 +110,7 @@ async fn silent_streamed_call_gets_three_prompts_five_seconds_apart_then_hangup(
     }
     // The call ended: the stream closes, the record is kept.
     assert!(rx.recv().await.is_none());
-    let record = engine.get_call("silent").expect("record kept");
+    let record = engine.record(None, "silent").answer().expect("record kept");
     assert_eq!(record.ended, Some(EndReason::Silence));
     let offsets: Vec<u128> = record
         .transcript
@@ -114,7 +128,10 @@ async fn with_playback_reports_the_silence_clock_starts_when_the_prompt_ends() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut req = start("playback");
     req.reports_playback = true;
-    engine.start_call(req, Some(tx)).expect("call starts");
+    engine
+        .start(req, Some(Box::new(tx)))
+        .answer()
+        .expect("call starts");
     rx.recv().await.expect("opening");
 
     // Nothing may fire while the opening plays (within its playback
@@ -124,7 +141,8 @@ async fn with_playback_reports_the_silence_clock_starts_when_the_prompt_ends() {
     assert!(rx.try_recv().is_err(), "the timer ran during playback");
 
     let quiet = engine
-        .send_event("playback", 1, Event::PromptPlayed)
+        .send(None, "playback", 1, Event::PromptPlayed)
+        .answer()
         .expect("event accepted");
     assert!(quiet.turn.actions.is_empty());
     assert_eq!(quiet.turn.seq, 1, "a turn with nothing to do keeps the seq");
@@ -139,7 +157,8 @@ async fn caller_speech_resets_the_silence_count() {
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mpsc::unbounded_channel();
     engine
-        .start_call(start("talker"), Some(tx))
+        .start(start("talker"), Some(Box::new(tx)))
+        .answer()
         .expect("call starts");
     rx.recv().await.expect("opening");
 
@@ -152,7 +171,8 @@ async fn caller_speech_resets_the_silence_count() {
 
     advance(Duration::from_secs(3)).await;
     let reply = engine
-        .send_event(
+        .send(
+            None,
             "talker",
             1,
             Event::Speech {
@@ -161,6 +181,7 @@ async fn caller_speech_resets_the_silence_count() {
                 intents: Vec::new(),
             },
         )
+        .answer()
         .expect("speech accepted");
     assert_eq!(show(&reply), "say:greeting_reply_afternoon listen:5000");
     assert_eq!(
@@ -184,24 +205,33 @@ async fn unary_calls_wait_for_the_front_end_and_end_when_it_is_gone() {
     };
     let engine = engine(settings);
     engine
-        .start_call(start("unary"), None)
+        .start(start("unary"), None)
+        .answer()
         .expect("call starts");
 
     // The front-end owns the silence clock: nothing happens by itself.
     advance(Duration::from_secs(20)).await;
     settle().await;
     let turn = engine
-        .send_event("unary", 1, Event::NoInput)
+        .send(None, "unary", 1, Event::NoInput)
+        .answer()
         .expect("no_input accepted");
     assert_eq!(show(&turn), "say:silence_reprompt listen:5000");
 
     // …until the front-end stays away past listen + idle timeout.
     advance(Duration::from_secs(64)).await;
     settle().await;
-    assert!(engine.get_call("unary").expect("live").ended.is_none());
+    assert!(
+        engine
+            .record(None, "unary")
+            .answer()
+            .expect("live")
+            .ended
+            .is_none()
+    );
     advance(Duration::from_secs(1)).await;
     settle().await;
-    let record = engine.get_call("unary").expect("record kept");
+    let record = engine.record(None, "unary").answer().expect("record kept");
     assert_eq!(record.ended, Some(EndReason::FrontEndLost));
     assert_eq!(engine.live_calls(), 0);
 }
@@ -210,46 +240,56 @@ async fn unary_calls_wait_for_the_front_end_and_end_when_it_is_gone() {
 async fn a_retried_event_returns_the_same_turn_without_advancing() {
     let engine = engine(EngineSettings::default());
     engine
-        .start_call(start("retry"), None)
+        .start(start("retry"), None)
+        .answer()
         .expect("call starts");
     let first = engine
-        .send_event("retry", 1, Event::NoInput)
+        .send(None, "retry", 1, Event::NoInput)
+        .answer()
         .expect("accepted");
     let again = engine
-        .send_event("retry", 1, Event::NoInput)
+        .send(None, "retry", 1, Event::NoInput)
+        .answer()
         .expect("retry accepted");
     assert_eq!(first.turn, again.turn);
     assert_eq!(show(&again), "say:silence_reprompt listen:5000");
 
     let second = engine
-        .send_event("retry", 2, Event::NoInput)
+        .send(None, "retry", 2, Event::NoInput)
+        .answer()
         .expect("accepted");
     assert_eq!(show(&second), "say:silence_goodbye listen:5000");
     // Retrying the older event still gives its own turn back.
     assert_eq!(
         show(
             &engine
-                .send_event("retry", 1, Event::NoInput)
+                .send(None, "retry", 1, Event::NoInput)
+                .answer()
                 .expect("retry")
         ),
         "say:silence_reprompt listen:5000"
     );
 
     let hangup = engine
-        .send_event("retry", 3, Event::NoInput)
+        .send(None, "retry", 3, Event::NoInput)
+        .answer()
         .expect("accepted");
     assert_eq!(show(&hangup), "hangup:silence");
     // The call has ended: a retry of the last event is answered the same…
     assert_eq!(
         engine
-            .send_event("retry", 3, Event::NoInput)
+            .send(None, "retry", 3, Event::NoInput)
+            .answer()
             .expect("retry")
             .turn,
         hangup.turn
     );
     // …and anything new is refused.
     assert_eq!(
-        engine.send_event("retry", 4, Event::NoInput).unwrap_err(),
+        engine
+            .send(None, "retry", 4, Event::NoInput)
+            .answer()
+            .unwrap_err(),
         CallError::Ended {
             call_id: "retry".into(),
             reason: "silence"
@@ -260,29 +300,42 @@ async fn a_retried_event_returns_the_same_turn_without_advancing() {
 #[tokio::test(start_paused = true)]
 async fn ids_and_flows_are_checked() {
     let engine = engine(EngineSettings::default());
-    engine.start_call(start("dup"), None).expect("call starts");
+    engine
+        .start(start("dup"), None)
+        .answer()
+        .expect("call starts");
     assert_eq!(
-        engine.start_call(start("dup"), None).unwrap_err(),
+        engine.start(start("dup"), None).answer().unwrap_err(),
         CallError::AlreadyExists("dup".into())
     );
     let mut other = start("other");
     other.flow = "nope".into();
     assert_eq!(
-        engine.start_call(other, None).unwrap_err(),
+        engine.start(other, None).answer().unwrap_err(),
         CallError::UnknownFlow("nope".into())
     );
     assert_eq!(
-        engine.send_event("ghost", 1, Event::NoInput).unwrap_err(),
+        engine
+            .send(None, "ghost", 1, Event::NoInput)
+            .answer()
+            .unwrap_err(),
         CallError::UnknownCall("ghost".into())
     );
     let mut wrong_locale = start("fr");
     wrong_locale.locale = Some("fr".into());
     assert!(matches!(
-        engine.start_call(wrong_locale, None),
+        engine.start(wrong_locale, None).answer(),
         Err(CallError::UnknownLocale { .. })
     ));
     // A bad request for one call leaves the others alone.
-    assert!(engine.get_call("dup").expect("still live").ended.is_none());
+    assert!(
+        engine
+            .record(None, "dup")
+            .answer()
+            .expect("still live")
+            .ended
+            .is_none()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -290,24 +343,31 @@ async fn a_vanished_stream_client_ends_its_call_and_keeps_the_record() {
     let engine = engine(EngineSettings::default());
     let (tx, rx) = mpsc::unbounded_channel();
     engine
-        .start_call(start("gone"), Some(tx))
+        .start(start("gone"), Some(Box::new(tx)))
+        .answer()
         .expect("call starts");
     drop(rx);
     advance(Duration::from_secs(5)).await;
     settle().await;
-    let record = engine.get_call("gone").expect("record kept");
+    let record = engine.record(None, "gone").answer().expect("record kept");
     assert_eq!(record.ended, Some(EndReason::FrontEndLost));
 }
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_ends_live_calls_but_keeps_their_records() {
     let engine = engine(EngineSettings::default());
-    engine.start_call(start("a"), None).expect("call starts");
-    engine.start_call(start("b"), None).expect("call starts");
+    engine
+        .start(start("a"), None)
+        .answer()
+        .expect("call starts");
+    engine
+        .start(start("b"), None)
+        .answer()
+        .expect("call starts");
     engine.shutdown();
     assert_eq!(engine.live_calls(), 0);
     for id in ["a", "b"] {
-        let record = engine.get_call(id).expect("record kept");
+        let record = engine.record(None, id).answer().expect("record kept");
         assert_eq!(record.ended, Some(EndReason::Shutdown));
     }
 }
@@ -319,20 +379,20 @@ async fn ended_records_are_retained_up_to_the_limit() {
         ..EngineSettings::default()
     });
     for id in ["r1", "r2", "r3"] {
-        engine.start_call(start(id), None).expect("call starts");
-        engine.end_call(id).expect("ends");
+        engine.start(start(id), None).answer().expect("call starts");
+        engine.end(None, id).answer().expect("ends");
     }
     assert_eq!(
-        engine.get_call("r1").unwrap_err(),
+        engine.record(None, "r1").answer().unwrap_err(),
         CallError::UnknownCall("r1".into())
     );
     assert_eq!(
-        engine.get_call("r3").expect("kept").ended,
+        engine.record(None, "r3").answer().expect("kept").ended,
         Some(EndReason::Operator)
     );
     // Ending twice returns the record again.
     assert_eq!(
-        engine.end_call("r3").expect("idempotent").ended,
+        engine.end(None, "r3").answer().expect("idempotent").ended,
         Some(EndReason::Operator)
     );
 }
@@ -340,8 +400,8 @@ async fn ended_records_are_retained_up_to_the_limit() {
 #[tokio::test(start_paused = true)]
 async fn a_call_without_an_id_gets_128_random_bits_of_fixed_width() {
     let engine = engine(EngineSettings::default());
-    let a = engine.start_call(start(""), None).expect("call starts");
-    let b = engine.start_call(start(""), None).expect("call starts");
+    let a = engine.start(start(""), None).answer().expect("call starts");
+    let b = engine.start(start(""), None).answer().expect("call starts");
     assert!(a.call_id.starts_with("cs-"), "{}", a.call_id);
     assert_eq!(a.call_id.len(), 3 + 32, "{}", a.call_id);
     assert!(a.call_id[3..].chars().all(|c| c.is_ascii_hexdigit()));
@@ -357,7 +417,8 @@ async fn a_call_without_an_id_gets_128_random_bits_of_fixed_width() {
     assert_ne!(a.call_id, b.call_id);
     // The assigned id addresses the call like any other.
     let turn = engine
-        .send_event(&a.call_id, 1, Event::Dtmf { digits: "0".into() })
+        .send(None, &a.call_id, 1, Event::Dtmf { digits: "0".into() })
+        .answer()
         .expect("event on the assigned id");
     assert_eq!(turn.turn.state, crate::call::CallState::ConfirmingTransfer);
     assert_eq!(engine.live_calls(), 2);
@@ -370,7 +431,8 @@ async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
         ..EngineSettings::default()
     });
     engine
-        .start_call(start("chatty"), None)
+        .start(start("chatty"), None)
+        .answer()
         .expect("call starts");
     // Each request for the agent number adds an event and a turn.
     for seq in 1..=20 {
@@ -379,10 +441,13 @@ async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
             confidence: None,
             intents: Vec::new(),
         };
-        let view = engine.send_event("chatty", seq, speech).expect("event");
+        let view = engine
+            .send(None, "chatty", seq, speech)
+            .answer()
+            .expect("event");
         assert_eq!(show(&view), "say:agent_number listen:5000");
     }
-    let record = engine.get_call("chatty").expect("record");
+    let record = engine.record(None, "chatty").answer().expect("record");
     // 2 (start, opening) + 40, of which the newest 16 are kept.
     assert_eq!(record.transcript.len(), 16);
     assert_eq!(record.transcript_dropped, 26);
@@ -394,14 +459,18 @@ async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
     // dropped is refused rather than run twice.
     assert_eq!(
         engine
-            .send_event("chatty", 20, Event::NoInput)
+            .send(None, "chatty", 20, Event::NoInput)
+            .answer()
             .expect("replay")
             .turn
             .seq,
         21
     );
     assert_eq!(
-        engine.send_event("chatty", 2, Event::NoInput).unwrap_err(),
+        engine
+            .send(None, "chatty", 2, Event::NoInput)
+            .answer()
+            .unwrap_err(),
         CallError::StaleSeq { seq: 2, last: 20 }
     );
 }
@@ -414,7 +483,8 @@ async fn concurrent_retries_of_the_same_seqs_apply_each_exactly_once() {
     const SEQS: u64 = 60;
     let engine = engine(EngineSettings::default());
     engine
-        .start_call(start("retried"), None)
+        .start(start("retried"), None)
+        .answer()
         .expect("call starts");
     let threads: Vec<_> = (0..20)
         .map(|_| {
@@ -423,7 +493,10 @@ async fn concurrent_retries_of_the_same_seqs_apply_each_exactly_once() {
                 for seq in 1..=SEQS {
                     // Asking for the agent number always answers, and stays.
                     let speech = Event::speech("你的工号是多少");
-                    let view = engine.send_event("retried", seq, speech).expect("accepted");
+                    let view = engine
+                        .send(None, "retried", seq, speech)
+                        .answer()
+                        .expect("accepted");
                     assert_eq!(view.turn.seq, seq + 1, "seq {seq} got another's turn");
                 }
             })
@@ -432,7 +505,7 @@ async fn concurrent_retries_of_the_same_seqs_apply_each_exactly_once() {
     for t in threads {
         t.await.expect("no panics");
     }
-    let record = engine.get_call("retried").expect("live");
+    let record = engine.record(None, "retried").answer().expect("live");
     let events: Vec<u64> = record
         .transcript
         .iter()
@@ -457,13 +530,14 @@ async fn a_reader_that_stops_reading_ends_its_call_after_a_bounded_backlog() {
     let engine = engine(EngineSettings::default());
     let (tx, mut rx) = mailbox::mailbox::<Arc<TurnView>>(4);
     engine
-        .start_call_with(start("slow"), Some(Box::new(tx)))
+        .start(start("slow"), Some(Box::new(tx)))
+        .answer()
         .expect("call starts");
     let mut seq = 0;
     let ended = loop {
         seq += 1;
         let speech = Event::speech("你的工号是多少");
-        match engine.send_event("slow", seq, speech) {
+        match engine.send(None, "slow", seq, speech).answer() {
             Ok(_) => assert!(seq < 10, "the backlog never filled"),
             Err(e) => break e,
         }
@@ -475,7 +549,7 @@ async fn a_reader_that_stops_reading_ends_its_call_after_a_bounded_backlog() {
             reason: "front_end_lost"
         }
     );
-    let record = engine.get_call("slow").expect("record kept");
+    let record = engine.record(None, "slow").answer().expect("record kept");
     assert_eq!(record.ended, Some(EndReason::FrontEndLost));
     let mut waiting = Vec::new();
     while let Some(v) = rx.recv().await {
@@ -494,24 +568,28 @@ async fn live_calls_are_limited_and_a_draining_engine_takes_none() {
         max_live_calls: 2,
         ..EngineSettings::default()
     });
-    engine.start_call(start("one"), None).expect("starts");
-    engine.start_call(start("two"), None).expect("starts");
+    engine.start(start("one"), None).answer().expect("starts");
+    engine.start(start("two"), None).answer().expect("starts");
     assert_eq!(
-        engine.start_call(start("three"), None).unwrap_err(),
+        engine.start(start("three"), None).answer().unwrap_err(),
         CallError::TooManyCalls { limit: 2 }
     );
-    engine.end_call("one").expect("ends");
-    engine.start_call(start("three"), None).expect("room again");
+    engine.end(None, "one").answer().expect("ends");
+    engine
+        .start(start("three"), None)
+        .answer()
+        .expect("room again");
     assert_eq!(engine.live_calls(), 2);
 
     engine.stop_taking_calls();
     assert_eq!(
-        engine.start_call(start("four"), None).unwrap_err(),
+        engine.start(start("four"), None).answer().unwrap_err(),
         CallError::ShuttingDown
     );
     // Live calls go on while draining.
     engine
-        .send_event("two", 1, Event::NoInput)
+        .send(None, "two", 1, Event::NoInput)
+        .answer()
         .expect("a live call still takes events");
 }
 
@@ -525,15 +603,21 @@ async fn kept_records_are_bounded_in_bytes_too() {
         let id = format!("big-{i}");
         let mut req = start(&id);
         req.caller = "1".repeat(2000);
-        engine.start_call(req, None).expect("starts");
-        engine.end_call(&id).expect("ends");
+        engine.start(req, None).answer().expect("starts");
+        engine.end(None, &id).answer().expect("ends");
     }
     let kept = (0..10)
-        .filter(|i| engine.get_call(&format!("big-{i}")).is_ok())
+        .filter(|i| engine.record(None, &format!("big-{i}")).answer().is_ok())
         .count();
     assert!((1..10).contains(&kept), "{kept} records kept");
-    assert!(engine.get_call("big-9").is_ok(), "the newest is kept");
-    assert!(engine.get_call("big-0").is_err(), "the oldest went first");
+    assert!(
+        engine.record(None, "big-9").answer().is_ok(),
+        "the newest is kept"
+    );
+    assert!(
+        engine.record(None, "big-0").answer().is_err(),
+        "the oldest went first"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -541,27 +625,36 @@ async fn a_client_scoped_to_its_own_calls_cannot_touch_anothers() {
     let engine = engine(EngineSettings::default());
     let mut req = start("mine");
     req.owner = Some("pbx-1".into());
-    engine.start_call(req, None).expect("starts");
-    assert!(engine.get_call_as(Some("pbx-1"), "mine").is_ok());
+    engine.start(req, None).answer().expect("starts");
+    assert!(engine.record(Some("pbx-1"), "mine").answer().is_ok());
     assert_eq!(
-        engine.get_call_as(Some("pbx-2"), "mine").unwrap_err(),
+        engine.record(Some("pbx-2"), "mine").answer().unwrap_err(),
         CallError::NotOwner("mine".into())
     );
     assert_eq!(
         engine
-            .send_event_as(Some("pbx-2"), "mine", 1, Event::CallerHangup)
+            .send(Some("pbx-2"), "mine", 1, Event::CallerHangup)
+            .answer()
             .unwrap_err(),
         CallError::NotOwner("mine".into())
     );
     assert_eq!(
-        engine.end_call_as(Some("pbx-2"), "mine").unwrap_err(),
+        engine.end(Some("pbx-2"), "mine").answer().unwrap_err(),
         CallError::NotOwner("mine".into())
     );
-    assert!(engine.get_call("mine").expect("live").ended.is_none());
+    assert!(
+        engine
+            .record(None, "mine")
+            .answer()
+            .expect("live")
+            .ended
+            .is_none()
+    );
     // Operators (no scope) may.
     assert!(
         engine
-            .end_call_as(None, "mine")
+            .end(None, "mine")
+            .answer()
             .expect("ends")
             .ended
             .is_some()

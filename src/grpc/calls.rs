@@ -25,7 +25,7 @@ use super::{
 use crate::call::Event;
 use crate::connections::ConnInfo;
 use crate::engine::{
-    Anchor, CallError, CallRecord, Engine, StreamClosed, TurnView,
+    Anchor, CallError, CallRecord, Engine, Reply, StreamClosed, TurnView,
     mailbox::{self, Receiver, Sender},
 };
 
@@ -178,15 +178,11 @@ impl Calls for CallsService {
             Ok(parts) => parts,
             Err(status) => return Box::pin(ready(Err(status))),
         };
-        if !self.engine.is_shared() {
-            let who = client.as_deref().and_then(Client::calls_scope);
-            let turn = self.engine.send_event_as(who, &call_id, seq, event);
-            return Box::pin(ready(turn_response(turn)));
+        let who = client.as_deref().and_then(Client::calls_scope);
+        match self.engine.send(who, &call_id, seq, event) {
+            Reply::Ready(Some(turn)) => Box::pin(ready(turn_response(turn))),
+            stored => Box::pin(async move { turn_response(stored.await) }),
         }
-        Box::pin(async move {
-            let who = client.as_deref().and_then(Client::calls_scope);
-            turn_response(self.engine.send(who, &call_id, seq, event).await)
-        })
     }
 
     type ConverseStream = TurnStream;
@@ -283,7 +279,8 @@ async fn read_events(
     // Reports a bad event as the stream's status, then ends the call.
     let fail = async |status: Status| {
         let _ = out.push(Err(Box::new(status)), true);
-        engine.lost(&call_id).await;
+        // The engine logs a call it could not end.
+        let _ = engine.disconnected(&call_id).await;
     };
     // With a shared store, the call may have to leave this stream (see
     // `StreamClosed`); with the memory store this never happens.
@@ -320,7 +317,7 @@ async fn read_events(
                 Some(restated) => return fail(restated).await,
                 None => {
                     debug!(%call_id, %status, "Converse stream broke");
-                    engine.lost(&call_id).await;
+                    let _ = engine.disconnected(&call_id).await;
                     return;
                 }
             },

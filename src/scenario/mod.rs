@@ -319,7 +319,7 @@ pub async fn run(
     let call_id = "scenario";
     let (tx, mut rx) = mpsc::unbounded_channel();
     engine
-        .start_call(
+        .start(
             StartCall {
                 call_id: call_id.into(),
                 flow: scenario.flow.clone(),
@@ -329,8 +329,9 @@ pub async fn run(
                 reports_playback: scenario.reports_playback,
                 ..StartCall::default()
             },
-            Some(tx),
+            Some(Box::new(tx)),
         )
+        .await
         .map_err(|e| fail(None, format!("call did not start: {e}")))?;
 
     let mut heard: std::collections::VecDeque<Arc<TurnView>> = Default::default();
@@ -357,7 +358,8 @@ pub async fn run(
                     CallerAct::Event(event) => {
                         seq += 1;
                         engine
-                            .send_event(call_id, seq, event.clone())
+                            .send(None, call_id, seq, event.clone())
+                            .await
                             .map_err(|e| fail(n, format!("event refused: {e}")))?;
                     }
                     CallerAct::Silence => {
@@ -409,7 +411,8 @@ pub async fn run(
     }
 
     let record = engine
-        .get_call(call_id)
+        .record(None, call_id)
+        .await
         .map_err(|e| fail(None, format!("call record lost: {e}")))?;
     let transcript = transcript(&record);
     for line in transcript.lines.iter().filter(|l| l.who == "service") {
@@ -563,7 +566,8 @@ fn drain(
 }
 
 fn turn_offset(engine: &Engine, call_id: &str, seq: u64) -> Option<Duration> {
-    let record = engine.get_call(call_id).ok()?;
+    // A memory engine answers at once.
+    let record = engine.record(None, call_id).now()?.ok()?;
     record.transcript.iter().find_map(|e| match &e.kind {
         EntryKind::Turn(t) if t.seq == seq => Some(e.offset),
         _ => None,

@@ -133,7 +133,7 @@ where
         variables: setup.variables.clone(),
         ..StartCall::default()
     };
-    if let Err(e) = engine.start_call(start, Some(tx)) {
+    if let Err(e) = engine.start(start, Some(Box::new(tx))).await {
         writeln!(out, "the call did not start: {e}")?;
         return Ok(1);
     }
@@ -223,8 +223,12 @@ struct Call {
 impl Call {
     fn record(&self) -> CallRecord {
         self.engine
-            .get_call(CALL_ID)
-            .expect("the session's call stays in the engine: live, or retained once ended")
+            .record(None, CALL_ID)
+            .now()
+            .and_then(Result::ok)
+            .expect(
+                "the session's call stays in the engine (in memory): live, or retained once ended",
+            )
     }
 
     /// Time since the call started.
@@ -312,7 +316,7 @@ impl Call {
             }
         }
         self.seq += 1;
-        match self.engine.send_event(CALL_ID, self.seq, event) {
+        match self.engine.send(None, CALL_ID, self.seq, event).await {
             Ok(view) => {
                 self.print_new(out)?;
                 let turn = &view.turn;

@@ -16,16 +16,19 @@
 mod flows;
 mod snapshot;
 mod streams;
+#[cfg(test)]
+mod tests;
 
-use super::session::Due;
-use snapshot::{check_owner, corrupt, restored, to_unix, unix_ms};
+use super::clock::{from_unix, to_unix, unix_ms};
+use super::kept::{Due, Kept, Mode};
+use snapshot::{corrupt, restored};
 pub use streams::StreamClosed;
 pub(super) use streams::watch_due;
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex, atomic::Ordering},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use serde::{Deserialize, Serialize};
@@ -33,13 +36,12 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{
-    CallError, CallRecord, Engine, Entry, EntryKind, Facts, Requester, Sink, StartCall, Turn,
-    TurnView,
-    session::{Call, Mode, Outcome, Session},
+    CallError, CallRecord, Engine, Entry, Requester, Sink, StartCall, Turn, TurnView,
+    session::{Call, Outcome, Session, check_owner, replayed},
     store::{CallStore, Saved, StoreError, Stored, Write},
 };
 use crate::{
-    call::{CallMachine, Event, snapshot::with_flow},
+    call::{Event, snapshot::with_flow},
     flow::{Flow, FlowRegistry, compile_source},
 };
 
@@ -105,6 +107,17 @@ pub(super) struct SharedPart {
 }
 
 impl SharedPart {
+    pub fn new(version: u64, last_answer: Option<Arc<Turn>>, started_ms: u64) -> SharedPart {
+        SharedPart {
+            version,
+            last_answer,
+            started_ms,
+            gate: Arc::default(),
+            outbox: Vec::new(),
+            used: Instant::now(),
+        }
+    }
+
     pub fn fork(&self) -> SharedPart {
         SharedPart {
             version: self.version,
@@ -140,7 +153,7 @@ enum Step {
 
 /// One operation on a call.
 #[derive(Clone)]
-enum Op {
+pub(super) enum Op {
     /// A front-end event.
     Event { seq: u64, event: Event },
     /// An event of the server's own (hang-up by the operator, front-end
@@ -156,33 +169,7 @@ impl Engine {
         self.inner.shared.as_ref()
     }
 
-    /// Whether calls live in a shared store.
-    pub fn is_shared(&self) -> bool {
-        self.inner.shared.is_some()
-    }
-
-    /// The shared store, if calls live in one.
-    pub fn store(&self) -> Option<Arc<dyn CallStore>> {
-        self.shared().map(|s| s.store.clone())
-    }
-
-    /// Starts a call ([`Engine::start_call_with`]), storing it first when
-    /// calls live in a shared store.
-    pub async fn start(
-        &self,
-        req: StartCall,
-        subscriber: Option<Sink>,
-    ) -> Result<Arc<TurnView>, CallError> {
-        match self.shared() {
-            None => self.start_call_with(req, subscriber),
-            // Boxed: the store's round trips make a future of kilobytes,
-            // which the memory path would otherwise move and allocate on
-            // every request (BENCHMARKS.md section 1).
-            Some(shared) => Box::pin(self.start_stored(shared, req, subscriber)).await,
-        }
-    }
-
-    async fn start_stored(
+    pub(super) async fn start_stored(
         &self,
         shared: &Shared,
         req: StartCall,
@@ -198,20 +185,11 @@ impl Engine {
         let id = call.id().clone();
         let mut fork = {
             let mut s = call.lock();
-            s.shared = Some(Box::new(SharedPart {
-                version: 0,
-                last_answer: None,
-                started_ms: to_unix(s.started),
-                gate: Arc::default(),
-                outbox: Vec::new(),
-                used: Instant::now(),
-            }));
+            s.shared = Some(Box::new(SharedPart::new(0, None, to_unix(s.kept.started))));
             s.fork()
         };
         let settings = &self.inner.settings;
-        let Some((view, outcome)) =
-            call.server_event(&mut fork, Event::Start, settings, &self.inner.timers)
-        else {
+        let Some((view, outcome)) = call.server_event(&mut fork, Event::Start, settings) else {
             return Err(CallError::AlreadyExists(id.to_string()));
         };
         let write = self.write_of(shared, &id, &mut fork, 0, outcome.ended)?;
@@ -223,13 +201,10 @@ impl Engine {
                 if let Some(old) = self.inner.live.get(&id) {
                     // A copy of an earlier call of this id (ended here
                     // and gone from the store since).
-                    self.inner.live.remove(old.id());
-                    self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+                    self.unhold(old.id());
                 }
-                if self.inner.live.insert(id.clone(), call.clone()) {
-                    self.inner.live_count.fetch_add(1, Ordering::AcqRel);
-                }
-                self.stored_after(&call, outcome.ended);
+                self.hold(&call);
+                self.stored_after(&call, outcome);
                 Ok(view)
             }
             Ok(Saved::Conflict(_)) => Err(CallError::AlreadyExists(id.to_string())),
@@ -241,29 +216,14 @@ impl Engine {
         }
     }
 
-    /// Feeds one front-end event ([`Engine::send_event_as`]), through the
-    /// shared store when calls live in one.
-    pub async fn send(
+    /// A call's record, read from the shared store.
+    pub(super) async fn record_stored(
         &self,
         who: Requester<'_>,
         call_id: &str,
-        seq: u64,
-        event: Event,
-    ) -> Result<Arc<TurnView>, CallError> {
-        if self.shared().is_none() {
-            return self.send_event_as(who, call_id, seq, event);
-        }
-        // Boxed for the same reason as in `start`.
-        Box::pin(self.run(who, call_id, Op::Event { seq, event }))
-            .await?
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))
-    }
-
-    /// A call's record ([`Engine::get_call_as`]), read from the shared
-    /// store when calls live in one.
-    pub async fn record(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
+    ) -> Result<CallRecord, CallError> {
         let Some(shared) = self.shared() else {
-            return self.get_call_as(who, call_id);
+            return Err(CallError::NotStored);
         };
         let (stored, lines) = shared
             .store
@@ -272,55 +232,26 @@ impl Engine {
             .map_err(|e| shared.unavailable(e))?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        check_owner(&snapshot.facts, who, call_id)?;
-        let transcript = with_flow(&flow, || {
-            lines
-                .iter()
-                .map(|l| serde_json::from_str::<Entry>(l))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| corrupt(call_id, e))?;
-        let machine = &snapshot.machine;
+        check_owner(&snapshot.kept.facts, who, call_id)?;
+        let transcript = entries_of(&flow, call_id, &lines)?;
+        let machine = &snapshot.kept.machine;
         Ok(CallRecord {
             call_id: call_id.into(),
             locale: flow.locales()[usize::from(machine.locale())].clone(),
             state: machine.state(),
             step: machine.step().cloned(),
             ended: machine.ended(),
-            facts: snapshot.facts.clone(),
+            facts: snapshot.kept.facts.clone(),
             flow,
             transcript,
             transcript_dropped: stored.dropped,
         })
     }
 
-    /// Ends a call from the operator side ([`Engine::end_call_as`]).
-    pub async fn end(&self, who: Requester<'_>, call_id: &str) -> Result<CallRecord, CallError> {
-        if self.shared().is_none() {
-            return self.end_call_as(who, call_id);
-        }
-        self.run(who, call_id, Op::Server(Event::OperatorHangup))
-            .await?;
-        self.record(who, call_id).await
-    }
-
-    /// The front-end of a streamed call went away ([`Engine::disconnected`]).
-    pub async fn lost(&self, call_id: &str) {
-        if self.shared().is_none() {
-            return self.disconnected(call_id);
-        }
-        if let Err(e) = self
-            .run(None, call_id, Op::Server(Event::FrontEndLost))
-            .await
-        {
-            warn!(%call_id, error = %e, "could not end a call whose front-end went away");
-        }
-    }
-
     /// Runs one operation on a stored call until it is stored or refused.
     /// `Ok(None)`: nothing to answer (a server event on an ended call, a
     /// deadline not yet due).
-    async fn run(
+    pub(super) async fn run(
         &self,
         who: Requester<'_>,
         call_id: &str,
@@ -342,7 +273,7 @@ impl Engine {
             };
             let (mut fork, expected) = {
                 let s = call.lock();
-                check_owner(&s.facts, who, call_id)?;
+                check_owner(&s.kept.facts, who, call_id)?;
                 (s.fork(), s.shared.as_ref().map_or(0, |p| p.version))
             };
             let (view, outcome) = match self.apply(&call, &mut fork, &op) {
@@ -381,7 +312,7 @@ impl Engine {
                     }
                     let settings = &self.inner.settings;
                     let lost = Event::FrontEndLost;
-                    call.handle(&mut fork, 0, lost, settings, &self.inner.timers)
+                    call.handle(&mut fork, 0, lost, settings)
                 }
             };
             if let (Op::Event { seq, .. }, Some(part)) = (&op, &mut fork.shared)
@@ -393,7 +324,7 @@ impl Engine {
             match shared.store.save(call.id(), write).await {
                 Ok(Saved::Saved(version)) => {
                     self.install(&call, fork, version);
-                    self.stored_after(&call, outcome.ended);
+                    self.stored_after(&call, outcome);
                     return Ok(Some(view));
                 }
                 Ok(Saved::Conflict(stored)) => {
@@ -417,45 +348,41 @@ impl Engine {
     /// older turn, a lease) comes back as a [`Step`] to finish.
     fn apply(&self, call: &Arc<Call>, fork: &mut Session, op: &Op) -> Step {
         let settings = &self.inner.settings;
-        let timers = &self.inner.timers;
         match op {
             Op::Event { seq, event } => {
-                if *seq != 0 && *seq <= fork.last_event_seq {
+                if fork.kept.is_retry(*seq) {
                     let last = fork.shared.as_ref().and_then(|p| p.last_answer.clone());
-                    return match last.filter(|_| *seq == fork.last_event_seq) {
+                    return match last.filter(|_| *seq == fork.kept.last_event_seq) {
                         Some(turn) => Step::Answer(Ok(call.view(fork, turn))),
                         None => Step::Replay {
                             seq: *seq,
-                            last: fork.last_event_seq,
+                            last: fork.kept.last_event_seq,
                             quiet: Arc::new(fork.quiet_turn()),
-                            flow: fork.machine.flow().clone(),
+                            flow: fork.kept.machine.flow().clone(),
                         },
                     };
                 }
-                if let Some(reason) = fork.machine.ended() {
-                    return Step::Answer(Err(CallError::Ended {
-                        call_id: call.id().to_string(),
-                        reason: reason.as_str(),
-                    }));
+                if let Err(ended) = fork.kept.refuse_ended(call.id()) {
+                    return Step::Answer(Err(ended));
                 }
-                let (view, outcome) = call.handle(fork, *seq, event.clone(), settings, timers);
+                let (view, outcome) = call.handle(fork, *seq, event.clone(), settings);
                 Step::Store(view, outcome)
             }
-            Op::Server(event) => match call.server_event(fork, event.clone(), settings, timers) {
+            Op::Server(event) => match call.server_event(fork, event.clone(), settings) {
                 Some((view, outcome)) => Step::Store(view, outcome),
                 None => Step::Nothing,
             },
             Op::Due { owner } => {
-                if fork.machine.ended().is_some() {
+                if fork.kept.machine.ended().is_some() {
                     return Step::Nothing;
                 }
-                if fork.mode == Mode::Stream && !owner {
+                if fork.kept.mode == Mode::Stream && !owner {
                     return Step::Unheld;
                 }
-                match fork.deadline.clone() {
+                match fork.kept.deadline.clone() {
                     None => Step::Nothing,
                     Some((at, _)) if at > Instant::now() => {
-                        if fork.mode == Mode::Unary {
+                        if fork.kept.mode == Mode::Unary {
                             Step::CheckAt(to_unix(at))
                         } else {
                             self.inner.timers.schedule(call, at);
@@ -463,18 +390,22 @@ impl Engine {
                         }
                     }
                     Some((at, Due::Event(event))) => {
-                        fork.deadline = None;
+                        fork.kept.deadline = None;
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
-                        let (view, outcome) = call.handle(fork, 0, event, settings, timers);
+                        let (view, outcome) = call.handle(fork, 0, event, settings);
                         Step::Store(view, outcome)
                     }
                     Some((at, Due::PlaybackGuard)) => {
                         // No turn: the fault line and the listen's clock
                         // are stored, the timer turns come from NoInput.
-                        fork.deadline = None;
-                        fork.playback_guard_passed(call, at, settings, timers);
+                        fork.kept.deadline = None;
+                        let timer = fork.playback_guard_passed(call.id(), at, settings);
                         let quiet = Arc::new(fork.quiet_turn());
-                        Step::Store(call.view(fork, quiet), Outcome::default())
+                        let outcome = Outcome {
+                            timer,
+                            ..Outcome::default()
+                        };
+                        Step::Store(call.view(fork, quiet), outcome)
                     }
                 }
             }
@@ -491,30 +422,16 @@ impl Engine {
         quiet: Arc<Turn>,
         flow: Arc<Flow>,
     ) -> Result<Arc<TurnView>, CallError> {
-        let stale = CallError::StaleSeq { seq, last };
         let Some((_, lines)) = shared
             .store
             .record(call_id)
             .await
             .map_err(|e| shared.unavailable(e))?
         else {
-            return Err(stale);
+            return Err(CallError::StaleSeq { seq, last });
         };
-        let entries = with_flow(&flow, || {
-            lines
-                .iter()
-                .map(|l| serde_json::from_str::<Entry>(l))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| corrupt(call_id, e))?;
-        let at = entries
-            .iter()
-            .position(|e| matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq))
-            .ok_or(stale)?;
-        let turn = match entries.get(at + 1).map(|e| &e.kind) {
-            Some(EntryKind::Turn(t)) => t.clone(),
-            _ => quiet,
-        };
+        let entries = entries_of(&flow, call_id, &lines)?;
+        let turn = replayed(&entries, seq, last, || quiet)?;
         Ok(Arc::new(TurnView {
             call_id: call_id.clone(),
             flow,
@@ -544,36 +461,37 @@ impl Engine {
                 }
             }
         }
-        if s.machine.ended().is_some() || gone {
+        if s.kept.machine.ended().is_some() || gone {
             s.subscriber = None;
         }
-        let live = s.machine.ended().is_none();
+        let live = s.kept.machine.ended().is_none();
         drop(s);
         if gone && live {
             // The stream's reader went away or fell too far behind.
             let engine = self.clone();
             let id = call.id().clone();
-            tokio::spawn(async move { engine.lost(&id).await });
+            tokio::spawn(async move {
+                let _ = engine.disconnected(&id).await;
+            });
         }
     }
 
-    /// After a stored operation: a call it ended is logged, counted and
-    /// dropped from this replica's table (its record stays in the store).
-    fn stored_after(&self, call: &Arc<Call>, ended: bool) {
-        if !ended {
+    /// After a stored operation: the timer entry a streamed call's new
+    /// deadline needs; a call it ended is logged, counted and dropped from
+    /// this replica's table (its record stays in the store).
+    fn stored_after(&self, call: &Arc<Call>, outcome: Outcome) {
+        if let Some(at) = outcome.timer {
+            self.inner.timers.schedule(call, at);
+        }
+        if !outcome.ended {
             return;
         }
-        let (flow, reason) = call.ending();
-        info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-        crate::metrics::call_ended(
-            flow.id(),
-            reason.map_or("unknown", crate::call::EndReason::as_str),
-        );
+        self.call_ended(call);
         if let Some(records) = self.inner.settings.records.clone() {
             let engine = self.clone();
             let id = call.id().clone();
             tokio::spawn(async move {
-                match engine.record(None, &id).await {
+                match engine.record_stored(None, &id).await {
                     Ok(record) => records.ended(record),
                     Err(e) => warn!(call_id = %id, error = %e, "no call record written"),
                 }
@@ -589,8 +507,8 @@ impl Engine {
             .live
             .get(call.id())
             .is_some_and(|c| Arc::ptr_eq(&c, call));
-        if mine && self.inner.live.remove(call.id()) {
-            self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
+        if mine {
+            self.unhold(call.id());
         }
     }
 
@@ -606,14 +524,13 @@ impl Engine {
             .map_err(|e| shared.unavailable(e))?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        let ended = snapshot.machine.ended().is_some();
+        let ended = snapshot.kept.machine.ended().is_some();
         let call = restored(call_id, flow, snapshot, &stored, None);
         if ended {
             // Ended calls are read, not kept.
             return Ok(call);
         }
-        if self.inner.live.insert(call.id().clone(), call.clone()) {
-            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
+        if self.hold(&call) {
             Ok(call)
         } else {
             // Another request here read it at the same time.
@@ -641,7 +558,7 @@ impl Engine {
             if let Some(p) = &mut s.shared {
                 p.version = stored.version;
             }
-            if s.machine.ended().is_some() {
+            if s.kept.machine.ended().is_some() {
                 s.subscriber = None;
                 drop(s);
                 self.forget(call);
@@ -649,6 +566,17 @@ impl Engine {
         }
         Ok(call.clone())
     }
+}
+
+/// A stored transcript's lines, read with the flow (version) they are of.
+fn entries_of(flow: &Arc<Flow>, call_id: &str, lines: &[String]) -> Result<Vec<Entry>, CallError> {
+    with_flow(flow, || {
+        lines
+            .iter()
+            .map(|l| serde_json::from_str::<Entry>(l))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(|e| corrupt(call_id, e))
 }
 
 /// How long a Converse call's lease lasts without renewal.

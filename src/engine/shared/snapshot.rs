@@ -1,44 +1,27 @@
 //! A call as the store keeps it: the snapshot written after every
-//! operation and read back on any replica, wall-clock time, and the
-//! replica's copy of a stored call.
+//! operation and read back on any replica, and the replica's copy of a
+//! stored call.
 
 use super::*;
 
-/// A call as stored, written from a session.
+/// A call as stored, written from a session: which flow version reads
+/// it, the call itself ([`Kept`], serialized whole) and what only a stored
+/// call needs.
 #[derive(Serialize)]
 struct SnapshotRef<'a> {
     flow: &'a str,
     flow_version: &'a str,
-    machine: &'a CallMachine,
-    facts: &'a Facts,
+    kept: &'a Kept,
     started_ms: u64,
-    turn_seq: u64,
-    last_event_seq: u64,
     last_answer: &'a Option<Arc<Turn>>,
-    mode: Mode,
-    reports_playback: bool,
-    /// Unix ms, and what happens then.
-    deadline: Option<(u64, &'a Due)>,
-    pending_listen: Option<Duration>,
-    /// The playback guard behind a waiting listen (its fault line).
-    guard: Duration,
 }
 
-/// A call as stored, read back (the fields of [`SnapshotRef`]).
+/// A call as stored, read back (what [`SnapshotRef`] wrote).
 #[derive(Deserialize)]
 pub(super) struct Snapshot {
-    pub(super) machine: CallMachine,
-    pub(super) facts: Facts,
-    pub(super) started_ms: u64,
-    pub(super) turn_seq: u64,
-    pub(super) last_event_seq: u64,
-    pub(super) last_answer: Option<Arc<Turn>>,
-    pub(super) mode: Mode,
-    pub(super) reports_playback: bool,
-    pub(super) deadline: Option<(u64, Due)>,
-    pub(super) pending_listen: Option<Duration>,
-    #[serde(default)]
-    pub(super) guard: Duration,
+    pub(super) kept: Kept,
+    started_ms: u64,
+    last_answer: Option<Arc<Turn>>,
 }
 
 /// The part of a snapshot that says which flow reads the rest.
@@ -48,49 +31,8 @@ struct Header {
     flow_version: String,
 }
 
-pub(super) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// A process instant as wall-clock unix ms.
-pub(super) fn to_unix(at: Instant) -> u64 {
-    let now = Instant::now();
-    let unix = unix_ms();
-    if at >= now {
-        unix + (at - now).as_millis() as u64
-    } else {
-        unix.saturating_sub((now - at).as_millis() as u64)
-    }
-}
-
-/// Wall-clock unix ms as a process instant.
-pub(super) fn from_unix(ms: u64) -> Instant {
-    let now = Instant::now();
-    let unix = unix_ms();
-    if ms >= unix {
-        now + Duration::from_millis(ms - unix)
-    } else {
-        now.checked_sub(Duration::from_millis(unix - ms))
-            .unwrap_or(now)
-    }
-}
-
 pub(super) fn corrupt(call_id: &str, e: impl std::fmt::Display) -> CallError {
     CallError::StoreUnavailable(format!("call {call_id:?} in the store cannot be read: {e}"))
-}
-
-pub(super) fn check_owner(
-    facts: &Facts,
-    who: Requester<'_>,
-    call_id: &str,
-) -> Result<(), CallError> {
-    match who {
-        None => Ok(()),
-        Some(name) if facts.owner.as_deref() == Some(name) => Ok(()),
-        Some(_) => Err(CallError::NotOwner(call_id.to_owned())),
-    }
 }
 
 /// A call as this replica's copy of a stored snapshot.
@@ -101,33 +43,16 @@ pub(super) fn restored(
     stored: &Stored,
     subscriber: Option<Sink>,
 ) -> Arc<Call> {
-    debug_assert!(Arc::ptr_eq(snapshot.machine.flow(), &flow));
-    let call = Arc::new(Call::new(
-        call_id.into(),
-        snapshot.machine,
-        snapshot.facts,
-        snapshot.mode,
-        snapshot.reports_playback,
-        subscriber,
-    ));
-    {
-        let mut s = call.lock();
-        s.started = from_unix(snapshot.started_ms);
-        s.turn_seq = snapshot.turn_seq;
-        s.last_event_seq = snapshot.last_event_seq;
-        s.deadline = snapshot.deadline.map(|(at, e)| (from_unix(at), e));
-        s.pending_listen = snapshot.pending_listen;
-        s.guard = snapshot.guard;
-        s.transcript_dropped = stored.dropped;
-        s.shared = Some(Box::new(SharedPart {
-            version: stored.version,
-            last_answer: snapshot.last_answer,
-            started_ms: snapshot.started_ms,
-            gate: Arc::default(),
-            outbox: Vec::new(),
-            used: Instant::now(),
-        }));
-    }
+    debug_assert!(Arc::ptr_eq(snapshot.kept.machine.flow(), &flow));
+    let mut kept = snapshot.kept;
+    kept.started = from_unix(snapshot.started_ms);
+    kept.transcript_dropped = stored.dropped;
+    let call = Arc::new(Call::new(call_id.into(), kept, subscriber));
+    call.lock().shared = Some(Box::new(SharedPart::new(
+        stored.version,
+        snapshot.last_answer,
+        snapshot.started_ms,
+    )));
     call
 }
 
@@ -142,25 +67,17 @@ impl Engine {
         expected: u64,
         ended: bool,
     ) -> Result<Write, CallError> {
-        let flow = fork.machine.flow().clone();
+        let flow = fork.kept.machine.flow().clone();
         let part = fork.shared.as_ref();
         let snapshot = SnapshotRef {
             flow: flow.id(),
             flow_version: flow.version(),
-            machine: &fork.machine,
-            facts: &fork.facts,
+            kept: &fork.kept,
             started_ms: part.map_or(0, |p| p.started_ms),
-            turn_seq: fork.turn_seq,
-            last_event_seq: fork.last_event_seq,
             last_answer: match part {
                 Some(p) => &p.last_answer,
                 None => &None,
             },
-            mode: fork.mode,
-            reports_playback: fork.reports_playback,
-            deadline: fork.deadline.as_ref().map(|(at, e)| (to_unix(*at), e)),
-            pending_listen: fork.pending_listen,
-            guard: fork.guard,
         };
         let snapshot = serde_json::to_string(&snapshot).map_err(|e| corrupt(call_id, e))?;
         let entries = fork
@@ -170,7 +87,7 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt(call_id, e))?;
         let settings = &self.inner.settings;
-        let check_at = match (ended, fork.mode, &fork.deadline) {
+        let check_at = match (ended, fork.kept.mode, &fork.kept.deadline) {
             (true, _, _) => None,
             (false, Mode::Unary, Some((at, _))) => Some(to_unix(*at)),
             (false, Mode::Unary, None) => None,

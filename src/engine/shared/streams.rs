@@ -76,24 +76,18 @@ impl Engine {
         shared.leaving.send_replace(true);
         for call in self.inner.live.all() {
             call.lock().subscriber = None;
-            if self.inner.live.remove(call.id()) {
-                self.inner.live_count.fetch_sub(1, Ordering::AcqRel);
-            }
+            self.unhold(call.id());
         }
     }
 
-    /// Takes over a stored Converse call whose stream broke (its replica
-    /// died or drained): its timers run here from now on, from the
-    /// deadline the store holds, and its turns go to `subscriber`.
-    pub async fn resume(
+    /// [`Engine::resume`] on the shared store.
+    pub(in crate::engine) async fn resume_stored(
         &self,
+        shared: &Shared,
         who: Requester<'_>,
         call_id: &str,
         subscriber: Sink,
     ) -> Result<(), CallError> {
-        let Some(shared) = self.shared() else {
-            return Err(CallError::NotStored);
-        };
         if self.inner.draining.load(Ordering::Relaxed) {
             return Err(CallError::ShuttingDown);
         }
@@ -104,14 +98,14 @@ impl Engine {
             .map_err(|e| shared.unavailable(e))?
             .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
         let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        check_owner(&snapshot.facts, who, call_id)?;
-        if let Some(reason) = snapshot.machine.ended() {
+        check_owner(&snapshot.kept.facts, who, call_id)?;
+        if let Some(reason) = snapshot.kept.machine.ended() {
             return Err(CallError::Ended {
                 call_id: call_id.to_owned(),
                 reason: reason.as_str(),
             });
         }
-        if snapshot.mode != Mode::Stream {
+        if snapshot.kept.mode != Mode::Stream {
             return Err(CallError::NotStreamed(call_id.to_owned()));
         }
         // The front-end lost its stream: whoever held the lease has lost
@@ -124,7 +118,7 @@ impl Engine {
         let call = restored(call_id, flow, snapshot, &stored, Some(subscriber));
         {
             let s = call.lock();
-            if let Some((at, _)) = s.deadline {
+            if let Some((at, _)) = s.kept.deadline {
                 self.inner.timers.schedule(&call, at);
             }
         }
@@ -132,9 +126,7 @@ impl Engine {
             old.lock().subscriber = None;
             self.forget(&old);
         }
-        if self.inner.live.insert(call.id().clone(), call.clone()) {
-            self.inner.live_count.fetch_add(1, Ordering::AcqRel);
-        }
+        self.hold(&call);
         info!(%call_id, "call resumed");
         Ok(())
     }

@@ -5,11 +5,15 @@
 //! `store = "redis://HOST:PORT/DB"` puts every call's snapshot, transcript
 //! and deadline in Redis ([`redis::RedisStore`]), so any replica can answer
 //! for any call and a restart loses none (ARCHITECTURE.md "The call store").
+//! [`memory::MemoryStore`] keeps the same in one process with the same
+//! compare-and-set: engines sharing one behave like replicas sharing a
+//! Redis, which is how the shared path is unit-tested.
 //!
 //! The trait speaks in serialized snapshots and transcript lines: what a
 //! snapshot holds is the engine's business (`engine::shared`), how it is
 //! kept is the store's.
 
+pub mod memory;
 pub mod redis;
 
 use std::{future::Future, pin::Pin, time::Duration};
