@@ -503,15 +503,7 @@ pub fn check_file(file: &Path) -> Diagnostics {
         .file_name()
         .is_some_and(|n| n == crate::quality::QUALITY_FILE)
     {
-        return match crate::quality::Rules::from_toml(&name, &text) {
-            Ok(_) => Diagnostics::default(),
-            Err(errors) => Diagnostics(
-                errors
-                    .iter()
-                    .map(crate::quality::rules_diagnostic)
-                    .collect(),
-            ),
-        };
+        return Diagnostics(crate::quality::check_rules_file(&name, &text));
     }
     check_source(&name, &text).1
 }

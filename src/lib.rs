@@ -7,7 +7,10 @@
 //!   norms, the registry of loaded flows and hot reload.
 //! - [`calendar`]: local time, day parts and holidays (N2-N4).
 //! - [`call`]: one call as a pure state machine: events in, actions out.
-//! - [`engine`]: live calls: the session table, timers, transcripts.
+//! - [`engine`]: live calls: the session table, timers, the store seam.
+//! - [`transcript`]: what happened on a call (turns, events, the call's
+//!   record) and its text; what the engine writes and the records file,
+//!   the scorer, scenarios and the simulator read.
 //! - [`grpc`]: the wire: tonic services and conversions, status codes.
 //! - [`server`]: binds it together: `server::run(listener, …, shutdown)`;
 //!   the SIGTERM drain and TLS.
@@ -47,3 +50,4 @@ pub mod scenario;
 pub mod server;
 pub mod simulate;
 pub mod telemetry;
+pub mod transcript;

@@ -31,10 +31,9 @@ use serde_json::{Value, json};
 use tracing::warn;
 
 use crate::{
-    engine::{CallRecord, EntryKind},
     metrics,
     quality::Quality,
-    scenario,
+    transcript::{CallRecord, EntryKind},
 };
 
 /// The `records_*` settings.
@@ -291,7 +290,7 @@ pub fn record_json(
     if settings.transcript
         && let Some(map) = value.as_object_mut()
     {
-        let lines: Vec<Value> = scenario::transcript_lines(&record.transcript)
+        let lines: Vec<Value> = crate::transcript::transcript_lines(&record.transcript)
             .into_iter()
             .map(|l| json!({"at_ms": l.at.as_millis() as u64, "who": l.who, "text": l.text}))
             .collect();

@@ -358,7 +358,15 @@ fn broken_rules_are_reported_with_line_and_column() {
         dir.path().join("hotline.toml"),
     )
     .expect("copy the hotline");
-    let registry = callscript::flow::FlowRegistry::load_dir(dir.path(), None).expect("loads");
+    // The registry as the service builds it: with the scorer's checker of
+    // the rules file.
+    let registry = callscript::flow::FlowRegistry::load_dir_with(
+        dir.path(),
+        None,
+        callscript::flow::registry::DEFAULT_MAX_FLOW_BYTES,
+        Some(callscript::quality::check_rules_file),
+    )
+    .expect("loads");
     assert!(
         registry.get("hotline").is_some(),
         "the hotline still serves"

@@ -97,7 +97,7 @@ fn a_file_over_max_flow_bytes_is_refused_unread() {
     let tmp = copy_flows();
     let dir = tmp.path().join("flows");
     let registry =
-        Arc::new(FlowRegistry::load_dir_with(&dir, None, 64 << 10).expect("the flows load"));
+        Arc::new(FlowRegistry::load_dir_with(&dir, None, 64 << 10, None).expect("the flows load"));
     std::fs::write(dir.join("junk.toml"), vec![b'#'; 100 << 10]).expect("write");
     let problems = reload_within_seconds(&registry);
     assert_eq!(

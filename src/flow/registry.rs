@@ -29,6 +29,16 @@ use crate::calendar::HolidayCalendar;
 /// than a flow.
 pub const HOLIDAYS_FILE: &str = "holidays.toml";
 
+/// The file in the flows directory that holds the quality scoring rules
+/// (N18): never a flow. The registry checks it only with the checker it
+/// is given ([`RulesCheck`]), since the rules belong to the scorer, a
+/// layer above the flows.
+pub const QUALITY_FILE: &str = "quality.toml";
+
+/// Checks the quality rules file's text (`name` for the diagnostics), so
+/// a reload reports its mistakes beside the flows'.
+pub type RulesCheck = fn(name: &str, text: &str) -> Vec<Diagnostic>;
+
 /// A loaded flow as listed to operators.
 #[derive(Debug, Clone)]
 pub struct FlowSummary {
@@ -53,6 +63,8 @@ pub struct FlowRegistry {
     default_flow: Option<String>,
     /// Larger files are refused without being read.
     max_flow_bytes: u64,
+    /// Checks the quality rules file on every load, when given.
+    rules_check: Option<RulesCheck>,
     /// Each reload builds the next state whole and swaps it in, so a
     /// lookup never waits for a reload.
     state: ArcSwap<State>,
@@ -93,20 +105,23 @@ impl FlowRegistry {
         dir: impl Into<PathBuf>,
         default_flow: Option<String>,
     ) -> Result<Self, LoadError> {
-        Self::load_dir_with(dir, default_flow, DEFAULT_MAX_FLOW_BYTES)
+        Self::load_dir_with(dir, default_flow, DEFAULT_MAX_FLOW_BYTES, None)
     }
 
-    /// [`FlowRegistry::load_dir`] with a `max_flow_bytes` of its own.
+    /// [`FlowRegistry::load_dir`] with a `max_flow_bytes` of its own, and
+    /// the checker of the quality rules file beside the flows.
     pub fn load_dir_with(
         dir: impl Into<PathBuf>,
         default_flow: Option<String>,
         max_flow_bytes: usize,
+        rules_check: Option<RulesCheck>,
     ) -> Result<Self, LoadError> {
         let dir = dir.into();
         let registry = FlowRegistry {
             dir: Some(dir.clone()),
             default_flow,
             max_flow_bytes: max_flow_bytes as u64,
+            rules_check,
             state: ArcSwap::default(),
         };
         let outcome = registry.reload_inner();
@@ -146,6 +161,7 @@ impl FlowRegistry {
             dir: None,
             default_flow: None,
             max_flow_bytes: DEFAULT_MAX_FLOW_BYTES as u64,
+            rules_check: None,
             state: ArcSwap::from_pointee(State {
                 flows,
                 problems: BTreeMap::new(),
@@ -329,15 +345,12 @@ impl FlowRegistry {
                 continue;
             }
             // Quality scoring rules (N18) live beside the flows; not a flow.
-            if file
-                .file_name()
-                .is_some_and(|n| n == crate::quality::QUALITY_FILE)
-            {
-                if let Err(errors) = crate::quality::Rules::from_toml(&name, &text) {
-                    problems
-                        .entry(name.clone())
-                        .or_default()
-                        .extend(errors.iter().map(crate::quality::rules_diagnostic));
+            if file.file_name().is_some_and(|n| n == QUALITY_FILE) {
+                if let Some(check) = self.rules_check {
+                    let found = check(&name, &text);
+                    if !found.is_empty() {
+                        problems.entry(name.clone()).or_default().extend(found);
+                    }
                 }
                 continue;
             }

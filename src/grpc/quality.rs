@@ -12,9 +12,9 @@ use super::{
     pb::{self, quality_server},
 };
 use crate::{
-    engine::CallRecord,
     flow::FlowRegistry,
     quality::{self, Rules, Scorer},
+    transcript::CallRecord,
 };
 
 /// What scoring needs: the rules, and the holiday calendar the flows use

@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::transcript::{CallKind, Event, HoldEdge, Transcript, TranscriptHeader, What, Who};
 use crate::{
     call::{Action, AudioKind, EndReason, Event as CallEvent},
-    engine::{CallRecord, EntryKind},
     flow::FlowKind,
+    transcript::{CallRecord, EntryKind},
 };
 
 /// The reserved prompt said as the caller is put on hold (N11).

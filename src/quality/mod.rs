@@ -60,7 +60,16 @@ pub use transcript::{
 
 /// The name of the rules file in the flows directory. The flow registry and
 /// `callscript check` treat it as rules, never as a flow.
-pub const QUALITY_FILE: &str = "quality.toml";
+pub use crate::flow::registry::QUALITY_FILE;
+
+/// The rules file's mistakes, as the flow registry reports them on a
+/// reload (`flow::registry::RulesCheck`) and `callscript check` prints them.
+pub fn check_rules_file(name: &str, text: &str) -> Vec<crate::flow::Diagnostic> {
+    match Rules::from_toml(name, text) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.iter().map(rules_diagnostic).collect(),
+    }
+}
 
 /// One violation found on a call.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -55,6 +55,7 @@ impl App {
             &settings.flows_dir,
             settings.default_flow.clone(),
             settings.max_flow_bytes,
+            Some(crate::quality::check_rules_file),
         )?);
         for problem in registry.problems() {
             warn!(%problem, "flow problem at start-up");

@@ -41,9 +41,10 @@ use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
     call::{Action, AudioKind, CallState, Event, Vars},
-    engine::{CallRecord, Engine, EngineSettings, EntryKind, StartCall, TurnView},
+    engine::{Engine, EngineSettings, StartCall},
     flow::FlowRegistry,
-    scenario::{self, Line, TranscriptReader},
+    scenario,
+    transcript::{CallRecord, EntryKind, Line, TranscriptReader, TurnView},
 };
 
 mod understands;
