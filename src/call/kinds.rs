@@ -82,7 +82,7 @@ pub fn metric_labels() -> crate::metrics::LabelSets {
     use strum::IntoEnumIterator;
     crate::metrics::LabelSets {
         event_kinds: EventKind::iter().map(|k| k.into()).collect(),
-        turn_states: super::CallState::ALL.iter().map(|s| s.as_str()).collect(),
+        turn_states: super::CallState::iter().map(super::CallState::as_str).collect(),
     }
 }
 
@@ -121,5 +121,50 @@ mod tests {
         for (i, k) in EventKind::iter().enumerate() {
             assert_eq!(k.label().index, i);
         }
+    }
+
+    #[test]
+    fn states_and_end_reasons_keep_their_wire_names() {
+        use crate::call::{CallState, EndReason};
+        let states: Vec<&str> = CallState::iter().map(CallState::as_str).collect();
+        assert_eq!(
+            states,
+            [
+                "ringing",
+                "listening",
+                "confirming_transfer",
+                "transferring",
+                "confirming_hold",
+                "on_hold",
+                "looking_up",
+                "closing",
+                "awaiting_hangup",
+                "confirming_switch",
+                "checking_handset",
+                "ended",
+            ]
+        );
+        for (i, s) in CallState::iter().enumerate() {
+            assert_eq!(CallState::parse(s.as_str()), Some(s));
+            assert_eq!(s.to_string(), s.as_str());
+            assert_eq!(s.label().index, i);
+        }
+        assert_eq!(CallState::parse("nowhere"), None);
+        let reasons: Vec<&str> = EndReason::iter().map(EndReason::as_str).collect();
+        assert_eq!(
+            reasons,
+            [
+                "caller_hangup",
+                "silence",
+                "poor_audio",
+                "transferred",
+                "operator",
+                "line_left_open",
+                "front_end_lost",
+                "flow_end",
+                "shutdown",
+                "time_limit",
+            ]
+        );
     }
 }

@@ -92,8 +92,24 @@ pub struct NluIntent {
     pub confidence: f32,
 }
 
-/// The phase a call is in, as turns and records show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// The phase a call is in, as turns and records show it. Its names
+/// (`confirming_transfer`…) are generated, so a new phase cannot be left
+/// out of the metrics' label set or the records' text.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum CallState {
     Ringing,
     Listening,
@@ -111,47 +127,13 @@ pub enum CallState {
 }
 
 impl CallState {
-    pub const ALL: [CallState; 12] = [
-        CallState::Ringing,
-        CallState::Listening,
-        CallState::ConfirmingTransfer,
-        CallState::Transferring,
-        CallState::ConfirmingHold,
-        CallState::OnHold,
-        CallState::LookingUp,
-        CallState::Closing,
-        CallState::AwaitingHangup,
-        CallState::ConfirmingSwitch,
-        CallState::CheckingHandset,
-        CallState::Ended,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            CallState::Ringing => "ringing",
-            CallState::Listening => "listening",
-            CallState::ConfirmingTransfer => "confirming_transfer",
-            CallState::Transferring => "transferring",
-            CallState::ConfirmingHold => "confirming_hold",
-            CallState::OnHold => "on_hold",
-            CallState::LookingUp => "looking_up",
-            CallState::Closing => "closing",
-            CallState::AwaitingHangup => "awaiting_hangup",
-            CallState::ConfirmingSwitch => "confirming_switch",
-            CallState::CheckingHandset => "checking_handset",
-            CallState::Ended => "ended",
-        }
+        self.into()
     }
 
     /// The state a wire name stands for.
     pub fn parse(name: &str) -> Option<CallState> {
-        CallState::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for CallState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        name.parse().ok()
     }
 }
 
@@ -220,8 +202,19 @@ impl PartialEq for Say {
     }
 }
 
-/// Why a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Why a call ended; its names (`caller_hangup`…) are generated.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum EndReason {
     CallerHangup,
     Silence,
@@ -238,17 +231,6 @@ pub enum EndReason {
 
 impl EndReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            EndReason::CallerHangup => "caller_hangup",
-            EndReason::Silence => "silence",
-            EndReason::PoorAudio => "poor_audio",
-            EndReason::Transferred => "transferred",
-            EndReason::Operator => "operator",
-            EndReason::LineLeftOpen => "line_left_open",
-            EndReason::FrontEndLost => "front_end_lost",
-            EndReason::FlowEnd => "flow_end",
-            EndReason::Shutdown => "shutdown",
-            EndReason::TimeLimit => "time_limit",
-        }
+        self.into()
     }
 }
