@@ -82,7 +82,9 @@ pub fn metric_labels() -> crate::metrics::LabelSets {
     use strum::IntoEnumIterator;
     crate::metrics::LabelSets {
         event_kinds: EventKind::iter().map(|k| k.into()).collect(),
-        turn_states: super::CallState::iter().map(super::CallState::as_str).collect(),
+        turn_states: super::CallState::iter()
+            .map(super::CallState::as_str)
+            .collect(),
     }
 }
 

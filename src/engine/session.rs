@@ -274,10 +274,7 @@ impl Call {
         // Arm the next wait (ARCHITECTURE.md "Time").
         s.kept.deadline = None;
         s.kept.pending_listen = None;
-        let listen = turn.actions.iter().find_map(|a| match a {
-            Action::Listen { timeout } => Some(*timeout),
-            _ => None,
-        });
+        let listen = turn.listen();
         if ended.is_none() {
             match (s.kept.mode, listen) {
                 (Mode::Stream, Some(timeout)) if s.kept.reports_playback && has_speech(&turn) => {

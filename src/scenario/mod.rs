@@ -564,10 +564,7 @@ fn check_turn(step: &Step, view: &TurnView, at: Option<Duration>) -> Result<(), 
             turn.step
         ));
     }
-    let listen = turn.actions.iter().find_map(|a| match a {
-        Action::Listen { timeout } => Some(timeout.as_millis() as u64),
-        _ => None,
-    });
+    let listen = turn.listen().map(|t| t.as_millis() as u64);
     if let Some(ms) = step.listen_ms
         && listen != Some(ms)
     {

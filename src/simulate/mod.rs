@@ -40,7 +40,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
-    call::{Action, AudioKind, CallState, Event, Vars},
+    call::{AudioKind, CallState, Event, Vars},
     engine::{Engine, EngineSettings, StartCall},
     flow::FlowRegistry,
     scenario,
@@ -395,11 +395,7 @@ fn timer_armed(record: &CallRecord) -> bool {
         .iter()
         .rev()
         .find_map(|e| match &e.kind {
-            EntryKind::Turn(turn) => Some(
-                turn.actions
-                    .iter()
-                    .any(|a| matches!(a, Action::Listen { .. })),
-            ),
+            EntryKind::Turn(turn) => Some(turn.listen().is_some()),
             EntryKind::Event { .. } | EntryKind::Fault(_) => None,
         })
         .unwrap_or(false)

@@ -30,6 +30,20 @@ pub struct Turn {
     pub understood: Box<[Arc<str>]>,
 }
 
+impl Turn {
+    /// How long the front-end listens after this turn, when it listens:
+    /// the wait the engine arms and a scenario or the simulator shows.
+    pub fn listen(&self) -> Option<Duration> {
+        self.actions.iter().find_map(|a| match a {
+            Action::Listen { timeout } => Some(*timeout),
+            Action::Say(_)
+            | Action::Transfer { .. }
+            | Action::Hangup(_)
+            | Action::Lookup { .. } => None,
+        })
+    }
+}
+
 /// A turn with the call it belongs to, as the edge sends it.
 #[derive(Debug, Clone)]
 pub struct TurnView {
