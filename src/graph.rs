@@ -20,7 +20,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::flow::{
-    AskPrompt, CloseStep, Flow, HoldStep, LookupStep, PromptIx, StepKind, TransferStep,
+    AskPrompt, CloseStep, Flow, HoldStep, LookupStep, PromptIx, StepIx, StepKind, TransferStep,
 };
 
 /// How a node is drawn.
@@ -87,8 +87,8 @@ impl Graph {
 
     fn of(flow: &Flow) -> Graph {
         let mut g = Graph::default();
-        let step_id = |ix: u16| node_id(&flow.step(ix).id);
-        let prompt = |ix: u16| flow.prompt(ix).id.to_string();
+        let step_id = |ix: StepIx| node_id(&flow.step(ix).id);
+        let prompt = |ix: PromptIx| flow.prompt(ix).id.to_string();
         let timing = flow.timing();
         let roles = flow.roles();
 
@@ -439,11 +439,11 @@ fn seconds(d: Duration) -> String {
 
 /// Steps in the order a call meets them: breadth first from the start, then
 /// what only `anywhere` reaches, then anything left.
-fn script_order(flow: &Flow) -> Vec<u16> {
-    let mut order: Vec<u16> = Vec::with_capacity(flow.steps().len());
+fn script_order(flow: &Flow) -> Vec<StepIx> {
+    let mut order: Vec<StepIx> = Vec::with_capacity(flow.steps().len());
     let mut queue = std::collections::VecDeque::from([flow.start()]);
     queue.extend(flow.anywhere().iter().map(|(_, to)| *to));
-    queue.extend(0..flow.steps().len() as u16);
+    queue.extend(StepIx::all(flow.steps().len()));
     let mut seen = vec![false; flow.steps().len()];
     // Successors of the steps met so far come before the fallbacks queued above.
     let mut front = std::collections::VecDeque::new();

@@ -12,6 +12,7 @@ mod compile;
 mod diagnostic;
 mod greeting;
 mod hours;
+mod index;
 pub mod matcher;
 mod norms;
 mod parse;
@@ -32,16 +33,16 @@ pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
 pub use hours::{Hours, OpeningHours};
+pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 
-/// Index of a prompt within its flow.
-pub type PromptIx = u16;
-/// Index of a step within its flow.
-pub type StepIx = u16;
-/// Index of an intent within its flow.
-pub type IntentIx = u16;
+/// A call's own variables by name: caller data for the prompts (a name, a
+/// bill amount, a ticket number). Plain data, so a call's state can be
+/// stored elsewhere.
+pub type Vars = std::collections::HashMap<String, String>;
+
 /// Index of a locale within its flow's `locales`.
 pub type LocaleIx = u8;
 
@@ -227,7 +228,7 @@ impl Prompt {
 
     /// The text with a call's own values, when the prompt has placeholders
     /// and the call has values; `None` means the flow's text as it is.
-    pub fn render(&self, locale: LocaleIx, vars: &crate::call::Vars) -> Option<Arc<str>> {
+    pub fn render(&self, locale: LocaleIx, vars: &Vars) -> Option<Arc<str>> {
         if vars.is_empty() {
             return None;
         }
@@ -534,7 +535,7 @@ impl Flow {
         self.prompts
             .iter()
             .position(|p| &*p.id == id)
-            .map(|i| i as PromptIx)
+            .map(PromptIx::new)
     }
 
     /// Front-end intents at or above this confidence win over the words.
@@ -546,7 +547,7 @@ impl Flow {
         self.intents
             .iter()
             .position(|i| &*i.name == name)
-            .map(|i| i as IntentIx)
+            .map(IntentIx::new)
     }
 
     /// Everything the caller's words (or keys) mean, in the order said.

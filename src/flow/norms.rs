@@ -52,7 +52,7 @@ fn check_step_norms(
     let mut found = Findings::new(source);
     let yes_and_no = flow.roles.yes.is_some() && flow.roles.no.is_some();
     for (ix, step) in flow.steps.iter().enumerate() {
-        let span = step_span(ix as StepIx);
+        let span = step_span(StepIx::new(ix));
         match &step.kind {
             StepKind::Hangup { .. } => found.warn(
                 span,
@@ -118,7 +118,7 @@ fn check_reachability(
     for (ix, reached) in seen.iter().enumerate() {
         if !reached {
             found.warn(
-                span(ix as StepIx),
+                span(StepIx::new(ix)),
                 None,
                 format!(
                     "step {:?} is never reached from the start step {:?}",
@@ -147,7 +147,7 @@ fn check_say_loops(
     let mut reported = vec![false; flow.steps.len()];
     for start in 0..flow.steps.len() {
         let mut path: Vec<StepIx> = Vec::new();
-        let mut at = start as StepIx;
+        let mut at = StepIx::new(start);
         while let StepKind::Say { next, .. } = flow.step(at).kind {
             if let Some(pos) = path.iter().position(|&p| p == at) {
                 let ring = &path[pos..];

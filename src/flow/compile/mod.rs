@@ -189,7 +189,7 @@ fn check_step_names(
         .get_ref()
         .keys()
         .enumerate()
-        .map(|(i, k)| (k.get_ref().clone(), i as StepIx))
+        .map(|(i, k)| (k.get_ref().clone(), StepIx::new(i)))
         .collect();
     if names.len() > usize::from(StepIx::MAX) {
         found.error(

@@ -81,7 +81,7 @@ pub(super) fn check_prompts(
         let prompt = found.take(check_prompt(
             source, id, fields, locales, variables, run_time,
         ));
-        names.insert(id.get_ref().clone(), prompts.len() as PromptIx);
+        names.insert(id.get_ref().clone(), PromptIx::new(prompts.len()));
         prompts.push(Arc::new(prompt));
     }
     found.done((prompts, names))

@@ -119,7 +119,7 @@ pub(super) fn check_intents(
     };
     for (name, fields) in table.get_ref() {
         let phrases = found.take(check_intent(source, name, fields, locales));
-        names.insert(name.get_ref().clone(), intents.len() as IntentIx);
+        names.insert(name.get_ref().clone(), IntentIx::new(intents.len()));
         intents.push(Intent {
             name: name.get_ref().as_str().into(),
             phrases,

@@ -6,7 +6,8 @@
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use super::super::{
-    AskPrompt, CloseStep, HoldStep, LookupStep, PromptIx, Roles, Step, StepKind, TransferStep,
+    AskPrompt, CloseStep, HoldStep, LookupStep, PromptIx, Roles, Step, StepIx, StepKind,
+    TransferStep,
     raw::{RawFlow, RawStep, Sp},
 };
 use super::{
@@ -31,7 +32,8 @@ impl StepContext<'_> {
     /// A prompt a step names; 0 stands in for an unknown one, which is
     /// already an error, so the flow is never served.
     fn prompt(&self, name: &Sp<String>) -> Checked<PromptIx> {
-        check_reference(self.source, name, &self.names.prompts, "prompt").map(|p| p.unwrap_or(0))
+        check_reference(self.source, name, &self.names.prompts, "prompt")
+            .map(Option::unwrap_or_default)
     }
 }
 
@@ -109,7 +111,10 @@ fn check_step(cx: &StepContext<'_>, name: &Sp<String>, step: &Sp<RawStep>) -> Ch
 fn stand_in(id: Arc<str>) -> Step {
     Step {
         id,
-        kind: StepKind::Say { prompt: 0, next: 0 },
+        kind: StepKind::Say {
+            prompt: PromptIx::default(),
+            next: StepIx::default(),
+        },
         barge_in: false,
     }
 }
@@ -181,15 +186,24 @@ fn resolve_fields<'r>(
     let mut found = Findings::new(cx.source);
     let mut refs = Vec::new();
     for field in spec.fields {
-        let (table, what) = match field.holds {
-            Holds::PromptRef => (&cx.names.prompts, "prompt"),
-            Holds::StepRef => (&cx.names.steps, "step"),
+        let Some(target) = text_field(step.get_ref(), field.key) else {
+            continue;
+        };
+        let ix = match field.holds {
+            Holds::PromptRef => found
+                .take(check_reference(
+                    cx.source,
+                    target,
+                    &cx.names.prompts,
+                    "prompt",
+                ))
+                .map(usize::from),
+            Holds::StepRef => found
+                .take(check_reference(cx.source, target, &cx.names.steps, "step"))
+                .map(usize::from),
             Holds::Text | Holds::Millis | Holds::Answers | Holds::Variables => continue,
         };
-        if let Some(target) = text_field(step.get_ref(), field.key) {
-            let ix = found.take(check_reference(cx.source, target, table, what));
-            refs.push((field.key, ix.unwrap_or(0)));
-        }
+        refs.push((field.key, ix.unwrap_or(0)));
     }
     found.done(StepFields {
         spec,
@@ -207,9 +221,10 @@ pub(super) struct StepFields<'r> {
     step: &'r Sp<RawStep>,
     /// The kind key's own value (`say = "…"`).
     value: &'r Sp<String>,
-    /// Each prompt or step field the step has, resolved; 0 stands in for
-    /// an unknown name, which is already an error.
-    refs: Vec<(&'static str, u16)>,
+    /// Each prompt or step field the step has, resolved, as the position
+    /// in its table (the field's `Holds` says which); 0 stands in for an
+    /// unknown name, which is already an error.
+    refs: Vec<(&'static str, usize)>,
 }
 
 impl StepFields<'_> {
@@ -218,7 +233,7 @@ impl StepFields<'_> {
     }
 
     /// A prompt or step field the step may leave out.
-    fn given(&self, key: &str) -> Option<u16> {
+    fn given(&self, key: &str) -> Option<usize> {
         debug_assert!(
             self.spec.fields.iter().any(|f| f.key == key),
             "`{key}` is no field of a {} step in STEP_KINDS",
@@ -229,8 +244,18 @@ impl StepFields<'_> {
 
     /// A required prompt or step field; when it is missing the step
     /// already has an error, and 0 stands in.
-    fn ix(&self, key: &str) -> u16 {
+    fn ix(&self, key: &str) -> usize {
         self.given(key).unwrap_or(0)
+    }
+
+    /// A required prompt field.
+    fn prompt(&self, key: &str) -> PromptIx {
+        PromptIx::new(self.ix(key))
+    }
+
+    /// A required step field.
+    fn step(&self, key: &str) -> StepIx {
+        StepIx::new(self.ix(key))
     }
 }
 
@@ -259,7 +284,7 @@ pub(super) fn ask(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind>
             Some((i?, t?))
         })
         .collect();
-    let otherwise = f.given("otherwise");
+    let otherwise = f.given("otherwise").map(StepIx::new);
     if otherwise.is_none() && cx.roles.not_understood.is_none() {
         found.error(
             f.step.span(),
@@ -272,7 +297,7 @@ pub(super) fn ask(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind>
     }
     found.done(StepKind::Ask {
         prompt,
-        reprompt: f.given("reprompt"),
+        reprompt: f.given("reprompt").map(PromptIx::new),
         answers,
         otherwise,
     })
@@ -281,7 +306,7 @@ pub(super) fn ask(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind>
 pub(super) fn say(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
     cx.prompt(f.value).map(|prompt| StepKind::Say {
         prompt,
-        next: f.ix("next"),
+        next: f.step("next"),
     })
 }
 
@@ -298,10 +323,10 @@ pub(super) fn transfer(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<Step
             .reason
             .as_ref()
             .map_or_else(|| "".into(), |r| r.get_ref().as_str().into()),
-        consent: f.ix("consent"),
-        declined: f.ix("declined"),
-        failed: f.ix("failed"),
-        fallback: f.ix("fallback"),
+        consent: f.prompt("consent"),
+        declined: f.prompt("declined"),
+        failed: f.prompt("failed"),
+        fallback: f.step("fallback"),
     }))
 }
 
@@ -319,15 +344,15 @@ pub(super) fn hold(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind
     ));
     found.done(StepKind::Hold(HoldStep {
         ask,
-        thanks: f.ix("thanks"),
-        resume: f.ix("resume"),
+        thanks: f.prompt("thanks"),
+        resume: f.prompt("resume"),
         duration,
-        next: f.ix("next"),
-        declined: f.ix("declined"),
-        failed: f.ix("failed"),
-        overdue: f.ix("overdue"),
-        progress: f.ix("progress"),
-        callback: f.ix("callback"),
+        next: f.step("next"),
+        declined: f.step("declined"),
+        failed: f.step("failed"),
+        overdue: f.prompt("overdue"),
+        progress: f.prompt("progress"),
+        callback: f.step("callback"),
         gives: names_of(&f.raw().gives),
     }))
 }
@@ -348,10 +373,10 @@ pub(super) fn lookup(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKi
         name: f.value.get_ref().trim().into(),
         params: names_of(&f.raw().params),
         gives: names_of(&f.raw().gives),
-        wait: f.ix("wait"),
-        resume: f.ix("resume"),
-        next: f.ix("next"),
-        failed: f.ix("failed"),
+        wait: f.prompt("wait"),
+        resume: f.prompt("resume"),
+        next: f.step("next"),
+        failed: f.step("failed"),
     }))
 }
 
@@ -361,8 +386,8 @@ pub(super) fn close(cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKin
     cx.prompt(f.value).map(|ask| {
         StepKind::Close(CloseStep {
             ask,
-            goodbye: f.ix("goodbye"),
-            more: f.ix("more"),
+            goodbye: f.prompt("goodbye"),
+            more: f.step("more"),
         })
     })
 }
