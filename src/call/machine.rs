@@ -301,7 +301,20 @@ impl Script {
     fn ringing(&mut self, context: &mut Outbox, event: &Event) -> Outcome<State> {
         match event {
             Event::Start => Transition(self.enter(self.start, context)),
-            _ => Handled,
+            Event::PromptPlayed
+            | Event::Speech { .. }
+            | Event::Dtmf { .. }
+            | Event::NoInput
+            | Event::Audio(_)
+            | Event::TransferResult { .. }
+            | Event::Data { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. }
+            | Event::CallerHangup
+            | Event::OperatorHangup
+            | Event::FrontEndLost
+            | Event::Shutdown
+            | Event::TimeLimit => Handled,
         }
     }
 
@@ -327,7 +340,24 @@ impl Script {
                 let again = self.reprompt(*step);
                 self.silence(silent, again, context)
             }
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::NoInput
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -392,7 +422,15 @@ impl Script {
             | Event::Dtmf { .. }
             | Event::Audio(_)
             | Event::TimeLimit => Handled,
-            _ => Super,
+            Event::Start
+            | Event::PromptPlayed
+            | Event::Data { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. }
+            | Event::CallerHangup
+            | Event::OperatorHangup
+            | Event::FrontEndLost
+            | Event::Shutdown => Super,
         }
     }
 
@@ -478,7 +516,20 @@ impl Script {
         let Input::Clear(heard) = self.input(event) else {
             return match event {
                 Event::NoInput => Transition(self.goodbye(*step, close, context)),
-                _ => Super,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit => Super,
             };
         };
         let (answer, requests) = self.answer(event, heard, false);
@@ -518,7 +569,23 @@ impl Script {
             (Input::Unclear, _, _) | (Input::Clear(_), None, _) | (_, _, Event::Audio(_)) => {
                 Handled
             }
-            _ => Super,
+            (
+                _,
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -562,7 +629,24 @@ impl Script {
                 let again = self.flow.roles().switch_phone;
                 self.silence(silent, again, context)
             }
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::NoInput
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -600,7 +684,24 @@ impl Script {
                 let again = self.flow.roles().pick_up_handset;
                 self.silence(silent, again, context)
             }
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::NoInput
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -638,7 +739,15 @@ impl Script {
             Event::Audio(AudioKind::Weak | AudioKind::Noisy) | Event::Speech { .. } => {
                 self.unclear_audio(*step, context)
             }
-            _ => Handled,
+            // Phase events (a prompt played, a late result) that no
+            // phase below took have nothing to change.
+            Event::Start
+            | Event::PromptPlayed
+            | Event::Dtmf { .. }
+            | Event::NoInput
+            | Event::TransferResult { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. } => Handled,
         }
     }
 
