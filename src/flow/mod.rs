@@ -18,6 +18,7 @@ mod norms;
 mod parse;
 mod raw;
 pub mod registry;
+mod steps;
 mod understanding;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
+pub use steps::{CloseStep, HoldStep, LookupStep, TransferStep};
 
 /// A call's own variables by name: caller data for the prompts (a name, a
 /// bill amount, a ticket number). Plain data, so a call's state can be
@@ -349,65 +351,6 @@ pub enum StepKind {
     Close(CloseStep),
     /// Say a last prompt and hang up without waiting for the caller.
     Hangup { prompt: PromptIx },
-}
-
-/// A transfer step: the call phases that wait on it carry this, so they
-/// never look the step up again.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TransferStep {
-    pub target: Arc<str>,
-    pub reason: Arc<str>,
-    pub consent: PromptIx,
-    pub declined: PromptIx,
-    pub failed: PromptIx,
-    pub fallback: StepIx,
-}
-
-/// A hold step (N11): asked first, thanked, ended only by a reported
-/// result; `duration` is the promise told to the caller and the check-in
-/// interval.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct HoldStep {
-    pub ask: PromptIx,
-    pub thanks: PromptIx,
-    pub resume: PromptIx,
-    pub duration: Duration,
-    /// The work is done (`hold_result` ok).
-    pub next: StepIx,
-    pub declined: StepIx,
-    /// The work failed (`hold_result` not ok).
-    pub failed: StepIx,
-    /// The promise has passed: apology, new estimate, callback offer.
-    pub overdue: PromptIx,
-    /// The answer to "how long?".
-    pub progress: PromptIx,
-    /// The caller takes the callback offer.
-    pub callback: StepIx,
-    /// Variables an ok result must bring.
-    pub gives: Arc<[Arc<str>]>,
-}
-
-/// A lookup step: data asked of the front-end while the caller waits.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LookupStep {
-    pub name: Arc<str>,
-    /// Variable names sent with their values.
-    pub params: Arc<[Arc<str>]>,
-    /// Variables an ok answer must bring.
-    pub gives: Arc<[Arc<str>]>,
-    /// Said once the answer takes longer than `lookup_quiet` (N11).
-    pub wait: PromptIx,
-    /// The apology on resuming after `wait` was said (N11).
-    pub resume: PromptIx,
-    pub next: StepIx,
-    pub failed: StepIx,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CloseStep {
-    pub ask: PromptIx,
-    pub goodbye: PromptIx,
-    pub more: StepIx,
 }
 
 impl StepKind {

@@ -294,7 +294,7 @@ pub(super) fn check_run_time_variables(
         out.insert(named(name), "required");
     }
     for step in raw.steps.get_ref().values() {
-        for name in &step.get_ref().gives {
+        for name in step.get_ref().gives() {
             out.entry(named(name)).or_insert("given");
         }
     }

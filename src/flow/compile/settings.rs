@@ -201,7 +201,7 @@ fn check_intent(
 }
 
 /// A timer in milliseconds, within the range that makes it usable.
-pub(super) fn check_millis(
+pub(in crate::flow) fn check_millis(
     source: &Source<'_>,
     value: &Option<Sp<i64>>,
     what: &str,

@@ -1,0 +1,437 @@
+//! The kinds of step, one file each: a kind's raw TOML table (strict:
+//! `deny_unknown_fields`), its fields with what each is for, and how it
+//! compiles. This module only dispatches: it picks a step's kind by the
+//! kind key the step has (`ask = "…"`, `say = "…"`, …) and lists the kinds.
+//!
+//! Adding a kind: a new file here with its `Raw…` struct (implementing
+//! [`RawKind`]) and its `SPEC`, then `mod` and one line in [`STEP_KINDS`]
+//! (ARCHITECTURE.md, "Adding a step kind").
+
+mod ask;
+mod close;
+mod hangup;
+mod hold;
+mod lookup;
+mod say;
+mod transfer;
+
+use std::{borrow::Cow, collections::BTreeMap, ops::Range};
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, MapAccess, Visitor},
+};
+
+use super::StepKind;
+use super::compile::{Checked, steps::StepContext, steps::StepFields};
+use super::raw::Sp;
+pub use close::CloseStep;
+pub use hold::HoldStep;
+pub use lookup::LookupStep;
+pub use transfer::TransferStep;
+
+/// One step of a flow file, as written: its kind's own table, and the
+/// keys it has that belong to other kinds (which `compile` reports).
+#[derive(Debug)]
+pub struct RawStep {
+    kind: Result<(&'static StepKindSpec, Box<dyn RawKind>), NoKind>,
+    /// Keys of other kinds' tables, with where `compile` points at each.
+    pub(super) foreign: Vec<(&'static str, Range<usize>)>,
+}
+
+/// A step whose kind cannot be told.
+#[derive(Debug, Clone)]
+pub(super) enum NoKind {
+    /// None of the kind keys.
+    Kindless,
+    /// More than one: the second, and where its value is.
+    Mixed(&'static str, Range<usize>),
+}
+
+/// Every kind of step: the one list the compiler and the parser walk.
+pub(super) const STEP_KINDS: &[StepKindSpec] = &[
+    ask::SPEC,
+    say::SPEC,
+    transfer::SPEC,
+    hold::SPEC,
+    close::SPEC,
+    hangup::SPEC,
+    lookup::SPEC,
+];
+
+impl RawStep {
+    /// The step's kind and its raw table.
+    pub(super) fn kind(&self) -> Result<(&'static StepKindSpec, &dyn RawKind), NoKind> {
+        match &self.kind {
+            Ok((spec, raw)) => Ok((spec, raw.as_ref())),
+            Err(no) => Err(no.clone()),
+        }
+    }
+
+    /// The variables the step's answer brings, which later prompts may say.
+    pub(super) fn gives(&self) -> &[Sp<String>] {
+        self.kind.as_ref().map_or(&[], |(_, raw)| raw.gives())
+    }
+}
+
+// === The table of kinds ===
+
+/// What a step field holds: prompt and step names are resolved by the
+/// generic pass; the rest each kind reads itself.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Holds {
+    PromptRef,
+    StepRef,
+    Text,
+    Millis,
+    /// `on.<intent> = "<step>"`.
+    Answers,
+    /// A list of variable names.
+    Variables,
+}
+
+/// Whether a step must have a field: the norm it serves and what the
+/// caller would miss without it (`why`, shown in the error).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Need {
+    Optional,
+    Required {
+        norm: Option<&'static str>,
+        why: Option<&'static str>,
+    },
+}
+
+/// One field of a kind of step.
+#[derive(Debug)]
+pub(super) struct Field {
+    pub(super) key: &'static str,
+    pub(super) holds: Holds,
+    pub(super) need: Need,
+}
+
+pub(super) const fn optional(key: &'static str, holds: Holds) -> Field {
+    Field {
+        key,
+        holds,
+        need: Need::Optional,
+    }
+}
+
+pub(super) const fn required(
+    key: &'static str,
+    holds: Holds,
+    norm: Option<&'static str>,
+    why: &'static str,
+) -> Field {
+    Field {
+        key,
+        holds,
+        need: Need::Required {
+            norm,
+            why: Some(why),
+        },
+    }
+}
+
+/// A kind of step: the key that names it, its fields (missing ones are
+/// reported in this order) and how its table is taken from a step's keys.
+#[derive(Debug)]
+pub(super) struct StepKindSpec {
+    pub(super) key: &'static str,
+    pub(super) fields: &'static [Field],
+    /// The kind's table from the kind key's value and the step's keys;
+    /// it takes its own and leaves the rest.
+    pub(super) take: fn(Sp<String>, &mut Entries) -> Box<dyn RawKind>,
+}
+
+/// A field as the generic pass sees it: a prompt or step name it
+/// resolves, or a value the kind reads itself.
+pub(super) enum Written<'r> {
+    Name(&'r Sp<String>),
+    Value,
+}
+
+/// A kind's raw table, read by the generic pass: each kind file says
+/// where its fields are, next to the struct that holds them (a unit test
+/// checks every field of the table is found).
+pub(super) trait RawKind: std::fmt::Debug {
+    /// The kind key's own value (`say = "…"`).
+    fn value(&self) -> &Sp<String>;
+    /// A field of the kind's table, if written.
+    fn field(&self, key: &str) -> Option<Written<'_>>;
+    fn barge_in(&self) -> Option<bool>;
+    /// The variables its answer brings, which later prompts may say.
+    fn gives(&self) -> &[Sp<String>] {
+        &[]
+    }
+    /// The compiled step, from the fields the generic pass resolved.
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind>;
+}
+
+/// Where a list field is written: its first item (an empty list is as
+/// good as none).
+pub(super) fn first_of(list: &[Sp<String>]) -> Option<Written<'_>> {
+    list.first().map(|_| Written::Value)
+}
+
+// === Reading a step ===
+
+/// Every key a step may have, kind keys first, in the order `check`
+/// suggests them ("did you mean").
+pub(super) const ALL_KEYS: &[&str] = &[
+    "ask",
+    "say",
+    "transfer",
+    "hold",
+    "close",
+    "hangup",
+    "lookup",
+    "params",
+    "gives",
+    "wait",
+    "overdue",
+    "progress",
+    "callback",
+    "reprompt",
+    "on",
+    "otherwise",
+    "next",
+    "consent",
+    "reason",
+    "declined",
+    "failed",
+    "fallback",
+    "thanks",
+    "resume",
+    "hold_ms",
+    "goodbye",
+    "more",
+    "barge_in",
+];
+
+impl<'de> Deserialize<'de> for RawStep {
+    /// The keys arrive in any order (sorted, in fact), so each value is
+    /// read by what its key holds, which is the same in every kind, with
+    /// its position; once every key is read, the kind key says which
+    /// kind's struct takes them. Keys left over belong to other kinds.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(Dispatch)
+    }
+}
+
+struct Dispatch;
+
+impl<'de> Visitor<'de> for Dispatch {
+    type Value = RawStep;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a step table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawStep, A::Error> {
+        let mut entries = Entries::default();
+        while let Some(key) = map.next_key_seed(StepKey)? {
+            let value = map.next_value_seed(ValueOf(key))?;
+            entries.0.push((key, value));
+        }
+        let mut kinds = STEP_KINDS
+            .iter()
+            .filter_map(|k| entries.text(k.key).map(|v| (k, v)));
+        let first = kinds.next();
+        let second = kinds.next();
+        drop(kinds);
+        let kind = match (first, second) {
+            (None, _) => Err(NoKind::Kindless),
+            (Some(_), Some((also, v))) => Err(NoKind::Mixed(also.key, v.span())),
+            (Some((spec, value)), None) => Ok((spec, (spec.take)(value, &mut entries))),
+        };
+        // A step of no one kind is reported as such, and nothing else.
+        let foreign = match kind {
+            Ok(_) => entries.foreign(),
+            Err(_) => Vec::new(),
+        };
+        Ok(RawStep { kind, foreign })
+    }
+}
+/// A step's key, refused (at its own position) unless some kind has it.
+struct StepKey;
+
+impl<'de> de::DeserializeSeed<'de> for StepKey {
+    type Value = &'static str;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for StepKey {
+    type Value = &'static str;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a step key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<&'static str, E> {
+        ALL_KEYS
+            .iter()
+            .find(|k| **k == key)
+            .copied()
+            .ok_or_else(|| E::unknown_field(key, ALL_KEYS))
+    }
+}
+
+/// A step value, read as its key says.
+#[derive(Debug)]
+pub(super) enum Value {
+    /// A kind key's value, a prompt or step name, a reason.
+    Text(Sp<String>),
+    /// `on`: intent → step.
+    Answers(BTreeMap<Sp<String>, Sp<String>>),
+    /// `params`, `gives`: variable names.
+    Names(Vec<Sp<String>>),
+    /// `hold_ms`.
+    Millis(Sp<i64>),
+    /// `barge_in`.
+    Flag(bool),
+}
+
+/// Reads the value of one key as that key holds it in every kind.
+struct ValueOf(&'static str);
+
+impl<'de> de::DeserializeSeed<'de> for ValueOf {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Ok(match self.0 {
+            "on" => Value::Answers(Deserialize::deserialize(d)?),
+            "params" | "gives" => Value::Names(Deserialize::deserialize(d)?),
+            "hold_ms" => Value::Millis(Deserialize::deserialize(d)?),
+            "barge_in" => Value::Flag(Deserialize::deserialize(d)?),
+            _ => Value::Text(Deserialize::deserialize(d)?),
+        })
+    }
+}
+
+/// A step's keys and values as read, for its kind to take its own from.
+#[derive(Debug, Default)]
+pub(super) struct Entries(Vec<(&'static str, Value)>);
+
+impl Entries {
+    fn take(&mut self, key: &str) -> Option<Value> {
+        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        Some(self.0.remove(at).1)
+    }
+
+    /// A text field (a name, a reason).
+    pub(super) fn text(&mut self, key: &str) -> Option<Sp<String>> {
+        match self.take(key)? {
+            Value::Text(v) => Some(v),
+            Value::Answers(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => None,
+        }
+    }
+
+    /// A list of variable names; none written is an empty list.
+    pub(super) fn names(&mut self, key: &str) -> Vec<Sp<String>> {
+        match self.take(key) {
+            Some(Value::Names(v)) => v,
+            Some(Value::Text(_) | Value::Answers(_) | Value::Millis(_) | Value::Flag(_)) | None => {
+                Vec::new()
+            }
+        }
+    }
+
+    /// `on`'s table; none written is an empty one.
+    pub(super) fn answers(&mut self, key: &str) -> BTreeMap<Sp<String>, Sp<String>> {
+        match self.take(key) {
+            Some(Value::Answers(v)) => v,
+            Some(Value::Text(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_)) | None => {
+                BTreeMap::new()
+            }
+        }
+    }
+
+    pub(super) fn millis(&mut self, key: &str) -> Option<Sp<i64>> {
+        match self.take(key)? {
+            Value::Millis(v) => Some(v),
+            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Flag(_) => None,
+        }
+    }
+
+    pub(super) fn flag(&mut self, key: &str) -> Option<bool> {
+        match self.take(key)? {
+            Value::Flag(v) => Some(v),
+            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Millis(_) => None,
+        }
+    }
+
+    /// What is left: keys of other kinds, with where each is written (an
+    /// empty list or table writes nothing, and is let be).
+    fn foreign(self) -> Vec<(&'static str, Range<usize>)> {
+        self.0
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let span = match value {
+                    Value::Text(v) => Some(v.span()),
+                    Value::Answers(v) => v.keys().next().map(|k| k.span()),
+                    Value::Names(v) => v.first().map(|n| n.span()),
+                    Value::Millis(v) => Some(v.span()),
+                    // Every kind has `barge_in`.
+                    Value::Flag(_) => None,
+                };
+                span.map(|span| (key, span))
+            })
+            .collect()
+    }
+}
+
+impl JsonSchema for RawStep {
+    fn schema_name() -> Cow<'static, str> {
+        "Step".into()
+    }
+
+    /// Every key any kind has (so an editor completes them all, and a
+    /// key no kind has is refused), and exactly one kind's table.
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let kinds = [
+            g.subschema_for::<ask::RawAsk>(),
+            g.subschema_for::<say::RawSay>(),
+            g.subschema_for::<transfer::RawTransfer>(),
+            g.subschema_for::<hold::RawHold>(),
+            g.subschema_for::<close::RawClose>(),
+            g.subschema_for::<hangup::RawHangup>(),
+            g.subschema_for::<lookup::RawLookup>(),
+        ];
+        let tables = [
+            ask::RawAsk::json_schema(g),
+            say::RawSay::json_schema(g),
+            transfer::RawTransfer::json_schema(g),
+            hold::RawHold::json_schema(g),
+            close::RawClose::json_schema(g),
+            hangup::RawHangup::json_schema(g),
+            lookup::RawLookup::json_schema(g),
+        ];
+        let mut keys = serde_json::Map::new();
+        for table in &tables {
+            if let Some(serde_json::Value::Object(properties)) = table.get("properties") {
+                for (key, about) in properties {
+                    keys.entry(key.clone()).or_insert_with(|| about.clone());
+                }
+            }
+        }
+        json_schema!({
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`) says what it does, and only that kind's keys go with it.",
+            "type": "object",
+            "properties": keys,
+            "additionalProperties": false,
+            "oneOf": kinds,
+        })
+    }
+}
+
+/// Names as the compiled step keeps them.
+pub(super) fn names_of(list: &[Sp<String>]) -> std::sync::Arc<[std::sync::Arc<str>]> {
+    list.iter()
+        .map(|n| std::sync::Arc::from(n.get_ref().as_str()))
+        .collect()
+}
