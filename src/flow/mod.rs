@@ -38,7 +38,7 @@ pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
-pub use steps::{CloseStep, HoldStep, LookupStep, TransferStep};
+pub use steps::{AskPrompt, CloseStep, HoldStep, LookupStep, Step, StepKind, TransferStep};
 
 /// A call's own variables by name: caller data for the prompts (a name, a
 /// bill amount, a ticket number). Plain data, so a call's state can be
@@ -308,74 +308,6 @@ pub struct Roles {
     pub repeat: Option<IntentIx>,
     pub callback: Option<IntentIx>,
     pub nuisance: Option<IntentIx>,
-}
-
-/// One step of the script.
-#[derive(Debug, Clone)]
-pub struct Step {
-    pub id: Arc<str>,
-    pub kind: StepKind,
-    /// May caller speech interrupt this step's prompt.
-    pub barge_in: bool,
-}
-
-/// What the first prompt of an `ask` step is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AskPrompt {
-    /// The calendar's opening for this call (N2-N4).
-    Opening,
-    Prompt(PromptIx),
-}
-
-#[derive(Debug, Clone)]
-pub enum StepKind {
-    /// Say a question and listen; answers lead to steps.
-    Ask {
-        prompt: AskPrompt,
-        /// Second silence prompt instead of the flow's `silence_reprompt`.
-        reprompt: Option<PromptIx>,
-        answers: Vec<(IntentIx, StepIx)>,
-        /// Where speech that matches no answer goes.
-        otherwise: Option<StepIx>,
-    },
-    /// Say something and go on.
-    Say { prompt: PromptIx, next: StepIx },
-    /// Say why and ask consent; transfer only on yes (N10).
-    Transfer(TransferStep),
-    /// Ask before holding, thank, and apologise on resuming (N11).
-    Hold(HoldStep),
-    /// Ask the front-end for data; go on when it answers.
-    Lookup(LookupStep),
-    /// Ask whether anything else is needed, then goodbye; the caller hangs
-    /// up first (N12).
-    Close(CloseStep),
-    /// Say a last prompt and hang up without waiting for the caller.
-    Hangup { prompt: PromptIx },
-}
-
-impl StepKind {
-    /// The steps this kind of step leads to by itself: the one definition
-    /// the checks, the diagrams and the machine share.
-    pub fn successors(&self) -> Vec<StepIx> {
-        match self {
-            StepKind::Ask {
-                answers, otherwise, ..
-            } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
-            StepKind::Say { next, .. } => vec![*next],
-            StepKind::Transfer(t) => vec![t.fallback],
-            StepKind::Hold(h) => vec![h.next, h.declined, h.failed, h.callback],
-            StepKind::Lookup(l) => vec![l.next, l.failed],
-            StepKind::Close(c) => vec![c.more],
-            StepKind::Hangup { .. } => vec![],
-        }
-    }
-
-    /// Whether the step waits for the caller; those also lead wherever
-    /// the flow's `anywhere` requests go, and where a bound must stop a
-    /// loop (a ring of steps that never listen is an error of its own).
-    pub fn listens(&self) -> bool {
-        !matches!(self, StepKind::Say { .. } | StepKind::Hangup { .. })
-    }
 }
 
 // === impl Flow ===

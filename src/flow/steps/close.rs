@@ -100,3 +100,10 @@ impl RawKind for RawClose {
         })
     }
 }
+
+impl CloseStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.more]
+    }
+}

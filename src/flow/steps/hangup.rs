@@ -3,8 +3,10 @@
 
 use schemars::JsonSchema;
 
-use super::super::compile::{Checked, steps::StepContext, steps::StepFields};
-use super::super::{StepKind, raw::Sp};
+use std::ops::Range;
+
+use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
+use super::super::{Step, StepKind, raw::Sp};
 use super::{Entries, RawKind, StepKindSpec, Written};
 
 /// Say a prompt and hang up at once.
@@ -52,4 +54,17 @@ impl RawKind for RawHangup {
         cx.prompt(f.value())
             .map(|prompt| StepKind::Hangup { prompt })
     }
+}
+
+/// N12: a bare hang-up is allowed, but a close lets the caller hang up
+/// first.
+pub(super) fn check_norms(step: &Step, span: Range<usize>, found: &mut Findings<'_>) {
+    found.warn(
+        span,
+        Some("N12"),
+        format!(
+            "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
+            step.id
+        ),
+    );
 }

@@ -227,3 +227,10 @@ impl RawKind for RawHold {
         }))
     }
 }
+
+impl HoldStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.next, self.declined, self.failed, self.callback]
+    }
+}

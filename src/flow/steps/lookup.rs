@@ -163,3 +163,10 @@ impl RawKind for RawLookup {
         }))
     }
 }
+
+impl LookupStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.next, self.failed]
+    }
+}

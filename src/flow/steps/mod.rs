@@ -15,7 +15,7 @@ mod lookup;
 mod say;
 mod transfer;
 
-use std::{borrow::Cow, collections::BTreeMap, ops::Range};
+use std::{borrow::Cow, collections::BTreeMap, ops::Range, sync::Arc};
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{
@@ -23,9 +23,9 @@ use serde::{
     de::{self, MapAccess, Visitor},
 };
 
-use super::StepKind;
-use super::compile::{Checked, steps::StepContext, steps::StepFields};
+use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepFields};
 use super::raw::Sp;
+use super::{Flow, IntentIx, PromptIx, StepIx};
 pub use close::CloseStep;
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
@@ -48,6 +48,85 @@ pub(super) enum NoKind {
     /// More than one: the second, and where its value is.
     Mixed(&'static str, Range<usize>),
 }
+
+// === Compiled steps ===
+
+/// One step of the script.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: Arc<str>,
+    pub kind: StepKind,
+    /// May caller speech interrupt this step's prompt.
+    pub barge_in: bool,
+}
+
+/// What the first prompt of an `ask` step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskPrompt {
+    /// The calendar's opening for this call (N2-N4).
+    Opening,
+    Prompt(PromptIx),
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// Say a question and listen; answers lead to steps.
+    Ask {
+        prompt: AskPrompt,
+        /// Second silence prompt instead of the flow's `silence_reprompt`.
+        reprompt: Option<PromptIx>,
+        answers: Vec<(IntentIx, StepIx)>,
+        /// Where speech that matches no answer goes.
+        otherwise: Option<StepIx>,
+    },
+    /// Say something and go on.
+    Say { prompt: PromptIx, next: StepIx },
+    /// Say why and ask consent; transfer only on yes (N10).
+    Transfer(TransferStep),
+    /// Ask before holding, thank, and apologise on resuming (N11).
+    Hold(HoldStep),
+    /// Ask the front-end for data; go on when it answers.
+    Lookup(LookupStep),
+    /// Ask whether anything else is needed, then goodbye; the caller hangs
+    /// up first (N12).
+    Close(CloseStep),
+    /// Say a last prompt and hang up without waiting for the caller.
+    Hangup { prompt: PromptIx },
+}
+
+impl StepKind {
+    /// The steps this kind of step leads to by itself: the one definition
+    /// the checks, the diagrams and the machine share.
+    pub fn successors(&self) -> Vec<StepIx> {
+        match self {
+            StepKind::Ask {
+                answers, otherwise, ..
+            } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
+            StepKind::Say { next, .. } => vec![*next],
+            StepKind::Transfer(t) => t.successors(),
+            StepKind::Hold(h) => h.successors(),
+            StepKind::Lookup(l) => l.successors(),
+            StepKind::Close(c) => c.successors(),
+            StepKind::Hangup { .. } => vec![],
+        }
+    }
+
+    /// Whether the step waits for the caller; those also lead wherever
+    /// the flow's `anywhere` requests go, and where a bound must stop a
+    /// loop (a ring of steps that never listen is an error of its own).
+    pub fn listens(&self) -> bool {
+        match self {
+            StepKind::Say { .. } | StepKind::Hangup { .. } => false,
+            StepKind::Ask { .. }
+            | StepKind::Transfer(_)
+            | StepKind::Hold(_)
+            | StepKind::Lookup(_)
+            | StepKind::Close(_) => true,
+        }
+    }
+}
+
+// === Raw steps ===
 
 /// Every kind of step: the one list the compiler and the parser walk.
 pub(super) const STEP_KINDS: &[StepKindSpec] = &[
@@ -430,8 +509,51 @@ impl JsonSchema for RawStep {
 }
 
 /// Names as the compiled step keeps them.
-pub(super) fn names_of(list: &[Sp<String>]) -> std::sync::Arc<[std::sync::Arc<str>]> {
+pub(super) fn names_of(list: &[Sp<String>]) -> Arc<[Arc<str>]> {
     list.iter()
-        .map(|n| std::sync::Arc::from(n.get_ref().as_str()))
+        .map(|n| Arc::from(n.get_ref().as_str()))
         .collect()
+}
+
+// === Norms ===
+
+/// What each kind of step owes the caller (N10-N12), checked on the
+/// compiled flow.
+pub(super) fn check_step_norms(
+    source: &Source<'_>,
+    flow: &Flow,
+    step_span: &dyn Fn(StepIx) -> Range<usize>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
+    for (ix, step) in flow.steps.iter().enumerate() {
+        let span = step_span(StepIx::new(ix));
+        match &step.kind {
+            StepKind::Hangup { .. } => hangup::check_norms(step, span, &mut found),
+            StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
+            StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
+            StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
+            StepKind::Ask { .. } | StepKind::Say { .. } | StepKind::Lookup(_) => {}
+        }
+    }
+    found.done(())
+}
+
+/// A step that asks a yes/no question needs the intents that answer it.
+fn yes_no_question(
+    flow: &Flow,
+    step: &Step,
+    norm: &'static str,
+    span: Range<usize>,
+    found: &mut Findings<'_>,
+) {
+    if flow.roles.yes.is_none() || flow.roles.no.is_none() {
+        found.error(
+            span,
+            Some(norm),
+            format!(
+                "step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"",
+                step.id
+            ),
+        );
+    }
 }

@@ -1,12 +1,12 @@
 //! `transfer`: say why and ask the caller's consent; transfer only on yes
 //! (N10), apologise and go on to `fallback` when it fails.
 
-use std::sync::Arc;
+use std::{ops::Range, sync::Arc};
 
 use schemars::JsonSchema;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Flow, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
     Holds::{PromptRef, StepRef, Text},
@@ -139,5 +139,40 @@ impl RawKind for RawTransfer {
             failed: f.prompt("failed"),
             fallback: f.step("fallback"),
         }))
+    }
+}
+
+impl TransferStep {
+    /// N10: consent is a yes/no question, and reads as one.
+    pub(super) fn check_norms(&self, flow: &Flow, span: Range<usize>, found: &mut Findings<'_>) {
+        if flow.roles.yes.is_none() || flow.roles.no.is_none() {
+            found.error(
+                span.clone(),
+                Some("N10"),
+                "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into(),
+            );
+        }
+        let consent = flow.prompt(self.consent);
+        if consent
+            .texts
+            .iter()
+            .any(|t| !t.trim_end().ends_with(['?', '?']))
+        {
+            found.warn(
+                span,
+                Some("N10"),
+                format!(
+                    "consent prompt {:?} should end with a question: the caller must be asked whether they agree",
+                    consent.id
+                ),
+            );
+        }
+    }
+}
+
+impl TransferStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.fallback]
     }
 }
