@@ -12,7 +12,7 @@ use super::super::{AskPrompt, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
     Holds::{Answers, PromptRef, StepRef},
-    RawKind, StepKindSpec, Written, optional,
+    RawKind, StepKindSpec, Written, optional, schema_of,
 };
 
 /// Say and listen.
@@ -41,6 +41,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "ask",
     fields: FIELDS,
     take: |value, entries| Box::new(RawAsk::take(value, entries)),
+    schema: schema_of::<RawAsk>,
 };
 
 const FIELDS: &[Field] = &[

@@ -8,7 +8,7 @@ use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
     Holds::{PromptRef, StepRef},
-    RawKind, StepKindSpec, Written, required,
+    RawKind, StepKindSpec, Written, required, schema_of,
 };
 
 /// Ask whether anything else is needed, then goodbye (N12).
@@ -42,6 +42,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "close",
     fields: FIELDS,
     take: |value, entries| Box::new(RawClose::take(value, entries)),
+    schema: schema_of::<RawClose>,
 };
 
 const FIELDS: &[Field] = &[

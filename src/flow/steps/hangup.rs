@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
 use super::super::{Step, StepKind, raw::Sp};
-use super::{Entries, RawKind, StepKindSpec, Written};
+use super::{Entries, RawKind, StepKindSpec, Written, schema_of};
 
 /// Say a prompt and hang up at once.
 #[derive(Debug, JsonSchema)]
@@ -25,6 +25,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "hangup",
     fields: &[],
     take: |value, entries| Box::new(RawHangup::take(value, entries)),
+    schema: schema_of::<RawHangup>,
 };
 
 impl RawHangup {

@@ -12,7 +12,7 @@ use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
     Holds::{Millis, PromptRef, StepRef, Variables},
-    Need, RawKind, StepKindSpec, Written, first_of, names_of, optional, required,
+    Need, RawKind, StepKindSpec, Written, first_of, names_of, optional, required, schema_of,
 };
 
 /// Put the caller on hold, with their consent (N11).
@@ -92,6 +92,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "hold",
     fields: FIELDS,
     take: |value, entries| Box::new(RawHold::take(value, entries)),
+    schema: schema_of::<RawHold>,
 };
 
 const FIELDS: &[Field] = &[

@@ -10,7 +10,7 @@ use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
     Holds::{PromptRef, StepRef, Variables},
-    RawKind, StepKindSpec, Written, first_of, names_of, optional, required,
+    RawKind, StepKindSpec, Written, first_of, names_of, optional, required, schema_of,
 };
 
 /// Ask the front-end for data while the caller waits.
@@ -71,6 +71,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "lookup",
     fields: FIELDS,
     take: |value, entries| Box::new(RawLookup::take(value, entries)),
+    schema: schema_of::<RawLookup>,
 };
 
 const FIELDS: &[Field] = &[

@@ -222,6 +222,18 @@ pub(super) struct StepKindSpec {
     /// The kind's table from the kind key's value and the step's keys;
     /// it takes its own and leaves the rest.
     pub(super) take: fn(Sp<String>, &mut Entries) -> Box<dyn RawKind>,
+    /// The kind's table in the JSON Schema: a reference, and inline.
+    pub(super) schema: fn(&mut SchemaGenerator, bool) -> Schema,
+}
+
+/// A kind's table in the JSON Schema: `inline` for reading its keys, else
+/// a reference to its definition.
+pub(super) fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator, inline: bool) -> Schema {
+    if inline {
+        T::json_schema(g)
+    } else {
+        g.subschema_for::<T>()
+    }
 }
 
 /// A field as the generic pass sees it: a prompt or step name it
@@ -472,24 +484,8 @@ impl JsonSchema for RawStep {
     /// Every key any kind has (so an editor completes them all, and a
     /// key no kind has is refused), and exactly one kind's table.
     fn json_schema(g: &mut SchemaGenerator) -> Schema {
-        let kinds = [
-            g.subschema_for::<ask::RawAsk>(),
-            g.subschema_for::<say::RawSay>(),
-            g.subschema_for::<transfer::RawTransfer>(),
-            g.subschema_for::<hold::RawHold>(),
-            g.subschema_for::<close::RawClose>(),
-            g.subschema_for::<hangup::RawHangup>(),
-            g.subschema_for::<lookup::RawLookup>(),
-        ];
-        let tables = [
-            ask::RawAsk::json_schema(g),
-            say::RawSay::json_schema(g),
-            transfer::RawTransfer::json_schema(g),
-            hold::RawHold::json_schema(g),
-            close::RawClose::json_schema(g),
-            hangup::RawHangup::json_schema(g),
-            lookup::RawLookup::json_schema(g),
-        ];
+        let kinds: Vec<Schema> = STEP_KINDS.iter().map(|k| (k.schema)(g, false)).collect();
+        let tables: Vec<Schema> = STEP_KINDS.iter().map(|k| (k.schema)(g, true)).collect();
         let mut keys = serde_json::Map::new();
         for table in &tables {
             if let Some(serde_json::Value::Object(properties)) = table.get("properties") {

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 
 use super::super::compile::{Checked, steps::StepContext, steps::StepFields};
 use super::super::{StepKind, raw::Sp};
-use super::{Entries, Field, Holds::StepRef, RawKind, StepKindSpec, Written, required};
+use super::{Entries, Field, Holds::StepRef, RawKind, StepKindSpec, Written, required, schema_of};
 
 /// Say a prompt and go on.
 #[derive(Debug, JsonSchema)]
@@ -25,6 +25,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "say",
     fields: FIELDS,
     take: |value, entries| Box::new(RawSay::take(value, entries)),
+    schema: schema_of::<RawSay>,
 };
 
 const FIELDS: &[Field] = &[required("next", StepRef, None, "the step to go on to")];

@@ -10,7 +10,7 @@ use super::super::{Flow, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
     Holds::{PromptRef, StepRef, Text},
-    RawKind, StepKindSpec, Written, required,
+    RawKind, StepKindSpec, Written, required, schema_of,
 };
 
 /// Transfer to a person, only after the caller agreed (N10).
@@ -56,6 +56,7 @@ pub(super) const SPEC: StepKindSpec = StepKindSpec {
     key: "transfer",
     fields: FIELDS,
     take: |value, entries| Box::new(RawTransfer::take(value, entries)),
+    schema: schema_of::<RawTransfer>,
 };
 
 const FIELDS: &[Field] = &[
