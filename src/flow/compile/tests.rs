@@ -4,7 +4,7 @@
 use super::super::{
     Severity,
     raw::RawStep,
-    steps::{Holds, STEP_KINDS, Written},
+    steps::{ALL_KEYS, Holds, STEP_KINDS, Written},
 };
 use super::{
     Source,
@@ -50,6 +50,21 @@ fn every_kind_and_field_in_the_table_is_read_from_a_raw_step() {
             }
         }
     }
+}
+
+/// The keys an unknown one is compared with are exactly the kinds' own.
+#[test]
+fn all_step_keys_are_the_kinds_keys_and_fields() {
+    let mut from_table: Vec<&str> = STEP_KINDS
+        .iter()
+        .flat_map(|k| std::iter::once(k.key).chain(k.fields.iter().map(|f| f.key)))
+        .chain(["barge_in"])
+        .collect();
+    from_table.sort_unstable();
+    from_table.dedup();
+    let mut listed = ALL_KEYS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(listed, from_table);
 }
 
 const FLOW: &str = r#"id = "t"

@@ -268,8 +268,12 @@ pub(super) fn first_of(list: &[Sp<String>]) -> Option<Written<'_>> {
 
 // === Reading a step ===
 
-/// Every key a step may have, kind keys first, in the order `check`
-/// suggests them ("did you mean").
+/// The key every kind has.
+const BARGE_IN: &str = "barge_in";
+
+/// Every key a step may have: the kind keys, every kind's fields and
+/// `barge_in`, in the order an unknown key's message lists them (a unit
+/// test holds it to [`STEP_KINDS`]).
 pub(super) const ALL_KEYS: &[&str] = &[
     "ask",
     "say",
@@ -394,12 +398,22 @@ impl<'de> de::DeserializeSeed<'de> for ValueOf {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Ok(match self.0 {
-            "on" => Value::Answers(Deserialize::deserialize(d)?),
-            "params" | "gives" => Value::Names(Deserialize::deserialize(d)?),
-            "hold_ms" => Value::Millis(Deserialize::deserialize(d)?),
-            "barge_in" => Value::Flag(Deserialize::deserialize(d)?),
-            _ => Value::Text(Deserialize::deserialize(d)?),
+        // What a key holds is the same in every kind that has it; kind
+        // keys and `barge_in` are in no kind's table of fields.
+        let holds = STEP_KINDS
+            .iter()
+            .flat_map(|k| k.fields)
+            .find(|f| f.key == self.0)
+            .map(|f| f.holds);
+        Ok(match holds {
+            Some(Holds::Answers) => Value::Answers(Deserialize::deserialize(d)?),
+            Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
+            Some(Holds::Millis) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
+                Value::Text(Deserialize::deserialize(d)?)
+            }
+            None if self.0 == BARGE_IN => Value::Flag(Deserialize::deserialize(d)?),
+            None => Value::Text(Deserialize::deserialize(d)?),
         })
     }
 }
