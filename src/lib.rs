@@ -4,7 +4,8 @@
 //! # Layout
 //!
 //! - [`flow`]: flow files (the scripts): parsing, checking against the
-//!   norms, the registry of loaded flows and hot reload.
+//!   norms, one file per kind of step, the registry of loaded flows.
+//! - [`flows_dir`]: the flows directory: loading, reloading, watching.
 //! - [`calendar`]: local time, day parts and holidays (N2-N4).
 //! - [`call`]: one call as a pure state machine: events in, actions out.
 //! - [`engine`]: live calls: the session table, timers, transcripts.
@@ -35,6 +36,7 @@ pub mod config;
 pub mod connections;
 pub mod engine;
 pub mod flow;
+pub mod flows_dir;
 pub mod graph;
 pub mod grpc;
 pub mod metrics;

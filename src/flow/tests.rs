@@ -537,7 +537,9 @@ fn every_shipped_flow_passes_strict() {
             .to_owned();
         if !name.ends_with(".toml")
             || name == super::registry::HOLIDAYS_FILE
-            || name == crate::quality::QUALITY_FILE
+            // The quality rules (N18) live beside the flows; `flow` does
+            // not import `quality`, which reads flows.
+            || name == "quality.toml"
         {
             continue;
         }
