@@ -4,7 +4,7 @@
 use crate::{
     call::CallState,
     engine::CallRecord,
-    flow::{Flow, IntentIx, StepKind},
+    flow::{Flow, IntentIx, StepKind, TransferStep},
 };
 
 /// What the call understands now, or waits for: the current step's
@@ -33,23 +33,17 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
     };
     let mut heard: Vec<String> = match record.state {
         CallState::Transferring => {
-            return Some("waiting for the transfer: /transfer ok or /transfer failed".into());
+            return Some(TransferStep::WAITS_FOR.into());
         }
         CallState::OnHold => {
             if let Some(StepKind::Hold(hold)) = step {
-                return Some(format!(
-                    "on hold ({} s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person",
-                    hold.duration.as_secs()
-                ));
+                return Some(hold.waits_for());
             }
             yes_and_no()
         }
         CallState::LookingUp => {
             if let Some(StepKind::Lookup(lookup)) = step {
-                return Some(format!(
-                    "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
-                    lookup.name, lookup.name
-                ));
+                return Some(lookup.waits_for());
             }
             yes_and_no()
         }

@@ -235,3 +235,14 @@ impl HoldStep {
         vec![self.next, self.declined, self.failed, self.callback]
     }
 }
+
+impl HoldStep {
+    /// What a simulated call on hold waits for, and the commands that
+    /// give it (`callscript simulate`).
+    pub fn waits_for(&self) -> String {
+        format!(
+            "on hold ({} s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person",
+            self.duration.as_secs()
+        )
+    }
+}

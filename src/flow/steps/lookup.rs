@@ -171,3 +171,14 @@ impl LookupStep {
         vec![self.next, self.failed]
     }
 }
+
+impl LookupStep {
+    /// What a simulated call waits for during the lookup, and the
+    /// commands that give it (`callscript simulate`).
+    pub fn waits_for(&self) -> String {
+        format!(
+            "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
+            self.name, self.name
+        )
+    }
+}

@@ -144,6 +144,10 @@ impl RawKind for RawTransfer {
 }
 
 impl TransferStep {
+    /// What a simulated call waits for once the transfer is sent, and
+    /// the commands that give it (`callscript simulate`).
+    pub const WAITS_FOR: &str = "waiting for the transfer: /transfer ok or /transfer failed";
+
     /// N10: consent is a yes/no question, and reads as one.
     pub(super) fn check_norms(&self, flow: &Flow, span: Range<usize>, found: &mut Findings<'_>) {
         if flow.roles.yes.is_none() || flow.roles.no.is_none() {
