@@ -4,7 +4,7 @@
 //! # Layout
 //!
 //! - [`flow`]: flow files (the scripts): parsing, checking against the
-//!   norms, the registry of loaded flows and hot reload.
+//!   norms, one file per kind of step, the registry of loaded flows.
 //! - [`calendar`]: local time, day parts and holidays (N2-N4).
 //! - [`call`]: one call as a pure state machine: events in, actions out.
 //! - [`engine`]: live calls: the session table, timers, the store seam.

@@ -4,8 +4,9 @@
 //! waits on (a transfer's prompts and target, a hold's duration…) and its
 //! own counters (silent listens, N5; questions asked again). Everything any
 //! phase may meet (hang-ups, audio trouble, the operator, the time limit)
-//! lives in the `in_call` superstate. Shared helpers are in `shared`, and
-//! what happens to understood words at a step in `respond`.
+//! lives in the `in_call` superstate. `face` is what the engine calls
+//! (`CallMachine`); shared helpers are in `shared`, what happens to
+//! understood words at a step in `respond`, holds and lookups in `waiting`.
 //!
 //! ```text
 //! ringing ─Start→ listening ⇄ (answers lead from step to step)
@@ -21,9 +22,12 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod face;
 mod respond;
 mod shared;
 mod waiting;
+
+pub use face::{CallMachine, CallSetup};
 
 use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
@@ -31,7 +35,7 @@ use std::{cell::Cell, sync::Arc, time::Duration};
 use statig::prelude::*;
 
 use super::{
-    Action, AudioKind, CallState, EndReason, Event, Vars,
+    Action, AudioKind, EndReason, Event, Vars,
     understanding::{Answer, Input},
 };
 use crate::{
@@ -41,176 +45,6 @@ use crate::{
         matcher::Understood,
     },
 };
-
-/// What a call is started with, besides its flow.
-#[derive(Debug, Clone)]
-pub struct CallSetup {
-    pub flow: Arc<Flow>,
-    pub locale: LocaleIx,
-    /// The calendar's opening for this call, if the flow has one.
-    pub opening: Option<PromptIx>,
-    pub day_part: DayPart,
-    /// This call's own variables (StartCall's `variables`): caller data.
-    pub variables: Vars,
-    /// The call's numbers, which a lookup may send as params.
-    pub caller: Arc<str>,
-    pub callee: Arc<str>,
-    /// The centre is closed (the flow's opening hours): the call starts at
-    /// the flow's `after_hours` step instead of its start.
-    pub after_hours: bool,
-}
-
-/// A call's machine. `handle` appends the actions an event calls for.
-///
-/// Serde writes and reads all of it (the shared call store's snapshot);
-/// reading needs the call's flow in scope (`snapshot::with_flow`).
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-pub struct CallMachine {
-    sm: StateMachine<Script>,
-    /// Time since the call started, as last given.
-    elapsed: Duration,
-    /// The intents understood from the last event (for turns).
-    understood: Vec<Arc<str>>,
-}
-
-impl CallMachine {
-    pub fn new(setup: CallSetup) -> Self {
-        let steps = setup.flow.steps().len();
-        let start = match (setup.after_hours, setup.flow.opening_hours()) {
-            (true, Some(h)) => h.after_hours,
-            _ => setup.flow.start(),
-        };
-        let script = Script {
-            start,
-            last_ask: start,
-            after_hours: setup.after_hours,
-            flow: setup.flow,
-            locale: setup.locale,
-            opening: setup.opening,
-            day_part: setup.day_part,
-            opened: false,
-            unclear: 0,
-            language: 0,
-            not_understood: 0,
-            nuisance: 0,
-            visits: vec![0; steps].into_boxed_slice(),
-            pending: Understood::default(),
-            last_said: None,
-            heard: Understood::default(),
-            ended: None,
-            vars: setup.variables,
-            caller: setup.caller,
-            callee: setup.callee,
-            now: Cell::new(Duration::ZERO),
-        };
-        CallMachine {
-            sm: script.state_machine(),
-            elapsed: Duration::ZERO,
-            understood: Vec::new(),
-        }
-    }
-
-    /// Feeds one event, at the time last given (see `handle_at`).
-    pub fn handle(&mut self, event: &Event, out: &mut Vec<Action>) {
-        self.handle_at(self.elapsed, event, out);
-    }
-
-    /// Feeds one event that came `elapsed` after the call started. Past the
-    /// flow's `max_call_ms` the call closes with a goodbye; every listen is
-    /// cut short so the timer fires by then.
-    pub fn handle_at(&mut self, elapsed: Duration, event: &Event, out: &mut Vec<Action>) {
-        self.elapsed = self.elapsed.max(elapsed);
-        self.sm.inner().now.set(self.elapsed);
-        let max = self.flow().timing().max_call;
-        let first = out.len();
-        if self.elapsed >= max && self.ended().is_none() && !ends_the_call(event) {
-            self.sm.handle_with_context(&Event::TimeLimit, out);
-        } else {
-            self.sm.handle_with_context(event, out);
-        }
-        let left = max
-            .saturating_sub(self.elapsed)
-            .max(Duration::from_millis(1));
-        for action in &mut out[first..] {
-            if let Action::Listen { timeout } = action {
-                *timeout = (*timeout).min(left);
-            }
-        }
-        let flow = self.sm.inner().flow.clone();
-        self.understood.clear();
-        self.understood.extend(
-            self.sm
-                .inner()
-                .heard
-                .as_slice()
-                .iter()
-                .map(|&i| flow.intent(i).name.clone()),
-        );
-    }
-
-    /// The names of the intents understood from the last event.
-    pub fn understood(&self) -> &[Arc<str>] {
-        &self.understood
-    }
-
-    /// The phase the call is in.
-    pub fn state(&self) -> CallState {
-        match self.sm.state() {
-            State::Ringing {} => CallState::Ringing,
-            State::Listening { .. } => CallState::Listening,
-            State::ConfirmingTransfer { .. } => CallState::ConfirmingTransfer,
-            State::Transferring { .. } => CallState::Transferring,
-            State::ConfirmingHold { .. } => CallState::ConfirmingHold,
-            State::OnHold { .. } => CallState::OnHold,
-            State::LookingUp { .. } => CallState::LookingUp,
-            State::Closing { .. } => CallState::Closing,
-            State::AwaitingHangup { .. } => CallState::AwaitingHangup,
-            State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
-            State::CheckingHandset { .. } => CallState::CheckingHandset,
-            State::Ended {} => CallState::Ended,
-        }
-    }
-
-    /// The phase name shown in turns and records.
-    pub fn state_name(&self) -> &'static str {
-        self.state().as_str()
-    }
-
-    /// The id of the step the call is at.
-    pub fn step(&self) -> Option<&Arc<str>> {
-        let ix = match self.sm.state() {
-            State::Listening { step, .. }
-            | State::ConfirmingTransfer { step, .. }
-            | State::Transferring { step, .. }
-            | State::ConfirmingHold { step, .. }
-            | State::OnHold { step, .. }
-            | State::LookingUp { step, .. }
-            | State::Closing { step, .. }
-            | State::AwaitingHangup { step, .. }
-            | State::ConfirmingSwitch { step, .. }
-            | State::CheckingHandset { step, .. } => *step,
-            State::Ringing {} | State::Ended {} => return None,
-        };
-        Some(&self.sm.inner().flow.step(ix).id)
-    }
-
-    pub fn ended(&self) -> Option<EndReason> {
-        self.sm.inner().ended
-    }
-
-    pub fn flow(&self) -> &Arc<Flow> {
-        &self.sm.inner().flow
-    }
-
-    pub fn locale(&self) -> LocaleIx {
-        self.sm.inner().locale
-    }
-
-    /// This call's own variables (caller data: never log them above debug).
-    pub fn variables(&self) -> &Vars {
-        &self.sm.inner().vars
-    }
-}
 
 /// Whether the caller made themselves heard at all, even unclearly: such a
 /// line is not silent, so the silence count (N5) starts again. Otherwise a
@@ -301,7 +135,20 @@ impl Script {
     fn ringing(&mut self, context: &mut Outbox, event: &Event) -> Outcome<State> {
         match event {
             Event::Start => Transition(self.enter(self.start, context)),
-            _ => Handled,
+            Event::PromptPlayed
+            | Event::Speech { .. }
+            | Event::Dtmf { .. }
+            | Event::NoInput
+            | Event::Audio(_)
+            | Event::TransferResult { .. }
+            | Event::Data { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. }
+            | Event::CallerHangup
+            | Event::OperatorHangup
+            | Event::FrontEndLost
+            | Event::Shutdown
+            | Event::TimeLimit => Handled,
         }
     }
 
@@ -327,7 +174,24 @@ impl Script {
                 let again = self.reprompt(*step);
                 self.silence(silent, again, context)
             }
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::NoInput
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -392,7 +256,15 @@ impl Script {
             | Event::Dtmf { .. }
             | Event::Audio(_)
             | Event::TimeLimit => Handled,
-            _ => Super,
+            Event::Start
+            | Event::PromptPlayed
+            | Event::Data { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. }
+            | Event::CallerHangup
+            | Event::OperatorHangup
+            | Event::FrontEndLost
+            | Event::Shutdown => Super,
         }
     }
 
@@ -478,7 +350,20 @@ impl Script {
         let Input::Clear(heard) = self.input(event) else {
             return match event {
                 Event::NoInput => Transition(self.goodbye(*step, close, context)),
-                _ => Super,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit => Super,
             };
         };
         let (answer, requests) = self.answer(event, heard, false);
@@ -518,7 +403,23 @@ impl Script {
             (Input::Unclear, _, _) | (Input::Clear(_), None, _) | (_, _, Event::Audio(_)) => {
                 Handled
             }
-            _ => Super,
+            (
+                _,
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -562,7 +463,24 @@ impl Script {
                 let again = self.flow.roles().switch_phone;
                 self.silence(silent, again, context)
             }
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::NoInput
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -600,7 +518,24 @@ impl Script {
                 let again = self.flow.roles().pick_up_handset;
                 self.silence(silent, again, context)
             }
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::NoInput
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -638,7 +573,15 @@ impl Script {
             Event::Audio(AudioKind::Weak | AudioKind::Noisy) | Event::Speech { .. } => {
                 self.unclear_audio(*step, context)
             }
-            _ => Handled,
+            // Phase events (a prompt played, a late result) that no
+            // phase below took have nothing to change.
+            Event::Start
+            | Event::PromptPlayed
+            | Event::Dtmf { .. }
+            | Event::NoInput
+            | Event::TransferResult { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. } => Handled,
         }
     }
 

@@ -11,11 +11,7 @@ pub mod snapshot;
 mod tests;
 mod understanding;
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 pub use kinds::{EventKind, metric_labels};
 pub use machine::{CallMachine, CallSetup};
@@ -80,10 +76,9 @@ impl Event {
     }
 }
 
-/// A call's own variables by name: caller data for the prompts (a name, a
-/// bill amount, a ticket number). Plain data, so a call's state can be
-/// stored elsewhere.
-pub type Vars = HashMap<String, String>;
+/// Lives in `flow`, which renders prompts with it and must not depend on
+/// `call`; re-exported because events carry it.
+pub use crate::flow::Vars;
 
 /// An intent the front-end's own NLU recognised.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -122,7 +122,10 @@ mod tests {
             .iter()
             .filter_map(|a| match a {
                 Action::Say(s) => Some(s.text().to_string()),
-                _ => None,
+                Action::Listen { .. }
+                | Action::Transfer { .. }
+                | Action::Hangup(_)
+                | Action::Lookup { .. } => None,
             })
             .collect()
     }

@@ -29,7 +29,19 @@ impl<'e> Input<'e> {
                 }
             }
             Event::Dtmf { digits } => Input::Clear(Heard::Keys(digits)),
-            _ => Input::NotInput,
+            Event::Start
+            | Event::PromptPlayed
+            | Event::NoInput
+            | Event::Audio(_)
+            | Event::TransferResult { .. }
+            | Event::Data { .. }
+            | Event::LookupResult { .. }
+            | Event::HoldResult { .. }
+            | Event::CallerHangup
+            | Event::OperatorHangup
+            | Event::FrontEndLost
+            | Event::Shutdown
+            | Event::TimeLimit => Input::NotInput,
         }
     }
 }

@@ -397,7 +397,16 @@ impl Session {
                             | Event::HoldResult { variables, .. } => {
                                 variables.iter().map(|(k, v)| k.len() + v.len()).sum()
                             }
-                            _ => 0,
+                            Event::Start
+                            | Event::PromptPlayed
+                            | Event::NoInput
+                            | Event::Audio(_)
+                            | Event::TransferResult { .. }
+                            | Event::CallerHangup
+                            | Event::OperatorHangup
+                            | Event::FrontEndLost
+                            | Event::Shutdown
+                            | Event::TimeLimit => 0,
                         },
                         EntryKind::Turn(t) => t.actions.len() * 32,
                         EntryKind::Fault(f) => f.len(),

@@ -183,7 +183,7 @@ impl Matcher {
         };
         for (ix, p) in intents.iter().enumerate() {
             out.keys
-                .extend(p.dtmf.iter().map(|k| (k.clone(), ix as IntentIx)));
+                .extend(p.dtmf.iter().map(|k| (k.clone(), IntentIx::new(ix))));
         }
         for locale in 0..locales {
             let mut patterns = Vec::new();
@@ -195,7 +195,7 @@ impl Matcher {
                     }
                     patterns.push(phrase.as_str());
                     owners.push(Owner::Phrase {
-                        intent: ix as IntentIx,
+                        intent: IntentIx::new(ix),
                         ascii: phrase.is_ascii(),
                     });
                 }
@@ -568,11 +568,11 @@ fn leads_clause(
 mod tests {
     use super::*;
 
-    const YES: IntentIx = 0;
-    const NO: IntentIx = 1;
-    const BILL: IntentIx = 2;
-    const NUMBER: IntentIx = 3;
-    const AGENT: IntentIx = 4;
+    const YES: IntentIx = IntentIx::new(0);
+    const NO: IntentIx = IntentIx::new(1);
+    const BILL: IntentIx = IntentIx::new(2);
+    const NUMBER: IntentIx = IntentIx::new(3);
+    const AGENT: IntentIx = IntentIx::new(4);
     const NONE: [IntentIx; 0] = [];
 
     fn matcher() -> Matcher {
@@ -683,11 +683,12 @@ mod tests {
     #[test]
     fn understood_keeps_order_and_drops_repeats() {
         let mut u = Understood::default();
+        let ix = IntentIx::new;
         for i in [3, 1, 3, 2] {
-            u.push(i);
+            u.push(ix(i));
         }
-        assert_eq!(u.as_slice(), [3, 1, 2]);
-        assert_eq!(u.without(1).as_slice(), [3, 2]);
+        assert_eq!(u.as_slice(), [ix(3), ix(1), ix(2)]);
+        assert_eq!(u.without(ix(1)).as_slice(), [ix(3), ix(2)]);
         assert!(Understood::default().is_empty());
     }
 }

@@ -12,11 +12,13 @@ mod compile;
 mod diagnostic;
 mod greeting;
 mod hours;
+mod index;
 pub mod matcher;
 mod norms;
 mod parse;
 mod raw;
 pub mod registry;
+mod steps;
 mod understanding;
 
 #[cfg(test)]
@@ -32,16 +34,17 @@ pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
 pub use hours::{Hours, OpeningHours};
+pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
+pub use steps::{AskPrompt, CloseStep, HoldStep, LookupStep, Step, StepKind, TransferStep};
 
-/// Index of a prompt within its flow.
-pub type PromptIx = u16;
-/// Index of a step within its flow.
-pub type StepIx = u16;
-/// Index of an intent within its flow.
-pub type IntentIx = u16;
+/// A call's own variables by name: caller data for the prompts (a name, a
+/// bill amount, a ticket number). Plain data, so a call's state can be
+/// stored elsewhere.
+pub type Vars = std::collections::HashMap<String, String>;
+
 /// Index of a locale within its flow's `locales`.
 pub type LocaleIx = u8;
 
@@ -227,7 +230,7 @@ impl Prompt {
 
     /// The text with a call's own values, when the prompt has placeholders
     /// and the call has values; `None` means the flow's text as it is.
-    pub fn render(&self, locale: LocaleIx, vars: &crate::call::Vars) -> Option<Arc<str>> {
+    pub fn render(&self, locale: LocaleIx, vars: &Vars) -> Option<Arc<str>> {
         if vars.is_empty() {
             return None;
         }
@@ -305,133 +308,6 @@ pub struct Roles {
     pub repeat: Option<IntentIx>,
     pub callback: Option<IntentIx>,
     pub nuisance: Option<IntentIx>,
-}
-
-/// One step of the script.
-#[derive(Debug, Clone)]
-pub struct Step {
-    pub id: Arc<str>,
-    pub kind: StepKind,
-    /// May caller speech interrupt this step's prompt.
-    pub barge_in: bool,
-}
-
-/// What the first prompt of an `ask` step is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AskPrompt {
-    /// The calendar's opening for this call (N2-N4).
-    Opening,
-    Prompt(PromptIx),
-}
-
-#[derive(Debug, Clone)]
-pub enum StepKind {
-    /// Say a question and listen; answers lead to steps.
-    Ask {
-        prompt: AskPrompt,
-        /// Second silence prompt instead of the flow's `silence_reprompt`.
-        reprompt: Option<PromptIx>,
-        answers: Vec<(IntentIx, StepIx)>,
-        /// Where speech that matches no answer goes.
-        otherwise: Option<StepIx>,
-    },
-    /// Say something and go on.
-    Say { prompt: PromptIx, next: StepIx },
-    /// Say why and ask consent; transfer only on yes (N10).
-    Transfer(TransferStep),
-    /// Ask before holding, thank, and apologise on resuming (N11).
-    Hold(HoldStep),
-    /// Ask the front-end for data; go on when it answers.
-    Lookup(LookupStep),
-    /// Ask whether anything else is needed, then goodbye; the caller hangs
-    /// up first (N12).
-    Close(CloseStep),
-    /// Say a last prompt and hang up without waiting for the caller.
-    Hangup { prompt: PromptIx },
-}
-
-/// A transfer step: the call phases that wait on it carry this, so they
-/// never look the step up again.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TransferStep {
-    pub target: Arc<str>,
-    pub reason: Arc<str>,
-    pub consent: PromptIx,
-    pub declined: PromptIx,
-    pub failed: PromptIx,
-    pub fallback: StepIx,
-}
-
-/// A hold step (N11): asked first, thanked, ended only by a reported
-/// result; `duration` is the promise told to the caller and the check-in
-/// interval.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct HoldStep {
-    pub ask: PromptIx,
-    pub thanks: PromptIx,
-    pub resume: PromptIx,
-    pub duration: Duration,
-    /// The work is done (`hold_result` ok).
-    pub next: StepIx,
-    pub declined: StepIx,
-    /// The work failed (`hold_result` not ok).
-    pub failed: StepIx,
-    /// The promise has passed: apology, new estimate, callback offer.
-    pub overdue: PromptIx,
-    /// The answer to "how long?".
-    pub progress: PromptIx,
-    /// The caller takes the callback offer.
-    pub callback: StepIx,
-    /// Variables an ok result must bring.
-    pub gives: Arc<[Arc<str>]>,
-}
-
-/// A lookup step: data asked of the front-end while the caller waits.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LookupStep {
-    pub name: Arc<str>,
-    /// Variable names sent with their values.
-    pub params: Arc<[Arc<str>]>,
-    /// Variables an ok answer must bring.
-    pub gives: Arc<[Arc<str>]>,
-    /// Said once the answer takes longer than `lookup_quiet` (N11).
-    pub wait: PromptIx,
-    /// The apology on resuming after `wait` was said (N11).
-    pub resume: PromptIx,
-    pub next: StepIx,
-    pub failed: StepIx,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CloseStep {
-    pub ask: PromptIx,
-    pub goodbye: PromptIx,
-    pub more: StepIx,
-}
-
-impl StepKind {
-    /// The steps this kind of step leads to by itself: the one definition
-    /// the checks, the diagrams and the machine share.
-    pub fn successors(&self) -> Vec<StepIx> {
-        match self {
-            StepKind::Ask {
-                answers, otherwise, ..
-            } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
-            StepKind::Say { next, .. } => vec![*next],
-            StepKind::Transfer(t) => vec![t.fallback],
-            StepKind::Hold(h) => vec![h.next, h.declined, h.failed, h.callback],
-            StepKind::Lookup(l) => vec![l.next, l.failed],
-            StepKind::Close(c) => vec![c.more],
-            StepKind::Hangup { .. } => vec![],
-        }
-    }
-
-    /// Whether the step waits for the caller; those also lead wherever
-    /// the flow's `anywhere` requests go, and where a bound must stop a
-    /// loop (a ring of steps that never listen is an error of its own).
-    pub fn listens(&self) -> bool {
-        !matches!(self, StepKind::Say { .. } | StepKind::Hangup { .. })
-    }
 }
 
 // === impl Flow ===
@@ -534,7 +410,7 @@ impl Flow {
         self.prompts
             .iter()
             .position(|p| &*p.id == id)
-            .map(|i| i as PromptIx)
+            .map(PromptIx::new)
     }
 
     /// Front-end intents at or above this confidence win over the words.
@@ -546,7 +422,7 @@ impl Flow {
         self.intents
             .iter()
             .position(|i| &*i.name == name)
-            .map(|i| i as IntentIx)
+            .map(IntentIx::new)
     }
 
     /// Everything the caller's words (or keys) mean, in the order said.

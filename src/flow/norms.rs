@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::{
-    Flow, StepIx, StepKind, TransferStep,
+    Flow, StepIx, StepKind,
     compile::{Checked, Findings, Source},
     raw::RawFlow,
 };
@@ -24,65 +24,7 @@ pub(super) fn check_norms(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Ch
     found.take(check_reachability(source, flow, &step_span));
     found.take(check_say_loops(source, flow, &step_span));
     found.take(check_wording(source, flow, raw));
-    found.take(check_step_norms(source, flow, &step_span));
-    found.done(())
-}
-
-/// What each kind of step owes the caller: a close rather than a bare
-/// hang-up (N12), consent before a transfer (N10), a yes/no answer to a
-/// hold or close question (N11, N12).
-fn check_step_norms(
-    source: &Source<'_>,
-    flow: &Flow,
-    step_span: &dyn Fn(StepIx) -> Range<usize>,
-) -> Checked<()> {
-    let mut found = Findings::new(source);
-    let yes_and_no = flow.roles.yes.is_some() && flow.roles.no.is_some();
-    for (ix, step) in flow.steps.iter().enumerate() {
-        let span = step_span(ix as StepIx);
-        match &step.kind {
-            StepKind::Hangup { .. } => found.warn(
-                span,
-                Some("N12"),
-                format!(
-                    "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
-                    step.id
-                ),
-            ),
-            StepKind::Transfer(TransferStep { consent, .. }) => {
-                if !yes_and_no {
-                    found.error(
-                        span.clone(),
-                        Some("N10"),
-                        "a transfer asks consent, so the flow needs intents \"yes\" and \"no\"".into(),
-                    );
-                }
-                let consent = flow.prompt(*consent);
-                if consent.texts.iter().any(|t| !t.trim_end().ends_with(['?', '?'])) {
-                    found.warn(
-                        span,
-                        Some("N10"),
-                        format!(
-                            "consent prompt {:?} should end with a question: the caller must be asked whether they agree",
-                            consent.id
-                        ),
-                    );
-                }
-            }
-            StepKind::Hold(_) | StepKind::Close(_) if !yes_and_no => {
-                let norm = if matches!(step.kind, StepKind::Hold(_)) { "N11" } else { "N12" };
-                found.error(
-                    span,
-                    Some(norm),
-                    format!(
-                        "step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"",
-                        step.id
-                    ),
-                );
-            }
-            _ => {}
-        }
-    }
+    found.take(super::steps::check_step_norms(source, flow, &step_span));
     found.done(())
 }
 
@@ -105,7 +47,7 @@ fn check_reachability(
     for (ix, reached) in seen.iter().enumerate() {
         if !reached {
             found.warn(
-                span(ix as StepIx),
+                span(StepIx::new(ix)),
                 None,
                 format!(
                     "step {:?} is never reached from the start step {:?}",
@@ -134,7 +76,7 @@ fn check_say_loops(
     let mut reported = vec![false; flow.steps.len()];
     for start in 0..flow.steps.len() {
         let mut path: Vec<StepIx> = Vec::new();
-        let mut at = start as StepIx;
+        let mut at = StepIx::new(start);
         while let StepKind::Say { next, .. } = flow.step(at).kind {
             if let Some(pos) = path.iter().position(|&p| p == at) {
                 let ring = &path[pos..];

@@ -15,6 +15,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use super::steps::RawStep;
+
 pub type Sp<T> = Spanned<T>;
 /// A table of named entries, with the positions of names and values.
 pub type Table<T> = Sp<BTreeMap<Sp<String>, Sp<T>>>;
@@ -234,130 +236,6 @@ pub struct RawSpecialDay {
     /// The prompt used as the opening on those days.
     #[schemars(with = "String")]
     pub prompt: Sp<String>,
-}
-
-/// One step. Exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`,
-/// `close`, `hangup`, `lookup`) must be present; `compile` checks which of the other
-/// keys fit that kind. A flat struct gives better positioned errors than a
-/// serde tagged enum, whose buffering loses spans.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Step")]
-#[schemars(extend("oneOf" = [
-    { "required": ["ask"] },
-    { "required": ["say"] },
-    { "required": ["transfer"] },
-    { "required": ["hold"] },
-    { "required": ["close"] },
-    { "required": ["hangup"] },
-    { "required": ["lookup"] },
-]))]
-pub struct RawStep {
-    /// Say this prompt and listen ("@opening": the calendar's opening, N2-N4).
-    /// Goes with `on`, `otherwise`, `reprompt`.
-    #[schemars(with = "Option<String>")]
-    pub ask: Option<Sp<String>>,
-    /// Say this prompt and go on to `next`.
-    #[schemars(with = "Option<String>")]
-    pub say: Option<Sp<String>>,
-    /// Transfer to this target, only after the caller agreed (N10). Goes with
-    /// `consent`, `reason`, `declined`, `failed`, `fallback`.
-    #[schemars(with = "Option<String>")]
-    pub transfer: Option<Sp<String>>,
-    /// Ask with this prompt before putting the caller on hold (N11). Goes
-    /// with `thanks`, `resume`, `hold_ms`, `next`, `declined`.
-    #[schemars(with = "Option<String>")]
-    pub hold: Option<Sp<String>>,
-    /// Ask with this prompt whether anything else is needed, then say
-    /// `goodbye` and let the caller hang up first (N12). Goes with `goodbye`, `more`.
-    #[schemars(with = "Option<String>")]
-    pub close: Option<Sp<String>>,
-    /// Say this prompt and hang up at once (N12 prefers `close`).
-    #[schemars(with = "Option<String>")]
-    pub hangup: Option<Sp<String>>,
-    /// Ask the front-end for this data (e.g. "bill") and wait for its
-    /// `lookup_result`. Goes with `params`, `gives`, `wait`, `resume`,
-    /// `next`, `failed`.
-    #[schemars(with = "Option<String>")]
-    pub lookup: Option<Sp<String>>,
-
-    /// lookup: the variables sent with the lookup ("caller" and "callee"
-    /// are the call's numbers).
-    #[serde(default)]
-    #[schemars(with = "Vec<String>")]
-    pub params: Vec<Sp<String>>,
-    /// lookup, hold: the variables the answer brings (e.g. "amount",
-    /// "ticket"); the prompts after the step may say them. An answer that
-    /// says ok without one of them counts as failed.
-    #[serde(default)]
-    #[schemars(with = "Vec<String>")]
-    pub gives: Vec<Sp<String>>,
-    /// lookup: what the caller hears once the answer takes longer than
-    /// `lookup_quiet_ms`: the hold request and thanks (N11).
-    #[schemars(with = "Option<String>")]
-    pub wait: Option<Sp<String>>,
-    /// hold: what the caller hears when the hold outlasts its promise
-    /// (`hold_ms`): an apology, the new estimate and a callback offer.
-    #[schemars(with = "Option<String>")]
-    pub overdue: Option<Sp<String>>,
-    /// hold: the answer to a caller who asks during the hold how long it
-    /// takes (the estimate).
-    #[schemars(with = "Option<String>")]
-    pub progress: Option<Sp<String>>,
-    /// hold: the step when the caller takes the callback offer.
-    #[schemars(with = "Option<String>")]
-    pub callback: Option<Sp<String>>,
-
-    /// ask: the second silence prompt instead of the flow's `silence_reprompt` (N5).
-    #[schemars(with = "Option<String>")]
-    pub reprompt: Option<Sp<String>>,
-    /// ask: intent name → the step it leads to.
-    #[serde(default)]
-    #[schemars(with = "BTreeMap<String, String>")]
-    pub on: BTreeMap<Sp<String>, Sp<String>>,
-    /// ask: the step for words that match no answer.
-    #[schemars(with = "Option<String>")]
-    pub otherwise: Option<Sp<String>>,
-    /// say, hold, lookup: the step to go on to (hold: the work is done;
-    /// lookup: the answer came).
-    #[schemars(with = "Option<String>")]
-    pub next: Option<Sp<String>>,
-    /// transfer: the prompt that says why and asks whether the caller agrees (N10).
-    #[schemars(with = "Option<String>")]
-    pub consent: Option<Sp<String>>,
-    /// transfer: the reason, passed to the front-end with the transfer (N10).
-    #[schemars(with = "Option<String>")]
-    pub reason: Option<Sp<String>>,
-    /// transfer: the prompt when the caller does not agree; hold: the step when
-    /// the caller does not want to hold.
-    #[schemars(with = "Option<String>")]
-    pub declined: Option<Sp<String>>,
-    /// transfer: the apology when the transfer fails; hold, lookup: the
-    /// step when the work failed (or, for a lookup, no answer came).
-    #[schemars(with = "Option<String>")]
-    pub failed: Option<Sp<String>>,
-    /// transfer: the step after a declined or failed transfer.
-    #[schemars(with = "Option<String>")]
-    pub fallback: Option<Sp<String>>,
-    /// hold: the prompt thanking the caller for holding (N11).
-    #[schemars(with = "Option<String>")]
-    pub thanks: Option<Sp<String>>,
-    /// hold, lookup: the prompt apologising for the wait on resuming (N11).
-    #[schemars(with = "Option<String>")]
-    pub resume: Option<Sp<String>>,
-    /// hold: the time promised to the caller, in milliseconds; when it
-    /// passes with no `hold_result`, the caller hears `overdue` and the
-    /// hold goes on for as long again.
-    #[schemars(with = "Option<i64>", range(min = 1000, max = 600000))]
-    pub hold_ms: Option<Sp<i64>>,
-    /// close: the thanks and goodbye (N12).
-    #[schemars(with = "Option<String>")]
-    pub goodbye: Option<Sp<String>>,
-    /// close: the step when the caller needs more help.
-    #[schemars(with = "Option<String>")]
-    pub more: Option<Sp<String>>,
-    /// May caller speech interrupt this step's prompt; default true.
-    pub barge_in: Option<bool>,
 }
 
 /// The JSON Schema of the flow file format, pretty-printed with a final newline.

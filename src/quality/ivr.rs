@@ -121,7 +121,19 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                     CallEvent::Dtmf { digits } => IvrWhat::Caller(format!("[keys {digits}]")),
                     CallEvent::Audio(kind) => IvrWhat::Caller(audio_words(*kind).into()),
                     CallEvent::CallerHangup => IvrWhat::CallerHangup,
-                    _ => continue,
+                    // The front-end's reports and the server's own events
+                    // are no one's words.
+                    CallEvent::Start
+                    | CallEvent::PromptPlayed
+                    | CallEvent::NoInput
+                    | CallEvent::TransferResult { .. }
+                    | CallEvent::Data { .. }
+                    | CallEvent::LookupResult { .. }
+                    | CallEvent::HoldResult { .. }
+                    | CallEvent::OperatorHangup
+                    | CallEvent::FrontEndLost
+                    | CallEvent::Shutdown
+                    | CallEvent::TimeLimit => continue,
                 };
                 lines.push(IvrLine { at, what });
             }

@@ -4,7 +4,7 @@
 use crate::{
     call::CallState,
     engine::CallRecord,
-    flow::{Flow, IntentIx, StepKind},
+    flow::{Flow, IntentIx, StepKind, TransferStep},
 };
 
 /// What the call understands now, or waits for: the current step's
@@ -24,37 +24,56 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         .map(|s| &s.kind);
     let roles = flow.roles();
     let intent = |ix: IntentIx| describe_intent(flow, ix, locale, full);
-    let mut heard: Vec<String> = match (record.state, step) {
-        (CallState::Transferring, _) => {
-            return Some("waiting for the transfer: /transfer ok or /transfer failed".into());
+    let yes_and_no = || -> Vec<String> {
+        [roles.yes, roles.no]
+            .into_iter()
+            .flatten()
+            .map(intent)
+            .collect()
+    };
+    let mut heard: Vec<String> = match record.state {
+        CallState::Transferring => {
+            return Some(TransferStep::WAITS_FOR.into());
         }
-        (CallState::OnHold, Some(StepKind::Hold(hold))) => {
-            return Some(format!(
-                "on hold ({} s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person",
-                hold.duration.as_secs()
-            ));
+        CallState::OnHold => {
+            if let Some(StepKind::Hold(hold)) = step {
+                return Some(hold.waits_for());
+            }
+            yes_and_no()
         }
-        (CallState::LookingUp, Some(StepKind::Lookup(lookup))) => {
-            return Some(format!(
-                "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
-                lookup.name, lookup.name
-            ));
+        CallState::LookingUp => {
+            if let Some(StepKind::Lookup(lookup)) = step {
+                return Some(lookup.waits_for());
+            }
+            yes_and_no()
         }
-        (CallState::AwaitingHangup, _) => {
+        CallState::AwaitingHangup => {
             return Some(
                 "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
                     .into(),
             );
         }
-        (CallState::Listening, Some(StepKind::Ask { answers, .. })) => {
-            answers.iter().map(|(ix, _)| intent(*ix)).collect()
-        }
-        (CallState::Listening, _) => Vec::new(),
-        _ => [roles.yes, roles.no]
-            .into_iter()
-            .flatten()
-            .map(intent)
-            .collect(),
+        CallState::Listening => match step {
+            Some(StepKind::Ask { answers, .. }) => {
+                answers.iter().map(|(ix, _)| intent(*ix)).collect()
+            }
+            Some(
+                StepKind::Say { .. }
+                | StepKind::Transfer(_)
+                | StepKind::Hold(_)
+                | StepKind::Lookup(_)
+                | StepKind::Close(_)
+                | StepKind::Hangup { .. },
+            )
+            | None => Vec::new(),
+        },
+        CallState::Ringing
+        | CallState::ConfirmingTransfer
+        | CallState::ConfirmingHold
+        | CallState::Closing
+        | CallState::ConfirmingSwitch
+        | CallState::CheckingHandset
+        | CallState::Ended => yes_and_no(),
     };
     if matches!(record.state, CallState::Listening | CallState::Closing) {
         let anywhere = flow.anywhere().iter().map(|(ix, _)| *ix);
@@ -79,7 +98,30 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         (CallState::Closing, Some(StepKind::Close(close))) => {
             Some(format!("a request → {}", flow.step(close.more).id))
         }
-        _ => None,
+        (
+            CallState::Ringing
+            | CallState::Listening
+            | CallState::ConfirmingTransfer
+            | CallState::Transferring
+            | CallState::ConfirmingHold
+            | CallState::OnHold
+            | CallState::LookingUp
+            | CallState::Closing
+            | CallState::AwaitingHangup
+            | CallState::ConfirmingSwitch
+            | CallState::CheckingHandset
+            | CallState::Ended,
+            Some(
+                StepKind::Ask { .. }
+                | StepKind::Say { .. }
+                | StepKind::Transfer(_)
+                | StepKind::Hold(_)
+                | StepKind::Lookup(_)
+                | StepKind::Close(_)
+                | StepKind::Hangup { .. },
+            )
+            | None,
+        ) => None,
     };
     heard.extend(otherwise);
     Some(if full {

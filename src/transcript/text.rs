@@ -160,7 +160,16 @@ fn who(seq: u64, event: &Event) -> &'static str {
         | Event::LookupResult { .. }
         | Event::HoldResult { .. }
         | Event::Data { .. } => "pbx",
-        _ => "caller",
+        Event::Start
+        | Event::Speech { .. }
+        | Event::Dtmf { .. }
+        | Event::NoInput
+        | Event::Audio(_)
+        | Event::CallerHangup
+        | Event::OperatorHangup
+        | Event::FrontEndLost
+        | Event::Shutdown
+        | Event::TimeLimit => "caller",
     }
 }
 

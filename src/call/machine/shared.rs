@@ -144,7 +144,13 @@ impl Script {
             StepKind::Ask {
                 reprompt: Some(p), ..
             } => *p,
-            _ => self.flow.roles().silence_reprompt,
+            StepKind::Ask { reprompt: None, .. }
+            | StepKind::Say { .. }
+            | StepKind::Transfer(_)
+            | StepKind::Hold(_)
+            | StepKind::Lookup(_)
+            | StepKind::Close(_)
+            | StepKind::Hangup { .. } => self.flow.roles().silence_reprompt,
         }
     }
 
@@ -240,7 +246,21 @@ impl Script {
             | (_, Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::UnknownLanguage)) => {
                 let outcome = match event {
                     Event::Audio(AudioKind::UnknownLanguage) => self.other_language(step, out),
-                    _ => self.unclear_audio(step, out),
+                    Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::NoAudio)
+                    | Event::Start
+                    | Event::PromptPlayed
+                    | Event::Speech { .. }
+                    | Event::Dtmf { .. }
+                    | Event::NoInput
+                    | Event::TransferResult { .. }
+                    | Event::Data { .. }
+                    | Event::LookupResult { .. }
+                    | Event::HoldResult { .. }
+                    | Event::CallerHangup
+                    | Event::OperatorHangup
+                    | Event::FrontEndLost
+                    | Event::Shutdown
+                    | Event::TimeLimit => self.unclear_audio(step, out),
                 };
                 if matches!(outcome, Handled) && matches!(out.last(), Some(Action::Listen { .. })) {
                     out.pop();
@@ -249,7 +269,23 @@ impl Script {
                 }
                 Err(outcome)
             }
-            _ => Err(Super),
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::Audio(_)
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Err(Super),
         }
     }
 

@@ -47,7 +47,21 @@ impl Script {
             }
             // Hold music hides the caller's audio; nothing to fix on hold.
             (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::LookupResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 
@@ -98,7 +112,21 @@ impl Script {
             }
             (Input::Clear(heard), _) => self.lookup_words(event, heard, *until, context),
             (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            _ => Super,
+            (
+                _,
+                Event::Start
+                | Event::PromptPlayed
+                | Event::Speech { .. }
+                | Event::Dtmf { .. }
+                | Event::TransferResult { .. }
+                | Event::Data { .. }
+                | Event::HoldResult { .. }
+                | Event::CallerHangup
+                | Event::OperatorHangup
+                | Event::FrontEndLost
+                | Event::Shutdown
+                | Event::TimeLimit,
+            ) => Super,
         }
     }
 

@@ -178,7 +178,10 @@ impl Call {
             .iter()
             .filter_map(|a| match a {
                 Action::Say(s) => Some(s.text().to_string()),
-                _ => None,
+                Action::Listen { .. }
+                | Action::Transfer { .. }
+                | Action::Hangup(_)
+                | Action::Lookup { .. } => None,
             })
             .collect();
         Turn {

@@ -9,8 +9,8 @@
 //! intents, timing), `prompts` (variables, prompt texts and their
 //! placeholders), `hours` (the calendar: day parts, openings, special days,
 //! opening hours), `roles` (the reserved prompts and intents),
-//! `step_kinds` (the table of step kinds and their fields) and `steps`
-//! (each step checked against that table). `source` holds what they
+//! and `steps` (each step checked against its kind's table of fields;
+//! the kinds themselves, one file each, are `flow::steps`). `source` holds what they
 //! share: the file's positions and the "did you mean" lookup.
 
 use std::{
@@ -30,10 +30,9 @@ use super::{
 mod hours;
 mod prompts;
 mod roles;
-mod settings;
+pub(super) mod settings;
 mod source;
-mod step_kinds;
-mod steps;
+pub(super) mod steps;
 #[cfg(test)]
 mod tests;
 
@@ -189,7 +188,7 @@ fn check_step_names(
         .get_ref()
         .keys()
         .enumerate()
-        .map(|(i, k)| (k.get_ref().clone(), i as StepIx))
+        .map(|(i, k)| (k.get_ref().clone(), StepIx::new(i)))
         .collect();
     if names.len() > usize::from(StepIx::MAX) {
         found.error(

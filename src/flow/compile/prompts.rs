@@ -81,7 +81,7 @@ pub(super) fn check_prompts(
         let prompt = found.take(check_prompt(
             source, id, fields, locales, variables, run_time,
         ));
-        names.insert(id.get_ref().clone(), prompts.len() as PromptIx);
+        names.insert(id.get_ref().clone(), PromptIx::new(prompts.len()));
         prompts.push(Arc::new(prompt));
     }
     found.done((prompts, names))
@@ -294,7 +294,7 @@ pub(super) fn check_run_time_variables(
         out.insert(named(name), "required");
     }
     for step in raw.steps.get_ref().values() {
-        for name in &step.get_ref().gives {
+        for name in step.get_ref().gives() {
             out.entry(named(name)).or_insert("given");
         }
     }

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::super::Roles;
+use super::super::{PromptIx, Roles};
 use super::{Checked, Findings, Names, Source};
 
 /// Resolves the reserved prompts and intents the call machine relies on;
@@ -24,7 +24,7 @@ pub(super) fn check_roles(
                 Some(norm),
                 format!("missing prompt {id:?}: {why}"),
             );
-            0
+            PromptIx::default()
         })
     };
     let roles = Roles {

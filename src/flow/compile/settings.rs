@@ -119,7 +119,7 @@ pub(super) fn check_intents(
     };
     for (name, fields) in table.get_ref() {
         let phrases = found.take(check_intent(source, name, fields, locales));
-        names.insert(name.get_ref().clone(), intents.len() as IntentIx);
+        names.insert(name.get_ref().clone(), IntentIx::new(intents.len()));
         intents.push(Intent {
             name: name.get_ref().as_str().into(),
             phrases,
@@ -201,7 +201,7 @@ fn check_intent(
 }
 
 /// A timer in milliseconds, within the range that makes it usable.
-pub(super) fn check_millis(
+pub(in crate::flow) fn check_millis(
     source: &Source<'_>,
     value: &Option<Sp<i64>>,
     what: &str,

@@ -1,62 +1,48 @@
 //! The compiler's parts on their own: the table of step kinds against the
 //! raw step it reads, and checks run one at a time.
 
-use super::super::{Severity, raw::RawStep};
-use super::step_kinds::{Holds, STEP_KINDS, field_span, kind_value, text_field};
+use super::super::{
+    Severity,
+    raw::RawStep,
+    steps::{ALL_KEYS, Holds, STEP_KINDS, Written},
+};
 use super::{
     Source,
     settings::{check_locales, check_timing},
     steps::check_required_fields,
 };
 
-/// A step with every kind and every field written, each once.
-const EVERY_FIELD: &str = r#"
-ask = "a"
-say = "a"
-transfer = "a"
-hold = "a"
-close = "a"
-hangup = "a"
-lookup = "a"
-reprompt = "a"
-on.yes = "a"
-otherwise = "a"
-next = "a"
-consent = "a"
-reason = "a"
-declined = "a"
-failed = "a"
-fallback = "a"
-thanks = "a"
-resume = "a"
-hold_ms = 1000
-goodbye = "a"
-more = "a"
-params = ["a"]
-gives = ["a"]
-wait = "a"
-overdue = "a"
-progress = "a"
-callback = "a"
-"#;
+/// A step of `kind` with every field of its table written once.
+fn every_field(kind: &str) -> String {
+    let spec = STEP_KINDS.iter().find(|k| k.key == kind).expect("a kind");
+    let mut text = format!("{kind} = \"a\"\n");
+    for field in spec.fields {
+        let value = match field.holds {
+            Holds::PromptRef | Holds::StepRef | Holds::Text => "\"a\"",
+            Holds::Millis => "1000",
+            Holds::Answers => "{ yes = \"a\" }",
+            Holds::Variables => "[\"a\"]",
+        };
+        text.push_str(&format!("{} = {value}\n", field.key));
+    }
+    text
+}
 
-/// A field added to the table but not to the readers would be silently
-/// never found: never required, never resolved, never "does not belong".
+/// A field added to a kind's table but not to its reader would be
+/// silently never found: never required, never resolved.
 #[test]
 fn every_kind_and_field_in_the_table_is_read_from_a_raw_step() {
-    let step: RawStep = toml::from_str(EVERY_FIELD).expect("EVERY_FIELD is a valid step");
     for kind in STEP_KINDS {
-        assert!(kind_value(&step, kind.key).is_some(), "kind {}", kind.key);
+        let step: RawStep = toml::from_str(&every_field(kind.key)).expect("a valid step");
+        let (spec, raw) = step.kind().expect("the step has its kind");
+        assert_eq!(spec.key, kind.key);
+        assert_eq!(raw.value().get_ref(), "a", "kind {}", kind.key);
         for field in kind.fields {
-            assert!(
-                field_span(&step, field.key).is_some(),
-                "{}.{} has no span",
-                kind.key,
-                field.key
-            );
+            let written = raw.field(field.key);
+            assert!(written.is_some(), "{}.{} is not found", kind.key, field.key);
             if matches!(field.holds, Holds::PromptRef | Holds::StepRef) {
                 assert!(
-                    text_field(&step, field.key).is_some(),
+                    matches!(written, Some(Written::Name(_))),
                     "{}.{} names a prompt or step but is not read as text",
                     kind.key,
                     field.key
@@ -64,6 +50,21 @@ fn every_kind_and_field_in_the_table_is_read_from_a_raw_step() {
             }
         }
     }
+}
+
+/// The keys an unknown one is compared with are exactly the kinds' own.
+#[test]
+fn all_step_keys_are_the_kinds_keys_and_fields() {
+    let mut from_table: Vec<&str> = STEP_KINDS
+        .iter()
+        .flat_map(|k| std::iter::once(k.key).chain(k.fields.iter().map(|f| f.key)))
+        .chain(["barge_in"])
+        .collect();
+    from_table.sort_unstable();
+    from_table.dedup();
+    let mut listed = ALL_KEYS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(listed, from_table);
 }
 
 const FLOW: &str = r#"id = "t"
@@ -120,8 +121,8 @@ fn missing_hold_fields_are_reported_from_the_table() {
     let raw = parsed();
     let source = Source::new("t.toml", FLOW);
     let (name, step) = raw.steps.get_ref().iter().next().expect("one step");
-    let hold = STEP_KINDS.iter().find(|k| k.key == "hold").expect("hold");
-    let checked = check_required_fields(&source, name, hold, step);
+    let (hold, kind) = step.get_ref().kind().expect("a hold step");
+    let checked = check_required_fields(&source, name, hold, kind, step.span());
     let found: Vec<(Severity, Option<&str>, &str)> = checked
         .diagnostics
         .iter()

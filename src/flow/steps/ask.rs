@@ -1,0 +1,129 @@
+//! `ask`: say a question and listen; what the caller means (`on`) leads to
+//! the next step, words that match no answer to `otherwise`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+
+use super::super::compile::{
+    Checked, Findings, OPENING_REF, check_reference, steps::StepContext, steps::StepFields,
+};
+use super::super::{AskPrompt, PromptIx, StepIx, StepKind, raw::Sp};
+use super::{
+    Entries, Field,
+    Holds::{Answers, PromptRef, StepRef},
+    RawKind, StepKindSpec, Written, optional, schema_of,
+};
+
+/// Say and listen.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "AskStep")]
+pub struct RawAsk {
+    /// Say this prompt and listen ("@opening": the calendar's opening, N2-N4).
+    #[schemars(with = "String")]
+    pub ask: Sp<String>,
+    /// The second silence prompt instead of the flow's `silence_reprompt` (N5).
+    #[schemars(with = "Option<String>")]
+    pub reprompt: Option<Sp<String>>,
+    /// Intent name → the step it leads to.
+    #[schemars(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub on: BTreeMap<Sp<String>, Sp<String>>,
+    /// The step for words that match no answer.
+    #[schemars(with = "Option<String>")]
+    pub otherwise: Option<Sp<String>>,
+    /// May caller speech interrupt this step's prompt; default true.
+    pub barge_in: Option<bool>,
+}
+
+pub(super) const SPEC: StepKindSpec = StepKindSpec {
+    key: "ask",
+    fields: FIELDS,
+    take: |value, entries| Box::new(RawAsk::take(value, entries)),
+    schema: schema_of::<RawAsk>,
+};
+
+const FIELDS: &[Field] = &[
+    optional("reprompt", PromptRef),
+    optional("on", Answers),
+    optional("otherwise", StepRef),
+];
+
+impl RawAsk {
+    /// Its own keys from a step's (`super::Entries`).
+    fn take(value: Sp<String>, entries: &mut Entries) -> Self {
+        RawAsk {
+            ask: value,
+            reprompt: entries.text("reprompt"),
+            on: entries.answers("on"),
+            otherwise: entries.text("otherwise"),
+            barge_in: entries.flag("barge_in"),
+        }
+    }
+}
+
+impl RawKind for RawAsk {
+    fn value(&self) -> &Sp<String> {
+        &self.ask
+    }
+
+    fn field(&self, key: &str) -> Option<Written<'_>> {
+        match key {
+            "reprompt" => self.reprompt.as_ref().map(Written::Name),
+            "on" => self.on.keys().next().map(|_| Written::Value),
+            "otherwise" => self.otherwise.as_ref().map(Written::Name),
+            _ => None,
+        }
+    }
+
+    fn barge_in(&self) -> Option<bool> {
+        self.barge_in
+    }
+
+    /// Asks and listens: `on` maps what the caller says to the next step.
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+        let mut found = Findings::new(cx.source());
+        let prompt = if f.value().get_ref() == OPENING_REF {
+            AskPrompt::Opening
+        } else {
+            AskPrompt::Prompt(found.take(cx.prompt(f.value())))
+        };
+        let answers = self
+            .on
+            .iter()
+            .filter_map(|(intent, target)| {
+                let i = found.take(check_reference(
+                    cx.source(),
+                    intent,
+                    &cx.names().intents,
+                    "intent",
+                ));
+                let t = found.take(check_reference(
+                    cx.source(),
+                    target,
+                    &cx.names().steps,
+                    "step",
+                ));
+                Some((i?, t?))
+            })
+            .collect();
+        let otherwise = f.given("otherwise").map(StepIx::new);
+        if otherwise.is_none() && cx.roles().not_understood.is_none() {
+            found.error(
+                f.span(),
+                None,
+                format!(
+                    "dead end: ask step {:?} has no `otherwise` and the flow has no prompt \"not_understood\", so words that match no answer lead nowhere",
+                    f.name().get_ref()
+                ),
+            );
+        }
+        found.done(StepKind::Ask {
+            prompt,
+            reprompt: f.given("reprompt").map(PromptIx::new),
+            answers,
+            otherwise,
+        })
+    }
+}

@@ -1,0 +1,110 @@
+//! `close`: ask whether anything else is needed, then thank, say goodbye
+//! and let the caller hang up first (N12).
+
+use schemars::JsonSchema;
+
+use super::super::compile::{Checked, steps::StepContext, steps::StepFields};
+use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::{
+    Entries, Field,
+    Holds::{PromptRef, StepRef},
+    RawKind, StepKindSpec, Written, required, schema_of,
+};
+
+/// Ask whether anything else is needed, then goodbye (N12).
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "CloseStep")]
+pub struct RawClose {
+    /// Ask with this prompt whether anything else is needed, then say
+    /// `goodbye` and let the caller hang up first (N12).
+    #[schemars(with = "String")]
+    pub close: Sp<String>,
+    /// The thanks and goodbye (N12).
+    #[schemars(with = "Option<String>")]
+    pub goodbye: Option<Sp<String>>,
+    /// The step when the caller needs more help.
+    #[schemars(with = "Option<String>")]
+    pub more: Option<Sp<String>>,
+    /// May caller speech interrupt this step's prompt; default true.
+    pub barge_in: Option<bool>,
+}
+
+/// A compiled `close` step: the closing phase carries it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CloseStep {
+    pub ask: PromptIx,
+    pub goodbye: PromptIx,
+    pub more: StepIx,
+}
+
+pub(super) const SPEC: StepKindSpec = StepKindSpec {
+    key: "close",
+    fields: FIELDS,
+    take: |value, entries| Box::new(RawClose::take(value, entries)),
+    schema: schema_of::<RawClose>,
+};
+
+const FIELDS: &[Field] = &[
+    required(
+        "goodbye",
+        PromptRef,
+        Some("N12"),
+        "we thank the caller and say goodbye",
+    ),
+    required(
+        "more",
+        StepRef,
+        Some("N12"),
+        "the step when the caller needs more help",
+    ),
+];
+
+impl RawClose {
+    /// Its own keys from a step's (`super::Entries`).
+    fn take(value: Sp<String>, entries: &mut Entries) -> Self {
+        RawClose {
+            close: value,
+            goodbye: entries.text("goodbye"),
+            more: entries.text("more"),
+            barge_in: entries.flag("barge_in"),
+        }
+    }
+}
+
+impl RawKind for RawClose {
+    fn value(&self) -> &Sp<String> {
+        &self.close
+    }
+
+    fn field(&self, key: &str) -> Option<Written<'_>> {
+        match key {
+            "goodbye" => self.goodbye.as_ref().map(Written::Name),
+            "more" => self.more.as_ref().map(Written::Name),
+            _ => None,
+        }
+    }
+
+    fn barge_in(&self) -> Option<bool> {
+        self.barge_in
+    }
+
+    /// N12: asks whether there is more, thanks, and lets the caller hang
+    /// up first.
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+        cx.prompt(f.value()).map(|ask| {
+            StepKind::Close(CloseStep {
+                ask,
+                goodbye: f.prompt("goodbye"),
+                more: f.step("more"),
+            })
+        })
+    }
+}
+
+impl CloseStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.more]
+    }
+}

@@ -1,0 +1,71 @@
+//! `hangup`: say a last prompt and hang up without waiting for the caller
+//! (N12 prefers `close`).
+
+use schemars::JsonSchema;
+
+use std::ops::Range;
+
+use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
+use super::super::{Step, StepKind, raw::Sp};
+use super::{Entries, RawKind, StepKindSpec, Written, schema_of};
+
+/// Say a prompt and hang up at once.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "HangupStep")]
+pub struct RawHangup {
+    /// Say this prompt and hang up at once (N12 prefers `close`).
+    #[schemars(with = "String")]
+    pub hangup: Sp<String>,
+    /// May caller speech interrupt this step's prompt; default true.
+    pub barge_in: Option<bool>,
+}
+
+pub(super) const SPEC: StepKindSpec = StepKindSpec {
+    key: "hangup",
+    fields: &[],
+    take: |value, entries| Box::new(RawHangup::take(value, entries)),
+    schema: schema_of::<RawHangup>,
+};
+
+impl RawHangup {
+    /// Its own keys from a step's (`super::Entries`).
+    fn take(value: Sp<String>, entries: &mut Entries) -> Self {
+        RawHangup {
+            hangup: value,
+            barge_in: entries.flag("barge_in"),
+        }
+    }
+}
+
+impl RawKind for RawHangup {
+    fn value(&self) -> &Sp<String> {
+        &self.hangup
+    }
+
+    fn field(&self, _key: &str) -> Option<Written<'_>> {
+        None
+    }
+
+    fn barge_in(&self) -> Option<bool> {
+        self.barge_in
+    }
+
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+        cx.prompt(f.value())
+            .map(|prompt| StepKind::Hangup { prompt })
+    }
+}
+
+/// N12: a bare hang-up is allowed, but a close lets the caller hang up
+/// first.
+pub(super) fn check_norms(step: &Step, span: Range<usize>, found: &mut Findings<'_>) {
+    found.warn(
+        span,
+        Some("N12"),
+        format!(
+            "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
+            step.id
+        ),
+    );
+}

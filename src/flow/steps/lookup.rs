@@ -1,0 +1,184 @@
+//! `lookup`: ask the front-end for data (a bill, a ticket) and wait for
+//! its `lookup_result`; the caller hears `wait` when it takes long (N11).
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+
+use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
+use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::{
+    Entries, Field,
+    Holds::{PromptRef, StepRef, Variables},
+    RawKind, StepKindSpec, Written, first_of, names_of, optional, required, schema_of,
+};
+
+/// Ask the front-end for data while the caller waits.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "LookupStep")]
+pub struct RawLookup {
+    /// Ask the front-end for this data (e.g. "bill") and wait for its
+    /// `lookup_result`.
+    #[schemars(with = "String")]
+    pub lookup: Sp<String>,
+    /// The variables sent with the lookup ("caller" and "callee" are the
+    /// call's numbers).
+    #[schemars(default)]
+    #[schemars(with = "Vec<String>")]
+    pub params: Vec<Sp<String>>,
+    /// The variables the answer brings (e.g. "amount"); the prompts after
+    /// the step may say them. An answer that says ok without one of them
+    /// counts as failed.
+    #[schemars(default)]
+    #[schemars(with = "Vec<String>")]
+    pub gives: Vec<Sp<String>>,
+    /// What the caller hears once the answer takes longer than
+    /// `lookup_quiet_ms`: the hold request and thanks (N11).
+    #[schemars(with = "Option<String>")]
+    pub wait: Option<Sp<String>>,
+    /// The prompt apologising for the wait on resuming (N11).
+    #[schemars(with = "Option<String>")]
+    pub resume: Option<Sp<String>>,
+    /// The step to go on to when the answer came.
+    #[schemars(with = "Option<String>")]
+    pub next: Option<Sp<String>>,
+    /// The step when the lookup failed or no answer came.
+    #[schemars(with = "Option<String>")]
+    pub failed: Option<Sp<String>>,
+    /// May caller speech interrupt this step's prompt; default true.
+    pub barge_in: Option<bool>,
+}
+
+/// A compiled `lookup` step: data asked of the front-end while the caller
+/// waits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LookupStep {
+    pub name: Arc<str>,
+    /// Variable names sent with their values.
+    pub params: Arc<[Arc<str>]>,
+    /// Variables an ok answer must bring.
+    pub gives: Arc<[Arc<str>]>,
+    /// Said once the answer takes longer than `lookup_quiet` (N11).
+    pub wait: PromptIx,
+    /// The apology on resuming after `wait` was said (N11).
+    pub resume: PromptIx,
+    pub next: StepIx,
+    pub failed: StepIx,
+}
+
+pub(super) const SPEC: StepKindSpec = StepKindSpec {
+    key: "lookup",
+    fields: FIELDS,
+    take: |value, entries| Box::new(RawLookup::take(value, entries)),
+    schema: schema_of::<RawLookup>,
+};
+
+const FIELDS: &[Field] = &[
+    optional("params", Variables),
+    optional("gives", Variables),
+    required(
+        "wait",
+        PromptRef,
+        Some("N11"),
+        "a caller kept waiting for the answer is asked to hold on and thanked",
+    ),
+    required(
+        "resume",
+        PromptRef,
+        Some("N11"),
+        "we apologise for the wait when resuming",
+    ),
+    required("next", StepRef, None, "the step after the answer"),
+    required(
+        "failed",
+        StepRef,
+        None,
+        "the step when the lookup fails or no answer comes",
+    ),
+];
+
+impl RawLookup {
+    /// Its own keys from a step's (`super::Entries`).
+    fn take(value: Sp<String>, entries: &mut Entries) -> Self {
+        RawLookup {
+            lookup: value,
+            params: entries.names("params"),
+            gives: entries.names("gives"),
+            wait: entries.text("wait"),
+            resume: entries.text("resume"),
+            next: entries.text("next"),
+            failed: entries.text("failed"),
+            barge_in: entries.flag("barge_in"),
+        }
+    }
+}
+
+impl RawKind for RawLookup {
+    fn value(&self) -> &Sp<String> {
+        &self.lookup
+    }
+
+    fn field(&self, key: &str) -> Option<Written<'_>> {
+        let text = match key {
+            "params" => return first_of(&self.params),
+            "gives" => return first_of(&self.gives),
+            "wait" => &self.wait,
+            "resume" => &self.resume,
+            "next" => &self.next,
+            "failed" => &self.failed,
+            _ => return None,
+        };
+        text.as_ref().map(Written::Name)
+    }
+
+    fn barge_in(&self) -> Option<bool> {
+        self.barge_in
+    }
+
+    fn gives(&self) -> &[Sp<String>] {
+        &self.gives
+    }
+
+    /// Asks the front-end for data; its params must be variables the call
+    /// has.
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+        let mut found = Findings::new(cx.source());
+        if f.value().get_ref().trim().is_empty() {
+            found.error(f.value().span(), None, "lookup name is empty".into());
+        }
+        for p in &self.params {
+            let n = p.get_ref();
+            if !matches!(n.as_str(), "caller" | "callee") && !cx.knows_variable(n) {
+                found.error(p.span(), None, format!("lookup param {n:?} is no variable of this flow (a default, a required variable, one a step gives, or \"caller\"/\"callee\")"));
+            }
+        }
+        found.done(StepKind::Lookup(LookupStep {
+            name: f.value().get_ref().trim().into(),
+            params: names_of(&self.params),
+            gives: names_of(&self.gives),
+            wait: f.prompt("wait"),
+            resume: f.prompt("resume"),
+            next: f.step("next"),
+            failed: f.step("failed"),
+        }))
+    }
+}
+
+impl LookupStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.next, self.failed]
+    }
+}
+
+impl LookupStep {
+    /// What a simulated call waits for during the lookup, and the
+    /// commands that give it (`callscript simulate`).
+    pub fn waits_for(&self) -> String {
+        format!(
+            "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
+            self.name, self.name
+        )
+    }
+}

@@ -1,0 +1,345 @@
+//! The kinds of step, one file each: a kind's raw TOML table (strict:
+//! `deny_unknown_fields`), its fields with what each is for, and how it
+//! compiles. This module only dispatches: it picks a step's kind by the
+//! kind key the step has (`ask = "…"`, `say = "…"`, …) and lists the kinds.
+//!
+//! Adding a kind: a new file here with its `Raw…` struct (implementing
+//! [`RawKind`]) and its `SPEC`, then `mod` and one line in [`STEP_KINDS`]
+//! (ARCHITECTURE.md, "Adding a step kind").
+
+mod ask;
+mod close;
+mod hangup;
+mod hold;
+mod lookup;
+mod read;
+mod say;
+mod transfer;
+
+use std::{borrow::Cow, ops::Range, sync::Arc};
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepFields};
+use super::raw::Sp;
+use super::{Flow, IntentIx, PromptIx, StepIx};
+pub use close::CloseStep;
+pub use hold::HoldStep;
+pub use lookup::LookupStep;
+#[cfg(test)]
+pub(super) use read::ALL_KEYS;
+use read::Entries;
+pub use transfer::TransferStep;
+
+/// One step of a flow file, as written: its kind's own table, and the
+/// keys it has that belong to other kinds (which `compile` reports).
+#[derive(Debug)]
+pub struct RawStep {
+    kind: Result<(&'static StepKindSpec, Box<dyn RawKind>), NoKind>,
+    /// Keys of other kinds' tables, with where `compile` points at each.
+    pub(super) foreign: Vec<(&'static str, Range<usize>)>,
+}
+
+/// A step whose kind cannot be told.
+#[derive(Debug, Clone)]
+pub(super) enum NoKind {
+    /// None of the kind keys.
+    Kindless,
+    /// More than one: the second, and where its value is.
+    Mixed(&'static str, Range<usize>),
+}
+
+// === Compiled steps ===
+
+/// One step of the script.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: Arc<str>,
+    pub kind: StepKind,
+    /// May caller speech interrupt this step's prompt.
+    pub barge_in: bool,
+}
+
+/// What the first prompt of an `ask` step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskPrompt {
+    /// The calendar's opening for this call (N2-N4).
+    Opening,
+    Prompt(PromptIx),
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// Say a question and listen; answers lead to steps.
+    Ask {
+        prompt: AskPrompt,
+        /// Second silence prompt instead of the flow's `silence_reprompt`.
+        reprompt: Option<PromptIx>,
+        answers: Vec<(IntentIx, StepIx)>,
+        /// Where speech that matches no answer goes.
+        otherwise: Option<StepIx>,
+    },
+    /// Say something and go on.
+    Say { prompt: PromptIx, next: StepIx },
+    /// Say why and ask consent; transfer only on yes (N10).
+    Transfer(TransferStep),
+    /// Ask before holding, thank, and apologise on resuming (N11).
+    Hold(HoldStep),
+    /// Ask the front-end for data; go on when it answers.
+    Lookup(LookupStep),
+    /// Ask whether anything else is needed, then goodbye; the caller hangs
+    /// up first (N12).
+    Close(CloseStep),
+    /// Say a last prompt and hang up without waiting for the caller.
+    Hangup { prompt: PromptIx },
+}
+
+impl StepKind {
+    /// The steps this kind of step leads to by itself: the one definition
+    /// the checks, the diagrams and the machine share.
+    pub fn successors(&self) -> Vec<StepIx> {
+        match self {
+            StepKind::Ask {
+                answers, otherwise, ..
+            } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
+            StepKind::Say { next, .. } => vec![*next],
+            StepKind::Transfer(t) => t.successors(),
+            StepKind::Hold(h) => h.successors(),
+            StepKind::Lookup(l) => l.successors(),
+            StepKind::Close(c) => c.successors(),
+            StepKind::Hangup { .. } => vec![],
+        }
+    }
+
+    /// Whether the step waits for the caller; those also lead wherever
+    /// the flow's `anywhere` requests go, and where a bound must stop a
+    /// loop (a ring of steps that never listen is an error of its own).
+    pub fn listens(&self) -> bool {
+        match self {
+            StepKind::Say { .. } | StepKind::Hangup { .. } => false,
+            StepKind::Ask { .. }
+            | StepKind::Transfer(_)
+            | StepKind::Hold(_)
+            | StepKind::Lookup(_)
+            | StepKind::Close(_) => true,
+        }
+    }
+}
+
+// === Raw steps ===
+
+/// Every kind of step: the one list the compiler and the parser walk.
+pub(super) const STEP_KINDS: &[StepKindSpec] = &[
+    ask::SPEC,
+    say::SPEC,
+    transfer::SPEC,
+    hold::SPEC,
+    close::SPEC,
+    hangup::SPEC,
+    lookup::SPEC,
+];
+
+impl RawStep {
+    /// The step's kind and its raw table.
+    pub(super) fn kind(&self) -> Result<(&'static StepKindSpec, &dyn RawKind), NoKind> {
+        match &self.kind {
+            Ok((spec, raw)) => Ok((spec, raw.as_ref())),
+            Err(no) => Err(no.clone()),
+        }
+    }
+
+    /// The variables the step's answer brings, which later prompts may say.
+    pub(super) fn gives(&self) -> &[Sp<String>] {
+        self.kind.as_ref().map_or(&[], |(_, raw)| raw.gives())
+    }
+}
+
+// === The table of kinds ===
+
+/// What a step field holds: prompt and step names are resolved by the
+/// generic pass; the rest each kind reads itself.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Holds {
+    PromptRef,
+    StepRef,
+    Text,
+    Millis,
+    /// `on.<intent> = "<step>"`.
+    Answers,
+    /// A list of variable names.
+    Variables,
+}
+
+/// Whether a step must have a field: the norm it serves and what the
+/// caller would miss without it (`why`, shown in the error).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Need {
+    Optional,
+    Required {
+        norm: Option<&'static str>,
+        why: Option<&'static str>,
+    },
+}
+
+/// One field of a kind of step.
+#[derive(Debug)]
+pub(super) struct Field {
+    pub(super) key: &'static str,
+    pub(super) holds: Holds,
+    pub(super) need: Need,
+}
+
+pub(super) const fn optional(key: &'static str, holds: Holds) -> Field {
+    Field {
+        key,
+        holds,
+        need: Need::Optional,
+    }
+}
+
+pub(super) const fn required(
+    key: &'static str,
+    holds: Holds,
+    norm: Option<&'static str>,
+    why: &'static str,
+) -> Field {
+    Field {
+        key,
+        holds,
+        need: Need::Required {
+            norm,
+            why: Some(why),
+        },
+    }
+}
+
+/// A kind of step: the key that names it, its fields (missing ones are
+/// reported in this order) and how its table is taken from a step's keys.
+#[derive(Debug)]
+pub(super) struct StepKindSpec {
+    pub(super) key: &'static str,
+    pub(super) fields: &'static [Field],
+    /// The kind's table from the kind key's value and the step's keys;
+    /// it takes its own and leaves the rest.
+    pub(super) take: fn(Sp<String>, &mut Entries) -> Box<dyn RawKind>,
+    /// The kind's table in the JSON Schema: a reference, and inline.
+    pub(super) schema: fn(&mut SchemaGenerator, bool) -> Schema,
+}
+
+/// A kind's table in the JSON Schema: `inline` for reading its keys, else
+/// a reference to its definition.
+pub(super) fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator, inline: bool) -> Schema {
+    if inline {
+        T::json_schema(g)
+    } else {
+        g.subschema_for::<T>()
+    }
+}
+
+/// A field as the generic pass sees it: a prompt or step name it
+/// resolves, or a value the kind reads itself.
+pub(super) enum Written<'r> {
+    Name(&'r Sp<String>),
+    Value,
+}
+
+/// A kind's raw table, read by the generic pass: each kind file says
+/// where its fields are, next to the struct that holds them (a unit test
+/// checks every field of the table is found).
+pub(super) trait RawKind: std::fmt::Debug {
+    /// The kind key's own value (`say = "…"`).
+    fn value(&self) -> &Sp<String>;
+    /// A field of the kind's table, if written.
+    fn field(&self, key: &str) -> Option<Written<'_>>;
+    fn barge_in(&self) -> Option<bool>;
+    /// The variables its answer brings, which later prompts may say.
+    fn gives(&self) -> &[Sp<String>] {
+        &[]
+    }
+    /// The compiled step, from the fields the generic pass resolved.
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind>;
+}
+
+/// Where a list field is written: its first item (an empty list is as
+/// good as none).
+pub(super) fn first_of(list: &[Sp<String>]) -> Option<Written<'_>> {
+    list.first().map(|_| Written::Value)
+}
+
+impl JsonSchema for RawStep {
+    fn schema_name() -> Cow<'static, str> {
+        "Step".into()
+    }
+
+    /// Every key any kind has (so an editor completes them all, and a
+    /// key no kind has is refused), and exactly one kind's table.
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let kinds: Vec<Schema> = STEP_KINDS.iter().map(|k| (k.schema)(g, false)).collect();
+        let tables: Vec<Schema> = STEP_KINDS.iter().map(|k| (k.schema)(g, true)).collect();
+        let mut keys = serde_json::Map::new();
+        for table in &tables {
+            if let Some(serde_json::Value::Object(properties)) = table.get("properties") {
+                for (key, about) in properties {
+                    keys.entry(key.clone()).or_insert_with(|| about.clone());
+                }
+            }
+        }
+        json_schema!({
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`) says what it does, and only that kind's keys go with it.",
+            "type": "object",
+            "properties": keys,
+            "additionalProperties": false,
+            "oneOf": kinds,
+        })
+    }
+}
+
+/// Names as the compiled step keeps them.
+pub(super) fn names_of(list: &[Sp<String>]) -> Arc<[Arc<str>]> {
+    list.iter()
+        .map(|n| Arc::from(n.get_ref().as_str()))
+        .collect()
+}
+
+// === Norms ===
+
+/// What each kind of step owes the caller (N10-N12), checked on the
+/// compiled flow.
+pub(super) fn check_step_norms(
+    source: &Source<'_>,
+    flow: &Flow,
+    step_span: &dyn Fn(StepIx) -> Range<usize>,
+) -> Checked<()> {
+    let mut found = Findings::new(source);
+    for (ix, step) in flow.steps.iter().enumerate() {
+        let span = step_span(StepIx::new(ix));
+        match &step.kind {
+            StepKind::Hangup { .. } => hangup::check_norms(step, span, &mut found),
+            StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
+            StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
+            StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
+            StepKind::Ask { .. } | StepKind::Say { .. } | StepKind::Lookup(_) => {}
+        }
+    }
+    found.done(())
+}
+
+/// A step that asks a yes/no question needs the intents that answer it.
+fn yes_no_question(
+    flow: &Flow,
+    step: &Step,
+    norm: &'static str,
+    span: Range<usize>,
+    found: &mut Findings<'_>,
+) {
+    if flow.roles.yes.is_none() || flow.roles.no.is_none() {
+        found.error(
+            span,
+            Some(norm),
+            format!(
+                "step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"",
+                step.id
+            ),
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! Reading a step's table. Its keys arrive sorted, not as written, so the
+//! kind is not known before all are read: each value is read as its key
+//! holds it in every kind (the kinds' field tables say how), with its
+//! position, and then the kind key chooses the kind's struct, which takes
+//! its own keys; the rest belong to other kinds and `compile` reports
+//! them. Unknown keys and wrongly typed values are serde's errors, at
+//! their own positions, as `parse` expects.
+
+use std::{collections::BTreeMap, ops::Range};
+
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, MapAccess, Visitor},
+};
+
+use super::super::raw::Sp;
+use super::{Holds, NoKind, RawStep, STEP_KINDS};
+
+/// The key every kind has.
+const BARGE_IN: &str = "barge_in";
+
+/// Every key a step may have: the kind keys, every kind's fields and
+/// `barge_in`, in the order an unknown key's message lists them (a unit
+/// test holds it to [`STEP_KINDS`]).
+pub(in crate::flow) const ALL_KEYS: &[&str] = &[
+    "ask",
+    "say",
+    "transfer",
+    "hold",
+    "close",
+    "hangup",
+    "lookup",
+    "params",
+    "gives",
+    "wait",
+    "overdue",
+    "progress",
+    "callback",
+    "reprompt",
+    "on",
+    "otherwise",
+    "next",
+    "consent",
+    "reason",
+    "declined",
+    "failed",
+    "fallback",
+    "thanks",
+    "resume",
+    "hold_ms",
+    "goodbye",
+    "more",
+    "barge_in",
+];
+
+impl<'de> Deserialize<'de> for RawStep {
+    /// The keys arrive in any order (sorted, in fact), so each value is
+    /// read by what its key holds, which is the same in every kind, with
+    /// its position; once every key is read, the kind key says which
+    /// kind's struct takes them. Keys left over belong to other kinds.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(Dispatch)
+    }
+}
+
+struct Dispatch;
+
+impl<'de> Visitor<'de> for Dispatch {
+    type Value = RawStep;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a step table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawStep, A::Error> {
+        let mut entries = Entries::default();
+        while let Some(key) = map.next_key_seed(StepKey)? {
+            let value = map.next_value_seed(ValueOf(key))?;
+            entries.0.push((key, value));
+        }
+        let mut kinds = STEP_KINDS
+            .iter()
+            .filter_map(|k| entries.text(k.key).map(|v| (k, v)));
+        let first = kinds.next();
+        let second = kinds.next();
+        drop(kinds);
+        let kind = match (first, second) {
+            (None, _) => Err(NoKind::Kindless),
+            (Some(_), Some((also, v))) => Err(NoKind::Mixed(also.key, v.span())),
+            (Some((spec, value)), None) => Ok((spec, (spec.take)(value, &mut entries))),
+        };
+        // A step of no one kind is reported as such, and nothing else.
+        let foreign = match kind {
+            Ok(_) => entries.foreign(),
+            Err(_) => Vec::new(),
+        };
+        Ok(RawStep { kind, foreign })
+    }
+}
+/// A step's key, refused (at its own position) unless some kind has it.
+struct StepKey;
+
+impl<'de> de::DeserializeSeed<'de> for StepKey {
+    type Value = &'static str;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for StepKey {
+    type Value = &'static str;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a step key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<&'static str, E> {
+        ALL_KEYS
+            .iter()
+            .find(|k| **k == key)
+            .copied()
+            .ok_or_else(|| E::unknown_field(key, ALL_KEYS))
+    }
+}
+
+/// A step value, read as its key says.
+#[derive(Debug)]
+pub(in crate::flow) enum Value {
+    /// A kind key's value, a prompt or step name, a reason.
+    Text(Sp<String>),
+    /// `on`: intent → step.
+    Answers(BTreeMap<Sp<String>, Sp<String>>),
+    /// `params`, `gives`: variable names.
+    Names(Vec<Sp<String>>),
+    /// `hold_ms`.
+    Millis(Sp<i64>),
+    /// `barge_in`.
+    Flag(bool),
+}
+
+/// Reads the value of one key as that key holds it in every kind.
+struct ValueOf(&'static str);
+
+impl<'de> de::DeserializeSeed<'de> for ValueOf {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        // What a key holds is the same in every kind that has it; kind
+        // keys and `barge_in` are in no kind's table of fields.
+        let holds = STEP_KINDS
+            .iter()
+            .flat_map(|k| k.fields)
+            .find(|f| f.key == self.0)
+            .map(|f| f.holds);
+        Ok(match holds {
+            Some(Holds::Answers) => Value::Answers(Deserialize::deserialize(d)?),
+            Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
+            Some(Holds::Millis) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
+                Value::Text(Deserialize::deserialize(d)?)
+            }
+            None if self.0 == BARGE_IN => Value::Flag(Deserialize::deserialize(d)?),
+            None => Value::Text(Deserialize::deserialize(d)?),
+        })
+    }
+}
+
+/// A step's keys and values as read, for its kind to take its own from.
+#[derive(Debug, Default)]
+pub(in crate::flow) struct Entries(Vec<(&'static str, Value)>);
+
+impl Entries {
+    fn take(&mut self, key: &str) -> Option<Value> {
+        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        Some(self.0.remove(at).1)
+    }
+
+    /// A text field (a name, a reason).
+    pub(super) fn text(&mut self, key: &str) -> Option<Sp<String>> {
+        match self.take(key)? {
+            Value::Text(v) => Some(v),
+            Value::Answers(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => None,
+        }
+    }
+
+    /// A list of variable names; none written is an empty list.
+    pub(super) fn names(&mut self, key: &str) -> Vec<Sp<String>> {
+        match self.take(key) {
+            Some(Value::Names(v)) => v,
+            Some(Value::Text(_) | Value::Answers(_) | Value::Millis(_) | Value::Flag(_)) | None => {
+                Vec::new()
+            }
+        }
+    }
+
+    /// `on`'s table; none written is an empty one.
+    pub(super) fn answers(&mut self, key: &str) -> BTreeMap<Sp<String>, Sp<String>> {
+        match self.take(key) {
+            Some(Value::Answers(v)) => v,
+            Some(Value::Text(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_)) | None => {
+                BTreeMap::new()
+            }
+        }
+    }
+
+    pub(super) fn millis(&mut self, key: &str) -> Option<Sp<i64>> {
+        match self.take(key)? {
+            Value::Millis(v) => Some(v),
+            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Flag(_) => None,
+        }
+    }
+
+    pub(super) fn flag(&mut self, key: &str) -> Option<bool> {
+        match self.take(key)? {
+            Value::Flag(v) => Some(v),
+            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Millis(_) => None,
+        }
+    }
+
+    /// What is left: keys of other kinds, with where each is written (an
+    /// empty list or table writes nothing, and is let be).
+    fn foreign(self) -> Vec<(&'static str, Range<usize>)> {
+        self.0
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let span = match value {
+                    Value::Text(v) => Some(v.span()),
+                    Value::Answers(v) => v.keys().next().map(|k| k.span()),
+                    Value::Names(v) => v.first().map(|n| n.span()),
+                    Value::Millis(v) => Some(v.span()),
+                    // Every kind has `barge_in`.
+                    Value::Flag(_) => None,
+                };
+                span.map(|span| (key, span))
+            })
+            .collect()
+    }
+}

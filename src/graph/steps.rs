@@ -1,0 +1,200 @@
+//! Each kind of step as drawn: its node and the edges it leads by.
+
+use super::{Graph, Shape, node_id, seconds};
+use crate::flow::{
+    AskPrompt, CloseStep, Flow, HoldStep, LookupStep, PromptIx, StepIx, StepKind, TransferStep,
+};
+
+impl Graph {
+    /// One step's node and the edges it leads by.
+    pub(super) fn step(&mut self, flow: &Flow, ix: StepIx) {
+        let g = self;
+        let step_id = |ix: StepIx| node_id(&flow.step(ix).id);
+        let prompt = |ix: PromptIx| flow.prompt(ix).id.to_string();
+        let timing = flow.timing();
+        let roles = flow.roles();
+        let step = flow.step(ix);
+        let id = node_id(&step.id);
+        match &step.kind {
+            StepKind::Ask {
+                prompt: ask,
+                reprompt,
+                answers,
+                otherwise,
+            } => {
+                let what = match ask {
+                    AskPrompt::Opening => "@opening (N2-N4)".to_owned(),
+                    AskPrompt::Prompt(p) => prompt(*p),
+                };
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("ask {what}")],
+                    Shape::Step,
+                );
+                for (intent, to) in answers {
+                    g.edge(&id, &step_id(*to), Some(&flow.intent(*intent).name), false);
+                }
+                if let Some(to) = otherwise {
+                    g.edge(&id, &step_id(*to), Some("otherwise"), false);
+                }
+                let again = reprompt.unwrap_or(roles.silence_reprompt);
+                g.silence(flow, &id, again);
+            }
+            StepKind::Say { prompt: p, next } => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("say {}", prompt(*p))],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(*next), None, false);
+            }
+            StepKind::Transfer(TransferStep {
+                target,
+                consent,
+                declined,
+                failed,
+                fallback,
+                ..
+            }) => {
+                g.node(
+                    id.clone(),
+                    vec![
+                        step.id.to_string(),
+                        format!("transfer? {}", prompt(*consent)),
+                    ],
+                    Shape::Step,
+                );
+                let done = format!("{id}_transferred");
+                g.node(
+                    done.clone(),
+                    vec![format!("transfer to {target}")],
+                    Shape::End,
+                );
+                g.edge(&id, &done, Some("yes"), false);
+                let back = g.back_node();
+                g.edge(
+                    &id,
+                    &back,
+                    Some(&format!("no, {}", prompt(*declined))),
+                    false,
+                );
+                g.edge(
+                    &done,
+                    &step_id(*fallback),
+                    Some(&format!("failed, {}", prompt(*failed))),
+                    false,
+                );
+                g.silence(flow, &id, *consent);
+            }
+            StepKind::Hold(HoldStep {
+                ask,
+                thanks,
+                resume,
+                duration,
+                next,
+                declined,
+                failed,
+                overdue,
+                progress: _,
+                callback,
+                gives: _,
+            }) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("hold? {}", prompt(*ask))],
+                    Shape::Step,
+                );
+                let held = format!("{id}_on_hold");
+                g.node(
+                    held.clone(),
+                    vec![format!("on hold {} s", duration.as_secs())],
+                    Shape::Marker,
+                );
+                g.edge(
+                    &id,
+                    &held,
+                    Some(&format!("yes, {}", prompt(*thanks))),
+                    false,
+                );
+                g.edge(
+                    &held,
+                    &step_id(*next),
+                    Some(&format!("done, {}", prompt(*resume))),
+                    false,
+                );
+                g.edge(
+                    &held,
+                    &step_id(*failed),
+                    Some(&format!("failed, {}", prompt(*resume))),
+                    false,
+                );
+                g.edge(
+                    &held,
+                    &step_id(*callback),
+                    Some(&format!("overdue {}, callback", prompt(*overdue))),
+                    false,
+                );
+                g.edge(&id, &step_id(*declined), Some("no"), false);
+                g.silence(flow, &id, *ask);
+            }
+            StepKind::Lookup(LookupStep {
+                name,
+                params: _,
+                gives: _,
+                wait,
+                resume: _,
+                next,
+                failed,
+            }) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("lookup {name}")],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(*next), Some("answered"), false);
+                g.edge(
+                    &id,
+                    &step_id(*failed),
+                    Some(&format!("failed or no answer (after {})", prompt(*wait))),
+                    false,
+                );
+            }
+            StepKind::Close(CloseStep { ask, goodbye, more }) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("close {}", prompt(*ask))],
+                    Shape::Step,
+                );
+                // Other words are answered as `more` would answer them.
+                g.edge(&id, &step_id(*more), Some("yes or a request"), false);
+                let bye = format!("{id}_goodbye");
+                g.node(
+                    bye.clone(),
+                    vec![format!("say {}", prompt(*goodbye))],
+                    Shape::Marker,
+                );
+                let label = format!("no or {} silence", seconds(timing.no_input));
+                g.edge(&id, &bye, Some(&label), false);
+                g.node(
+                    "caller_hangup",
+                    vec!["caller hangs up first (N12)".into()],
+                    Shape::End,
+                );
+                g.edge(&bye, "caller_hangup", None, false);
+                g.edge(&bye, &step_id(*more), Some("caller speaks again"), false);
+                let open = g.hangup("line_left_open", "N15");
+                let label = format!("{}, line left open", seconds(timing.caller_hangup_wait));
+                g.edge(&bye, &open, Some(&label), true);
+            }
+            StepKind::Hangup { prompt: p } => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("say {}, hang up", prompt(*p))],
+                    Shape::Step,
+                );
+                let end = g.hangup("flow_end", "script");
+                g.edge(&id, &end, None, false);
+            }
+        }
+    }
+}
