@@ -16,23 +16,23 @@ use tokio::{sync::mpsc, time::Instant};
 
 use super::{Engine, Inner, session::Call};
 
-pub struct Entry {
+pub struct Scheduled {
     at: Instant,
     call: Weak<Call>,
 }
 
-impl PartialEq for Entry {
+impl PartialEq for Scheduled {
     fn eq(&self, other: &Self) -> bool {
         self.at == other.at
     }
 }
-impl Eq for Entry {}
-impl PartialOrd for Entry {
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl Ord for Scheduled {
     fn cmp(&self, other: &Self) -> Ordering {
         self.at.cmp(&other.at)
     }
@@ -41,26 +41,26 @@ impl Ord for Entry {
 /// Sends deadlines to the timer task.
 #[derive(Clone)]
 pub struct TimerHandle {
-    tx: mpsc::UnboundedSender<Entry>,
+    tx: mpsc::UnboundedSender<Scheduled>,
 }
 
 impl TimerHandle {
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<Entry>) {
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<Scheduled>) {
         let (tx, rx) = mpsc::unbounded_channel();
         (TimerHandle { tx }, rx)
     }
 
     pub fn schedule(&self, call: &Arc<Call>, at: Instant) {
         // Fails only once the engine is gone, when no timer matters.
-        let _ = self.tx.send(Entry {
+        let _ = self.tx.send(Scheduled {
             at,
             call: Arc::downgrade(call),
         });
     }
 }
 
-pub async fn run(mut rx: mpsc::UnboundedReceiver<Entry>, engine: Weak<Inner>) {
-    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
+pub async fn run(mut rx: mpsc::UnboundedReceiver<Scheduled>, engine: Weak<Inner>) {
+    let mut heap: BinaryHeap<Reverse<Scheduled>> = BinaryHeap::new();
     loop {
         let next = heap.peek().map(|Reverse(e)| e.at);
         tokio::select! {
@@ -82,7 +82,7 @@ pub async fn run(mut rx: mpsc::UnboundedReceiver<Entry>, engine: Weak<Inner>) {
                     let Some(Reverse(entry)) = heap.pop() else { break };
                     let Some(call) = entry.call.upgrade() else { continue };
                     if let Some(later) = engine.on_timer(&call, now) {
-                        heap.push(Reverse(Entry { at: later, call: entry.call }));
+                        heap.push(Reverse(Scheduled { at: later, call: entry.call }));
                     }
                 }
             }

@@ -272,9 +272,11 @@ pub struct Intent {
 pub struct Roles {
     pub silence_reprompt: PromptIx,
     pub silence_goodbye: PromptIx,
-    pub greeting_reply: Option<PromptIx>,
+    /// The answer to a caller's hello (N6), the flow's `greeting_reply`:
+    /// in the code a "greeting" is only the opening (N2-N4).
+    pub hello_reply: Option<PromptIx>,
     /// Indexed like `calendar::DayPart` (morning, afternoon, evening).
-    pub greeting_reply_by_part: [Option<PromptIx>; 3],
+    pub hello_reply_by_part: [Option<PromptIx>; 3],
     pub unclear: PromptIx,
     pub switch_phone: PromptIx,
     pub pick_up_handset: PromptIx,
@@ -295,7 +297,8 @@ pub struct Roles {
     pub nuisance_goodbye: Option<PromptIx>,
     pub yes: Option<IntentIx>,
     pub no: Option<IntentIx>,
-    pub greeting: Option<IntentIx>,
+    /// The caller's hello (the flow's reserved intent `greeting`).
+    pub hello: Option<IntentIx>,
     pub agent_number_intent: Option<IntentIx>,
     /// A request for a person: a yes at a transfer's consent question.
     pub agent: Option<IntentIx>,

@@ -26,7 +26,7 @@ pub(super) fn vars(map: &BTreeMap<String, String>) -> Vars {
 }
 
 /// The data events a step sends, if any.
-pub(super) fn events(step: &super::Step) -> Vec<Event> {
+pub(super) fn events(step: &super::ScenarioStep) -> Vec<Event> {
     let mut out = Vec::new();
     if let Some(d) = &step.data {
         out.push(Event::Data { variables: vars(d) });

@@ -5,12 +5,12 @@ use std::{collections::BTreeMap, fmt};
 
 use serde::Deserialize;
 
-use super::{Scenario, Transcript};
+use super::{Scenario, TranscriptText};
 use crate::flow::FlowRegistry;
 
 /// The transcripts of one scenario file: one per locale it runs in.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Transcripts(pub Vec<(Option<String>, Transcript)>);
+pub struct Transcripts(pub Vec<(Option<String>, TranscriptText)>);
 
 impl fmt::Display for Transcripts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -78,7 +78,7 @@ pub use data::ResultField;
 
 pub use locales::{Transcripts, Wording, check_wording, per_locale};
 
-pub use crate::transcript::{Line, Transcript};
+pub use crate::transcript::{Line, TranscriptText};
 use crate::{
     call::{Action, AudioKind, EndReason, Event, NluIntent},
     engine::{Engine, EngineSettings, StartCall},
@@ -119,7 +119,7 @@ pub struct Scenario {
     #[serde(default)]
     pub never_say: Vec<String>,
     #[serde(default, rename = "step")]
-    pub steps: Vec<Step>,
+    pub steps: Vec<ScenarioStep>,
     /// Checked once every step has run.
     pub end: Option<End>,
 }
@@ -127,7 +127,7 @@ pub struct Scenario {
 /// One line of a scenario: a caller event or an expected turn.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+pub struct ScenarioStep {
     // --- the caller ---
     /// Let this much time pass before the caller's event ("3s", "500ms").
     pub wait: Option<String>,
@@ -252,7 +252,7 @@ pub async fn run(
     flows: Arc<FlowRegistry>,
     scenario: &Scenario,
     file: &Path,
-) -> Result<Transcript, ScenarioFailure> {
+) -> Result<TranscriptText, ScenarioFailure> {
     let fail = |step: Option<usize>, message: String| ScenarioFailure {
         file: file.to_owned(),
         step,
@@ -412,7 +412,7 @@ pub async fn run(
 }
 
 /// `Some` for a caller step, `None` for an expectation.
-fn parse_step(step: &Step) -> Result<Option<CallerAct>, String> {
+fn parse_step(step: &ScenarioStep) -> Result<Option<CallerAct>, String> {
     let mut acts = Vec::new();
     if let Some(text) = &step.say {
         acts.push(CallerAct::Event(Event::Speech {
@@ -532,7 +532,7 @@ fn turn_offset(engine: &Engine, call_id: &str, seq: u64) -> Option<Duration> {
 }
 
 /// Why `turn` does not meet `step`'s expectation.
-fn check_turn(step: &Step, view: &TurnView, at: Option<Duration>) -> Result<(), String> {
+fn check_turn(step: &ScenarioStep, view: &TurnView, at: Option<Duration>) -> Result<(), String> {
     let turn = &view.turn;
     let said: Vec<(&str, &str)> = turn
         .actions
@@ -606,7 +606,7 @@ fn check_turn(step: &Step, view: &TurnView, at: Option<Duration>) -> Result<(), 
 }
 
 /// An expectation as one line.
-fn describe(step: &Step) -> String {
+fn describe(step: &ScenarioStep) -> String {
     let mut parts = vec![format!(
         "say {:?}",
         step.expect.as_deref().unwrap_or_default()
@@ -647,8 +647,8 @@ fn show(view: &TurnView) -> String {
     parts.join(", ")
 }
 
-fn transcript(record: &CallRecord) -> Transcript {
-    Transcript {
+fn transcript(record: &CallRecord) -> TranscriptText {
+    TranscriptText {
         lines: transcript_lines(&record.transcript),
         ended: record.ended,
     }
@@ -674,11 +674,11 @@ mod tests {
 
     #[test]
     fn a_step_is_one_event_or_one_expectation() {
-        let both: Step = toml::from_str("say = \"好的\"\nexpect = []").expect("parses");
+        let both: ScenarioStep = toml::from_str("say = \"好的\"\nexpect = []").expect("parses");
         assert!(parse_step(&both).is_err());
-        let none: Step = toml::from_str("").expect("parses");
+        let none: ScenarioStep = toml::from_str("").expect("parses");
         assert!(parse_step(&none).is_err());
-        let unknown = toml::from_str::<Step>("sey = \"好的\"");
+        let unknown = toml::from_str::<ScenarioStep>("sey = \"好的\"");
         assert!(unknown.is_err(), "unknown fields are refused");
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     flow::Flow,
 };
 
-pub use text::{Line, Transcript, TranscriptReader, transcript_lines};
+pub use text::{Line, TranscriptReader, TranscriptText, transcript_lines};
 
 /// What the front-end should do next.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

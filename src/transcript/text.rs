@@ -9,7 +9,7 @@ use crate::call::{Action, AudioKind, CallState, EndReason, Event};
 
 /// What was said and done on the call, as lines a person can read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Transcript {
+pub struct TranscriptText {
     pub lines: Vec<Line>,
     pub ended: Option<EndReason>,
 }
@@ -23,7 +23,7 @@ pub struct Line {
     pub text: String,
 }
 
-impl fmt::Display for Transcript {
+impl fmt::Display for TranscriptText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for l in &self.lines {
             writeln!(f, "{l}")?;

@@ -37,7 +37,7 @@ impl Script {
         intents
             .as_slice()
             .iter()
-            .all(|&i| Some(i) == roles.thanks || Some(i) == roles.greeting)
+            .all(|&i| Some(i) == roles.thanks || Some(i) == roles.hello)
     }
 
     /// Routes what the caller said at `step`. At an `ask` step: facts asked
@@ -112,13 +112,13 @@ impl Script {
         }
         let reply = if has(roles.thanks) {
             roles.thanks_reply
-        } else if has(roles.greeting) {
+        } else if has(roles.hello) {
             let part = match self.day_part {
                 DayPart::Morning => 0,
                 DayPart::Afternoon => 1,
                 DayPart::Evening => 2,
             };
-            roles.greeting_reply_by_part[part].or(roles.greeting_reply)
+            roles.hello_reply_by_part[part].or(roles.hello_reply)
         } else {
             None
         };

@@ -63,8 +63,8 @@ pub(super) fn check_roles(
             "N9",
             "a caller in another language is asked to use Mandarin",
         ),
-        greeting_reply: p("greeting_reply"),
-        greeting_reply_by_part: [
+        hello_reply: p("greeting_reply"),
+        hello_reply_by_part: [
             p("greeting_reply_morning"),
             p("greeting_reply_afternoon"),
             p("greeting_reply_evening"),
@@ -84,7 +84,7 @@ pub(super) fn check_roles(
         nuisance_goodbye: p("nuisance_goodbye"),
         yes: i("yes"),
         no: i("no"),
-        greeting: i("greeting"),
+        hello: i("greeting"),
         agent_number_intent: i("agent_number"),
         agent: i("agent"),
         person: None,
@@ -95,7 +95,7 @@ pub(super) fn check_roles(
         nuisance: i("nuisance"),
     };
     found.take(check_everyday_prompts(source, &roles, id_span));
-    if roles.greeting.is_some() && roles.greeting_reply.is_none() {
+    if roles.hello.is_some() && roles.hello_reply.is_none() {
         found.error(id_span.clone(), Some("N6"), "intent \"greeting\" needs prompt \"greeting_reply\": a caller who greets us gets a polite answer".into());
     }
     if roles.agent_number_intent.is_some() && roles.agent_number.is_none() {
