@@ -4,14 +4,17 @@
 //! `watch` reloads what changes on disk.
 
 mod app;
+pub mod signals;
+mod tls;
 pub mod watch;
 
 pub use app::{App, StartError};
+pub use signals::Reloader;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot, time::Instant};
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::{
@@ -38,6 +41,11 @@ use crate::{
 /// over 16 connections tripped it (benches/grpc.rs); 4 MiB holds about
 /// 10,000 waiting openings per connection.
 const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
+
+/// The default `drain_timeout_ms`: the drain, the last words and the
+/// records' flush stay well inside the 30 s that Kubernetes (and a systemd
+/// `TimeoutStopSec=30`) give before SIGKILL.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(20);
 
 /// How the server is put together.
 #[derive(Clone)]
@@ -79,7 +87,7 @@ impl Default for ServerSettings {
             connections: ConnectionSettings::default(),
             auth: None,
             tls: None,
-            drain_timeout: Duration::from_secs(30),
+            drain_timeout: DEFAULT_DRAIN,
             max_flow_bytes: 4 << 20,
             quality_file: None,
             records: RecordsSettings::default(),
@@ -95,21 +103,6 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// Client certificates must be signed by this CA (mTLS).
     pub client_ca: Option<PathBuf>,
-}
-
-impl TlsFiles {
-    fn config(&self, handshake_timeout: Duration) -> Result<ServerTlsConfig, StartError> {
-        let read = |p: &PathBuf| {
-            std::fs::read(p).map_err(|e| StartError::Tls(format!("{}: {e}", p.display())))
-        };
-        let mut config = ServerTlsConfig::new()
-            .identity(Identity::from_pem(read(&self.cert)?, read(&self.key)?))
-            .timeout(handshake_timeout);
-        if let Some(ca) = &self.client_ca {
-            config = config.client_ca_root(Certificate::from_pem(read(ca)?));
-        }
-        Ok(config)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +124,7 @@ pub enum ServeError {
 struct Prepared {
     scoring: QualityScoring,
     records: Option<RecordsWriter>,
-    tls: Option<ServerTlsConfig>,
+    tls: Option<Arc<tls::ServerTls>>,
 }
 
 fn prepare(
@@ -149,8 +142,9 @@ fn prepare(
     let tls = settings
         .tls
         .as_ref()
-        .map(|tls| tls.config(settings.connections.handshake_timeout))
-        .transpose()?;
+        .map(|tls| tls::ServerTls::load(tls, settings.connections.handshake_timeout))
+        .transpose()?
+        .map(Arc::new);
     let records = RecordsWriter::start(&settings.records, Some(score_ended), metrics_on).map_err(
         |source| StartError::Records {
             path: settings.records.file.clone().unwrap_or_default(),
@@ -272,10 +266,7 @@ async fn serve(
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let conn = &settings.connections;
-    let mut builder = Server::builder();
-    if let Some(tls) = tls {
-        builder = builder.tls_config(tls)?;
-    }
+    let builder = Server::builder();
     if let Ok(addr) = listener.local_addr() {
         if settings.auth.is_none() && !addr.ip().is_loopback() {
             warn!(%addr, "listening beyond loopback without auth_tokens_file: any client may read calls and reload flows");
@@ -306,7 +297,7 @@ async fn serve(
             drain(&engine, &health, &tracker, drain_timeout).await;
         }
     };
-    let serve = builder
+    let router = builder
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_concurrent_streams(conn.max_concurrent_streams)
         .http2_keepalive_interval(Some(conn.keepalive_interval))
@@ -329,8 +320,13 @@ async fn serve(
             settings
                 .reference_service
                 .then(|| ReferenceServer::new(ReferenceService)),
-        )
-        .serve_with_incoming_shutdown(connections::incoming(listener, conn, tracker), drain);
+        );
+    let incoming = connections::incoming(listener, conn, tracker);
+    let serve: std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+        match tls {
+            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.accept(incoming), drain)),
+            None => Box::pin(router.serve_with_incoming_shutdown(incoming, drain)),
+        };
 
     // Whatever the peers do, the process is done a fixed time after the
     // signal: connections still open then are dropped.
