@@ -4,6 +4,7 @@
 //! `watch` reloads what changes on disk.
 
 mod app;
+mod observe;
 pub mod signals;
 mod tls;
 pub mod watch;
@@ -11,7 +12,15 @@ pub mod watch;
 pub use app::{App, StartError};
 pub use signals::Reloader;
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::{net::TcpListener, sync::oneshot, time::Instant};
 use tonic::transport::Server;
@@ -230,14 +239,15 @@ async fn serve(
     engine_settings.records = records.as_ref().map(RecordsWriter::sink);
     let engine = Engine::with_store(flows.clone(), engine_settings, settings.store.clone());
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    // Without a shared store there is nothing to reach; with one, not
+    // ready until its first health check answers.
+    let store_up = Arc::new(AtomicBool::new(engine.store().is_none()));
     if let Some(metrics_listener) = metrics_listener {
-        let handle = metrics::install(&crate::call::metric_labels())?;
+        let handle = metrics::install(&observe::labels(&flows, settings.reference_service))?;
         flows.publish_versions();
-        let live = engine.clone();
         tokio::spawn(metrics::serve(
             metrics_listener,
-            handle,
-            Arc::new(move || metrics::live_calls(live.live_calls())),
+            observe::endpoint(handle, &engine, flows.clone(), store_up.clone()),
             async move {
                 let _ = metrics_stopped.await;
             },
@@ -248,7 +258,7 @@ async fn serve(
     health.set_serving::<FlowsServer<FlowsService>>().await;
     health.set_serving::<QualityServer<QualityService>>().await;
     if let Some(store) = engine.store() {
-        tokio::spawn(watch_store(store, engine.clone(), health.clone()));
+        tokio::spawn(watch_store(store, engine.clone(), health.clone(), store_up));
     }
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
@@ -360,6 +370,7 @@ async fn watch_store(
     store: Arc<dyn CallStore>,
     engine: Engine,
     health: tonic_health::server::HealthReporter,
+    store_up: Arc<AtomicBool>,
 ) {
     let mut up: Option<bool> = None;
     loop {
@@ -368,6 +379,10 @@ async fn watch_store(
             return;
         }
         let is_up = now_up.is_ok();
+        if !is_up {
+            metrics::store_error();
+        }
+        store_up.store(is_up, Ordering::Relaxed);
         if up != Some(is_up) {
             let status = if is_up {
                 info!(store = store.describe(), "the call store answers; serving");

@@ -83,6 +83,10 @@ pub fn metric_labels() -> crate::metrics::LabelSets {
     crate::metrics::LabelSets {
         event_kinds: EventKind::iter().map(|k| k.into()).collect(),
         turn_states: super::CallState::ALL.iter().map(|s| s.as_str()).collect(),
+        end_reasons: super::EndReason::iter()
+            .map(super::EndReason::as_str)
+            .collect(),
+        ..Default::default()
     }
 }
 

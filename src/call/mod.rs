@@ -221,7 +221,9 @@ impl PartialEq for Say {
 }
 
 /// Why a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, strum::EnumIter,
+)]
 pub enum EndReason {
     CallerHangup,
     Silence,
