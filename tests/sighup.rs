@@ -226,5 +226,24 @@ async fn sighup_reloads_tokens_and_certificate_and_the_live_call_goes_on() {
     for part in ["tokens=\"reloaded\"", "tls=\"reloaded\"", "quality_rules="] {
         assert!(reloaded[0].contains(part), "{part} in {}", reloaded[0]);
     }
+    // Tokens are never logged, though a refusal is, once.
     assert!(!log.contains("new-token-change-me") && !log.contains("old-token-change-me"));
+    let refusals: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert_eq!(refusals.len(), 1, "one refusal line in\n{log}");
+    assert!(
+        refusals[0].contains("WARN") && refusals[0].contains("UNAUTHENTICATED"),
+        "{}",
+        refusals[0]
+    );
+    // The call's end says which flow, how long and why.
+    let ended = log
+        .lines()
+        .find(|l| l.contains("call ended") && l.contains("across-sighup"))
+        .unwrap_or_else(|| panic!("the call's ended line in\n{log}"));
+    for part in ["flow=hotline", "duration_ms=", "reason=\"caller_hangup\""] {
+        assert!(ended.contains(part), "{part} in {ended}");
+    }
 }
