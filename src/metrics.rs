@@ -270,10 +270,13 @@ fn at_zero(labels: &LabelSets) {
     for result in ["ok", "rejected"] {
         counter!(FLOW_RELOADS, "result" => result).increment(0);
     }
+    // A histogram is exported empty once its handle exists.
     for flow in &labels.flows {
         counter!(CALLS_STARTED, "flow" => flow.clone()).increment(0);
+        let _ = histogram!(CALL_QUALITY, "flow" => flow.clone());
         for reason in &labels.end_reasons {
             counter!(CALLS_ENDED, "flow" => flow.clone(), "reason" => *reason).increment(0);
+            let _ = histogram!(CALL_DURATION, "flow" => flow.clone(), "reason" => *reason);
         }
     }
 }
