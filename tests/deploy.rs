@@ -4,6 +4,7 @@
 //! exports. (deploy/verify checks each artefact with its own ecosystem's
 //! tool; .ci/run runs it.)
 
+#[allow(dead_code)] // the gRPC address: only /metrics is read here
 #[path = "common/binary.rs"]
 mod binary;
 

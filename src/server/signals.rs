@@ -52,7 +52,7 @@ impl Reloader {
             flows_removed = report.removed.len(),
             flows_rejected,
             tokens,
-            quality_rules = "reloaded",
+            quality_rules = "re-read",
             tls,
             "SIGHUP: files reloaded"
         );
