@@ -203,9 +203,12 @@ async fn sighup_reloads_tokens_and_certificate_and_the_live_call_goes_on() {
     let reasons: Vec<i32> = last
         .actions
         .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::Hangup(h)) => Some(h.reason),
-            _ => None,
+        .filter_map(|a| {
+            if let Some(pb::action::Kind::Hangup(h)) = &a.kind {
+                Some(h.reason)
+            } else {
+                None
+            }
         })
         .collect();
     assert!(
