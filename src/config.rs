@@ -340,10 +340,13 @@ pub fn load(
         1_000,
         600_000,
     ));
+    // 20 s: with the 0.7 s of last words and the records flushed, the whole
+    // shutdown fits Kubernetes' default 30 s grace period (and a systemd
+    // TimeoutStopSec of 30 s) with room to spare before SIGKILL.
     let drain_timeout = ms(n(
         "drain_timeout_ms",
         &raw.drain_timeout_ms,
-        30_000,
+        20_000,
         0,
         3_600_000,
     ));

@@ -5,7 +5,7 @@ use std::{io::IsTerminal, process::ExitCode};
 
 use callscript::{
     cli::{self, Cli, Command},
-    server::App,
+    server::{App, signals},
     telemetry,
 };
 use clap::Parser;
@@ -94,8 +94,17 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         };
+        // Installed before "listening", so a SIGHUP from then on reloads
+        // instead of killing the process.
+        #[cfg(unix)]
+        match signals::reload_on_hangup(app.reloader()) {
+            Ok(reloads) => {
+                tokio::spawn(reloads);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; restart to reload files"),
+        }
         announce(&app);
-        match app.run(shutdown_signal()).await {
+        match app.run(signals::shutdown()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("callscript: {e}");
@@ -119,28 +128,5 @@ fn announce(app: &App) {
     }
     if let Some(addr) = app.metrics_addr() {
         let _ = writeln!(out, "callscript metrics on http://{addr}/metrics");
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
     }
 }

@@ -12,22 +12,21 @@
 //! end reasons, event kinds, machine states, gRPC methods and codes. No
 //! label ever carries a caller's number or words (N16).
 
+mod endpoint;
+mod process;
+mod rpc;
+
+pub use endpoint::{Endpoint, Readiness, serve};
+pub use rpc::RpcLayer;
+
 use std::{
-    collections::{HashMap, HashSet},
-    convert::Infallible,
-    future::Future,
-    sync::{Arc, Mutex, OnceLock},
-    task::{Context, Poll},
-    time::{Duration, Instant},
+    collections::HashSet,
+    sync::{Mutex, OnceLock},
+    time::Duration,
 };
 
-use http_body_util::Full;
-use hyper::{Method, Request, Response, StatusCode, body::Bytes, service::service_fn};
-use hyper_util::rt::TokioIo;
 use metrics::{Counter, Histogram, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tokio::net::TcpListener;
-use tracing::{debug, warn};
 
 // === names ===
 
@@ -41,10 +40,15 @@ pub const CALLS_ENDED: &str = "callscript_calls_ended_total";
 pub const EVENTS: &str = "callscript_events_total";
 /// Counter {state}: turns the service produced, by the call's state after it.
 pub const TURNS: &str = "callscript_turns_total";
-/// Counter {method, code}: gRPC requests answered.
-pub const RPC_REQUESTS: &str = "callscript_rpc_requests_total";
-/// Histogram {method}: time to the response's headers.
-pub const RPC_DURATION: &str = "callscript_rpc_duration_seconds";
+pub use rpc::{HANDLED as GRPC_HANDLED, HANDLING as GRPC_HANDLING};
+/// Histogram {flow, reason}: how long calls lasted, by end reason.
+pub const CALL_DURATION: &str = "callscript_call_duration_seconds";
+/// Gauge {version}: always 1; the version of the running binary.
+pub const BUILD_INFO: &str = "callscript_build_info";
+/// Counter: records-file writes that failed (the record is lost).
+pub const RECORDS_WRITE_ERRORS: &str = "callscript_records_write_errors_total";
+/// Counter: call store (Redis) operations that failed, health checks included.
+pub const STORE_ERRORS: &str = "callscript_store_errors_total";
 /// Histogram: how late a call's timer fired after its deadline.
 pub const TIMER_LATENESS: &str = "callscript_timer_lateness_seconds";
 /// Counter {result}: flow reloads, `ok` or `rejected` (a file had errors;
@@ -62,10 +66,10 @@ pub const CALL_QUALITY: &str = "callscript_call_quality_score";
 const LATENESS_BUCKETS: &[f64] = &[
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 ];
-/// An RPC: tens of microseconds for an event, up to seconds for a stalled one.
-const RPC_BUCKETS: &[f64] = &[
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5,
+/// A call: seconds for a caller who hangs up at once, minutes for most, up
+/// to the flows' `max_call_ms` (an hour at most).
+const CALL_DURATION_BUCKETS: &[f64] = &[
+    5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0,
 ];
 const QUALITY_BUCKETS: &[f64] = &[50.0, 60.0, 70.0, 80.0, 85.0, 90.0, 94.0, 97.0, 100.0];
 
@@ -76,9 +80,22 @@ pub fn call_started(flow: &str) {
     counter!(CALLS_STARTED, "flow" => flow.to_owned()).increment(1);
 }
 
-/// A call ended, for `reason` ("unknown" when it has none).
-pub fn call_ended(flow: &str, reason: &'static str) {
+/// A call ended, for `reason` ("unknown" when it has none), `lasted` after
+/// it started.
+pub fn call_ended(flow: &str, reason: &'static str, lasted: Duration) {
     counter!(CALLS_ENDED, "flow" => flow.to_owned(), "reason" => reason).increment(1);
+    histogram!(CALL_DURATION, "flow" => flow.to_owned(), "reason" => reason)
+        .record(lasted.as_secs_f64());
+}
+
+/// A record could not be written to the records file.
+pub fn records_write_error() {
+    counter!(RECORDS_WRITE_ERRORS).increment(1);
+}
+
+/// A call store operation failed.
+pub fn store_error() {
+    counter!(STORE_ERRORS).increment(1);
 }
 
 /// An event reached a call (from the front-end or the service's own timers).
@@ -129,19 +146,7 @@ struct Handles {
     /// Indexed like [`LabelSets::turn_states`].
     turns: Vec<Counter>,
     timer_lateness: Histogram,
-    /// By request path: the RPC duration and the counters by code.
-    methods: std::sync::RwLock<HashMap<String, Arc<MethodHandles>>>,
 }
-
-struct MethodHandles {
-    label: metrics::SharedString,
-    duration: Histogram,
-    /// Registered on first use, so only codes seen are exposed.
-    by_code: [OnceLock<Counter>; 17],
-}
-
-/// At most this many request paths get cached handles.
-const MAX_METHODS: usize = 64;
 
 impl Handles {
     fn register(labels: &LabelSets) -> Handles {
@@ -157,64 +162,6 @@ impl Handles {
                 .map(|s| counter!(TURNS, "state" => *s))
                 .collect(),
             timer_lateness: histogram!(TIMER_LATENESS),
-            methods: std::sync::RwLock::new(HashMap::new()),
-        }
-    }
-
-    /// The handles of a request path, registered on first use.
-    fn method(&self, path: &str) -> Option<Arc<MethodHandles>> {
-        let read = self.methods.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(m) = read.get(path) {
-            return Some(m.clone());
-        }
-        drop(read);
-        let mut write = self.methods.write().unwrap_or_else(|e| e.into_inner());
-        if write.len() >= MAX_METHODS {
-            return None;
-        }
-        let label: metrics::SharedString = Arc::<str>::from(method_label(path)).into();
-        let handles = Arc::new(MethodHandles {
-            duration: histogram!(RPC_DURATION, "method" => label.clone()),
-            label,
-            by_code: Default::default(),
-        });
-        write.insert(path.to_owned(), handles.clone());
-        Some(handles)
-    }
-}
-
-/// Which RPC a request is, for its metrics.
-enum Rpc {
-    /// With its handles (the common case once metrics are installed).
-    Cached(Arc<MethodHandles>),
-    /// By label, looked up when done.
-    Named(String),
-}
-
-impl Rpc {
-    fn of(path: &str) -> Rpc {
-        match HANDLES.get().and_then(|h| h.method(path)) {
-            Some(m) => Rpc::Cached(m),
-            None => Rpc::Named(method_label(path)),
-        }
-    }
-}
-
-/// Records one answered RPC.
-fn rpc_done(rpc: Rpc, code: i32, took: Duration) {
-    let code = if (0..17).contains(&code) { code } else { 2 };
-    match rpc {
-        Rpc::Cached(m) => {
-            m.duration.record(took.as_secs_f64());
-            m.by_code[code as usize]
-                .get_or_init(|| {
-                    counter!(RPC_REQUESTS, "method" => m.label.clone(), "code" => code_name(code))
-                })
-                .increment(1);
-        }
-        Rpc::Named(method) => {
-            histogram!(RPC_DURATION, "method" => method.clone()).record(took.as_secs_f64());
-            counter!(RPC_REQUESTS, "method" => method, "code" => code_name(code)).increment(1);
         }
     }
 }
@@ -271,9 +218,14 @@ pub struct Label {
 pub struct LabelSets {
     pub event_kinds: Vec<&'static str>,
     pub turn_states: Vec<&'static str>,
+    pub end_reasons: Vec<&'static str>,
+    /// The flows loaded at start, for calls started and ended by flow.
+    pub flows: Vec<String>,
+    /// The gRPC request paths served (`/callscript.v1.Calls/StartCall`).
+    pub rpc_methods: Vec<String>,
 }
 
-// === the recorder and the endpoint ===
+// === the recorder ===
 
 /// Installs the Prometheus recorder (once per process; later calls get the
 /// same handle) and starts its upkeep task.
@@ -286,11 +238,14 @@ pub fn install(
     }
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full(TIMER_LATENESS.into()), LATENESS_BUCKETS)?
-        .set_buckets_for_metric(Matcher::Full(RPC_DURATION.into()), RPC_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(GRPC_HANDLING.into()), rpc::BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(CALL_DURATION.into()), CALL_DURATION_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(CALL_QUALITY.into()), QUALITY_BUCKETS)?
         .install_recorder()?;
     describe();
     let _ = HANDLES.set(Handles::register(labels));
+    rpc::register(&labels.rpc_methods);
+    at_zero(labels);
     let handle = HANDLE.get_or_init(|| handle).clone();
     // Histograms collect samples until upkeep folds them into buckets:
     // without scrapes they would grow without limit.
@@ -305,6 +260,27 @@ pub fn install(
     Ok(handle)
 }
 
+/// Series with labels known at start are shown from the first scrape, so
+/// `rate()` and alerts over them work before the first increment.
+fn at_zero(labels: &LabelSets) {
+    gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    gauge!(LIVE_CALLS).set(0.0);
+    counter!(RECORDS_WRITE_ERRORS).increment(0);
+    counter!(STORE_ERRORS).increment(0);
+    for result in ["ok", "rejected"] {
+        counter!(FLOW_RELOADS, "result" => result).increment(0);
+    }
+    // A histogram is exported empty once its handle exists.
+    for flow in &labels.flows {
+        counter!(CALLS_STARTED, "flow" => flow.clone()).increment(0);
+        let _ = histogram!(CALL_QUALITY, "flow" => flow.clone());
+        for reason in &labels.end_reasons {
+            counter!(CALLS_ENDED, "flow" => flow.clone(), "reason" => *reason).increment(0);
+            let _ = histogram!(CALL_DURATION, "flow" => flow.clone(), "reason" => *reason);
+        }
+    }
+}
+
 /// The `# HELP` lines.
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
@@ -314,14 +290,25 @@ fn describe() {
     describe_counter!(EVENTS, "Events fed to calls, by kind.");
     describe_counter!(TURNS, "Turns produced, by the call's state after the turn.");
     describe_counter!(
-        RPC_REQUESTS,
-        "gRPC requests answered, by method and status code."
+        GRPC_HANDLED,
+        "gRPC requests answered, by service, method and status code."
     );
     describe_histogram!(
-        RPC_DURATION,
+        GRPC_HANDLING,
         Unit::Seconds,
-        "Time from a gRPC request to its response headers, by method."
+        "Time from a gRPC request to its response headers, by service and method."
     );
+    describe_histogram!(
+        CALL_DURATION,
+        Unit::Seconds,
+        "How long calls lasted, by flow and end reason."
+    );
+    describe_gauge!(BUILD_INFO, "1, labelled with the running version.");
+    describe_counter!(
+        RECORDS_WRITE_ERRORS,
+        "Call records that could not be written to the records file."
+    );
+    describe_counter!(STORE_ERRORS, "Call store operations that failed.");
     describe_histogram!(
         TIMER_LATENESS,
         Unit::Seconds,
@@ -333,174 +320,15 @@ fn describe() {
     describe_histogram!(CALL_QUALITY, "Call quality scores (N18), by flow.");
 }
 
-/// Answers `GET /metrics` on `listener` until `shutdown` completes.
-/// `refresh` runs before each scrape (to set gauges read from live state).
-pub async fn serve(
-    listener: TcpListener,
-    handle: PrometheusHandle,
-    refresh: Arc<dyn Fn() + Send + Sync>,
-    shutdown: impl Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    warn!(error = %e, "metrics endpoint: accept failed");
-                    continue;
-                }
-            },
-            () = &mut shutdown => return,
-        };
-        let handle = handle.clone();
-        let refresh = refresh.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let response = respond(&req, &handle, &*refresh);
-                async move { Ok::<_, Infallible>(response) }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                debug!(%peer, error = %e, "metrics connection ended");
-            }
-        });
-    }
-}
-
-fn respond<B>(
-    req: &Request<B>,
-    handle: &PrometheusHandle,
-    refresh: &(dyn Fn() + Send + Sync),
-) -> Response<Full<Bytes>> {
-    let reply = |status, text: String| {
-        let mut r = Response::new(Full::new(Bytes::from(text)));
-        *r.status_mut() = status;
-        r
-    };
-    if req.uri().path() != "/metrics" {
-        return reply(StatusCode::NOT_FOUND, "metrics are at /metrics\n".into());
-    }
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return reply(StatusCode::METHOD_NOT_ALLOWED, "GET /metrics\n".into());
-    }
-    refresh();
-    let mut r = reply(StatusCode::OK, handle.render());
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    r
-}
-
 /// Sets the live-calls gauge (before a scrape).
 pub fn live_calls(n: usize) {
     gauge!(LIVE_CALLS).set(n as f64);
 }
 
-// === the RPC layer ===
-
-/// A tower layer that counts gRPC requests by method and status code and
-/// times them to their response headers. A unary error's status is in the
-/// headers (a trailers-only response); a response that opens without one
-/// counts as OK (a stream's later error is in its trailers only).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RpcLayer;
-
-impl<S> tower::Layer<S> for RpcLayer {
-    type Service = RpcMetrics<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner }
-    }
-}
-
-/// The service [`RpcLayer`] wraps around each gRPC service.
-#[derive(Debug, Clone)]
-pub struct RpcMetrics<S> {
-    inner: S,
-}
-
-impl<S, B, RB> tower::Service<Request<B>> for RpcMetrics<S>
-where
-    S: tower::Service<Request<B>, Response = Response<RB>>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future =
-        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let rpc = Rpc::of(req.uri().path());
-        let started = Instant::now();
-        let future = self.inner.call(req);
-        Box::pin(async move {
-            let result = future.await;
-            let code = match &result {
-                Ok(response) => response
-                    .headers()
-                    .get("grpc-status")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<i32>().ok())
-                    .unwrap_or(0),
-                Err(_) => 14,
-            };
-            rpc_done(rpc, code, started.elapsed());
-            result
-        })
-    }
-}
-
-/// `/callscript.v1.Calls/SendEvent` → `callscript.v1.Calls/SendEvent`; a
-/// path outside the services callscript serves is `other`, so a client
-/// cannot create label values at will.
-fn method_label(path: &str) -> String {
-    let path = path.trim_start_matches('/');
-    let known = ["callscript.", "grpc.health.", "grpc.reflection."];
-    if path.len() <= 80
-        && known.iter().any(|p| path.starts_with(p))
-        && path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '_'))
-    {
-        path.to_owned()
-    } else {
-        "other".to_owned()
-    }
-}
-
-/// A gRPC status code's canonical name.
-fn code_name(code: i32) -> &'static str {
-    match code {
-        0 => "OK",
-        1 => "CANCELLED",
-        2 => "UNKNOWN",
-        3 => "INVALID_ARGUMENT",
-        4 => "DEADLINE_EXCEEDED",
-        5 => "NOT_FOUND",
-        6 => "ALREADY_EXISTS",
-        7 => "PERMISSION_DENIED",
-        8 => "RESOURCE_EXHAUSTED",
-        9 => "FAILED_PRECONDITION",
-        10 => "ABORTED",
-        11 => "OUT_OF_RANGE",
-        12 => "UNIMPLEMENTED",
-        13 => "INTERNAL",
-        14 => "UNAVAILABLE",
-        15 => "DATA_LOSS",
-        16 => "UNAUTHENTICATED",
-        _ => "UNKNOWN",
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::{
         call::EndReason,
@@ -557,18 +385,5 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }
-    }
-
-    #[test]
-    fn method_labels_are_bounded() {
-        assert_eq!(
-            method_label("/callscript.v1.Calls/SendEvent"),
-            "callscript.v1.Calls/SendEvent"
-        );
-        assert_eq!(method_label("/evil/\u{1F600}"), "other");
-        assert_eq!(
-            method_label(&format!("/callscript.{}", "a".repeat(100))),
-            "other"
-        );
     }
 }

@@ -196,11 +196,13 @@ impl Output {
         });
         match result {
             Ok(()) => self.failing = false,
-            Err(e) if !self.failing => {
-                self.failing = true;
-                warn!(file = %self.path.display(), error = %e, "cannot write the call record; later records are tried again");
+            Err(e) => {
+                crate::metrics::records_write_error();
+                if !self.failing {
+                    self.failing = true;
+                    warn!(file = %self.path.display(), error = %e, "cannot write the call record; later records are tried again");
+                }
             }
-            Err(_) => {}
         }
     }
 

@@ -4,14 +4,26 @@
 //! `watch` reloads what changes on disk.
 
 mod app;
+mod observe;
+pub mod signals;
+mod tls;
 pub mod watch;
 
 pub use app::{App, StartError};
+pub use signals::Reloader;
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::{net::TcpListener, sync::oneshot, time::Instant};
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::{
@@ -38,6 +50,11 @@ use crate::{
 /// over 16 connections tripped it (benches/grpc.rs); 4 MiB holds about
 /// 10,000 waiting openings per connection.
 const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
+
+/// The default `drain_timeout_ms`: the drain, the last words and the
+/// records' flush stay well inside the 30 s that Kubernetes (and a systemd
+/// `TimeoutStopSec=30`) give before SIGKILL.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(20);
 
 /// How the server is put together.
 #[derive(Clone)]
@@ -79,7 +96,7 @@ impl Default for ServerSettings {
             connections: ConnectionSettings::default(),
             auth: None,
             tls: None,
-            drain_timeout: Duration::from_secs(30),
+            drain_timeout: DEFAULT_DRAIN,
             max_flow_bytes: 4 << 20,
             quality_file: None,
             records: RecordsSettings::default(),
@@ -95,21 +112,6 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// Client certificates must be signed by this CA (mTLS).
     pub client_ca: Option<PathBuf>,
-}
-
-impl TlsFiles {
-    fn config(&self, handshake_timeout: Duration) -> Result<ServerTlsConfig, StartError> {
-        let read = |p: &PathBuf| {
-            std::fs::read(p).map_err(|e| StartError::Tls(format!("{}: {e}", p.display())))
-        };
-        let mut config = ServerTlsConfig::new()
-            .identity(Identity::from_pem(read(&self.cert)?, read(&self.key)?))
-            .timeout(handshake_timeout);
-        if let Some(ca) = &self.client_ca {
-            config = config.client_ca_root(Certificate::from_pem(read(ca)?));
-        }
-        Ok(config)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +133,7 @@ pub enum ServeError {
 struct Prepared {
     scoring: QualityScoring,
     records: Option<RecordsWriter>,
-    tls: Option<ServerTlsConfig>,
+    tls: Option<Arc<tls::ServerTls>>,
 }
 
 fn prepare(
@@ -149,8 +151,9 @@ fn prepare(
     let tls = settings
         .tls
         .as_ref()
-        .map(|tls| tls.config(settings.connections.handshake_timeout))
-        .transpose()?;
+        .map(|tls| tls::ServerTls::load(tls, settings.connections.handshake_timeout))
+        .transpose()?
+        .map(Arc::new);
     let records = RecordsWriter::start(&settings.records, Some(score_ended), metrics_on).map_err(
         |source| StartError::Records {
             path: settings.records.file.clone().unwrap_or_default(),
@@ -236,14 +239,15 @@ async fn serve(
     engine_settings.records = records.as_ref().map(RecordsWriter::sink);
     let engine = Engine::with_store(flows.clone(), engine_settings, settings.store.clone());
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    // Without a shared store there is nothing to reach; with one, not
+    // ready until its first health check answers.
+    let store_up = Arc::new(AtomicBool::new(engine.store().is_none()));
     if let Some(metrics_listener) = metrics_listener {
-        let handle = metrics::install(&crate::call::metric_labels())?;
+        let handle = metrics::install(&observe::labels(&flows, settings.reference_service))?;
         flows.publish_versions();
-        let live = engine.clone();
         tokio::spawn(metrics::serve(
             metrics_listener,
-            handle,
-            Arc::new(move || metrics::live_calls(live.live_calls())),
+            observe::endpoint(handle, &engine, flows.clone(), store_up.clone()),
             async move {
                 let _ = metrics_stopped.await;
             },
@@ -254,7 +258,7 @@ async fn serve(
     health.set_serving::<FlowsServer<FlowsService>>().await;
     health.set_serving::<QualityServer<QualityService>>().await;
     if let Some(store) = engine.store() {
-        tokio::spawn(watch_store(store, engine.clone(), health.clone()));
+        tokio::spawn(watch_store(store, engine.clone(), health.clone(), store_up));
     }
 
     // grpcurl 1.8.6 speaks only v1alpha reflection; newer tools use v1.
@@ -272,10 +276,7 @@ async fn serve(
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let conn = &settings.connections;
-    let mut builder = Server::builder();
-    if let Some(tls) = tls {
-        builder = builder.tls_config(tls)?;
-    }
+    let builder = Server::builder();
     if let Ok(addr) = listener.local_addr() {
         if settings.auth.is_none() && !addr.ip().is_loopback() {
             warn!(%addr, "listening beyond loopback without auth_tokens_file: any client may read calls and reload flows");
@@ -306,7 +307,7 @@ async fn serve(
             drain(&engine, &health, &tracker, drain_timeout).await;
         }
     };
-    let serve = builder
+    let router = builder
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_concurrent_streams(conn.max_concurrent_streams)
         .http2_keepalive_interval(Some(conn.keepalive_interval))
@@ -329,8 +330,13 @@ async fn serve(
             settings
                 .reference_service
                 .then(|| ReferenceServer::new(ReferenceService)),
-        )
-        .serve_with_incoming_shutdown(connections::incoming(listener, conn, tracker), drain);
+        );
+    let incoming = connections::incoming(listener, conn, tracker);
+    let serve: std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+        match tls {
+            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.accept(incoming), drain)),
+            None => Box::pin(router.serve_with_incoming_shutdown(incoming, drain)),
+        };
 
     // Whatever the peers do, the process is done a fixed time after the
     // signal: connections still open then are dropped.
@@ -364,6 +370,7 @@ async fn watch_store(
     store: Arc<dyn CallStore>,
     engine: Engine,
     health: tonic_health::server::HealthReporter,
+    store_up: Arc<AtomicBool>,
 ) {
     let mut up: Option<bool> = None;
     loop {
@@ -372,6 +379,10 @@ async fn watch_store(
             return;
         }
         let is_up = now_up.is_ok();
+        if !is_up {
+            metrics::store_error();
+        }
+        store_up.store(is_up, Ordering::Relaxed);
         if up != Some(is_up) {
             let status = if is_up {
                 info!(store = store.describe(), "the call store answers; serving");

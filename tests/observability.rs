@@ -119,24 +119,60 @@ async fn metrics_show_a_silent_call_started_ended_and_its_turns() {
         ("callscript_events_total{kind=\"no_input\"}", 3.0),
         ("callscript_live_calls", 0.0),
         (
-            "callscript_rpc_requests_total{method=\"callscript.v1.Calls/SendEvent\",code=\"OK\"}",
+            "grpc_server_handled_total{grpc_service=\"callscript.v1.Calls\",grpc_method=\"SendEvent\",grpc_code=\"OK\"}",
             3.0,
         ),
         (
-            "callscript_rpc_requests_total{method=\"callscript.v1.Calls/SendEvent\",code=\"INVALID_ARGUMENT\"}",
+            "grpc_server_handled_total{grpc_service=\"callscript.v1.Calls\",grpc_method=\"SendEvent\",grpc_code=\"INVALID_ARGUMENT\"}",
             1.0,
         ),
         (
-            "callscript_rpc_requests_total{method=\"callscript.v1.Calls/StartCall\",code=\"OK\"}",
+            "grpc_server_handled_total{grpc_service=\"callscript.v1.Calls\",grpc_method=\"StartCall\",grpc_code=\"OK\"}",
             1.0,
         ),
         (
-            "callscript_rpc_duration_seconds_count{method=\"callscript.v1.Calls/SendEvent\"}",
+            "grpc_server_handling_seconds_count{grpc_service=\"callscript.v1.Calls\",grpc_method=\"SendEvent\"}",
             4.0,
+        ),
+        // Present at zero from the start: every method and code, every end
+        // reason of every flow, the error counters.
+        (
+            "grpc_server_handled_total{grpc_service=\"callscript.v1.Flows\",grpc_method=\"ReloadFlows\",grpc_code=\"UNAUTHENTICATED\"}",
+            0.0,
+        ),
+        (
+            "callscript_calls_ended_total{flow=\"hotline\",reason=\"front_end_lost\"}",
+            0.0,
+        ),
+        ("callscript_records_write_errors_total", 0.0),
+        ("callscript_store_errors_total", 0.0),
+        ("callscript_flow_reloads_total{result=\"rejected\"}", 0.0),
+        (
+            "callscript_call_duration_seconds_count{flow=\"hotline\",reason=\"silence\"}",
+            1.0,
+        ),
+        (
+            &*format!(
+                "callscript_build_info{{version=\"{}\"}}",
+                env!("CARGO_PKG_VERSION")
+            ),
+            1.0,
         ),
     ];
     for (series, value) in expect {
         assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
+    }
+    for name in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+    ] {
+        assert!(
+            sample(&text, name).is_some_and(|v| v > 0.0),
+            "{name} in\n{text}"
+        );
     }
     // The ended call is scored on the records thread, off the call's own
     // path; the score shows once that thread has run (a few scrapes at most).
@@ -169,6 +205,44 @@ async fn metrics_show_a_silent_call_started_ended_and_its_turns() {
 
     let (code, _) = http_get(metrics, "/other");
     assert_eq!(code, 404);
+}
+
+/// The HTTP probes beside /metrics: alive, ready, and not ready once
+/// draining (SIGTERM), while still alive.
+#[tokio::test]
+async fn probes_say_alive_and_ready_until_the_drain() {
+    let server = ServerProcess::start(
+        &[
+            ("CALLSCRIPT_METRICS_LISTEN", "127.0.0.1:0"),
+            ("CALLSCRIPT_DRAIN_TIMEOUT_MS", "3000"),
+        ],
+        Stdio::null(),
+    );
+    let metrics = server.metrics.expect("metrics are served");
+    assert_eq!(http_get(metrics, "/healthz"), (200, "ok\n".into()));
+    assert_eq!(http_get(metrics, "/readyz"), (200, "ready\n".into()));
+    // A live call keeps the drain going while the probes are asked.
+    let mut calls = client(server.addr).await;
+    calls
+        .start_call(start("r1", AT))
+        .await
+        .expect("the call starts");
+    let term = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(term.success());
+    let readyz = (0..200)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            http_get(metrics, "/readyz")
+        })
+        .find(|(code, _)| *code != 200)
+        .expect("not ready once draining");
+    assert_eq!(readyz, (503, "not ready: draining\n".into()));
+    assert_eq!(http_get(metrics, "/healthz").0, 200);
+    drop(calls);
+    stop(server).await;
 }
 
 #[tokio::test]

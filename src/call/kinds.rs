@@ -85,6 +85,10 @@ pub fn metric_labels() -> crate::metrics::LabelSets {
         turn_states: super::CallState::iter()
             .map(super::CallState::as_str)
             .collect(),
+        end_reasons: super::EndReason::iter()
+            .map(super::EndReason::as_str)
+            .collect(),
+        ..Default::default()
     }
 }
 

@@ -140,7 +140,7 @@ fn the_store_is_memory_unless_a_redis_url_is_given() {
 fn limits_connections_and_security_settings_have_defaults_and_are_checked() {
     let s = load(None, env(&[]), &Overrides::default()).unwrap();
     assert_eq!(s.limits.max_message_bytes, 64 << 10);
-    assert_eq!(s.drain_timeout, Duration::from_secs(30));
+    assert_eq!(s.drain_timeout, Duration::from_secs(20));
     assert_eq!(s.max_flow_bytes, 4 << 20);
     assert!(s.auth_tokens_file.is_none() && s.tls_cert.is_none());
 

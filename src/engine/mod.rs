@@ -428,12 +428,10 @@ impl Engine {
 
     /// The "call ended" log line and metric, however the call is kept.
     fn call_ended(&self, call: &Call) {
-        let (flow, reason) = call.ending();
-        info!(call_id = %call.id(), reason = reason.map_or("unknown", |r| r.as_str()), "call ended");
-        crate::metrics::call_ended(
-            flow.id(),
-            reason.map_or("unknown", crate::call::EndReason::as_str),
-        );
+        let (flow, reason, lasted) = call.ending();
+        let reason = reason.map_or("unknown", crate::call::EndReason::as_str);
+        info!(call_id = %call.id(), flow = %flow.id(), duration_ms = lasted.as_millis() as u64, reason, "call ended");
+        crate::metrics::call_ended(flow.id(), reason, lasted);
     }
 
     /// A new call, not yet started nor filed: its flow, locale and opening

@@ -336,9 +336,15 @@ impl Call {
 
     /// The call's flow and why it ended (`None` while live): what the
     /// "call ended" log line and metric need, without copying the record.
-    pub fn ending(&self) -> (Arc<Flow>, Option<EndReason>) {
+    /// The flow, the end reason and how long the call lasted.
+    pub fn ending(&self) -> (Arc<Flow>, Option<EndReason>, Duration) {
         let s = self.lock();
-        (s.kept.machine.flow().clone(), s.kept.machine.ended())
+        let lasted = s.kept.started.elapsed();
+        (
+            s.kept.machine.flow().clone(),
+            s.kept.machine.ended(),
+            lasted,
+        )
     }
 
     pub fn record(&self) -> CallRecord {

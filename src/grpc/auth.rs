@@ -280,14 +280,18 @@ impl Auth {
     }
 
     /// Re-reads the file; a broken file is reported and the tokens already
-    /// in use stay.
-    pub fn reload(&self) {
+    /// in use stay (`false`).
+    pub fn reload(&self) -> bool {
         match read(&self.path) {
             Ok(tokens) => {
                 info!(file = %self.path.display(), clients = tokens.len(), "tokens reloaded");
                 self.tokens.store(Arc::new(tokens));
+                true
             }
-            Err(e) => warn!(error = %e, "tokens file rejected; the previous tokens stay in use"),
+            Err(e) => {
+                warn!(error = %e, "tokens file rejected; the previous tokens stay in use");
+                false
+            }
         }
     }
 

@@ -105,7 +105,7 @@ where
                     req.extensions_mut().insert(client);
                 }
                 Err(status) => {
-                    tracing::debug!(path = req.uri().path(), %status, "request refused");
+                    refused(Some(req.uri().path()), &status);
                     return Either::Right(Gated::Refused {
                         response: Some(status.into_http()),
                     });
@@ -121,6 +121,34 @@ where
             inner: inner.call(req),
             in_flight,
         })
+    }
+}
+
+/// One WARN a second at most for each kind of refusal, so an operator sees
+/// a misconfigured client or an attack without the log being flooded by
+/// it. The statuses name the client and its roles, never a token.
+fn refused(path: Option<&str>, status: &Status) {
+    let path = path.unwrap_or("-");
+    use std::sync::atomic::AtomicU64;
+    static UNAUTHENTICATED: AtomicU64 = AtomicU64::new(0);
+    static PERMISSION_DENIED: AtomicU64 = AtomicU64::new(0);
+    static UNREADABLE: AtomicU64 = AtomicU64::new(0);
+    // tonic's `Code` is not ours: the gate refuses only with these two,
+    // and restates the rest as a request that could not be read.
+    let (last, kind) = match status.code() {
+        tonic::Code::Unauthenticated => (&UNAUTHENTICATED, "UNAUTHENTICATED"),
+        tonic::Code::PermissionDenied => (&PERMISSION_DENIED, "PERMISSION_DENIED"),
+        _ => (&UNREADABLE, "unreadable request"),
+    };
+    if crate::engine::once_a_second(last) {
+        tracing::warn!(
+            kind,
+            path,
+            reason = status.message(),
+            "request refused (at most one such line a second)"
+        );
+    } else {
+        tracing::debug!(kind, path, reason = status.message(), "request refused");
     }
 }
 
@@ -164,6 +192,7 @@ where
                     .as_ref()
                     .and_then(wire_error)
                 {
+                    refused(None, &restated);
                     resp = restated.into_http();
                 }
                 Poll::Ready(Ok(match in_flight.take() {

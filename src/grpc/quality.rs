@@ -55,6 +55,12 @@ impl QualityScoring {
         scoring
     }
 
+    /// Re-reads the rules file if it changed (SIGHUP), rather than at the
+    /// next score.
+    pub fn refresh(&self) {
+        self.current_rules();
+    }
+
     /// The rules, re-read first when the file changed since the last read.
     /// Two scores that see one change together may both read the file;
     /// either result is the file's rules.

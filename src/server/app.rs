@@ -6,7 +6,7 @@ use std::{future::Future, io, net::SocketAddr, path::PathBuf, sync::Arc};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use super::{Prepared, ServeError, ServerSettings, TlsFiles, prepare, serve, watch};
+use super::{Prepared, Reloader, ServeError, ServerSettings, TlsFiles, prepare, serve, watch};
 use crate::{
     config::Settings,
     engine::store::{CallStore, StoreError, redis::RedisStore},
@@ -142,6 +142,16 @@ impl App {
         self.metrics_listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
+    }
+
+    /// What SIGHUP re-reads (`signals::reload_on_hangup`).
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            flows: self.registry.clone(),
+            tokens: self.settings.auth.clone(),
+            scoring: self.prepared.scoring.clone(),
+            tls: self.prepared.tls.clone(),
+        }
     }
 
     /// Serves until `shutdown` completes, then drains (`drain_timeout`).

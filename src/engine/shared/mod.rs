@@ -83,6 +83,7 @@ impl Shared {
     }
 
     fn unavailable(&self, e: StoreError) -> CallError {
+        crate::metrics::store_error();
         CallError::StoreUnavailable(e.0)
     }
 }
