@@ -53,7 +53,9 @@ use crate::calendar::HolidayCalendar;
 
 pub use ivr::{IvrLine, IvrWhat, audio_words, from_ivr, from_record};
 pub use report::{Band, Format, RuleCount, Scored, Summary, write_report};
-pub use rules::{QualitySettings, Rule, RuleId, Rules, RulesError, load_rules, rules_diagnostic};
+pub use rules::{
+    Doubling, Item, QualitySettings, Rule, RuleId, Rules, RulesError, load_rules, rules_diagnostic,
+};
 pub use transcript::{
     CallKind, Event, HoldEdge, LineProblem, Transcript, TranscriptHeader, What, Who, json_schema,
 };
@@ -72,7 +74,14 @@ pub struct Deduction {
     /// The scoring regulations' item number, where it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<u32>,
+    /// What it costs, doubled when `doubled` says why.
     pub points: u32,
+    /// A centre extra (`centre = true` in quality.toml), not the table's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub centre: bool,
+    /// Why the table doubles this deduction (a complaint, a repeated fault).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doubled: Option<String>,
     /// Seconds from the start of the call.
     pub t: f64,
     /// The words of the line that proves it (for a hold, hang-up or transfer
@@ -80,6 +89,19 @@ pub struct Deduction {
     pub evidence: String,
     /// Why this line is a violation, for the QA lead.
     pub note: String,
+}
+
+impl Deduction {
+    /// What the deduction scores under, as every report names it: `item 8`,
+    /// `item 9 ×2`, or `centre` for a centre extra.
+    pub fn label(&self) -> String {
+        match (self.item, self.centre) {
+            (_, true) => "centre".into(),
+            (Some(i), false) if self.doubled.is_some() => format!("item {i} ×2"),
+            (Some(i), false) => format!("item {i}"),
+            (None, false) => "no item".into(),
+        }
+    }
 }
 
 /// A call's score: 100 minus the deductions, never below 0.

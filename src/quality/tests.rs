@@ -3,8 +3,12 @@
 
 use super::*;
 
+/// Scores with every centre extra switched on too: these tests reach each
+/// check's boundaries, whether or not it is on by default.
 fn score(lines: &[&str]) -> Quality {
-    Scorer::default().score_text(&lines.join("\n"))
+    let text = include_str!("../../flows/quality.toml").replace("on = false", "on = true");
+    let rules = Rules::from_toml("q.toml", &text).expect("the shipped rules with extras on");
+    Scorer::new(Arc::new(rules), Arc::default()).score_text(&lines.join("\n"))
 }
 
 fn rules_of(q: &Quality) -> Vec<&'static str> {
@@ -347,4 +351,60 @@ fn a_service_hold_maps_to_hold_lines_around_its_prompts() {
     assert_eq!(whats[6], &What::Hold(HoldEdge::End));
     assert_eq!(t.events.len(), 8, "a shutdown is nobody's hang-up");
     assert_eq!(Scorer::default().score(&t).score, 100);
+}
+
+#[test]
+fn the_shipped_rules_are_the_table_and_the_centre_extras_are_off() {
+    let rules = Rules::default();
+    let items: Vec<(u32, u32)> = rules.items().map(|i| (i.number, i.points)).collect();
+    assert_eq!(
+        items,
+        [
+            (1, 10),
+            (2, 10),
+            (3, 10),
+            (4, 10),
+            (5, 10),
+            (6, 10),
+            (7, 10),
+            (8, 6),
+            (9, 10),
+            (10, 10),
+            (11, 10),
+            (12, 6),
+            (13, 5),
+            (14, 5),
+            (15, 5),
+            (16, 10),
+            (17, 6),
+        ]
+    );
+    for r in rules.all() {
+        match r.item {
+            Some(i) => {
+                let item = rules.item(i).expect("a rule's item is in the table");
+                assert_eq!(
+                    (r.points, r.on, r.centre),
+                    (item.points, true, false),
+                    "{}",
+                    r.id
+                );
+            }
+            None => assert!(r.centre && !r.on, "{}: a centre extra, off", r.id),
+        }
+    }
+    let doubled: Vec<(u32, Doubling)> = rules
+        .items()
+        .filter(|i| i.doubling != Doubling::Never)
+        .map(|i| (i.number, i.doubling))
+        .collect();
+    assert_eq!(
+        doubled,
+        [
+            (8, Doubling::Complaint),
+            (9, Doubling::Serious),
+            (10, Doubling::Serious),
+            (17, Doubling::Complaint),
+        ]
+    );
 }

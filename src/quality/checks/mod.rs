@@ -50,7 +50,10 @@ impl<'a> Call<'a> {
             rule: id.key(),
             norm: rule.norm.to_string(),
             item: rule.item,
-            points: rule.points,
+            // A rule that is off finds nothing: `run` drops 0-point findings.
+            points: if rule.on { rule.points } else { 0 },
+            centre: rule.centre,
+            doubled: None,
             t,
             evidence,
             note,
