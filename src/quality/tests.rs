@@ -408,3 +408,40 @@ fn the_shipped_rules_are_the_table_and_the_centre_extras_are_off() {
         ]
     );
 }
+
+#[test]
+fn a_complaint_doubles_hanging_up_first_and_says_why() {
+    let q = Scorer::default().score_text(
+        &[
+            HEADER,
+            OPENING,
+            r#"{"t": 3, "who": "caller", "say": "你们太慢了,我要投诉你"}"#,
+            r#"{"t": 4, "who": "agent", "hangup": true}"#,
+        ]
+        .join("\n"),
+    );
+    assert_eq!(q.score, 88);
+    let d = &q.deductions[0];
+    assert_eq!(
+        (d.rule, d.points, d.label()),
+        ("agent_hung_up_first", 12, "item 8 ×2".to_owned())
+    );
+    assert_eq!(
+        d.doubled.as_deref(),
+        Some("the caller complained at 3.0 s (\"你们太慢了,我要投诉你\")")
+    );
+    // Without the complaint, the table's 6.
+    let calm = Scorer::default().score_text(
+        &[
+            HEADER,
+            OPENING,
+            r#"{"t": 3, "who": "caller", "say": "你们太慢了"}"#,
+            r#"{"t": 4, "who": "agent", "hangup": true}"#,
+        ]
+        .join("\n"),
+    );
+    assert_eq!(
+        (calm.score, calm.deductions[0].label()),
+        (94, "item 8".to_owned())
+    );
+}

@@ -2,6 +2,7 @@
 //! transcript with every line's words prepared once.
 
 mod closing;
+mod doubling;
 mod handling;
 mod opening;
 mod wording;
@@ -110,6 +111,7 @@ pub(super) fn run(
     closing::check(&call, &mut out);
     handling::check(&call, &mut out);
     out.retain(|d| d.points > 0);
+    doubling::apply(&call, &mut out);
     out
 }
 
