@@ -1,13 +1,17 @@
 //! Quality scoring (N18): every call, the service's own and human agents'
 //! alike, scored from a base of 100 with a deduction per violation found.
 //!
-//! The scoring regulations (客服中心服务规范考核条例及质检评分标准) deduct
-//! points per violation: −10 for commanding or impatient wording (item 1),
-//! −10 for refusing or misstating the agent number (item 2), −6 for hanging
-//! up before the caller in a normal consultation (item 8), −10 for a
-//! nuisance call or open line not handled by the norm or not hung up in time
-//! (item 9). Centres sample 2–5 % of calls for this by hand; this module
-//! scores all of them.
+//! The default rules are the centre's deduction table (考核条例 items
+//! 1-17, docs/norms.md N18): −10 for commanding, impatient or evasive
+//! wording (item 1: the norms' phrases and the patterns of
+//! `tone_words.rs`), −10 for refusing or misstating the agent number (item
+//! 2), −6 for hanging up before the caller (item 8, doubled when the caller
+//! complained), −10 for a silent or nuisance call not answered by the norm
+//! or not ended in time (item 9, doubled when repeated). Items that need
+//! business context are scored from a QA reviewer's annotation lines.
+//! Rules of the centre's own are marked `centre` and off unless switched
+//! on. Centres sample 2–5 % of calls for this by hand; this module scores
+//! all of them.
 //!
 //! Rules are data, checks are code: `flows/quality.toml` gives each rule its
 //! norm, seed item, points and description (and any forbidden phrases a
@@ -23,10 +27,12 @@
 //! - `rules.rs`: [`Rules`], the `quality.toml` file and its checks; the
 //!   forbidden phrases are the norms' own and the file's additions.
 //! - `words.rs`: the vocabulary the checks listen for, in Simplified and
-//!   Traditional Chinese and English, and text normalisation.
+//!   Traditional Chinese and English, and text normalisation; `tone_words.rs`
+//!   item 1's patterns and item 9's nuisance words (the hotline's intent).
 //! - `checks/`: one file per family of checks: the opening and silent calls
 //!   (N2–N5), wording and the agent number (N13, N14), hang-ups and goodbyes
-//!   (N12, N15), transfers, holds and promises (N10, N11, N17).
+//!   (N12, N15), nuisance calls (item 9), transfers, holds and promises
+//!   (N10, N11, N17), and the table's doubling.
 //! - `ivr.rs`: a call the service itself handled, as a transcript (the
 //!   service is the agent).
 //! - `report.rs`: `callscript score` output: per-call rows and a summary as
@@ -39,6 +45,7 @@ mod checks;
 mod ivr;
 mod report;
 mod rules;
+mod tone_words;
 mod transcript;
 mod words;
 

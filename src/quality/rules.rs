@@ -50,6 +50,12 @@ rule_ids! {
     CallbackWithoutTime = "callback_without_time",
     NoTicketReminder = "no_ticket_reminder",
     NoGoodbye = "no_goodbye",
+    ImperativeTone = "imperative_tone",
+    BrushOff = "brush_off",
+    RepeatedImpatience = "repeated_impatience",
+    Interrupting = "interrupting",
+    NuisanceHungUp = "nuisance_hung_up",
+    NuisanceLeftOpen = "nuisance_left_open",
 }
 
 impl fmt::Display for RuleId {

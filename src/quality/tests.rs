@@ -445,3 +445,23 @@ fn a_complaint_doubles_hanging_up_first_and_says_why() {
         (94, "item 8".to_owned())
     );
 }
+
+#[test]
+fn an_agent_line_hard_on_the_callers_interrupts_when_interrupt_ms_is_set() {
+    let lines = [
+        HEADER,
+        OPENING,
+        r#"{"t": 3, "who": "caller", "say": "我想问一下我的账单"}"#,
+        r#"{"t": 3.2, "who": "agent", "say": "账单已经发到您的手机了。"}"#,
+    ];
+    assert_eq!(Scorer::default().score_text(&lines.join("\n")).score, 100);
+    let text = include_str!("../../flows/quality.toml")
+        .replace("interrupt_ms = 0 ", "interrupt_ms = 500 ");
+    let rules = Rules::from_toml("q.toml", &text).expect("valid");
+    let q = Scorer::new(Arc::new(rules), Arc::default()).score_text(&lines.join("\n"));
+    assert_eq!(rules_of(&q), ["interrupting"]);
+    assert_eq!(
+        q.deductions[0].note,
+        "started 0.2 s after the caller's \"我想问一下我的账单\" at 3.0 s, within 0.5 s"
+    );
+}

@@ -4,6 +4,7 @@
 mod closing;
 mod doubling;
 mod handling;
+mod nuisance;
 mod opening;
 mod wording;
 
@@ -75,6 +76,15 @@ impl<'a> Call<'a> {
         self.events[ix].who == who && self.words[ix].is_some()
     }
 
+    /// The caller's first line, when it is the hotline's nuisance words
+    /// (item 9): a nuisance call, not a consultation.
+    pub fn nuisance(&self) -> Option<usize> {
+        self.says(Who::Caller)
+            .next()
+            .filter(|(_, w)| w.has(super::words::NUISANCE))
+            .map(|(i, _)| i)
+    }
+
     pub fn caller_spoke(&self) -> bool {
         self.says(Who::Caller).next().is_some()
     }
@@ -109,6 +119,7 @@ pub(super) fn run(
     opening::check(&call, holidays, &mut out);
     wording::check(&call, &mut out);
     closing::check(&call, &mut out);
+    nuisance::check(&call, &mut out);
     handling::check(&call, &mut out);
     out.retain(|d| d.points > 0);
     doubling::apply(&call, &mut out);
