@@ -158,11 +158,20 @@ impl Scorer {
         let mut deductions = checks::run(transcript, &self.rules, &self.holidays);
         deductions.sort_by(|a, b| a.t.total_cmp(&b.t));
         let lost: u32 = deductions.iter().map(|d| d.points).sum();
+        let mut problems = transcript.problems.clone();
+        problems.extend(transcript.events.iter().filter_map(|e| match &e.what {
+            What::Annotation { item, .. } if self.rules.item(*item).is_none() => Some(LineProblem {
+                line: e.line,
+                message: format!("item = {item}: the deduction table (quality.toml [items]) has no such item; not scored"),
+            }),
+            What::Annotation { .. } | What::Say(_) | What::Hangup | What::Hold(_) | What::Transfer(_) => None,
+        }));
+        problems.sort_by_key(|p| p.line);
         Quality {
             call: transcript.header.as_ref().and_then(|h| h.call.clone()),
             score: 100u32.saturating_sub(lost),
             deductions,
-            problems: transcript.problems.clone(),
+            problems,
         }
     }
 }

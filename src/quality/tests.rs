@@ -42,8 +42,8 @@ fn every_bad_line_is_named_and_the_rest_is_kept() {
         [
             "line 3: t = -1: must be seconds since the start, 0 or more",
             "line 4: hangup must be true (leave it out when nobody hung up)",
-            "line 5: unknown variant `robot`, expected `agent` or `caller` (column 23)",
-            "line 6: unknown field `shout`, expected one of `t`, `who`, `say`, `hangup`, `hold`, `transfer` (column 32)",
+            "line 5: unknown variant `robot`, expected one of `agent`, `caller`, `qa` (column 23)",
+            "line 6: unknown field `shout`, expected one of `t`, `who`, `say`, `hangup`, `hold`, `transfer`, `item`, `note` (column 32)",
             "line 7: expected exactly one of say, hangup, hold, transfer; found 0",
             "line 8: say is empty",
             "line 10: t = 0.2 is earlier than the line before (0.5); lines must be in time order (kept in file order)",
@@ -464,4 +464,37 @@ fn an_agent_line_hard_on_the_callers_interrupts_when_interrupt_ms_is_set() {
         q.deductions[0].note,
         "started 0.2 s after the caller's \"我想问一下我的账单\" at 3.0 s, within 0.5 s"
     );
+}
+
+#[test]
+fn qa_lines_carry_an_item_and_a_note_and_nothing_else() {
+    let t = Transcript::parse(
+        &[
+            HEADER,
+            r#"{"t": 1, "who": "qa", "item": 5, "note": "登记错误"}"#,
+            r#"{"t": 1, "who": "qa", "item": 5}"#,
+            r#"{"t": 1, "who": "qa", "item": 5, "note": "x", "say": "x"}"#,
+            r#"{"t": 1, "who": "agent", "say": "x", "item": 5}"#,
+            r#"{"t": 1, "who": "qa", "item": 0, "note": "x"}"#,
+        ]
+        .join("\n"),
+    );
+    let problems: Vec<String> = t.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "line 3: a qa line needs item and note",
+            "line 4: a qa line gives only item and note",
+            "line 5: item and note are for qa lines only",
+            "line 6: item = 0: the deduction table's item number, 1-99",
+        ]
+    );
+    assert_eq!(
+        t.events[0].what,
+        What::Annotation {
+            item: 5,
+            note: "登记错误".into()
+        }
+    );
+    assert_eq!(Transcript::parse(&t.to_jsonl()).events, t.events);
 }

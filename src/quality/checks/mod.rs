@@ -1,6 +1,7 @@
 //! The checks: each family in its own file, all reading one [`Call`], a
 //! transcript with every line's words prepared once.
 
+mod annotations;
 mod closing;
 mod doubling;
 mod handling;
@@ -104,6 +105,7 @@ pub(super) fn evidence(e: &Event) -> String {
             }
         ),
         What::Transfer(t) => format!("transfer to {t}"),
+        What::Annotation { note, .. } => note.clone(),
     }
 }
 
@@ -121,6 +123,7 @@ pub(super) fn run(
     closing::check(&call, &mut out);
     nuisance::check(&call, &mut out);
     handling::check(&call, &mut out);
+    annotations::check(&call, &mut out);
     out.retain(|d| d.points > 0);
     doubling::apply(&call, &mut out);
     out
