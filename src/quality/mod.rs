@@ -37,10 +37,13 @@
 //!   service is the agent).
 //! - `report.rs`: `callscript score` output: per-call rows and a summary as
 //!   text, JSON or CSV.
+//! - `calibration.rs`: `callscript score --calibrate DIR`, the scorer
+//!   against a QA lead's verdicts (tests/quality/calibration/).
 //!
 //! Nothing here reads a clock or a file: callers pass the text, the rules and
 //! the holiday calendar.
 
+mod calibration;
 mod checks;
 mod ivr;
 mod report;
@@ -58,6 +61,7 @@ use serde::Serialize;
 
 use crate::calendar::HolidayCalendar;
 
+pub use calibration::{AGREEMENT_FLOOR, Calibration, Disagreement, calibrate};
 pub use ivr::{IvrLine, IvrWhat, audio_words, from_ivr, from_record};
 pub use report::{Band, Format, RuleCount, Scored, Summary, write_report};
 pub use rules::{
