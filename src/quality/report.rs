@@ -65,7 +65,8 @@ impl Summary {
         let mut total = 0u64;
         let mut partial = 0;
         let mut bands = [0usize; 11];
-        let mut rules: BTreeMap<&'static str, RuleCount> = BTreeMap::new();
+        // By rule and item: QA annotations share one rule across items.
+        let mut rules: BTreeMap<(&'static str, Option<u32>), RuleCount> = BTreeMap::new();
         for q in calls {
             n += 1;
             total += u64::from(q.score);
@@ -73,7 +74,7 @@ impl Summary {
             bands[(q.score.min(100) / 10) as usize] += 1;
             let mut seen = Vec::new();
             for d in &q.deductions {
-                let r = rules.entry(d.rule).or_insert_with(|| RuleCount {
+                let r = rules.entry((d.rule, d.item)).or_insert_with(|| RuleCount {
                     rule: d.rule,
                     norm: d.norm.to_string(),
                     item: d.item,
@@ -84,8 +85,8 @@ impl Summary {
                 });
                 r.deductions += 1;
                 r.points += d.points;
-                if !seen.contains(&d.rule) {
-                    seen.push(d.rule);
+                if !seen.contains(&(d.rule, d.item)) {
+                    seen.push((d.rule, d.item));
                     r.calls += 1;
                 }
             }
