@@ -90,7 +90,7 @@ fn score_calibrate_prints_the_agreement() {
         "{text}"
     );
     assert!(
-        text.contains("  differs: cn-wrong-number.zh-CN.jsonl: lead 100, scorer 90; item 2: lead -0, scorer -10\n"),
+        text.contains("  differs: cn-wrong-number.zh-CN.jsonl: lead 100, scorer 90; item 2: lead -0, scorer -10\n    the lead: a lenient lead\n"),
         "{text}"
     );
 }

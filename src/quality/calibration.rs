@@ -25,8 +25,7 @@ struct Verdict {
     /// Points lost per item ("8" = 12 for item 8 doubled).
     #[serde(default)]
     items: BTreeMap<String, u32>,
-    /// Why, for the next QA lead who reads it.
-    #[allow(dead_code)]
+    /// Why, shown beside a call where the scorer differs.
     why: String,
 }
 
@@ -38,6 +37,8 @@ pub struct Disagreement {
     pub scorer_total: u32,
     /// Item → (the lead's points, the scorer's), items that differ only.
     pub items: BTreeMap<u32, (u32, u32)>,
+    /// The lead's reason for the verdict.
+    pub why: String,
 }
 
 /// How the scorer compares with the corpus.
@@ -94,11 +95,12 @@ impl Calibration {
                 .collect();
             writeln!(
                 out,
-                "  differs: {}: lead {}, scorer {}; {}",
+                "  differs: {}: lead {}, scorer {}; {}\n    the lead: {}",
                 d.file,
                 d.lead_total,
                 d.scorer_total,
-                items.join("; ")
+                items.join("; "),
+                d.why
             )?;
         }
         Ok(())
@@ -177,6 +179,7 @@ pub fn calibrate(scorer: &Scorer, dir: &Path) -> Result<Calibration, String> {
                 lead_total: verdict.total,
                 scorer_total: q.score,
                 items: differ,
+                why: verdict.why,
             });
         }
     }
