@@ -498,3 +498,30 @@ fn qa_lines_carry_an_item_and_a_note_and_nothing_else() {
     );
     assert_eq!(Transcript::parse(&t.to_jsonl()).events, t.events);
 }
+
+/// The scorer hears a nuisance caller by the hotline's own intent words,
+/// every locale's.
+#[test]
+fn every_nuisance_intent_word_of_the_hotline_makes_a_nuisance_call() {
+    let flow: toml::Table = include_str!("../../flows/hotline.toml")
+        .parse()
+        .expect("the shipped hotline");
+    let words: Vec<&str> = flow["intents"]["nuisance"]
+        .as_table()
+        .expect("a nuisance intent")
+        .values()
+        .flat_map(|w| w.as_array().expect("words").iter())
+        .map(|w| w.as_str().expect("a word"))
+        .collect();
+    assert!(words.len() >= 10, "{words:?}");
+    for said in words {
+        let caller = format!(r#"{{"t": 3, "who": "caller", "say": "{said}"}}"#);
+        let q = score(&[
+            HEADER,
+            OPENING,
+            &caller,
+            r#"{"t": 4, "who": "agent", "hangup": true}"#,
+        ]);
+        assert_eq!(rules_of(&q), ["nuisance_hung_up"], "{said}");
+    }
+}
