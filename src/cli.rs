@@ -92,7 +92,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// Transcript files (.jsonl; see README "Transcripts"); `-` reads one from stdin.
-    #[arg(required_unless_present = "schema")]
+    #[arg(required_unless_present_any = ["schema", "calibrate"])]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = crate::quality::Format::Text)]
     pub format: crate::quality::Format,
@@ -103,6 +103,11 @@ pub struct ScoreArgs {
     /// Print the transcript format's JSON Schema (docs/transcript.schema.json) instead.
     #[arg(long, conflicts_with = "files")]
     pub schema: bool,
+    /// Compare the scorer with a calibration corpus: DIR's transcripts and
+    /// its verdicts.toml (a QA lead's scores); prints the exact agreement,
+    /// in total and per item, and exits 1 below 95 %.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["files", "schema"])]
+    pub calibrate: Option<PathBuf>,
 }
 
 /// `simulate`: either `--scenario FILE` or `--flow ID`, never both.
@@ -611,6 +616,18 @@ pub fn score(args: &ScoreArgs, out: &mut dyn std::io::Write) -> std::io::Result<
         Err(_) => HolidayCalendar::default(),
     };
     let scorer = Scorer::new(Arc::new(rules), Arc::new(holidays));
+    if let Some(dir) = &args.calibrate {
+        return match crate::quality::calibrate(&scorer, dir) {
+            Ok(cal) => {
+                cal.write_text(out)?;
+                Ok(if cal.passes() { 0 } else { 1 })
+            }
+            Err(e) => {
+                eprintln!("callscript score: {e}");
+                Ok(1)
+            }
+        };
+    }
     let mut scored = Vec::with_capacity(args.files.len());
     let mut unreadable = Vec::new();
     for file in &args.files {

@@ -209,16 +209,17 @@ fn score_prints_rows_then_the_summary_and_exits_0_on_low_scores() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
     let expected_start = " 84  tests/quality/refused-then-hung-up.zh-CN.jsonl  call refused-then-hung-up\n     \
--10 agent_number_refused N14 item 2 at 15.2 s: \"这个不方便透露,您还是说您的问题吧。\"  (the caller asked for the agent number at 14.0 s; the reply gives none)\n     \
--6  agent_hung_up_first N12 item 8 at 23.0 s: \"维修人员今天下午会联系您,就这样吧,再见。\"  (the agent hung up 0.5 s after the goodbye, before the caller hung up (wait 5.0 s))\n\
+-10 item 2 agent_number_refused N14 at 15.2 s: \"这个不方便透露,您还是说您的问题吧。\"  (the caller asked for the agent number at 14.0 s; the reply gives none)\n     \
+-6  item 8 agent_hung_up_first N12 at 23.0 s: \"维修人员今天下午会联系您,就这样吧,再见。\"  (the agent hung up 0.5 s after the goodbye, before the caller hung up (wait 5.0 s))\n\
 100  tests/quality/good.zh-CN.jsonl  call good-zh-CN\n";
     assert!(text.starts_with(expected_start), "{text}");
-    assert!(text.contains("\n3 calls, mean score 83.0\n"), "{text}");
+    // forbidden.zh-CN scores 60: its 不-ending is item 1 too, at the table's 10.
+    assert!(text.contains("\n3 calls, mean score 81.3\n"), "{text}");
     assert!(text.contains("\n     100      1  "), "{text}");
     assert!(text.contains("\n   80-89      1  "), "{text}");
     assert!(text.contains("\n   60-69      1  "), "{text}");
     assert!(
-        text.contains("most frequent rules:\n  forbidden_wording        N13  1 call, 3 deductions, -30 points\n"),
+        text.contains("most frequent rules:\n  forbidden_wording        item 1  N13  1 call, 3 deductions, -30 points\n"),
         "{text}"
     );
 }
@@ -242,7 +243,7 @@ fn score_prints_the_transcript_schema_and_reads_stdin() {
     assert_eq!(
         stdout(&out),
         "file,call,score,points_lost,deductions,unreadable_lines\n\
-         -,no-goodbye-en,89,11,no_goodbye@6.0 agent_hung_up_first@6.0,0\n"
+         -,no-goodbye-en,94,6,agent_hung_up_first/item8@6.0,0\n"
     );
 }
 
@@ -282,9 +283,46 @@ fn score_csv_is_one_row_per_call() {
     assert_eq!(
         stdout(&out),
         "file,call,score,points_lost,deductions,unreadable_lines\n\
-         tests/quality/transfer-unasked.zh-CN.jsonl,transfer-unasked,92,8,transfer_not_asked@5.5 transfer_no_reason@5.5,0\n\
+         tests/quality/transfer-unasked.zh-CN.jsonl,transfer-unasked,100,0,,0\n\
          tests/quality/bad-lines.zh-CN.jsonl,bad-lines,100,0,,2\n"
     );
+}
+
+/// A centre that switches its extras on sees them scored, and marked as
+/// its own in every format.
+#[test]
+fn centre_extras_switched_on_are_marked_centre() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = std::fs::read_to_string(repo().join("flows/quality.toml"))
+        .expect("rules")
+        .replace("on = false", "on = true");
+    std::fs::write(dir.path().join("quality.toml"), rules).expect("write");
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let run = |format: &str| {
+        stdout(&callscript(&[
+            "score",
+            "--flows",
+            &dir_arg,
+            "--format",
+            format,
+            "tests/quality/transfer-unasked.zh-CN.jsonl",
+        ]))
+    };
+    assert_eq!(
+        run("csv"),
+        "file,call,score,points_lost,deductions,unreadable_lines\n\
+         tests/quality/transfer-unasked.zh-CN.jsonl,transfer-unasked,92,8,transfer_not_asked/centre@5.5 transfer_no_reason/centre@5.5,0\n"
+    );
+    assert!(
+        run("text").contains(
+            "\n     -5  centre transfer_not_asked N10 at 5.5 s: \"transfer to tech_support\""
+        ),
+        "{}",
+        run("text")
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    assert_eq!(doc["calls"][0]["deductions"][0]["centre"], true);
+    assert_eq!(doc["summary"]["rules"][0]["centre"], true);
 }
 
 #[test]

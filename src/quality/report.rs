@@ -48,6 +48,11 @@ pub struct Band {
 pub struct RuleCount {
     pub rule: &'static str,
     pub norm: String,
+    /// The table's item, or none for a centre extra.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub centre: bool,
     /// Calls with at least one deduction under the rule.
     pub calls: usize,
     pub deductions: usize,
@@ -60,7 +65,8 @@ impl Summary {
         let mut total = 0u64;
         let mut partial = 0;
         let mut bands = [0usize; 11];
-        let mut rules: BTreeMap<&'static str, RuleCount> = BTreeMap::new();
+        // By rule and item: QA annotations share one rule across items.
+        let mut rules: BTreeMap<(&'static str, Option<u32>), RuleCount> = BTreeMap::new();
         for q in calls {
             n += 1;
             total += u64::from(q.score);
@@ -68,17 +74,19 @@ impl Summary {
             bands[(q.score.min(100) / 10) as usize] += 1;
             let mut seen = Vec::new();
             for d in &q.deductions {
-                let r = rules.entry(d.rule).or_insert_with(|| RuleCount {
+                let r = rules.entry((d.rule, d.item)).or_insert_with(|| RuleCount {
                     rule: d.rule,
                     norm: d.norm.to_string(),
+                    item: d.item,
+                    centre: d.centre,
                     calls: 0,
                     deductions: 0,
                     points: 0,
                 });
                 r.deductions += 1;
                 r.points += d.points;
-                if !seen.contains(&d.rule) {
-                    seen.push(d.rule);
+                if !seen.contains(&(d.rule, d.item)) {
+                    seen.push((d.rule, d.item));
                     r.calls += 1;
                 }
             }
@@ -148,14 +156,18 @@ fn text(scored: &[Scored], summary: &Summary, out: &mut dyn Write) -> std::io::R
         for d in &q.deductions {
             writeln!(
                 out,
-                "     -{:<2} {} {}{} at {}: {:?}  ({})",
+                "     -{:<2} {} {} {} at {}: {:?}  ({}{})",
                 d.points,
+                d.label(),
                 d.rule,
                 d.norm,
-                d.item.map(|i| format!(" item {i}")).unwrap_or_default(),
                 secs(d.t),
                 d.evidence,
-                d.note
+                d.note,
+                d.doubled
+                    .as_deref()
+                    .map(|why| format!("; doubled: {why}"))
+                    .unwrap_or_default()
             )?;
         }
         for p in &q.problems {
@@ -191,10 +203,16 @@ fn text(scored: &[Scored], summary: &Summary, out: &mut dyn Write) -> std::io::R
     } else {
         writeln!(out, "most frequent rules:")?;
         for r in summary.rules.iter().take(10) {
+            let label = match (r.item, r.centre) {
+                (_, true) => "centre".to_owned(),
+                (Some(i), false) => format!("item {i}"),
+                (None, false) => String::new(),
+            };
             writeln!(
                 out,
-                "  {:<24} {:<4} {} call{}, {} deduction{}, -{} points",
+                "  {:<24} {:<7} {:<4} {} call{}, {} deduction{}, -{} points",
                 r.rule,
+                label,
                 r.norm,
                 r.calls,
                 if r.calls == 1 { "" } else { "s" },
@@ -207,8 +225,10 @@ fn text(scored: &[Scored], summary: &Summary, out: &mut dyn Write) -> std::io::R
     Ok(())
 }
 
-/// One row per call: file, call, score, the deductions as `rule@t` and the
-/// number of unreadable lines. A spreadsheet makes its own summary.
+/// One row per call: file, call, score, the deductions as `rule/label@t`
+/// (label `item8`, `item9x2` or `centre`, spaces being the list's
+/// separator) and the number of unreadable lines. A spreadsheet makes its
+/// own summary.
 fn csv(scored: &[Scored], out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
@@ -220,7 +240,10 @@ fn csv(scored: &[Scored], out: &mut dyn Write) -> std::io::Result<()> {
         let deductions: Vec<String> = q
             .deductions
             .iter()
-            .map(|d| format!("{}@{:.1}", d.rule, d.t))
+            .map(|d| {
+                let label = d.label().replace(' ', "").replace('×', "x");
+                format!("{}/{label}@{:.1}", d.rule, d.t)
+            })
             .collect();
         writeln!(
             out,

@@ -50,6 +50,12 @@ rule_ids! {
     CallbackWithoutTime = "callback_without_time",
     NoTicketReminder = "no_ticket_reminder",
     NoGoodbye = "no_goodbye",
+    ImperativeTone = "imperative_tone",
+    BrushOff = "brush_off",
+    RepeatedImpatience = "repeated_impatience",
+    Interrupting = "interrupting",
+    NuisanceHungUp = "nuisance_hung_up",
+    NuisanceLeftOpen = "nuisance_left_open",
 }
 
 impl fmt::Display for RuleId {
@@ -64,10 +70,35 @@ pub struct Rule {
     pub id: RuleId,
     /// "N13".
     pub norm: Arc<str>,
-    /// The scoring regulations' item number, if the rule has one.
+    /// The scoring regulations' item number: every rule but a centre extra
+    /// has one.
     pub item: Option<u32>,
     pub points: u32,
+    /// A rule of this centre's own, not the regulations' table: reports
+    /// mark its deductions so a QA lead can tell them apart.
+    pub centre: bool,
+    /// Whether the rule deducts at all; the shipped centre extras are off.
+    pub on: bool,
     pub description: String,
+}
+
+/// When the regulations double an item's deduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doubling {
+    Never,
+    /// 造成客户不满或引起投诉的加倍扣罚: the caller complained in the call.
+    Complaint,
+    /// 情况严重加倍扣罚: the item was found `serious_repeats` times or more.
+    Serious,
+}
+
+/// One item of the regulations' deduction table (考核条例 items 1-17).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub number: u32,
+    pub title: String,
+    pub points: u32,
+    pub doubling: Doubling,
 }
 
 /// The numbers the checks use (`[settings]`).
@@ -79,6 +110,15 @@ pub struct QualitySettings {
     pub silence_gap_s: f64,
     pub caller_wait_s: f64,
     pub line_open_limit_s: f64,
+    /// Item 9: after the norm's answer to a nuisance caller, the longest
+    /// the agent may keep the line open.
+    pub nuisance_close_s: f64,
+    /// Item 1: an agent line starting this soon after the caller's is an
+    /// interruption; 0 switches the check off (a transcript's `t` is when a
+    /// line starts, so a quick answer and an interruption look alike).
+    pub interrupt_s: f64,
+    /// 情况严重: how many findings of one item make it serious (doubled).
+    pub serious_repeats: usize,
 }
 
 /// A whole rules file, checked.
@@ -87,6 +127,8 @@ pub struct Rules {
     pub settings: QualitySettings,
     /// In [`RuleId::ALL`] order.
     rules: Vec<Rule>,
+    /// The regulations' table, by item number.
+    items: BTreeMap<u32, Item>,
     /// The norms' forbidden phrases and the file's own after them.
     wording: Wording,
 }
@@ -106,7 +148,17 @@ pub struct RulesError {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     settings: Spanned<RawSettings>,
+    items: BTreeMap<String, Spanned<RawItem>>,
     rules: BTreeMap<String, Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    title: String,
+    points: Spanned<i64>,
+    #[serde(default)]
+    doubled: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +170,10 @@ struct RawSettings {
     silence_gap_s: Spanned<f64>,
     caller_wait_s: Spanned<f64>,
     line_open_limit_s: Spanned<f64>,
+    nuisance_close_ms: Spanned<i64>,
+    #[serde(default)]
+    interrupt_ms: Option<Spanned<i64>>,
+    serious_repeats: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +183,10 @@ struct RawRule {
     #[serde(default)]
     item: Option<Spanned<i64>>,
     points: Spanned<i64>,
+    #[serde(default)]
+    centre: bool,
+    #[serde(default)]
+    on: Option<bool>,
     description: String,
     #[serde(default)]
     phrases: Option<Spanned<Vec<String>>>,
@@ -187,6 +247,29 @@ impl Rules {
                 ));
                 NaiveTime::MIN
             });
+        let ms = |v: &Spanned<i64>, name: &str, errors: &mut Vec<RulesError>| {
+            let x = *v.get_ref();
+            if !(0..=3_600_000).contains(&x) {
+                errors.push(at(
+                    v.span(),
+                    format!("settings.{name} must be milliseconds between 0 and 3600000, got {x}"),
+                ));
+            }
+            x.clamp(0, 3_600_000) as f64 / 1000.0
+        };
+        let nuisance_close_s = ms(&s.nuisance_close_ms, "nuisance_close_ms", &mut errors);
+        let interrupt_s = s
+            .interrupt_ms
+            .as_ref()
+            .map_or(0.0, |v| ms(v, "interrupt_ms", &mut errors));
+        let serious_repeats = *s.serious_repeats.get_ref();
+        if !(2..=10).contains(&serious_repeats) {
+            errors.push(at(
+                s.serious_repeats.span(),
+                format!("settings.serious_repeats must be 2 to 10, got {serious_repeats}"),
+            ));
+        }
+        let items = read_items(&raw.items, &at, &mut errors);
         let prompts = *s.silence_prompts.get_ref();
         if !(1..=10).contains(&prompts) {
             errors.push(at(
@@ -243,6 +326,21 @@ impl Rules {
                 Some(i) => Some(*i.get_ref() as u32),
                 None => None,
             };
+            match (r.centre, item) {
+                (true, Some(_)) => errors.push(at(
+                    span.clone(),
+                    format!("rules.{key}: a centre extra has no item; the table's items are not the centre's"),
+                )),
+                (false, None) => errors.push(at(
+                    span.clone(),
+                    format!("rules.{key}: give the table's item it scores, or mark it `centre = true`"),
+                )),
+                (false, Some(i)) if !items.contains_key(&i) => errors.push(at(
+                    span.clone(),
+                    format!("rules.{key}.item = {i}: no such item in [items]"),
+                )),
+                (true, None) | (false, Some(_)) => {}
+            }
             match (&r.phrases, id) {
                 (Some(p), RuleId::ForbiddenWording) => {
                     added = p.get_ref().clone();
@@ -259,6 +357,8 @@ impl Rules {
                 norm: Arc::from(norm.as_str()),
                 item,
                 points: points.clamp(0, 100) as u32,
+                centre: r.centre,
+                on: r.on.unwrap_or(true),
                 description: r.description.clone(),
             });
         }
@@ -295,8 +395,12 @@ impl Rules {
                 silence_gap_s,
                 caller_wait_s,
                 line_open_limit_s,
+                nuisance_close_s,
+                interrupt_s,
+                serious_repeats: serious_repeats.clamp(2, 10) as usize,
             },
             rules,
+            items,
         })
     }
 
@@ -309,10 +413,69 @@ impl Rules {
         &self.rules
     }
 
+    /// An item of the regulations' table.
+    pub fn item(&self, number: u32) -> Option<&Item> {
+        self.items.get(&number)
+    }
+
+    /// The regulations' table, by item number.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.items.values()
+    }
+
     /// The forbidden phrases: the norms' own, then the file's.
     pub fn wording(&self) -> &Wording {
         &self.wording
     }
+}
+
+/// `[items.N]`: the regulations' table, each item's points and when it
+/// doubles.
+fn read_items(
+    raw: &BTreeMap<String, Spanned<RawItem>>,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> RulesError,
+    errors: &mut Vec<RulesError>,
+) -> BTreeMap<u32, Item> {
+    let mut items = BTreeMap::new();
+    for (key, raw_item) in raw {
+        let r = raw_item.get_ref();
+        let Some(number) = key.parse::<u32>().ok().filter(|n| (1..=99).contains(n)) else {
+            errors.push(at(
+                raw_item.span(),
+                format!("items.{key}: an item is the regulations' number, 1-99"),
+            ));
+            continue;
+        };
+        let points = *r.points.get_ref();
+        if !(0..=100).contains(&points) {
+            errors.push(at(
+                r.points.span(),
+                format!("items.{key}.points must be 0 to 100, got {points}"),
+            ));
+        }
+        let doubling = match r.doubled.as_ref().map(|d| d.get_ref().as_str()) {
+            None | Some("never") => Doubling::Never,
+            Some("complaint") => Doubling::Complaint,
+            Some("serious") => Doubling::Serious,
+            Some(other) => {
+                errors.push(at(
+                    r.doubled.as_ref().map_or(0..0, |d| d.span()),
+                    format!("items.{key}.doubled = {other:?}: expected \"never\", \"complaint\" or \"serious\""),
+                ));
+                Doubling::Never
+            }
+        };
+        items.insert(
+            number,
+            Item {
+                number,
+                title: r.title.clone(),
+                points: points.clamp(0, 100) as u32,
+                doubling,
+            },
+        );
+    }
+    items
 }
 
 fn is_norm(s: &str) -> bool {

@@ -3,8 +3,12 @@
 
 use super::*;
 
+/// Scores with every centre extra switched on too: these tests reach each
+/// check's boundaries, whether or not it is on by default.
 fn score(lines: &[&str]) -> Quality {
-    Scorer::default().score_text(&lines.join("\n"))
+    let text = include_str!("../../flows/quality.toml").replace("on = false", "on = true");
+    let rules = Rules::from_toml("q.toml", &text).expect("the shipped rules with extras on");
+    Scorer::new(Arc::new(rules), Arc::default()).score_text(&lines.join("\n"))
 }
 
 fn rules_of(q: &Quality) -> Vec<&'static str> {
@@ -38,8 +42,8 @@ fn every_bad_line_is_named_and_the_rest_is_kept() {
         [
             "line 3: t = -1: must be seconds since the start, 0 or more",
             "line 4: hangup must be true (leave it out when nobody hung up)",
-            "line 5: unknown variant `robot`, expected `agent` or `caller` (column 23)",
-            "line 6: unknown field `shout`, expected one of `t`, `who`, `say`, `hangup`, `hold`, `transfer` (column 32)",
+            "line 5: unknown variant `robot`, expected one of `agent`, `caller`, `qa` (column 23)",
+            "line 6: unknown field `shout`, expected one of `t`, `who`, `say`, `hangup`, `hold`, `transfer`, `item`, `note` (column 32)",
             "line 7: expected exactly one of say, hangup, hold, transfer; found 0",
             "line 8: say is empty",
             "line 10: t = 0.2 is earlier than the line before (0.5); lines must be in time order (kept in file order)",
@@ -347,4 +351,177 @@ fn a_service_hold_maps_to_hold_lines_around_its_prompts() {
     assert_eq!(whats[6], &What::Hold(HoldEdge::End));
     assert_eq!(t.events.len(), 8, "a shutdown is nobody's hang-up");
     assert_eq!(Scorer::default().score(&t).score, 100);
+}
+
+#[test]
+fn the_shipped_rules_are_the_table_and_the_centre_extras_are_off() {
+    let rules = Rules::default();
+    let items: Vec<(u32, u32)> = rules.items().map(|i| (i.number, i.points)).collect();
+    assert_eq!(
+        items,
+        [
+            (1, 10),
+            (2, 10),
+            (3, 10),
+            (4, 10),
+            (5, 10),
+            (6, 10),
+            (7, 10),
+            (8, 6),
+            (9, 10),
+            (10, 10),
+            (11, 10),
+            (12, 6),
+            (13, 5),
+            (14, 5),
+            (15, 5),
+            (16, 10),
+            (17, 6),
+        ]
+    );
+    for r in rules.all() {
+        match r.item {
+            Some(i) => {
+                let item = rules.item(i).expect("a rule's item is in the table");
+                assert_eq!(
+                    (r.points, r.on, r.centre),
+                    (item.points, true, false),
+                    "{}",
+                    r.id
+                );
+            }
+            None => assert!(r.centre && !r.on, "{}: a centre extra, off", r.id),
+        }
+    }
+    let doubled: Vec<(u32, Doubling)> = rules
+        .items()
+        .filter(|i| i.doubling != Doubling::Never)
+        .map(|i| (i.number, i.doubling))
+        .collect();
+    assert_eq!(
+        doubled,
+        [
+            (8, Doubling::Complaint),
+            (9, Doubling::Serious),
+            (10, Doubling::Serious),
+            (17, Doubling::Complaint),
+        ]
+    );
+}
+
+#[test]
+fn a_complaint_doubles_hanging_up_first_and_says_why() {
+    let q = Scorer::default().score_text(
+        &[
+            HEADER,
+            OPENING,
+            r#"{"t": 3, "who": "caller", "say": "你们太慢了,我要投诉你"}"#,
+            r#"{"t": 4, "who": "agent", "hangup": true}"#,
+        ]
+        .join("\n"),
+    );
+    assert_eq!(q.score, 88);
+    let d = &q.deductions[0];
+    assert_eq!(
+        (d.rule, d.points, d.label()),
+        ("agent_hung_up_first", 12, "item 8 ×2".to_owned())
+    );
+    assert_eq!(
+        d.doubled.as_deref(),
+        Some("the caller complained at 3.0 s (\"你们太慢了,我要投诉你\")")
+    );
+    // Without the complaint, the table's 6.
+    let calm = Scorer::default().score_text(
+        &[
+            HEADER,
+            OPENING,
+            r#"{"t": 3, "who": "caller", "say": "你们太慢了"}"#,
+            r#"{"t": 4, "who": "agent", "hangup": true}"#,
+        ]
+        .join("\n"),
+    );
+    assert_eq!(
+        (calm.score, calm.deductions[0].label()),
+        (94, "item 8".to_owned())
+    );
+}
+
+#[test]
+fn an_agent_line_hard_on_the_callers_interrupts_when_interrupt_ms_is_set() {
+    let lines = [
+        HEADER,
+        OPENING,
+        r#"{"t": 3, "who": "caller", "say": "我想问一下我的账单"}"#,
+        r#"{"t": 3.2, "who": "agent", "say": "账单已经发到您的手机了。"}"#,
+    ];
+    assert_eq!(Scorer::default().score_text(&lines.join("\n")).score, 100);
+    let text = include_str!("../../flows/quality.toml")
+        .replace("interrupt_ms = 0 ", "interrupt_ms = 500 ");
+    let rules = Rules::from_toml("q.toml", &text).expect("valid");
+    let q = Scorer::new(Arc::new(rules), Arc::default()).score_text(&lines.join("\n"));
+    assert_eq!(rules_of(&q), ["interrupting"]);
+    assert_eq!(
+        q.deductions[0].note,
+        "started 0.2 s after the caller's \"我想问一下我的账单\" at 3.0 s, within 0.5 s"
+    );
+}
+
+#[test]
+fn qa_lines_carry_an_item_and_a_note_and_nothing_else() {
+    let t = Transcript::parse(
+        &[
+            HEADER,
+            r#"{"t": 1, "who": "qa", "item": 5, "note": "登记错误"}"#,
+            r#"{"t": 1, "who": "qa", "item": 5}"#,
+            r#"{"t": 1, "who": "qa", "item": 5, "note": "x", "say": "x"}"#,
+            r#"{"t": 1, "who": "agent", "say": "x", "item": 5}"#,
+            r#"{"t": 1, "who": "qa", "item": 0, "note": "x"}"#,
+        ]
+        .join("\n"),
+    );
+    let problems: Vec<String> = t.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "line 3: a qa line needs item and note",
+            "line 4: a qa line gives only item and note",
+            "line 5: item and note are for qa lines only",
+            "line 6: item = 0: the deduction table's item number, 1-99",
+        ]
+    );
+    assert_eq!(
+        t.events[0].what,
+        What::Annotation {
+            item: 5,
+            note: "登记错误".into()
+        }
+    );
+    assert_eq!(Transcript::parse(&t.to_jsonl()).events, t.events);
+}
+
+/// The scorer hears a nuisance caller by the hotline's own intent words,
+/// every locale's.
+#[test]
+fn every_nuisance_intent_word_of_the_hotline_makes_a_nuisance_call() {
+    let flow: toml::Table = include_str!("../../flows/hotline.toml")
+        .parse()
+        .expect("the shipped hotline");
+    let words: Vec<&str> = flow["intents"]["nuisance"]
+        .as_table()
+        .expect("a nuisance intent")
+        .values()
+        .flat_map(|w| w.as_array().expect("words").iter())
+        .map(|w| w.as_str().expect("a word"))
+        .collect();
+    assert!(words.len() >= 10, "{words:?}");
+    for said in words {
+        let caller = format!(r#"{{"t": 3, "who": "caller", "say": "{said}"}}"#);
+        let q = score(&[
+            HEADER,
+            OPENING,
+            &caller,
+            r#"{"t": 4, "who": "agent", "hangup": true}"#,
+        ]);
+        assert_eq!(rules_of(&q), ["nuisance_hung_up"], "{said}");
+    }
 }

@@ -54,6 +54,9 @@ pub enum Who {
     /// The call centre's side: a human agent, or the service itself.
     Agent,
     Caller,
+    /// A QA reviewer or the front-end, scoring an item that needs business
+    /// context (items 3-7, 10-17): `item` and `note`, no words said.
+    Qa,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -64,7 +67,7 @@ pub enum HoldEdge {
 }
 
 /// Every line after the header: `t`, `who` and exactly one of `say`,
-/// `hangup`, `hold`, `transfer`.
+/// `hangup`, `hold`, `transfer`; or, from `qa`, an `item` with its `note`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
@@ -74,7 +77,8 @@ pub enum HoldEdge {
         {"required": ["say"]},
         {"required": ["hangup"]},
         {"required": ["hold"]},
-        {"required": ["transfer"]}
+        {"required": ["transfer"]},
+        {"required": ["item", "note"]}
     ])
 )]
 struct RawEvent<'a> {
@@ -96,6 +100,14 @@ struct RawEvent<'a> {
     /// The call was transferred to this target (a queue, a number, a team).
     #[serde(default)]
     transfer: Option<String>,
+    /// From `qa` only: the deduction table's item the reviewer found (e.g.
+    /// 5, caller details recorded wrongly).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 99))]
+    item: Option<u32>,
+    /// From `qa` only: what the reviewer found, shown as the evidence.
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// `hangup` is only ever `true`.
@@ -132,13 +144,18 @@ pub enum What {
     Hangup,
     Hold(HoldEdge),
     Transfer(String),
+    /// A QA reviewer's finding under one of the table's items.
+    Annotation {
+        item: u32,
+        note: String,
+    },
 }
 
 impl Event {
     pub fn say(&self) -> Option<&str> {
         match &self.what {
             What::Say(s) => Some(s),
-            _ => None,
+            What::Hangup | What::Hold(_) | What::Transfer(_) | What::Annotation { .. } => None,
         }
     }
 
@@ -264,6 +281,33 @@ fn parse_event(raw: &str, line: usize) -> Result<Event, String> {
             ev.t
         ));
     }
+    match (ev.who, ev.item, ev.note) {
+        (Who::Qa, Some(item), Some(note)) => {
+            if ev.say.is_some() || ev.hangup.is_some() || ev.hold.is_some() || ev.transfer.is_some()
+            {
+                return Err("a qa line gives only item and note".into());
+            }
+            if !(1..=99).contains(&item) {
+                return Err(format!(
+                    "item = {item}: the deduction table's item number, 1-99"
+                ));
+            }
+            if note.trim().is_empty() {
+                return Err("note is empty: say what the reviewer found".into());
+            }
+            return Ok(Event {
+                t: ev.t,
+                who: Who::Qa,
+                what: What::Annotation { item, note },
+                line,
+            });
+        }
+        (Who::Qa, _, _) => return Err("a qa line needs item and note".into()),
+        (Who::Agent | Who::Caller, None, None) => {}
+        (Who::Agent | Who::Caller, _, _) => {
+            return Err("item and note are for qa lines only".into());
+        }
+    }
     let mut whats = Vec::with_capacity(1);
     if let Some(s) = ev.say {
         if s.trim().is_empty() {
@@ -324,6 +368,10 @@ impl Transcript {
                 What::Hangup => ("hangup", serde_json::json!(true)),
                 What::Hold(h) => ("hold", serde_json::json!(h)),
                 What::Transfer(t) => ("transfer", serde_json::json!(t)),
+                What::Annotation { item, note } => {
+                    obj.insert("item".into(), serde_json::json!(item));
+                    ("note", serde_json::json!(note))
+                }
             };
             obj.insert(k.into(), v);
             out.push_str(&serde_json::Value::Object(obj).to_string());

@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
+use super::tone_words as tone;
+
 /// A line's words, prepared once for all checks.
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -49,6 +51,17 @@ impl Words {
     /// Contains one of the family's markers.
     pub fn has(&self, family: Family) -> bool {
         self.found & (1 << family as u32) != 0
+    }
+
+    /// The family's first marker in the line, to quote in a finding; only
+    /// called once a check has found something, so the extra search is
+    /// paid on faults, not on every line.
+    pub fn marker(&self, family: Family) -> Option<&'static str> {
+        FAMILIES
+            .iter()
+            .find(|(f, _)| *f == family)
+            .and_then(|(_, markers)| markers.iter().find(|m| self.compact.contains(**m)))
+            .copied()
     }
 
     /// Has one of `words` as a whole English word.
@@ -92,6 +105,13 @@ pub enum Family {
     Yes,
     NoZh,
     QuestionWord,
+    Nuisance,
+    NuisanceReply,
+    Imperative,
+    BrushOff,
+    DontKnow,
+    GoYourself,
+    Impatience,
 }
 
 pub const GREETING: Family = Family::Greeting;
@@ -114,6 +134,13 @@ pub const RECORDED: Family = Family::Recorded;
 pub const TICKET: Family = Family::Ticket;
 pub const YES: Family = Family::Yes;
 pub const NO_ZH: Family = Family::NoZh;
+pub const NUISANCE: Family = Family::Nuisance;
+pub const NUISANCE_REPLY: Family = Family::NuisanceReply;
+pub const IMPERATIVE: Family = Family::Imperative;
+pub const BRUSH_OFF: Family = Family::BrushOff;
+pub const DONT_KNOW: Family = Family::DontKnow;
+pub const GO_YOURSELF: Family = Family::GoYourself;
+pub const IMPATIENCE: Family = Family::Impatience;
 const QUESTION_WORD: Family = Family::QuestionWord;
 const QUESTION_WORD_MARKERS: &[&str] = &["吗", "嗎", "是否"];
 
@@ -140,13 +167,20 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (YES, YES_MARKERS),
     (NO_ZH, NO_ZH_MARKERS),
     (QUESTION_WORD, QUESTION_WORD_MARKERS),
+    (NUISANCE_REPLY, tone::NUISANCE_REPLY_MARKERS),
+    (IMPERATIVE, tone::IMPERATIVE_MARKERS),
+    (BRUSH_OFF, tone::BRUSH_OFF_MARKERS),
+    (DONT_KNOW, tone::DONT_KNOW_MARKERS),
+    (GO_YOURSELF, tone::GO_YOURSELF_MARKERS),
+    (IMPATIENCE, tone::IMPATIENCE_MARKERS),
 ];
 
 /// One automaton over every family's markers, and each pattern's family.
 static MARKERS: LazyLock<(AhoCorasick, Vec<Family>)> = LazyLock::new(|| {
-    let (families, patterns): (Vec<Family>, Vec<&str>) = FAMILIES
+    let (families, patterns): (Vec<Family>, Vec<String>) = FAMILIES
         .iter()
-        .flat_map(|(f, markers)| markers.iter().map(move |m| (*f, *m)))
+        .flat_map(|(f, markers)| markers.iter().map(move |m| (*f, (*m).to_owned())))
+        .chain(tone::nuisance_markers().into_iter().map(|m| (NUISANCE, m)))
         .unzip();
     // A DFA: a few hundred short markers make a small one, and it searches
     // fastest.

@@ -318,6 +318,9 @@ pub fn quality(q: &crate::quality::Quality) -> pb::QualityResult {
                 t: d.t,
                 evidence: d.evidence.clone(),
                 note: d.note.clone(),
+                centre: d.centre,
+                doubled: d.doubled.clone().unwrap_or_default(),
+                label: d.label(),
             })
             .collect(),
         problems: q

@@ -10,7 +10,9 @@ use crate::quality::{
 
 pub(super) fn check(call: &Call, out: &mut Vec<Deduction>) {
     // A silent caller's hang-up is N5's business (opening.rs).
-    if !call.caller_spoke() {
+    // A nuisance call is item 9's business (nuisance.rs), not a normal
+    // consultation's.
+    if !call.caller_spoke() || call.nuisance().is_some() {
         return;
     }
     // The call ends at the first hang-up or transfer; only an agent's

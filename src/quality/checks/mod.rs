@@ -1,8 +1,11 @@
 //! The checks: each family in its own file, all reading one [`Call`], a
 //! transcript with every line's words prepared once.
 
+mod annotations;
 mod closing;
+mod doubling;
 mod handling;
+mod nuisance;
 mod opening;
 mod wording;
 
@@ -50,7 +53,10 @@ impl<'a> Call<'a> {
             rule: id.key(),
             norm: rule.norm.to_string(),
             item: rule.item,
-            points: rule.points,
+            // A rule that is off finds nothing: `run` drops 0-point findings.
+            points: if rule.on { rule.points } else { 0 },
+            centre: rule.centre,
+            doubled: None,
             t,
             evidence,
             note,
@@ -69,6 +75,15 @@ impl<'a> Call<'a> {
 
     pub fn is_say(&self, ix: usize, who: Who) -> bool {
         self.events[ix].who == who && self.words[ix].is_some()
+    }
+
+    /// The caller's first line, when it is the hotline's nuisance words
+    /// (item 9): a nuisance call, not a consultation.
+    pub fn nuisance(&self) -> Option<usize> {
+        self.says(Who::Caller)
+            .next()
+            .filter(|(_, w)| w.has(super::words::NUISANCE))
+            .map(|(i, _)| i)
     }
 
     pub fn caller_spoke(&self) -> bool {
@@ -90,6 +105,7 @@ pub(super) fn evidence(e: &Event) -> String {
             }
         ),
         What::Transfer(t) => format!("transfer to {t}"),
+        What::Annotation { note, .. } => note.clone(),
     }
 }
 
@@ -105,8 +121,11 @@ pub(super) fn run(
     opening::check(&call, holidays, &mut out);
     wording::check(&call, &mut out);
     closing::check(&call, &mut out);
+    nuisance::check(&call, &mut out);
     handling::check(&call, &mut out);
+    annotations::check(&call, &mut out);
     out.retain(|d| d.points > 0);
+    doubling::apply(&call, &mut out);
     out
 }
 

@@ -1,7 +1,7 @@
 //! What the agent says: forbidden wording and 不-endings (N13, item 1), and
 //! the agent number when the caller asks for it (N14, item 2).
 
-use super::{Call, Deduction};
+use super::{Call, Deduction, secs};
 use crate::norms::Finding;
 use crate::quality::{
     rules::RuleId,
@@ -14,30 +14,83 @@ pub(super) fn check(call: &Call, out: &mut Vec<Deduction>) {
     agent_number(call, out);
 }
 
-/// One deduction per line that holds a forbidden phrase; a line that does
-/// not, but ends on a 不-word, gets the lighter `negative_ending`. The
-/// rules are the norms' own (crate::norms), the ones `check` warns on.
+/// Item 1, at most one deduction per line: the norms' own findings first
+/// (crate::norms, what `check` warns on: a forbidden phrase, a 不-ending),
+/// so the two never disagree; then an order aimed at the caller, a
+/// brush-off, a second line of impatience, and last an interruption.
 fn forbidden(call: &Call, out: &mut Vec<Deduction>) {
+    let interrupt_s = call.rules.settings.interrupt_s;
+    let mut impatient_lines = 0;
     for (ix, w) in call.says(Who::Agent) {
-        match call.rules.wording().judge(&w.compact) {
+        let t = call.events[ix].t;
+        let quote = |family| w.marker(family).unwrap_or_default();
+        impatient_lines += usize::from(w.has(words::IMPATIENCE));
+        let (rule, note) = match call.rules.wording().judge(&w.compact) {
             Some(Finding::Forbidden(phrase)) => {
                 let instead = phrase
                     .instead
                     .map(|s| format!("; say instead {s:?}"))
                     .unwrap_or_default();
-                out.push(call.deduct(
+                (
                     RuleId::ForbiddenWording,
-                    ix,
                     format!("forbidden wording {:?}{instead}", phrase.written),
-                ));
+                )
             }
-            Some(Finding::NegativeEnding(end)) => out.push(call.deduct(
+            Some(Finding::NegativeEnding(end)) => (
                 RuleId::NegativeEnding,
-                ix,
                 format!("the answer ends on {end:?}"),
-            )),
-            None => {}
-        }
+            ),
+            _ if w.has(words::IMPERATIVE) => (
+                RuleId::ImperativeTone,
+                format!(
+                    "an order aimed at the caller: {:?} at {}",
+                    quote(words::IMPERATIVE),
+                    secs(t)
+                ),
+            ),
+            _ if w.has(words::BRUSH_OFF) || w.has(words::GO_YOURSELF) => {
+                let said = [words::DONT_KNOW, words::BRUSH_OFF, words::GO_YOURSELF]
+                    .into_iter()
+                    .filter(|f| w.has(*f))
+                    .map(|f| format!("{:?}", quote(f)))
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                (
+                    RuleId::BrushOff,
+                    format!("a brush-off: {said} at {}", secs(t)),
+                )
+            }
+            _ if w.has(words::IMPATIENCE) && impatient_lines >= 2 => (
+                RuleId::RepeatedImpatience,
+                format!(
+                    "impatience again: {:?} at {} (line {impatient_lines} with such words)",
+                    quote(words::IMPATIENCE),
+                    secs(t)
+                ),
+            ),
+            None if interrupt_s > 0.0 => {
+                let Some(prev) = ix
+                    .checked_sub(1)
+                    .filter(|p| call.is_say(*p, Who::Caller))
+                    .map(|p| &call.events[p])
+                    .filter(|p| t - p.t < interrupt_s)
+                else {
+                    continue;
+                };
+                (
+                    RuleId::Interrupting,
+                    format!(
+                        "started {} after the caller's {:?} at {}, within {}",
+                        secs(t - prev.t),
+                        super::evidence(prev),
+                        secs(prev.t),
+                        secs(interrupt_s)
+                    ),
+                )
+            }
+            None => continue,
+        };
+        out.push(call.deduct(rule, ix, note));
     }
 }
 
