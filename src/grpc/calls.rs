@@ -125,20 +125,62 @@ fn shown(record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
         pb.caller = auth::mask_number(&pb.caller);
         pb.callee = auth::mask_number(&pb.callee);
         for entry in &mut pb.transcript {
-            use pb::{call_event::Kind, transcript_entry::Entry};
-            if let Some(Entry::Event(pb::CallEvent {
-                kind: Some(kind), ..
-            })) = &mut entry.entry
-            {
-                match kind {
-                    Kind::Speech(s) => s.text = auth::mask_digit_runs(&s.text),
-                    Kind::Dtmf(d) => d.digits = auth::mask_digit_runs(&d.digits),
-                    _ => {}
-                }
+            use pb::transcript_entry::Entry;
+            match &mut entry.entry {
+                Some(Entry::Event(event)) => mask_event(event),
+                Some(Entry::Turn(turn)) => mask_turn(turn),
+                Some(Entry::Fault(_)) | None => {}
             }
         }
     }
     pb
+}
+
+/// Every number in what the caller or the back office sent masked (N16):
+/// words and keys, and the values of variables, which carry account and
+/// phone numbers as often as names.
+fn mask_event(event: &mut pb::CallEvent) {
+    use pb::call_event::Kind;
+    let mask_values = |vars: &mut std::collections::HashMap<String, String>| {
+        for v in vars.values_mut() {
+            *v = auth::mask_digit_runs(v);
+        }
+    };
+    match &mut event.kind {
+        Some(Kind::Speech(s)) => s.text = auth::mask_digit_runs(&s.text),
+        Some(Kind::Dtmf(d)) => d.digits = auth::mask_digit_runs(&d.digits),
+        Some(Kind::Data(d)) => mask_values(&mut d.variables),
+        Some(Kind::LookupResult(r)) => mask_values(&mut r.variables),
+        Some(Kind::HoldResult(r)) => mask_values(&mut r.variables),
+        Some(
+            Kind::Start(_)
+            | Kind::Resume(_)
+            | Kind::PromptPlayed(_)
+            | Kind::NoInput(_)
+            | Kind::Audio(_)
+            | Kind::Hangup(_)
+            | Kind::TransferResult(_),
+        )
+        | None => {}
+    }
+}
+
+/// Every number in what the service said or asked for masked: a prompt
+/// may say the caller's data, and a lookup sends the call's numbers as
+/// params.
+fn mask_turn(turn: &mut pb::Turn) {
+    use pb::action::Kind;
+    for action in &mut turn.actions {
+        match &mut action.kind {
+            Some(Kind::Say(say)) => say.text = auth::mask_digit_runs(&say.text),
+            Some(Kind::Lookup(lookup)) => {
+                for v in lookup.params.values_mut() {
+                    *v = auth::mask_digit_runs(v);
+                }
+            }
+            Some(Kind::Listen(_) | Kind::Transfer(_) | Kind::Hangup(_)) | None => {}
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -355,5 +397,106 @@ impl Stream for TurnsOut {
             .rx
             .poll_recv(cx)
             .map(|item| item.map(|r| r.map(wire::Turn::View).map_err(|e| *e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::shown;
+    use crate::{
+        call::Event,
+        engine::{Engine, EngineSettings, StartCall},
+        flow::FlowRegistry,
+        grpc::auth::{Auth, Tokens},
+    };
+
+    const TOKENS: &str = r#"
+[[client]]
+name = "supervisor"
+token = "operator-token-0123456789"
+roles = ["operator"]
+"#;
+
+    /// The longest run of digits anywhere in the text.
+    fn longest_digit_run(text: &str) -> usize {
+        text.split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// N16: an operator without `pii` sees no full number anywhere in a
+    /// call's record: not the call's numbers, not the words or keys, not a
+    /// lookup's params (the caller's number) nor the variables its answer
+    /// brought.
+    #[tokio::test]
+    async fn an_operator_without_pii_sees_no_full_number_in_a_record() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
+        let flows = Arc::new(FlowRegistry::load_dir(dir, None).expect("the shipped flows"));
+        let engine = Engine::new(flows, EngineSettings::default());
+        let start = StartCall {
+            call_id: "masked".into(),
+            caller: "13800005678".into(),
+            at: Some("2026-11-23T07:00:00Z".parse().expect("a time")),
+            ..StartCall::default()
+        };
+        engine
+            .start(start, None)
+            .now()
+            .expect("ready")
+            .expect("starts");
+        let events = [
+            Event::speech("我要查话费,我的号码是13912345678"),
+            Event::LookupResult {
+                name: "bill".into(),
+                ok: true,
+                variables: [
+                    ("amount".to_owned(), "58".to_owned()),
+                    ("account".to_owned(), "6222020012345678".to_owned()),
+                ]
+                .into(),
+            },
+            Event::Dtmf {
+                digits: "110101199001011234".into(),
+            },
+        ];
+        for (seq, event) in (1..).zip(events) {
+            engine
+                .send(None, "masked", seq, event)
+                .now()
+                .expect("ready")
+                .expect("the event is taken");
+        }
+        let record = engine
+            .record(None, "masked")
+            .now()
+            .expect("ready")
+            .expect("a record");
+        let auth = Auth::from_tokens(Tokens::parse("tokens.toml", TOKENS).expect("parses"));
+        let operator = auth
+            .admit(
+                "/callscript.v1.Calls/GetCall",
+                Some(b"Bearer operator-token-0123456789"),
+            )
+            .expect("an operator reads calls");
+        assert!(!operator.sees_pii());
+
+        let full = format!("{:?}", shown(record.clone(), None));
+        assert!(
+            full.contains("params: {\"caller\": \"13800005678\"}"),
+            "the lookup sends the caller's number: {full}"
+        );
+        assert!(full.contains("6222020012345678"));
+        let masked = format!("{:?}", shown(record, Some(&operator)));
+        assert!(
+            masked.contains("params: {\"caller\": \"*******5678\"}"),
+            "{masked}"
+        );
+        assert!(
+            longest_digit_run(&masked) < 6,
+            "a number shows in full to an operator without pii: {masked}"
+        );
     }
 }
