@@ -539,7 +539,8 @@ pub fn greeting(
     let Some(flow) = registry.get(&flow) else {
         return Ok(1);
     };
-    let opening = flow.choose_opening(at, &registry.holidays());
+    let start = flow.start_at(at, &registry.holidays());
+    let opening = start.opening;
     // A directory without its holiday notices greets differently (N4).
     for p in registry.problems() {
         if p.file.ends_with(HOLIDAYS_FILE) {
@@ -554,7 +555,7 @@ pub fn greeting(
         flow.zone()
     )?;
     writeln!(out, "rule:   {}", opening.rule)?;
-    match flow.hours_at(at, &registry.holidays()) {
+    match start.hours {
         Some(h) => writeln!(out, "hours:  {h}")?,
         None => writeln!(out, "hours:  always open (the flow has no [hours])")?,
     }

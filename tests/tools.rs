@@ -354,6 +354,22 @@ fn a_flow_file_path_is_accepted_where_a_flow_id_is() {
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("prompt: opening_national_day\n"), "{out}");
+    // Closed (the hotline answers until 21:00 on weekdays): the opening a
+    // call at that moment really gets, the after-hours one.
+    let (code, out) = callscript(&[
+        "greeting",
+        "--flow",
+        "flows/hotline.toml",
+        "--at",
+        "2026-11-23T22:30:00+08:00",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hours:  closed: "), "{out}");
+    assert!(out.contains("prompt: after_hours\n"), "{out}");
+    assert!(
+        out.contains("  zh-CN: 您好,XX欢迎您的来电。现在是非服务时间"),
+        "{out}"
+    );
     let (code, out) = callscript(&["graph", "--flow", "flows/hotline.toml"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("flowchart TD\n"), "{out}");

@@ -471,13 +471,11 @@ impl Engine {
         }
         let at = req.at.unwrap_or_else(Utc::now);
         let holidays = self.inner.flows.holidays();
-        let hours = flow.hours_at(at, &holidays);
-        let after_hours = hours.as_ref().is_some_and(|h| !h.open);
-        let opening = if after_hours {
-            flow.choose_after_hours(at, &holidays)
-        } else {
-            flow.choose_opening(at, &holidays)
-        };
+        let crate::flow::CallStart {
+            hours,
+            after_hours,
+            opening,
+        } = flow.start_at(at, &holidays);
         let machine = CallMachine::new(CallSetup {
             flow: flow.clone(),
             locale,

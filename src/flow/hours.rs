@@ -27,6 +27,16 @@ pub struct Hours {
     pub rule: String,
 }
 
+/// How a call placed at a given moment starts ([`Flow::start_at`]).
+#[derive(Debug, Clone)]
+pub struct CallStart {
+    /// `None` when the flow has no opening hours (always open).
+    pub hours: Option<Hours>,
+    /// The centre is closed: the call starts at the flow's `after_hours`.
+    pub after_hours: bool,
+    pub opening: super::Opening,
+}
+
 impl fmt::Display for Hours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = if self.open { "open" } else { "closed" };
@@ -44,6 +54,25 @@ fn span(s: Option<(NaiveTime, NaiveTime)>) -> String {
 impl Flow {
     pub fn opening_hours(&self) -> Option<&OpeningHours> {
         self.hours.as_ref()
+    }
+
+    /// How a call placed at `at` starts: the hours then, whether the centre
+    /// is closed, and the opening it hears (the after-hours one when
+    /// closed). The engine starts calls by it and `callscript greeting`
+    /// shows it, so the tool cannot show another opening than a call gets.
+    pub fn start_at(&self, at: DateTime<Utc>, holidays: &HolidayCalendar) -> CallStart {
+        let hours = self.hours_at(at, holidays);
+        let after_hours = hours.as_ref().is_some_and(|h| !h.open);
+        let opening = if after_hours {
+            self.choose_after_hours(at, holidays)
+        } else {
+            self.choose_opening(at, holidays)
+        };
+        CallStart {
+            hours,
+            after_hours,
+            opening,
+        }
     }
 
     /// Whether the centre is open at `at` (local time in the flow's zone);

@@ -33,7 +33,7 @@ pub use compile::valid_variable_name;
 pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
-pub use hours::{Hours, OpeningHours};
+pub use hours::{CallStart, Hours, OpeningHours};
 pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
