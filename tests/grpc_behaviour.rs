@@ -77,6 +77,7 @@ fn transfer_result(connected: bool) -> Kind {
     Kind::TransferResult(pb::TransferResult {
         connected,
         detail: String::new(),
+        ok: false,
     })
 }
 
@@ -197,6 +198,35 @@ async fn transfer_consent_yes_transfers() {
         .calls
         .get_call(pb::GetCallRequest {
             call_id: "xfer-yes".into(),
+        })
+        .await
+        .expect("GetCall")
+        .into_inner();
+    assert_eq!(record.end_reason, pb::EndReason::Transferred as i32);
+    server.stop().await;
+}
+
+/// `ok`, the word the lookup and hold results use, reports a transfer that
+/// went through as `connected` does.
+#[tokio::test]
+async fn a_transfer_result_says_ok_like_the_other_results() {
+    let mut server = start_server().await;
+    let mut call = Call::start(&mut server, "xfer-ok").await;
+    ask_for_agent(&mut server, &mut call).await;
+    let turn = call.send(&mut server, speech("可以")).await;
+    assert_eq!(at(&turn), (pb::CallState::Transferring, "to_agent", false));
+    let ok = Kind::TransferResult(pb::TransferResult {
+        connected: false,
+        detail: String::new(),
+        ok: true,
+    });
+    let turn = call.send(&mut server, ok).await;
+    assert_eq!(turn.actions, []);
+    assert_eq!(at(&turn), (pb::CallState::Ended, "", true));
+    let record = server
+        .calls
+        .get_call(pb::GetCallRequest {
+            call_id: "xfer-ok".into(),
         })
         .await
         .expect("GetCall")

@@ -263,6 +263,7 @@ async fn every_bound_is_refused_with_a_status_naming_it() {
             pb::call_event::Kind::TransferResult(pb::TransferResult {
                 connected: false,
                 detail: "d".repeat(1025),
+                ok: false,
             }),
         ))
         .await

@@ -312,9 +312,17 @@ fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, I
             Err(_) => return Err(invalid("audio.kind", format!("{kind} is not an AudioKind"))),
         }),
         Kind::Hangup(pb::CallerHangup {}) => Event::CallerHangup,
-        Kind::TransferResult(pb::TransferResult { connected, detail }) => {
+        Kind::TransferResult(pb::TransferResult {
+            connected,
+            detail,
+            ok,
+        }) => {
             limits.detail("transfer_result.detail", &detail)?;
-            Event::TransferResult { connected }
+            // `ok` like the other results; `connected` for front-ends
+            // written before it.
+            Event::TransferResult {
+                connected: connected || ok,
+            }
         }
         Kind::Data(pb::Data { variables }) => Event::Data {
             variables: call_variables(limits, "data.variables", variables)?,

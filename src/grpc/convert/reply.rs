@@ -44,6 +44,7 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
         Event::TransferResult { connected } => Some(Kind::TransferResult(pb::TransferResult {
             connected: *connected,
             detail: String::new(),
+            ok: *connected,
         })),
         Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
         Event::Data { variables } => Some(Kind::Data(pb::Data {

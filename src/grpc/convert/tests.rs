@@ -31,6 +31,7 @@ fn each_field_over_its_limit_is_named_with_its_setting() {
     let detail = event_with(pb::call_event::Kind::TransferResult(pb::TransferResult {
         connected: false,
         detail: "x".repeat(1025),
+        ok: false,
     }));
     assert!(
         call_event(&limits, detail)
