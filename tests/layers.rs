@@ -291,20 +291,23 @@ fn without_tests(text: &str) -> String {
     out
 }
 
+/// Whether `to` is `from` or can be reached from it.
 fn reaches(graph: &Graph, from: &str, to: &str) -> bool {
+    from == to || reachable(graph, from).contains(to)
+}
+
+/// Every module reachable from `from` by one use or more.
+fn reachable(graph: &Graph, from: &str) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut todo = vec![from.to_owned()];
     while let Some(n) = todo.pop() {
-        if n == *to {
-            return true;
-        }
         for next in graph.get(&n).into_iter().flat_map(|m| m.keys()) {
             if seen.insert(next.clone()) {
                 todo.push(next.clone());
             }
         }
     }
-    false
+    seen
 }
 
 /// Every cycle through the graph's strongly connected components, each
@@ -314,20 +317,8 @@ fn cycles(graph: &Graph) -> Vec<Vec<String>> {
         .keys()
         .chain(graph.values().flat_map(|m| m.keys()))
         .collect();
-    let reach = |from: &String| -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        let mut todo = vec![from.clone()];
-        while let Some(n) = todo.pop() {
-            for next in graph.get(&n).into_iter().flat_map(|m| m.keys()) {
-                if seen.insert(next.clone()) {
-                    todo.push(next.clone());
-                }
-            }
-        }
-        seen
-    };
     let reached: BTreeMap<&String, BTreeSet<String>> =
-        nodes.iter().map(|n| (*n, reach(n))).collect();
+        nodes.iter().map(|n| (*n, reachable(graph, n))).collect();
     let mut done = BTreeSet::new();
     let mut out = Vec::new();
     for &n in &nodes {

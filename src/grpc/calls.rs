@@ -141,11 +141,6 @@ fn shown(record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
 /// phone numbers as often as names.
 fn mask_event(event: &mut pb::CallEvent) {
     use pb::call_event::Kind;
-    let mask_values = |vars: &mut std::collections::HashMap<String, String>| {
-        for v in vars.values_mut() {
-            *v = auth::mask_digit_runs(v);
-        }
-    };
     match &mut event.kind {
         Some(Kind::Speech(s)) => s.text = auth::mask_digit_runs(&s.text),
         Some(Kind::Dtmf(d)) => d.digits = auth::mask_digit_runs(&d.digits),
@@ -165,6 +160,13 @@ fn mask_event(event: &mut pb::CallEvent) {
     }
 }
 
+/// Every number in a map's values masked (variables, a lookup's params).
+fn mask_values(values: &mut std::collections::HashMap<String, String>) {
+    for v in values.values_mut() {
+        *v = auth::mask_digit_runs(v);
+    }
+}
+
 /// Every number in what the service said or asked for masked: a prompt
 /// may say the caller's data, and a lookup sends the call's numbers as
 /// params.
@@ -173,11 +175,7 @@ fn mask_turn(turn: &mut pb::Turn) {
     for action in &mut turn.actions {
         match &mut action.kind {
             Some(Kind::Say(say)) => say.text = auth::mask_digit_runs(&say.text),
-            Some(Kind::Lookup(lookup)) => {
-                for v in lookup.params.values_mut() {
-                    *v = auth::mask_digit_runs(v);
-                }
-            }
+            Some(Kind::Lookup(lookup)) => mask_values(&mut lookup.params),
             Some(Kind::Listen(_) | Kind::Transfer(_) | Kind::Hangup(_)) | None => {}
         }
     }
