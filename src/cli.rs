@@ -84,7 +84,7 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Score call transcripts (JSON Lines) against the norms (N18): one row
     /// per call with its deductions, then a summary. Exits 0 however low the
-    /// scores; 1 only when a file cannot be read.
+    /// scores; 1 when a file cannot be read or has no readable line.
     Score(ScoreArgs),
 }
 
@@ -296,7 +296,17 @@ pub fn simulate(
             None => return Ok(2),
         },
     };
+    let rules = match crate::quality::load_rules(flows_dir) {
+        Ok(r) => Arc::new(r),
+        Err(errors) => {
+            for e in errors {
+                writeln!(out, "{e}")?;
+            }
+            return Ok(2);
+        }
+    };
     let setup = crate::simulate::Setup {
+        rules,
         flow,
         at,
         locale: locale.clone(),
@@ -587,9 +597,10 @@ fn parse_at(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<Option<
 }
 
 /// Runs `score`; returns the exit code: 0 when every file was read (however
-/// it scored), 1 when one could not be read, 2 for bad rules or calendar.
+/// it scored), 1 when one could not be read or had no readable line, 2 for
+/// bad rules or calendar.
 pub fn score(args: &ScoreArgs, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
-    use crate::quality::{Scored, Scorer, load_rules, write_report};
+    use crate::quality::{Scored, Scorer, Transcript, load_rules, write_report};
     if args.schema {
         out.write_all(crate::quality::json_schema().as_bytes())?;
         return Ok(0);
@@ -641,10 +652,22 @@ pub fn score(args: &ScoreArgs, out: &mut dyn std::io::Write) -> std::io::Result<
         };
         match bytes.map(String::from_utf8) {
             Ok(Ok(text)) => {
-                let quality = scorer.score_text(&text);
+                let transcript = Transcript::parse(&text);
+                // Nothing read is no call, not a perfect one: scoring it
+                // would print 100 for a wrong file or a broken export.
+                if transcript.header.is_none() && transcript.events.is_empty() {
+                    let why = match transcript.problems.first() {
+                        Some(p) => p.to_string(),
+                        None => "the file is empty".to_owned(),
+                    };
+                    unreadable.push(format!(
+                        "{name}: no readable transcript line, not scored ({why})"
+                    ));
+                    continue;
+                }
                 scored.push(Scored {
                     file: name,
-                    quality,
+                    quality: scorer.score(&transcript),
                 });
             }
             Ok(Err(_)) => unreadable.push(format!("{name}: not UTF-8 text")),

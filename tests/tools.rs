@@ -104,6 +104,8 @@ Type what the caller says, or a command (/help lists them).
   7.000s         (understands: yes [1], no [2], agent [0], complaint, agent_number, a request → more_help)
   8.000s caller  hangs up
 ended: caller_hangup
+path:  welcome → bill → anything_else
+score: 100 (no deductions)
 "
     );
     assert_eq!((code, err.as_str()), (0, ""));
@@ -160,8 +162,11 @@ fn graph_draws_the_hotline() {
     let (code, out) = callscript(&["graph", "--flow", "hotline"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("flowchart TD\n"), "{out}");
-    assert!(out.contains("    welcome -->|bill| bill\n"), "{out}");
-    assert!(out.contains("    anywhere -->|agent| to_agent\n"), "{out}");
+    assert!(out.contains("    welcome -->|\"bill\"| bill\n"), "{out}");
+    assert!(
+        out.contains("    anywhere -->|\"agent\"| to_agent\n"),
+        "{out}"
+    );
 
     let (code, out) = callscript(&["graph", "--flow", "hotline", "--format", "dot"]);
     assert_eq!(code, 0);
@@ -434,4 +439,28 @@ fn help_shows_real_defaults() {
     }
     let (_, out) = callscript(&["simulate", "--help"]);
     assert!(out.contains("[default: 1s]"), "{out}");
+}
+
+/// A file with no line the scorer can read is no call at all: it is an
+/// error naming the file, never a score of 100.
+#[test]
+fn score_refuses_a_file_with_no_readable_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let junk = dir.path().join("junk.jsonl");
+    std::fs::write(&junk, "this is not a transcript\n{\"t\": \"soon\"}\n").expect("write");
+    for (file, why) in [(&empty, "line 1: empty transcript"), (&junk, "line 1: ")] {
+        let name = file.to_str().expect("utf-8 path");
+        let (code, out, err) = callscript_with_input(&["score", name], "");
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains(&format!(
+                "{name}: no readable transcript line, not scored ("
+            )),
+            "{err}"
+        );
+        assert!(err.contains(why), "{err}");
+        assert!(out.contains("0 calls, "), "no call is scored: {out}");
+    }
 }

@@ -21,6 +21,7 @@ fn session(flow: &str, input: &str) -> (i32, String) {
         prompt: false,
         reply_after: Duration::from_secs(1),
         variables: Default::default(),
+        rules: Arc::default(),
     };
     let mut out = Vec::new();
     let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
@@ -57,6 +58,8 @@ fn silence_runs_the_n5_prompts_5_s_apart_then_hangs_up() {
  15.000s server  silence (no-input timer)
  15.000s service hang up (silence)
 ended: silence
+path:  welcome
+score: 100 (no deductions)
 "
         )
     );
@@ -101,6 +104,8 @@ fn dtmf_0_asks_consent_before_the_transfer() {
   2.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
   3.000s pbx     transfer connected
 ended: transferred
+path:  welcome → to_agent
+score: 100 (no deductions)
 "
         )
     );
@@ -129,6 +134,8 @@ error: /transfer \"maybe\": expected ok or failed
 error: /silence takes no argument (got \"now\")
   1.000s caller  hangs up
 ended: caller_hangup
+path:  welcome
+score: 100 (no deductions)
 "
         )
     );
@@ -245,6 +252,7 @@ fn a_locale_the_flow_does_not_offer_fails_to_start() {
         prompt: false,
         reply_after: Duration::from_secs(1),
         variables: Default::default(),
+        rules: Arc::default(),
     };
     let mut out = Vec::new();
     let code = run(flows(), &setup, &b""[..], &mut out).expect("no I/O error");
@@ -265,6 +273,7 @@ fn a_terminal_gets_a_prompt() {
         prompt: true,
         reply_after: Duration::from_secs(1),
         variables: Default::default(),
+        rules: Arc::default(),
     };
     let mut out = Vec::new();
     run(flows(), &setup, &b"/quit\n"[..], &mut out).expect("no I/O error");
@@ -306,4 +315,27 @@ fn lines_parse_as_speech_or_commands() {
     );
     assert!(parse("/").is_err());
     assert!(parse("/dtmf 1 2").is_err());
+}
+
+/// Every command `parse` knows is in `/help` and in the README's table.
+#[test]
+fn help_and_readme_document_every_command() {
+    let readme = include_str!("../../README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `callscript simulate --flow"))
+        .expect("the README's commands table has simulate --flow");
+    for name in [
+        "silence", "wait", "dtmf", "weak", "noisy", "noaudio", "language", "played", "transfer",
+        "lookup", "hold", "data", "hangup", "help", "quit",
+    ] {
+        let known =
+            !matches!(parse(&format!("/{name}")), Err(e) if e.starts_with("unknown command"));
+        assert!(known, "/{name} is a command");
+        assert!(HELP.contains(&format!("/{name}")), "/help lists /{name}");
+        assert!(
+            row.contains(&format!("`/{name}")),
+            "the README lists /{name}"
+        );
+    }
 }
