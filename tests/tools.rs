@@ -464,3 +464,40 @@ fn score_refuses_a_file_with_no_readable_line() {
         assert!(out.contains("0 calls, "), "no call is scored: {out}");
     }
 }
+
+/// The norms write 先生/小姐 where an agent says one title; a prompt for
+/// text-to-speech that copies it is warned about, with the norm and the fix.
+#[test]
+fn check_warns_on_both_titles_in_a_spoken_prompt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/holidays.toml"),
+        dir.path().join("holidays.toml"),
+    )
+    .expect("copy holidays.toml");
+    let outbound =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/flows/outbound.toml"))
+            .expect("read the outbound flow");
+    let from = "请问是{customer}{salutation}吗?我姓";
+    assert_eq!(outbound.matches(from).count(), 1);
+    let text = outbound.replacen(from, "请问是{customer}先生/小姐吗?我姓", 1);
+    let file = dir.path().join("outbound.toml");
+    std::fs::write(&file, &text).expect("write the flow");
+    let line = text
+        .lines()
+        .position(|l| l.contains("先生/小姐吗?我姓"))
+        .expect("the edited line")
+        + 1;
+    let (code, out) = callscript(&["check", "--strict", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 1, "{out}");
+    let want = format!("{}:{line}:", file.display());
+    let warning = out
+        .lines()
+        .find(|l| l.starts_with(&want))
+        .unwrap_or_else(|| panic!("no warning on line {line}:\n{out}"));
+    assert!(warning.contains("warning[N3b]"), "{warning}");
+    assert!(
+        warning.contains("prompt \"verify_identity\" (zh-CN) says \"先生/小姐\": text-to-speech reads both titles and the slash; give the caller's title from their data ({salutation}"),
+        "{warning}"
+    );
+}
