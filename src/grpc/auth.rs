@@ -353,28 +353,9 @@ pub fn mask_number(number: &str) -> String {
 }
 
 /// Free text with every run of six or more digits masked like a number
-/// (ID-card and phone numbers said or keyed during a call).
+/// (crate::norms).
 pub fn mask_digit_runs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= 6 {
-            out.push_str(&mask_number(run));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
+    crate::norms::mask_digit_runs(text)
 }
 
 #[cfg(test)]
