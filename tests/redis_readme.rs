@@ -25,7 +25,6 @@ mod readme;
 #[path = "common/redis.rs"]
 mod redis;
 #[path = "common/replicas.rs"]
-#[allow(dead_code)]
 mod replicas;
 
 use redis::RedisServer;
