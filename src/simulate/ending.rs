@@ -43,7 +43,9 @@ pub(super) fn write_ending<W: Write + ?Sized>(
 }
 
 /// The steps the call was at, turn by turn, a step repeated only when the
-/// call left it and came back (a silence reprompt stays at its step).
+/// call left it and came back (a silence reprompt stays at its step): the
+/// records file's `step_path`, so the two read alike. A `say` step passed
+/// within a turn shows in the transcript above, not here.
 fn path(record: &CallRecord) -> Vec<&str> {
     let mut steps: Vec<&str> = Vec::new();
     for entry in &record.transcript {

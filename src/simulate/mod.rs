@@ -76,7 +76,8 @@ what the caller does:
   /data name=value …   the call's variables set or changed
   /hangup              hangs up
   /help  /quit
-Each thing the caller does comes a moment (--reply-after, 1 s) after the last.";
+Each thing the caller does comes a moment (--reply-after, 1 s) after the last.
+When the call ends: the reason, the steps it went through and its quality score (N18).";
 
 /// How the session's call starts.
 #[derive(Debug, Clone)]

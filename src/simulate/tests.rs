@@ -339,3 +339,44 @@ fn help_and_readme_document_every_command() {
         );
     }
 }
+
+/// The end of a call lists each deduction the scorer makes, with its
+/// points, item, rule, norm, moment and why: here a centre whose rules
+/// forbid a phrase of its own that the hotline's closing question says.
+#[test]
+fn the_ending_shows_each_deduction() {
+    let text = include_str!("../../flows/quality.toml")
+        .replace("# phrases = [\"我很忙\"]", "phrases = [\"别的帮助\"]");
+    let rules = crate::quality::Rules::from_toml("quality.toml", &text).expect("the rules load");
+    let setup = Setup {
+        flow: "hotline".into(),
+        at: Some(
+            DateTime::parse_from_rfc3339("2026-11-23T15:00:00+08:00")
+                .expect("valid time")
+                .with_timezone(&Utc),
+        ),
+        locale: Some("zh-CN".into()),
+        prompt: false,
+        reply_after: Duration::from_secs(1),
+        variables: Default::default(),
+        rules: Arc::new(rules),
+    };
+    let input = "/dtmf 0\n/dtmf 1\n/transfer failed\n不用了\n/silence\n/silence\n";
+    let mut out = Vec::new();
+    let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
+    let out = String::from_utf8(out).expect("utf-8 output");
+    assert_eq!(code, 0);
+    let ending = &out[out.find("ended: ").expect("the call ends")..];
+    let deductions: Vec<&str> = ending.lines().skip(3).collect();
+    assert!(
+        ending.starts_with(
+            "ended: line_left_open\npath:  welcome → to_agent → anything_else\nscore: 90\n"
+        ),
+        "{ending}"
+    );
+    assert_eq!(deductions.len(), 1, "{ending}");
+    assert!(
+        deductions[0].starts_with("  -10 item 1 forbidden_wording (N13) at 3.000s: "),
+        "{ending}"
+    );
+}
