@@ -82,14 +82,27 @@ impl Script {
         understanding::answer(&self.flow, u, agent_is_yes)
     }
 
+    /// Says one of the flow's own prompts (silence, audio, goodbyes):
+    /// the caller may always interrupt those.
     pub(super) fn say(&mut self, prompt: PromptIx, out: &mut Outbox) {
+        self.say_with(prompt, true, out);
+    }
+
+    /// Says a step's prompt, which the caller may interrupt only where
+    /// the step allows it (`barge_in`).
+    pub(super) fn say_at(&mut self, step: StepIx, prompt: PromptIx, out: &mut Outbox) {
+        let barge_in = self.flow.step(step).barge_in;
+        self.say_with(prompt, barge_in, out);
+    }
+
+    fn say_with(&mut self, prompt: PromptIx, barge_in: bool, out: &mut Outbox) {
         self.last_said = Some(prompt);
         let p = self.flow.prompt(prompt);
         let rendered = p.render(self.locale, &self.vars);
         out.push(Action::Say(Say {
             prompt: p.clone(),
             locale: self.locale,
-            barge_in: true,
+            barge_in,
             rendered,
         }));
     }
@@ -220,7 +233,7 @@ impl Script {
                     return Ok(answer);
                 }
                 if answer != Answer::Other {
-                    self.say(question, out);
+                    self.say_at(step, question, out);
                     self.listen(out);
                     return Err(Handled);
                 }
@@ -235,7 +248,7 @@ impl Script {
                 {
                     self.say(reply, out);
                 }
-                self.say(question, out);
+                self.say_at(step, question, out);
                 self.listen(out);
                 Err(Handled)
             }
@@ -400,22 +413,22 @@ impl Script {
                     };
                     self.opened = true;
                     if let Some(p) = p {
-                        self.say(p, out);
+                        self.say_at(step, p, out);
                     }
                     self.listen(out);
                     return State::listening(step, 0);
                 }
                 StepKind::Say { prompt, next } => {
-                    self.say(*prompt, out);
+                    self.say_at(step, *prompt, out);
                     step = *next;
                 }
                 StepKind::Transfer(t) => {
-                    self.say(t.consent, out);
+                    self.say_at(step, t.consent, out);
                     self.listen(out);
                     return State::confirming_transfer(step, t.clone(), 0, 0);
                 }
                 StepKind::Hold(h) => {
-                    self.say(h.ask, out);
+                    self.say_at(step, h.ask, out);
                     self.listen(out);
                     return State::confirming_hold(step, h.clone(), 0, 0);
                 }
@@ -426,7 +439,7 @@ impl Script {
                     });
                     let quiet = flow.timing().lookup_quiet;
                     let (wait, waited) = if quiet.is_zero() {
-                        self.say(l.wait, out);
+                        self.say_at(step, l.wait, out);
                         (flow.timing().lookup_timeout, true)
                     } else {
                         (quiet, false)
@@ -447,12 +460,12 @@ impl Script {
                         _ => c.ask,
                     };
                     self.opened = true;
-                    self.say(ask, out);
+                    self.say_at(step, ask, out);
                     self.listen(out);
                     return State::closing(step, *c);
                 }
                 StepKind::Hangup { prompt } => {
-                    self.say(*prompt, out);
+                    self.say_at(step, *prompt, out);
                     out.push(Action::Hangup(EndReason::FlowEnd));
                     self.ended = Some(EndReason::FlowEnd);
                     return State::ended();
