@@ -148,6 +148,7 @@ mod tests {
                 "confirming_switch",
                 "checking_handset",
                 "ended",
+                "in_menu",
             ]
         );
         for (i, s) in CallState::iter().enumerate() {

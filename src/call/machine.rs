@@ -15,6 +15,7 @@
 //!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
 //!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
 //!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
+//!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -23,12 +24,14 @@
 //! ```
 
 mod face;
+mod menu;
 mod respond;
 mod shared;
 mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
+use menu::MenuProgress;
 use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
 
@@ -41,7 +44,7 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, StepIx, TransferStep,
+        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx, StepIx, TransferStep,
         matcher::Understood,
     },
 };
@@ -120,6 +123,9 @@ pub struct Script {
     /// a hold or a lookup measures its wait from. A `Cell` because the
     /// machine sets it before dispatch, through shared access.
     now: Cell<Duration>,
+    /// The menus the caller went through, for `@back` (bounded).
+    #[serde(default)]
+    menus: Vec<StepIx>,
 }
 
 #[state_machine(
@@ -193,6 +199,19 @@ impl Script {
                 | Event::TimeLimit,
             ) => Super,
         }
+    }
+
+    /// At a `menu` step: its own keys or words lead on (`menu`).
+    #[state(superstate = "in_call")]
+    fn in_menu(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        menu: &mut MenuStep,
+        progress: &mut MenuProgress,
+        event: &Event,
+    ) -> Outcome<State> {
+        self.menu_event(context, *step, menu, progress, event)
     }
 
     /// Asked consent for a transfer (N10). Yes (or asking for a person) →

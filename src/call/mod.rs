@@ -119,6 +119,8 @@ pub enum CallState {
     ConfirmingSwitch,
     CheckingHandset,
     Ended,
+    /// At a `menu` step, waiting for a key or words.
+    InMenu,
 }
 
 impl CallState {

@@ -70,6 +70,7 @@ impl CallMachine {
             caller: setup.caller,
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),
+            menus: Vec::new(),
         };
         CallMachine {
             sm: script.state_machine(),
@@ -135,6 +136,7 @@ impl CallMachine {
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
+            State::InMenu { .. } => CallState::InMenu,
             State::Ended {} => CallState::Ended,
         }
     }
@@ -156,7 +158,8 @@ impl CallMachine {
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
-            | State::CheckingHandset { step, .. } => *step,
+            | State::CheckingHandset { step, .. }
+            | State::InMenu { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
         Some(&self.sm.inner().flow.step(ix).id)

@@ -164,6 +164,8 @@ impl Script {
             | StepKind::Lookup(_)
             | StepKind::Close(_)
             | StepKind::Hangup { .. } => self.flow.roles().silence_reprompt,
+            // A menu's choices are what a silent caller needs to hear.
+            StepKind::Menu(m) => m.prompt,
         }
     }
 
@@ -321,6 +323,10 @@ impl Script {
     /// a request said with the "no" is handled at once.
     pub(super) fn back_to_ask(&mut self, out: &mut Outbox) -> State {
         let step = self.last_ask;
+        if let StepKind::Menu(m) = &self.flow.clone().step(step).kind {
+            // A menu's keys are heard only in the menu: the caller hears it again.
+            return self.enter_menu(step, m, out);
+        }
         if !self.pending.is_empty() {
             let pending = mem::take(&mut self.pending);
             return self.respond(step, pending, out);
@@ -448,6 +454,7 @@ impl Script {
                     let until = self.deadline_after(wait);
                     return State::looking_up(step, l.clone(), until, waited);
                 }
+                StepKind::Menu(m) => return self.enter_menu(step, m, out),
                 StepKind::Close(c) => {
                     if self.routable(c.more, self.pending) {
                         let pending = mem::take(&mut self.pending);

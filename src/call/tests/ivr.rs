@@ -1,5 +1,5 @@
 //! An operator IVR's building blocks on a small flow of their own
-//! (`ivr.toml`): barge-in as each step says.
+//! (`ivr.toml`): barge-in as each step says, menus with their own keys.
 
 use super::*;
 
@@ -42,10 +42,156 @@ fn a_step_without_barge_in_says_its_prompt_uninterruptible_and_the_others_stay_o
     };
     assert_eq!(
         barge_ins(&mut call, Event::Start),
-        [("notice".to_owned(), false), ("opening".to_owned(), true)]
+        [("notice".to_owned(), false), ("main".to_owned(), true)]
     );
-    assert_eq!(
-        barge_ins(&mut call, silence()),
-        [("silence_reprompt".to_owned(), true)]
+    assert_eq!(barge_ins(&mut call, silence()), [("main".to_owned(), true)]);
+}
+
+// === menus ===
+
+const MAIN: &str = "查询话费请按1,办理业务请按2,人工服务请按0,重听请按9。";
+const BIZ: &str = "开通业务请按1,返回上级菜单请按星号键。";
+const INVALID: &str = "您的输入有误。";
+const BILL: &str = "您本月话费58.50元。";
+const ANYTHING: &str = "您还需要别的帮助吗?";
+const CONSENT_IVR: &str = "我为您转接人工客服,请问可以吗?";
+
+/// A zh-CN call into the IVR, at its main menu.
+fn at_main_menu() -> Call {
+    let (call, opening) = Call::with(ivr(), &[]);
+    opening.is(
+        &["say:notice", "say:main", LISTEN],
+        &["本次通话可能会被录音。", MAIN],
     );
+    assert_eq!(call.at(), ("in_menu", Some("main_menu")));
+    call
+}
+
+#[test]
+fn a_menu_key_leads_to_its_step() {
+    let mut call = at_main_menu();
+    call.send(keys("1")).is(
+        &["say:bill", "say:anything_else", LISTEN],
+        &[BILL, ANYTHING],
+    );
+    assert_eq!(call.at(), ("closing", Some("close")));
+}
+
+#[test]
+fn a_menu_key_the_flow_gives_an_intent_elsewhere_means_nothing_in_the_menu() {
+    let mut call = at_main_menu();
+    // 3 is the bill's key at other steps; this menu has no 3.
+    call.send(keys("3"))
+        .is(&["say:invalid_input", "say:main", LISTEN], &[INVALID, MAIN]);
+    assert_eq!(call.at(), ("in_menu", Some("main_menu")));
+}
+
+#[test]
+fn keys_at_an_ask_mean_what_the_flow_wide_intents_say_not_a_menus_keys() {
+    let mut call = at_main_menu();
+    call.send(keys("2")).is(&["say:biz", LISTEN], &[BIZ]);
+    call.send(keys("1")).is(
+        &["say:opening", LISTEN],
+        &["您好,欢迎您的来电,请问有什么可以帮您?"],
+    );
+    assert_eq!(call.at(), ("listening", Some("ask_need")));
+    // 3 is the bill's flow-wide key; at the menu 1 was the bill.
+    call.send(keys("3")).is(
+        &["say:bill", "say:anything_else", LISTEN],
+        &[BILL, ANYTHING],
+    );
+}
+
+#[test]
+fn repeat_says_the_menu_again_and_back_returns_to_the_menu_before() {
+    let mut call = at_main_menu();
+    call.send(keys("9")).is(&["say:main", LISTEN], &[MAIN]);
+    call.send(keys("2")).is(&["say:biz", LISTEN], &[BIZ]);
+    assert_eq!(call.at(), ("in_menu", Some("biz_menu")));
+    call.send(keys("*")).is(&["say:main", LISTEN], &[MAIN]);
+    assert_eq!(call.at(), ("in_menu", Some("main_menu")));
+    // At the first menu there is nowhere further back: the menu again.
+    call.send(keys("*")).is(&["say:main", LISTEN], &[MAIN]);
+    assert_eq!(call.at(), ("in_menu", Some("main_menu")));
+}
+
+#[test]
+fn invalid_answers_end_in_exhausted_after_the_attempts() {
+    let mut call = at_main_menu();
+    call.send(keys("7"))
+        .is(&["say:invalid_input", "say:main", LISTEN], &[INVALID, MAIN]);
+    call.send(words("天气怎么样"))
+        .is(&["say:invalid_input", "say:main", LISTEN], &[INVALID, MAIN]);
+    call.send(keys("8"))
+        .is(&["say:consent", LISTEN], &[CONSENT_IVR]);
+    assert_eq!(call.at(), ("confirming_transfer", Some("to_agent")));
+}
+
+#[test]
+fn words_choose_by_the_menus_intents_and_anywhere_requests() {
+    let mut call = at_main_menu();
+    call.send(words("我想查话费")).is(
+        &["say:bill", "say:anything_else", LISTEN],
+        &[BILL, ANYTHING],
+    );
+    let mut call = at_main_menu();
+    call.send(words("转人工"))
+        .is(&["say:consent", LISTEN], &[CONSENT_IVR]);
+}
+
+#[test]
+fn a_key_of_two_digits_waits_for_the_second_one_key_per_event() {
+    let mut call = at_main_menu();
+    call.send(keys("2")).is(&["say:biz", LISTEN], &[BIZ]);
+    call.send(keys("2")).is(&[LISTEN], &[]);
+    call.send(keys("1"))
+        .is(&["say:anything_else", LISTEN], &[ANYTHING]);
+    let mut call = at_main_menu();
+    call.send(keys("2")).is(&["say:biz", LISTEN], &[BIZ]);
+    call.send(keys("21"))
+        .is(&["say:anything_else", LISTEN], &[ANYTHING]);
+    // A key begun and left unfinished counts as invalid once the pause ends.
+    let mut call = at_main_menu();
+    call.send(keys("2")).is(&["say:biz", LISTEN], &[BIZ]);
+    call.send(keys("2")).is(&[LISTEN], &[]);
+    call.send(silence())
+        .is(&["say:invalid_input", "say:biz", LISTEN], &[INVALID, BIZ]);
+}
+
+#[test]
+fn silence_at_a_menu_follows_n5_with_the_menu_as_its_reprompt() {
+    let mut call = at_main_menu();
+    call.send(silence()).is(&["say:main", LISTEN], &[MAIN]);
+    call.send(silence()).is(
+        &["say:silence_goodbye", LISTEN],
+        &["非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"],
+    );
+    call.send(silence()).is(&["hangup:silence"], &[]);
+    call.assert_ended(EndReason::Silence);
+}
+
+#[test]
+fn weak_audio_at_a_menu_asks_to_speak_up_and_stays_in_the_menu() {
+    let mut call = at_main_menu();
+    call.send(weak()).is(
+        &["say:unclear", LISTEN],
+        &["非常抱歉,我这边听不清楚,请您大声一点,好吗?"],
+    );
+    assert_eq!(call.at(), ("in_menu", Some("main_menu")));
+    call.send(keys("1")).is(
+        &["say:bill", "say:anything_else", LISTEN],
+        &[BILL, ANYTHING],
+    );
+}
+
+#[test]
+fn a_declined_transfer_from_a_menu_says_the_menu_again_and_its_keys_still_count() {
+    let mut call = at_main_menu();
+    call.send(keys("0"))
+        .is(&["say:consent", LISTEN], &[CONSENT_IVR]);
+    call.send(words("不用")).is(
+        &["say:declined", "say:main", LISTEN],
+        &["好的,我继续为您服务。", MAIN],
+    );
+    assert_eq!(call.at(), ("in_menu", Some("main_menu")));
 }

@@ -12,6 +12,7 @@ mod close;
 mod hangup;
 mod hold;
 mod lookup;
+mod menu;
 mod read;
 mod say;
 mod transfer;
@@ -26,6 +27,7 @@ use super::{Flow, IntentIx, PromptIx, StepIx};
 pub use close::CloseStep;
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
+pub use menu::{BACK, KeyPress, MenuKey, MenuStep, REPEAT};
 #[cfg(test)]
 pub(super) use read::ALL_KEYS;
 use read::Entries;
@@ -87,6 +89,8 @@ pub enum StepKind {
     Hold(HoldStep),
     /// Ask the front-end for data; go on when it answers.
     Lookup(LookupStep),
+    /// Say the choices; the menu's own keys (or words) lead on.
+    Menu(MenuStep),
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
     Close(CloseStep),
@@ -106,6 +110,7 @@ impl StepKind {
             StepKind::Transfer(t) => t.successors(),
             StepKind::Hold(h) => h.successors(),
             StepKind::Lookup(l) => l.successors(),
+            StepKind::Menu(m) => m.successors(),
             StepKind::Close(c) => c.successors(),
             StepKind::Hangup { .. } => vec![],
         }
@@ -121,6 +126,7 @@ impl StepKind {
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
+            | StepKind::Menu(_)
             | StepKind::Close(_) => true,
         }
     }
@@ -137,6 +143,7 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     close::SPEC,
     hangup::SPEC,
     lookup::SPEC,
+    menu::SPEC,
 ];
 
 impl RawStep {
@@ -168,6 +175,8 @@ pub(super) enum Holds {
     Answers,
     /// A list of variable names.
     Variables,
+    /// A small whole number (`attempts`).
+    Count,
 }
 
 /// Whether a step must have a field: the norm it serves and what the
@@ -285,7 +294,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -318,7 +327,10 @@ pub(super) fn check_step_norms(
             StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
             StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
             StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
-            StepKind::Ask { .. } | StepKind::Say { .. } | StepKind::Lookup(_) => {}
+            StepKind::Ask { .. }
+            | StepKind::Say { .. }
+            | StepKind::Lookup(_)
+            | StepKind::Menu(_) => {}
         }
     }
     found.done(())

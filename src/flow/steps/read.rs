@@ -30,6 +30,11 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "close",
     "hangup",
     "lookup",
+    "menu",
+    "keys",
+    "invalid",
+    "attempts",
+    "exhausted",
     "params",
     "gives",
     "wait",
@@ -156,7 +161,7 @@ impl<'de> de::DeserializeSeed<'de> for ValueOf {
         Ok(match holds {
             Some(Holds::Answers) => Value::Answers(Deserialize::deserialize(d)?),
             Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
-            Some(Holds::Millis) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::Millis | Holds::Count) => Value::Millis(Deserialize::deserialize(d)?),
             Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
                 Value::Text(Deserialize::deserialize(d)?)
             }

@@ -178,6 +178,7 @@ pub fn phase(s: CallState) -> pb::CallState {
         CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,
         CallState::CheckingHandset => pb::CallState::CheckingHandset,
         CallState::Ended => pb::CallState::Ended,
+        CallState::InMenu => pb::CallState::InMenu,
     }
 }
 
