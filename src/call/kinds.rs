@@ -149,6 +149,7 @@ mod tests {
                 "checking_handset",
                 "ended",
                 "in_menu",
+                "collecting",
             ]
         );
         for (i, s) in CallState::iter().enumerate() {

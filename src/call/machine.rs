@@ -16,6 +16,7 @@
 //!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
 //!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
 //!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
+//!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -23,6 +24,7 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod collect;
 mod face;
 mod menu;
 mod respond;
@@ -31,6 +33,7 @@ mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
+use collect::CollectProgress;
 use menu::MenuProgress;
 use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
@@ -44,8 +47,8 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx, StepIx, TransferStep,
-        matcher::Understood,
+        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx, StepIx,
+        TransferStep, matcher::Understood,
     },
 };
 
@@ -212,6 +215,19 @@ impl Script {
         event: &Event,
     ) -> Outcome<State> {
         self.menu_event(context, *step, menu, progress, event)
+    }
+
+    /// At a `collect` step: keys or words into a variable (`collect`).
+    #[state(superstate = "in_call")]
+    fn collecting(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        collect: &mut CollectStep,
+        progress: &mut CollectProgress,
+        event: &Event,
+    ) -> Outcome<State> {
+        self.collect_event(context, *step, collect, progress, event)
     }
 
     /// Asked consent for a transfer (N10). Yes (or asking for a person) →

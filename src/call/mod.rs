@@ -121,6 +121,8 @@ pub enum CallState {
     Ended,
     /// At a `menu` step, waiting for a key or words.
     InMenu,
+    /// At a `collect` step, taking the caller's entry.
+    Collecting,
 }
 
 impl CallState {

@@ -39,8 +39,8 @@ use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
-    AskPrompt, BACK, CloseStep, HoldStep, KeyPress, LookupStep, MenuKey, MenuStep, REPEAT, Step,
-    StepKind, TransferStep,
+    AskPrompt, BACK, CloseStep, CollectStep, DigitRule, Entry, HoldStep, KeyPress, LookupStep,
+    MenuKey, MenuStep, REPEAT, Step, StepKind, TransferStep,
 };
 
 /// A call's own variables by name: caller data for the prompts (a name, a

@@ -2,8 +2,8 @@
 
 use super::{Graph, Shape, node_id, seconds};
 use crate::flow::{
-    AskPrompt, CloseStep, Flow, HoldStep, LookupStep, MenuKey, MenuStep, PromptIx, StepIx,
-    StepKind, TransferStep,
+    AskPrompt, CloseStep, CollectStep, Flow, HoldStep, LookupStep, MenuKey, MenuStep, PromptIx,
+    StepIx, StepKind, TransferStep,
 };
 
 impl Graph {
@@ -223,6 +223,33 @@ impl Graph {
                 let label = format!("{attempts} x {}", prompt(*invalid));
                 g.edge(&id, &step_id(*exhausted), Some(&label), false);
                 g.silence(flow, &id, *menu);
+            }
+            StepKind::Collect(CollectStep {
+                prompt: ask,
+                into,
+                digits,
+                pattern: _,
+                invalid,
+                attempts,
+                next,
+                exhausted,
+            }) => {
+                let what = match digits {
+                    Some(d) => format!("{}-{} digits", d.min, d.max),
+                    None => "words".to_owned(),
+                };
+                g.node(
+                    id.clone(),
+                    vec![
+                        step.id.to_string(),
+                        format!("collect {{{into}}} ({what}) {}", prompt(*ask)),
+                    ],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(*next), Some("valid"), false);
+                let label = format!("{attempts} x {}", prompt(*invalid));
+                g.edge(&id, &step_id(*exhausted), Some(&label), false);
+                g.silence(flow, &id, *ask);
             }
             StepKind::Hangup { prompt: p } => {
                 g.node(

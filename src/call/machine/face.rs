@@ -137,6 +137,7 @@ impl CallMachine {
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
             State::InMenu { .. } => CallState::InMenu,
+            State::Collecting { .. } => CallState::Collecting,
             State::Ended {} => CallState::Ended,
         }
     }
@@ -159,7 +160,8 @@ impl CallMachine {
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
             | State::CheckingHandset { step, .. }
-            | State::InMenu { step, .. } => *step,
+            | State::InMenu { step, .. }
+            | State::Collecting { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
         Some(&self.sm.inner().flow.step(ix).id)

@@ -16,6 +16,8 @@ impl Script {
         let answers: &[(IntentIx, StepIx)] = match &self.flow.step(step).kind {
             StepKind::Ask { answers, .. } => answers,
             StepKind::Menu(m) => &m.answers,
+            // Only the requests understood anywhere (a person).
+            StepKind::Collect(_) => &[],
             StepKind::Say { .. }
             | StepKind::Transfer(_)
             | StepKind::Hold(_)

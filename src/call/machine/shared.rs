@@ -164,8 +164,10 @@ impl Script {
             | StepKind::Lookup(_)
             | StepKind::Close(_)
             | StepKind::Hangup { .. } => self.flow.roles().silence_reprompt,
-            // A menu's choices are what a silent caller needs to hear.
+            // A menu's choices are what a silent caller needs to hear,
+            // and an entry's prompt what to key.
             StepKind::Menu(m) => m.prompt,
+            StepKind::Collect(c) => c.prompt,
         }
     }
 
@@ -323,9 +325,18 @@ impl Script {
     /// a request said with the "no" is handled at once.
     pub(super) fn back_to_ask(&mut self, out: &mut Outbox) -> State {
         let step = self.last_ask;
-        if let StepKind::Menu(m) = &self.flow.clone().step(step).kind {
-            // A menu's keys are heard only in the menu: the caller hears it again.
-            return self.enter_menu(step, m, out);
+        // A menu's keys, an entry's digits, are taken only there: the
+        // caller hears the step again.
+        match &self.flow.clone().step(step).kind {
+            StepKind::Menu(m) => return self.enter_menu(step, m, out),
+            StepKind::Collect(c) => return self.enter_collect(step, c, out),
+            StepKind::Ask { .. }
+            | StepKind::Say { .. }
+            | StepKind::Transfer(_)
+            | StepKind::Hold(_)
+            | StepKind::Lookup(_)
+            | StepKind::Close(_)
+            | StepKind::Hangup { .. } => {}
         }
         if !self.pending.is_empty() {
             let pending = mem::take(&mut self.pending);
@@ -455,6 +466,7 @@ impl Script {
                     return State::looking_up(step, l.clone(), until, waited);
                 }
                 StepKind::Menu(m) => return self.enter_menu(step, m, out),
+                StepKind::Collect(c) => return self.enter_collect(step, c, out),
                 StepKind::Close(c) => {
                     if self.routable(c.more, self.pending) {
                         let pending = mem::take(&mut self.pending);

@@ -195,3 +195,95 @@ fn a_declined_transfer_from_a_menu_says_the_menu_again_and_its_keys_still_count(
     );
     assert_eq!(call.at(), ("in_menu", Some("main_menu")));
 }
+
+// === digit entry ===
+
+const ASK_NUMBER: &str = "请输入您要查询的手机号码,以#号键结束。";
+const NUMBER_WRONG: &str = "您输入的号码有误。";
+
+/// A call at the number entry.
+fn at_number_entry() -> Call {
+    let mut call = at_main_menu();
+    call.send(keys("4"))
+        .is(&["say:ask_number", LISTEN], &[ASK_NUMBER]);
+    assert_eq!(call.at(), ("collecting", Some("bill_number")));
+    call
+}
+
+#[test]
+fn a_number_in_one_event_is_kept_and_said_back() {
+    let mut call = at_number_entry();
+    call.send(keys("13800138000#")).is(
+        &["say:number_is", "say:anything_else", LISTEN],
+        &["您要查询的号码是13800138000。", ANYTHING],
+    );
+    assert_eq!(call.at(), ("closing", Some("close")));
+}
+
+#[test]
+fn a_number_one_key_per_event_waits_the_inter_digit_pause_between_keys() {
+    let mut call = at_number_entry();
+    for key in "1380013800".chars() {
+        call.send(keys(&key.to_string())).is(&["listen:3000"], &[]);
+    }
+    // The eleventh key is `max`: no terminator needed.
+    call.send(keys("0")).is(
+        &["say:number_is", "say:anything_else", LISTEN],
+        &["您要查询的号码是13800138000。", ANYTHING],
+    );
+}
+
+#[test]
+fn the_pause_after_the_last_key_ends_the_entry() {
+    let mut call = at_number_entry();
+    for key in "138".chars() {
+        call.send(keys(&key.to_string())).is(&["listen:3000"], &[]);
+    }
+    call.send(silence()).is(
+        &["say:number_wrong", "say:ask_number", LISTEN],
+        &[NUMBER_WRONG, ASK_NUMBER],
+    );
+    assert_eq!(call.at(), ("collecting", Some("bill_number")));
+}
+
+#[test]
+fn three_wrong_numbers_lead_to_exhausted() {
+    let mut call = at_number_entry();
+    // Too short; the pattern's leading 1 missing; the terminator alone.
+    for entry in ["138#", "23800138000", "#"] {
+        let turn = call.send(keys(entry));
+        if call.at() == ("collecting", Some("bill_number")) {
+            turn.is(
+                &["say:number_wrong", "say:ask_number", LISTEN],
+                &[NUMBER_WRONG, ASK_NUMBER],
+            );
+        } else {
+            turn.is(&["say:consent", LISTEN], &[CONSENT_IVR]);
+        }
+    }
+    assert_eq!(call.at(), ("confirming_transfer", Some("to_agent")));
+}
+
+#[test]
+fn a_number_said_in_words_is_collected_and_a_person_asked_for_is_offered() {
+    let mut call = at_number_entry();
+    call.send(words("13800138000")).is(
+        &["say:number_is", "say:anything_else", LISTEN],
+        &["您要查询的号码是13800138000。", ANYTHING],
+    );
+    let mut call = at_number_entry();
+    call.send(words("转人工"))
+        .is(&["say:consent", LISTEN], &[CONSENT_IVR]);
+}
+
+#[test]
+fn silence_while_collecting_follows_n5_with_the_prompt_again() {
+    let mut call = at_number_entry();
+    call.send(silence())
+        .is(&["say:ask_number", LISTEN], &[ASK_NUMBER]);
+    call.send(silence()).is(
+        &["say:silence_goodbye", LISTEN],
+        &["非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"],
+    );
+    call.send(silence()).is(&["hangup:silence"], &[]);
+}

@@ -22,6 +22,7 @@ fn every_field(kind: &str) -> String {
             Holds::Millis | Holds::Count => "1000",
             Holds::Answers => "{ yes = \"a\" }",
             Holds::Variables => "[\"a\"]",
+            Holds::Digits => "{ max = 4 }",
         };
         text.push_str(&format!("{} = {value}\n", field.key));
     }

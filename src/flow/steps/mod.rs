@@ -9,6 +9,7 @@
 
 mod ask;
 mod close;
+mod collect;
 mod hangup;
 mod hold;
 mod lookup;
@@ -25,6 +26,7 @@ use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepF
 use super::raw::Sp;
 use super::{Flow, IntentIx, PromptIx, StepIx};
 pub use close::CloseStep;
+pub use collect::{CollectStep, DigitRule, Entry};
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
 pub use menu::{BACK, KeyPress, MenuKey, MenuStep, REPEAT};
@@ -91,6 +93,8 @@ pub enum StepKind {
     Lookup(LookupStep),
     /// Say the choices; the menu's own keys (or words) lead on.
     Menu(MenuStep),
+    /// Take what the caller keys (or says) into a variable.
+    Collect(CollectStep),
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
     Close(CloseStep),
@@ -111,6 +115,7 @@ impl StepKind {
             StepKind::Hold(h) => h.successors(),
             StepKind::Lookup(l) => l.successors(),
             StepKind::Menu(m) => m.successors(),
+            StepKind::Collect(c) => c.successors(),
             StepKind::Close(c) => c.successors(),
             StepKind::Hangup { .. } => vec![],
         }
@@ -127,6 +132,7 @@ impl StepKind {
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
             | StepKind::Menu(_)
+            | StepKind::Collect(_)
             | StepKind::Close(_) => true,
         }
     }
@@ -144,6 +150,7 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     hangup::SPEC,
     lookup::SPEC,
     menu::SPEC,
+    collect::SPEC,
 ];
 
 impl RawStep {
@@ -177,6 +184,8 @@ pub(super) enum Holds {
     Variables,
     /// A small whole number (`attempts`).
     Count,
+    /// `digits = { min, max, terminator, inter_digit_ms }`.
+    Digits,
 }
 
 /// Whether a step must have a field: the norm it serves and what the
@@ -294,7 +303,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`, `collect`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -330,7 +339,8 @@ pub(super) fn check_step_norms(
             StepKind::Ask { .. }
             | StepKind::Say { .. }
             | StepKind::Lookup(_)
-            | StepKind::Menu(_) => {}
+            | StepKind::Menu(_)
+            | StepKind::Collect(_) => {}
         }
     }
     found.done(())

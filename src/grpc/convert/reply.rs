@@ -179,6 +179,7 @@ pub fn phase(s: CallState) -> pb::CallState {
         CallState::CheckingHandset => pb::CallState::CheckingHandset,
         CallState::Ended => pb::CallState::Ended,
         CallState::InMenu => pb::CallState::InMenu,
+        CallState::Collecting => pb::CallState::Collecting,
     }
 }
 
