@@ -99,11 +99,13 @@ impl Script {
         self.last_said = Some(prompt);
         let p = self.flow.prompt(prompt);
         let rendered = p.render(self.locale, &self.vars);
+        let rendered_ssml = p.render_ssml(self.locale, &self.vars);
         out.push(Action::Say(Say {
             prompt: p.clone(),
             locale: self.locale,
             barge_in,
             rendered,
+            rendered_ssml,
         }));
     }
 

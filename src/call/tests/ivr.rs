@@ -215,7 +215,7 @@ fn a_number_in_one_event_is_kept_and_said_back() {
     let mut call = at_number_entry();
     call.send(keys("13800138000#")).is(
         &["say:number_is", "say:anything_else", LISTEN],
-        &["您要查询的号码是13800138000。", ANYTHING],
+        &["您要查询的号码是1 3 8 0 0 1 3 8 0 0 0。", ANYTHING],
     );
     assert_eq!(call.at(), ("closing", Some("close")));
 }
@@ -229,7 +229,7 @@ fn a_number_one_key_per_event_waits_the_inter_digit_pause_between_keys() {
     // The eleventh key is `max`: no terminator needed.
     call.send(keys("0")).is(
         &["say:number_is", "say:anything_else", LISTEN],
-        &["您要查询的号码是13800138000。", ANYTHING],
+        &["您要查询的号码是1 3 8 0 0 1 3 8 0 0 0。", ANYTHING],
     );
 }
 
@@ -269,7 +269,7 @@ fn a_number_said_in_words_is_collected_and_a_person_asked_for_is_offered() {
     let mut call = at_number_entry();
     call.send(words("13800138000")).is(
         &["say:number_is", "say:anything_else", LISTEN],
-        &["您要查询的号码是13800138000。", ANYTHING],
+        &["您要查询的号码是1 3 8 0 0 1 3 8 0 0 0。", ANYTHING],
     );
     let mut call = at_number_entry();
     call.send(words("转人工"))
@@ -286,4 +286,22 @@ fn silence_while_collecting_follows_n5_with_the_prompt_again() {
         &["非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"],
     );
     call.send(silence()).is(&["hangup:silence"], &[]);
+}
+
+#[test]
+fn a_number_is_said_digit_by_digit_and_marked_say_as_in_ssml() {
+    let mut call = at_number_entry();
+    let mut out = Vec::new();
+    call.machine
+        .handle_at(call.elapsed, &keys("13800138000#"), &mut out);
+    let Some(Action::Say(said)) = out.first() else {
+        panic!("the number is said back: {out:?}");
+    };
+    assert_eq!(&**said.text(), "您要查询的号码是1 3 8 0 0 1 3 8 0 0 0。");
+    assert_eq!(
+        said.ssml().as_deref(),
+        Some(
+            "<speak xml:lang=\"zh-CN\">您要查询的号码是<say-as interpret-as=\"digits\">13800138000</say-as>。</speak>"
+        )
+    );
 }

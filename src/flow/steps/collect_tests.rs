@@ -74,3 +74,21 @@ fn a_collect_step_needs_its_variable() {
         ]
     );
 }
+
+#[test]
+fn a_fixed_recording_cannot_say_what_only_the_call_knows() {
+    let errors = edited(
+        "ssml = \"<speak xml:lang=\\\"{locale}\\\">{text}</speak>\" }",
+        "audio = \"number_is.{locale}.wav\" }",
+    );
+    assert_eq!(
+        errors,
+        [
+            "prompt \"number_is\" has a fixed audio file but says {phone}, which only the call knows: drop `audio` (TTS says it) or the placeholder"
+        ]
+    );
+    assert_eq!(
+        edited("{phone:digits}。", "{phone:words}。"),
+        ["unknown format \"words\" (write {name}, {name:digits} or {name:money})"]
+    );
+}
