@@ -129,6 +129,9 @@ pub struct Script {
     /// The menus the caller went through, for `@back` (bounded).
     #[serde(default)]
     menus: Vec<StepIx>,
+    /// The variables the current event set or changed (a turn shows them).
+    #[serde(default)]
+    changed: std::collections::BTreeMap<String, String>,
 }
 
 #[state_machine(
@@ -145,6 +148,7 @@ impl Script {
         match event {
             Event::Start => Transition(self.enter(self.start, context)),
             Event::PromptPlayed
+            | Event::InputStarted
             | Event::Speech { .. }
             | Event::Dtmf { .. }
             | Event::NoInput
@@ -187,6 +191,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -293,6 +298,7 @@ impl Script {
             | Event::TimeLimit => Handled,
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
@@ -387,6 +393,7 @@ impl Script {
                 Event::NoInput => Transition(self.goodbye(*step, close, context)),
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::Audio(_)
@@ -443,6 +450,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::TransferResult { .. }
@@ -502,6 +510,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -557,6 +566,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -612,6 +622,7 @@ impl Script {
             // phase below took have nothing to change.
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::Dtmf { .. }
             | Event::NoInput
             | Event::TransferResult { .. }

@@ -124,6 +124,7 @@ fn shown(record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
     if client.is_some_and(|c| !c.sees_pii()) {
         pb.caller = auth::mask_number(&pb.caller);
         pb.callee = auth::mask_number(&pb.callee);
+        mask_values(&mut pb.variables);
         for entry in &mut pb.transcript {
             use pb::transcript_entry::Entry;
             match &mut entry.entry {
@@ -151,6 +152,7 @@ fn mask_event(event: &mut pb::CallEvent) {
             Kind::Start(_)
             | Kind::Resume(_)
             | Kind::PromptPlayed(_)
+            | Kind::InputStarted(_)
             | Kind::NoInput(_)
             | Kind::Audio(_)
             | Kind::Hangup(_)
@@ -172,9 +174,13 @@ fn mask_values(values: &mut std::collections::HashMap<String, String>) {
 /// params.
 fn mask_turn(turn: &mut pb::Turn) {
     use pb::action::Kind;
+    mask_values(&mut turn.variables);
     for action in &mut turn.actions {
         match &mut action.kind {
-            Some(Kind::Say(say)) => say.text = auth::mask_digit_runs(&say.text),
+            Some(Kind::Say(say)) => {
+                say.text = auth::mask_digit_runs(&say.text);
+                say.ssml = auth::mask_digit_runs(&say.ssml);
+            }
             Some(Kind::Lookup(lookup)) => mask_values(&mut lookup.params),
             Some(Kind::Listen(_) | Kind::Transfer(_) | Kind::Hangup(_)) | None => {}
         }

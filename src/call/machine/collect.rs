@@ -105,6 +105,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -172,8 +173,10 @@ fn key_in(collect: &CollectStep, typed: &mut String, digits: &str) -> Keyed {
 }
 
 impl Script {
-    /// Keeps a value the caller gave in one of the call's variables.
+    /// Keeps a value in one of the call's variables; the turn shows it
+    /// as changed.
     pub(super) fn set_variable(&mut self, name: &str, value: String) {
+        self.changed.insert(name.to_owned(), value.clone());
         self.vars.insert(name.to_owned(), value);
     }
 }

@@ -44,6 +44,7 @@ impl Script {
             return;
         }
         self.heard = Understood::default();
+        self.changed.clear();
         if let Input::Clear(_) = Input::of(&self.flow, event) {
             self.unclear = 0;
             self.language = 0;
@@ -268,6 +269,7 @@ impl Script {
                     Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::NoAudio)
                     | Event::Start
                     | Event::PromptPlayed
+                    | Event::InputStarted
                     | Event::Speech { .. }
                     | Event::Dtmf { .. }
                     | Event::NoInput
@@ -292,6 +294,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::Audio(_)
