@@ -215,7 +215,7 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
-        menu: &mut MenuStep,
+        menu: &mut Arc<MenuStep>,
         progress: &mut MenuProgress,
         event: &Event,
     ) -> Outcome<State> {
@@ -228,7 +228,7 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
-        collect: &mut CollectStep,
+        collect: &mut Arc<CollectStep>,
         progress: &mut CollectProgress,
         event: &Event,
     ) -> Outcome<State> {

@@ -5,6 +5,8 @@
 //! audio trouble are as at an `ask` (N5, N7-N9); `[anywhere]` requests
 //! work by speech.
 
+use std::sync::Arc;
+
 use statig::prelude::*;
 
 use super::{Outbox, Script, State, caller_sound};
@@ -42,7 +44,7 @@ impl Script {
         self.pending = Default::default();
         self.say_at(step, collect.prompt, out);
         self.listen(out);
-        State::collecting(step, collect.clone(), CollectProgress::default())
+        State::collecting(step, Arc::new(collect.clone()), CollectProgress::default())
     }
 
     /// One event while collecting.
