@@ -28,6 +28,7 @@ pub enum EventKind {
     Data,
     LookupResult,
     HoldResult,
+    InputStarted,
 }
 
 impl EventKind {
@@ -62,6 +63,7 @@ impl Event {
             Event::Data { .. } => EventKind::Data,
             Event::LookupResult { .. } => EventKind::LookupResult,
             Event::HoldResult { .. } => EventKind::HoldResult,
+            Event::InputStarted => EventKind::InputStarted,
         }
     }
 }
@@ -121,6 +123,7 @@ mod tests {
                 "data",
                 "lookup_result",
                 "hold_result",
+                "input_started",
             ]
         );
         assert_eq!(EventKind::COUNT, names.len());
@@ -148,6 +151,8 @@ mod tests {
                 "confirming_switch",
                 "checking_handset",
                 "ended",
+                "in_menu",
+                "collecting",
             ]
         );
         for (i, s) in CallState::iter().enumerate() {

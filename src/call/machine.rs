@@ -15,6 +15,8 @@
 //!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
 //!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
 //!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
+//!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
+//!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -22,13 +24,17 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod collect;
 mod face;
+mod menu;
 mod respond;
 mod shared;
 mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
+use collect::CollectProgress;
+use menu::MenuProgress;
 use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
 
@@ -41,8 +47,8 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, StepIx, TransferStep,
-        matcher::Understood,
+        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx, StepIx,
+        TransferStep, matcher::Understood,
     },
 };
 
@@ -120,6 +126,12 @@ pub struct Script {
     /// a hold or a lookup measures its wait from. A `Cell` because the
     /// machine sets it before dispatch, through shared access.
     now: Cell<Duration>,
+    /// The menus the caller went through, for `@back` (bounded).
+    #[serde(default)]
+    menus: Vec<StepIx>,
+    /// The variables the current event set or changed (a turn shows them).
+    #[serde(default)]
+    changed: std::collections::BTreeMap<String, String>,
 }
 
 #[state_machine(
@@ -136,6 +148,7 @@ impl Script {
         match event {
             Event::Start => Transition(self.enter(self.start, context)),
             Event::PromptPlayed
+            | Event::InputStarted
             | Event::Speech { .. }
             | Event::Dtmf { .. }
             | Event::NoInput
@@ -178,6 +191,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -193,6 +207,32 @@ impl Script {
                 | Event::TimeLimit,
             ) => Super,
         }
+    }
+
+    /// At a `menu` step: its own keys or words lead on (`menu`).
+    #[state(superstate = "in_call")]
+    fn in_menu(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        menu: &mut Arc<MenuStep>,
+        progress: &mut MenuProgress,
+        event: &Event,
+    ) -> Outcome<State> {
+        self.menu_event(context, *step, menu, progress, event)
+    }
+
+    /// At a `collect` step: keys or words into a variable (`collect`).
+    #[state(superstate = "in_call")]
+    fn collecting(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        collect: &mut Arc<CollectStep>,
+        progress: &mut CollectProgress,
+        event: &Event,
+    ) -> Outcome<State> {
+        self.collect_event(context, *step, collect, progress, event)
     }
 
     /// Asked consent for a transfer (N10). Yes (or asking for a person) →
@@ -258,6 +298,7 @@ impl Script {
             | Event::TimeLimit => Handled,
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
@@ -352,6 +393,7 @@ impl Script {
                 Event::NoInput => Transition(self.goodbye(*step, close, context)),
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::Audio(_)
@@ -408,6 +450,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::TransferResult { .. }
@@ -467,6 +510,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -522,6 +566,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -577,6 +622,7 @@ impl Script {
             // phase below took have nothing to change.
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::Dtmf { .. }
             | Event::NoInput
             | Event::TransferResult { .. }

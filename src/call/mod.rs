@@ -36,6 +36,9 @@ pub enum Event {
     },
     /// The caller pressed keys.
     Dtmf { digits: String },
+    /// The caller began speaking or keying: the no-input timer waits for
+    /// the input to end (the next speech, keys or no-input).
+    InputStarted,
     /// The listen period passed in silence (front-end or server timer).
     NoInput,
     /// An audio condition the front-end detected.
@@ -119,6 +122,10 @@ pub enum CallState {
     ConfirmingSwitch,
     CheckingHandset,
     Ended,
+    /// At a `menu` step, waiting for a key or words.
+    InMenu,
+    /// At a `collect` step, taking the caller's entry.
+    Collecting,
 }
 
 impl CallState {
@@ -173,6 +180,9 @@ pub struct Say {
     /// placeholders and the call has variables; otherwise the prompt's
     /// own text (the flow's defaults) is what is said.
     pub rendered: Option<Arc<str>>,
+    /// The SSML with this call's values (digits marked `say-as`), when
+    /// the prompt has SSML and placeholders the call filled.
+    pub rendered_ssml: Option<Arc<str>>,
 }
 
 impl Say {
@@ -184,7 +194,10 @@ impl Say {
 
     /// SSML for a TTS engine, with this call's text.
     pub fn ssml(&self) -> Option<Arc<str>> {
-        self.prompt.ssml_for(self.locale, self.rendered.as_deref())
+        match &self.rendered_ssml {
+            Some(s) => Some(s.clone()),
+            None => self.prompt.ssml_for(self.locale, self.rendered.as_deref()),
+        }
     }
 }
 
@@ -193,6 +206,7 @@ impl PartialEq for Say {
         Arc::ptr_eq(&self.prompt, &other.prompt)
             && self.locale == other.locale
             && self.rendered == other.rendered
+            && self.rendered_ssml == other.rendered_ssml
             && self.barge_in == other.barge_in
     }
 }

@@ -70,6 +70,8 @@ impl CallMachine {
             caller: setup.caller,
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),
+            menus: Vec::new(),
+            changed: Default::default(),
         };
         CallMachine {
             sm: script.state_machine(),
@@ -135,6 +137,8 @@ impl CallMachine {
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
+            State::InMenu { .. } => CallState::InMenu,
+            State::Collecting { .. } => CallState::Collecting,
             State::Ended {} => CallState::Ended,
         }
     }
@@ -146,6 +150,22 @@ impl CallMachine {
 
     /// The id of the step the call is at.
     pub fn step(&self) -> Option<&Arc<str>> {
+        let ix = self.step_ix()?;
+        Some(&self.sm.inner().flow.step(ix).id)
+    }
+
+    /// What the front-end should collect while it listens at this step.
+    pub fn listen_for(&self) -> Option<crate::flow::ListenFor> {
+        let ix = self.step_ix()?;
+        Some(self.flow().listen_for(ix, self.locale()))
+    }
+
+    /// The variables the last event set or changed.
+    pub fn changed(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.sm.inner().changed
+    }
+
+    fn step_ix(&self) -> Option<crate::flow::StepIx> {
         let ix = match self.sm.state() {
             State::Listening { step, .. }
             | State::ConfirmingTransfer { step, .. }
@@ -156,10 +176,12 @@ impl CallMachine {
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
-            | State::CheckingHandset { step, .. } => *step,
+            | State::CheckingHandset { step, .. }
+            | State::InMenu { step, .. }
+            | State::Collecting { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
-        Some(&self.sm.inner().flow.step(ix).id)
+        Some(ix)
     }
 
     pub fn ended(&self) -> Option<EndReason> {

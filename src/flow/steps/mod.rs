@@ -9,9 +9,11 @@
 
 mod ask;
 mod close;
+mod collect;
 mod hangup;
 mod hold;
 mod lookup;
+mod menu;
 mod read;
 mod say;
 mod transfer;
@@ -24,8 +26,10 @@ use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepF
 use super::raw::Sp;
 use super::{Flow, IntentIx, PromptIx, StepIx};
 pub use close::CloseStep;
+pub use collect::{CollectStep, DigitRule, Entry};
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
+pub use menu::{BACK, KeyPress, MenuKey, MenuStep, REPEAT};
 #[cfg(test)]
 pub(super) use read::ALL_KEYS;
 use read::Entries;
@@ -87,6 +91,10 @@ pub enum StepKind {
     Hold(HoldStep),
     /// Ask the front-end for data; go on when it answers.
     Lookup(LookupStep),
+    /// Say the choices; the menu's own keys (or words) lead on.
+    Menu(MenuStep),
+    /// Take what the caller keys (or says) into a variable.
+    Collect(CollectStep),
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
     Close(CloseStep),
@@ -106,6 +114,8 @@ impl StepKind {
             StepKind::Transfer(t) => t.successors(),
             StepKind::Hold(h) => h.successors(),
             StepKind::Lookup(l) => l.successors(),
+            StepKind::Menu(m) => m.successors(),
+            StepKind::Collect(c) => c.successors(),
             StepKind::Close(c) => c.successors(),
             StepKind::Hangup { .. } => vec![],
         }
@@ -121,6 +131,8 @@ impl StepKind {
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
+            | StepKind::Menu(_)
+            | StepKind::Collect(_)
             | StepKind::Close(_) => true,
         }
     }
@@ -137,6 +149,8 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     close::SPEC,
     hangup::SPEC,
     lookup::SPEC,
+    menu::SPEC,
+    collect::SPEC,
 ];
 
 impl RawStep {
@@ -168,6 +182,10 @@ pub(super) enum Holds {
     Answers,
     /// A list of variable names.
     Variables,
+    /// A small whole number (`attempts`).
+    Count,
+    /// `digits = { min, max, terminator, inter_digit_ms }`.
+    Digits,
 }
 
 /// Whether a step must have a field: the norm it serves and what the
@@ -285,7 +303,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`, `collect`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -318,7 +336,11 @@ pub(super) fn check_step_norms(
             StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
             StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
             StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
-            StepKind::Ask { .. } | StepKind::Say { .. } | StepKind::Lookup(_) => {}
+            StepKind::Ask { .. }
+            | StepKind::Say { .. }
+            | StepKind::Lookup(_)
+            | StepKind::Menu(_)
+            | StepKind::Collect(_) => {}
         }
     }
     found.done(())

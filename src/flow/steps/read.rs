@@ -14,7 +14,7 @@ use serde::{
 };
 
 use super::super::raw::Sp;
-use super::{Holds, NoKind, RawStep, STEP_KINDS};
+use super::{Holds, NoKind, RawStep, STEP_KINDS, collect::RawDigits};
 
 /// The key every kind has.
 const BARGE_IN: &str = "barge_in";
@@ -30,6 +30,15 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "close",
     "hangup",
     "lookup",
+    "menu",
+    "keys",
+    "invalid",
+    "attempts",
+    "exhausted",
+    "collect",
+    "into",
+    "digits",
+    "pattern",
     "params",
     "gives",
     "wait",
@@ -137,6 +146,8 @@ pub(in crate::flow) enum Value {
     Millis(Sp<i64>),
     /// `barge_in`.
     Flag(bool),
+    /// A collect step's `digits` table.
+    Digits(Sp<RawDigits>),
 }
 
 /// Reads the value of one key as that key holds it in every kind.
@@ -156,7 +167,8 @@ impl<'de> de::DeserializeSeed<'de> for ValueOf {
         Ok(match holds {
             Some(Holds::Answers) => Value::Answers(Deserialize::deserialize(d)?),
             Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
-            Some(Holds::Millis) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::Millis | Holds::Count) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::Digits) => Value::Digits(Deserialize::deserialize(d)?),
             Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
                 Value::Text(Deserialize::deserialize(d)?)
             }
@@ -180,7 +192,11 @@ impl Entries {
     pub(super) fn text(&mut self, key: &str) -> Option<Sp<String>> {
         match self.take(key)? {
             Value::Text(v) => Some(v),
-            Value::Answers(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => None,
+            Value::Answers(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_)
+            | Value::Digits(_) => None,
         }
     }
 
@@ -188,9 +204,14 @@ impl Entries {
     pub(super) fn names(&mut self, key: &str) -> Vec<Sp<String>> {
         match self.take(key) {
             Some(Value::Names(v)) => v,
-            Some(Value::Text(_) | Value::Answers(_) | Value::Millis(_) | Value::Flag(_)) | None => {
-                Vec::new()
-            }
+            Some(
+                Value::Text(_)
+                | Value::Answers(_)
+                | Value::Millis(_)
+                | Value::Flag(_)
+                | Value::Digits(_),
+            )
+            | None => Vec::new(),
         }
     }
 
@@ -198,23 +219,48 @@ impl Entries {
     pub(super) fn answers(&mut self, key: &str) -> BTreeMap<Sp<String>, Sp<String>> {
         match self.take(key) {
             Some(Value::Answers(v)) => v,
-            Some(Value::Text(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_)) | None => {
-                BTreeMap::new()
-            }
+            Some(
+                Value::Text(_)
+                | Value::Names(_)
+                | Value::Millis(_)
+                | Value::Flag(_)
+                | Value::Digits(_),
+            )
+            | None => BTreeMap::new(),
         }
     }
 
     pub(super) fn millis(&mut self, key: &str) -> Option<Sp<i64>> {
         match self.take(key)? {
             Value::Millis(v) => Some(v),
-            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Flag(_) => None,
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Names(_)
+            | Value::Flag(_)
+            | Value::Digits(_) => None,
         }
     }
 
     pub(super) fn flag(&mut self, key: &str) -> Option<bool> {
         match self.take(key)? {
             Value::Flag(v) => Some(v),
-            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Millis(_) => None,
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Digits(_) => None,
+        }
+    }
+
+    /// A collect step's `digits` table.
+    pub(super) fn digits(&mut self, key: &str) -> Option<Sp<RawDigits>> {
+        match self.take(key)? {
+            Value::Digits(v) => Some(v),
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_) => None,
         }
     }
 
@@ -229,6 +275,7 @@ impl Entries {
                     Value::Answers(v) => v.keys().next().map(|k| k.span()),
                     Value::Names(v) => v.first().map(|n| n.span()),
                     Value::Millis(v) => Some(v.span()),
+                    Value::Digits(v) => Some(v.span()),
                     // Every kind has `barge_in`.
                     Value::Flag(_) => None,
                 };
