@@ -58,6 +58,8 @@ pub const FLOW_RELOADS: &str = "callscript_flow_reloads_total";
 pub const FLOW_INFO: &str = "callscript_flow_info";
 /// Counter {limit}: requests turned away by a limit.
 pub const REQUESTS_REFUSED: &str = "callscript_requests_refused_total";
+/// Counter: log lines the log sink (stderr) could not take; they are lost.
+pub const LOG_LINES_DROPPED: &str = "callscript_log_lines_dropped_total";
 /// Histogram {flow}: a call's quality score (N18), 0-100.
 pub const CALL_QUALITY: &str = "callscript_call_quality_score";
 
@@ -191,9 +193,30 @@ pub fn serving_flows<'a>(flows: impl IntoIterator<Item = (&'a str, &'a str)>) {
     *shown = Some(now);
 }
 
-/// A request was turned away by `limit` (e.g. "max_live_calls").
+/// The limits a request can be refused by, each a series from the start
+/// (the settings of `grpc::Limits`, `max_live_calls`, the seq bound and
+/// the metadata bound of the request gate).
+pub const REFUSING_LIMITS: &[&str] = &[
+    "max_live_calls",
+    "max_message_bytes",
+    "max_name_bytes",
+    "max_number_bytes",
+    "max_speech_bytes",
+    "max_dtmf_digits",
+    "max_detail_bytes",
+    "max_variable_bytes",
+    "max_seq",
+    "max_metadata_bytes",
+];
+
+/// A request was turned away by `limit`, one of [`REFUSING_LIMITS`].
 pub fn request_refused(limit: &'static str) {
     counter!(REQUESTS_REFUSED, "limit" => limit).increment(1);
+}
+
+/// A log line could not be written (`telemetry`).
+pub fn log_line_dropped() {
+    counter!(LOG_LINES_DROPPED).increment(1);
 }
 
 /// A call's quality score (N18), when calls are scored.
@@ -267,8 +290,12 @@ fn at_zero(labels: &LabelSets) {
     gauge!(LIVE_CALLS).set(0.0);
     counter!(RECORDS_WRITE_ERRORS).increment(0);
     counter!(STORE_ERRORS).increment(0);
+    counter!(LOG_LINES_DROPPED).increment(0);
     for result in ["ok", "rejected"] {
         counter!(FLOW_RELOADS, "result" => result).increment(0);
+    }
+    for limit in REFUSING_LIMITS {
+        counter!(REQUESTS_REFUSED, "limit" => *limit).increment(0);
     }
     // A histogram is exported empty once its handle exists.
     for flow in &labels.flows {
@@ -309,6 +336,10 @@ fn describe() {
         "Call records that could not be written to the records file."
     );
     describe_counter!(STORE_ERRORS, "Call store operations that failed.");
+    describe_counter!(
+        LOG_LINES_DROPPED,
+        "Log lines the log sink could not take (lost)."
+    );
     describe_histogram!(
         TIMER_LATENESS,
         Unit::Seconds,

@@ -82,6 +82,11 @@ async fn sighup_reloads_tokens_and_certificate_and_the_live_call_goes_on() {
         tokens_file("old-token-change-me"),
     )
     .expect("write");
+    std::fs::set_permissions(
+        dir.path().join("tokens.toml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod 600");
     let log = std::fs::File::create(dir.path().join("log")).expect("log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
         .args(["serve", "--listen", "127.0.0.1:0", "--flows"])

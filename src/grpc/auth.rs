@@ -341,8 +341,23 @@ fn read(path: &Path) -> Result<Tokens, String> {
     if !meta.is_file() || meta.len() > 1 << 20 {
         return Err(format!("{name}: must be a regular file of at most 1 MiB"));
     }
+    private_to_owner(&name, &meta)?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
     Tokens::parse(&name, &text)
+}
+
+/// The tokens are secrets: like ssh with a private key, a file group or
+/// others may read or write is refused, so a careless `cp` or a shared
+/// directory cannot hand them out unnoticed.
+fn private_to_owner(name: &str, meta: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{name}: mode {mode:04o} lets group or others read or change the tokens; allow the owner only (chmod 600 {name})"
+        ));
+    }
+    Ok(())
 }
 
 /// A phone number as people without the `pii` role see it: the norms' one
@@ -438,6 +453,8 @@ roles = ["operator", "pii"]
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("tokens.toml");
         std::fs::write(&path, FILE).expect("write");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod 600");
         let auth = Auth::load(&path).expect("loads");
         let call = "/callscript.v1.Calls/GetCall";
         let old = b"Bearer operator-token-0123456789".as_slice();
@@ -466,6 +483,27 @@ roles = ["operator", "pii"]
                 .is_ok(),
             "a broken file keeps the tokens in use"
         );
+    }
+
+    #[test]
+    fn a_tokens_file_others_may_read_is_refused_naming_file_and_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(&path, FILE).expect("write");
+        for mode in [0o644, 0o640, 0o777, 0o604] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let e = Auth::load(&path).map(|_| ()).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "{0}: mode {mode:04o} lets group or others read or change the tokens; allow the owner only (chmod 600 {0})",
+                    path.display()
+                )
+            );
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).expect("chmod");
+        assert!(Auth::load(&path).is_ok(), "owner-only modes load");
     }
 
     #[test]

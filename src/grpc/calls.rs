@@ -58,6 +58,7 @@ impl CallsService {
     fn event(&self, req: Request<pb::CallEvent>) -> Result<EventRequest, Status> {
         let client = client(&req);
         let (call_id, seq, event) = convert::call_event(&self.limits, req.into_inner())?;
+        self.limits.seq("seq", seq)?;
         Ok(EventRequest {
             client,
             call_id,
@@ -339,7 +340,9 @@ async fn read_events(
         };
         match msg {
             Ok(Some(ev)) => {
-                let result = match convert::stream_event(&limits, ev, &call_id) {
+                let event = convert::stream_event(&limits, ev, &call_id)
+                    .and_then(|(seq, event)| limits.seq("seq", seq).map(|()| (seq, event)));
+                let result = match event {
                     Ok((seq, event)) => engine
                         .send(None, &call_id, seq, event)
                         .await

@@ -37,7 +37,7 @@ use tracing::{info, warn};
 
 use super::{
     CallError, CallRecord, Engine, Entry, Requester, Sink, StartCall, Turn, TurnView,
-    session::{Call, Outcome, Session, check_owner, replayed},
+    session::{self, Call, Outcome, Session, check_owner, replayed},
     store::{CallStore, Saved, StoreError, Stored, Write},
 };
 use crate::{
@@ -95,6 +95,10 @@ pub(super) struct SharedPart {
     /// The turn that answered the last sequenced event: a retry of it gets
     /// this back from any replica.
     pub last_answer: Option<Arc<Turn>>,
+    /// The last sequenced event, so a retry answered from `last_answer` is
+    /// known to be the same event (`None` in snapshots written before it:
+    /// such a retry is checked against the stored transcript instead).
+    pub last_event: Option<Event>,
     /// When the call started, wall-clock.
     pub started_ms: u64,
     /// Held for the whole of an operation (across its round trip), so the
@@ -108,10 +112,16 @@ pub(super) struct SharedPart {
 }
 
 impl SharedPart {
-    pub fn new(version: u64, last_answer: Option<Arc<Turn>>, started_ms: u64) -> SharedPart {
+    pub fn new(
+        version: u64,
+        last: (Option<Arc<Turn>>, Option<Event>),
+        started_ms: u64,
+    ) -> SharedPart {
+        let (last_answer, last_event) = last;
         SharedPart {
             version,
             last_answer,
+            last_event,
             started_ms,
             gate: Arc::default(),
             outbox: Vec::new(),
@@ -123,6 +133,7 @@ impl SharedPart {
         SharedPart {
             version: self.version,
             last_answer: self.last_answer.clone(),
+            last_event: self.last_event.clone(),
             started_ms: self.started_ms,
             gate: self.gate.clone(),
             outbox: Vec::new(),
@@ -142,6 +153,7 @@ enum Step {
     /// A retry of an older event: its turn is in the stored transcript.
     Replay {
         seq: u64,
+        event: Event,
         last: u64,
         quiet: Arc<Turn>,
         flow: Arc<Flow>,
@@ -186,7 +198,11 @@ impl Engine {
         let id = call.id().clone();
         let mut fork = {
             let mut s = call.lock();
-            s.shared = Some(Box::new(SharedPart::new(0, None, to_unix(s.kept.started))));
+            s.shared = Some(Box::new(SharedPart::new(
+                0,
+                (None, None),
+                to_unix(s.kept.started),
+            )));
             s.fork()
         };
         let settings = &self.inner.settings;
@@ -283,13 +299,14 @@ impl Engine {
                 Step::Store(view, outcome) => (view, outcome),
                 Step::Replay {
                     seq,
+                    event,
                     last,
                     quiet,
                     flow,
                 } => {
                     let id = call.id().clone();
                     return self
-                        .replay(shared, &id, seq, last, quiet, flow)
+                        .replay(shared, &id, (seq, &event), last, quiet, flow)
                         .await
                         .map(Some);
                 }
@@ -316,10 +333,11 @@ impl Engine {
                     call.handle(&mut fork, 0, lost, settings)
                 }
             };
-            if let (Op::Event { seq, .. }, Some(part)) = (&op, &mut fork.shared)
+            if let (Op::Event { seq, event }, Some(part)) = (&op, &mut fork.shared)
                 && *seq > 0
             {
                 part.last_answer = Some(view.turn.clone());
+                part.last_event = Some(event.clone());
             }
             let write = self.write_of(shared, call.id(), &mut fork, expected, outcome.ended)?;
             match shared.store.save(call.id(), write).await {
@@ -352,11 +370,17 @@ impl Engine {
         match op {
             Op::Event { seq, event } => {
                 if fork.kept.is_retry(*seq) {
-                    let last = fork.shared.as_ref().and_then(|p| p.last_answer.clone());
+                    let last = fork
+                        .shared
+                        .as_ref()
+                        .and_then(|p| p.last_answer.clone().zip(p.last_event.as_ref()));
                     return match last.filter(|_| *seq == fork.kept.last_event_seq) {
-                        Some(turn) => Step::Answer(Ok(call.view(fork, turn))),
+                        Some((turn, first)) => Step::Answer(
+                            session::same_event(*seq, first, event).map(|()| call.view(fork, turn)),
+                        ),
                         None => Step::Replay {
                             seq: *seq,
+                            event: event.clone(),
                             last: fork.kept.last_event_seq,
                             quiet: Arc::new(fork.quiet_turn()),
                             flow: fork.kept.machine.flow().clone(),
@@ -418,7 +442,7 @@ impl Engine {
         &self,
         shared: &Shared,
         call_id: &Arc<str>,
-        seq: u64,
+        (seq, event): (u64, &Event),
         last: u64,
         quiet: Arc<Turn>,
         flow: Arc<Flow>,
@@ -432,7 +456,7 @@ impl Engine {
             return Err(CallError::StaleSeq { seq, last });
         };
         let entries = entries_of(&flow, call_id, &lines)?;
-        let turn = replayed(&entries, seq, last, || quiet)?;
+        let turn = replayed(&entries, seq, event, last, || quiet)?;
         Ok(Arc::new(TurnView {
             call_id: call_id.clone(),
             flow,

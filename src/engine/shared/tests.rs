@@ -163,3 +163,41 @@ async fn replicas_racing_on_one_call_apply_each_seq_exactly_once() {
     // replicas writing, some writes lose (reported, never asserted).
     eprintln!("compare-and-set conflicts: {}", store.conflicts());
 }
+
+#[tokio::test]
+async fn a_reused_seq_with_another_event_is_refused_on_any_replica() {
+    let (a, b, _store) = replicas();
+    a.start(start("reuse"), None).await.expect("starts on a");
+    a.send(None, "reuse", 1, Event::NoInput)
+        .await
+        .expect("on a");
+    a.send(None, "reuse", 2, Event::NoInput)
+        .await
+        .expect("on a");
+    let reused = CallError::SeqReused {
+        seq: 2,
+        first: "no_input",
+        now: "caller_hangup",
+    };
+    // The last seq, answered from the copy on a; an older one, from the
+    // stored transcript on b.
+    let last = a.send(None, "reuse", 2, Event::CallerHangup).await;
+    assert_eq!(last.map(|_| ()).unwrap_err(), reused);
+    let older = b.send(None, "reuse", 1, Event::CallerHangup).await;
+    assert_eq!(
+        older.map(|_| ()).unwrap_err(),
+        CallError::SeqReused {
+            seq: 1,
+            first: "no_input",
+            now: "caller_hangup",
+        }
+    );
+    let on_b = b.send(None, "reuse", 2, Event::CallerHangup).await;
+    assert_eq!(on_b.map(|_| ()).unwrap_err(), reused);
+    // The same event again is a retry, and the call goes on.
+    let retried = b
+        .send(None, "reuse", 2, Event::NoInput)
+        .await
+        .expect("retry");
+    assert_eq!(show(&retried), "say:silence_goodbye listen:5000");
+}

@@ -66,6 +66,8 @@ async fn a_broken_tokens_file_is_named_with_its_problem() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("tokens.toml");
     std::fs::write(&file, "[[client]]\nname = ").expect("write");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600");
     let e = start_error(settings(&[(
         "auth_tokens_file",
         &file.display().to_string(),

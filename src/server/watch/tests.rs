@@ -73,6 +73,8 @@ fn an_edited_tokens_file_is_reloaded_by_the_one_watcher() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("tokens.toml");
     std::fs::write(&path, FILE).expect("write");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600");
     let auth = Auth::load(&path).expect("loads");
     let _watcher = FileWatcher::start(Reloads {
         flows: None,
