@@ -60,6 +60,8 @@ pub const FLOW_INFO: &str = "callscript_flow_info";
 pub const REQUESTS_REFUSED: &str = "callscript_requests_refused_total";
 /// Counter: log lines the log sink (stderr) could not take; they are lost.
 pub const LOG_LINES_DROPPED: &str = "callscript_log_lines_dropped_total";
+/// Counter: Converse streams ended because a reload revoked their token.
+pub const STREAMS_REVOKED: &str = "callscript_streams_revoked_total";
 /// Histogram {flow}: a call's quality score (N18), 0-100.
 pub const CALL_QUALITY: &str = "callscript_call_quality_score";
 
@@ -219,6 +221,11 @@ pub fn log_line_dropped() {
     counter!(LOG_LINES_DROPPED).increment(1);
 }
 
+/// A Converse stream ended because its token was revoked.
+pub fn stream_revoked() {
+    counter!(STREAMS_REVOKED).increment(1);
+}
+
 /// A call's quality score (N18), when calls are scored.
 pub fn call_quality(flow: &str, score: f64) {
     histogram!(CALL_QUALITY, "flow" => flow.to_owned()).record(score);
@@ -291,6 +298,7 @@ fn at_zero(labels: &LabelSets) {
     counter!(RECORDS_WRITE_ERRORS).increment(0);
     counter!(STORE_ERRORS).increment(0);
     counter!(LOG_LINES_DROPPED).increment(0);
+    counter!(STREAMS_REVOKED).increment(0);
     for result in ["ok", "rejected"] {
         counter!(FLOW_RELOADS, "result" => result).increment(0);
     }
@@ -336,6 +344,10 @@ fn describe() {
         "Call records that could not be written to the records file."
     );
     describe_counter!(STORE_ERRORS, "Call store operations that failed.");
+    describe_counter!(
+        STREAMS_REVOKED,
+        "Converse streams ended because a reload revoked their token."
+    );
     describe_counter!(
         LOG_LINES_DROPPED,
         "Log lines the log sink could not take (lost)."

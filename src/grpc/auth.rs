@@ -15,7 +15,10 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use arc_swap::ArcSwap;
@@ -258,6 +261,11 @@ pub struct Auth {
     path: PathBuf,
     /// Swapped whole on a reload: checking a token never waits for one.
     tokens: ArcSwap<Tokens>,
+    /// Told of every tokens swapped in, so open streams can check that
+    /// their token still stands ([`Standing`]).
+    swapped: tokio::sync::watch::Sender<()>,
+    /// Reads of the file after the first, taken or rejected.
+    reloads: AtomicU64,
 }
 
 impl Auth {
@@ -265,27 +273,48 @@ impl Auth {
     pub fn load(path: &Path) -> Result<Arc<Auth>, String> {
         let tokens = read(path)?;
         info!(file = %path.display(), clients = tokens.len(), "clients must authenticate");
-        Ok(Arc::new(Auth {
-            path: path.to_owned(),
-            tokens: ArcSwap::from_pointee(tokens),
-        }))
+        Ok(Arc::new(Auth::new(path.to_owned(), tokens)))
     }
 
     /// An in-memory set (tests).
     pub fn from_tokens(tokens: Tokens) -> Arc<Auth> {
-        Arc::new(Auth {
-            path: PathBuf::new(),
+        Arc::new(Auth::new(PathBuf::new(), tokens))
+    }
+
+    fn new(path: PathBuf, tokens: Tokens) -> Auth {
+        Auth {
+            path,
             tokens: ArcSwap::from_pointee(tokens),
-        })
+            swapped: tokio::sync::watch::Sender::new(()),
+            reloads: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the file was read again since the start.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
+    }
+
+    /// The standing of a request admitted now with `authorization`, for a
+    /// stream to learn when a reload takes its token away.
+    pub fn standing(self: &Arc<Self>, path: &str, authorization: &[u8]) -> Standing {
+        Standing {
+            auth: self.clone(),
+            path: path.to_owned(),
+            authorization: authorization.to_owned(),
+            swapped: self.swapped.subscribe(),
+        }
     }
 
     /// Re-reads the file; a broken file is reported and the tokens already
     /// in use stay (`false`).
     pub fn reload(&self) -> bool {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
         match read(&self.path) {
             Ok(tokens) => {
                 info!(file = %self.path.display(), clients = tokens.len(), "tokens reloaded");
                 self.tokens.store(Arc::new(tokens));
+                self.swapped.send_replace(());
                 true
             }
             Err(e) => {
@@ -332,6 +361,39 @@ impl Auth {
             )));
         }
         Ok(client)
+    }
+}
+
+/// What an open stream was admitted with; [`Standing::revoked`] ends when
+/// a reload no longer admits it (the token is gone, or its client lost the
+/// role), so a revoked token stops working on streams opened before too.
+#[derive(Clone)]
+pub struct Standing {
+    auth: Arc<Auth>,
+    path: String,
+    authorization: Vec<u8>,
+    swapped: tokio::sync::watch::Receiver<()>,
+}
+
+impl Standing {
+    /// Waits for a reload that refuses this stream, and says why. Cancel
+    /// safe: a swap is marked seen only once it has been checked.
+    pub async fn revoked(&mut self) -> Status {
+        loop {
+            if self.swapped.changed().await.is_err() {
+                // The tokens can no longer change: the standing holds.
+                return std::future::pending().await;
+            }
+            match self.auth.admit(&self.path, Some(&self.authorization)) {
+                Ok(_) => continue,
+                Err(status) if status.code() == tonic::Code::Unauthenticated => {
+                    return Status::unauthenticated(
+                        "authorization: the token was revoked (the tokens file no longer has it); the stream ends",
+                    );
+                }
+                Err(status) => return status,
+            }
+        }
     }
 }
 

@@ -10,11 +10,11 @@ use std::{
 use futures_util::Stream;
 use tokio::sync::oneshot;
 use tonic::{Request, Response, Status, Streaming, transport::server::TlsConnectInfo};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::quality::QualityScoring;
 use super::{
-    auth::{self, Client},
+    auth::{self, Client, Standing},
     calls_pb::calls_server::Calls,
     convert::{self, Opening},
     limits::Limits,
@@ -234,6 +234,7 @@ impl Calls for CallsService {
     ) -> Result<Response<TurnStream>, Status> {
         let client = client(&req);
         let anchor = anchor(&req);
+        let standing = req.extensions().get::<Standing>().cloned();
         let mut inbound = req.into_inner();
         let first = inbound
             .message()
@@ -267,7 +268,7 @@ impl Calls for CallsService {
         tokio::spawn(read_events(
             self.engine.clone(),
             self.limits.clone(),
-            call_id,
+            (call_id, standing),
             inbound,
             tx,
             done_rx,
@@ -312,7 +313,7 @@ impl Calls for CallsService {
 async fn read_events(
     engine: Engine,
     limits: Limits,
-    call_id: String,
+    (call_id, standing): (String, Option<Standing>),
     mut inbound: Streaming<pb::CallEvent>,
     out: Sender<Pushed>,
     mut done: oneshot::Receiver<()>,
@@ -327,9 +328,18 @@ async fn read_events(
     // `StreamClosed`); with the memory store this never happens.
     let held = engine.hold_stream(&call_id);
     tokio::pin!(held);
+    // An open service has no tokens to revoke.
+    let revoked = async move {
+        match standing {
+            Some(mut standing) => standing.revoked().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(revoked);
     loop {
         // Every branch is cancel-safe: `message()` keeps partial frames in
-        // the stream, `done` is a oneshot, `held` is kept across turns.
+        // the stream, `done` is a oneshot, `held` and `revoked` are kept
+        // across turns.
         let msg = tokio::select! {
             msg = inbound.message() => msg,
             _ = &mut done => return,
@@ -337,6 +347,7 @@ async fn read_events(
                 let _ = out.push(Err(Box::new(stream_closed(closed))), true);
                 return;
             }
+            status = &mut revoked => return fail(revoked_status(&call_id, status)).await,
         };
         match msg {
             Ok(Some(ev)) => {
@@ -354,7 +365,14 @@ async fn read_events(
                     return fail(status).await;
                 }
             }
-            Ok(None) => return,
+            // Half-closed: the call goes on, its turns still pushed to the
+            // stream, so a revoked token still ends it.
+            Ok(None) => {
+                tokio::select! {
+                    _ = &mut done => return,
+                    status = &mut revoked => return fail(revoked_status(&call_id, status)).await,
+                }
+            }
             Err(status) => match super::status::wire_error(&status) {
                 // A malformed message is the client's mistake: say so.
                 Some(restated) => return fail(restated).await,
@@ -366,6 +384,13 @@ async fn read_events(
             },
         }
     }
+}
+
+/// A stream whose token a reload revoked: said in the log and the metrics.
+fn revoked_status(call_id: &str, status: Status) -> Status {
+    warn!(?call_id, status = %status.message(), "token revoked: Converse stream ended");
+    crate::metrics::stream_revoked();
+    status
 }
 
 /// The status a Converse stream closes with while its call goes on in the

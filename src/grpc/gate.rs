@@ -102,6 +102,10 @@ where
                 .map(|v| v.as_bytes());
             match auth.admit(req.uri().path(), header) {
                 Ok(client) => {
+                    if req.uri().path() == CONVERSE {
+                        let standing = auth.standing(CONVERSE, header.unwrap_or_default());
+                        req.extensions_mut().insert(standing);
+                    }
                     req.extensions_mut().insert(client);
                 }
                 Err(status) => {
