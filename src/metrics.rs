@@ -45,8 +45,13 @@ pub use rpc::{HANDLED as GRPC_HANDLED, HANDLING as GRPC_HANDLING};
 pub const CALL_DURATION: &str = "callscript_call_duration_seconds";
 /// Gauge {version}: always 1; the version of the running binary.
 pub const BUILD_INFO: &str = "callscript_build_info";
-/// Counter: records-file writes that failed (the record is lost).
+/// Counter: records-file writes that failed (the record is kept and
+/// tried again).
 pub const RECORDS_WRITE_ERRORS: &str = "callscript_records_write_errors_total";
+/// Gauge: call records kept in memory because the file would not take them.
+pub const RECORDS_KEPT: &str = "callscript_records_kept";
+/// Counter: call records lost (the kept records' bound, or unwritten at exit).
+pub const RECORDS_LOST: &str = "callscript_records_lost_total";
 /// Counter: call store (Redis) operations that failed, health checks included.
 pub const STORE_ERRORS: &str = "callscript_store_errors_total";
 /// Histogram: how late a call's timer fired after its deadline.
@@ -95,6 +100,16 @@ pub fn call_ended(flow: &str, reason: &'static str, lasted: Duration) {
 /// A record could not be written to the records file.
 pub fn records_write_error() {
     counter!(RECORDS_WRITE_ERRORS).increment(1);
+}
+
+/// Call records waiting for the file to take them.
+pub fn records_kept(n: usize) {
+    gauge!(RECORDS_KEPT).set(n as f64);
+}
+
+/// Call records given up.
+pub fn records_lost(n: u64) {
+    counter!(RECORDS_LOST).increment(n);
 }
 
 /// A call store operation failed.
@@ -298,6 +313,8 @@ fn at_zero(labels: &LabelSets) {
     counter!(RECORDS_WRITE_ERRORS).increment(0);
     counter!(STORE_ERRORS).increment(0);
     counter!(LOG_LINES_DROPPED).increment(0);
+    gauge!(RECORDS_KEPT).set(0.0);
+    counter!(RECORDS_LOST).increment(0);
     counter!(STREAMS_REVOKED).increment(0);
     for result in ["ok", "rejected"] {
         counter!(FLOW_RELOADS, "result" => result).increment(0);
@@ -341,9 +358,17 @@ fn describe() {
     describe_gauge!(BUILD_INFO, "1, labelled with the running version.");
     describe_counter!(
         RECORDS_WRITE_ERRORS,
-        "Call records that could not be written to the records file."
+        "Writes to the records file that failed (the record is kept and tried again)."
     );
     describe_counter!(STORE_ERRORS, "Call store operations that failed.");
+    describe_gauge!(
+        RECORDS_KEPT,
+        "Call records kept in memory until the records file takes them."
+    );
+    describe_counter!(
+        RECORDS_LOST,
+        "Call records lost: past the kept records' bound, or unwritten at exit."
+    );
     describe_counter!(
         STREAMS_REVOKED,
         "Converse streams ended because a reload revoked their token."
