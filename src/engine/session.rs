@@ -505,7 +505,7 @@ impl Session {
         self.arm(at + timeout, Due::Event(Event::NoInput))
     }
 
-    fn log(&mut self, entry: Entry, settings: &EngineSettings) {
+    pub(super) fn log(&mut self, entry: Entry, settings: &EngineSettings) {
         if self.transcript.len() >= settings.max_transcript.max(1) {
             self.transcript.pop_front();
             self.kept.transcript_dropped += 1;

@@ -405,6 +405,9 @@ fn stream_closed(closed: StreamClosed) -> Status {
         StreamClosed::ResumedElsewhere => Status::aborted(
             "the call was resumed on another replica; this stream no longer carries it",
         ),
+        StreamClosed::Lost => Status::data_loss(
+            "the call store lost this call's state (Redis restarted empty or was flushed); the call cannot go on: start a new one",
+        ),
     }
 }
 

@@ -13,6 +13,8 @@
 //! Time in the store is wall-clock (unix ms), which every replica shares;
 //! in the process it is tokio's clock, as in memory mode.
 
+mod copies;
+mod faults;
 mod flows;
 mod snapshot;
 mod streams;
@@ -38,7 +40,7 @@ use tracing::{info, warn};
 use super::{
     CallError, CallRecord, Engine, Entry, Requester, Sink, StartCall, Turn, TurnView,
     session::{self, Call, Outcome, Session, check_owner, replayed},
-    store::{CallStore, Saved, StoreError, Stored, Write},
+    store::{CallStore, Lease, Saved, StoreError, Stored, Write},
 };
 use crate::{
     call::{Event, snapshot::with_flow},
@@ -109,6 +111,9 @@ pub(super) struct SharedPart {
     pub outbox: Vec<(Arc<TurnView>, bool)>,
     /// When this replica last used the call (its table drops idle copies).
     pub used: Instant,
+    /// A transcript line the next stored operation adds (a turn pushed
+    /// late after a store stall, `faults`).
+    pub note: Option<Arc<str>>,
 }
 
 impl SharedPart {
@@ -126,6 +131,7 @@ impl SharedPart {
             gate: Arc::default(),
             outbox: Vec::new(),
             used: Instant::now(),
+            note: None,
         }
     }
 
@@ -138,6 +144,7 @@ impl SharedPart {
             gate: self.gate.clone(),
             outbox: Vec::new(),
             used: self.used,
+            note: self.note.clone(),
         }
     }
 }
@@ -318,12 +325,16 @@ impl Engine {
                     // A streamed call's timers are its stream replica's.
                     // Only when no replica has held the stream for
                     // idle_timeout (none resumed it) is the front-end lost.
-                    let free = shared
+                    let lease = shared
                         .store
                         .lease(call.id(), &shared.replica, LEASE_TTL, false)
                         .await
                         .map_err(|e| shared.unavailable(e))?;
-                    if !free {
+                    if lease == Lease::Gone {
+                        self.forget(&call);
+                        return Err(CallError::UnknownCall(call_id.to_owned()));
+                    }
+                    if lease == Lease::Elsewhere {
                         let idle = self.inner.settings.idle_timeout.as_millis() as u64;
                         let stored = shared.store.check_at(call.id(), unix_ms() + idle).await;
                         return stored.map(|()| None).map_err(|e| shared.unavailable(e));
@@ -367,6 +378,11 @@ impl Engine {
     /// older turn, a lease) comes back as a [`Step`] to finish.
     fn apply(&self, call: &Arc<Call>, fork: &mut Session, op: &Op) -> Step {
         let settings = &self.inner.settings;
+        // A turn pushed late since the last write: said in the transcript
+        // with whatever this operation stores.
+        if let Some(note) = fork.shared.as_mut().and_then(|p| p.note.take()) {
+            faults::note(fork, note, settings);
+        }
         match op {
             Op::Event { seq, event } => {
                 if fork.kept.is_retry(*seq) {
@@ -416,6 +432,7 @@ impl Engine {
                     }
                     Some((at, Due::Event(event))) => {
                         fork.kept.deadline = None;
+                        faults::note_if_late(fork, at, settings);
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                         let (view, outcome) = call.handle(fork, 0, event, settings);
                         Step::Store(view, outcome)
@@ -535,61 +552,6 @@ impl Engine {
         if mine {
             self.unhold(call.id());
         }
-    }
-
-    /// This replica's copy of a call, or the stored call read into one.
-    async fn cached_or_load(&self, shared: &Shared, call_id: &str) -> Result<Arc<Call>, CallError> {
-        if let Some(call) = self.inner.live.get(call_id) {
-            return Ok(call);
-        }
-        let stored = shared
-            .store
-            .load(call_id)
-            .await
-            .map_err(|e| shared.unavailable(e))?
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
-        let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        let ended = snapshot.kept.machine.ended().is_some();
-        let call = restored(call_id, flow, snapshot, &stored, None);
-        if ended {
-            // Ended calls are read, not kept.
-            return Ok(call);
-        }
-        if self.hold(&call) {
-            Ok(call)
-        } else {
-            // Another request here read it at the same time.
-            Ok(self.inner.live.get(call_id).unwrap_or(call))
-        }
-    }
-
-    /// Brings this replica's copy of a call up to a newer stored version.
-    async fn refresh(
-        &self,
-        shared: &Shared,
-        call: &Arc<Call>,
-        stored: &Stored,
-    ) -> Result<Arc<Call>, CallError> {
-        let (flow, snapshot) = self.read(shared, call.id(), stored).await?;
-        let fresh = restored(call.id(), flow, snapshot, stored, None);
-        let newer = {
-            let s = call.lock();
-            s.shared.as_ref().is_none_or(|p| p.version < stored.version)
-        };
-        if newer {
-            let fork = fresh.lock().fork();
-            let mut s = call.lock();
-            s.install(fork);
-            if let Some(p) = &mut s.shared {
-                p.version = stored.version;
-            }
-            if s.kept.machine.ended().is_some() {
-                s.subscriber = None;
-                drop(s);
-                self.forget(call);
-            }
-        }
-        Ok(call.clone())
     }
 }
 
