@@ -155,3 +155,67 @@ async fn ids_and_names_with_invisible_or_direction_characters_are_refused_naming
         .expect("printable non-ASCII ids are fine");
     server.stop().await;
 }
+
+/// A header block far over the limit is refused on its own stream as
+/// RESOURCE_EXHAUSTED naming the metadata size; the connection, and a
+/// Converse call on it, go on.
+#[tokio::test]
+async fn oversized_metadata_is_refused_on_its_stream_and_the_connection_lives() {
+    let server = start_server().await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut calls = pb::calls_client::CallsClient::new(channel);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tx.send(pb::CallEvent {
+        call_id: "neighbour".into(),
+        seq: 0,
+        kind: Some(pb::call_event::Kind::Start(Box::new(start(
+            "neighbour",
+            AT,
+        )))),
+    })
+    .expect("queued");
+    let mut turns = calls
+        .converse(tokio_stream::wrappers::UnboundedReceiverStream::new(rx))
+        .await
+        .expect("Converse")
+        .into_inner();
+    turns.message().await.expect("open").expect("the opening");
+
+    for size in [17 << 10, 70 << 10, 200 << 10] {
+        let mut request = tonic::Request::new(pb::GetCallRequest {
+            call_id: "neighbour".into(),
+        });
+        request.metadata_mut().insert(
+            "x-padding",
+            "p".repeat(size).parse().expect("ascii metadata"),
+        );
+        let e = calls.get_call(request).await.unwrap_err();
+        assert_eq!(e.code(), Code::ResourceExhausted, "{size}: {e:?}");
+        assert!(
+            e.message().starts_with("metadata: ")
+                && e.message()
+                    .ends_with("is more than max_metadata_bytes (16384)"),
+            "{}",
+            e.message()
+        );
+    }
+    // The same connection still serves the call next to them.
+    tx.send(event("neighbour", 1, hangup())).expect("queued");
+    let last = turns
+        .message()
+        .await
+        .expect("a turn")
+        .expect("the hang-up's turn");
+    assert!(last.ended, "{last:?}");
+    let fine = calls
+        .get_call(pb::GetCallRequest {
+            call_id: "neighbour".into(),
+        })
+        .await;
+    assert!(fine.is_ok(), "{fine:?}");
+    server.stop().await;
+}

@@ -93,6 +93,12 @@ where
         // The request is in flight on its connection until its response
         // body is done (a Converse stream: for the whole call).
         let in_flight = connection(req.extensions()).map(|c| c.begin());
+        if let Some(status) = oversized_metadata(req.headers()) {
+            refused(Some(req.uri().path()), &status);
+            return Either::Right(Gated::Refused {
+                response: Some(status.into_http()),
+            });
+        }
         if let Some(auth) = &self.auth
             && access(req.uri().path()) != Access::Open
         {
@@ -126,6 +132,30 @@ where
             in_flight,
         })
     }
+}
+
+/// The most metadata (headers) a request may carry, counted as HTTP/2
+/// does (name, value and 32 bytes each). HTTP/2 itself takes up to
+/// [`H2_MAX_HEADER_LIST`], so a larger header block is refused here as a
+/// status on its own stream: at h2's level it was a 431 (UNKNOWN to a
+/// gRPC client) or, past 64 KiB, the end of the whole connection and of
+/// every other call on it.
+pub const MAX_METADATA_BYTES: usize = 16 << 10;
+/// What the HTTP/2 layer accepts (`http2_max_header_list_size`).
+pub const H2_MAX_HEADER_LIST: u32 = 1 << 20;
+
+fn oversized_metadata(headers: &http::HeaderMap) -> Option<Status> {
+    let size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 32)
+        .sum();
+    if size <= MAX_METADATA_BYTES {
+        return None;
+    }
+    crate::metrics::request_refused("max_metadata_bytes");
+    Some(Status::resource_exhausted(format!(
+        "metadata: {size} bytes of request headers is more than max_metadata_bytes ({MAX_METADATA_BYTES})"
+    )))
 }
 
 /// One WARN a second at most for each kind of refusal, so an operator sees
