@@ -172,3 +172,46 @@ async fn a_full_log_disk_drops_log_lines_and_no_call() {
         "{text}"
     );
 }
+
+/// `serve` with several bad files and settings: nothing listens, every
+/// problem is on stderr at once, and the exit code is 2.
+#[test]
+fn serve_reports_every_problem_before_listening_and_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("callscript.toml");
+    std::fs::write(&config, "colour = \"red\"\nidle_timeout_ms = \"5\"\n").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env("CALLSCRIPT_WATCH", "false")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    assert!(stderr.contains("colour: not a setting"), "{stderr}");
+    assert!(stderr.contains("idle_timeout_ms: \"5\""), "{stderr}");
+
+    // Settings that parse, files that do not serve.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscript"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CALLSCRIPT_WATCH", "false")
+        .env("CALLSCRIPT_FLOWS_DIR", "/nonexistent/flows")
+        .env("CALLSCRIPT_AUTH_TOKENS_FILE", "/nonexistent/tokens.toml")
+        .env("CALLSCRIPT_TLS_CERT", "/nonexistent/server.pem")
+        .env("CALLSCRIPT_TLS_KEY", "/nonexistent/server.key")
+        .env("CALLSCRIPT_RECORDS_FILE", "/nonexistent/dir/calls.jsonl")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    for part in [
+        "flows_dir: ",
+        "auth_tokens_file: /nonexistent/tokens.toml",
+        "TLS: /nonexistent/server.pem",
+        "records_file /nonexistent/dir/calls.jsonl",
+    ] {
+        assert!(stderr.contains(part), "{part} in {stderr}");
+    }
+}
