@@ -167,6 +167,12 @@ async fn a_store_that_lost_its_data_ends_converse_calls_clearly_and_drops_their_
         .await
         .expect("Converse");
     turns.next().await.expect("open").expect("the opening");
+    // A front-end that sent all it had (half-closed): still told.
+    let (half_tx, mut half) = converse(&mut client(&server).await, start("half-closed"))
+        .await
+        .expect("Converse");
+    half.next().await.expect("open").expect("the opening");
+    drop(half_tx);
     client(&server)
         .await
         .start_call(pb::StartCallRequest {
@@ -189,6 +195,8 @@ async fn a_store_that_lost_its_data_ends_converse_calls_clearly_and_drops_their_
         "{}",
         status.message()
     );
+    let (_, end) = drain(&mut half, Duration::from_secs(5)).await;
+    assert_eq!(end.map(|s| s.code()), Some(Code::DataLoss));
 
     // A due entry for a call the store lost (a refused write's pipelined
     // ZADD puts one back after a wipe): once the call's own deadline

@@ -366,10 +366,16 @@ async fn read_events(
                 }
             }
             // Half-closed: the call goes on, its turns still pushed to the
-            // stream, so a revoked token still ends it.
+            // stream, so the stream is still held (its lease renewed, a
+            // store that lost the call noticed) and a revoked token still
+            // ends it.
             Ok(None) => {
                 tokio::select! {
                     _ = &mut done => return,
+                    closed = &mut held => {
+                        let _ = out.push(Err(Box::new(stream_closed(closed))), true);
+                        return;
+                    }
                     status = &mut revoked => return fail(revoked_status(&call_id, status)).await,
                 }
             }
