@@ -330,14 +330,17 @@ impl Engine {
                         .lease(call.id(), &shared.replica, LEASE_TTL, false)
                         .await
                         .map_err(|e| shared.unavailable(e))?;
-                    if lease == Lease::Gone {
-                        self.forget(&call);
-                        return Err(CallError::UnknownCall(call_id.to_owned()));
-                    }
-                    if lease == Lease::Elsewhere {
-                        let idle = self.inner.settings.idle_timeout.as_millis() as u64;
-                        let stored = shared.store.check_at(call.id(), unix_ms() + idle).await;
-                        return stored.map(|()| None).map_err(|e| shared.unavailable(e));
+                    match lease {
+                        Lease::Held => {}
+                        Lease::Elsewhere => {
+                            let idle = self.inner.settings.idle_timeout.as_millis() as u64;
+                            let stored = shared.store.check_at(call.id(), unix_ms() + idle).await;
+                            return stored.map(|()| None).map_err(|e| shared.unavailable(e));
+                        }
+                        Lease::Gone => {
+                            self.forget(&call);
+                            return Err(CallError::UnknownCall(call_id.to_owned()));
+                        }
                     }
                     let settings = &self.inner.settings;
                     let lost = Event::FrontEndLost;

@@ -123,8 +123,10 @@ impl Engine {
             .lease(call_id, &shared.replica, LEASE_TTL, true)
             .await
             .map_err(|e| shared.unavailable(e))?;
-        if lease == Lease::Gone {
-            return Err(CallError::UnknownCall(call_id.to_owned()));
+        match lease {
+            // Taken by force: the old holder lost the call.
+            Lease::Held | Lease::Elsewhere => {}
+            Lease::Gone => return Err(CallError::UnknownCall(call_id.to_owned())),
         }
         let call = restored(call_id, flow, snapshot, &stored, Some(subscriber));
         {

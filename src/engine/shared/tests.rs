@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use crate::{
     call::{EndReason, Event},
     engine::{
-        CallError, Engine, EngineSettings, EntryKind,
+        CallError, Engine, EngineSettings, EntryKind, StreamClosed,
         store::{CallStore, memory::MemoryStore},
         tests::{hotline, show, start},
     },
@@ -200,4 +200,27 @@ async fn a_reused_seq_with_another_event_is_refused_on_any_replica() {
         .await
         .expect("retry");
     assert_eq!(show(&retried), "say:silence_goodbye listen:5000");
+}
+
+/// A Converse call whose stored state vanished (Redis restarted empty):
+/// its stream's next lease renewal finds the call gone, the caller gets
+/// the flow's last words and the stream is told why (no dead air).
+#[tokio::test(start_paused = true)]
+async fn a_streamed_call_the_store_lost_ends_with_a_last_turn() {
+    let (a, _b, store) = replicas();
+    let (tx, mut turns) = tokio::sync::mpsc::unbounded_channel();
+    a.start(start("wiped"), Some(Box::new(tx)))
+        .await
+        .expect("starts on a");
+    let opening = turns.recv().await.expect("the opening");
+    assert_eq!(opening.turn.seq, 1);
+    store.wipe();
+    assert_eq!(a.hold_stream("wiped").await, StreamClosed::Lost);
+    let last = turns.recv().await.expect("a last turn");
+    assert_eq!(last.turn.ended, Some(EndReason::Shutdown));
+    assert!(turns.recv().await.is_none(), "nothing after it");
+    assert_eq!(
+        a.record(None, "wiped").await.map(|_| ()).unwrap_err(),
+        CallError::UnknownCall("wiped".into())
+    );
 }
