@@ -166,12 +166,14 @@ fn refused(path: Option<&str>, status: &Status) {
     use std::sync::atomic::AtomicU64;
     static UNAUTHENTICATED: AtomicU64 = AtomicU64::new(0);
     static PERMISSION_DENIED: AtomicU64 = AtomicU64::new(0);
+    static OVERSIZED: AtomicU64 = AtomicU64::new(0);
     static UNREADABLE: AtomicU64 = AtomicU64::new(0);
-    // tonic's `Code` is not ours: the gate refuses only with these two,
+    // tonic's `Code` is not ours: the gate refuses only with these three,
     // and restates the rest as a request that could not be read.
     let (last, kind) = match status.code() {
         tonic::Code::Unauthenticated => (&UNAUTHENTICATED, "UNAUTHENTICATED"),
         tonic::Code::PermissionDenied => (&PERMISSION_DENIED, "PERMISSION_DENIED"),
+        tonic::Code::ResourceExhausted => (&OVERSIZED, "RESOURCE_EXHAUSTED"),
         _ => (&UNREADABLE, "unreadable request"),
     };
     if crate::engine::once_a_second(last) {
