@@ -215,3 +215,44 @@ fn serve_reports_every_problem_before_listening_and_exits_2() {
         assert!(stderr.contains(part), "{part} in {stderr}");
     }
 }
+
+/// A TLS private key group or others may read: the service serves (the
+/// key is the operator's to move) but says so loudly, naming the file.
+#[test]
+fn a_tls_key_others_may_read_is_warned_about_naming_it() {
+    use rcgen::{CertificateParams, KeyPair};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = KeyPair::generate().expect("key");
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    let (cert_file, key_file) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    std::fs::write(&cert_file, cert.pem()).expect("write");
+    std::fs::write(&key_file, key.serialize_pem()).expect("write");
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod");
+    let log = dir.path().join("log");
+    let server = ServerProcess::start(
+        &[
+            ("CALLSCRIPT_TLS_CERT", &cert_file.display().to_string()),
+            ("CALLSCRIPT_TLS_KEY", &key_file.display().to_string()),
+        ],
+        Stdio::from(std::fs::File::create(&log).expect("log")),
+    );
+    drop(server);
+    let log = std::fs::read_to_string(&log).expect("log");
+    let warned: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("TLS private key is readable"))
+        .collect();
+    assert!(!warned.is_empty(), "{log}");
+    assert!(
+        warned[0].contains(&key_file.display().to_string()) && warned[0].contains("0644"),
+        "{}",
+        warned[0]
+    );
+}
