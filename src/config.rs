@@ -98,6 +98,43 @@ struct Raw {
     store_ended_ttl_ms: Option<String>,
 }
 
+/// The settings as text, every unknown key reported in `errors` rather
+/// than stopping the load, so the values of the known ones are still
+/// checked and reported with it (linkerd's `env.rs` habit).
+fn known(
+    builder: config::ConfigBuilder<config::builder::DefaultState>,
+    errors: &mut Vec<String>,
+) -> Result<Raw, SettingsError> {
+    let fatal = |e: config::ConfigError| SettingsError(vec![e.to_string()]);
+    let mut table: config::Map<String, config::Value> = builder
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(fatal)?;
+    // Each try names one unknown key (serde stops at the first).
+    for _ in 0..=table.len() {
+        let value = config::Value::new(None, config::ValueKind::Table(table.clone()));
+        let e = match value.try_deserialize::<Raw>() {
+            Ok(raw) => return Ok(raw),
+            Err(e) => e,
+        };
+        let message = e.to_string();
+        let unknown = message
+            .split_once("unknown field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(key, _)| key.to_owned());
+        let Some(key) = unknown.filter(|k| table.contains_key(k)) else {
+            errors.push(message);
+            return Err(SettingsError(std::mem::take(errors)));
+        };
+        errors.push(format!(
+            "{key}: not a setting (CALLSCRIPT_{} in the environment); see deploy/callscript.toml for every setting",
+            key.to_uppercase()
+        ));
+        table.remove(&key);
+    }
+    Err(SettingsError(std::mem::take(errors)))
+}
+
 /// Values given on the command line; they win over file and environment.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -127,12 +164,8 @@ pub fn load(
             .try_parsing(false)
             .source(Some(env)),
     );
-    let raw: Raw = builder
-        .build()
-        .and_then(|c| c.try_deserialize())
-        .map_err(|e| SettingsError(vec![e.to_string()]))?;
-
     let mut errors = Vec::new();
+    let raw = known(builder, &mut errors)?;
     let listen_text = overrides
         .listen
         .clone()

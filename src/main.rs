@@ -89,9 +89,11 @@ fn serve(
     let code = runtime.block_on(async move {
         let app = match App::build(settings).await {
             Ok(app) => app,
+            // A file or setting to fix, as for a bad setting: exit 2,
+            // before anything listens.
             Err(e) => {
                 eprintln!("callscript: {e}");
-                return ExitCode::FAILURE;
+                return ExitCode::from(2);
             }
         };
         // Installed before "listening", so a SIGHUP from then on reloads

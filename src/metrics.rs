@@ -45,8 +45,13 @@ pub use rpc::{HANDLED as GRPC_HANDLED, HANDLING as GRPC_HANDLING};
 pub const CALL_DURATION: &str = "callscript_call_duration_seconds";
 /// Gauge {version}: always 1; the version of the running binary.
 pub const BUILD_INFO: &str = "callscript_build_info";
-/// Counter: records-file writes that failed (the record is lost).
+/// Counter: records-file writes that failed (the record is kept and
+/// tried again).
 pub const RECORDS_WRITE_ERRORS: &str = "callscript_records_write_errors_total";
+/// Gauge: call records kept in memory because the file would not take them.
+pub const RECORDS_KEPT: &str = "callscript_records_kept";
+/// Counter: call records lost (the kept records' bound, or unwritten at exit).
+pub const RECORDS_LOST: &str = "callscript_records_lost_total";
 /// Counter: call store (Redis) operations that failed, health checks included.
 pub const STORE_ERRORS: &str = "callscript_store_errors_total";
 /// Histogram: how late a call's timer fired after its deadline.
@@ -58,6 +63,10 @@ pub const FLOW_RELOADS: &str = "callscript_flow_reloads_total";
 pub const FLOW_INFO: &str = "callscript_flow_info";
 /// Counter {limit}: requests turned away by a limit.
 pub const REQUESTS_REFUSED: &str = "callscript_requests_refused_total";
+/// Counter: log lines the log sink (stderr) could not take; they are lost.
+pub const LOG_LINES_DROPPED: &str = "callscript_log_lines_dropped_total";
+/// Counter: Converse streams ended because a reload revoked their token.
+pub const STREAMS_REVOKED: &str = "callscript_streams_revoked_total";
 /// Histogram {flow}: a call's quality score (N18), 0-100.
 pub const CALL_QUALITY: &str = "callscript_call_quality_score";
 
@@ -91,6 +100,16 @@ pub fn call_ended(flow: &str, reason: &'static str, lasted: Duration) {
 /// A record could not be written to the records file.
 pub fn records_write_error() {
     counter!(RECORDS_WRITE_ERRORS).increment(1);
+}
+
+/// Call records waiting for the file to take them.
+pub fn records_kept(n: usize) {
+    gauge!(RECORDS_KEPT).set(n as f64);
+}
+
+/// Call records given up.
+pub fn records_lost(n: u64) {
+    counter!(RECORDS_LOST).increment(n);
 }
 
 /// A call store operation failed.
@@ -191,9 +210,35 @@ pub fn serving_flows<'a>(flows: impl IntoIterator<Item = (&'a str, &'a str)>) {
     *shown = Some(now);
 }
 
-/// A request was turned away by `limit` (e.g. "max_live_calls").
+/// The limits a request can be refused by, each a series from the start
+/// (the settings of `grpc::Limits`, `max_live_calls`, the seq bound and
+/// the metadata bound of the request gate).
+pub const REFUSING_LIMITS: &[&str] = &[
+    "max_live_calls",
+    "max_message_bytes",
+    "max_name_bytes",
+    "max_number_bytes",
+    "max_speech_bytes",
+    "max_dtmf_digits",
+    "max_detail_bytes",
+    "max_variable_bytes",
+    "max_seq",
+    "max_metadata_bytes",
+];
+
+/// A request was turned away by `limit`, one of [`REFUSING_LIMITS`].
 pub fn request_refused(limit: &'static str) {
     counter!(REQUESTS_REFUSED, "limit" => limit).increment(1);
+}
+
+/// A log line could not be written (`telemetry`).
+pub fn log_line_dropped() {
+    counter!(LOG_LINES_DROPPED).increment(1);
+}
+
+/// A Converse stream ended because its token was revoked.
+pub fn stream_revoked() {
+    counter!(STREAMS_REVOKED).increment(1);
 }
 
 /// A call's quality score (N18), when calls are scored.
@@ -267,8 +312,15 @@ fn at_zero(labels: &LabelSets) {
     gauge!(LIVE_CALLS).set(0.0);
     counter!(RECORDS_WRITE_ERRORS).increment(0);
     counter!(STORE_ERRORS).increment(0);
+    counter!(LOG_LINES_DROPPED).increment(0);
+    gauge!(RECORDS_KEPT).set(0.0);
+    counter!(RECORDS_LOST).increment(0);
+    counter!(STREAMS_REVOKED).increment(0);
     for result in ["ok", "rejected"] {
         counter!(FLOW_RELOADS, "result" => result).increment(0);
+    }
+    for limit in REFUSING_LIMITS {
+        counter!(REQUESTS_REFUSED, "limit" => *limit).increment(0);
     }
     // A histogram is exported empty once its handle exists.
     for flow in &labels.flows {
@@ -306,9 +358,25 @@ fn describe() {
     describe_gauge!(BUILD_INFO, "1, labelled with the running version.");
     describe_counter!(
         RECORDS_WRITE_ERRORS,
-        "Call records that could not be written to the records file."
+        "Writes to the records file that failed (the record is kept and tried again)."
     );
     describe_counter!(STORE_ERRORS, "Call store operations that failed.");
+    describe_gauge!(
+        RECORDS_KEPT,
+        "Call records kept in memory until the records file takes them."
+    );
+    describe_counter!(
+        RECORDS_LOST,
+        "Call records lost: past the kept records' bound, or unwritten at exit."
+    );
+    describe_counter!(
+        STREAMS_REVOKED,
+        "Converse streams ended because a reload revoked their token."
+    );
+    describe_counter!(
+        LOG_LINES_DROPPED,
+        "Log lines the log sink could not take (lost)."
+    );
     describe_histogram!(
         TIMER_LATENESS,
         Unit::Seconds,

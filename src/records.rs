@@ -13,6 +13,14 @@
 //! `callscript_call_quality_score` histogram, so neither costs the call's
 //! own event any time.
 //!
+//! A record is one `write` of its whole line. A full disk (or any failed
+//! or short write) never leaves half a line behind: the file is cut back
+//! to its last whole line, and the records not written are kept in order
+//! (up to [`MAX_KEPT_BYTES`]) and tried again each second and with each
+//! new record, so space freed later brings them all back
+//! (`callscript_records_kept` shows how many wait, and
+//! `callscript_records_lost_total` the few a full buffer had to drop).
+//!
 //! The record is masked as GetCall masks it for a reader without the `pii`
 //! role (`CallRecord::masked`: the numbers, all but the last four digits,
 //! and the flow's `pii` variables whole) unless `records_caller = "full"`;
@@ -20,8 +28,9 @@
 //! `records_transcript = true` (N16).
 
 use std::{
+    collections::VecDeque,
     fs::{File, OpenOptions},
-    io::{self, Write},
+    io::{self, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
     sync::{Arc, mpsc},
     thread,
@@ -30,7 +39,7 @@ use std::{
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::{
     metrics,
@@ -119,13 +128,14 @@ impl RecordsWriter {
         let scorer = scorer.filter(|_| settings.file.is_some() || metrics_on);
         let mut out = match settings.file.clone() {
             Some(path) => {
-                let file = open(&path)?;
+                let mut file = open(&path)?;
                 Some(Output {
-                    size: file.metadata()?.len(),
+                    size: whole_lines(&mut file, &path)?,
                     file,
                     path,
                     settings: settings.clone(),
-                    failing: false,
+                    kept: Kept::default(),
+                    warned: None,
                 })
             }
             None if scorer.is_some() => None,
@@ -135,9 +145,24 @@ impl RecordsWriter {
         let thread = thread::Builder::new()
             .name("callscript-records".into())
             .spawn(move || {
-                for message in rx {
+                loop {
+                    // Kept records are tried again each second even when no
+                    // call ends.
+                    let waiting = out.as_ref().is_some_and(|o| !o.kept.lines.is_empty());
+                    let message = if waiting {
+                        match rx.recv_timeout(RETRY) {
+                            Ok(message) => Some(message),
+                            Err(mpsc::RecvTimeoutError::Timeout) => None,
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        }
+                    } else {
+                        match rx.recv() {
+                            Ok(message) => Some(message),
+                            Err(mpsc::RecvError) => break,
+                        }
+                    };
                     match message {
-                        Message::Ended { record, at } => {
+                        Some(Message::Ended { record, at }) => {
                             let quality = scorer.as_ref().map(|score| score(&record));
                             if let Some(q) = quality.as_ref().filter(|_| metrics_on) {
                                 metrics::call_quality(record.flow.id(), f64::from(q.score));
@@ -146,11 +171,17 @@ impl RecordsWriter {
                                 out.write(&record, quality.as_ref(), at);
                             }
                         }
-                        Message::Finish => break,
+                        Some(Message::Finish) => break,
+                        None => {
+                            if let Some(out) = out.as_mut() {
+                                out.write_kept();
+                            }
+                        }
                     }
                 }
                 if let Some(out) = out.as_mut() {
-                    let _ = out.file.flush();
+                    out.write_kept();
+                    out.lost_at_exit();
                 }
             })?;
         Ok(Some(RecordsWriter {
@@ -175,36 +206,143 @@ impl RecordsWriter {
 }
 
 fn open(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+}
+
+/// One `write` of a whole line at the end of a file of `size` bytes of
+/// whole lines. A short or failed write is undone (the file cut back to
+/// `size`), so the next line never lands on half of this one.
+fn write_whole_line(file: &mut File, size: u64, line: &[u8]) -> io::Result<()> {
+    let result = match file.write(line) {
+        Ok(n) if n == line.len() => return Ok(()),
+        Ok(n) => Err(io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!("only {n} of {} bytes written", line.len()),
+        )),
+        Err(e) => Err(e),
+    };
+    // Cutting back frees what the partial line took; if even that fails,
+    // the next attempt cuts again from the same size.
+    let _ = file.set_len(size);
+    result
+}
+
+/// The file's length up to its last whole line: a line a crash (or a
+/// version before this one) left half written is cut off, so the next
+/// record starts a line of its own.
+fn whole_lines(file: &mut File, path: &Path) -> io::Result<u64> {
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 64 << 10];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if let Some(i) = part.iter().rposition(|&b| b == b'\n') {
+            end = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end < len {
+        warn!(file = %path.display(), cut = len - end, "the records file ended in half a line; cut back to its last whole line");
+        file.set_len(end)?;
+    }
+    Ok(end)
+}
+
+/// How often kept records are tried again while none arrive.
+const RETRY: Duration = Duration::from_secs(1);
+/// The most record bytes kept while the file takes none (a few thousand
+/// records); past it the oldest are dropped, and counted.
+pub const MAX_KEPT_BYTES: usize = 8 << 20;
+/// At most one WARN a minute while records cannot be written.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+/// Records not yet written, oldest first.
+#[derive(Default)]
+struct Kept {
+    lines: VecDeque<String>,
+    bytes: usize,
+    /// Dropped since the last WARN, for its message.
+    lost: u64,
 }
 
 struct Output {
     file: File,
     path: PathBuf,
+    /// Bytes of whole lines in the file: where a failed write cuts back to.
     size: u64,
     settings: RecordsSettings,
-    /// Whether the last write failed (logged once until one succeeds).
-    failing: bool,
+    kept: Kept,
+    /// When the last WARN about failing writes went out, while they fail.
+    warned: Option<std::time::Instant>,
 }
 
 impl Output {
+    /// Keeps the record's line behind any kept before it, then writes
+    /// what it can, in order.
     fn write(&mut self, record: &CallRecord, quality: Option<&Quality>, at: DateTime<Utc>) {
         let mut line = record_json(record, quality, at, &self.settings).to_string();
         line.push('\n');
-        let result = self.rotate_for(line.len() as u64).and_then(|()| {
-            self.file.write_all(line.as_bytes())?;
-            self.size += line.len() as u64;
-            Ok(())
-        });
-        match result {
-            Ok(()) => self.failing = false,
-            Err(e) => {
+        self.kept.bytes += line.len();
+        self.kept.lines.push_back(line);
+        while self.kept.bytes > MAX_KEPT_BYTES {
+            let Some(oldest) = self.kept.lines.pop_front() else {
+                break;
+            };
+            self.kept.bytes -= oldest.len();
+            self.kept.lost += 1;
+            crate::metrics::records_lost(1);
+        }
+        self.write_kept();
+    }
+
+    /// Writes the kept records, oldest first, until one fails.
+    fn write_kept(&mut self) {
+        let before = self.kept.lines.len();
+        while let Some(line) = self.kept.lines.pop_front() {
+            let len = line.len();
+            let result = self
+                .rotate_for(len as u64)
+                .and_then(|()| write_whole_line(&mut self.file, self.size, line.as_bytes()));
+            if let Err(e) = result {
+                self.kept.lines.push_front(line);
                 crate::metrics::records_write_error();
-                if !self.failing {
-                    self.failing = true;
-                    warn!(file = %self.path.display(), error = %e, "cannot write the call record; later records are tried again");
-                }
+                crate::metrics::records_kept(self.kept.lines.len());
+                self.warn_failing(&e);
+                return;
             }
+            self.size += len as u64;
+            self.kept.bytes -= len;
+        }
+        crate::metrics::records_kept(0);
+        if self.warned.take().is_some() {
+            info!(file = %self.path.display(), written = before, lost = self.kept.lost, "call records are written again; the records kept meanwhile are in the file");
+            self.kept.lost = 0;
+        }
+    }
+
+    /// Once when writes start failing, then once a minute while they do.
+    fn warn_failing(&mut self, e: &io::Error) {
+        if self.warned.is_some_and(|at| at.elapsed() < WARN_EVERY) {
+            return;
+        }
+        self.warned = Some(std::time::Instant::now());
+        warn!(file = %self.path.display(), error = %e, kept = self.kept.lines.len(), lost = self.kept.lost, "cannot write call records; they are kept and tried again each second");
+    }
+
+    /// What the process leaves unwritten as it exits.
+    fn lost_at_exit(&mut self) {
+        let lost = self.kept.lines.len();
+        if lost > 0 {
+            crate::metrics::records_lost(lost as u64);
+            warn!(file = %self.path.display(), lost, "call records could not be written before the exit and are lost");
         }
     }
 
@@ -314,21 +452,24 @@ pub fn record_json(
     value
 }
 
-/// The caller's number as the records show it unless `records_caller =
-/// "full"`: the norms' one masking rule (N16, crate::norms), the one GetCall
-/// uses for a client without `pii`.
-pub fn mask(number: &str) -> String {
-    crate::norms::mask_number(number)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn numbers_are_masked_but_the_last_four() {
-        assert_eq!(mask("+8613812345678"), "**********5678");
-        assert_eq!(mask("1234"), "****");
-        assert_eq!(mask(""), "");
+    fn half_a_line_left_by_a_crash_is_cut_off_at_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("calls.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n{\"du").expect("write");
+        let mut file = open(&path).expect("open");
+        assert_eq!(whole_lines(&mut file, &path).expect("read"), 16);
+        write_whole_line(&mut file, 16, b"{\"c\":3}\n").expect("append");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"
+        );
+        std::fs::write(&path, "no line end at all").expect("write");
+        let mut file = open(&path).expect("open");
+        assert_eq!(whole_lines(&mut file, &path).expect("read"), 0);
     }
 }

@@ -312,6 +312,8 @@ async fn serve(
         .max_concurrent_streams(conn.max_concurrent_streams)
         .http2_keepalive_interval(Some(conn.keepalive_interval))
         .http2_keepalive_timeout(Some(conn.keepalive_timeout))
+        // Oversized metadata is the gate's to refuse, on its own stream.
+        .http2_max_header_list_size(crate::grpc::gate::H2_MAX_HEADER_LIST)
         // Outermost, so refusals by the gate are counted under their codes.
         .layer(tower::util::option_layer(
             metrics_on.then_some(metrics::RpcLayer),

@@ -566,12 +566,25 @@ roles = ["designer"]
             .await
             .unwrap_err(),
     ] {
-        assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+        // The same answer as for an id never started: nothing tells pbx-2
+        // that pbx-1 has a call by that id.
+        assert_eq!(e.code(), Code::NotFound, "{e:?}");
         assert_eq!(
             e.message(),
-            "call_id: call \"pbx1-call\" was started by another client"
+            "call_id: call \"pbx1-call\" is not known (never started, or its record has expired)"
         );
     }
+    let unknown = pbx2
+        .get_call(pb::GetCallRequest {
+            call_id: "never-started".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    assert_eq!(
+        unknown.message(),
+        "call_id: call \"never-started\" is not known (never started, or its record has expired)"
+    );
 
     let mut designer_calls = calls("designer-token-0123456789");
     let e = designer_calls.start_call(start("d", at)).await.unwrap_err();

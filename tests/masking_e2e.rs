@@ -132,6 +132,9 @@ fn an_operator_sees_no_full_number_nor_pii_value_anywhere() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(&tokens, TOKENS).expect("write tokens");
+    // Secrets are the owner's only, or serve refuses the file.
+    std::fs::set_permissions(&tokens, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod tokens");
     let records = dir.path().join("calls.jsonl");
     let log = dir.path().join("server.log");
     let server = Server::start(

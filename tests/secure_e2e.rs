@@ -182,6 +182,11 @@ fn over_mtls_roles_decide_and_numbers_are_masked_without_pii() {
     make_certs(dir.path());
     let (tokens, _) = readme_blocks();
     std::fs::write(dir.path().join("tokens.toml"), tokens).expect("write tokens");
+    std::fs::set_permissions(
+        dir.path().join("tokens.toml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod 600");
     let server = Server::start(
         dir.path(),
         &[
@@ -272,6 +277,8 @@ fn an_open_service_beyond_loopback_warns_at_start() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tokens = dir.path().join("tokens.toml");
     std::fs::write(&tokens, readme_blocks().0).expect("write tokens");
+    std::fs::set_permissions(&tokens, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600");
     let tokens = tokens.display().to_string();
     assert!(!warned(&[("CALLSCRIPT_AUTH_TOKENS_FILE", &tokens)]).0);
 }

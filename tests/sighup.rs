@@ -38,11 +38,15 @@ fn make_certs(dir: &Path, name: &str) {
     std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write");
 }
 
+/// pbx-1's token is the one rotated; pbx-2 holds the live call, and its
+/// token stays (a revoked token ends its streams: tests/faults_revoke.rs).
 fn tokens_file(token: &str) -> String {
     format!(
-        "[[client]]\nname = \"pbx-1\"\ntoken = \"{token}\"\nroles = [\"frontend\", \"designer\"]\n"
+        "[[client]]\nname = \"pbx-1\"\ntoken = \"{token}\"\nroles = [\"frontend\", \"designer\"]\n\n[[client]]\nname = \"pbx-2\"\ntoken = \"{CALL_TOKEN}\"\nroles = [\"frontend\"]\n"
     )
 }
+
+const CALL_TOKEN: &str = "pbx-2-token-change-me";
 
 struct Killed(Child);
 
@@ -82,6 +86,11 @@ async fn sighup_reloads_tokens_and_certificate_and_the_live_call_goes_on() {
         tokens_file("old-token-change-me"),
     )
     .expect("write");
+    std::fs::set_permissions(
+        dir.path().join("tokens.toml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod 600");
     let log = std::fs::File::create(dir.path().join("log")).expect("log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_callscript"))
         .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
@@ -110,7 +119,7 @@ async fn sighup_reloads_tokens_and_certificate_and_the_live_call_goes_on() {
         .unwrap_or_else(|| panic!("an address, not {line:?}"));
     let first_ca = std::fs::read(dir.path().join("ca.pem")).expect("CA");
 
-    // A live streamed call, admitted with the old token.
+    // A live streamed call, admitted with a token the reload keeps.
     let old = channel(addr, &first_ca)
         .await
         .expect("TLS with the first CA");
@@ -129,10 +138,10 @@ async fn sighup_reloads_tokens_and_certificate_and_the_live_call_goes_on() {
     let mut turns = CallsClient::new(old)
         .converse(with_token(
             tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
-            "old-token-change-me",
+            CALL_TOKEN,
         ))
         .await
-        .expect("the stream opens with the old token")
+        .expect("the stream opens")
         .into_inner();
     let opening = turns.message().await.expect("opening").expect("a turn");
     assert!(!opening.ended);

@@ -176,3 +176,34 @@ fn limits_connections_and_security_settings_have_defaults_and_are_checked() {
     );
     assert_eq!(e.0[1], "tls_key: required with tls_cert");
 }
+
+#[test]
+fn an_unknown_key_is_reported_with_every_bad_value_not_instead_of_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("callscript.toml");
+    std::fs::write(
+        &file,
+        "colour = \"red\"\nlisten = \"nowhere\"\nidle_timeout_ms = \"5\"\n",
+    )
+    .expect("write");
+    let e = load(
+        Some(&file),
+        env(&[
+            ("CALLSCRIPT_MAX_LIVE_CALLZ", "10"),
+            ("CALLSCRIPT_STORE", "mysql://db"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    let all = e.0.join("\n");
+    assert_eq!(e.0.len(), 5, "{all}");
+    for part in [
+        "colour: not a setting (CALLSCRIPT_COLOUR in the environment)",
+        "max_live_callz: not a setting",
+        "listen: \"nowhere\"",
+        "idle_timeout_ms: \"5\"",
+        "store: \"mysql://db\"",
+    ] {
+        assert!(e.0.iter().any(|l| l.starts_with(part)), "{part} in\n{all}");
+    }
+}

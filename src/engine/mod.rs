@@ -193,6 +193,14 @@ pub enum CallError {
         "seq {seq} is not after this call's last event seq {last} and matches no earlier event"
     )]
     StaleSeq { seq: u64, last: u64 },
+    /// A seq already used by a different event: answering the first
+    /// event's turn would swallow the second (a hang-up, say) silently.
+    #[error("seq {seq} was already used by a {first} event; this {now} event needs a new seq")]
+    SeqReused {
+        seq: u64,
+        first: &'static str,
+        now: &'static str,
+    },
     #[error("{limit} calls are live, the most this service takes (max_live_calls)")]
     TooManyCalls { limit: usize },
     #[error("the service is shutting down and takes no new calls")]

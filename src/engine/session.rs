@@ -44,23 +44,41 @@ pub struct Session {
 /// The answer to the retried event `seq` in a call's transcript: the turn
 /// right after the event, or `quiet` when the event changed nothing (it
 /// got the "nothing new" turn the first time too). An event the
-/// transcript no longer holds is stale.
+/// transcript no longer holds is stale; a different event under the same
+/// seq is refused (see [`CallError::SeqReused`]).
 pub(super) fn replayed<'a>(
     entries: impl IntoIterator<Item = &'a Entry>,
     seq: u64,
+    event: &Event,
     last: u64,
     quiet: impl FnOnce() -> Arc<Turn>,
 ) -> Result<Arc<Turn>, CallError> {
     let mut from = entries
         .into_iter()
         .skip_while(|e| !matches!(e.kind, EntryKind::Event { seq: q, .. } if q == seq));
-    if from.next().is_none() {
-        return Err(CallError::StaleSeq { seq, last });
+    match from.next().map(|e| &e.kind) {
+        Some(EntryKind::Event { event: first, .. }) => same_event(seq, first, event)?,
+        Some(EntryKind::Turn(_) | EntryKind::Fault(_)) | None => {
+            return Err(CallError::StaleSeq { seq, last });
+        }
     }
     match from.next().map(|e| &e.kind) {
         Some(EntryKind::Turn(turn)) => Ok(turn.clone()),
         Some(EntryKind::Event { .. } | EntryKind::Fault(_)) | None => Ok(quiet()),
     }
+}
+
+/// A retry carries the event its seq first carried; anything else is a
+/// reused seq.
+pub(super) fn same_event(seq: u64, first: &Event, now: &Event) -> Result<(), CallError> {
+    if first == now {
+        return Ok(());
+    }
+    Err(CallError::SeqReused {
+        seq,
+        first: first.kind().into(),
+        now: now.kind().into(),
+    })
 }
 
 /// What handling an event did to the call.
@@ -122,7 +140,7 @@ impl Call {
         settings: &EngineSettings,
     ) -> Result<(Arc<TurnView>, Outcome), CallError> {
         let mut s = self.lock();
-        if let Some(replayed) = self.replay(&s, seq) {
+        if let Some(replayed) = self.replay(&s, seq, &event) {
             return replayed.map(|v| (v, Outcome::default()));
         }
         s.kept.refuse_ended(&self.id)?;
@@ -174,12 +192,17 @@ impl Call {
     }
 
     /// The turn an already-seen event produced, if `seq` is a retry.
-    fn replay(&self, s: &Session, seq: u64) -> Option<Result<Arc<TurnView>, CallError>> {
+    fn replay(
+        &self,
+        s: &Session,
+        seq: u64,
+        event: &Event,
+    ) -> Option<Result<Arc<TurnView>, CallError>> {
         if !s.kept.is_retry(seq) {
             return None;
         }
         let quiet = || Arc::new(s.quiet_turn());
-        let turn = replayed(&s.transcript, seq, s.kept.last_event_seq, quiet);
+        let turn = replayed(&s.transcript, seq, event, s.kept.last_event_seq, quiet);
         Some(turn.map(|turn| self.view(s, turn)))
     }
 
@@ -533,7 +556,7 @@ impl Session {
         self.arm(at + timeout, Due::Event(Event::NoInput))
     }
 
-    fn log(&mut self, entry: Entry, settings: &EngineSettings) {
+    pub(super) fn log(&mut self, entry: Entry, settings: &EngineSettings) {
         if self.transcript.len() >= settings.max_transcript.max(1) {
             self.transcript.pop_front();
             self.kept.transcript_dropped += 1;

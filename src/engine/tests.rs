@@ -457,9 +457,14 @@ async fn a_transcript_keeps_its_newest_entries_and_counts_the_rest() {
     ));
     // A retry of an event still in the transcript replays; one that was
     // dropped is refused rather than run twice.
+    let speech = Event::Speech {
+        text: "你的工号是多少".into(),
+        confidence: None,
+        intents: Vec::new(),
+    };
     assert_eq!(
         engine
-            .send(None, "chatty", 20, Event::NoInput)
+            .send(None, "chatty", 20, speech)
             .answer()
             .expect("replay")
             .turn

@@ -15,7 +15,10 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use arc_swap::ArcSwap;
@@ -258,6 +261,11 @@ pub struct Auth {
     path: PathBuf,
     /// Swapped whole on a reload: checking a token never waits for one.
     tokens: ArcSwap<Tokens>,
+    /// Told of every tokens swapped in, so open streams can check that
+    /// their token still stands ([`Standing`]).
+    swapped: tokio::sync::watch::Sender<()>,
+    /// Reads of the file after the first, taken or rejected.
+    reloads: AtomicU64,
 }
 
 impl Auth {
@@ -265,27 +273,48 @@ impl Auth {
     pub fn load(path: &Path) -> Result<Arc<Auth>, String> {
         let tokens = read(path)?;
         info!(file = %path.display(), clients = tokens.len(), "clients must authenticate");
-        Ok(Arc::new(Auth {
-            path: path.to_owned(),
-            tokens: ArcSwap::from_pointee(tokens),
-        }))
+        Ok(Arc::new(Auth::new(path.to_owned(), tokens)))
     }
 
     /// An in-memory set (tests).
     pub fn from_tokens(tokens: Tokens) -> Arc<Auth> {
-        Arc::new(Auth {
-            path: PathBuf::new(),
+        Arc::new(Auth::new(PathBuf::new(), tokens))
+    }
+
+    fn new(path: PathBuf, tokens: Tokens) -> Auth {
+        Auth {
+            path,
             tokens: ArcSwap::from_pointee(tokens),
-        })
+            swapped: tokio::sync::watch::Sender::new(()),
+            reloads: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the file was read again since the start.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
+    }
+
+    /// The standing of a request admitted now with `authorization`, for a
+    /// stream to learn when a reload takes its token away.
+    pub fn standing(self: &Arc<Self>, path: &str, authorization: &[u8]) -> Standing {
+        Standing {
+            auth: self.clone(),
+            path: path.to_owned(),
+            authorization: authorization.to_owned(),
+            swapped: self.swapped.subscribe(),
+        }
     }
 
     /// Re-reads the file; a broken file is reported and the tokens already
     /// in use stay (`false`).
     pub fn reload(&self) -> bool {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
         match read(&self.path) {
             Ok(tokens) => {
                 info!(file = %self.path.display(), clients = tokens.len(), "tokens reloaded");
                 self.tokens.store(Arc::new(tokens));
+                self.swapped.send_replace(());
                 true
             }
             Err(e) => {
@@ -335,14 +364,62 @@ impl Auth {
     }
 }
 
+/// What an open stream was admitted with; [`Standing::revoked`] ends when
+/// a reload no longer admits it (the token is gone, or its client lost the
+/// role), so a revoked token stops working on streams opened before too.
+#[derive(Clone)]
+pub struct Standing {
+    auth: Arc<Auth>,
+    path: String,
+    authorization: Vec<u8>,
+    swapped: tokio::sync::watch::Receiver<()>,
+}
+
+impl Standing {
+    /// Waits for a reload that refuses this stream, and says why. Cancel
+    /// safe: a swap is marked seen only once it has been checked.
+    pub async fn revoked(&mut self) -> Status {
+        loop {
+            if self.swapped.changed().await.is_err() {
+                // The tokens can no longer change: the standing holds.
+                return std::future::pending().await;
+            }
+            match self.auth.admit(&self.path, Some(&self.authorization)) {
+                Ok(_) => continue,
+                Err(status) if status.code() == tonic::Code::Unauthenticated => {
+                    return Status::unauthenticated(
+                        "authorization: the token was revoked (the tokens file no longer has it); the stream ends",
+                    );
+                }
+                Err(status) => return status,
+            }
+        }
+    }
+}
+
 fn read(path: &Path) -> Result<Tokens, String> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
     if !meta.is_file() || meta.len() > 1 << 20 {
         return Err(format!("{name}: must be a regular file of at most 1 MiB"));
     }
+    private_to_owner(&name, &meta)?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
     Tokens::parse(&name, &text)
+}
+
+/// The tokens are secrets: like ssh with a private key, a file group or
+/// others may read or write is refused, so a careless `cp` or a shared
+/// directory cannot hand them out unnoticed.
+fn private_to_owner(name: &str, meta: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{name}: mode {mode:04o} lets group or others read or change the tokens; allow the owner only (chmod 600 {name})"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -406,6 +483,8 @@ roles = ["operator", "pii"]
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("tokens.toml");
         std::fs::write(&path, FILE).expect("write");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod 600");
         let auth = Auth::load(&path).expect("loads");
         let call = "/callscript.v1.Calls/GetCall";
         let old = b"Bearer operator-token-0123456789".as_slice();
@@ -434,6 +513,27 @@ roles = ["operator", "pii"]
                 .is_ok(),
             "a broken file keeps the tokens in use"
         );
+    }
+
+    #[test]
+    fn a_tokens_file_others_may_read_is_refused_naming_file_and_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(&path, FILE).expect("write");
+        for mode in [0o644, 0o640, 0o777, 0o604] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let e = Auth::load(&path).map(|_| ()).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "{0}: mode {mode:04o} lets group or others read or change the tokens; allow the owner only (chmod 600 {0})",
+                    path.display()
+                )
+            );
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).expect("chmod");
+        assert!(Auth::load(&path).is_ok(), "owner-only modes load");
     }
 
     #[test]

@@ -10,11 +10,11 @@ use std::{
 use futures_util::Stream;
 use tokio::sync::oneshot;
 use tonic::{Request, Response, Status, Streaming, transport::server::TlsConnectInfo};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::quality::QualityScoring;
 use super::{
-    auth::Client,
+    auth::{Client, Standing},
     calls_pb::calls_server::Calls,
     convert::{self, Opening},
     limits::Limits,
@@ -59,6 +59,7 @@ impl CallsService {
     fn event(&self, req: Request<pb::CallEvent>) -> Result<EventRequest, Status> {
         let client = client(&req);
         let (call_id, seq, event) = convert::call_event(&self.limits, req.into_inner())?;
+        self.limits.seq("seq", seq)?;
         Ok(EventRequest {
             client,
             call_id,
@@ -184,6 +185,7 @@ impl Calls for CallsService {
     ) -> Result<Response<TurnStream>, Status> {
         let client = client(&req);
         let anchor = anchor(&req);
+        let standing = req.extensions().get::<Standing>().cloned();
         let mut inbound = req.into_inner();
         let first = inbound
             .message()
@@ -217,7 +219,7 @@ impl Calls for CallsService {
         tokio::spawn(read_events(
             self.engine.clone(),
             self.limits.clone(),
-            call_id,
+            (call_id, standing),
             inbound,
             tx,
             done_rx,
@@ -262,7 +264,7 @@ impl Calls for CallsService {
 async fn read_events(
     engine: Engine,
     limits: Limits,
-    call_id: String,
+    (call_id, standing): (String, Option<Standing>),
     mut inbound: Streaming<pb::CallEvent>,
     out: Sender<Pushed>,
     mut done: oneshot::Receiver<()>,
@@ -277,9 +279,18 @@ async fn read_events(
     // `StreamClosed`); with the memory store this never happens.
     let held = engine.hold_stream(&call_id);
     tokio::pin!(held);
+    // An open service has no tokens to revoke.
+    let revoked = async move {
+        match standing {
+            Some(mut standing) => standing.revoked().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(revoked);
     loop {
         // Every branch is cancel-safe: `message()` keeps partial frames in
-        // the stream, `done` is a oneshot, `held` is kept across turns.
+        // the stream, `done` is a oneshot, `held` and `revoked` are kept
+        // across turns.
         let msg = tokio::select! {
             msg = inbound.message() => msg,
             _ = &mut done => return,
@@ -287,10 +298,13 @@ async fn read_events(
                 let _ = out.push(Err(Box::new(stream_closed(closed))), true);
                 return;
             }
+            status = &mut revoked => return fail(revoked_status(&call_id, status)).await,
         };
         match msg {
             Ok(Some(ev)) => {
-                let result = match convert::stream_event(&limits, ev, &call_id) {
+                let event = convert::stream_event(&limits, ev, &call_id)
+                    .and_then(|(seq, event)| limits.seq("seq", seq).map(|()| (seq, event)));
+                let result = match event {
                     Ok((seq, event)) => engine
                         .send(None, &call_id, seq, event)
                         .await
@@ -302,7 +316,20 @@ async fn read_events(
                     return fail(status).await;
                 }
             }
-            Ok(None) => return,
+            // Half-closed: the call goes on, its turns still pushed to the
+            // stream, so the stream is still held (its lease renewed, a
+            // store that lost the call noticed) and a revoked token still
+            // ends it.
+            Ok(None) => {
+                tokio::select! {
+                    _ = &mut done => return,
+                    closed = &mut held => {
+                        let _ = out.push(Err(Box::new(stream_closed(closed))), true);
+                        return;
+                    }
+                    status = &mut revoked => return fail(revoked_status(&call_id, status)).await,
+                }
+            }
             Err(status) => match super::status::wire_error(&status) {
                 // A malformed message is the client's mistake: say so.
                 Some(restated) => return fail(restated).await,
@@ -316,6 +343,13 @@ async fn read_events(
     }
 }
 
+/// A stream whose token a reload revoked: said in the log and the metrics.
+fn revoked_status(call_id: &str, status: Status) -> Status {
+    warn!(?call_id, status = %status.message(), "token revoked: Converse stream ended");
+    crate::metrics::stream_revoked();
+    status
+}
+
 /// The status a Converse stream closes with while its call goes on in the
 /// shared store: UNAVAILABLE when this replica drains (the front-end opens
 /// Converse on another replica with `resume`), ABORTED when the front-end
@@ -327,6 +361,9 @@ fn stream_closed(closed: StreamClosed) -> Status {
         ),
         StreamClosed::ResumedElsewhere => Status::aborted(
             "the call was resumed on another replica; this stream no longer carries it",
+        ),
+        StreamClosed::Lost => Status::data_loss(
+            "the call store lost this call's state (Redis restarted empty or was flushed); the call cannot go on: start a new one",
         ),
     }
 }

@@ -93,6 +93,12 @@ where
         // The request is in flight on its connection until its response
         // body is done (a Converse stream: for the whole call).
         let in_flight = connection(req.extensions()).map(|c| c.begin());
+        if let Some(status) = oversized_metadata(req.headers()) {
+            refused(Some(req.uri().path()), &status);
+            return Either::Right(Gated::Refused {
+                response: Some(status.into_http()),
+            });
+        }
         if let Some(auth) = &self.auth
             && access(req.uri().path()) != Access::Open
         {
@@ -102,6 +108,10 @@ where
                 .map(|v| v.as_bytes());
             match auth.admit(req.uri().path(), header) {
                 Ok(client) => {
+                    if req.uri().path() == CONVERSE {
+                        let standing = auth.standing(CONVERSE, header.unwrap_or_default());
+                        req.extensions_mut().insert(standing);
+                    }
                     req.extensions_mut().insert(client);
                 }
                 Err(status) => {
@@ -124,6 +134,30 @@ where
     }
 }
 
+/// The most metadata (headers) a request may carry, counted as HTTP/2
+/// does (name, value and 32 bytes each). HTTP/2 itself takes up to
+/// [`H2_MAX_HEADER_LIST`], so a larger header block is refused here as a
+/// status on its own stream: at h2's level it was a 431 (UNKNOWN to a
+/// gRPC client) or, past 64 KiB, the end of the whole connection and of
+/// every other call on it.
+pub const MAX_METADATA_BYTES: usize = 16 << 10;
+/// What the HTTP/2 layer accepts (`http2_max_header_list_size`).
+pub const H2_MAX_HEADER_LIST: u32 = 1 << 20;
+
+fn oversized_metadata(headers: &http::HeaderMap) -> Option<Status> {
+    let size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 32)
+        .sum();
+    if size <= MAX_METADATA_BYTES {
+        return None;
+    }
+    crate::metrics::request_refused("max_metadata_bytes");
+    Some(Status::resource_exhausted(format!(
+        "metadata: {size} bytes of request headers is more than max_metadata_bytes ({MAX_METADATA_BYTES})"
+    )))
+}
+
 /// One WARN a second at most for each kind of refusal, so an operator sees
 /// a misconfigured client or an attack without the log being flooded by
 /// it. The statuses name the client and its roles, never a token.
@@ -132,12 +166,14 @@ fn refused(path: Option<&str>, status: &Status) {
     use std::sync::atomic::AtomicU64;
     static UNAUTHENTICATED: AtomicU64 = AtomicU64::new(0);
     static PERMISSION_DENIED: AtomicU64 = AtomicU64::new(0);
+    static OVERSIZED: AtomicU64 = AtomicU64::new(0);
     static UNREADABLE: AtomicU64 = AtomicU64::new(0);
-    // tonic's `Code` is not ours: the gate refuses only with these two,
+    // tonic's `Code` is not ours: the gate refuses only with these three,
     // and restates the rest as a request that could not be read.
     let (last, kind) = match status.code() {
         tonic::Code::Unauthenticated => (&UNAUTHENTICATED, "UNAUTHENTICATED"),
         tonic::Code::PermissionDenied => (&PERMISSION_DENIED, "PERMISSION_DENIED"),
+        tonic::Code::ResourceExhausted => (&OVERSIZED, "RESOURCE_EXHAUSTED"),
         _ => (&UNREADABLE, "unreadable request"),
     };
     if crate::engine::once_a_second(last) {

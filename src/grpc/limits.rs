@@ -39,6 +39,11 @@ impl Default for Limits {
     }
 }
 
+/// The largest event seq taken: 2^53, the largest integer a JSON number
+/// (a JavaScript front-end) holds exactly. A seq near u64::MAX would leave
+/// no room after it, and every later event would be refused as a retry.
+pub const MAX_SEQ: u64 = 1 << 53;
+
 /// The most intents one speech event may carry from the front-end's NLU.
 const MAX_NLU_INTENTS: usize = 32;
 /// The most variables one request may set (StartCall, data, an answer).
@@ -48,9 +53,10 @@ fn within(
     field: &'static str,
     value: &str,
     limit: usize,
-    setting: &str,
+    setting: &'static str,
 ) -> Result<(), InvalidRequest> {
     if value.len() > limit {
+        crate::metrics::request_refused(setting);
         return Err(InvalidRequest::Invalid {
             field,
             problem: format!("{} bytes is more than {setting} ({limit})", value.len()),
@@ -64,8 +70,25 @@ fn within(
 impl Limits {
     /// Ids and names: call ids, flow ids, locales, `at`, prompt, intent
     /// and lookup names, variable names.
+    /// They are printed in logs and dashboards, so only printable text:
+    /// no control, format (U+200B, the BOM) or direction-override
+    /// (U+202E) characters, nor line separators, that could hide or
+    /// disguise what a line says.
     pub(super) fn name(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
-        within(field, value, self.max_name_bytes, "max_name_bytes")
+        within(field, value, self.max_name_bytes, "max_name_bytes")?;
+        match value
+            .char_indices()
+            .find(|&(_, c)| crate::telemetry::unprintable(c))
+        {
+            Some((at, c)) => Err(InvalidRequest::Invalid {
+                field,
+                problem: format!(
+                    "must be printable text: U+{:04X} at byte {at} is a control, format or separator character",
+                    c as u32
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn number(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
@@ -82,6 +105,18 @@ impl Limits {
 
     pub(super) fn detail(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
         within(field, value, self.max_detail_bytes, "max_detail_bytes")
+    }
+
+    /// An event's seq: within [`MAX_SEQ`].
+    pub(super) fn seq(&self, field: &'static str, seq: u64) -> Result<(), InvalidRequest> {
+        if seq > MAX_SEQ {
+            crate::metrics::request_refused("max_seq");
+            return Err(InvalidRequest::Invalid {
+                field,
+                problem: format!("{seq} is more than {MAX_SEQ} (2^53)"),
+            });
+        }
+        Ok(())
     }
 
     /// The front-end's own understanding: a few intents (each name is
@@ -122,6 +157,7 @@ impl Limits {
     ) -> Result<(), InvalidRequest> {
         self.name(field, name)?;
         if value.len() > self.max_variable_bytes {
+            crate::metrics::request_refused("max_variable_bytes");
             return Err(InvalidRequest::Invalid {
                 field,
                 problem: format!(

@@ -18,26 +18,33 @@ impl From<InvalidRequest> for Status {
 impl From<CallError> for Status {
     fn from(e: CallError) -> Status {
         let code = match &e {
-            CallError::UnknownFlow(_) | CallError::UnknownCall(_) => Code::NotFound,
+            // Another client's call is answered as if it did not exist:
+            // PERMISSION_DENIED would tell a client which ids are live.
+            CallError::UnknownFlow(_) | CallError::UnknownCall(_) | CallError::NotOwner(_) => {
+                Code::NotFound
+            }
             CallError::AlreadyExists(_) => Code::AlreadyExists,
-            CallError::Ended { .. } => Code::FailedPrecondition,
+            CallError::Ended { .. } | CallError::SeqReused { .. } => Code::FailedPrecondition,
             CallError::UnknownLocale { .. }
             | CallError::StaleSeq { .. }
             | CallError::MissingVariable { .. } => Code::InvalidArgument,
-            CallError::TooManyCalls { .. } => Code::ResourceExhausted,
+            CallError::TooManyCalls { .. } => {
+                crate::metrics::request_refused("max_live_calls");
+                Code::ResourceExhausted
+            }
             CallError::ShuttingDown => Code::Unavailable,
-            CallError::NotOwner(_) => Code::PermissionDenied,
             CallError::StoreUnavailable(_) => Code::Unavailable,
             CallError::NotStored | CallError::NotStreamed(_) => Code::FailedPrecondition,
         };
         let message = match &e {
             CallError::UnknownLocale { .. } => format!("locale: {e}"),
-            CallError::StaleSeq { .. } => format!("seq: {e}"),
+            CallError::StaleSeq { .. } | CallError::SeqReused { .. } => format!("seq: {e}"),
             CallError::MissingVariable { .. } => format!("variables: {e}"),
             CallError::UnknownFlow(_) => format!("flow: {e}"),
-            CallError::UnknownCall(_) | CallError::AlreadyExists(_) | CallError::NotOwner(_) => {
-                format!("call_id: {e}")
+            CallError::NotOwner(id) => {
+                format!("call_id: {}", CallError::UnknownCall(id.clone()))
             }
+            CallError::UnknownCall(_) | CallError::AlreadyExists(_) => format!("call_id: {e}"),
             CallError::Ended { .. }
             | CallError::TooManyCalls { .. }
             | CallError::ShuttingDown
@@ -68,6 +75,7 @@ pub fn wire_error(status: &Status) -> Option<Status> {
             Status::invalid_argument(format!("{detail} (the request is not valid protobuf)"))
         }),
         Code::OutOfRange => message.strip_prefix(TOO_LARGE_PREFIX).map(|rest| {
+            crate::metrics::request_refused("max_message_bytes");
             let found = rest.split(' ').next().unwrap_or("?");
             let limit = rest
                 .rsplit("the limit is: ")

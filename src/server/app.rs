@@ -34,6 +34,19 @@ pub enum StartError {
     Listen { addr: SocketAddr, source: io::Error },
     #[error("cannot listen on {addr} (metrics_listen): {source}")]
     MetricsListen { addr: SocketAddr, source: io::Error },
+    /// More than one of the above, all reported at once.
+    #[error("{}", .0.iter().map(|e| format!("\n  - {e}")).collect::<String>())]
+    Several(Vec<StartError>),
+}
+
+impl StartError {
+    /// One problem as itself, several together.
+    fn all(problems: Vec<StartError>) -> StartError {
+        match <[StartError; 1]>::try_from(problems) {
+            Ok([one]) => one,
+            Err(problems) => StartError::Several(problems),
+        }
+    }
 }
 
 /// A service ready to serve: flows loaded, files read, listeners bound.
@@ -48,16 +61,20 @@ pub struct App {
 }
 
 impl App {
-    /// Loads and checks everything the settings name, and binds the
-    /// listeners; the first thing that fails is the error.
+    /// Loads and checks everything the settings name (flows, the tokens
+    /// file, the store, the TLS files, the records file), then binds the
+    /// listeners; nothing listens until all of it is right, and every
+    /// problem is reported at once.
     pub async fn build(settings: Settings) -> Result<App, StartError> {
-        let registry = Arc::new(FlowRegistry::load_dir_with(
+        let mut problems = Vec::new();
+        let registry = FlowRegistry::load_dir_with(
             &settings.flows_dir,
             settings.default_flow.clone(),
             settings.max_flow_bytes,
             Some(crate::quality::check_rules_file),
-        )?);
-        for problem in registry.problems() {
+        )
+        .map(Arc::new);
+        for problem in registry.iter().flat_map(|r| r.problems()) {
             warn!(%problem, "flow problem at start-up");
         }
         let auth = settings
@@ -65,15 +82,22 @@ impl App {
             .as_deref()
             .map(Auth::load)
             .transpose()
-            .map_err(StartError::TokensFile)?;
+            .map_err(|e| problems.push(StartError::TokensFile(e)))
+            .ok()
+            .flatten();
         let store = match &settings.store {
             None => None,
-            Some(url) => {
-                let store = RedisStore::open(url).map_err(StartError::Store)?;
-                info!(store = store.describe(), "calls live in the shared store");
-                let store: Arc<dyn CallStore> = Arc::new(store);
-                Some((store, settings.store_ended_ttl))
-            }
+            Some(url) => match RedisStore::open(url) {
+                Ok(store) => {
+                    info!(store = store.describe(), "calls live in the shared store");
+                    let store: Arc<dyn CallStore> = Arc::new(store);
+                    Some((store, settings.store_ended_ttl))
+                }
+                Err(e) => {
+                    problems.push(StartError::Store(e));
+                    None
+                }
+            },
         };
         let tls = match (&settings.tls_cert, &settings.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
@@ -82,6 +106,33 @@ impl App {
                 client_ca: settings.tls_client_ca.clone(),
             }),
             _ => None,
+        };
+        // Read here too (`prepare` reads them again to serve), so their
+        // problems are reported with the others.
+        if let Some(files) = &tls
+            && let Err(e) =
+                super::tls::ServerTls::load(files, settings.connections.handshake_timeout)
+        {
+            problems.push(e);
+        }
+        if let Some(path) = &settings.records.file
+            && let Err(source) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        {
+            problems.push(StartError::Records {
+                path: path.clone(),
+                source,
+            });
+        }
+        let registry = match registry {
+            Ok(registry) if problems.is_empty() => registry,
+            Ok(_) => return Err(StartError::all(problems)),
+            Err(e) => {
+                problems.insert(0, StartError::Flows(e));
+                return Err(StartError::all(problems));
+            }
         };
         let quality_file = settings.flows_dir.join(QUALITY_FILE);
         let server_settings = ServerSettings {

@@ -20,6 +20,8 @@ use tokio_rustls::{
 use tracing::debug;
 
 use super::{StartError, TlsFiles};
+
+mod check;
 use crate::connections::Conn;
 
 /// The TLS configuration read from [`TlsFiles`], re-read by [`reload`].
@@ -99,15 +101,20 @@ fn config(files: &TlsFiles) -> Result<ServerConfig, String> {
     if certs.is_empty() {
         return Err(format!("{}: no certificate in it", files.cert.display()));
     }
+    check::serving_certificate(&files.cert, &certs[0], chrono::Utc::now().timestamp())?;
     let key = PrivateKeyDer::from_pem_slice(&read(&files.key)?)
         .map_err(|e| format!("{}: {e}", files.key.display()))?;
+    check::private_key_mode(&files.key);
     let builder = ServerConfig::builder();
     let builder = match &files.client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
             let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(&read(ca)?) {
-                let cert = cert.map_err(|e| format!("{}: {e}", ca.display()))?;
+            let cas = CertificateDer::pem_slice_iter(&read(ca)?)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{}: {e}", ca.display()))?;
+            check::client_ca(ca, &cas)?;
+            for cert in cas {
                 roots
                     .add(cert)
                     .map_err(|e| format!("{}: {e}", ca.display()))?;
@@ -118,9 +125,14 @@ fn config(files: &TlsFiles) -> Result<ServerConfig, String> {
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("{}: {e}", files.cert.display()))?;
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| match e {
+        tokio_rustls::rustls::Error::InconsistentKeys(_) => format!(
+            "{}: the private key does not match the certificate in {}",
+            files.key.display(),
+            files.cert.display()
+        ),
+        e => format!("{}: {e}", files.cert.display()),
+    })?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)
 }

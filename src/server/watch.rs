@@ -10,10 +10,7 @@ use std::{
 
 use notify_debouncer_full::{
     DebounceEventResult, Debouncer, RecommendedCache, new_debouncer,
-    notify::{
-        self, Event, EventKind, RecommendedWatcher, RecursiveMode,
-        event::{MetadataKind, ModifyKind},
-    },
+    notify::{self, Event, EventKind, RecommendedWatcher, RecursiveMode, event::ModifyKind},
 };
 use tracing::warn;
 
@@ -103,14 +100,24 @@ impl Targets {
     }
 }
 
-/// Whether a watcher event may have changed what a reload would read.
-/// Reading the files (ours included) raises open and access events; only
-/// a change is worth a re-read, or every reload would set off the next.
+/// Whether a watcher event may have changed what a reload would read:
+/// new contents, a name (an editor's rename over the file), a file made or
+/// removed. Reading the files (ours included) raises open, access and, on
+/// some file systems, attribute events (inotify reports any attribute,
+/// the access time too, as `Metadata(Any)`); a reload is a read, so if any
+/// of those counted, every reload would set off the next (two replicas
+/// sharing a tokens file did so from boot). A chmod is not a change of
+/// contents: SIGHUP re-reads after one. Events the watcher lost (a
+/// rescan) may have been changes.
 fn is_change(event: &Event) -> bool {
     match event.kind {
-        EventKind::Access(_) | EventKind::Other => false,
-        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
-        EventKind::Any | EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        EventKind::Create(_)
+        | EventKind::Remove(_)
+        | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any) => true,
+        EventKind::Modify(ModifyKind::Metadata(_) | ModifyKind::Other)
+        | EventKind::Access(_)
+        | EventKind::Any => false,
+        EventKind::Other => event.need_rescan(),
     }
 }
 

@@ -13,6 +13,8 @@
 //! Time in the store is wall-clock (unix ms), which every replica shares;
 //! in the process it is tokio's clock, as in memory mode.
 
+mod copies;
+mod faults;
 mod flows;
 mod snapshot;
 mod streams;
@@ -37,8 +39,8 @@ use tracing::{info, warn};
 
 use super::{
     CallError, CallRecord, Engine, Entry, Requester, Sink, StartCall, Turn, TurnView,
-    session::{Call, Outcome, Session, check_owner, replayed},
-    store::{CallStore, Saved, StoreError, Stored, Write},
+    session::{self, Call, Outcome, Session, check_owner, replayed},
+    store::{CallStore, Lease, Saved, StoreError, Stored, Write},
 };
 use crate::{
     call::{Event, snapshot::with_flow},
@@ -95,6 +97,10 @@ pub(super) struct SharedPart {
     /// The turn that answered the last sequenced event: a retry of it gets
     /// this back from any replica.
     pub last_answer: Option<Arc<Turn>>,
+    /// The last sequenced event, so a retry answered from `last_answer` is
+    /// known to be the same event (`None` in snapshots written before it:
+    /// such a retry is checked against the stored transcript instead).
+    pub last_event: Option<Event>,
     /// When the call started, wall-clock.
     pub started_ms: u64,
     /// Held for the whole of an operation (across its round trip), so the
@@ -105,17 +111,27 @@ pub(super) struct SharedPart {
     pub outbox: Vec<(Arc<TurnView>, bool)>,
     /// When this replica last used the call (its table drops idle copies).
     pub used: Instant,
+    /// A transcript line the next stored operation adds (a turn pushed
+    /// late after a store stall, `faults`).
+    pub note: Option<Arc<str>>,
 }
 
 impl SharedPart {
-    pub fn new(version: u64, last_answer: Option<Arc<Turn>>, started_ms: u64) -> SharedPart {
+    pub fn new(
+        version: u64,
+        last: (Option<Arc<Turn>>, Option<Event>),
+        started_ms: u64,
+    ) -> SharedPart {
+        let (last_answer, last_event) = last;
         SharedPart {
             version,
             last_answer,
+            last_event,
             started_ms,
             gate: Arc::default(),
             outbox: Vec::new(),
             used: Instant::now(),
+            note: None,
         }
     }
 
@@ -123,10 +139,12 @@ impl SharedPart {
         SharedPart {
             version: self.version,
             last_answer: self.last_answer.clone(),
+            last_event: self.last_event.clone(),
             started_ms: self.started_ms,
             gate: self.gate.clone(),
             outbox: Vec::new(),
             used: self.used,
+            note: self.note.clone(),
         }
     }
 }
@@ -142,6 +160,7 @@ enum Step {
     /// A retry of an older event: its turn is in the stored transcript.
     Replay {
         seq: u64,
+        event: Event,
         last: u64,
         quiet: Arc<Turn>,
         flow: Arc<Flow>,
@@ -186,7 +205,11 @@ impl Engine {
         let id = call.id().clone();
         let mut fork = {
             let mut s = call.lock();
-            s.shared = Some(Box::new(SharedPart::new(0, None, to_unix(s.kept.started))));
+            s.shared = Some(Box::new(SharedPart::new(
+                0,
+                (None, None),
+                to_unix(s.kept.started),
+            )));
             s.fork()
         };
         let settings = &self.inner.settings;
@@ -284,13 +307,14 @@ impl Engine {
                 Step::Store(view, outcome) => (view, outcome),
                 Step::Replay {
                     seq,
+                    event,
                     last,
                     quiet,
                     flow,
                 } => {
                     let id = call.id().clone();
                     return self
-                        .replay(shared, &id, seq, last, quiet, flow)
+                        .replay(shared, &id, (seq, &event), last, quiet, flow)
                         .await
                         .map(Some);
                 }
@@ -302,25 +326,33 @@ impl Engine {
                     // A streamed call's timers are its stream replica's.
                     // Only when no replica has held the stream for
                     // idle_timeout (none resumed it) is the front-end lost.
-                    let free = shared
+                    let lease = shared
                         .store
                         .lease(call.id(), &shared.replica, LEASE_TTL, false)
                         .await
                         .map_err(|e| shared.unavailable(e))?;
-                    if !free {
-                        let idle = self.inner.settings.idle_timeout.as_millis() as u64;
-                        let stored = shared.store.check_at(call.id(), unix_ms() + idle).await;
-                        return stored.map(|()| None).map_err(|e| shared.unavailable(e));
+                    match lease {
+                        Lease::Held => {}
+                        Lease::Elsewhere => {
+                            let idle = self.inner.settings.idle_timeout.as_millis() as u64;
+                            let stored = shared.store.check_at(call.id(), unix_ms() + idle).await;
+                            return stored.map(|()| None).map_err(|e| shared.unavailable(e));
+                        }
+                        Lease::Gone => {
+                            self.forget(&call);
+                            return Err(CallError::UnknownCall(call_id.to_owned()));
+                        }
                     }
                     let settings = &self.inner.settings;
                     let lost = Event::FrontEndLost;
                     call.handle(&mut fork, 0, lost, settings)
                 }
             };
-            if let (Op::Event { seq, .. }, Some(part)) = (&op, &mut fork.shared)
+            if let (Op::Event { seq, event }, Some(part)) = (&op, &mut fork.shared)
                 && *seq > 0
             {
                 part.last_answer = Some(view.turn.clone());
+                part.last_event = Some(event.clone());
             }
             let write = self.write_of(shared, call.id(), &mut fork, expected, outcome.ended)?;
             match shared.store.save(call.id(), write).await {
@@ -350,14 +382,25 @@ impl Engine {
     /// older turn, a lease) comes back as a [`Step`] to finish.
     fn apply(&self, call: &Arc<Call>, fork: &mut Session, op: &Op) -> Step {
         let settings = &self.inner.settings;
+        // A turn pushed late since the last write: said in the transcript
+        // with whatever this operation stores.
+        if let Some(note) = fork.shared.as_mut().and_then(|p| p.note.take()) {
+            faults::note(fork, note, settings);
+        }
         match op {
             Op::Event { seq, event } => {
                 if fork.kept.is_retry(*seq) {
-                    let last = fork.shared.as_ref().and_then(|p| p.last_answer.clone());
+                    let last = fork
+                        .shared
+                        .as_ref()
+                        .and_then(|p| p.last_answer.clone().zip(p.last_event.as_ref()));
                     return match last.filter(|_| *seq == fork.kept.last_event_seq) {
-                        Some(turn) => Step::Answer(Ok(call.view(fork, turn))),
+                        Some((turn, first)) => Step::Answer(
+                            session::same_event(*seq, first, event).map(|()| call.view(fork, turn)),
+                        ),
                         None => Step::Replay {
                             seq: *seq,
+                            event: event.clone(),
                             last: fork.kept.last_event_seq,
                             quiet: Arc::new(fork.quiet_turn()),
                             flow: fork.kept.machine.flow().clone(),
@@ -393,6 +436,7 @@ impl Engine {
                     }
                     Some((at, Due::Event(event))) => {
                         fork.kept.deadline = None;
+                        faults::note_if_late(fork, at, settings);
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                         let (view, outcome) = call.handle(fork, 0, event, settings);
                         Step::Store(view, outcome)
@@ -419,7 +463,7 @@ impl Engine {
         &self,
         shared: &Shared,
         call_id: &Arc<str>,
-        seq: u64,
+        (seq, event): (u64, &Event),
         last: u64,
         quiet: Arc<Turn>,
         flow: Arc<Flow>,
@@ -433,7 +477,7 @@ impl Engine {
             return Err(CallError::StaleSeq { seq, last });
         };
         let entries = entries_of(&flow, call_id, &lines)?;
-        let turn = replayed(&entries, seq, last, || quiet)?;
+        let turn = replayed(&entries, seq, event, last, || quiet)?;
         Ok(Arc::new(TurnView {
             call_id: call_id.clone(),
             flow,
@@ -512,61 +556,6 @@ impl Engine {
         if mine {
             self.unhold(call.id());
         }
-    }
-
-    /// This replica's copy of a call, or the stored call read into one.
-    async fn cached_or_load(&self, shared: &Shared, call_id: &str) -> Result<Arc<Call>, CallError> {
-        if let Some(call) = self.inner.live.get(call_id) {
-            return Ok(call);
-        }
-        let stored = shared
-            .store
-            .load(call_id)
-            .await
-            .map_err(|e| shared.unavailable(e))?
-            .ok_or_else(|| CallError::UnknownCall(call_id.to_owned()))?;
-        let (flow, snapshot) = self.read(shared, call_id, &stored).await?;
-        let ended = snapshot.kept.machine.ended().is_some();
-        let call = restored(call_id, flow, snapshot, &stored, None);
-        if ended {
-            // Ended calls are read, not kept.
-            return Ok(call);
-        }
-        if self.hold(&call) {
-            Ok(call)
-        } else {
-            // Another request here read it at the same time.
-            Ok(self.inner.live.get(call_id).unwrap_or(call))
-        }
-    }
-
-    /// Brings this replica's copy of a call up to a newer stored version.
-    async fn refresh(
-        &self,
-        shared: &Shared,
-        call: &Arc<Call>,
-        stored: &Stored,
-    ) -> Result<Arc<Call>, CallError> {
-        let (flow, snapshot) = self.read(shared, call.id(), stored).await?;
-        let fresh = restored(call.id(), flow, snapshot, stored, None);
-        let newer = {
-            let s = call.lock();
-            s.shared.as_ref().is_none_or(|p| p.version < stored.version)
-        };
-        if newer {
-            let fork = fresh.lock().fork();
-            let mut s = call.lock();
-            s.install(fork);
-            if let Some(p) = &mut s.shared {
-                p.version = stored.version;
-            }
-            if s.kept.machine.ended().is_some() {
-                s.subscriber = None;
-                drop(s);
-                self.forget(call);
-            }
-        }
-        Ok(call.clone())
     }
 }
 

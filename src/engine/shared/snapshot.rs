@@ -14,6 +14,7 @@ struct SnapshotRef<'a> {
     kept: &'a Kept,
     started_ms: u64,
     last_answer: &'a Option<Arc<Turn>>,
+    last_event: &'a Option<Event>,
 }
 
 /// A call as stored, read back (what [`SnapshotRef`] wrote).
@@ -22,6 +23,9 @@ pub(super) struct Snapshot {
     pub(super) kept: Kept,
     started_ms: u64,
     last_answer: Option<Arc<Turn>>,
+    /// Absent from snapshots written before it was kept.
+    #[serde(default)]
+    last_event: Option<Event>,
 }
 
 /// The part of a snapshot that says which flow reads the rest.
@@ -50,7 +54,7 @@ pub(super) fn restored(
     let call = Arc::new(Call::new(call_id.into(), kept, subscriber));
     call.lock().shared = Some(Box::new(SharedPart::new(
         stored.version,
-        snapshot.last_answer,
+        (snapshot.last_answer, snapshot.last_event),
         snapshot.started_ms,
     )));
     call
@@ -76,6 +80,10 @@ impl Engine {
             started_ms: part.map_or(0, |p| p.started_ms),
             last_answer: match part {
                 Some(p) => &p.last_answer,
+                None => &None,
+            },
+            last_event: match part {
+                Some(p) => &p.last_event,
                 None => &None,
             },
         };

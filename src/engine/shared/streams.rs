@@ -32,8 +32,16 @@ pub(in crate::engine) async fn watch_due(inner: std::sync::Weak<crate::engine::I
             for id in due {
                 let engine = engine.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = engine.run(None, &id, Op::Due { owner: false }).await {
-                        warn!(call_id = %id, error = %e, "a due call could not be handled; it is claimed again later");
+                    match engine.run(None, &id, Op::Due { owner: false }).await {
+                        Ok(_) => {}
+                        Err(CallError::UnknownCall(_)) => engine.forget_lost_due(&id).await,
+                        Err(e) => {
+                            static WARNED: std::sync::atomic::AtomicU64 =
+                                std::sync::atomic::AtomicU64::new(0);
+                            if crate::engine::once_a_second(&WARNED) {
+                                warn!(call_id = ?id, error = %e, "a due call could not be handled; it is claimed again later");
+                            }
+                        }
                     }
                 });
             }
@@ -64,7 +72,7 @@ impl Engine {
         let id = call.id().clone();
         tokio::spawn(async move {
             if let Err(e) = engine.run(None, &id, Op::Due { owner }).await {
-                warn!(call_id = %id, error = %e, "a call's timer could not be stored; the call is checked again later");
+                engine.timer_not_stored(&id, e);
             }
         });
     }
@@ -110,11 +118,16 @@ impl Engine {
         }
         // The front-end lost its stream: whoever held the lease has lost
         // the call; it learns so at its next renewal.
-        shared
+        let lease = shared
             .store
             .lease(call_id, &shared.replica, LEASE_TTL, true)
             .await
             .map_err(|e| shared.unavailable(e))?;
+        match lease {
+            // Taken by force: the old holder lost the call.
+            Lease::Held | Lease::Elsewhere => {}
+            Lease::Gone => return Err(CallError::UnknownCall(call_id.to_owned())),
+        }
         let call = restored(call_id, flow, snapshot, &stored, Some(subscriber));
         {
             let s = call.lock();
@@ -145,8 +158,12 @@ impl Engine {
             tokio::select! {
                 _ = renew.tick() => {
                     match shared.store.lease(call_id, &shared.replica, LEASE_TTL, false).await {
-                        Ok(true) | Err(_) => {}
-                        Ok(false) => {
+                        Ok(Lease::Held) | Err(_) => {}
+                        Ok(Lease::Gone) => {
+                            self.lost(call_id);
+                            return StreamClosed::Lost;
+                        }
+                        Ok(Lease::Elsewhere) => {
                             if let Some(call) = self.inner.live.get(call_id) {
                                 call.lock().subscriber = None;
                                 self.forget(&call);
@@ -186,4 +203,7 @@ pub enum StreamClosed {
     Draining,
     /// The front-end resumed the call on another replica.
     ResumedElsewhere,
+    /// The store lost the call (Redis restarted empty, or flushed): it
+    /// cannot go on anywhere.
+    Lost,
 }

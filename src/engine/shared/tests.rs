@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use crate::{
     call::{EndReason, Event},
     engine::{
-        CallError, Engine, EngineSettings, EntryKind,
+        CallError, Engine, EngineSettings, EntryKind, StreamClosed,
         store::{CallStore, memory::MemoryStore},
         tests::{hotline, show, start},
     },
@@ -162,4 +162,65 @@ async fn replicas_racing_on_one_call_apply_each_seq_exactly_once() {
     // Not a proof that they raced, but a sign the path ran: with both
     // replicas writing, some writes lose (reported, never asserted).
     eprintln!("compare-and-set conflicts: {}", store.conflicts());
+}
+
+#[tokio::test]
+async fn a_reused_seq_with_another_event_is_refused_on_any_replica() {
+    let (a, b, _store) = replicas();
+    a.start(start("reuse"), None).await.expect("starts on a");
+    a.send(None, "reuse", 1, Event::NoInput)
+        .await
+        .expect("on a");
+    a.send(None, "reuse", 2, Event::NoInput)
+        .await
+        .expect("on a");
+    let reused = CallError::SeqReused {
+        seq: 2,
+        first: "no_input",
+        now: "caller_hangup",
+    };
+    // The last seq, answered from the copy on a; an older one, from the
+    // stored transcript on b.
+    let last = a.send(None, "reuse", 2, Event::CallerHangup).await;
+    assert_eq!(last.map(|_| ()).unwrap_err(), reused);
+    let older = b.send(None, "reuse", 1, Event::CallerHangup).await;
+    assert_eq!(
+        older.map(|_| ()).unwrap_err(),
+        CallError::SeqReused {
+            seq: 1,
+            first: "no_input",
+            now: "caller_hangup",
+        }
+    );
+    let on_b = b.send(None, "reuse", 2, Event::CallerHangup).await;
+    assert_eq!(on_b.map(|_| ()).unwrap_err(), reused);
+    // The same event again is a retry, and the call goes on.
+    let retried = b
+        .send(None, "reuse", 2, Event::NoInput)
+        .await
+        .expect("retry");
+    assert_eq!(show(&retried), "say:silence_goodbye listen:5000");
+}
+
+/// A Converse call whose stored state vanished (Redis restarted empty):
+/// its stream's next lease renewal finds the call gone, the caller gets
+/// the flow's last words and the stream is told why (no dead air).
+#[tokio::test(start_paused = true)]
+async fn a_streamed_call_the_store_lost_ends_with_a_last_turn() {
+    let (a, _b, store) = replicas();
+    let (tx, mut turns) = tokio::sync::mpsc::unbounded_channel();
+    a.start(start("wiped"), Some(Box::new(tx)))
+        .await
+        .expect("starts on a");
+    let opening = turns.recv().await.expect("the opening");
+    assert_eq!(opening.turn.seq, 1);
+    store.wipe();
+    assert_eq!(a.hold_stream("wiped").await, StreamClosed::Lost);
+    let last = turns.recv().await.expect("a last turn");
+    assert_eq!(last.turn.ended, Some(EndReason::Shutdown));
+    assert!(turns.recv().await.is_none(), "nothing after it");
+    assert_eq!(
+        a.record(None, "wiped").await.map(|_| ()).unwrap_err(),
+        CallError::UnknownCall("wiped".into())
+    );
 }

@@ -18,7 +18,7 @@ use std::{
 
 use tokio::time::Instant;
 
-use super::{CallStore, Saved, StoreError, StoreFuture, Stored, Write};
+use super::{CallStore, Lease, Saved, StoreError, StoreFuture, Stored, Write};
 
 /// How long a claimed call is left to its claimer (as in Redis).
 const CLAIM_HOLD_MS: u64 = 30_000;
@@ -50,6 +50,15 @@ struct Kept {
 impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// Loses every call and lease, as a Redis restarted empty (or
+    /// FLUSHALL) does; the due index keeps its entries, as a replica's
+    /// claim can put one back just after.
+    pub fn wipe(&self) {
+        let mut state = self.lock();
+        state.calls.clear();
+        state.leases.clear();
     }
 
     /// How many writes lost a compare-and-set so far.
@@ -175,8 +184,11 @@ impl CallStore for MemoryStore {
         owner: &'a str,
         ttl: Duration,
         take: bool,
-    ) -> StoreFuture<'a, bool> {
+    ) -> StoreFuture<'a, Lease> {
         let mut state = self.lock();
+        if state.call(call_id).is_none() {
+            return Box::pin(ready(Ok(Lease::Gone)));
+        }
         let now = Instant::now();
         let free = match state.leases.get(call_id) {
             None => true,
@@ -189,7 +201,12 @@ impl CallStore for MemoryStore {
                 .leases
                 .insert(call_id.to_owned(), (owner.to_owned(), until));
         }
-        Box::pin(ready(Ok(got)))
+        Box::pin(ready(Ok(if got { Lease::Held } else { Lease::Elsewhere })))
+    }
+
+    fn forget_due<'a>(&'a self, call_id: &'a str) -> StoreFuture<'a, ()> {
+        self.lock().due.remove(call_id);
+        Box::pin(ready(Ok(())))
     }
 
     fn release<'a>(&'a self, call_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {

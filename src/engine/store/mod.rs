@@ -85,16 +85,20 @@ pub trait CallStore: Send + Sync {
     /// Asks for a call to be checked at `at_ms` (again).
     fn check_at<'a>(&'a self, call_id: &'a str, at_ms: u64) -> StoreFuture<'a, ()>;
 
-    /// Takes or renews the lease on a call's timers for `owner`; false
+    /// Takes or renews the lease on a call's timers for `owner`; refused
     /// when another owner holds it, unless `take` (a front-end resuming
-    /// the call here knows the old owner lost it).
+    /// the call here knows the old owner lost it); never taken on a call
+    /// the store does not have (it lost its data).
     fn lease<'a>(
         &'a self,
         call_id: &'a str,
         owner: &'a str,
         ttl: Duration,
         take: bool,
-    ) -> StoreFuture<'a, bool>;
+    ) -> StoreFuture<'a, Lease>;
+
+    /// Takes a call out of the due index (the store no longer has it).
+    fn forget_due<'a>(&'a self, call_id: &'a str) -> StoreFuture<'a, ()>;
 
     /// Gives the lease up, if `owner` holds it.
     fn release<'a>(&'a self, call_id: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
@@ -116,4 +120,16 @@ pub trait CallStore: Send + Sync {
 
     /// Whether the store answers.
     fn ping(&self) -> StoreFuture<'_, ()>;
+}
+
+/// What asking for a call's lease found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// `owner` holds it now.
+    Held,
+    /// Another replica holds it.
+    Elsewhere,
+    /// The store has no such call: it lost it (restarted empty, flushed)
+    /// or the call's keys expired.
+    Gone,
 }

@@ -26,7 +26,7 @@ use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
-use super::{CallStore, Saved, StoreError, StoreFuture, Stored, Write};
+use super::{CallStore, Lease, Saved, StoreError, StoreFuture, Stored, Write};
 
 /// Writes a call with a compare-and-set on its version; appends its new
 /// transcript lines, trims the transcript, and sets the TTL of an ended
@@ -73,7 +73,9 @@ return due
 const CLAIM_HOLD: Duration = Duration::from_secs(30);
 
 /// Takes a free lease or renews one's own; `ARGV[3]` = 1 takes it anyway.
+/// -1: the call itself is gone (Redis lost its data), so no lease.
 const LEASE: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local cur = redis.call('GET', KEYS[1])
 if cur == false or cur == ARGV[1] or ARGV[3] == '1' then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -323,19 +325,36 @@ impl CallStore for RedisStore {
         owner: &'a str,
         ttl: Duration,
         take: bool,
-    ) -> StoreFuture<'a, bool> {
+    ) -> StoreFuture<'a, Lease> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let got: i64 = self
                 .lease
                 .key(lease_key(call_id))
+                .key(call_key(call_id))
                 .arg(owner)
                 .arg(ttl.as_millis().max(1) as u64)
                 .arg(if take { 1 } else { 0 })
                 .invoke_async(&mut conn)
                 .await
                 .map_err(|e| self.fail(e))?;
-            Ok(got == 1)
+            Ok(match got {
+                1 => Lease::Held,
+                -1 => Lease::Gone,
+                _ => Lease::Elsewhere,
+            })
+        })
+    }
+
+    fn forget_due<'a>(&'a self, call_id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            redis::cmd("ZREM")
+                .arg(DUE)
+                .arg(call_id)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| self.fail(e))
         })
     }
 

@@ -66,6 +66,8 @@ async fn a_broken_tokens_file_is_named_with_its_problem() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("tokens.toml");
     std::fs::write(&file, "[[client]]\nname = ").expect("write");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600");
     let e = start_error(settings(&[(
         "auth_tokens_file",
         &file.display().to_string(),
@@ -161,4 +163,46 @@ async fn an_app_built_from_settings_serves_a_call() {
         .await
         .expect("the server task")
         .expect("the server ran");
+}
+
+/// Every file and setting is checked before anything listens, and every
+/// problem is reported together, not the first alone.
+#[tokio::test]
+async fn every_problem_with_the_files_is_reported_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open_tokens = dir.path().join("tokens.toml");
+    std::fs::write(
+        &open_tokens,
+        "[[client]]\nname = \"x\"\ntoken = \"x-token-0123456789\"\nroles = [\"admin\"]\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(
+        &open_tokens,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod");
+    let e = start_error(settings(&[
+        ("auth_tokens_file", &open_tokens.display().to_string()),
+        ("tls_cert", "/nonexistent/server.pem"),
+        ("tls_key", "/nonexistent/server.key"),
+        ("records_file", "/nonexistent/dir/calls.jsonl"),
+    ]))
+    .await;
+    let lines: Vec<&str> = e.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{e}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "  - auth_tokens_file: {}: mode 0644",
+            open_tokens.display()
+        )),
+        "{e}"
+    );
+    assert!(
+        lines[1].starts_with("  - TLS: /nonexistent/server.pem: "),
+        "{e}"
+    );
+    assert!(
+        lines[2].starts_with("  - records_file /nonexistent/dir/calls.jsonl: "),
+        "{e}"
+    );
 }
