@@ -25,6 +25,7 @@
 mod face;
 mod respond;
 mod shared;
+mod variables;
 mod waiting;
 
 pub use face::{CallMachine, CallSetup};

@@ -38,7 +38,10 @@ pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
-pub use steps::{AskPrompt, CloseStep, HoldStep, LookupStep, Step, StepKind, TransferStep};
+pub use steps::{
+    AskPrompt, BranchStep, CloseStep, HoldStep, LookupStep, SetStep, Step, StepKind, Template,
+    TransferStep,
+};
 
 /// A call's own variables by name: caller data for the prompts (a name, a
 /// bill amount, a ticket number). Plain data, so a call's state can be

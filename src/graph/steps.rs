@@ -195,6 +195,26 @@ impl Graph {
                 let end = g.hangup("flow_end", "script");
                 g.edge(&id, &end, None, false);
             }
+            StepKind::Branch(b) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("branch on {}", b.variable)],
+                    Shape::Step,
+                );
+                for (value, to) in b.cases.iter() {
+                    g.edge(&id, &step_id(*to), Some(&format!("= {value}")), false);
+                }
+                g.edge(&id, &step_id(b.default), Some("default"), false);
+            }
+            StepKind::Set(s) => {
+                let names: Vec<&str> = s.values.iter().map(|(n, _)| &**n).collect();
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("set {}", names.join(", "))],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(s.next), None, false);
+            }
         }
     }
 }

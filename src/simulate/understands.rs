@@ -63,7 +63,9 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Hold(_)
                 | StepKind::Lookup(_)
                 | StepKind::Close(_)
-                | StepKind::Hangup { .. },
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_),
             )
             | None => Vec::new(),
         },
@@ -118,7 +120,9 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Hold(_)
                 | StepKind::Lookup(_)
                 | StepKind::Close(_)
-                | StepKind::Hangup { .. },
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_),
             )
             | None,
         ) => None,

@@ -150,7 +150,9 @@ impl Script {
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
             | StepKind::Close(_)
-            | StepKind::Hangup { .. } => self.flow.roles().silence_reprompt,
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_) => self.flow.roles().silence_reprompt,
         }
     }
 
@@ -353,20 +355,11 @@ impl Script {
         State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
     }
 
-    /// A lookup's params with this call's values: its own variables, then
-    /// its numbers, then the flow's defaults.
+    /// A lookup's params with this call's values (`value_of`).
     fn lookup_params(&self, names: &[Arc<str>]) -> std::collections::BTreeMap<String, String> {
         names
             .iter()
-            .map(|n| {
-                let value = match (self.vars.get(&**n), &**n) {
-                    (Some(v), _) => v.clone(),
-                    (None, "caller") => self.caller.to_string(),
-                    (None, "callee") => self.callee.to_string(),
-                    (None, name) => self.flow.default_value(name).unwrap_or_default().to_owned(),
-                };
-                (n.to_string(), value)
-            })
+            .map(|n| (n.to_string(), self.value_of(n).unwrap_or_default()))
             .collect()
     }
 
@@ -409,6 +402,8 @@ impl Script {
                     self.say(*prompt, out);
                     step = *next;
                 }
+                StepKind::Set(s) => step = self.set_values(s),
+                StepKind::Branch(b) => step = self.branch_to(b),
                 StepKind::Transfer(t) => {
                     self.say(t.consent, out);
                     self.listen(out);

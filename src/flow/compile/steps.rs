@@ -197,7 +197,9 @@ fn resolve_fields<'r>(
             Holds::StepRef => found
                 .take(check_reference(cx.source, target, &cx.names.steps, "step"))
                 .map(usize::from),
-            Holds::Text | Holds::Millis | Holds::Answers | Holds::Variables => continue,
+            Holds::Text | Holds::Millis | Holds::Answers | Holds::Variables | Holds::Flag => {
+                continue;
+            }
         };
         refs.push((field.key, ix.unwrap_or(0)));
     }

@@ -21,6 +21,7 @@ fn every_field(kind: &str) -> String {
             Holds::PromptRef | Holds::StepRef | Holds::Text => "\"a\"",
             Holds::Millis => "1000",
             Holds::Answers => "{ yes = \"a\" }",
+            Holds::Flag => "true",
             Holds::Variables => "[\"a\"]",
         };
         text.push_str(&format!("{} = {value}\n", field.key));

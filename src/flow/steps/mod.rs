@@ -8,12 +8,17 @@
 //! (ARCHITECTURE.md, "Adding a step kind").
 
 mod ask;
+mod branch;
 mod close;
+mod fill;
 mod hangup;
 mod hold;
 mod lookup;
 mod read;
 mod say;
+mod set;
+#[cfg(test)]
+mod tests;
 mod transfer;
 
 use std::{borrow::Cow, ops::Range, sync::Arc};
@@ -23,12 +28,15 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepFields};
 use super::raw::Sp;
 use super::{Flow, IntentIx, PromptIx, StepIx};
+pub use branch::BranchStep;
 pub use close::CloseStep;
+pub use fill::Template;
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
 #[cfg(test)]
 pub(super) use read::ALL_KEYS;
 use read::Entries;
+pub use set::SetStep;
 pub use transfer::TransferStep;
 
 /// One step of a flow file, as written: its kind's own table, and the
@@ -92,6 +100,10 @@ pub enum StepKind {
     Close(CloseStep),
     /// Say a last prompt and hang up without waiting for the caller.
     Hangup { prompt: PromptIx },
+    /// Go on by a variable's value, saying nothing.
+    Branch(BranchStep),
+    /// Give variables values and go on, saying nothing.
+    Set(SetStep),
 }
 
 impl StepKind {
@@ -108,6 +120,8 @@ impl StepKind {
             StepKind::Lookup(l) => l.successors(),
             StepKind::Close(c) => c.successors(),
             StepKind::Hangup { .. } => vec![],
+            StepKind::Branch(b) => b.successors(),
+            StepKind::Set(s) => s.successors(),
         }
     }
 
@@ -116,7 +130,10 @@ impl StepKind {
     /// loop (a ring of steps that never listen is an error of its own).
     pub fn listens(&self) -> bool {
         match self {
-            StepKind::Say { .. } | StepKind::Hangup { .. } => false,
+            StepKind::Say { .. }
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_) => false,
             StepKind::Ask { .. }
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
@@ -137,6 +154,8 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     close::SPEC,
     hangup::SPEC,
     lookup::SPEC,
+    branch::SPEC,
+    set::SPEC,
 ];
 
 impl RawStep {
@@ -164,8 +183,11 @@ pub(super) enum Holds {
     StepRef,
     Text,
     Millis,
-    /// `on.<intent> = "<step>"`.
+    /// A table of names to steps: `on.<intent> = "<step>"`, a branch's
+    /// `cases`.
     Answers,
+    /// `true` or `false`.
+    Flag,
     /// A list of variable names.
     Variables,
 }
@@ -285,7 +307,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `branch`, `set`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -318,7 +340,11 @@ pub(super) fn check_step_norms(
             StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
             StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
             StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
-            StepKind::Ask { .. } | StepKind::Say { .. } | StepKind::Lookup(_) => {}
+            StepKind::Branch(b) => b.check_norms(flow, span, &mut found),
+            StepKind::Ask { .. }
+            | StepKind::Say { .. }
+            | StepKind::Lookup(_)
+            | StepKind::Set(_) => {}
         }
     }
     found.done(())

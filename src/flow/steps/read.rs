@@ -50,6 +50,12 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "hold_ms",
     "goodbye",
     "more",
+    // Keys of the IVR kinds come late: a misspelt key of the older kinds
+    // (`nxet`) is as near to `set` as to `next`, and the first wins.
+    "branch",
+    "set",
+    "cases",
+    "default",
     "barge_in",
 ];
 
@@ -80,7 +86,7 @@ impl<'de> Visitor<'de> for Dispatch {
         }
         let mut kinds = STEP_KINDS
             .iter()
-            .filter_map(|k| entries.text(k.key).map(|v| (k, v)));
+            .filter_map(|k| entries.kind_value(k.key).map(|v| (k, v)));
         let first = kinds.next();
         let second = kinds.next();
         drop(kinds);
@@ -129,14 +135,17 @@ impl Visitor<'_> for StepKey {
 pub(in crate::flow) enum Value {
     /// A kind key's value, a prompt or step name, a reason.
     Text(Sp<String>),
-    /// `on`: intent → step.
+    /// `on`: intent → step; `cases`: value → step; `returns`: label →
+    /// step.
     Answers(BTreeMap<Sp<String>, Sp<String>>),
+    /// A kind key whose value is a table: `set`'s variable → value.
+    Assignments(Sp<BTreeMap<Sp<String>, Sp<String>>>),
     /// `params`, `gives`: variable names.
     Names(Vec<Sp<String>>),
     /// `hold_ms`.
     Millis(Sp<i64>),
-    /// `barge_in`.
-    Flag(bool),
+    /// `barge_in`, `beep`.
+    Flag(Sp<bool>),
 }
 
 /// Reads the value of one key as that key holds it in every kind.
@@ -157,12 +166,51 @@ impl<'de> de::DeserializeSeed<'de> for ValueOf {
             Some(Holds::Answers) => Value::Answers(Deserialize::deserialize(d)?),
             Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
             Some(Holds::Millis) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::Flag) => Value::Flag(Deserialize::deserialize(d)?),
             Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
                 Value::Text(Deserialize::deserialize(d)?)
             }
             None if self.0 == BARGE_IN => Value::Flag(Deserialize::deserialize(d)?),
-            None => Value::Text(Deserialize::deserialize(d)?),
+            // A kind key: text (`say = "…"`), or a table (`set = { … }`).
+            None => {
+                let value: Sp<KindValue> = Deserialize::deserialize(d)?;
+                let span = value.span();
+                match value.into_inner() {
+                    KindValue::Text(t) => Value::Text(Sp::new(span, t)),
+                    KindValue::Table(t) => Value::Assignments(Sp::new(span, t)),
+                }
+            }
         })
+    }
+}
+
+/// A kind key's value as written: text, or (`set`) a table.
+enum KindValue {
+    Text(String),
+    Table(BTreeMap<Sp<String>, Sp<String>>),
+}
+
+impl<'de> Deserialize<'de> for KindValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KindValueVisitor)
+    }
+}
+
+struct KindValueVisitor;
+
+impl<'de> Visitor<'de> for KindValueVisitor {
+    type Value = KindValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, or for `set` a table of variable = \"value\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<KindValue, E> {
+        Ok(KindValue::Text(v.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindValue, A::Error> {
+        Deserialize::deserialize(de::value::MapAccessDeserializer::new(map)).map(KindValue::Table)
     }
 }
 
@@ -180,7 +228,37 @@ impl Entries {
     pub(super) fn text(&mut self, key: &str) -> Option<Sp<String>> {
         match self.take(key)? {
             Value::Text(v) => Some(v),
+            Value::Answers(_)
+            | Value::Assignments(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_) => None,
+        }
+    }
+
+    /// A kind key's value: its text, taken; a table is left for its kind
+    /// to take (`assignments`), and stands as empty text at its place.
+    fn kind_value(&mut self, key: &str) -> Option<Sp<String>> {
+        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        match &self.0[at].1 {
+            Value::Text(_) => self.text(key),
+            Value::Assignments(t) => Some(Sp::new(t.span(), String::new())),
             Value::Answers(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => None,
+        }
+    }
+
+    /// `set`'s table of variable → value; none written is an empty one.
+    pub(super) fn assignments(&mut self, key: &str) -> BTreeMap<Sp<String>, Sp<String>> {
+        match self.take(key) {
+            Some(Value::Assignments(v)) => v.into_inner(),
+            Some(
+                Value::Text(_)
+                | Value::Answers(_)
+                | Value::Names(_)
+                | Value::Millis(_)
+                | Value::Flag(_),
+            )
+            | None => BTreeMap::new(),
         }
     }
 
@@ -188,9 +266,14 @@ impl Entries {
     pub(super) fn names(&mut self, key: &str) -> Vec<Sp<String>> {
         match self.take(key) {
             Some(Value::Names(v)) => v,
-            Some(Value::Text(_) | Value::Answers(_) | Value::Millis(_) | Value::Flag(_)) | None => {
-                Vec::new()
-            }
+            Some(
+                Value::Text(_)
+                | Value::Answers(_)
+                | Value::Assignments(_)
+                | Value::Millis(_)
+                | Value::Flag(_),
+            )
+            | None => Vec::new(),
         }
     }
 
@@ -198,23 +281,36 @@ impl Entries {
     pub(super) fn answers(&mut self, key: &str) -> BTreeMap<Sp<String>, Sp<String>> {
         match self.take(key) {
             Some(Value::Answers(v)) => v,
-            Some(Value::Text(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_)) | None => {
-                BTreeMap::new()
-            }
+            Some(
+                Value::Text(_)
+                | Value::Assignments(_)
+                | Value::Names(_)
+                | Value::Millis(_)
+                | Value::Flag(_),
+            )
+            | None => BTreeMap::new(),
         }
     }
 
     pub(super) fn millis(&mut self, key: &str) -> Option<Sp<i64>> {
         match self.take(key)? {
             Value::Millis(v) => Some(v),
-            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Flag(_) => None,
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Assignments(_)
+            | Value::Names(_)
+            | Value::Flag(_) => None,
         }
     }
 
     pub(super) fn flag(&mut self, key: &str) -> Option<bool> {
         match self.take(key)? {
-            Value::Flag(v) => Some(v),
-            Value::Text(_) | Value::Answers(_) | Value::Names(_) | Value::Millis(_) => None,
+            Value::Flag(v) => Some(*v.get_ref()),
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Assignments(_)
+            | Value::Names(_)
+            | Value::Millis(_) => None,
         }
     }
 
@@ -227,10 +323,11 @@ impl Entries {
                 let span = match value {
                     Value::Text(v) => Some(v.span()),
                     Value::Answers(v) => v.keys().next().map(|k| k.span()),
+                    Value::Assignments(v) => Some(v.span()),
                     Value::Names(v) => v.first().map(|n| n.span()),
                     Value::Millis(v) => Some(v.span()),
                     // Every kind has `barge_in`.
-                    Value::Flag(_) => None,
+                    Value::Flag(v) => (key != BARGE_IN).then(|| v.span()),
                 };
                 span.map(|span| (key, span))
             })

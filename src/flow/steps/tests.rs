@@ -1,0 +1,83 @@
+//! `check` on the IVR kinds: each case edits the IVR test flow
+//! (`call/tests/ivr.toml`, clean under `--strict`) and expects the exact
+//! diagnostics the edit causes.
+
+use super::super::check_source;
+
+const IVR: &str = include_str!("../../call/tests/ivr.toml");
+
+/// The IVR flow with each `(from, to)` replaced once.
+fn edit(edits: &[(&str, &str)]) -> String {
+    let mut text = IVR.to_owned();
+    for (from, to) in edits {
+        assert_eq!(text.matches(from).count(), 1, "{from:?} occurs once");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// The diagnostics, as the designer reads them, without the file name.
+fn check(text: &str) -> Vec<String> {
+    check_source("ivr.toml", text)
+        .1
+        .0
+        .iter()
+        .map(|d| d.to_string().replacen("ivr.toml:", "", 1))
+        .collect()
+}
+
+/// The line `needle` is on, 1-based, for positions in expectations.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("the needle is in the text")
+        + 1
+}
+
+#[test]
+fn the_ivr_flow_is_clean() {
+    assert_eq!(check(IVR), Vec::<String>::new());
+}
+
+#[test]
+fn a_branch_on_a_variable_nothing_supplies_is_an_error() {
+    let text = edit(&[("branch = \"vip\"", "branch = \"vipp\"")]);
+    let line = line_of(&text, "branch = \"vipp\"");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:10: error: branch on \"vipp\", which nothing supplies: no default under [variables], no required variable, no `set`, no lookup or hold `gives`, no `into`"
+        )]
+    );
+}
+
+#[test]
+fn a_case_no_set_can_produce_is_a_warning() {
+    let text = edit(&[
+        ("gives = [\"vip\"]", "gives = [\"level\"]"),
+        (
+            "set = { product = \"宽带\", contact = \"{caller}\" }",
+            "set = { product = \"宽带\", contact = \"{caller}\", vip = \"gold\" }",
+        ),
+    ]);
+    let line = line_of(&text, "[steps.route]");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:8: warning: case \"true\" of the branch on \"vip\" can never match: only `set` steps give it, with gold"
+        )]
+    );
+}
+
+#[test]
+fn a_set_value_naming_an_unknown_variable_is_an_error() {
+    let text = edit(&[("contact = \"{caller}\"", "contact = \"{callr}\"")]);
+    let line = line_of(&text, "{callr}");
+    let diags = check(&text);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0].starts_with(&format!("{line}:"))
+            && diags[0].contains("uses {callr}, which nothing supplies"),
+        "{diags:?}"
+    );
+}
