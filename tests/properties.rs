@@ -176,7 +176,7 @@ fn check_turn(
                     }
                 }
             }
-            Action::Listen { .. } | Action::Lookup { .. } => {}
+            Action::Listen { .. } | Action::Lookup { .. } | Action::Record { .. } => {}
         }
     }
     Ok(())

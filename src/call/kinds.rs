@@ -28,6 +28,7 @@ pub enum EventKind {
     Data,
     LookupResult,
     HoldResult,
+    RecordingResult,
 }
 
 impl EventKind {
@@ -62,6 +63,7 @@ impl Event {
             Event::Data { .. } => EventKind::Data,
             Event::LookupResult { .. } => EventKind::LookupResult,
             Event::HoldResult { .. } => EventKind::HoldResult,
+            Event::RecordingResult { .. } => EventKind::RecordingResult,
         }
     }
 }
@@ -121,6 +123,7 @@ mod tests {
                 "data",
                 "lookup_result",
                 "hold_result",
+                "recording_result",
             ]
         );
         assert_eq!(EventKind::COUNT, names.len());
@@ -148,6 +151,7 @@ mod tests {
                 "confirming_switch",
                 "checking_handset",
                 "ended",
+                "recording",
             ]
         );
         for (i, s) in CallState::iter().enumerate() {

@@ -15,6 +15,7 @@
 //!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
 //!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
 //!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
+//!   listening ─record step→ recording ─recording_result→ (next or failed step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -23,6 +24,7 @@
 //! ```
 
 mod face;
+mod record;
 mod respond;
 mod shared;
 mod variables;
@@ -42,8 +44,8 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, StepIx, TransferStep,
-        matcher::Understood,
+        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, RecordStep, StepIx,
+        TransferStep, matcher::Understood,
     },
 };
 
@@ -145,6 +147,7 @@ impl Script {
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost
@@ -187,6 +190,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -262,6 +266,7 @@ impl Script {
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost
@@ -338,6 +343,21 @@ impl Script {
         self.lookup_event(context, lookup, until, waited, event)
     }
 
+    /// The front-end records the caller. The result → `next` (its
+    /// reference kept in `into`) or `failed`; none by the bound →
+    /// `failed`. Words and silence are the recording's, not answers.
+    #[state(superstate = "in_call")]
+    fn recording(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        record: &mut RecordStep,
+        event: &Event,
+    ) -> Outcome<State> {
+        let _ = step;
+        self.recording_event(context, record, event)
+    }
+
     /// Asked whether anything else is needed (N12). Yes or a new request →
     /// the `more` step; no or silence → goodbye, then wait for the caller.
     #[state(superstate = "in_call")]
@@ -360,6 +380,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -415,6 +436,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -476,6 +498,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -531,6 +554,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -582,7 +606,8 @@ impl Script {
             | Event::NoInput
             | Event::TransferResult { .. }
             | Event::LookupResult { .. }
-            | Event::HoldResult { .. } => Handled,
+            | Event::HoldResult { .. }
+            | Event::RecordingResult { .. } => Handled,
         }
     }
 

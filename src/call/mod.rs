@@ -52,6 +52,13 @@ pub enum Event {
     },
     /// How the work behind a hold ended (front-end or back office).
     HoldResult { ok: bool, variables: Vars },
+    /// The front-end's answer to a `Record` action: the recording's
+    /// reference when `ok`.
+    RecordingResult {
+        ok: bool,
+        recording: String,
+        duration: Duration,
+    },
     /// The caller hung up.
     CallerHangup,
     /// The operator ended the call (EndCall).
@@ -119,6 +126,8 @@ pub enum CallState {
     ConfirmingSwitch,
     CheckingHandset,
     Ended,
+    /// The front-end records the caller; waiting for the recording.
+    Recording,
 }
 
 impl CallState {
@@ -160,6 +169,14 @@ pub enum Action {
     Lookup {
         name: Arc<str>,
         params: BTreeMap<String, String>,
+    },
+    /// Record the caller (after the instructions said before it); the
+    /// answer comes back as `RecordingResult`, its reference into `into`.
+    Record {
+        max: Duration,
+        beep: bool,
+        terminators: Arc<str>,
+        into: Arc<str>,
     },
 }
 

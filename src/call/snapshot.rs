@@ -125,7 +125,8 @@ mod tests {
                 Action::Listen { .. }
                 | Action::Transfer { .. }
                 | Action::Hangup(_)
-                | Action::Lookup { .. } => None,
+                | Action::Lookup { .. }
+                | Action::Record { .. } => None,
             })
             .collect()
     }

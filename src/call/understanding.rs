@@ -37,6 +37,7 @@ impl<'e> Input<'e> {
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost

@@ -398,6 +398,7 @@ impl Session {
                         EntryKind::Event { event, .. } => match event {
                             Event::Speech { text, .. } => text.len(),
                             Event::Dtmf { digits } => digits.len(),
+                            Event::RecordingResult { recording, .. } => recording.len(),
                             Event::Data { variables }
                             | Event::LookupResult { variables, .. }
                             | Event::HoldResult { variables, .. } => {

@@ -39,8 +39,8 @@ use matcher::{Matcher, Phrases, Understood};
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
-    AskPrompt, BranchStep, CloseStep, HoldStep, LookupStep, SetStep, Step, StepKind, Template,
-    TransferStep,
+    AskPrompt, BranchStep, CloseStep, HoldStep, LookupStep, RecordStep, SetStep, Step, StepKind,
+    Template, TransferStep,
 };
 
 /// A call's own variables by name: caller data for the prompts (a name, a

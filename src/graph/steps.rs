@@ -206,6 +206,19 @@ impl Graph {
                 }
                 g.edge(&id, &step_id(b.default), Some("default"), false);
             }
+            StepKind::Record(r) => {
+                g.node(
+                    id.clone(),
+                    vec![
+                        step.id.to_string(),
+                        format!("record {} into {}", prompt(r.instructions), r.into),
+                    ],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(r.next), Some("recorded"), false);
+                let label = format!("failed or none in {}", seconds(r.max));
+                g.edge(&id, &step_id(r.failed), Some(&label), false);
+            }
             StepKind::Set(s) => {
                 let names: Vec<&str> = s.values.iter().map(|(n, _)| &**n).collect();
                 g.node(

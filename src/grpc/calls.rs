@@ -147,6 +147,8 @@ fn mask_event(event: &mut pb::CallEvent) {
         Some(Kind::Data(d)) => mask_values(&mut d.variables),
         Some(Kind::LookupResult(r)) => mask_values(&mut r.variables),
         Some(Kind::HoldResult(r)) => mask_values(&mut r.variables),
+        // A recording's reference may be named after the caller's number.
+        Some(Kind::RecordingResult(r)) => r.recording = auth::mask_digit_runs(&r.recording),
         Some(
             Kind::Start(_)
             | Kind::Resume(_)
@@ -176,7 +178,8 @@ fn mask_turn(turn: &mut pb::Turn) {
         match &mut action.kind {
             Some(Kind::Say(say)) => say.text = auth::mask_digit_runs(&say.text),
             Some(Kind::Lookup(lookup)) => mask_values(&mut lookup.params),
-            Some(Kind::Listen(_) | Kind::Transfer(_) | Kind::Hangup(_)) | None => {}
+            Some(Kind::Listen(_) | Kind::Transfer(_) | Kind::Hangup(_) | Kind::Record(_))
+            | None => {}
         }
     }
 }

@@ -3,6 +3,8 @@
 //! checked against the limits in the same pass that converts them; what
 //! goes back out is in `reply`.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
 use super::{limits::Limits, pb};
@@ -215,7 +217,8 @@ pub fn opening(limits: &Limits, first: pb::CallEvent) -> Result<Opening, Invalid
             | Kind::TransferResult(_)
             | Kind::Data(_)
             | Kind::LookupResult(_)
-            | Kind::HoldResult(_),
+            | Kind::HoldResult(_)
+            | Kind::RecordingResult(_),
         )
         | None => Err(invalid(
             "start",
@@ -346,6 +349,20 @@ fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, I
             ok,
             variables: call_variables(limits, "hold_result.variables", variables)?,
         },
+        Kind::RecordingResult(pb::RecordingResult {
+            ok,
+            recording,
+            duration_ms,
+        }) => {
+            // The reference becomes a variable's value, so it keeps to
+            // the same bound.
+            limits.variable("recording_result.recording", "recording", &recording)?;
+            Event::RecordingResult {
+                ok,
+                recording,
+                duration: Duration::from_millis(u64::from(duration_ms)),
+            }
+        }
     })
 }
 

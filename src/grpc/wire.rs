@@ -221,6 +221,7 @@ fn case_tag(a: &Action) -> u32 {
         Action::Transfer { .. } => 3,
         Action::Hangup(_) => 4,
         Action::Lookup { .. } => 5,
+        Action::Record { .. } => 6,
     }
 }
 
@@ -237,6 +238,17 @@ fn case_len(a: &Action, flow: &Flow) -> usize {
                     .iter()
                     .map(|(k, v)| nested_len(2, str_len(1, k) + str_len(2, v)))
                     .sum::<usize>()
+        }
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => {
+            u64_len(1, u64::from(millis(*max)))
+                + bool_len(2, *beep)
+                + str_len(3, terminators)
+                + str_len(4, into)
         }
     }
 }
@@ -267,6 +279,17 @@ fn put_action(a: &Action, len: usize, flow: &Flow, buf: &mut impl BufMut) {
                 put_str(1, k, buf);
                 put_str(2, v, buf);
             }
+        }
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => {
+            put_u64(1, u64::from(millis(*max)), buf);
+            put_bool(2, *beep, buf);
+            put_str(3, terminators, buf);
+            put_str(4, into, buf);
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::{
     call::CallState,
     engine::CallRecord,
-    flow::{Flow, IntentIx, StepKind, TransferStep},
+    flow::{Flow, IntentIx, RecordStep, StepKind, TransferStep},
 };
 
 /// What the call understands now, or waits for: the current step's
@@ -47,6 +47,7 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             }
             yes_and_no()
         }
+        CallState::Recording => return Some(RecordStep::WAITS_FOR.into()),
         CallState::AwaitingHangup => {
             return Some(
                 "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
@@ -65,7 +66,8 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Close(_)
                 | StepKind::Hangup { .. }
                 | StepKind::Branch(_)
-                | StepKind::Set(_),
+                | StepKind::Set(_)
+                | StepKind::Record(_),
             )
             | None => Vec::new(),
         },
@@ -108,6 +110,7 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             | CallState::ConfirmingHold
             | CallState::OnHold
             | CallState::LookingUp
+            | CallState::Recording
             | CallState::Closing
             | CallState::AwaitingHangup
             | CallState::ConfirmingSwitch
@@ -122,7 +125,8 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Close(_)
                 | StepKind::Hangup { .. }
                 | StepKind::Branch(_)
-                | StepKind::Set(_),
+                | StepKind::Set(_)
+                | StepKind::Record(_),
             )
             | None,
         ) => None,

@@ -64,6 +64,21 @@ impl fmt::Display for Action {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();
                 write!(f, "look up {name} ({})", names.join(", "))
             }
+            Action::Record {
+                max,
+                beep,
+                terminators,
+                into,
+            } => {
+                write!(f, "record into {into} (at most {} ms", max.as_millis())?;
+                if *beep {
+                    f.write_str(", beep")?;
+                }
+                if !terminators.is_empty() {
+                    write!(f, ", ends on {terminators}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }
@@ -78,6 +93,7 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
         Event::NoInput => match after {
             Some(CallState::OnHold) => "the promised hold time passed (hold timer)".into(),
             Some(CallState::LookingUp) => "no answer to the lookup yet (lookup timer)".into(),
+            Some(CallState::Recording) => "no recording came back (recording timer)".into(),
             Some(CallState::AwaitingHangup) => {
                 "the caller is still on the line (hang-up wait)".into()
             }
@@ -117,6 +133,11 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
             variables,
         } => format!("hold work done ({})", names(variables)),
         Event::HoldResult { ok: false, .. } => "hold work failed".into(),
+        // The reference may name the caller's number: duration only.
+        Event::RecordingResult {
+            ok: true, duration, ..
+        } => format!("recording made ({} ms)", duration.as_millis()),
+        Event::RecordingResult { ok: false, .. } => "recording failed".into(),
     }
 }
 
@@ -159,6 +180,7 @@ fn who(seq: u64, event: &Event) -> &'static str {
         | Event::TransferResult { .. }
         | Event::LookupResult { .. }
         | Event::HoldResult { .. }
+        | Event::RecordingResult { .. }
         | Event::Data { .. } => "pbx",
         Event::Start
         | Event::Speech { .. }

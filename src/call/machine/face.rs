@@ -131,6 +131,7 @@ impl CallMachine {
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             State::OnHold { .. } => CallState::OnHold,
             State::LookingUp { .. } => CallState::LookingUp,
+            State::Recording { .. } => CallState::Recording,
             State::Closing { .. } => CallState::Closing,
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
@@ -153,6 +154,7 @@ impl CallMachine {
             | State::ConfirmingHold { step, .. }
             | State::OnHold { step, .. }
             | State::LookingUp { step, .. }
+            | State::Recording { step, .. }
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }

@@ -152,7 +152,8 @@ impl Script {
             | StepKind::Close(_)
             | StepKind::Hangup { .. }
             | StepKind::Branch(_)
-            | StepKind::Set(_) => self.flow.roles().silence_reprompt,
+            | StepKind::Set(_)
+            | StepKind::Record(_) => self.flow.roles().silence_reprompt,
         }
     }
 
@@ -258,6 +259,7 @@ impl Script {
                     | Event::Data { .. }
                     | Event::LookupResult { .. }
                     | Event::HoldResult { .. }
+                    | Event::RecordingResult { .. }
                     | Event::CallerHangup
                     | Event::OperatorHangup
                     | Event::FrontEndLost
@@ -282,6 +284,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -430,6 +433,7 @@ impl Script {
                     let until = self.deadline_after(wait);
                     return State::looking_up(step, l.clone(), until, waited);
                 }
+                StepKind::Record(r) => return self.start_recording(step, r, out),
                 StepKind::Close(c) => {
                     if self.routable(c.more, self.pending) {
                         let pending = mem::take(&mut self.pending);

@@ -56,6 +56,7 @@ impl Script {
                 | Event::TransferResult { .. }
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -121,6 +122,7 @@ impl Script {
                 | Event::TransferResult { .. }
                 | Event::Data { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost

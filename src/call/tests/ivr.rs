@@ -50,3 +50,65 @@ fn a_value_no_case_has_takes_the_default() {
         &[NOTED, ANYTHING_ELSE_HERE],
     );
 }
+
+// === record ===
+
+const INSTRUCTIONS: &str = "请在提示音后留言,按#号键结束。";
+const RECORD: &str = "record:recording:60000:beep:#";
+
+/// A call whose recording started 2 s in.
+fn recording() -> Call {
+    let (mut call, _) = Call::with(ivr(), &[]);
+    call.send_at(Duration::from_secs(2), words("我要留言")).is(
+        &["say:voicemail_instructions", RECORD, "listen:75000"],
+        &[INSTRUCTIONS],
+    );
+    assert_eq!(call.at(), ("recording", Some("voicemail")));
+    call
+}
+
+fn recorded(ok: bool, reference: &str) -> Event {
+    Event::RecordingResult {
+        ok,
+        recording: reference.into(),
+        duration: Duration::from_secs(12),
+    }
+}
+
+#[test]
+fn a_recording_is_kept_in_its_variable_and_the_call_goes_on() {
+    let mut call = recording();
+    call.send(recorded(true, "vm/0001.wav")).is(
+        &["say:voicemail_saved", "say:anything_else", LISTEN],
+        &["您的留言已保存,我们会尽快回复您。", ANYTHING_ELSE_HERE],
+    );
+    assert_eq!(
+        call.machine
+            .variables()
+            .get("recording")
+            .map(String::as_str),
+        Some("vm/0001.wav")
+    );
+}
+
+#[test]
+fn a_failed_recording_takes_the_failed_step() {
+    let mut call = recording();
+    call.send(recorded(false, "")).is(
+        &["say:voicemail_failed", "say:anything_else", LISTEN],
+        &["非常抱歉,留言没有保存成功。", ANYTHING_ELSE_HERE],
+    );
+}
+
+#[test]
+fn words_and_silence_while_recording_are_the_recording_not_answers() {
+    let mut call = recording();
+    call.send(words("我要转人工")).is(&[], &[]);
+    call.send(keys("1")).is(&[], &[]);
+    assert_eq!(call.at(), ("recording", Some("voicemail")));
+    // The bound: no result by max_ms and the margin counts as failed.
+    call.send(silence()).is(
+        &["say:voicemail_failed", "say:anything_else", LISTEN],
+        &["非常抱歉,留言没有保存成功。", ANYTHING_ELSE_HERE],
+    );
+}

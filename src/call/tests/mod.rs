@@ -89,6 +89,16 @@ fn show(action: &Action) -> String {
         Action::Transfer { target, reason } => format!("transfer:{target}:{reason}"),
         Action::Hangup(r) => format!("hangup:{}", r.as_str()),
         Action::Lookup { name, .. } => format!("lookup:{name}"),
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => format!(
+            "record:{into}:{}:{}:{terminators}",
+            max.as_millis(),
+            if *beep { "beep" } else { "no_beep" }
+        ),
     }
 }
 
@@ -182,7 +192,8 @@ impl Call {
                 Action::Listen { .. }
                 | Action::Transfer { .. }
                 | Action::Hangup(_)
-                | Action::Lookup { .. } => None,
+                | Action::Lookup { .. }
+                | Action::Record { .. } => None,
             })
             .collect();
         Turn {

@@ -185,6 +185,7 @@ fn literal_values<'f>(flow: &'f Flow, name: &str) -> Option<BTreeSet<&'f str>> {
             }
             StepKind::Lookup(l) if l.gives.iter().any(|g| **g == *name) => return None,
             StepKind::Hold(h) if h.gives.iter().any(|g| **g == *name) => return None,
+            StepKind::Record(r) if *r.into == *name => return None,
             StepKind::Ask { .. }
             | StepKind::Say { .. }
             | StepKind::Transfer(_)
@@ -192,7 +193,8 @@ fn literal_values<'f>(flow: &'f Flow, name: &str) -> Option<BTreeSet<&'f str>> {
             | StepKind::Lookup(_)
             | StepKind::Close(_)
             | StepKind::Hangup { .. }
-            | StepKind::Branch(_) => {}
+            | StepKind::Branch(_)
+            | StepKind::Record(_) => {}
         }
     }
     Some(values)

@@ -15,6 +15,7 @@ mod hangup;
 mod hold;
 mod lookup;
 mod read;
+mod record;
 mod say;
 mod set;
 #[cfg(test)]
@@ -36,6 +37,7 @@ pub use lookup::LookupStep;
 #[cfg(test)]
 pub(super) use read::ALL_KEYS;
 use read::Entries;
+pub use record::RecordStep;
 pub use set::SetStep;
 pub use transfer::TransferStep;
 
@@ -104,6 +106,8 @@ pub enum StepKind {
     Branch(BranchStep),
     /// Give variables values and go on, saying nothing.
     Set(SetStep),
+    /// Say the instructions and have the front-end record the caller.
+    Record(RecordStep),
 }
 
 impl StepKind {
@@ -122,6 +126,7 @@ impl StepKind {
             StepKind::Hangup { .. } => vec![],
             StepKind::Branch(b) => b.successors(),
             StepKind::Set(s) => s.successors(),
+            StepKind::Record(r) => r.successors(),
         }
     }
 
@@ -138,7 +143,8 @@ impl StepKind {
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
-            | StepKind::Close(_) => true,
+            | StepKind::Close(_)
+            | StepKind::Record(_) => true,
         }
     }
 }
@@ -156,6 +162,7 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     lookup::SPEC,
     branch::SPEC,
     set::SPEC,
+    record::SPEC,
 ];
 
 impl RawStep {
@@ -307,7 +314,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `branch`, `set`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `branch`, `set`, `record`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -344,7 +351,8 @@ pub(super) fn check_step_norms(
             StepKind::Ask { .. }
             | StepKind::Say { .. }
             | StepKind::Lookup(_)
-            | StepKind::Set(_) => {}
+            | StepKind::Set(_)
+            | StepKind::Record(_) => {}
         }
     }
     found.done(())

@@ -54,8 +54,13 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     // (`nxet`) is as near to `set` as to `next`, and the first wins.
     "branch",
     "set",
+    "record",
     "cases",
     "default",
+    "into",
+    "max_ms",
+    "beep",
+    "terminator",
     "barge_in",
 ];
 

@@ -46,6 +46,15 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
             detail: String::new(),
             ok: *connected,
         })),
+        Event::RecordingResult {
+            ok,
+            recording,
+            duration,
+        } => Some(Kind::RecordingResult(pb::RecordingResult {
+            ok: *ok,
+            recording: recording.clone(),
+            duration_ms: millis(*duration),
+        })),
         Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
         Event::Data { variables } => Some(Kind::Data(pb::Data {
             variables: variables.clone(),
@@ -138,6 +147,17 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
             name: name.to_string(),
             params: params.clone().into_iter().collect(),
         }),
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => Kind::Record(pb::Record {
+            max_ms: millis(*max),
+            beep: *beep,
+            terminators: owned(terminators),
+            into: owned(into),
+        }),
     };
     pb::Action { kind: Some(kind) }
 }
@@ -173,6 +193,7 @@ pub fn phase(s: CallState) -> pb::CallState {
         CallState::ConfirmingHold => pb::CallState::ConfirmingHold,
         CallState::OnHold => pb::CallState::OnHold,
         CallState::LookingUp => pb::CallState::LookingUp,
+        CallState::Recording => pb::CallState::Recording,
         CallState::Closing => pb::CallState::Closing,
         CallState::AwaitingHangup => pb::CallState::AwaitingHangup,
         CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,
