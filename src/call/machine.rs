@@ -27,6 +27,7 @@ mod face;
 mod record;
 mod respond;
 mod shared;
+mod subflow;
 mod variables;
 mod waiting;
 
@@ -115,8 +116,12 @@ pub struct Script {
     heard: Understood,
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
-    /// lookup and hold answers.
+    /// lookup and hold answers, `set` steps and recordings.
     vars: Vars,
+    /// The `call` steps of the subflows the call is inside, innermost
+    /// last (at most `MAX_SUBFLOW_DEPTH`).
+    #[serde(default)]
+    frames: Vec<StepIx>,
     caller: Arc<str>,
     callee: Arc<str>,
     /// Time since the call started, as the current event was given: what

@@ -219,6 +219,25 @@ impl Graph {
                 let label = format!("failed or none in {}", seconds(r.max));
                 g.edge(&id, &step_id(r.failed), Some(&label), false);
             }
+            StepKind::Call(c) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("call {}", c.subflow)],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(c.entry), Some("enter"), false);
+                for (label, to) in c.returns.iter() {
+                    let label = format!("returned {label}");
+                    g.edge(&id, &step_id(*to), Some(&label), false);
+                }
+            }
+            StepKind::Return(r) => {
+                g.node(
+                    id.clone(),
+                    vec![format!("return {}", r.label)],
+                    Shape::Marker,
+                );
+            }
             StepKind::Set(s) => {
                 let names: Vec<&str> = s.values.iter().map(|(n, _)| &**n).collect();
                 g.node(

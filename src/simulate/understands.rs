@@ -67,7 +67,9 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Hangup { .. }
                 | StepKind::Branch(_)
                 | StepKind::Set(_)
-                | StepKind::Record(_),
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
             )
             | None => Vec::new(),
         },
@@ -126,7 +128,9 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Hangup { .. }
                 | StepKind::Branch(_)
                 | StepKind::Set(_)
-                | StepKind::Record(_),
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
             )
             | None,
         ) => None,

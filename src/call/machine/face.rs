@@ -67,6 +67,7 @@ impl CallMachine {
             heard: Understood::default(),
             ended: None,
             vars: setup.variables,
+            frames: Vec::new(),
             caller: setup.caller,
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),

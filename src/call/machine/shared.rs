@@ -153,7 +153,9 @@ impl Script {
             | StepKind::Hangup { .. }
             | StepKind::Branch(_)
             | StepKind::Set(_)
-            | StepKind::Record(_) => self.flow.roles().silence_reprompt,
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => self.flow.roles().silence_reprompt,
         }
     }
 
@@ -375,6 +377,7 @@ impl Script {
         let flow = self.flow.clone();
         let mut step = first;
         for _ in 0..MAX_CHAIN {
+            self.leave_subflows_for(step);
             let visits = &mut self.visits[usize::from(step)];
             *visits = visits.saturating_add(1);
             if *visits > flow.timing().max_step_visits {
@@ -406,6 +409,14 @@ impl Script {
                     step = *next;
                 }
                 StepKind::Set(s) => step = self.set_values(s),
+                StepKind::Call(c) => match self.call_subflow(step, c) {
+                    Some(entry) => step = entry,
+                    None => return self.cannot_go_on(step, out),
+                },
+                StepKind::Return(r) => match self.return_from_subflow(r) {
+                    Some(after) => step = after,
+                    None => return self.cannot_go_on(step, out),
+                },
                 StepKind::Branch(b) => step = self.branch_to(b),
                 StepKind::Transfer(t) => {
                     self.say(t.consent, out);

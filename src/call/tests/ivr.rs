@@ -112,3 +112,74 @@ fn words_and_silence_while_recording_are_the_recording_not_answers() {
         &["非常抱歉,留言没有保存成功。", ANYTHING_ELSE_HERE],
     );
 }
+
+// === subflows ===
+
+const CONFIRM: &str = "请问是用本机号码办理吗?";
+const BILL_DONE: &str = "好的,话费详单已发送到您的手机。";
+
+/// A call inside the confirm subflow, asked its question.
+fn confirming() -> Call {
+    let (mut call, _) = Call::with(ivr(), &[]);
+    call.send(words("查话费"))
+        .is(&["say:confirm_ask", LISTEN], &[CONFIRM]);
+    assert_eq!(call.at(), ("listening", Some("confirm.ask")));
+    call
+}
+
+#[test]
+fn a_subflow_returns_to_the_calling_steps_step_for_its_label() {
+    let mut call = confirming();
+    call.send(words("是的")).is(
+        &["say:bill_done", "say:anything_else", LISTEN],
+        &[BILL_DONE, ANYTHING_ELSE_HERE],
+    );
+    let mut call = confirming();
+    call.send(words("不是")).is(
+        &["say:silence_reprompt", LISTEN],
+        &["您好!请问有什么可以帮您?"],
+    );
+    assert_eq!(call.at(), ("listening", Some("welcome")));
+}
+
+#[test]
+fn silence_inside_a_subflow_follows_the_silence_rules() {
+    let mut call = confirming();
+    call.send(silence()).is(
+        &["say:silence_reprompt", LISTEN],
+        &["您好!请问有什么可以帮您?"],
+    );
+    call.send(silence()).is(
+        &["say:silence_goodbye", LISTEN],
+        &["非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"],
+    );
+    call.send(silence()).is(&["hangup:silence"], &[]);
+    call.assert_ended(EndReason::Silence);
+}
+
+#[test]
+fn anywhere_requests_work_inside_a_subflow() {
+    let mut call = confirming();
+    call.send(words("转人工")).is(
+        &["say:consent", LISTEN],
+        &["我为您转接人工客服,请问可以吗?"],
+    );
+    assert_eq!(call.at(), ("confirming_transfer", Some("to_agent")));
+}
+
+#[test]
+fn a_snapshot_inside_a_subflow_keeps_its_call_stack() {
+    let call = confirming();
+    let json = serde_json::to_string(&call.machine).expect("a snapshot");
+    let flow = call.machine.flow().clone();
+    let restored = crate::call::snapshot::with_flow(&flow, || serde_json::from_str(&json))
+        .expect("the snapshot reads back");
+    let mut call = Call {
+        machine: restored,
+        elapsed: call.elapsed,
+    };
+    call.send(words("是的")).is(
+        &["say:bill_done", "say:anything_else", LISTEN],
+        &[BILL_DONE, ANYTHING_ELSE_HERE],
+    );
+}

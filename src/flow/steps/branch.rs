@@ -194,7 +194,9 @@ fn literal_values<'f>(flow: &'f Flow, name: &str) -> Option<BTreeSet<&'f str>> {
             | StepKind::Close(_)
             | StepKind::Hangup { .. }
             | StepKind::Branch(_)
-            | StepKind::Record(_) => {}
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => {}
         }
     }
     Some(values)

@@ -9,6 +9,7 @@
 
 mod ask;
 mod branch;
+mod call;
 mod close;
 mod fill;
 mod hangup;
@@ -30,6 +31,7 @@ use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepF
 use super::raw::Sp;
 use super::{Flow, IntentIx, PromptIx, StepIx};
 pub use branch::BranchStep;
+pub use call::{CallStep, MAX_DEPTH as MAX_SUBFLOW_DEPTH, RETURN_PREFIX, ReturnStep};
 pub use close::CloseStep;
 pub use fill::Template;
 pub use hold::HoldStep;
@@ -48,6 +50,9 @@ pub struct RawStep {
     kind: Result<(&'static StepKindSpec, Box<dyn RawKind>), NoKind>,
     /// Keys of other kinds' tables, with where `compile` points at each.
     pub(super) foreign: Vec<(&'static str, Range<usize>)>,
+    /// The labels of the `"@return:LABEL"` names it leads to: inside a
+    /// subflow, the returns the subflow has.
+    pub(super) returns: Vec<String>,
 }
 
 /// A step whose kind cannot be told.
@@ -108,6 +113,11 @@ pub enum StepKind {
     Set(SetStep),
     /// Say the instructions and have the front-end record the caller.
     Record(RecordStep),
+    /// Enter a subflow; its return goes on by the label.
+    Call(CallStep),
+    /// Leave the subflow for the calling step's `returns.LABEL` (a
+    /// subflow's `"@return:LABEL"`; no file writes one as a step).
+    Return(ReturnStep),
 }
 
 impl StepKind {
@@ -127,6 +137,9 @@ impl StepKind {
             StepKind::Branch(b) => b.successors(),
             StepKind::Set(s) => s.successors(),
             StepKind::Record(r) => r.successors(),
+            StepKind::Call(c) => c.successors(),
+            // Where a return goes is the calling step's, at run time.
+            StepKind::Return(_) => vec![],
         }
     }
 
@@ -138,7 +151,9 @@ impl StepKind {
             StepKind::Say { .. }
             | StepKind::Hangup { .. }
             | StepKind::Branch(_)
-            | StepKind::Set(_) => false,
+            | StepKind::Set(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => false,
             StepKind::Ask { .. }
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
@@ -163,6 +178,7 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     branch::SPEC,
     set::SPEC,
     record::SPEC,
+    call::SPEC,
 ];
 
 impl RawStep {
@@ -177,6 +193,11 @@ impl RawStep {
     /// The variables the step's answer brings, which later prompts may say.
     pub(super) fn gives(&self) -> &[Sp<String>] {
         self.kind.as_ref().map_or(&[], |(_, raw)| raw.gives())
+    }
+
+    /// The labels of the `"@return:LABEL"` names it leads to.
+    pub(in crate::flow) fn return_labels(&self) -> &[String] {
+        &self.returns
     }
 }
 
@@ -314,7 +335,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `branch`, `set`, `record`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `branch`, `set`, `record`, `call`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -348,11 +369,13 @@ pub(super) fn check_step_norms(
             StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
             StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
             StepKind::Branch(b) => b.check_norms(flow, span, &mut found),
+            StepKind::Call(c) => c.check_norms(flow, StepIx::new(ix), span, &mut found),
             StepKind::Ask { .. }
             | StepKind::Say { .. }
             | StepKind::Lookup(_)
             | StepKind::Set(_)
-            | StepKind::Record(_) => {}
+            | StepKind::Record(_)
+            | StepKind::Return(_) => {}
         }
     }
     found.done(())

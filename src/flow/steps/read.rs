@@ -14,7 +14,7 @@ use serde::{
 };
 
 use super::super::raw::Sp;
-use super::{Holds, NoKind, RawStep, STEP_KINDS};
+use super::{Holds, NoKind, RETURN_PREFIX, RawStep, STEP_KINDS};
 
 /// The key every kind has.
 const BARGE_IN: &str = "barge_in";
@@ -55,12 +55,14 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "branch",
     "set",
     "record",
+    "call",
     "cases",
     "default",
     "into",
     "max_ms",
     "beep",
     "terminator",
+    "returns",
     "barge_in",
 ];
 
@@ -89,6 +91,7 @@ impl<'de> Visitor<'de> for Dispatch {
             let value = map.next_value_seed(ValueOf(key))?;
             entries.0.push((key, value));
         }
+        let returns = entries.return_labels();
         let mut kinds = STEP_KINDS
             .iter()
             .filter_map(|k| entries.kind_value(k.key).map(|v| (k, v)));
@@ -105,7 +108,11 @@ impl<'de> Visitor<'de> for Dispatch {
             Ok(_) => entries.foreign(),
             Err(_) => Vec::new(),
         };
-        Ok(RawStep { kind, foreign })
+        Ok(RawStep {
+            kind,
+            foreign,
+            returns,
+        })
     }
 }
 /// A step's key, refused (at its own position) unless some kind has it.
@@ -317,6 +324,22 @@ impl Entries {
             | Value::Names(_)
             | Value::Millis(_) => None,
         }
+    }
+
+    /// The labels of every `"@return:LABEL"` a step name or a table of
+    /// them holds (read before any kind takes its own).
+    fn return_labels(&self) -> Vec<String> {
+        let label = |v: &Sp<String>| v.get_ref().strip_prefix(RETURN_PREFIX).map(str::to_owned);
+        self.0
+            .iter()
+            .flat_map(|(_, value)| match value {
+                Value::Text(v) => label(v).into_iter().collect::<Vec<_>>(),
+                Value::Answers(v) => v.values().filter_map(label).collect(),
+                Value::Assignments(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => {
+                    Vec::new()
+                }
+            })
+            .collect()
     }
 
     /// What is left: keys of other kinds, with where each is written (an

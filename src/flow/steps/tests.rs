@@ -81,3 +81,73 @@ fn a_set_value_naming_an_unknown_variable_is_an_error() {
         "{diags:?}"
     );
 }
+
+// === subflows ===
+
+#[test]
+fn a_call_of_an_unknown_subflow_is_an_error() {
+    let text = edit(&[("call = \"confirm\"", "call = \"confirn\"")]);
+    let line = line_of(&text, "call = \"confirn\"");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:8: error: unknown subflow \"confirn\" (did you mean \"confirm\"?)"
+        )]
+    );
+}
+
+#[test]
+fn a_return_label_the_calling_step_does_not_map_is_an_error() {
+    let text = edit(&[(
+        "returns = { ok = \"bill_done\", retry = \"welcome\" }",
+        "returns = { ok = \"bill_done\" }",
+    )]);
+    let line = line_of(&text, "[steps.bill_confirm]");
+    let diags = check(&text);
+    assert!(
+        diags.contains(&format!(
+            "{line}:8: error: step \"bill_confirm\" calls subflow \"confirm\", which can return \"@return:retry\", but its `returns` does not say where that goes"
+        )),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn a_subflow_that_calls_itself_is_an_error() {
+    let text = edit(&[(
+        "on.no = \"@return:retry\"",
+        "on.no = \"again\"\n\n[subflows.confirm.steps.again]\ncall = \"confirm\"\nreturns = { ok = \"@return:ok\", retry = \"@return:retry\" }",
+    )]);
+    let line = line_of(&text, "[subflows.confirm.steps.again]");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:25: error: subflow \"confirm\" calls itself (through step \"confirm.again\"): a call stack that may grow without bound"
+        )]
+    );
+}
+
+#[test]
+fn a_step_inside_a_subflow_nothing_leads_to_is_reported() {
+    let text =
+        format!("{IVR}\n[subflows.confirm.steps.lost]\nsay = \"bill_done\"\nnext = \"ask\"\n");
+    let line = line_of(&text, "[subflows.confirm.steps.lost]");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:25: warning: step \"confirm.lost\" is never reached from the start step \"welcome\""
+        )]
+    );
+}
+
+#[test]
+fn names_inside_a_subflow_are_its_own() {
+    let text = edit(&[("on.yes = \"@return:ok\"", "on.yes = \"bill_done\"")]);
+    let line = line_of(&text, "on.yes = \"bill_done\"");
+    let diags = check(&text);
+    assert_eq!(
+        diags[0],
+        format!("{line}:10: error: unknown step \"bill_done\""),
+        "{diags:?}"
+    );
+}
