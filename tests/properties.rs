@@ -213,12 +213,7 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
         }
         let transferring = machine.state() == CallState::Transferring;
         let (event, at) = match (m, listen) {
-            _ if transferring => (
-                Event::TransferResult {
-                    connected: delay % 2 == 0,
-                },
-                now,
-            ),
+            _ if transferring => (Event::transferred(delay % 2 == 0), now),
             (Move::Silence, Some(t)) => (Event::NoInput, now + t),
             (_, Some(t)) if Duration::from_millis(delay) >= t => (Event::NoInput, now + t),
             (Move::Silence, None) => (Event::NoInput, now + Duration::from_millis(delay)),
@@ -235,10 +230,7 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
                 now + Duration::from_millis(delay),
             ),
             (Move::Audio(kind), _) => (Event::Audio(kind), now + Duration::from_millis(delay)),
-            (Move::Transfer(c), _) => (
-                Event::TransferResult { connected: c },
-                now + Duration::from_millis(delay),
-            ),
+            (Move::Transfer(c), _) => (Event::transferred(c), now + Duration::from_millis(delay)),
             (Move::HangUp, _) => (Event::CallerHangup, now + Duration::from_millis(delay)),
         };
         now = at;

@@ -28,6 +28,7 @@ mod record;
 mod respond;
 mod shared;
 mod subflow;
+mod transfer;
 mod variables;
 mod waiting;
 
@@ -225,11 +226,8 @@ impl Script {
         };
         match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
-                let reason = self.transfer_reason(&transfer.reason);
-                context.push(Action::Transfer {
-                    target: transfer.target.clone(),
-                    reason,
-                });
+                let action = self.transfer_action(transfer);
+                context.push(action);
                 Transition(State::transferring(*step, transfer.clone()))
             }
             Ok(_) => {
@@ -241,7 +239,8 @@ impl Script {
     }
 
     /// The transfer was sent; waiting for the front-end's result.
-    /// Connected → ended; failed → apology and the fallback step.
+    /// Connected → ended; failed → the apology (for its cause, where the
+    /// step has one) and the fallback step.
     #[state(superstate = "in_call")]
     fn transferring(
         &mut self,
@@ -252,13 +251,13 @@ impl Script {
     ) -> Outcome<State> {
         let _ = step;
         match event {
-            Event::TransferResult { connected: true } => {
-                self.end(EndReason::Transferred, false, context)
-            }
-            Event::TransferResult { connected: false } => {
-                self.say(transfer.failed, context);
-                Transition(self.enter(transfer.fallback, context))
-            }
+            Event::TransferResult {
+                connected: true, ..
+            } => self.end(EndReason::Transferred, false, context),
+            Event::TransferResult {
+                connected: false,
+                cause,
+            } => Transition(self.transfer_failed(transfer, *cause, context)),
             // The caller is with the transfer target or in its queue now,
             // so the time limit is theirs too.
             Event::NoInput

@@ -40,7 +40,8 @@ pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
     AskPrompt, BranchStep, CallStep, CloseStep, HoldStep, LookupStep, MAX_SUBFLOW_DEPTH,
-    RETURN_PREFIX, RecordStep, ReturnStep, SetStep, Step, StepKind, Template, TransferStep,
+    RETURN_PREFIX, RecordStep, ReturnStep, SetStep, Step, StepKind, TargetType, Template,
+    TransferStep,
 };
 
 /// A call's own variables by name: caller data for the prompts (a name, a

@@ -170,16 +170,17 @@ fn mask_values(values: &mut std::collections::HashMap<String, String>) {
 }
 
 /// Every number in what the service said or asked for masked: a prompt
-/// may say the caller's data, and a lookup sends the call's numbers as
-/// params.
+/// may say the caller's data, a lookup sends the call's numbers as
+/// params, and a transfer attaches variables for the agent.
 fn mask_turn(turn: &mut pb::Turn) {
     use pb::action::Kind;
     for action in &mut turn.actions {
         match &mut action.kind {
             Some(Kind::Say(say)) => say.text = auth::mask_digit_runs(&say.text),
             Some(Kind::Lookup(lookup)) => mask_values(&mut lookup.params),
-            Some(Kind::Listen(_) | Kind::Transfer(_) | Kind::Hangup(_) | Kind::Record(_))
-            | None => {}
+            // The screen pop carries the caller's variables.
+            Some(Kind::Transfer(transfer)) => mask_values(&mut transfer.attached),
+            Some(Kind::Listen(_) | Kind::Hangup(_) | Kind::Record(_)) | None => {}
         }
     }
 }

@@ -9,14 +9,14 @@ use chrono::{DateTime, Utc};
 
 use super::{limits::Limits, pb};
 use crate::{
-    call::{AudioKind, Event, NluIntent, Vars},
+    call::{AudioKind, Event, NluIntent, TransferCause, Vars},
     engine::StartCall,
     flow::valid_variable_name,
 };
 
 mod reply;
 
-pub use reply::{diagnostic, end_reason, flow_info, millis, phase, quality};
+pub use reply::{diagnostic, end_reason, flow_info, millis, phase, quality, target_type};
 
 /// A request the service cannot act on; the message names the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -319,12 +319,27 @@ fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, I
             connected,
             detail,
             ok,
+            cause,
         }) => {
             limits.detail("transfer_result.detail", &detail)?;
+            let cause = match pb::TransferCause::try_from(cause) {
+                Ok(pb::TransferCause::Unspecified) => None,
+                Ok(pb::TransferCause::Busy) => Some(TransferCause::Busy),
+                Ok(pb::TransferCause::NoAnswer) => Some(TransferCause::NoAnswer),
+                Ok(pb::TransferCause::Rejected) => Some(TransferCause::Rejected),
+                Ok(pb::TransferCause::Failed) => Some(TransferCause::Failed),
+                Err(_) => {
+                    return Err(invalid(
+                        "transfer_result.cause",
+                        format!("{cause} is not a TransferCause"),
+                    ));
+                }
+            };
             // `ok` like the other results; `connected` for front-ends
             // written before it.
             Event::TransferResult {
                 connected: connected || ok,
+                cause,
             }
         }
         Kind::Data(pb::Data { variables }) => Event::Data {

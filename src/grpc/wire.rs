@@ -230,7 +230,22 @@ fn case_len(a: &Action, flow: &Flow) -> usize {
     match a {
         Action::Say(say) => say_len(&say_fields(say, flow)),
         Action::Listen { timeout } => u64_len(1, u64::from(millis(*timeout))),
-        Action::Transfer { target, reason } => str_len(1, target) + str_len(2, reason),
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => {
+            str_len(1, target)
+                + str_len(2, reason)
+                + u64_len(3, target_type_tag(*target_type))
+                + u64_len(4, u64::from(timeout.map_or(0, millis)))
+                + attached
+                    .iter()
+                    .map(|(k, v)| nested_len(5, str_len(1, k) + str_len(2, v)))
+                    .sum::<usize>()
+        }
         Action::Hangup(r) => u64_len(1, end_reason(*r) as i32 as u64),
         Action::Lookup { name, params } => {
             str_len(1, name)
@@ -267,9 +282,22 @@ fn put_action(a: &Action, len: usize, flow: &Flow, buf: &mut impl BufMut) {
             put_bool(6, s.barge_in, buf);
         }
         Action::Listen { timeout } => put_u64(1, u64::from(millis(*timeout)), buf),
-        Action::Transfer { target, reason } => {
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => {
             put_str(1, target, buf);
             put_str(2, reason, buf);
+            put_u64(3, target_type_tag(*target_type), buf);
+            put_u64(4, u64::from(timeout.map_or(0, millis)), buf);
+            for (k, v) in attached {
+                put_nested(5, str_len(1, k) + str_len(2, v), buf);
+                put_str(1, k, buf);
+                put_str(2, v, buf);
+            }
         }
         Action::Hangup(r) => put_u64(1, end_reason(*r) as i32 as u64, buf),
         Action::Lookup { name, params } => {
@@ -292,6 +320,11 @@ fn put_action(a: &Action, len: usize, flow: &Flow, buf: &mut impl BufMut) {
             put_str(4, into, buf);
         }
     }
+}
+
+/// A transfer's target type as its wire number (0: none given).
+fn target_type_tag(t: Option<crate::flow::TargetType>) -> u64 {
+    t.map_or(0, |t| super::convert::target_type(t) as i32 as u64)
 }
 
 fn delimited_len(len: usize) -> usize {
@@ -393,10 +426,27 @@ mod tests {
         out.push(Action::Transfer {
             target: "agents".into(),
             reason: "为了更好地解决您的问题".into(),
+            target_type: None,
+            timeout: None,
+            attached: Default::default(),
+        });
+        out.push(Action::Transfer {
+            target: "sip:vip@pbx.example".into(),
+            reason: "".into(),
+            target_type: Some(crate::flow::TargetType::Sip),
+            timeout: Some(Duration::from_secs(30)),
+            attached: [
+                ("phone".to_owned(), "13800138000".to_owned()),
+                ("vip".to_owned(), "gold".to_owned()),
+            ]
+            .into(),
         });
         out.push(Action::Transfer {
             target: "".into(),
             reason: "".into(),
+            target_type: None,
+            timeout: None,
+            attached: Default::default(),
         });
         use EndReason::*;
         for r in [

@@ -466,8 +466,8 @@ fn parse(line: &str) -> Result<Input, String> {
         "dtmf" => Err(format!("/dtmf {arg:?}: keys are 0-9, * and #")),
         "played" => bare(Input::Event(Event::PromptPlayed)),
         "transfer" => match arg {
-            "ok" => Ok(Input::Event(Event::TransferResult { connected: true })),
-            "failed" => Ok(Input::Event(Event::TransferResult { connected: false })),
+            "ok" => Ok(Input::Event(Event::transferred(true))),
+            "failed" => Ok(Input::Event(Event::transferred(false))),
             "" => Err("/transfer needs a result: /transfer ok or /transfer failed".into()),
             other => Err(format!("/transfer {other:?}: expected ok or failed")),
         },

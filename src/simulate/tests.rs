@@ -294,7 +294,7 @@ fn lines_parse_as_speech_or_commands() {
     );
     assert_eq!(
         parse("/transfer failed"),
-        Ok(Input::Event(Event::TransferResult { connected: false }))
+        Ok(Input::Event(Event::transferred(false)))
     );
     assert_eq!(
         parse("我要转人工"),

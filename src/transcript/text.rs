@@ -58,7 +58,28 @@ impl fmt::Display for Action {
         match self {
             Action::Say(s) => write!(f, "say {} {:?}", s.prompt.id, &**s.text()),
             Action::Listen { timeout } => write!(f, "listen {} ms", timeout.as_millis()),
-            Action::Transfer { target, reason } => write!(f, "transfer to {target} ({reason})"),
+            Action::Transfer {
+                target,
+                reason,
+                target_type,
+                timeout,
+                attached,
+            } => {
+                write!(f, "transfer to {target} ({reason}")?;
+                if let Some(t) = target_type {
+                    write!(f, "; {}", <&str>::from(*t))?;
+                }
+                if let Some(t) = timeout {
+                    write!(f, "; ring {} ms", t.as_millis())?;
+                }
+                if !attached.is_empty() {
+                    // Names only: the values are caller data.
+                    let mut names: Vec<&str> = attached.keys().map(String::as_str).collect();
+                    names.sort_unstable();
+                    write!(f, "; attached {}", names.join(", "))?;
+                }
+                f.write_str(")")
+            }
             Action::Hangup(r) => write!(f, "hang up ({})", r.as_str()),
             Action::Lookup { name, params } => {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();
@@ -111,8 +132,17 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
         Event::Audio(AudioKind::Noisy) => "audio too noisy to understand".into(),
         Event::Audio(AudioKind::NoAudio) => "no voice at all (speakerphone?)".into(),
         Event::Audio(AudioKind::UnknownLanguage) => "a language we do not understand".into(),
-        Event::TransferResult { connected: true } => "transfer connected".into(),
-        Event::TransferResult { connected: false } => "transfer failed".into(),
+        Event::TransferResult {
+            connected: true, ..
+        } => "transfer connected".into(),
+        Event::TransferResult {
+            connected: false,
+            cause: None,
+        } => "transfer failed".into(),
+        Event::TransferResult {
+            connected: false,
+            cause: Some(cause),
+        } => format!("transfer failed ({})", <&str>::from(*cause)),
         Event::CallerHangup => "hangs up".into(),
         Event::OperatorHangup => "operator ends the call (EndCall)".into(),
         Event::FrontEndLost => "front-end gone".into(),

@@ -183,3 +183,58 @@ fn a_snapshot_inside_a_subflow_keeps_its_call_stack() {
         &[BILL_DONE, ANYTHING_ELSE_HERE],
     );
 }
+
+// === transfers the PBX can carry out ===
+
+/// A call that said yes to the transfer after its VIP lookup answered.
+fn transferring(vip: &str) -> (Call, Action) {
+    let mut call = checking_vip();
+    call.answered("vip", "vip", vip);
+    call.send(words("转人工"));
+    let mut out = Vec::new();
+    call.machine
+        .handle_at(call.elapsed, &words("好的"), &mut out);
+    assert_eq!(call.at(), ("transferring", Some("to_agent")));
+    (call, out.remove(0))
+}
+
+#[test]
+fn the_transfer_goes_out_filled_typed_timed_and_with_its_attachments() {
+    let (_, transfer) = transferring("gold");
+    assert_eq!(
+        transfer,
+        Action::Transfer {
+            target: "sip:general@pbx.example".into(),
+            reason: "caller asked for an agent".into(),
+            target_type: Some(crate::flow::TargetType::Sip),
+            timeout: Some(Duration::from_secs(30)),
+            attached: [
+                ("contact".to_owned(), "13800138000".to_owned()),
+                ("vip".to_owned(), "gold".to_owned()),
+            ]
+            .into(),
+        }
+    );
+}
+
+#[test]
+fn a_busy_target_hears_the_steps_busy_prompt_and_others_the_failure() {
+    let (mut call, _) = transferring("false");
+    call.send(Event::TransferResult {
+        connected: false,
+        cause: Some(crate::call::TransferCause::Busy),
+    })
+    .is(
+        &["say:agents_busy", "say:anything_else", LISTEN],
+        &["非常抱歉,人工客服正忙。", ANYTHING_ELSE_HERE],
+    );
+    let (mut call, _) = transferring("false");
+    call.send(Event::TransferResult {
+        connected: false,
+        cause: Some(crate::call::TransferCause::NoAnswer),
+    })
+    .is(
+        &["say:failed", "say:anything_else", LISTEN],
+        &["非常抱歉,人工客服暂时无法接通。", ANYTHING_ELSE_HERE],
+    );
+}

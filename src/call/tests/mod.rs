@@ -86,7 +86,7 @@ fn show(action: &Action) -> String {
     match action {
         Action::Say(s) => format!("say:{}", s.prompt.id),
         Action::Listen { timeout } => format!("listen:{}", timeout.as_millis()),
-        Action::Transfer { target, reason } => format!("transfer:{target}:{reason}"),
+        Action::Transfer { target, reason, .. } => format!("transfer:{target}:{reason}"),
         Action::Hangup(r) => format!("hangup:{}", r.as_str()),
         Action::Lookup { name, .. } => format!("lookup:{name}"),
         Action::Record {

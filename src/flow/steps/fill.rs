@@ -17,13 +17,24 @@ enum Part {
     Var(Arc<str>),
 }
 
+/// What a placeholder naming no variable the flow knows is.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::flow) enum Unknown {
+    /// A mistake: the value would be wrong.
+    Error,
+    /// Likely a mistake, but the front-end may bring the variable (a
+    /// `data` event): a transfer target.
+    Warn,
+}
+
 impl Template {
     /// Cuts `text` into pieces; a placeholder naming no variable the flow
-    /// knows is an error at its brace (`what` says whose value it is).
+    /// knows is reported at its brace (`what` says whose value it is).
     pub(in crate::flow) fn parse(
         cx: &StepContext<'_>,
         text: &Sp<String>,
         what: &str,
+        unknown: Unknown,
         found: &mut Findings<'_>,
     ) -> Template {
         let src = text.get_ref();
@@ -43,11 +54,13 @@ impl Template {
                 (b'{', Some(close)) => {
                     let name = &after[..close];
                     if !known(cx, name) {
-                        found.error(
-                            at,
-                            None,
-                            format!("{what} uses {{{name}}}, which nothing supplies (no default, required variable, `set`, lookup or hold `gives`, or `into`)"),
+                        let message = format!(
+                            "{what} uses {{{name}}}, which nothing supplies (no default, required variable, `set`, lookup or hold `gives`, or `into`)"
                         );
+                        match unknown {
+                            Unknown::Error => found.error(at, None, message),
+                            Unknown::Warn => found.warn(at, None, message),
+                        }
                     }
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal).into()));
@@ -103,6 +116,19 @@ impl Template {
             Part::Var(name) => Some(&**name),
             Part::Text(_) => None,
         })
+    }
+}
+
+impl std::fmt::Display for Template {
+    /// As written, placeholders and all.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for part in self.0.iter() {
+            match part {
+                Part::Text(t) => f.write_str(&t.replace('{', "{{").replace('}', "}}"))?,
+                Part::Var(name) => write!(f, "{{{name}}}")?,
+            }
+        }
+        Ok(())
     }
 }
 

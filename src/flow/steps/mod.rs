@@ -41,7 +41,7 @@ pub(super) use read::ALL_KEYS;
 use read::Entries;
 pub use record::RecordStep;
 pub use set::SetStep;
-pub use transfer::TransferStep;
+pub use transfer::{TargetType, TransferStep};
 
 /// One step of a flow file, as written: its kind's own table, and the
 /// keys it has that belong to other kinds (which `compile` reports).

@@ -63,6 +63,11 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "beep",
     "terminator",
     "returns",
+    "target_type",
+    "timeout_ms",
+    "attach",
+    "busy",
+    "no_answer",
     "barge_in",
 ];
 

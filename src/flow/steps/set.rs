@@ -9,8 +9,11 @@ use schemars::JsonSchema;
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
 use super::super::{StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field, Holds::StepRef, RawKind, StepKindSpec, Written, fill::Template, required,
-    schema_of,
+    Entries, Field,
+    Holds::StepRef,
+    RawKind, StepKindSpec, Written,
+    fill::{Template, Unknown},
+    required, schema_of,
 };
 use crate::flow::compile::valid_variable_name;
 
@@ -113,7 +116,7 @@ impl RawKind for RawSet {
                 let what = format!("the value set for {n:?}");
                 (
                     Arc::from(n.as_str()),
-                    Template::parse(cx, value, &what, &mut found),
+                    Template::parse(cx, value, &what, Unknown::Error, &mut found),
                 )
             })
             .collect();

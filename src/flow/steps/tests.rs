@@ -151,3 +151,29 @@ fn names_inside_a_subflow_are_its_own() {
         "{diags:?}"
     );
 }
+
+// === transfers ===
+
+#[test]
+fn a_transfer_target_placeholder_nothing_supplies_is_a_warning() {
+    let text = edit(&[("sip:{queue}@pbx.example", "sip:{queue_name}@pbx.example")]);
+    let line = line_of(&text, "{queue_name}");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:17: warning: the transfer target uses {{queue_name}}, which nothing supplies (no default, required variable, `set`, lookup or hold `gives`, or `into`)"
+        )]
+    );
+}
+
+#[test]
+fn a_target_type_must_be_one_the_pbx_knows() {
+    let text = edit(&[("target_type = \"sip\"", "target_type = \"skill\"")]);
+    let line = line_of(&text, "target_type = \"skill\"");
+    assert_eq!(
+        check(&text),
+        [format!(
+            "{line}:15: error: target_type \"skill\" is none of \"queue\", \"sip\", \"extension\", \"number\""
+        )]
+    );
+}

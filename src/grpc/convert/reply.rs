@@ -4,9 +4,9 @@ use std::{sync::Arc, time::Duration};
 
 use super::super::pb;
 use crate::{
-    call::{Action, AudioKind, CallState, EndReason, Event},
+    call::{Action, AudioKind, CallState, EndReason, Event, TransferCause},
     engine::{CallRecord, EntryKind, Turn, TurnView},
-    flow::{Diagnostic, Flow, FlowSummary, Severity},
+    flow::{Diagnostic, Flow, FlowSummary, Severity, TargetType},
 };
 
 fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
@@ -41,11 +41,14 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
                 AudioKind::UnknownLanguage => pb::AudioKind::UnknownLanguage,
             } as i32,
         })),
-        Event::TransferResult { connected } => Some(Kind::TransferResult(pb::TransferResult {
-            connected: *connected,
-            detail: String::new(),
-            ok: *connected,
-        })),
+        Event::TransferResult { connected, cause } => {
+            Some(Kind::TransferResult(pb::TransferResult {
+                connected: *connected,
+                detail: String::new(),
+                ok: *connected,
+                cause: cause.map_or(pb::TransferCause::Unspecified, transfer_cause) as i32,
+            }))
+        }
         Event::RecordingResult {
             ok,
             recording,
@@ -136,9 +139,18 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
         Action::Listen { timeout } => Kind::Listen(pb::Listen {
             no_input_timeout_ms: millis(*timeout),
         }),
-        Action::Transfer { target, reason } => Kind::Transfer(pb::Transfer {
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => Kind::Transfer(pb::Transfer {
             target: target.to_string(),
             reason: reason.to_string(),
+            target_type: target_type.map_or(pb::TargetType::Unspecified, self::target_type) as i32,
+            timeout_ms: timeout.map_or(0, millis),
+            attached: attached.clone().into_iter().collect(),
         }),
         Action::Hangup(reason) => Kind::Hangup(pb::Hangup {
             reason: end_reason(*reason) as i32,
@@ -181,6 +193,24 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
         ended: ended.is_some(),
         understood: understood.iter().map(|u| owned(u)).collect(),
         phase: phase(*state) as i32,
+    }
+}
+
+pub fn target_type(t: TargetType) -> pb::TargetType {
+    match t {
+        TargetType::Queue => pb::TargetType::Queue,
+        TargetType::Sip => pb::TargetType::Sip,
+        TargetType::Extension => pb::TargetType::Extension,
+        TargetType::Number => pb::TargetType::Number,
+    }
+}
+
+fn transfer_cause(c: TransferCause) -> pb::TransferCause {
+    match c {
+        TransferCause::Busy => pb::TransferCause::Busy,
+        TransferCause::NoAnswer => pb::TransferCause::NoAnswer,
+        TransferCause::Rejected => pb::TransferCause::Rejected,
+        TransferCause::Failed => pb::TransferCause::Failed,
     }
 }
 
