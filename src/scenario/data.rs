@@ -1,8 +1,8 @@
 //! Scenario steps for a call's data: the variables a call starts with, a
-//! `data` event, the front-end's answers to a lookup and a hold, and the
-//! lookup a turn must ask for.
+//! `data` event, the front-end's answers to a lookup, a hold and a
+//! recording, and the lookup or recording a turn must ask for.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use serde::Deserialize;
 
@@ -19,6 +19,17 @@ pub struct ResultField {
     pub ok: bool,
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+}
+
+/// `recording_result = { ok = true, recording = "vm/0001.wav", duration_ms = 12000 }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingField {
+    pub ok: bool,
+    #[serde(default)]
+    pub recording: String,
+    #[serde(default)]
+    pub duration_ms: u64,
 }
 
 pub(super) fn vars(map: &BTreeMap<String, String>) -> Vars {
@@ -44,10 +55,33 @@ pub(super) fn events(step: &super::ScenarioStep) -> Vec<Event> {
             variables: vars(&r.variables),
         });
     }
+    if let Some(r) = &step.recording_result {
+        out.push(Event::RecordingResult {
+            ok: r.ok,
+            recording: r.recording.clone(),
+            duration: Duration::from_millis(r.duration_ms),
+        });
+    }
     if step.played {
         out.push(Event::PromptPlayed);
     }
     out
+}
+
+/// Whether a turn asks for the recording a step expects, by the variable
+/// it goes into (`record = "recording"`).
+pub(super) fn check_record(want: Option<&str>, actions: &[Action]) -> Result<(), String> {
+    let got = actions.iter().find_map(|a| {
+        if let Action::Record { into, .. } = a {
+            Some(&**into)
+        } else {
+            None
+        }
+    });
+    if got != want {
+        return Err(format!("record is {got:?}, not {want:?}"));
+    }
+    Ok(())
 }
 
 /// Whether a turn asks for the lookup a step expects (`lookup = "bill"`).
