@@ -12,7 +12,7 @@ mod agent_number;
 mod audio;
 mod closing;
 mod hold;
-mod ivr;
+mod blocks;
 mod lookup;
 mod matching;
 mod silence;

@@ -1,12 +1,12 @@
-//! `check` on the IVR kinds: each case edits the IVR test flow
-//! (`call/tests/ivr.toml`, clean under `--strict`) and expects the exact
+//! `check` on the IVR kinds: each case edits the building blocks test flow
+//! (`call/tests/blocks.toml`, clean under `--strict`) and expects the exact
 //! diagnostics the edit causes.
 
 use super::super::check_source;
 
-const IVR: &str = include_str!("../../call/tests/ivr.toml");
+const IVR: &str = include_str!("../../call/tests/blocks.toml");
 
-/// The IVR flow with each `(from, to)` replaced once.
+/// The blocks flow with each `(from, to)` replaced once.
 fn edit(edits: &[(&str, &str)]) -> String {
     let mut text = IVR.to_owned();
     for (from, to) in edits {
@@ -18,11 +18,11 @@ fn edit(edits: &[(&str, &str)]) -> String {
 
 /// The diagnostics, as the designer reads them, without the file name.
 fn check(text: &str) -> Vec<String> {
-    check_source("ivr.toml", text)
+    check_source("blocks.toml", text)
         .1
         .0
         .iter()
-        .map(|d| d.to_string().replacen("ivr.toml:", "", 1))
+        .map(|d| d.to_string().replacen("blocks.toml:", "", 1))
         .collect()
 }
 
@@ -35,7 +35,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 }
 
 #[test]
-fn the_ivr_flow_is_clean() {
+fn the_blocks_flow_is_clean() {
     assert_eq!(check(IVR), Vec::<String>::new());
 }
 

@@ -1,4 +1,4 @@
-//! The IVR building blocks on a small flow of their own (`ivr.toml`):
+//! The IVR building blocks on a small flow of their own (`blocks.toml`):
 //! `set` and `branch` act in the turn that reaches them, saying nothing
 //! themselves.
 
@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::*;
 
-fn ivr() -> Arc<Flow> {
-    Arc::new(compile_source("ivr.toml", include_str!("ivr.toml")).expect("ivr.toml compiles"))
+fn blocks() -> Arc<Flow> {
+    Arc::new(compile_source("blocks.toml", include_str!("blocks.toml")).expect("blocks.toml compiles"))
 }
 
 const NOTED: &str = "您的宽带业务已为您登记。";
@@ -16,7 +16,7 @@ const ANYTHING_ELSE_HERE: &str = "您还需要别的帮助吗?";
 
 /// A call past the opening whose `set` ran and whose VIP lookup went out.
 fn checking_vip() -> Call {
-    let (mut call, _) = Call::with(ivr(), &[]);
+    let (mut call, _) = Call::with(blocks(), &[]);
     let mut out = Vec::new();
     call.machine
         .handle_at(Duration::from_secs(1), &words("我要办宽带"), &mut out);
@@ -58,7 +58,7 @@ const RECORD: &str = "record:recording:60000:beep:#";
 
 /// A call whose recording started 2 s in.
 fn recording() -> Call {
-    let (mut call, _) = Call::with(ivr(), &[]);
+    let (mut call, _) = Call::with(blocks(), &[]);
     call.send_at(Duration::from_secs(2), words("我要留言")).is(
         &["say:voicemail_instructions", RECORD, "listen:75000"],
         &[INSTRUCTIONS],
@@ -120,7 +120,7 @@ const BILL_DONE: &str = "好的,话费详单已发送到您的手机。";
 
 /// A call inside the confirm subflow, asked its question.
 fn confirming() -> Call {
-    let (mut call, _) = Call::with(ivr(), &[]);
+    let (mut call, _) = Call::with(blocks(), &[]);
     call.send(words("查话费"))
         .is(&["say:confirm_ask", LISTEN], &[CONFIRM]);
     assert_eq!(call.at(), ("listening", Some("confirm.ask")));
