@@ -151,6 +151,8 @@ mod tests {
                 "confirming_switch",
                 "checking_handset",
                 "ended",
+                "in_menu",
+                "collecting",
                 "recording",
             ]
         );

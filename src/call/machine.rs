@@ -15,6 +15,8 @@
 //!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
 //!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
 //!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
+//!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
+//!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
 //!   listening ─record step→ recording ─recording_result→ (next or failed step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
@@ -23,7 +25,9 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod collect;
 mod face;
+mod menu;
 mod record;
 mod respond;
 mod shared;
@@ -34,6 +38,8 @@ mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
+use collect::CollectProgress;
+use menu::MenuProgress;
 use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
 
@@ -46,8 +52,8 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, LookupStep, PromptIx, RecordStep, StepIx,
-        TransferStep, matcher::Understood,
+        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx,
+        RecordStep, StepIx, TransferStep, matcher::Understood,
     },
 };
 
@@ -129,6 +135,9 @@ pub struct Script {
     /// a hold or a lookup measures its wait from. A `Cell` because the
     /// machine sets it before dispatch, through shared access.
     now: Cell<Duration>,
+    /// The menus the caller went through, for `@back` (bounded).
+    #[serde(default)]
+    menus: Vec<StepIx>,
 }
 
 #[state_machine(
@@ -204,6 +213,32 @@ impl Script {
                 | Event::TimeLimit,
             ) => Super,
         }
+    }
+
+    /// At a `menu` step: its own keys or words lead on (`menu`).
+    #[state(superstate = "in_call")]
+    fn in_menu(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        menu: &mut MenuStep,
+        progress: &mut MenuProgress,
+        event: &Event,
+    ) -> Outcome<State> {
+        self.menu_event(context, *step, menu, progress, event)
+    }
+
+    /// At a `collect` step: keys or words into a variable (`collect`).
+    #[state(superstate = "in_call")]
+    fn collecting(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        collect: &mut CollectStep,
+        progress: &mut CollectProgress,
+        event: &Event,
+    ) -> Outcome<State> {
+        self.collect_event(context, *step, collect, progress, event)
     }
 
     /// Asked consent for a transfer (N10). Yes (or asking for a person) →

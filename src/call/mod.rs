@@ -157,6 +157,10 @@ pub enum CallState {
     ConfirmingSwitch,
     CheckingHandset,
     Ended,
+    /// At a `menu` step, waiting for a key or words.
+    InMenu,
+    /// At a `collect` step, taking the caller's entry.
+    Collecting,
     /// The front-end records the caller; waiting for the recording.
     Recording,
 }
@@ -229,6 +233,9 @@ pub struct Say {
     /// placeholders and the call has variables; otherwise the prompt's
     /// own text (the flow's defaults) is what is said.
     pub rendered: Option<Arc<str>>,
+    /// The SSML with this call's values (digits marked `say-as`), when
+    /// the prompt has SSML and placeholders the call filled.
+    pub rendered_ssml: Option<Arc<str>>,
 }
 
 impl Say {
@@ -240,7 +247,10 @@ impl Say {
 
     /// SSML for a TTS engine, with this call's text.
     pub fn ssml(&self) -> Option<Arc<str>> {
-        self.prompt.ssml_for(self.locale, self.rendered.as_deref())
+        match &self.rendered_ssml {
+            Some(s) => Some(s.clone()),
+            None => self.prompt.ssml_for(self.locale, self.rendered.as_deref()),
+        }
     }
 }
 
@@ -249,6 +259,7 @@ impl PartialEq for Say {
         Arc::ptr_eq(&self.prompt, &other.prompt)
             && self.locale == other.locale
             && self.rendered == other.rendered
+            && self.rendered_ssml == other.rendered_ssml
             && self.barge_in == other.barge_in
     }
 }

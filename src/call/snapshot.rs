@@ -67,6 +67,8 @@ struct SayData {
     /// prompt's own (caller data, like the rest of the snapshot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rendered: Option<Arc<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rendered_ssml: Option<Arc<str>>,
 }
 
 impl Serialize for Say {
@@ -76,6 +78,7 @@ impl Serialize for Say {
             locale: self.locale,
             barge_in: self.barge_in,
             rendered: self.rendered.clone(),
+            rendered_ssml: self.rendered_ssml.clone(),
         }
         .serialize(s)
     }
@@ -98,6 +101,7 @@ impl<'de> Deserialize<'de> for Say {
             locale: data.locale,
             barge_in: data.barge_in,
             rendered: data.rendered,
+            rendered_ssml: data.rendered_ssml,
         })
     }
 }

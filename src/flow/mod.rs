@@ -16,6 +16,7 @@ mod index;
 pub mod matcher;
 mod norms;
 mod parse;
+mod placeholders;
 mod raw;
 pub mod registry;
 mod steps;
@@ -36,12 +37,13 @@ pub use greeting::{Opening, OpeningRule};
 pub use hours::{CallStart, Hours, OpeningHours};
 pub use index::{IntentIx, PromptIx, StepIx};
 use matcher::{Matcher, Phrases, Understood};
+pub use placeholders::Format;
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
-    AskPrompt, BranchStep, CallStep, CloseStep, HoldStep, LookupStep, MAX_SUBFLOW_DEPTH,
-    RETURN_PREFIX, RecordStep, ReturnStep, SetStep, Step, StepKind, TargetType, Template,
-    TransferStep,
+    AskPrompt, BACK, BranchStep, CallStep, CloseStep, CollectStep, DigitRule, Entry, HoldStep,
+    KeyPress, LookupStep, MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, REPEAT, RETURN_PREFIX, RecordStep,
+    ReturnStep, SetStep, Step, StepKind, TargetType, Template, TransferStep,
 };
 
 /// A call's own variables by name: caller data for the prompts (a name, a
@@ -219,10 +221,12 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
     Text(Box<str>),
-    /// `{name}`: the call's value, else the flow's default in this locale.
+    /// `{name}` or `{name:format}`: the call's value, else the flow's
+    /// default in this locale, said as `format` says.
     Var {
         name: Arc<str>,
         default: Option<Arc<str>>,
+        format: Format,
     },
 }
 
@@ -249,19 +253,41 @@ impl Prompt {
         if vars.is_empty() {
             return None;
         }
+        self.fill(locale, vars, false).map(Arc::from)
+    }
+
+    /// The SSML with a call's own values, when the prompt has SSML and
+    /// placeholders and the call has values: values are escaped, and
+    /// `{name:digits}` is marked `say-as` for the TTS engine.
+    pub fn render_ssml(&self, locale: LocaleIx, vars: &Vars) -> Option<Arc<str>> {
+        let template = self.ssml_template.as_ref()?;
+        if vars.is_empty() {
+            return None;
+        }
+        let text = self.fill(locale, vars, true)?;
+        let t = &template[usize::from(locale).min(template.len() - 1)];
+        Some(t.replace("{text}", &text).into())
+    }
+
+    fn fill(&self, locale: LocaleIx, vars: &Vars, ssml: bool) -> Option<String> {
         let pieces = self.template.as_ref()?;
         let pieces = &pieces[usize::from(locale).min(pieces.len() - 1)];
         let mut out = String::new();
         for p in pieces.iter() {
             match p {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Var { name, default } => match vars.get(&**name) {
-                    Some(v) => out.push_str(v),
+                Piece::Var {
+                    name,
+                    default,
+                    format,
+                } => match vars.get(&**name) {
+                    Some(v) => format.fill(v, ssml, &mut out),
+                    // A default is already said its way (compile time).
                     None => out.push_str(default.as_deref().unwrap_or_default()),
                 },
             }
         }
-        Some(out.into())
+        Some(out)
     }
 
     /// The SSML for `rendered` text (or the flow's own).
@@ -437,7 +463,9 @@ impl Flow {
                 | StepKind::Branch(_)
                 | StepKind::Set(_)
                 | StepKind::Record(_)
-                | StepKind::Call(_) => None,
+                | StepKind::Call(_)
+                | StepKind::Menu(_)
+                | StepKind::Collect(_) => None,
             })
             .collect()
     }

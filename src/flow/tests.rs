@@ -623,7 +623,7 @@ fn the_schema_describes_the_strict_format() {
         schema["definitions"]["Step"]["oneOf"]
             .as_array()
             .map(Vec::len),
-        Some(11)
+        Some(13)
     );
     assert_eq!(
         schema["definitions"]["Timing"]["properties"]["silence_prompts"]["minimum"],

@@ -2,7 +2,8 @@
 
 use super::{Graph, Shape, node_id, seconds};
 use crate::flow::{
-    AskPrompt, CloseStep, Flow, HoldStep, LookupStep, PromptIx, StepIx, StepKind, TransferStep,
+    AskPrompt, CloseStep, CollectStep, Flow, HoldStep, LookupStep, MenuKey, MenuStep, PromptIx,
+    StepIx, StepKind, TransferStep,
 };
 
 impl Graph {
@@ -185,6 +186,70 @@ impl Graph {
                 let open = g.hangup("line_left_open", "N15");
                 let label = format!("{}, line left open", seconds(timing.caller_hangup_wait));
                 g.edge(&bye, &open, Some(&label), true);
+            }
+            StepKind::Menu(MenuStep {
+                prompt: menu,
+                keys,
+                answers,
+                invalid,
+                attempts,
+                exhausted,
+            }) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("menu {}", prompt(*menu))],
+                    Shape::Step,
+                );
+                // Each key on its edge; `@repeat` loops, `@back` goes to
+                // whichever menu came before, so it has no fixed edge.
+                for (key, to) in keys.iter() {
+                    match to {
+                        MenuKey::Step(to) => {
+                            g.edge(&id, &step_id(*to), Some(&format!("key {key}")), false);
+                        }
+                        MenuKey::Repeat => {
+                            g.edge(&id, &id, Some(&format!("key {key}, again")), true)
+                        }
+                        MenuKey::Back => {
+                            let back = format!("{id}_back");
+                            g.node(back.clone(), vec!["the menu before".into()], Shape::Marker);
+                            g.edge(&id, &back, Some(&format!("key {key}, back")), true);
+                        }
+                    }
+                }
+                for (intent, to) in answers.iter() {
+                    g.edge(&id, &step_id(*to), Some(&flow.intent(*intent).name), false);
+                }
+                let label = format!("{attempts} x {}", prompt(*invalid));
+                g.edge(&id, &step_id(*exhausted), Some(&label), false);
+                g.silence(flow, &id, *menu);
+            }
+            StepKind::Collect(CollectStep {
+                prompt: ask,
+                into,
+                digits,
+                pattern: _,
+                invalid,
+                attempts,
+                next,
+                exhausted,
+            }) => {
+                let what = match digits {
+                    Some(d) => format!("{}-{} digits", d.min, d.max),
+                    None => "words".to_owned(),
+                };
+                g.node(
+                    id.clone(),
+                    vec![
+                        step.id.to_string(),
+                        format!("collect {{{into}}} ({what}) {}", prompt(*ask)),
+                    ],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(*next), Some("valid"), false);
+                let label = format!("{attempts} x {}", prompt(*invalid));
+                g.edge(&id, &step_id(*exhausted), Some(&label), false);
+                g.silence(flow, &id, *ask);
             }
             StepKind::Hangup { prompt: p } => {
                 g.node(

@@ -414,6 +414,7 @@ mod tests {
                         locale,
                         barge_in: locale % 2 == 0,
                         rendered,
+                        rendered_ssml: None,
                     }));
                 }
             }

@@ -54,6 +54,59 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                     .into(),
             );
         }
+        CallState::Collecting => match step {
+            Some(StepKind::Collect(collect)) => {
+                let mut heard = vec![collect.waits_for()];
+                heard.extend(
+                    flow.anywhere()
+                        .iter()
+                        .map(|(ix, _)| flow.intent(*ix).name.to_string()),
+                );
+                heard
+            }
+            Some(
+                StepKind::Ask { .. }
+                | StepKind::Say { .. }
+                | StepKind::Transfer(_)
+                | StepKind::Hold(_)
+                | StepKind::Lookup(_)
+                | StepKind::Close(_)
+                | StepKind::Menu(_)
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
+            )
+            | None => Vec::new(),
+        },
+        CallState::InMenu => match step {
+            // Only the menu's own keys count here; words as its intents
+            // and the `[anywhere]` requests say them (no flow-wide keys).
+            Some(StepKind::Menu(menu)) => {
+                let mut heard = vec![menu.waits_for()];
+                let words = menu.answers.iter().chain(flow.anywhere());
+                heard.extend(words.map(|(ix, _)| flow.intent(*ix).name.to_string()));
+                heard
+            }
+            Some(
+                StepKind::Ask { .. }
+                | StepKind::Say { .. }
+                | StepKind::Transfer(_)
+                | StepKind::Hold(_)
+                | StepKind::Lookup(_)
+                | StepKind::Close(_)
+                | StepKind::Collect(_)
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
+            )
+            | None => Vec::new(),
+        },
         CallState::Listening => match step {
             Some(StepKind::Ask { answers, .. }) => {
                 answers.iter().map(|(ix, _)| intent(*ix)).collect()
@@ -64,6 +117,8 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Hold(_)
                 | StepKind::Lookup(_)
                 | StepKind::Close(_)
+                | StepKind::Menu(_)
+                | StepKind::Collect(_)
                 | StepKind::Hangup { .. }
                 | StepKind::Branch(_)
                 | StepKind::Set(_)
@@ -117,9 +172,13 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             | CallState::AwaitingHangup
             | CallState::ConfirmingSwitch
             | CallState::CheckingHandset
+            | CallState::InMenu
+            | CallState::Collecting
             | CallState::Ended,
             Some(
                 StepKind::Ask { .. }
+                | StepKind::Menu(_)
+                | StepKind::Collect(_)
                 | StepKind::Say { .. }
                 | StepKind::Transfer(_)
                 | StepKind::Hold(_)

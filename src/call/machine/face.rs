@@ -71,6 +71,7 @@ impl CallMachine {
             caller: setup.caller,
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),
+            menus: Vec::new(),
         };
         CallMachine {
             sm: script.state_machine(),
@@ -137,6 +138,8 @@ impl CallMachine {
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
+            State::InMenu { .. } => CallState::InMenu,
+            State::Collecting { .. } => CallState::Collecting,
             State::Ended {} => CallState::Ended,
         }
     }
@@ -159,7 +162,9 @@ impl CallMachine {
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
-            | State::CheckingHandset { step, .. } => *step,
+            | State::CheckingHandset { step, .. }
+            | State::InMenu { step, .. }
+            | State::Collecting { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
         Some(&self.sm.inner().flow.step(ix).id)

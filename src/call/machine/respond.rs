@@ -12,9 +12,23 @@ use crate::{
 impl Script {
     /// Where `intent` leads from `step`: the step's own answers first, then
     /// the requests understood anywhere.
-    fn route(&self, step: StepIx, intent: IntentIx) -> Option<StepIx> {
-        let StepKind::Ask { answers, .. } = &self.flow.step(step).kind else {
-            return None;
+    pub(super) fn route(&self, step: StepIx, intent: IntentIx) -> Option<StepIx> {
+        let answers: &[(IntentIx, StepIx)] = match &self.flow.step(step).kind {
+            StepKind::Ask { answers, .. } => answers,
+            StepKind::Menu(m) => &m.answers,
+            // Only the requests understood anywhere (a person).
+            StepKind::Collect(_) => &[],
+            StepKind::Say { .. }
+            | StepKind::Transfer(_)
+            | StepKind::Hold(_)
+            | StepKind::Lookup(_)
+            | StepKind::Close(_)
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => return None,
         };
         answers
             .iter()

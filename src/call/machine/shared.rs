@@ -82,15 +82,30 @@ impl Script {
         understanding::answer(&self.flow, u, agent_is_yes)
     }
 
+    /// Says one of the flow's own prompts (silence, audio, goodbyes):
+    /// the caller may always interrupt those.
     pub(super) fn say(&mut self, prompt: PromptIx, out: &mut Outbox) {
+        self.say_with(prompt, true, out);
+    }
+
+    /// Says a step's prompt, which the caller may interrupt only where
+    /// the step allows it (`barge_in`).
+    pub(super) fn say_at(&mut self, step: StepIx, prompt: PromptIx, out: &mut Outbox) {
+        let barge_in = self.flow.step(step).barge_in;
+        self.say_with(prompt, barge_in, out);
+    }
+
+    fn say_with(&mut self, prompt: PromptIx, barge_in: bool, out: &mut Outbox) {
         self.last_said = Some(prompt);
         let p = self.flow.prompt(prompt);
         let rendered = p.render(self.locale, &self.vars);
+        let rendered_ssml = p.render_ssml(self.locale, &self.vars);
         out.push(Action::Say(Say {
             prompt: p.clone(),
             locale: self.locale,
-            barge_in: true,
+            barge_in,
             rendered,
+            rendered_ssml,
         }));
     }
 
@@ -156,6 +171,10 @@ impl Script {
             | StepKind::Record(_)
             | StepKind::Call(_)
             | StepKind::Return(_) => self.flow.roles().silence_reprompt,
+            // A menu's choices are what a silent caller needs to hear,
+            // and an entry's prompt what to key.
+            StepKind::Menu(m) => m.prompt,
+            StepKind::Collect(c) => c.prompt,
         }
     }
 
@@ -225,7 +244,7 @@ impl Script {
                     return Ok(answer);
                 }
                 if answer != Answer::Other {
-                    self.say(question, out);
+                    self.say_at(step, question, out);
                     self.listen(out);
                     return Err(Handled);
                 }
@@ -240,7 +259,7 @@ impl Script {
                 {
                     self.say(reply, out);
                 }
-                self.say(question, out);
+                self.say_at(step, question, out);
                 self.listen(out);
                 Err(Handled)
             }
@@ -315,6 +334,24 @@ impl Script {
     /// a request said with the "no" is handled at once.
     pub(super) fn back_to_ask(&mut self, out: &mut Outbox) -> State {
         let step = self.last_ask;
+        // A menu's keys, an entry's digits, are taken only there: the
+        // caller hears the step again.
+        match &self.flow.clone().step(step).kind {
+            StepKind::Menu(m) => return self.enter_menu(step, m, out),
+            StepKind::Collect(c) => return self.enter_collect(step, c, out),
+            StepKind::Ask { .. }
+            | StepKind::Say { .. }
+            | StepKind::Transfer(_)
+            | StepKind::Hold(_)
+            | StepKind::Lookup(_)
+            | StepKind::Close(_)
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => {}
+        }
         if !self.pending.is_empty() {
             let pending = mem::take(&mut self.pending);
             return self.respond(step, pending, out);
@@ -399,13 +436,13 @@ impl Script {
                     };
                     self.opened = true;
                     if let Some(p) = p {
-                        self.say(p, out);
+                        self.say_at(step, p, out);
                     }
                     self.listen(out);
                     return State::listening(step, 0);
                 }
                 StepKind::Say { prompt, next } => {
-                    self.say(*prompt, out);
+                    self.say_at(step, *prompt, out);
                     step = *next;
                 }
                 StepKind::Set(s) => step = self.set_values(s),
@@ -419,12 +456,12 @@ impl Script {
                 },
                 StepKind::Branch(b) => step = self.branch_to(b),
                 StepKind::Transfer(t) => {
-                    self.say(t.consent, out);
+                    self.say_at(step, t.consent, out);
                     self.listen(out);
                     return State::confirming_transfer(step, t.clone(), 0, 0);
                 }
                 StepKind::Hold(h) => {
-                    self.say(h.ask, out);
+                    self.say_at(step, h.ask, out);
                     self.listen(out);
                     return State::confirming_hold(step, h.clone(), 0, 0);
                 }
@@ -435,7 +472,7 @@ impl Script {
                     });
                     let quiet = flow.timing().lookup_quiet;
                     let (wait, waited) = if quiet.is_zero() {
-                        self.say(l.wait, out);
+                        self.say_at(step, l.wait, out);
                         (flow.timing().lookup_timeout, true)
                     } else {
                         (quiet, false)
@@ -444,6 +481,8 @@ impl Script {
                     let until = self.deadline_after(wait);
                     return State::looking_up(step, l.clone(), until, waited);
                 }
+                StepKind::Menu(m) => return self.enter_menu(step, m, out),
+                StepKind::Collect(c) => return self.enter_collect(step, c, out),
                 StepKind::Record(r) => return self.start_recording(step, r, out),
                 StepKind::Close(c) => {
                     if self.routable(c.more, self.pending) {
@@ -457,12 +496,12 @@ impl Script {
                         _ => c.ask,
                     };
                     self.opened = true;
-                    self.say(ask, out);
+                    self.say_at(step, ask, out);
                     self.listen(out);
                     return State::closing(step, *c);
                 }
                 StepKind::Hangup { prompt } => {
-                    self.say(*prompt, out);
+                    self.say_at(step, *prompt, out);
                     out.push(Action::Hangup(EndReason::FlowEnd));
                     self.ended = Some(EndReason::FlowEnd);
                     return State::ended();

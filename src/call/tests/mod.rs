@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 mod agent_number;
 mod audio;
+mod blocks;
 mod closing;
 mod hold;
-mod blocks;
+mod ivr;
 mod lookup;
 mod matching;
 mod silence;

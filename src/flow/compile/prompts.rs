@@ -6,7 +6,7 @@ use std::{
 };
 
 use super::super::{
-    Piece, Prompt, PromptIx,
+    Format, Piece, Prompt, PromptIx,
     raw::{RawFlow, RawVariable, Sp},
 };
 use super::{
@@ -168,6 +168,25 @@ fn check_prompt(
     let has_vars = pieces
         .iter()
         .any(|p| p.iter().any(|p| matches!(p, Piece::Var { .. })));
+    // A recording says one fixed text; a value only the call brings (an
+    // entered number, a lookup's amount) would go unsaid.
+    let run_time_only = pieces.iter().flat_map(|p| p.iter()).find_map(|p| match p {
+        Piece::Var {
+            name,
+            default: None,
+            ..
+        } => Some(name.clone()),
+        Piece::Var { .. } | Piece::Text(_) => None,
+    });
+    if let (Some(file), Some(name)) = (audio, run_time_only) {
+        found.error(
+            file.span(),
+            None,
+            format!(
+                "prompt {id_name:?} has a fixed audio file but says {{{name}}}, which only the call knows: drop `audio` (TTS says it) or the placeholder"
+            ),
+        );
+    }
     let ssml_template = ssml.filter(|_| has_vars).map(|s| {
         locales
             .iter()
@@ -217,8 +236,23 @@ fn render(
         }
         match (rest.as_bytes()[open], after.find('}')) {
             (b'{', Some(close)) => {
-                let name = &after[..close];
-                let default = variables.get(name).map(|v| Arc::from(v[locale].as_str()));
+                let (name, format) = match Format::split(&after[..close]) {
+                    Ok(split) => split,
+                    Err(other) => {
+                        found.error(
+                            at.clone(),
+                            None,
+                            format!("unknown format {other:?} (write {{name}}, {{name:digits}} or {{name:money}})"),
+                        );
+                        let written = &after[..close];
+                        (written.split(':').next().unwrap_or(written), Format::Plain)
+                    }
+                };
+                let default = variables.get(name).map(|v| {
+                    let mut said = String::new();
+                    format.fill(&v[locale], false, &mut said);
+                    Arc::from(said)
+                });
                 match &default {
                     Some(d) => out.push_str(d),
                     // The flow's own text shows what a call fills in.
@@ -247,6 +281,7 @@ fn render(
                 pieces.push(Piece::Var {
                     name: name.into(),
                     default,
+                    format,
                 });
                 rest = &after[close + 1..];
             }

@@ -117,7 +117,31 @@ pub(super) fn check_intents(
     let Some(table) = &raw.intents else {
         return found.done((intents, names));
     };
+    // A key with two meanings at one step used to go to the first intent
+    // alphabetically, silently; a menu's own keys are the way to reuse one.
+    let mut key_owner: HashMap<&str, &str> = HashMap::new();
     for (name, fields) in table.get_ref() {
+        let keys = fields
+            .get_ref()
+            .iter()
+            .filter(|(k, _)| k.get_ref() == "dtmf")
+            .flat_map(|(_, list)| list.get_ref());
+        for key in keys {
+            match key_owner.get(key.get_ref().as_str()) {
+                Some(other) if *other != name.get_ref().as_str() => found.error(
+                    key.span(),
+                    None,
+                    format!(
+                        "key {:?} means both {other:?} and {:?}: a key has one meaning at a step (give a menu step its own `keys` instead)",
+                        key.get_ref(),
+                        name.get_ref()
+                    ),
+                ),
+                Some(_) | None => {
+                    key_owner.insert(key.get_ref(), name.get_ref());
+                }
+            }
+        }
         let phrases = found.take(check_intent(source, name, fields, locales));
         names.insert(name.get_ref().clone(), IntentIx::new(intents.len()));
         intents.push(Intent {

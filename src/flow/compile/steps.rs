@@ -224,7 +224,13 @@ fn resolve_fields<'r>(
             Holds::StepRef => found
                 .take(check_reference(cx.source, target, &cx.names.steps, "step"))
                 .map(usize::from),
-            Holds::Text | Holds::Millis | Holds::Answers | Holds::Variables | Holds::Flag => {
+            Holds::Text
+            | Holds::Millis
+            | Holds::Answers
+            | Holds::Variables
+            | Holds::Flag
+            | Holds::Count
+            | Holds::Digits => {
                 continue;
             }
         };

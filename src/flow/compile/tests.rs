@@ -19,10 +19,11 @@ fn every_field(kind: &str) -> String {
     for field in spec.fields {
         let value = match field.holds {
             Holds::PromptRef | Holds::StepRef | Holds::Text => "\"a\"",
-            Holds::Millis => "1000",
+            Holds::Millis | Holds::Count => "1000",
             Holds::Answers => "{ yes = \"a\" }",
             Holds::Flag => "true",
             Holds::Variables => "[\"a\"]",
+            Holds::Digits => "{ max = 4 }",
         };
         text.push_str(&format!("{} = {value}\n", field.key));
     }

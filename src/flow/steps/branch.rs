@@ -197,6 +197,8 @@ fn literal_values<'f>(flow: &'f Flow, name: &str) -> Option<BTreeSet<&'f str>> {
             | StepKind::Record(_)
             | StepKind::Call(_)
             | StepKind::Return(_) => {}
+            StepKind::Collect(c) if *c.into == *name => return None,
+            StepKind::Menu(_) | StepKind::Collect(_) => {}
         }
     }
     Some(values)

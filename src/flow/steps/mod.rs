@@ -11,10 +11,12 @@ mod ask;
 mod branch;
 mod call;
 mod close;
+mod collect;
 mod fill;
 mod hangup;
 mod hold;
 mod lookup;
+mod menu;
 mod read;
 mod record;
 mod say;
@@ -33,9 +35,11 @@ use super::{Flow, IntentIx, PromptIx, StepIx};
 pub use branch::BranchStep;
 pub use call::{CallStep, MAX_DEPTH as MAX_SUBFLOW_DEPTH, RETURN_PREFIX, ReturnStep};
 pub use close::CloseStep;
+pub use collect::{CollectStep, DigitRule, Entry};
 pub use fill::Template;
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
+pub use menu::{BACK, KeyPress, MenuKey, MenuStep, REPEAT};
 #[cfg(test)]
 pub(super) use read::ALL_KEYS;
 use read::Entries;
@@ -102,6 +106,10 @@ pub enum StepKind {
     Hold(HoldStep),
     /// Ask the front-end for data; go on when it answers.
     Lookup(LookupStep),
+    /// Say the choices; the menu's own keys (or words) lead on.
+    Menu(MenuStep),
+    /// Take what the caller keys (or says) into a variable.
+    Collect(CollectStep),
     /// Ask whether anything else is needed, then goodbye; the caller hangs
     /// up first (N12).
     Close(CloseStep),
@@ -132,6 +140,8 @@ impl StepKind {
             StepKind::Transfer(t) => t.successors(),
             StepKind::Hold(h) => h.successors(),
             StepKind::Lookup(l) => l.successors(),
+            StepKind::Menu(m) => m.successors(),
+            StepKind::Collect(c) => c.successors(),
             StepKind::Close(c) => c.successors(),
             StepKind::Hangup { .. } => vec![],
             StepKind::Branch(b) => b.successors(),
@@ -158,6 +168,8 @@ impl StepKind {
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
+            | StepKind::Menu(_)
+            | StepKind::Collect(_)
             | StepKind::Close(_)
             | StepKind::Record(_) => true,
         }
@@ -175,6 +187,8 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     close::SPEC,
     hangup::SPEC,
     lookup::SPEC,
+    menu::SPEC,
+    collect::SPEC,
     branch::SPEC,
     set::SPEC,
     record::SPEC,
@@ -218,6 +232,10 @@ pub(super) enum Holds {
     Flag,
     /// A list of variable names.
     Variables,
+    /// A small whole number (`attempts`).
+    Count,
+    /// `digits = { min, max, terminator, inter_digit_ms }`.
+    Digits,
 }
 
 /// Whether a step must have a field: the norm it serves and what the
@@ -335,7 +353,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `branch`, `set`, `record`, `call`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`, `collect`, `branch`, `set`, `record`, `call`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -373,6 +391,8 @@ pub(super) fn check_step_norms(
             StepKind::Ask { .. }
             | StepKind::Say { .. }
             | StepKind::Lookup(_)
+            | StepKind::Menu(_)
+            | StepKind::Collect(_)
             | StepKind::Set(_)
             | StepKind::Record(_)
             | StepKind::Return(_) => {}

@@ -14,7 +14,7 @@ use serde::{
 };
 
 use super::super::raw::Sp;
-use super::{Holds, NoKind, RETURN_PREFIX, RawStep, STEP_KINDS};
+use super::{Holds, NoKind, RETURN_PREFIX, RawStep, STEP_KINDS, collect::RawDigits};
 
 /// The key every kind has.
 const BARGE_IN: &str = "barge_in";
@@ -30,6 +30,15 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "close",
     "hangup",
     "lookup",
+    "menu",
+    "keys",
+    "invalid",
+    "attempts",
+    "exhausted",
+    "collect",
+    "into",
+    "digits",
+    "pattern",
     "params",
     "gives",
     "wait",
@@ -58,7 +67,6 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "call",
     "cases",
     "default",
-    "into",
     "max_ms",
     "beep",
     "terminator",
@@ -163,6 +171,8 @@ pub(in crate::flow) enum Value {
     Millis(Sp<i64>),
     /// `barge_in`, `beep`.
     Flag(Sp<bool>),
+    /// A collect step's `digits` table.
+    Digits(Sp<RawDigits>),
 }
 
 /// Reads the value of one key as that key holds it in every kind.
@@ -182,7 +192,8 @@ impl<'de> de::DeserializeSeed<'de> for ValueOf {
         Ok(match holds {
             Some(Holds::Answers) => Value::Answers(Deserialize::deserialize(d)?),
             Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
-            Some(Holds::Millis) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::Millis | Holds::Count) => Value::Millis(Deserialize::deserialize(d)?),
+            Some(Holds::Digits) => Value::Digits(Deserialize::deserialize(d)?),
             Some(Holds::Flag) => Value::Flag(Deserialize::deserialize(d)?),
             Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
                 Value::Text(Deserialize::deserialize(d)?)
@@ -249,7 +260,8 @@ impl Entries {
             | Value::Assignments(_)
             | Value::Names(_)
             | Value::Millis(_)
-            | Value::Flag(_) => None,
+            | Value::Flag(_)
+            | Value::Digits(_) => None,
         }
     }
 
@@ -260,7 +272,24 @@ impl Entries {
         match &self.0[at].1 {
             Value::Text(_) => self.text(key),
             Value::Assignments(t) => Some(Sp::new(t.span(), String::new())),
-            Value::Answers(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => None,
+            Value::Answers(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_)
+            | Value::Digits(_) => None,
+        }
+    }
+
+    /// A collect step's `digits` table.
+    pub(super) fn digits(&mut self, key: &str) -> Option<Sp<RawDigits>> {
+        match self.take(key)? {
+            Value::Digits(v) => Some(v),
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Assignments(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_) => None,
         }
     }
 
@@ -273,7 +302,8 @@ impl Entries {
                 | Value::Answers(_)
                 | Value::Names(_)
                 | Value::Millis(_)
-                | Value::Flag(_),
+                | Value::Flag(_)
+                | Value::Digits(_),
             )
             | None => BTreeMap::new(),
         }
@@ -288,7 +318,8 @@ impl Entries {
                 | Value::Answers(_)
                 | Value::Assignments(_)
                 | Value::Millis(_)
-                | Value::Flag(_),
+                | Value::Flag(_)
+                | Value::Digits(_),
             )
             | None => Vec::new(),
         }
@@ -303,7 +334,8 @@ impl Entries {
                 | Value::Assignments(_)
                 | Value::Names(_)
                 | Value::Millis(_)
-                | Value::Flag(_),
+                | Value::Flag(_)
+                | Value::Digits(_),
             )
             | None => BTreeMap::new(),
         }
@@ -316,7 +348,8 @@ impl Entries {
             | Value::Answers(_)
             | Value::Assignments(_)
             | Value::Names(_)
-            | Value::Flag(_) => None,
+            | Value::Flag(_)
+            | Value::Digits(_) => None,
         }
     }
 
@@ -327,7 +360,8 @@ impl Entries {
             | Value::Answers(_)
             | Value::Assignments(_)
             | Value::Names(_)
-            | Value::Millis(_) => None,
+            | Value::Millis(_)
+            | Value::Digits(_) => None,
         }
     }
 
@@ -340,9 +374,11 @@ impl Entries {
             .flat_map(|(_, value)| match value {
                 Value::Text(v) => label(v).into_iter().collect::<Vec<_>>(),
                 Value::Answers(v) => v.values().filter_map(label).collect(),
-                Value::Assignments(_) | Value::Names(_) | Value::Millis(_) | Value::Flag(_) => {
-                    Vec::new()
-                }
+                Value::Assignments(_)
+                | Value::Names(_)
+                | Value::Millis(_)
+                | Value::Flag(_)
+                | Value::Digits(_) => Vec::new(),
             })
             .collect()
     }
@@ -359,6 +395,7 @@ impl Entries {
                     Value::Assignments(v) => Some(v.span()),
                     Value::Names(v) => v.first().map(|n| n.span()),
                     Value::Millis(v) => Some(v.span()),
+                    Value::Digits(v) => Some(v.span()),
                     // Every kind has `barge_in`.
                     Value::Flag(v) => (key != BARGE_IN).then(|| v.span()),
                 };

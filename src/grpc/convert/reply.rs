@@ -229,6 +229,8 @@ pub fn phase(s: CallState) -> pb::CallState {
         CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,
         CallState::CheckingHandset => pb::CallState::CheckingHandset,
         CallState::Ended => pb::CallState::Ended,
+        CallState::InMenu => pb::CallState::InMenu,
+        CallState::Collecting => pb::CallState::Collecting,
     }
 }
 
