@@ -7,7 +7,9 @@ use std::time::Duration;
 use super::*;
 
 fn blocks() -> Arc<Flow> {
-    Arc::new(compile_source("blocks.toml", include_str!("blocks.toml")).expect("blocks.toml compiles"))
+    Arc::new(
+        compile_source("blocks.toml", include_str!("blocks.toml")).expect("blocks.toml compiles"),
+    )
 }
 
 const NOTED: &str = "您的宽带业务已为您登记。";

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 mod agent_number;
 mod audio;
+mod blocks;
 mod closing;
 mod hold;
-mod blocks;
 mod lookup;
 mod matching;
 mod silence;
