@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde::Deserialize;
 
-use crate::call::{Action, Event, Vars};
+use crate::call::{Action, Event, TransferCause, Vars};
 
 /// `lookup_result = { name = "bill", ok = true, variables = { amount = "58.50" } }`
 /// or `hold_result = { ok = false }`.
@@ -66,6 +66,25 @@ pub(super) fn events(step: &super::ScenarioStep) -> Vec<Event> {
         out.push(Event::PromptPlayed);
     }
     out
+}
+
+/// `transfer = "connected"`, `"failed"` or a cause (`"busy"`,
+/// `"no_answer"`, `"rejected"`) as a caller step: the front-end's result.
+pub(super) fn transfer_result(result: &str) -> Result<Event, String> {
+    let (connected, cause) = match result {
+        "connected" => (true, None),
+        "failed" => (false, None),
+        other => match other.parse::<TransferCause>() {
+            Ok(cause) => (false, Some(cause)),
+            Err(_) => {
+                return Err(format!(
+                    "transfer = {other:?} as a caller step: expected connected, failed, \
+                     busy, no_answer or rejected (add `expect` to check a transfer action)"
+                ));
+            }
+        },
+    };
+    Ok(Event::TransferResult { connected, cause })
 }
 
 /// Whether a turn asks for the recording a step expects, by the variable

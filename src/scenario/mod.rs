@@ -80,7 +80,7 @@ pub use locales::{Transcripts, Wording, check_wording, per_locale};
 
 pub use crate::transcript::{Line, TranscriptText};
 use crate::{
-    call::{Action, AudioKind, EndReason, Event, NluIntent, TransferCause},
+    call::{Action, AudioKind, EndReason, Event, NluIntent},
     engine::{Engine, EngineSettings, StartCall},
     flow::FlowRegistry,
     transcript::{CallRecord, EntryKind, TurnView, transcript_lines},
@@ -460,20 +460,7 @@ fn parse_step(step: &ScenarioStep) -> Result<Option<CallerAct>, String> {
     acts.extend(data::events(step).into_iter().map(CallerAct::Event));
     let expecting = step.expect.is_some() || matches!(step.hangup, Some(HangupField::Reason(_)));
     if let (Some(result), false) = (&step.transfer, expecting) {
-        let (connected, cause) = match result.as_str() {
-            "connected" => (true, None),
-            "failed" => (false, None),
-            other => match other.parse::<TransferCause>() {
-                Ok(cause) => (false, Some(cause)),
-                Err(_) => {
-                    return Err(format!(
-                        "transfer = {other:?} as a caller step: expected connected, failed, \
-                         busy, no_answer or rejected (add `expect` to check a transfer action)"
-                    ));
-                }
-            },
-        };
-        acts.push(CallerAct::Event(Event::TransferResult { connected, cause }));
+        acts.push(CallerAct::Event(data::transfer_result(result)?));
     }
     if let Some(w) = &step.wait {
         parse_duration(w)?;
