@@ -1,8 +1,9 @@
 //! Property test: random callers on the shipped flows.
 //!
 //! Random event sequences (speech from a vocabulary of every intent phrase
-//! plus near misses, keys, silence, audio trouble, transfer results,
-//! hang-ups) drive the call machine on simulated time, and every call must
+//! plus near misses, keys and whole number entries, silence, audio
+//! trouble, transfer and recording results, hang-ups) drive the call
+//! machine on simulated time, and every call must
 //! keep the norms' promises:
 //!
 //! - it ends within the flow's `max_call_ms` of simulated time;
@@ -44,7 +45,7 @@ const NEAR_MISSES: &[&str] = &[
 
 fn flows() -> Vec<Arc<Flow>> {
     let root = env!("CARGO_MANIFEST_DIR");
-    ["hotline", "outbound"]
+    ["hotline", "outbound", "menu"]
         .iter()
         .map(|name| {
             let path = format!("{root}/flows/{name}.toml");
@@ -81,13 +82,15 @@ enum Move {
     Silence,
     Audio(AudioKind),
     Transfer(bool),
+    /// The front-end's answer to a recording, made or not.
+    Recording(bool),
     HangUp,
 }
 
 fn a_move() -> impl Strategy<Value = (Move, u64)> {
     let m = prop_oneof![
         6 => (any::<usize>(), prop::bool::weighted(0.9)).prop_map(|(i, clear)| Move::Say(i, clear)),
-        1 => prop::sample::select(vec!["0", "1", "2", "3", "4", "9", "#"]).prop_map(Move::Keys),
+        1 => prop::sample::select(vec!["0", "1", "2", "3", "4", "9", "#", "*", "13800138000#", "1380013"]).prop_map(Move::Keys),
         4 => Just(Move::Silence),
         2 => prop::sample::select(vec![
             AudioKind::Weak,
@@ -97,6 +100,7 @@ fn a_move() -> impl Strategy<Value = (Move, u64)> {
         ])
         .prop_map(Move::Audio),
         1 => any::<bool>().prop_map(Move::Transfer),
+        1 => any::<bool>().prop_map(Move::Recording),
         1 => Just(Move::HangUp),
     ];
     (m, 0u64..20_000)
@@ -231,6 +235,18 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
             ),
             (Move::Audio(kind), _) => (Event::Audio(kind), now + Duration::from_millis(delay)),
             (Move::Transfer(c), _) => (Event::transferred(c), now + Duration::from_millis(delay)),
+            (Move::Recording(ok), _) => (
+                Event::RecordingResult {
+                    ok,
+                    recording: if ok {
+                        "rec/1.wav".into()
+                    } else {
+                        String::new()
+                    },
+                    duration: Duration::from_millis(delay),
+                },
+                now + Duration::from_millis(delay),
+            ),
             (Move::HangUp, _) => (Event::CallerHangup, now + Duration::from_millis(delay)),
         };
         now = at;
@@ -271,7 +287,7 @@ proptest! {
 
     #[test]
     fn random_callers_get_the_norms(
-        flow in 0usize..2,
+        flow in 0usize..3,
         locale in 0u8..3,
         moves in prop::collection::vec(a_move(), 0..400),
     ) {
