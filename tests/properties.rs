@@ -10,14 +10,21 @@
 //! - we never hang up without a goodbye (only the caller may);
 //! - no transfer without a yes to the consent question just asked (N10);
 //! - no silence hang-up before three silence prompts 5 s apart (N5);
-//! - a ticket number is said whenever a ticket is promised (N17).
+//! - a ticket number is said whenever a ticket is promised (N17);
+//! - every menu and collect step leads on within its `attempts` invalid
+//!   answers;
+//! - keys of one step never act at another: at a menu, a key it does not
+//!   have keeps the call there (or leads to `exhausted`).
+//!
+//! Besides the shipped flows, the machine tests' operator IVR
+//! (`src/call/tests/ivr.toml`) brings menus and digit entry.
 
 use std::{sync::Arc, time::Duration};
 
 use callscript::{
     calendar::DayPart,
     call::{Action, AudioKind, CallMachine, CallSetup, CallState, EndReason, Event},
-    flow::{Flow, compile_source},
+    flow::{Flow, KeyPress, MenuKey, StepKind, compile_source},
 };
 use proptest::prelude::*;
 
@@ -52,7 +59,84 @@ fn flows() -> Vec<Arc<Flow>> {
             let text = std::fs::read_to_string(&path).expect("shipped flow");
             Arc::new(compile_source(&path, &text).expect("shipped flow compiles"))
         })
+        .chain([Arc::new(
+            compile_source("ivr.toml", include_str!("../src/call/tests/ivr.toml"))
+                .expect("the IVR test flow compiles"),
+        )])
         .collect()
+}
+
+/// The step a call is at, as its index.
+fn step_at(flow: &Flow, machine: &CallMachine) -> Option<usize> {
+    let id = machine.step()?;
+    flow.steps().iter().position(|s| &s.id == id)
+}
+
+/// The IVR invariants for one event at `before` (the step the call was
+/// at): a menu or collect step says its `invalid` prompt fewer than
+/// `attempts` times in a row, and a key a menu lacks never leads to a
+/// step other than the menu itself or its `exhausted`.
+fn check_ivr(
+    flow: &Flow,
+    before: Option<usize>,
+    after: Option<usize>,
+    event: &Event,
+    actions: &[Action],
+    invalid_in_a_row: &mut u8,
+) -> Result<(), String> {
+    let Some(at) = before else { return Ok(()) };
+    let (invalid, attempts) = match &flow.steps()[at].kind {
+        StepKind::Menu(m) => (m.invalid, m.attempts),
+        StepKind::Collect(c) => (c.invalid, c.attempts),
+        StepKind::Ask { .. }
+        | StepKind::Say { .. }
+        | StepKind::Transfer(_)
+        | StepKind::Hold(_)
+        | StepKind::Lookup(_)
+        | StepKind::Close(_)
+        | StepKind::Hangup { .. }
+        | StepKind::Branch(_)
+        | StepKind::Set(_)
+        | StepKind::Record(_)
+        | StepKind::Call(_)
+        | StepKind::Return(_) => {
+            *invalid_in_a_row = 0;
+            return Ok(());
+        }
+    };
+    if before != after {
+        *invalid_in_a_row = 0;
+    }
+    let invalid_id = &flow.prompt(invalid).id;
+    let said_invalid = actions
+        .iter()
+        .any(|a| matches!(a, Action::Say(s) if &s.prompt.id == invalid_id));
+    if said_invalid && before == after {
+        *invalid_in_a_row += 1;
+        if *invalid_in_a_row >= attempts {
+            return Err(format!(
+                "step {:?} said {invalid_id:?} {invalid_in_a_row} times in a row with attempts = {attempts}",
+                flow.steps()[at].id
+            ));
+        }
+    }
+    if let (StepKind::Menu(m), Event::Dtmf { digits }) = (&flow.steps()[at].kind, event)
+        && m.key(digits) == KeyPress::Invalid
+        && let Some(to) = after
+        && to != at
+        && to != usize::from(m.exhausted)
+        && !m
+            .keys
+            .iter()
+            .any(|(_, k)| matches!(k, MenuKey::Step(s) if usize::from(*s) == to))
+    {
+        return Err(format!(
+            "key {digits:?}, which menu {:?} lacks, led to {:?}",
+            flow.steps()[at].id,
+            flow.steps()[to].id
+        ));
+    }
+    Ok(())
 }
 
 /// Every phrase of every intent in every locale, then the near misses.
@@ -90,7 +174,10 @@ enum Move {
 fn a_move() -> impl Strategy<Value = (Move, u64)> {
     let m = prop_oneof![
         6 => (any::<usize>(), prop::bool::weighted(0.9)).prop_map(|(i, clear)| Move::Say(i, clear)),
-        1 => prop::sample::select(vec!["0", "1", "2", "3", "4", "9", "#", "*", "13800138000#", "1380013"]).prop_map(Move::Keys),
+        2 => prop::sample::select(vec![
+            "0", "1", "2", "3", "4", "9", "#", "*", "21", "13800138000#", "23800138000", "138#"
+        ])
+        .prop_map(Move::Keys),
         4 => Just(Move::Silence),
         2 => prop::sample::select(vec![
             AudioKind::Weak,
@@ -188,6 +275,8 @@ fn check_turn(
 
 /// Runs one random call to its end; `Err` names the broken promise.
 fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String> {
+    let locale = locale % flow.locales().len() as u8;
+    let mut invalid_in_a_row = 0;
     let vocab = vocabulary(&flow);
     let max = flow.timing().max_call;
     let opening = flow.prompt_index("opening");
@@ -251,7 +340,16 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
         };
         now = at;
         out.clear();
+        let before = step_at(&flow, &machine);
         machine.handle_at(now, &event, &mut out);
+        check_ivr(
+            &flow,
+            before,
+            step_at(&flow, &machine),
+            &event,
+            &out,
+            &mut invalid_in_a_row,
+        )?;
         // An event the call ignored (a stray transfer result) changed
         // nothing; the silence rule is about the events it answered.
         if !out.is_empty() {
@@ -287,7 +385,7 @@ proptest! {
 
     #[test]
     fn random_callers_get_the_norms(
-        flow in 0usize..3,
+        flow in 0usize..4,
         locale in 0u8..3,
         moves in prop::collection::vec(a_move(), 0..400),
     ) {

@@ -28,6 +28,7 @@ pub enum EventKind {
     Data,
     LookupResult,
     HoldResult,
+    InputStarted,
     RecordingResult,
 }
 
@@ -63,6 +64,7 @@ impl Event {
             Event::Data { .. } => EventKind::Data,
             Event::LookupResult { .. } => EventKind::LookupResult,
             Event::HoldResult { .. } => EventKind::HoldResult,
+            Event::InputStarted => EventKind::InputStarted,
             Event::RecordingResult { .. } => EventKind::RecordingResult,
         }
     }
@@ -123,6 +125,7 @@ mod tests {
                 "data",
                 "lookup_result",
                 "hold_result",
+                "input_started",
                 "recording_result",
             ]
         );

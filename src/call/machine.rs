@@ -138,6 +138,9 @@ pub struct Script {
     /// The menus the caller went through, for `@back` (bounded).
     #[serde(default)]
     menus: Vec<StepIx>,
+    /// The variables the current event set or changed (a turn shows them).
+    #[serde(default)]
+    changed: std::collections::BTreeMap<String, String>,
 }
 
 #[state_machine(
@@ -154,6 +157,7 @@ impl Script {
         match event {
             Event::Start => Transition(self.enter(self.start, context)),
             Event::PromptPlayed
+            | Event::InputStarted
             | Event::Speech { .. }
             | Event::Dtmf { .. }
             | Event::NoInput
@@ -197,6 +201,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -221,7 +226,7 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
-        menu: &mut MenuStep,
+        menu: &mut Arc<MenuStep>,
         progress: &mut MenuProgress,
         event: &Event,
     ) -> Outcome<State> {
@@ -234,7 +239,7 @@ impl Script {
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
-        collect: &mut CollectStep,
+        collect: &mut Arc<CollectStep>,
         progress: &mut CollectProgress,
         event: &Event,
     ) -> Outcome<State> {
@@ -302,6 +307,7 @@ impl Script {
             | Event::TimeLimit => Handled,
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
@@ -412,6 +418,7 @@ impl Script {
                 Event::NoInput => Transition(self.goodbye(*step, close, context)),
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::Audio(_)
@@ -469,6 +476,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::TransferResult { .. }
@@ -529,6 +537,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -585,6 +594,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -641,6 +651,7 @@ impl Script {
             // phase below took have nothing to change.
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::Dtmf { .. }
             | Event::NoInput
             | Event::TransferResult { .. }

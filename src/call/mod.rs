@@ -36,6 +36,9 @@ pub enum Event {
     },
     /// The caller pressed keys.
     Dtmf { digits: String },
+    /// The caller began speaking or keying: the no-input timer waits for
+    /// the input to end (the next speech, keys or no-input).
+    InputStarted,
     /// The listen period passed in silence (front-end or server timer).
     NoInput,
     /// An audio condition the front-end detected.

@@ -31,6 +31,7 @@ impl<'e> Input<'e> {
             Event::Dtmf { digits } => Input::Clear(Heard::Keys(digits)),
             Event::Start
             | Event::PromptPlayed
+            | Event::InputStarted
             | Event::NoInput
             | Event::Audio(_)
             | Event::TransferResult { .. }

@@ -15,7 +15,7 @@ use super::{
 };
 pub use crate::transcript::{CallRecord, Entry, EntryKind, Facts, Turn, TurnView};
 use crate::{
-    call::{Action, EndReason, Event},
+    call::{Action, CallState, EndReason, Event},
     flow::Flow,
 };
 
@@ -223,6 +223,7 @@ impl Call {
             s.kept.last_event_seq = seq;
         }
         let played = event == Event::PromptPlayed;
+        let input_started = event == Event::InputStarted;
         let mut timer = None;
         crate::metrics::event(event.kind().label());
         let mut actions = Vec::new();
@@ -243,6 +244,15 @@ impl Call {
             if let Some(timeout) = s.kept.pending_listen.take_if(|_| played) {
                 timer = s.arm(now + timeout, Due::Event(Event::NoInput));
             }
+            // The caller is speaking or keying: no silence prompt until
+            // the input ends (its event arms the next wait).
+            if input_started
+                && s.kept.mode == Mode::Stream
+                && waits_on_caller(s.kept.machine.state())
+            {
+                s.kept.deadline = None;
+                s.kept.pending_listen = None;
+            }
             // Input the phase ignores (e.g. while transferring) keeps the
             // deadline as it was.
             let turn = Arc::new(s.quiet_turn());
@@ -258,9 +268,15 @@ impl Call {
             seq: s.kept.turn_seq,
             state: s.kept.machine.state(),
             step: s.kept.machine.step().cloned(),
+            listen_for: actions
+                .iter()
+                .any(|a| matches!(a, crate::call::Action::Listen { .. }))
+                .then(|| s.kept.machine.listen_for())
+                .flatten(),
             actions,
             ended,
             understood: s.kept.machine.understood().into(),
+            variables: s.kept.machine.changed().clone(),
         });
         crate::metrics::turn(turn.state.label(), false);
         s.log(
@@ -360,8 +376,43 @@ impl Call {
             facts: s.kept.facts.clone(),
             transcript: s.transcript.iter().cloned().collect(),
             transcript_dropped: s.kept.transcript_dropped,
+            variables: variables_of(&s.kept.machine),
         }
     }
+}
+
+/// Whether the no-input timer of a phase is the caller's silence (not a
+/// hold's promise, a lookup's wait or the wait after a goodbye), which
+/// input from the caller stops.
+fn waits_on_caller(state: CallState) -> bool {
+    match state {
+        CallState::Listening
+        | CallState::InMenu
+        | CallState::Collecting
+        | CallState::ConfirmingTransfer
+        | CallState::ConfirmingHold
+        | CallState::Closing
+        | CallState::ConfirmingSwitch
+        | CallState::CheckingHandset => true,
+        CallState::Ringing
+        | CallState::Transferring
+        | CallState::OnHold
+        | CallState::LookingUp
+        | CallState::Recording
+        | CallState::AwaitingHangup
+        | CallState::Ended => false,
+    }
+}
+
+/// A call's variables, sorted, for its record.
+pub(super) fn variables_of(
+    machine: &crate::call::CallMachine,
+) -> std::collections::BTreeMap<String, String> {
+    machine
+        .variables()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Whether `who` may touch a call with these facts: anyone when the
@@ -406,6 +457,7 @@ impl Session {
                             }
                             Event::Start
                             | Event::PromptPlayed
+                            | Event::InputStarted
                             | Event::NoInput
                             | Event::Audio(_)
                             | Event::TransferResult { .. }
@@ -499,6 +551,8 @@ impl Session {
             actions: Vec::new(),
             ended: self.kept.machine.ended(),
             understood: self.kept.machine.understood().into(),
+            listen_for: None,
+            variables: self.kept.machine.changed().clone(),
         }
     }
 

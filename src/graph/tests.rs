@@ -257,3 +257,29 @@ fn mermaid_draws_branches_recordings_and_subflow_calls() {
         "the call enters the subflow's start:\n{text}"
     );
 }
+
+/// The operator IVR of the machine tests: a menu draws each key on its
+/// edge, a collect step its variable, digits and ways on.
+#[test]
+fn mermaid_draws_menu_keys_and_digit_entry() {
+    let ivr = compile_source("ivr.toml", include_str!("../call/tests/ivr.toml"))
+        .expect("the IVR test flow compiles");
+    let text = mermaid(&ivr);
+    let lines = lines(&text);
+    for want in [
+        "main_menu -->|key 1| bill_say",
+        "main_menu -->|key 4| bill_number",
+        "main_menu -.->|key 9, again| main_menu",
+        "main_menu -.->|key *, back| main_menu_back",
+        "main_menu -->|bill| bill_say",
+        "biz_menu -->|key 21| close",
+        "bill_number -->|valid| bill_confirm",
+        "bill_number -->|3 x number_wrong| to_agent",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in\n{text}");
+    }
+    assert!(
+        text.contains("collect {phone} (11-11 digits) ask_number"),
+        "{text}"
+    );
+}

@@ -124,6 +124,7 @@ fn shown(record: CallRecord, client: Option<&Client>) -> pb::CallRecord {
     if client.is_some_and(|c| !c.sees_pii()) {
         pb.caller = auth::mask_number(&pb.caller);
         pb.callee = auth::mask_number(&pb.callee);
+        mask_values(&mut pb.variables);
         for entry in &mut pb.transcript {
             use pb::transcript_entry::Entry;
             match &mut entry.entry {
@@ -153,6 +154,7 @@ fn mask_event(event: &mut pb::CallEvent) {
             Kind::Start(_)
             | Kind::Resume(_)
             | Kind::PromptPlayed(_)
+            | Kind::InputStarted(_)
             | Kind::NoInput(_)
             | Kind::Audio(_)
             | Kind::Hangup(_)
@@ -174,9 +176,13 @@ fn mask_values(values: &mut std::collections::HashMap<String, String>) {
 /// params, and a transfer attaches variables for the agent.
 fn mask_turn(turn: &mut pb::Turn) {
     use pb::action::Kind;
+    mask_values(&mut turn.variables);
     for action in &mut turn.actions {
         match &mut action.kind {
-            Some(Kind::Say(say)) => say.text = auth::mask_digit_runs(&say.text),
+            Some(Kind::Say(say)) => {
+                say.text = auth::mask_digit_runs(&say.text);
+                say.ssml = auth::mask_digit_runs(&say.ssml);
+            }
             Some(Kind::Lookup(lookup)) => mask_values(&mut lookup.params),
             // The screen pop carries the caller's variables.
             Some(Kind::Transfer(transfer)) => mask_values(&mut transfer.attached),

@@ -16,7 +16,9 @@ use crate::{
 
 mod reply;
 
-pub use reply::{diagnostic, end_reason, flow_info, millis, phase, quality, target_type};
+pub use reply::{
+    diagnostic, end_reason, flow_info, input_mode, millis, phase, quality, target_type,
+};
 
 /// A request the service cannot act on; the message names the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -214,6 +216,7 @@ pub fn opening(limits: &Limits, first: pb::CallEvent) -> Result<Opening, Invalid
             | Kind::Audio(_)
             | Kind::Hangup(_)
             | Kind::PromptPlayed(_)
+            | Kind::InputStarted(_)
             | Kind::TransferResult(_)
             | Kind::Data(_)
             | Kind::LookupResult(_)
@@ -301,6 +304,7 @@ fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, I
             Event::Dtmf { digits }
         }
         Kind::NoInput(pb::NoInput {}) => Event::NoInput,
+        Kind::InputStarted(pb::InputStarted {}) => Event::InputStarted,
         Kind::Audio(pb::Audio { kind }) => Event::Audio(match pb::AudioKind::try_from(kind) {
             Ok(pb::AudioKind::Weak) => AudioKind::Weak,
             Ok(pb::AudioKind::Noisy) => AudioKind::Noisy,

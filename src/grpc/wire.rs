@@ -17,10 +17,14 @@ use prost::{
 };
 
 use super::{
-    convert::{end_reason, millis, phase},
+    convert::{end_reason, input_mode, millis, phase},
     pb,
 };
-use crate::{call::Action, engine::TurnView, flow::Flow};
+use crate::{
+    call::Action,
+    engine::TurnView,
+    flow::{Flow, ListenFor},
+};
 
 /// A `callscript.v1.Turn` as the Calls server sends it.
 #[derive(Debug, Clone)]
@@ -119,16 +123,16 @@ impl ActionLens {
     fn of(v: &TurnView) -> ActionLens {
         let mut lens = [0; ActionLens::KEPT];
         for (l, a) in lens.iter_mut().zip(&v.turn.actions) {
-            *l = case_len(a, &v.flow);
+            *l = case_len(a, &v.flow, v.turn.listen_for.as_ref());
         }
         ActionLens { lens }
     }
 
-    fn get(&self, i: usize, a: &Action, flow: &Flow) -> usize {
+    fn get(&self, i: usize, a: &Action, v: &TurnView) -> usize {
         self.lens
             .get(i)
             .copied()
-            .unwrap_or_else(|| case_len(a, flow))
+            .unwrap_or_else(|| case_len(a, &v.flow, v.turn.listen_for.as_ref()))
     }
 }
 
@@ -144,7 +148,7 @@ fn view_len_with(v: &TurnView, lens: &ActionLens) -> usize {
         + t.actions
             .iter()
             .enumerate()
-            .map(|(i, a)| nested_len(5, nested_len(case_tag(a), lens.get(i, a, &v.flow))))
+            .map(|(i, a)| nested_len(5, nested_len(case_tag(a), lens.get(i, a, v))))
             .sum::<usize>()
         + str_len(6, v.flow.id())
         + str_len(7, v.flow.version())
@@ -154,6 +158,10 @@ fn view_len_with(v: &TurnView, lens: &ActionLens) -> usize {
             .map(|u| key_len(20) + delimited_len(u.len()))
             .sum::<usize>()
         + u64_len(21, phase(t.state) as i32 as u64)
+        + t.variables
+            .iter()
+            .map(|(k, val)| nested_len(22, str_len(1, k) + str_len(2, val)))
+            .sum::<usize>()
 }
 
 fn encode_view_with(v: &TurnView, lens: &ActionLens, buf: &mut impl BufMut) {
@@ -162,9 +170,9 @@ fn encode_view_with(v: &TurnView, lens: &ActionLens, buf: &mut impl BufMut) {
     put_u64(2, t.seq, buf);
     put_str(4, t.step.as_deref().unwrap_or_default(), buf);
     for (i, a) in t.actions.iter().enumerate() {
-        let len = lens.get(i, a, &v.flow);
+        let len = lens.get(i, a, v);
         put_nested(5, nested_len(case_tag(a), len), buf);
-        put_action(a, len, &v.flow, buf);
+        put_action(a, len, &v.flow, t.listen_for.as_ref(), buf);
     }
     put_str(6, v.flow.id(), buf);
     put_str(7, v.flow.version(), buf);
@@ -175,6 +183,11 @@ fn encode_view_with(v: &TurnView, lens: &ActionLens, buf: &mut impl BufMut) {
         buf.put_slice(u.as_bytes());
     }
     put_u64(21, phase(t.state) as i32 as u64, buf);
+    for (k, val) in &t.variables {
+        put_nested(22, str_len(1, k) + str_len(2, val), buf);
+        put_str(1, k, buf);
+        put_str(2, val, buf);
+    }
 }
 
 /// The strings of a `Say`, as `convert::action` gives them.
@@ -226,10 +239,23 @@ fn case_tag(a: &Action) -> u32 {
 }
 
 /// The length of the message in an `Action`'s one set case.
-fn case_len(a: &Action, flow: &Flow) -> usize {
+fn case_len(a: &Action, flow: &Flow, listen_for: Option<&ListenFor>) -> usize {
     match a {
         Action::Say(say) => say_len(&say_fields(say, flow)),
-        Action::Listen { timeout } => u64_len(1, u64::from(millis(*timeout))),
+        Action::Listen { timeout } => {
+            u64_len(1, u64::from(millis(*timeout)))
+                + listen_for.map_or(0, |l| {
+                    u64_len(2, input_mode(l.input) as i32 as u64)
+                        + u64_len(3, u64::from(l.min_digits))
+                        + u64_len(4, u64::from(l.max_digits))
+                        + str_len(5, &l.terminators)
+                        + u64_len(6, u64::from(l.inter_digit_ms))
+                        + l.hints
+                            .iter()
+                            .map(|h| key_len(7) + delimited_len(h.len()))
+                            .sum::<usize>()
+                })
+        }
         Action::Transfer {
             target,
             reason,
@@ -269,7 +295,13 @@ fn case_len(a: &Action, flow: &Flow) -> usize {
 }
 
 /// An `Action`'s body: its set case, `len` ([`case_len`]) bytes long.
-fn put_action(a: &Action, len: usize, flow: &Flow, buf: &mut impl BufMut) {
+fn put_action(
+    a: &Action,
+    len: usize,
+    flow: &Flow,
+    listen_for: Option<&ListenFor>,
+    buf: &mut impl BufMut,
+) {
     put_nested(case_tag(a), len, buf);
     match a {
         Action::Say(say) => {
@@ -281,7 +313,22 @@ fn put_action(a: &Action, len: usize, flow: &Flow, buf: &mut impl BufMut) {
             put_str(5, s.ssml.as_deref().unwrap_or_default(), buf);
             put_bool(6, s.barge_in, buf);
         }
-        Action::Listen { timeout } => put_u64(1, u64::from(millis(*timeout)), buf),
+        Action::Listen { timeout } => {
+            put_u64(1, u64::from(millis(*timeout)), buf);
+            if let Some(l) = listen_for {
+                put_u64(2, input_mode(l.input) as i32 as u64, buf);
+                put_u64(3, u64::from(l.min_digits), buf);
+                put_u64(4, u64::from(l.max_digits), buf);
+                put_str(5, &l.terminators, buf);
+                put_u64(6, u64::from(l.inter_digit_ms), buf);
+                // Repeated strings are written even when empty.
+                for h in l.hints.iter() {
+                    encode_key(7, WireType::LengthDelimited, buf);
+                    encode_varint(h.len() as u64, buf);
+                    buf.put_slice(h.as_bytes());
+                }
+            }
+        }
         Action::Transfer {
             target,
             reason,
@@ -503,6 +550,16 @@ mod tests {
                 } else {
                     Box::new([])
                 },
+                listen_for: (i % 2 == 0).then(|| flow.listen_for(flow.start(), 0)),
+                variables: match i {
+                    1 => [("phone".to_owned(), "13800138000".to_owned())].into(),
+                    2 => [
+                        ("a".to_owned(), "".to_owned()),
+                        ("b".to_owned(), "2".to_owned()),
+                    ]
+                    .into(),
+                    _ => BTreeMap::new(),
+                },
             };
             out.push(turn);
         }
@@ -514,6 +571,15 @@ mod tests {
                 actions: vec![a],
                 ended: None,
                 understood: Box::new([]),
+                listen_for: Some(ListenFor {
+                    input: crate::flow::InputMode::Dtmf,
+                    min_digits: 11,
+                    max_digits: 11,
+                    terminators: "#".into(),
+                    inter_digit_ms: 3000,
+                    hints: [Arc::from(""), Arc::from("话费")].into(),
+                }),
+                variables: BTreeMap::new(),
             });
         }
         out.into_iter()
@@ -549,7 +615,7 @@ mod tests {
                 | Action::Listen { .. }
                 | Action::Hangup(_)
                 | Action::Record { .. } => false,
-            });
+            }) || view.turn.variables.len() > 1;
             if !has_map {
                 assert_eq!(bytes, expected.encode_to_vec(), "{expected:?}");
             }

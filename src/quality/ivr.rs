@@ -125,6 +125,7 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                     // are no one's words.
                     CallEvent::Start
                     | CallEvent::PromptPlayed
+                    | CallEvent::InputStarted
                     | CallEvent::NoInput
                     | CallEvent::TransferResult { .. }
                     | CallEvent::Data { .. }

@@ -65,6 +65,9 @@ pub(super) fn events(step: &super::ScenarioStep) -> Vec<Event> {
     if step.played {
         out.push(Event::PromptPlayed);
     }
+    if step.input_started {
+        out.push(Event::InputStarted);
+    }
     out
 }
 

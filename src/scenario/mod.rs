@@ -163,6 +163,10 @@ pub struct ScenarioStep {
     /// The front-end reports the last turn's prompts played.
     #[serde(default)]
     pub played: bool,
+    /// The front-end reports the caller began speaking or keying: the
+    /// no-input timer waits for the input to end.
+    #[serde(default)]
+    pub input_started: bool,
 
     // --- the service's next turn ---
     /// The lookup the turn asks the front-end for.

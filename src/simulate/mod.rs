@@ -58,11 +58,13 @@ what the caller does:
   any other line       says it (as the recogniser heard it)
   /silence             says nothing until the service's next timer runs out
   /wait 5s             lets time pass (500ms, 5s, 1.5s, 2m)
-  /dtmf 1              presses keys (0-9, * and #)
+  /dtmf 1              presses keys (0-9, * and #); /dtmf 13800138000# keys a
+                       whole entry in one event, as a PBX that collected it sends
   /weak  /noisy        audio too weak or too noisy to understand (N7)
   /noaudio             no voice at all: on speakerphone? (N8)
   /language            a language the recogniser does not know (N9)
   /played              the front-end reports the prompt finished playing
+  /started             the caller began speaking or keying (input_started)
   /transfer ok|failed|busy|no_answer|rejected
                        the result of a transfer (from the switch, not the caller)
   /lookup NAME ok|failed [name=value …]
@@ -468,6 +470,7 @@ fn parse(line: &str) -> Result<Input, String> {
         }
         "dtmf" => Err(format!("/dtmf {arg:?}: keys are 0-9, * and #")),
         "played" => bare(Input::Event(Event::PromptPlayed)),
+        "started" => bare(Input::Event(Event::InputStarted)),
         "transfer" => match arg {
             "ok" => Ok(Input::Event(Event::transferred(true))),
             "failed" => Ok(Input::Event(Event::transferred(false))),

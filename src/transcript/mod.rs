@@ -28,6 +28,12 @@ pub struct Turn {
     pub ended: Option<EndReason>,
     /// The intents understood from the event behind this turn.
     pub understood: Box<[Arc<str>]>,
+    /// What the front-end should collect, when the turn listens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen_for: Option<crate::flow::ListenFor>,
+    /// The call's variables this turn set or changed (caller data).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 impl Turn {
@@ -89,6 +95,8 @@ pub struct CallRecord {
     pub transcript: Vec<Entry>,
     /// Entries dropped from the front once the transcript reached its cap.
     pub transcript_dropped: u64,
+    /// The call's own variables (caller data).
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 /// What is known of a call from its start.

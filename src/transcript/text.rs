@@ -111,6 +111,7 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
     match event {
         Event::Start => "call answered".into(),
         Event::PromptPlayed => "prompt played".into(),
+        Event::InputStarted => "the caller began speaking or keying".into(),
         Event::NoInput => match after {
             Some(CallState::OnHold) => "the promised hold time passed (hold timer)".into(),
             Some(CallState::LookingUp) => "no answer to the lookup yet (lookup timer)".into(),
@@ -207,6 +208,7 @@ fn who(seq: u64, event: &Event) -> &'static str {
     match event {
         _ if seq == 0 => "server",
         Event::PromptPlayed
+        | Event::InputStarted
         | Event::TransferResult { .. }
         | Event::LookupResult { .. }
         | Event::HoldResult { .. }

@@ -5,6 +5,8 @@
 //! audio trouble are as at an `ask` (N5, N7-N9); `[anywhere]` requests
 //! work by speech.
 
+use std::sync::Arc;
+
 use statig::prelude::*;
 
 use super::{Outbox, Script, State, caller_sound};
@@ -42,7 +44,7 @@ impl Script {
         self.pending = Default::default();
         self.say_at(step, collect.prompt, out);
         self.listen(out);
-        State::collecting(step, collect.clone(), CollectProgress::default())
+        State::collecting(step, Arc::new(collect.clone()), CollectProgress::default())
     }
 
     /// One event while collecting.
@@ -105,6 +107,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput
@@ -173,8 +176,10 @@ fn key_in(collect: &CollectStep, typed: &mut String, digits: &str) -> Keyed {
 }
 
 impl Script {
-    /// Keeps a value the caller gave in one of the call's variables.
+    /// Keeps a value in one of the call's variables; the turn shows it
+    /// as changed.
     pub(super) fn set_variable(&mut self, name: &str, value: String) {
+        self.changed.insert(name.to_owned(), value.clone());
         self.vars.insert(name.to_owned(), value);
     }
 }

@@ -72,6 +72,7 @@ impl CallMachine {
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),
             menus: Vec::new(),
+            changed: Default::default(),
         };
         CallMachine {
             sm: script.state_machine(),
@@ -151,6 +152,22 @@ impl CallMachine {
 
     /// The id of the step the call is at.
     pub fn step(&self) -> Option<&Arc<str>> {
+        let ix = self.step_ix()?;
+        Some(&self.sm.inner().flow.step(ix).id)
+    }
+
+    /// What the front-end should collect while it listens at this step.
+    pub fn listen_for(&self) -> Option<crate::flow::ListenFor> {
+        let ix = self.step_ix()?;
+        Some(self.flow().listen_for(ix, self.locale()))
+    }
+
+    /// The variables the last event set or changed.
+    pub fn changed(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.sm.inner().changed
+    }
+
+    fn step_ix(&self) -> Option<crate::flow::StepIx> {
         let ix = match self.sm.state() {
             State::Listening { step, .. }
             | State::ConfirmingTransfer { step, .. }
@@ -167,7 +184,7 @@ impl CallMachine {
             | State::Collecting { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
-        Some(&self.sm.inner().flow.step(ix).id)
+        Some(ix)
     }
 
     pub fn ended(&self) -> Option<EndReason> {

@@ -3,7 +3,7 @@
 //! one step never act at another; `[anywhere]` requests still work by
 //! speech. Silence and audio trouble are as at an `ask` (N5, N7-N9).
 
-use std::mem;
+use std::{mem, sync::Arc};
 
 use statig::prelude::*;
 
@@ -49,7 +49,8 @@ impl Script {
         self.pending = Default::default();
         self.say_at(step, menu.prompt, out);
         self.listen(out);
-        State::in_menu(step, menu.clone(), MenuProgress::default())
+        // Shared, not copied: the state stays small whatever the menu holds.
+        State::in_menu(step, Arc::new(menu.clone()), MenuProgress::default())
     }
 
     /// One event at a menu.
@@ -103,6 +104,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::NoInput

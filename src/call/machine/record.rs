@@ -59,7 +59,9 @@ impl Script {
                 Transition(self.enter(record.failed, context))
             }
             // The caller is talking to the recorder, or keying its end.
-            Event::Speech { .. } | Event::Dtmf { .. } | Event::Audio(_) => Handled,
+            Event::Speech { .. } | Event::Dtmf { .. } | Event::Audio(_) | Event::InputStarted => {
+                Handled
+            }
             Event::Start
             | Event::PromptPlayed
             | Event::TransferResult { .. }

@@ -44,6 +44,7 @@ impl Script {
             return;
         }
         self.heard = Understood::default();
+        self.changed.clear();
         if let Input::Clear(_) = Input::of(&self.flow, event) {
             self.unclear = 0;
             self.language = 0;
@@ -273,6 +274,7 @@ impl Script {
                     Event::Audio(AudioKind::Weak | AudioKind::Noisy | AudioKind::NoAudio)
                     | Event::Start
                     | Event::PromptPlayed
+                    | Event::InputStarted
                     | Event::Speech { .. }
                     | Event::Dtmf { .. }
                     | Event::NoInput
@@ -298,6 +300,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::Audio(_)

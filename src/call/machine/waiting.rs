@@ -51,6 +51,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::TransferResult { .. }
@@ -117,6 +118,7 @@ impl Script {
                 _,
                 Event::Start
                 | Event::PromptPlayed
+                | Event::InputStarted
                 | Event::Speech { .. }
                 | Event::Dtmf { .. }
                 | Event::TransferResult { .. }
@@ -135,7 +137,7 @@ impl Script {
     /// Takes on a call's new values (a `data` event, an answer).
     pub(super) fn merge(&mut self, variables: &Vars) {
         for (k, v) in variables {
-            self.vars.insert(k.clone(), v.clone());
+            self.set_variable(k, v.clone());
         }
     }
 

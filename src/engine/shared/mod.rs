@@ -246,6 +246,7 @@ impl Engine {
             flow,
             transcript,
             transcript_dropped: stored.dropped,
+            variables: super::session::variables_of(machine),
         })
     }
 

@@ -182,7 +182,7 @@ impl RawKind for RawMenu {
         }
         // Keys are taken as soon as they match, so a key that begins with
         // another is never reached.
-        for (key, _) in &self.keys {
+        for key in self.keys.keys() {
             let k = key.get_ref();
             if let Some((shorter, _)) = self
                 .keys

@@ -6,7 +6,7 @@ use super::super::pb;
 use crate::{
     call::{Action, AudioKind, CallState, EndReason, Event, TransferCause},
     engine::{CallRecord, EntryKind, Turn, TurnView},
-    flow::{Diagnostic, Flow, FlowSummary, Severity, TargetType},
+    flow::{Diagnostic, Flow, FlowSummary, InputMode, ListenFor, Severity, TargetType},
 };
 
 fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
@@ -14,6 +14,7 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
     let kind = match event {
         Event::Start => None,
         Event::PromptPlayed => Some(Kind::PromptPlayed(pb::PromptPlayed::default())),
+        Event::InputStarted => Some(Kind::InputStarted(pb::InputStarted {})),
         Event::Speech {
             text,
             confidence,
@@ -112,7 +113,7 @@ fn owned(s: &str) -> String {
     s.to_owned()
 }
 
-fn action(a: &Action, flow: &Flow) -> pb::Action {
+fn action(a: &Action, flow: &Flow, listen_for: Option<&ListenFor>) -> pb::Action {
     use pb::action::Kind;
     let kind = match a {
         Action::Say(say) => {
@@ -136,9 +137,7 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
                 barge_in: say.barge_in,
             })
         }
-        Action::Listen { timeout } => Kind::Listen(pb::Listen {
-            no_input_timeout_ms: millis(*timeout),
-        }),
+        Action::Listen { timeout } => Kind::Listen(listen(*timeout, listen_for)),
         Action::Transfer {
             target,
             reason,
@@ -174,6 +173,42 @@ fn action(a: &Action, flow: &Flow) -> pb::Action {
     pb::Action { kind: Some(kind) }
 }
 
+/// A listen with what to collect at its step (`None`: no step, so no
+/// more than the timeout is known).
+fn listen(timeout: Duration, listen_for: Option<&ListenFor>) -> pb::Listen {
+    let Some(ListenFor {
+        input,
+        min_digits,
+        max_digits,
+        terminators,
+        inter_digit_ms,
+        hints,
+    }) = listen_for
+    else {
+        return pb::Listen {
+            no_input_timeout_ms: millis(timeout),
+            ..Default::default()
+        };
+    };
+    pb::Listen {
+        no_input_timeout_ms: millis(timeout),
+        input: input_mode(*input) as i32,
+        min_digits: *min_digits,
+        max_digits: *max_digits,
+        terminators: terminators.to_string(),
+        inter_digit_timeout_ms: *inter_digit_ms,
+        hints: hints.iter().map(|h| h.to_string()).collect(),
+    }
+}
+
+pub fn input_mode(m: InputMode) -> pb::InputMode {
+    match m {
+        InputMode::Dtmf => pb::InputMode::Dtmf,
+        InputMode::Speech => pb::InputMode::Speech,
+        InputMode::DtmfAndSpeech => pb::InputMode::DtmfAndSpeech,
+    }
+}
+
 fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
     let Turn {
         seq,
@@ -182,17 +217,26 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
         actions,
         ended,
         understood,
+        listen_for,
+        variables,
     } = t;
     pb::Turn {
         call_id: call_id.to_owned(),
         seq: *seq,
         step: step.as_deref().unwrap_or_default().to_owned(),
-        actions: actions.iter().map(|a| action(a, flow)).collect(),
+        actions: actions
+            .iter()
+            .map(|a| action(a, flow, listen_for.as_ref()))
+            .collect(),
         flow: owned(flow.id()),
         flow_version: owned(flow.version()),
         ended: ended.is_some(),
         understood: understood.iter().map(|u| owned(u)).collect(),
         phase: phase(*state) as i32,
+        variables: variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -252,6 +296,7 @@ impl From<CallRecord> for pb::CallRecord {
             facts,
             transcript,
             transcript_dropped,
+            variables,
         } = r;
         let transcript = transcript
             .iter()
@@ -309,6 +354,7 @@ impl From<CallRecord> for pb::CallRecord {
             transcript,
             // Scored at the edge (CallsService), where the rules are.
             quality: None,
+            variables: variables.into_iter().collect(),
         }
     }
 }
