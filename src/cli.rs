@@ -1,5 +1,6 @@
 //! The `callscript` commands: `serve`, `check`, `greeting`, `schema`,
-//! `graph` and `simulate`: argument handling; the work is in the library.
+//! `graph`, `simulate` and `score` (`cli/score.rs`): argument handling;
+//! the work is in the library.
 
 use std::{
     collections::HashMap,
@@ -17,6 +18,9 @@ use crate::{
         Diagnostic, Diagnostics, FlowRegistry, Severity, check_source, registry::HOLIDAYS_FILE,
     },
 };
+
+mod score;
+pub use score::{ScoreArgs, score};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -84,30 +88,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Score call transcripts (JSON Lines) against the norms (N18): one row
     /// per call with its deductions, then a summary. Exits 0 however low the
-    /// scores; 1 only when a file cannot be read.
+    /// scores; 1 when a file cannot be read or has no readable line.
     Score(ScoreArgs),
-}
-
-/// `score`.
-#[derive(Debug, clap::Args)]
-pub struct ScoreArgs {
-    /// Transcript files (.jsonl; see README "Transcripts"); `-` reads one from stdin.
-    #[arg(required_unless_present_any = ["schema", "calibrate"])]
-    pub files: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = crate::quality::Format::Text)]
-    pub format: crate::quality::Format,
-    /// Directory with quality.toml (the rules) and holidays.toml (the holiday
-    /// openings); the shipped rules are used when it has no quality.toml.
-    #[arg(long, default_value = "flows")]
-    pub flows: PathBuf,
-    /// Print the transcript format's JSON Schema (docs/transcript.schema.json) instead.
-    #[arg(long, conflicts_with = "files")]
-    pub schema: bool,
-    /// Compare the scorer with a calibration corpus: DIR's transcripts and
-    /// its verdicts.toml (a QA lead's scores); prints the exact agreement,
-    /// in total and per item, and exits 1 below 95 %.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["files", "schema"])]
-    pub calibrate: Option<PathBuf>,
 }
 
 /// `simulate`: either `--scenario FILE` or `--flow ID`, never both.
@@ -296,7 +278,17 @@ pub fn simulate(
             None => return Ok(2),
         },
     };
+    let rules = match crate::quality::load_rules(flows_dir) {
+        Ok(r) => Arc::new(r),
+        Err(errors) => {
+            for e in errors {
+                writeln!(out, "{e}")?;
+            }
+            return Ok(2);
+        }
+    };
     let setup = crate::simulate::Setup {
+        rules,
         flow,
         at,
         locale: locale.clone(),
@@ -584,76 +576,4 @@ fn parse_at(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<Option<
             Ok(None)
         }
     }
-}
-
-/// Runs `score`; returns the exit code: 0 when every file was read (however
-/// it scored), 1 when one could not be read, 2 for bad rules or calendar.
-pub fn score(args: &ScoreArgs, out: &mut dyn std::io::Write) -> std::io::Result<i32> {
-    use crate::quality::{Scored, Scorer, load_rules, write_report};
-    if args.schema {
-        out.write_all(crate::quality::json_schema().as_bytes())?;
-        return Ok(0);
-    }
-    let rules = match load_rules(&args.flows) {
-        Ok(r) => r,
-        Err(errors) => {
-            for e in errors {
-                writeln!(out, "{e}")?;
-            }
-            return Ok(2);
-        }
-    };
-    let holidays_path = args.flows.join(HOLIDAYS_FILE);
-    let holidays = match std::fs::read_to_string(&holidays_path) {
-        Ok(text) => match HolidayCalendar::from_toml(&holidays_path.display().to_string(), &text) {
-            Ok(c) => c,
-            Err(errors) => {
-                for e in errors {
-                    writeln!(out, "{e}")?;
-                }
-                return Ok(2);
-            }
-        },
-        Err(_) => HolidayCalendar::default(),
-    };
-    let scorer = Scorer::new(Arc::new(rules), Arc::new(holidays));
-    if let Some(dir) = &args.calibrate {
-        return match crate::quality::calibrate(&scorer, dir) {
-            Ok(cal) => {
-                cal.write_text(out)?;
-                Ok(if cal.passes() { 0 } else { 1 })
-            }
-            Err(e) => {
-                eprintln!("callscript score: {e}");
-                Ok(1)
-            }
-        };
-    }
-    let mut scored = Vec::with_capacity(args.files.len());
-    let mut unreadable = Vec::new();
-    for file in &args.files {
-        let name = file.display().to_string();
-        let bytes = if name == "-" {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
-        } else {
-            std::fs::read(file)
-        };
-        match bytes.map(String::from_utf8) {
-            Ok(Ok(text)) => {
-                let quality = scorer.score_text(&text);
-                scored.push(Scored {
-                    file: name,
-                    quality,
-                });
-            }
-            Ok(Err(_)) => unreadable.push(format!("{name}: not UTF-8 text")),
-            Err(e) => unreadable.push(format!("{name}: cannot read: {e}")),
-        }
-    }
-    write_report(&scored, args.format, out)?;
-    for u in &unreadable {
-        eprintln!("callscript score: {u}");
-    }
-    Ok(if unreadable.is_empty() { 0 } else { 1 })
 }

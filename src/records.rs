@@ -13,9 +13,11 @@
 //! `callscript_call_quality_score` histogram, so neither costs the call's
 //! own event any time.
 //!
-//! The caller's number is masked (all but the last four digits) unless
-//! `records_caller = "full"`; the transcript (which holds the caller's
-//! words) is written only with `records_transcript = true` (N16).
+//! The record is masked as GetCall masks it for a reader without the `pii`
+//! role (`CallRecord::masked`: the numbers, all but the last four digits,
+//! and the flow's `pii` variables whole) unless `records_caller = "full"`;
+//! the transcript (which holds the caller's words) is written only with
+//! `records_transcript = true` (N16).
 
 use std::{
     fs::{File, OpenOptions},
@@ -263,11 +265,22 @@ pub fn record_json(
             steps.push(step);
         }
     }
-    let caller = if settings.full_caller {
-        record.facts.caller.to_string()
-    } else {
-        mask(&record.facts.caller)
+    // N16: the record as a reader without `pii` sees it, its numbers and
+    // the flow's `pii` variables masked, unless `records_caller = "full"`.
+    let masked = (!settings.full_caller).then(|| record.masked());
+    let (record, redactor) = match &masked {
+        Some((masked, redactor)) => (masked, Some(redactor)),
+        None => (record, None),
     };
+    let deductions = quality.map(|q| {
+        let mut deductions = q.deductions.clone();
+        if let Some(redactor) = redactor {
+            for d in &mut deductions {
+                d.evidence = redactor.text(&d.evidence);
+            }
+        }
+        deductions
+    });
     let mut value = json!({
         "call_id": &*record.call_id,
         "flow": &**record.flow.id(),
@@ -279,13 +292,13 @@ pub fn record_json(
         "end_reason": record.ended.map(|r| r.as_str()),
         "opening_rule": &*record.facts.opening_rule,
         "step_path": steps,
-        "caller": caller,
+        "caller": &*record.facts.caller,
         "callee": &*record.facts.callee,
         "transcript_dropped": record.transcript_dropped,
         // N18: the call scored with the service as the agent.
-        "quality": quality.map(|q| json!({
+        "quality": quality.zip(deductions).map(|(q, deductions)| json!({
             "score": q.score,
-            "deductions": q.deductions,
+            "deductions": deductions,
         })),
         "recorded_at": written.to_rfc3339_opts(SecondsFormat::Millis, true),
     });

@@ -34,7 +34,7 @@ const BAD_REQUEST: &str = r#"grpcurl -plaintext -d '{"call_id":"","seq":1,"no_in
 const CONVERSE_SILENT: &str = r#"echo '{"start":{"call_id":"s1","at":"2026-11-23T15:00:00+08:00"}}' | \
   grpcurl -plaintext -d @ 127.0.0.1:50051 callscript.v1.Calls/Converse"#;
 
-const START_OUTBOUND: &str = r#"grpcurl -plaintext -d '{"call_id":"o1","flow":"outbound","at":"2026-11-23T15:00:00+08:00","variables":{"customer":"张三"}}' \
+const START_OUTBOUND: &str = r#"grpcurl -plaintext -d '{"call_id":"o1","flow":"outbound","at":"2026-11-23T15:00:00+08:00","variables":{"customer":"张三","salutation":"先生"}}' \
   127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
 const START_BILL: &str = r#"grpcurl -plaintext -d '{"call_id":"b1","caller":"13800138000","at":"2026-11-23T15:00:00+08:00"}' \
   127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
@@ -290,7 +290,7 @@ fn grpcurl_runs_a_call_with_variables_and_a_lookup() {
         says(&opening),
         [(
             "verify_identity",
-            "您好,请问是张三先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"
+            "您好,请问是张三先生吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"
         )]
     );
 

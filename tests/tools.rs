@@ -104,6 +104,8 @@ Type what the caller says, or a command (/help lists them).
   7.000s         (understands: yes [1], no [2], agent [0], complaint, agent_number, a request → more_help)
   8.000s caller  hangs up
 ended: caller_hangup
+path:  welcome → bill → anything_else
+score: 100 (no deductions)
 "
     );
     assert_eq!((code, err.as_str()), (0, ""));
@@ -160,8 +162,11 @@ fn graph_draws_the_hotline() {
     let (code, out) = callscript(&["graph", "--flow", "hotline"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("flowchart TD\n"), "{out}");
-    assert!(out.contains("    welcome -->|bill| bill\n"), "{out}");
-    assert!(out.contains("    anywhere -->|agent| to_agent\n"), "{out}");
+    assert!(out.contains("    welcome -->|\"bill\"| bill\n"), "{out}");
+    assert!(
+        out.contains("    anywhere -->|\"agent\"| to_agent\n"),
+        "{out}"
+    );
 
     let (code, out) = callscript(&["graph", "--flow", "hotline", "--format", "dot"]);
     assert_eq!(code, 0);
@@ -434,4 +439,65 @@ fn help_shows_real_defaults() {
     }
     let (_, out) = callscript(&["simulate", "--help"]);
     assert!(out.contains("[default: 1s]"), "{out}");
+}
+
+/// A file with no line the scorer can read is no call at all: it is an
+/// error naming the file, never a score of 100.
+#[test]
+fn score_refuses_a_file_with_no_readable_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    let junk = dir.path().join("junk.jsonl");
+    std::fs::write(&junk, "this is not a transcript\n{\"t\": \"soon\"}\n").expect("write");
+    for (file, why) in [(&empty, "line 1: empty transcript"), (&junk, "line 1: ")] {
+        let name = file.to_str().expect("utf-8 path");
+        let (code, out, err) = callscript_with_input(&["score", name], "");
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains(&format!(
+                "{name}: no readable transcript line, not scored ("
+            )),
+            "{err}"
+        );
+        assert!(err.contains(why), "{err}");
+        assert!(out.contains("0 calls, "), "no call is scored: {out}");
+    }
+}
+
+/// The norms write 先生/小姐 where an agent says one title; a prompt for
+/// text-to-speech that copies it is warned about, with the norm and the fix.
+#[test]
+fn check_warns_on_both_titles_in_a_spoken_prompt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/flows/holidays.toml"),
+        dir.path().join("holidays.toml"),
+    )
+    .expect("copy holidays.toml");
+    let outbound =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/flows/outbound.toml"))
+            .expect("read the outbound flow");
+    let from = "请问是{customer}{salutation}吗?我姓";
+    assert_eq!(outbound.matches(from).count(), 1);
+    let text = outbound.replacen(from, "请问是{customer}先生/小姐吗?我姓", 1);
+    let file = dir.path().join("outbound.toml");
+    std::fs::write(&file, &text).expect("write the flow");
+    let line = text
+        .lines()
+        .position(|l| l.contains("先生/小姐吗?我姓"))
+        .expect("the edited line")
+        + 1;
+    let (code, out) = callscript(&["check", "--strict", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 1, "{out}");
+    let want = format!("{}:{line}:", file.display());
+    let warning = out
+        .lines()
+        .find(|l| l.starts_with(&want))
+        .unwrap_or_else(|| panic!("no warning on line {line}:\n{out}"));
+    assert!(warning.contains("warning[N3b]"), "{warning}");
+    assert!(
+        warning.contains("prompt \"verify_identity\" (zh-CN) says \"先生/小姐\": text-to-speech reads both titles and the slash; give the caller's title from their data ({salutation}"),
+        "{warning}"
+    );
 }

@@ -26,14 +26,17 @@ async fn the_outbound_call_says_the_customers_name_from_start_call() {
     let mut server = start_server().await;
     let t = server
         .calls
-        .start_call(outbound("v1", &[("customer", "张三")]))
+        .start_call(outbound(
+            "v1",
+            &[("customer", "张三"), ("salutation", "先生")],
+        ))
         .await
         .expect("StartCall")
         .into_inner();
     assert_eq!(
         said(&t),
         [
-            "您好,请问是张三先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"
+            "您好,请问是张三先生吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"
         ]
     );
     server.stop().await;
@@ -128,6 +131,6 @@ async fn a_data_event_changes_what_the_next_prompts_say() {
         .await
         .expect("no_input")
         .into_inner();
-    assert_eq!(said(&t), ["您好!请问是李四先生/小姐吗?"]);
+    assert_eq!(said(&t), ["您好!请问是李四吗?"]);
     server.stop().await;
 }

@@ -85,6 +85,9 @@ pub struct Flow {
     pub(crate) warnings: Vec<Diagnostic>,
     /// Variables StartCall must give.
     pub(crate) required: Box<[Arc<str>]>,
+    /// Variables holding personal data, hidden whole from readers without
+    /// the `pii` role (the flow's `pii` list).
+    pub(crate) pii: Box<[Arc<str>]>,
     /// The flow's own variable values, per locale index.
     pub(crate) defaults: std::collections::HashMap<String, Vec<String>>,
     /// When the centre is open, if the flow says.
@@ -475,6 +478,11 @@ impl Flow {
     /// Variables StartCall must give.
     pub fn required_variables(&self) -> &[Arc<str>] {
         &self.required
+    }
+
+    /// Whether the flow marks `name` as personal data (its `pii` list).
+    pub fn is_pii(&self, name: &str) -> bool {
+        self.pii.iter().any(|p| **p == *name)
     }
 
     /// The flow's own value of a variable, in the first locale.

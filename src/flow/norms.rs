@@ -104,7 +104,8 @@ fn check_say_loops(
     found.done(())
 }
 
-/// N13: forbidden phrases, and answers that end on a 不-word.
+/// N13: forbidden phrases, and answers that end on a 不-word; a spoken
+/// prompt that names both titles (N3b, N6).
 fn check_wording(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()> {
     let mut found = Findings::new(source);
     let Some(prompts) = &raw.prompts else {
@@ -126,6 +127,19 @@ fn check_wording(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()>
                         "prompt {:?} ({}) promises a service ticket number but never says one: add the {{ticket}} placeholder, or promise only the reply",
                         id.get_ref(),
                         locale.get_ref()
+                    ),
+                );
+            }
+            if let Some((at, norm)) = crate::norms::both_titles(t) {
+                found.warn(
+                    source.within(text, at.start),
+                    Some(norm),
+                    format!(
+                        "prompt {:?} ({}) says {:?}: {}",
+                        id.get_ref(),
+                        locale.get_ref(),
+                        &t[at],
+                        crate::norms::BOTH_TITLES_FIX
                     ),
                 );
             }

@@ -62,6 +62,14 @@ pub struct RawFlow {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub required_variables: Vec<Sp<String>>,
+    /// Variables that hold personal data (e.g. ["phone", "id_card"]): a
+    /// reader without the `pii` role sees their values as "***" in GetCall
+    /// and the records file, wherever they appear (prompts that say them,
+    /// data events, lookup params and results). Names are not checked:
+    /// variables also arrive at run time.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub pii: Vec<Sp<String>>,
     /// Timeouts and retry counts; the defaults are the norms'.
     #[serde(default)]
     pub timing: RawTiming,

@@ -577,9 +577,9 @@ fn the_outbound_flow_opens_with_the_n3b_verification_line() {
     assert_eq!(
         texts,
         [
-            "您好,请问是{customer}先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。",
-            "您好,請問是{customer}先生/小姐嗎?我姓X,是XX客服中心打來的,感謝您對我公司的支持和信任,來電與您核對您的資料。",
-            "Hello, am I speaking with Mr/Ms {customer}? My name is X, calling from the XX service centre. Thank you for your support and trust in our company; I am calling to check your details with you.",
+            "您好,请问是{customer}吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。",
+            "您好,請問是{customer}嗎?我姓X,是XX客服中心打來的,感謝您對我公司的支持和信任,來電與您核對您的資料。",
+            "Hello, am I speaking with {customer}? My name is X, calling from the XX service centre. Thank you for your support and trust in our company; I am calling to check your details with you.",
         ]
     );
     assert!(

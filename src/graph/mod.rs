@@ -290,6 +290,15 @@ fn node_id(step: &str) -> String {
     }
 }
 
+/// Text for inside a quoted mermaid label. Every label is quoted, nodes'
+/// and edges': unquoted, Mermaid 11 reads `(`, `[` or `{` in a label as the
+/// start of a node shape and refuses the whole diagram (tests/mermaid.rs
+/// shows its parser doing so). Inside quotes only `"` itself needs its
+/// entity.
+fn mermaid_text(text: &str) -> String {
+    text.replace('"', "#quot;")
+}
+
 /// The flow as a mermaid flowchart (GitHub renders it in a ```mermaid block).
 pub fn mermaid(flow: &Flow) -> String {
     let g = Graph::of(flow);
@@ -299,7 +308,7 @@ pub fn mermaid(flow: &Flow) -> String {
         let label = n
             .lines
             .iter()
-            .map(|l| l.replace('"', "#quot;"))
+            .map(|l| mermaid_text(l))
             .collect::<Vec<_>>()
             .join("<br/>");
         let _ = match n.shape {
@@ -313,9 +322,9 @@ pub fn mermaid(flow: &Flow) -> String {
         let _ = match &e.label {
             Some(l) => writeln!(
                 out,
-                "    {} {arrow}|{}| {}",
+                "    {} {arrow}|\"{}\"| {}",
                 e.from,
-                l.replace('"', "#quot;"),
+                mermaid_text(l),
                 e.to
             ),
             None => writeln!(out, "    {} {arrow} {}", e.from, e.to),

@@ -21,12 +21,12 @@ fn mermaid_draws_steps_answers_and_otherwise() {
         "welcome[\"welcome<br/>ask @opening (N2-N4)\"]",
         "bill[\"bill<br/>lookup bill\"]",
         "call_start --> welcome",
-        "welcome -->|bill| bill",
-        "welcome -->|change_plan| change_plan",
-        "change_plan -->|no| record_request",
-        "bill -->|answered| bill_answer",
+        "welcome -->|\"bill\"| bill",
+        "welcome -->|\"change_plan\"| change_plan",
+        "change_plan -->|\"no\"| record_request",
+        "bill -->|\"answered\"| bill_answer",
         "bill_answer --> anything_else",
-        "more_help -->|bill| bill",
+        "more_help -->|\"bill\"| bill",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -38,10 +38,10 @@ fn mermaid_draws_silence_and_anywhere() {
     let lines = lines(&text);
     for want in [
         "hangup_silence([\"hang up (silence, N5)\"])",
-        "welcome -.->|silence x3, 5 s apart: silence_reprompt, silence_goodbye| hangup_silence",
-        "more_help -.->|silence x3, 5 s apart: silence_reprompt, silence_goodbye| hangup_silence",
+        "welcome -.->|\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\"| hangup_silence",
+        "more_help -.->|\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\"| hangup_silence",
         "anywhere{{\"any listening step\"}}",
-        "anywhere -->|agent| to_agent",
+        "anywhere -->|\"agent\"| to_agent",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -54,8 +54,8 @@ fn mermaid_draws_silence_at_the_consent_questions() {
     let text = mermaid(&hotline());
     let lines = lines(&text);
     for want in [
-        "to_agent -.->|silence x3, 5 s apart: transfer_consent, silence_goodbye| hangup_silence",
-        "change_plan -.->|silence x3, 5 s apart: hold_ask, silence_goodbye| hangup_silence",
+        "to_agent -.->|\"silence x3, 5 s apart: transfer_consent, silence_goodbye\"| hangup_silence",
+        "change_plan -.->|\"silence x3, 5 s apart: hold_ask, silence_goodbye\"| hangup_silence",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -70,25 +70,25 @@ fn mermaid_draws_unclear_audio_speakerphone_and_language() {
     for want in [
         // N7: speak up three times, then another phone; hang up on yes
         // or silence, never on the bad line alone.
-        "anywhere -.->|unclear audio x3, unclear| anywhere",
+        "anywhere -.->|\"unclear audio x3, unclear\"| anywhere",
         "audio_switch_phone{{\"hang up? switch_phone (N7)\"}}",
-        "anywhere -.->|unclear audio once more| audio_switch_phone",
-        "audio_switch_phone -.->|yes, polite_close, 5 s for the caller| hangup_poor_audio",
-        "audio_switch_phone -.->|silence x3, 5 s apart: switch_phone, silence_goodbye| hangup_silence",
-        "audio_switch_phone -->|no, the step again| anywhere",
-        "audio_switch_phone -.->|unclear audio, switch_phone| audio_switch_phone",
+        "anywhere -.->|\"unclear audio once more\"| audio_switch_phone",
+        "audio_switch_phone -.->|\"yes, polite_close, 5 s for the caller\"| hangup_poor_audio",
+        "audio_switch_phone -.->|\"silence x3, 5 s apart: switch_phone, silence_goodbye\"| hangup_silence",
+        "audio_switch_phone -->|\"no, the step again\"| anywhere",
+        "audio_switch_phone -.->|\"unclear audio, switch_phone\"| audio_switch_phone",
         "hangup_poor_audio([\"hang up (poor_audio, N7)\"])",
         // N8: is the handset picked up?
         "audio_handset{{\"handset? pick_up_handset (N8)\"}}",
-        "anywhere -.->|no audio| audio_handset",
-        "audio_handset -->|yes, the step again| anywhere",
-        "audio_handset -->|no, speak_into_handset| audio_handset",
-        "audio_handset -.->|silence x3, 5 s apart: pick_up_handset, silence_goodbye| hangup_silence",
+        "anywhere -.->|\"no audio\"| audio_handset",
+        "audio_handset -->|\"yes, the step again\"| anywhere",
+        "audio_handset -->|\"no, speak_into_handset\"| audio_handset",
+        "audio_handset -.->|\"silence x3, 5 s apart: pick_up_handset, silence_goodbye\"| hangup_silence",
         // N9: ask for the language we speak; the step waits on.
-        "anywhere -.->|unknown language x2, mandarin| anywhere",
+        "anywhere -.->|\"unknown language x2, mandarin\"| anywhere",
         // The bounds.
-        "anywhere -.->|not understood x3| cannot_go_on",
-        "cannot_go_on -->|offer a person| to_agent",
+        "anywhere -.->|\"not understood x3\"| cannot_go_on",
+        "cannot_go_on -->|\"offer a person\"| to_agent",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -110,10 +110,10 @@ fn labels_follow_the_flows_timing_and_reprompts() {
     let text = mermaid(&flow);
     let lines = lines(&text);
     for want in [
-        "welcome -.->|silence x4, 5 s apart: silence_reprompt, silence_reprompt, silence_goodbye| hangup_silence",
-        "more_help -.->|silence x4, 5 s apart: not_understood, not_understood, silence_goodbye| hangup_silence",
-        "anywhere -.->|unclear audio x2, unclear| anywhere",
-        "audio_switch_phone -.->|yes, polite_close, 5 s for the caller| hangup_poor_audio",
+        "welcome -.->|\"silence x4, 5 s apart: silence_reprompt, silence_reprompt, silence_goodbye\"| hangup_silence",
+        "more_help -.->|\"silence x4, 5 s apart: not_understood, not_understood, silence_goodbye\"| hangup_silence",
+        "anywhere -.->|\"unclear audio x2, unclear\"| anywhere",
+        "audio_switch_phone -.->|\"yes, polite_close, 5 s for the caller\"| hangup_poor_audio",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -125,20 +125,20 @@ fn mermaid_draws_consent_for_transfer_and_hold_and_the_closing() {
     let lines = lines(&text);
     for want in [
         "to_agent[\"to_agent<br/>transfer? transfer_consent\"]",
-        "to_agent -->|yes| to_agent_transferred",
+        "to_agent -->|\"yes\"| to_agent_transferred",
         "to_agent_transferred([\"transfer to agent_queue\"])",
-        "to_agent -->|no, transfer_declined| asked_again",
-        "to_agent_transferred -->|failed, transfer_failed| anything_else",
-        "change_plan -->|yes, hold_thanks| change_plan_on_hold",
+        "to_agent -->|\"no, transfer_declined\"| asked_again",
+        "to_agent_transferred -->|\"failed, transfer_failed\"| anything_else",
+        "change_plan -->|\"yes, hold_thanks\"| change_plan_on_hold",
         "change_plan_on_hold{{\"on hold 60 s\"}}",
-        "change_plan_on_hold -->|done, hold_resume| plan_done",
-        "change_plan_on_hold -->|failed, hold_resume| plan_failed",
-        "change_plan -->|no| record_request",
-        "anything_else -->|yes or a request| more_help",
-        "anything_else -->|no or 5 s silence| anything_else_goodbye",
+        "change_plan_on_hold -->|\"done, hold_resume\"| plan_done",
+        "change_plan_on_hold -->|\"failed, hold_resume\"| plan_failed",
+        "change_plan -->|\"no\"| record_request",
+        "anything_else -->|\"yes or a request\"| more_help",
+        "anything_else -->|\"no or 5 s silence\"| anything_else_goodbye",
         "anything_else_goodbye --> caller_hangup",
-        "anything_else_goodbye -->|caller speaks again| more_help",
-        "anything_else_goodbye -.->|10 s, line left open| hangup_line_left_open",
+        "anything_else_goodbye -->|\"caller speaks again\"| more_help",
+        "anything_else_goodbye -.->|\"10 s, line left open\"| hangup_line_left_open",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -226,6 +226,24 @@ fn reserved_and_odd_step_ids_are_escaped() {
     assert_eq!(node_id("welcome"), "welcome");
 }
 
+/// Every label is quoted, so parentheses and brackets are text; a quote
+/// inside is Mermaid's entity.
+#[test]
+fn mermaid_quotes_labels_and_escapes_quotes() {
+    let text = mermaid(&hotline());
+    let lines = lines(&text);
+    assert!(
+        lines.contains(&"bill -->|\"failed or no answer (after lookup_wait)\"| bill_unavailable"),
+        "{text}"
+    );
+    assert_eq!(mermaid_text("say \"hi\" (x)"), "say #quot;hi#quot; (x)");
+    for line in &lines[1..] {
+        if let Some((_, rest)) = line.split_once('|') {
+            assert!(rest.starts_with('"'), "unquoted label: {line}");
+        }
+    }
+}
+
 /// The IVR building blocks draw their ways on: a branch's cases and
 /// default, a record step's next and failed, a call's entry and returns.
 #[test]
@@ -236,26 +254,21 @@ fn mermaid_draws_branches_recordings_and_subflow_calls() {
     let lines = lines(&text);
     for want in [
         "route[\"route<br/>branch on vip\"]",
-        "route -->|= true| vip",
-        "route -->|= gold| vip",
-        "route -->|default| normal",
+        "route -->|\"= true\"| vip",
+        "route -->|\"= gold\"| vip",
+        "route -->|\"default\"| normal",
         "remember_product -->",
-        "voicemail -->|recorded| voicemail_saved",
-        "voicemail -->|failed or none in 60 s| voicemail_failed",
-        "bill_confirm -->|returned ok| bill_done",
-        "bill_confirm -->|returned retry| welcome",
+        "voicemail -->|\"recorded\"| voicemail_saved",
+        "voicemail -->|\"failed or none in 60 s\"| voicemail_failed",
+        "bill_confirm -->|\"returned ok\"| bill_done",
+        "bill_confirm -->|\"returned retry\"| welcome",
+        "bill_confirm -->|\"enter\"| confirm",
     ] {
         assert!(
             lines.iter().any(|l| l.starts_with(want)),
             "missing {want:?} in\n{text}"
         );
     }
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("bill_confirm -->|enter| confirm")),
-        "the call enters the subflow's start:\n{text}"
-    );
 }
 
 /// The operator IVR of the machine tests: a menu draws each key on its
@@ -267,14 +280,14 @@ fn mermaid_draws_menu_keys_and_digit_entry() {
     let text = mermaid(&ivr);
     let lines = lines(&text);
     for want in [
-        "main_menu -->|key 1| bill_say",
-        "main_menu -->|key 4| bill_number",
-        "main_menu -.->|key 9, again| main_menu",
-        "main_menu -.->|key *, back| main_menu_back",
-        "main_menu -->|bill| bill_say",
-        "biz_menu -->|key 21| close",
-        "bill_number -->|valid| bill_confirm",
-        "bill_number -->|3 x number_wrong| to_agent",
+        "main_menu -->|\"key 1\"| bill_say",
+        "main_menu -->|\"key 4\"| bill_number",
+        "main_menu -.->|\"key 9, again\"| main_menu",
+        "main_menu -.->|\"key *, back\"| main_menu_back",
+        "main_menu -->|\"bill\"| bill_say",
+        "biz_menu -->|\"key 21\"| close",
+        "bill_number -->|\"valid\"| bill_confirm",
+        "bill_number -->|\"3 x number_wrong\"| to_agent",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }

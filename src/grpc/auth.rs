@@ -345,38 +345,6 @@ fn read(path: &Path) -> Result<Tokens, String> {
     Tokens::parse(&name, &text)
 }
 
-/// A phone number as people without the `pii` role see it: the norms' one
-/// masking rule (N16, crate::norms), the one the records use; e.g.
-/// *******5678.
-pub fn mask_number(number: &str) -> String {
-    crate::norms::mask_number(number)
-}
-
-/// Free text with every run of six or more digits masked like a number
-/// (ID-card and phone numbers said or keyed during a call).
-pub fn mask_digit_runs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= 6 {
-            out.push_str(&mask_number(run));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,14 +449,7 @@ roles = ["operator", "pii"]
     }
 
     #[test]
-    fn numbers_are_masked_for_clients_without_pii() {
-        assert_eq!(mask_number("13800005678"), "*******5678");
-        assert_eq!(mask_number("12345"), "*****");
-        assert_eq!(
-            mask_digit_runs("我的身份证号是110101199003071234，谢谢"),
-            "我的身份证号是**************1234，谢谢"
-        );
-        assert_eq!(mask_digit_runs("分机 8021"), "分机 8021");
+    fn tokens_compare_in_constant_time() {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"abcd"));

@@ -20,6 +20,14 @@
 //! - a short run (a six-digit verification code keyed during a call, an
 //!   extension) would keep four of its six digits under "the last four":
 //!   under eight characters nothing of it shows.
+//!
+//! In free text (what a caller said or keyed, what a prompt said, a
+//! variable's value) every run of six or more digits is such a number:
+//! phone, ID-card and account numbers, verification codes. Shorter runs
+//! (an amount, an extension, the agent's number) stay as they are.
+//!
+//! A variable the flow marks `pii` (a name, an address) is not a number
+//! and has no tail worth showing: its value is [`HIDDEN`] whole.
 
 /// Characters shorter than this are hidden in full: below it, four shown
 /// characters would be half the number or more.
@@ -38,4 +46,36 @@ pub fn mask_number(number: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i < shown_from { '*' } else { c })
         .collect()
+}
+
+/// Digit runs shorter than this in free text are not numbers to mask: an
+/// amount (58.50), an extension, the agent's number (1024).
+const DIGIT_RUN_FROM: usize = 6;
+
+/// What a reader without the `pii` role sees of a `pii` variable's value.
+pub const HIDDEN: &str = "***";
+
+/// Free text with every run of six or more digits masked like a number
+/// (ID-card and phone numbers said or keyed during a call).
+pub fn mask_digit_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= DIGIT_RUN_FROM {
+            out.push_str(&mask_number(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }

@@ -19,15 +19,20 @@
 //! - `wording.rs`: forbidden phrases with their norm and what to say
 //!   instead, answers that end on a 不-word, and the compact form in which
 //!   words are compared (N13).
-//! - `masking.rs`: the one rule for masking a phone number (N16).
+//! - `masking.rs`: the one rule for masking a number, alone or in free
+//!   text, and what a `pii` variable shows (N16).
+//! - `titles.rs`: a spoken prompt names one title for the caller, never
+//!   the written 先生/小姐 (N3b, N6).
 
 mod masking;
+mod titles;
 mod wording;
 
 #[cfg(test)]
 mod tests;
 
-pub use masking::mask_number;
+pub use masking::{HIDDEN, mask_digit_runs, mask_number};
+pub use titles::{BOTH_TITLES_FIX, both_titles};
 pub use wording::{
     FORBIDDEN, Finding, Forbidden, NEGATIVE_ENDINGS, Phrase, Wording, WordingError, compact,
     negative_ending,

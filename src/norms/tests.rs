@@ -92,3 +92,32 @@ fn numbers_show_only_their_last_four_and_short_ones_nothing() {
     assert_eq!(mask_number("1234"), "****");
     assert_eq!(mask_number(""), "");
 }
+
+#[test]
+fn both_titles_with_a_slash_are_found_with_their_norm() {
+    use super::both_titles;
+    let text = "您好,请问是{customer}先生/小姐吗?";
+    let (at, norm) = both_titles(text).expect("found");
+    assert_eq!((&text[at], norm), ("先生/小姐", "N3b"));
+    let text = "先生／小姐您好,很高兴为您服务";
+    let (at, norm) = both_titles(text).expect("found");
+    assert_eq!((&text[at], norm), ("先生／小姐", "N6"));
+    let text = "Hello, am I speaking with Mr/Ms {customer}?";
+    assert_eq!(both_titles(text).map(|(at, _)| &text[at]), Some("Mr/Ms"));
+    assert_eq!(both_titles("{salutation}您好,很高兴为您服务"), None);
+    assert_eq!(both_titles("请问是张三先生吗?"), None);
+}
+
+#[test]
+fn digit_runs_of_six_or_more_in_text_are_masked_as_numbers() {
+    use super::mask_digit_runs;
+    assert_eq!(
+        mask_digit_runs("我的身份证号是110101199003071234，谢谢"),
+        "我的身份证号是**************1234，谢谢"
+    );
+    assert_eq!(mask_digit_runs("验证码 123456"), "验证码 ******");
+    assert_eq!(
+        mask_digit_runs("分机 8021, 58.50 元"),
+        "分机 8021, 58.50 元"
+    );
+}

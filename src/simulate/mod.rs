@@ -11,6 +11,8 @@
 //! note says what the call now understands (the step's answers, with
 //! their keys, and the `[anywhere]` requests) or what it waits for (a
 //! transfer's result, the end of a hold); `/help` lists the phrases too.
+//! When the call ends, the session prints the reason, the steps the call
+//! went through and its quality score with each deduction (N18).
 //!
 //! Why simulated time: the norms are about time. Three silence prompts 5 s
 //! apart (N5), 5 s to agree to a hang-up on bad audio (N7), 10 s for the
@@ -43,11 +45,14 @@ use crate::{
     call::{AudioKind, CallState, Event, TransferCause, Vars},
     engine::{Engine, EngineSettings, StartCall},
     flow::FlowRegistry,
+    quality::{Rules, Scorer},
     scenario,
     transcript::{CallRecord, EntryKind, Line, TranscriptReader, TurnView},
 };
 
+mod ending;
 mod understands;
+use ending::write_ending;
 use understands::understands;
 
 /// The call id of the session's one call.
@@ -76,7 +81,8 @@ what the caller does:
   /data name=value …   the call's variables set or changed
   /hangup              hangs up
   /help  /quit
-Each thing the caller does comes a moment (--reply-after, 1 s) after the last.";
+Each thing the caller does comes a moment (--reply-after, 1 s) after the last.
+When the call ends: the reason, the steps it went through and its quality score (N18).";
 
 /// How the session's call starts.
 #[derive(Debug, Clone)]
@@ -93,6 +99,8 @@ pub struct Setup {
     pub variables: Vars,
     /// How long the caller takes before each thing they do.
     pub reply_after: Duration,
+    /// The scoring rules the ended call is scored with (quality.toml).
+    pub rules: Arc<Rules>,
 }
 
 /// A runtime whose clock only moves when every task waits on a timer, and
@@ -126,6 +134,7 @@ where
     R: BufRead,
     W: Write + ?Sized,
 {
+    let scorer = Scorer::new(setup.rules.clone(), flows.holidays());
     let engine = Engine::new(flows, EngineSettings::default());
     let (tx, turns) = mpsc::unbounded_channel();
     let started = Instant::now();
@@ -170,8 +179,8 @@ where
     let mut line = Vec::new();
     loop {
         let record = call.record();
-        if let Some(reason) = record.ended {
-            writeln!(out, "ended: {}", reason.as_str())?;
+        if record.ended.is_some() {
+            write_ending(&record, &scorer, out)?;
             return Ok(0);
         }
         if setup.prompt {

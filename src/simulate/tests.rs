@@ -21,6 +21,7 @@ fn session(flow: &str, input: &str) -> (i32, String) {
         prompt: false,
         reply_after: Duration::from_secs(1),
         variables: Default::default(),
+        rules: Arc::default(),
     };
     let mut out = Vec::new();
     let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
@@ -57,6 +58,8 @@ fn silence_runs_the_n5_prompts_5_s_apart_then_hangs_up() {
  15.000s server  silence (no-input timer)
  15.000s service hang up (silence)
 ended: silence
+path:  welcome
+score: 100 (no deductions)
 "
         )
     );
@@ -101,6 +104,8 @@ fn dtmf_0_asks_consent_before_the_transfer() {
   2.000s         (no timer is running: the call waits for the front-end, transferring in to_agent; /transfer ok|failed reports the transfer's result)
   3.000s pbx     transfer connected
 ended: transferred
+path:  welcome → to_agent
+score: 100 (no deductions)
 "
         )
     );
@@ -129,6 +134,8 @@ error: /transfer \"maybe\": expected ok or failed (or busy, no_answer, rejected)
 error: /silence takes no argument (got \"now\")
   1.000s caller  hangs up
 ended: caller_hangup
+path:  welcome
+score: 100 (no deductions)
 "
         )
     );
@@ -246,6 +253,7 @@ fn a_locale_the_flow_does_not_offer_fails_to_start() {
         prompt: false,
         reply_after: Duration::from_secs(1),
         variables: Default::default(),
+        rules: Arc::default(),
     };
     let mut out = Vec::new();
     let code = run(flows(), &setup, &b""[..], &mut out).expect("no I/O error");
@@ -266,6 +274,7 @@ fn a_terminal_gets_a_prompt() {
         prompt: true,
         reply_after: Duration::from_secs(1),
         variables: Default::default(),
+        rules: Arc::default(),
     };
     let mut out = Vec::new();
     run(flows(), &setup, &b"/quit\n"[..], &mut out).expect("no I/O error");
@@ -332,4 +341,68 @@ fn lines_parse_as_speech_or_commands() {
     );
     assert!(parse("/").is_err());
     assert!(parse("/dtmf 1 2").is_err());
+}
+
+/// Every command `parse` knows is in `/help` and in the README's table.
+#[test]
+fn help_and_readme_document_every_command() {
+    let readme = include_str!("../../README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `callscript simulate --flow"))
+        .expect("the README's commands table has simulate --flow");
+    for name in [
+        "silence", "wait", "dtmf", "weak", "noisy", "noaudio", "language", "played", "transfer",
+        "lookup", "hold", "data", "hangup", "help", "quit",
+    ] {
+        let known =
+            !matches!(parse(&format!("/{name}")), Err(e) if e.starts_with("unknown command"));
+        assert!(known, "/{name} is a command");
+        assert!(HELP.contains(&format!("/{name}")), "/help lists /{name}");
+        assert!(
+            row.contains(&format!("`/{name}")),
+            "the README lists /{name}"
+        );
+    }
+}
+
+/// The end of a call lists each deduction the scorer makes, with its
+/// points, item, rule, norm, moment and why: here a centre whose rules
+/// forbid a phrase of its own that the hotline's closing question says.
+#[test]
+fn the_ending_shows_each_deduction() {
+    let text = include_str!("../../flows/quality.toml")
+        .replace("# phrases = [\"我很忙\"]", "phrases = [\"别的帮助\"]");
+    let rules = crate::quality::Rules::from_toml("quality.toml", &text).expect("the rules load");
+    let setup = Setup {
+        flow: "hotline".into(),
+        at: Some(
+            DateTime::parse_from_rfc3339("2026-11-23T15:00:00+08:00")
+                .expect("valid time")
+                .with_timezone(&Utc),
+        ),
+        locale: Some("zh-CN".into()),
+        prompt: false,
+        reply_after: Duration::from_secs(1),
+        variables: Default::default(),
+        rules: Arc::new(rules),
+    };
+    let input = "/dtmf 0\n/dtmf 1\n/transfer failed\n不用了\n/silence\n/silence\n";
+    let mut out = Vec::new();
+    let code = run(flows(), &setup, input.as_bytes(), &mut out).expect("no I/O error");
+    let out = String::from_utf8(out).expect("utf-8 output");
+    assert_eq!(code, 0);
+    let ending = &out[out.find("ended: ").expect("the call ends")..];
+    let deductions: Vec<&str> = ending.lines().skip(3).collect();
+    assert!(
+        ending.starts_with(
+            "ended: line_left_open\npath:  welcome → to_agent → anything_else\nscore: 90\n"
+        ),
+        "{ending}"
+    );
+    assert_eq!(deductions.len(), 1, "{ending}");
+    assert!(
+        deductions[0].starts_with("  -10 item 1 forbidden_wording (N13) at 3.000s: "),
+        "{ending}"
+    );
 }

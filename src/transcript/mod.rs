@@ -6,6 +6,7 @@
 //! file, the scorer (N18), scenarios and the simulator read them without
 //! reaching into the engine or into one another.
 
+mod masked;
 mod text;
 
 use std::{sync::Arc, time::Duration};
@@ -15,6 +16,7 @@ use crate::{
     flow::Flow,
 };
 
+pub use masked::Redactor;
 pub use text::{Line, TranscriptReader, TranscriptText, transcript_lines};
 
 /// What the front-end should do next.

@@ -15,10 +15,17 @@ fn outbound() -> Arc<Flow> {
 
 #[test]
 fn the_outbound_opening_says_the_customers_name() {
+    let (_, opening) = Call::with(outbound(), &[("customer", "张三"), ("salutation", "女士")]);
+    opening.is(
+        &["say:verify_identity", LISTEN],
+        &["您好,请问是张三女士吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"],
+    );
+    // Without the title the customer's data would give, the name alone:
+    // never the written 先生/小姐, which text-to-speech reads slash and all.
     let (_, opening) = Call::with(outbound(), &[("customer", "张三")]);
     opening.is(
         &["say:verify_identity", LISTEN],
-        &["您好,请问是张三先生/小姐吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"],
+        &["您好,请问是张三吗?我姓X,是XX客服中心打来的,感谢您对我公司的支持和信任,来电与您核对您的资料。"],
     );
 }
 

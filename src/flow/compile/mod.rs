@@ -200,6 +200,11 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
             .iter()
             .map(|r| Arc::from(r.get_ref().as_str()))
             .collect(),
+        pii: raw
+            .pii
+            .iter()
+            .map(|p| Arc::from(p.get_ref().as_str()))
+            .collect(),
         defaults: variables,
         hours,
         subflows,
