@@ -19,7 +19,7 @@
 //!   also hidden wherever else it shows (the caller repeating it, a
 //!   deduction quoting the line).
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use crate::{
     call::{Action, Event, Say},
@@ -66,6 +66,14 @@ impl Redactor {
             .collect()
     }
 
+    /// A turn's or the record's own variables (sorted, as the wire shows
+    /// them).
+    fn sorted(&self, flow: &Flow, vars: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        vars.iter()
+            .map(|(name, value)| (name.clone(), self.value(flow, name, value)))
+            .collect()
+    }
+
     fn value(&self, flow: &Flow, name: &str, value: &str) -> String {
         if flow.is_pii(name) {
             HIDDEN.to_owned()
@@ -86,10 +94,16 @@ impl CallRecord {
                 redactor.meet(value);
             }
         }
+        for (name, value) in &self.variables {
+            if flow.is_pii(name) {
+                redactor.meet(value);
+            }
+        }
         redactor.hidden.sort_by_key(|v| std::cmp::Reverse(v.len()));
         let mut record = self.clone();
         record.facts.caller = mask_number(&record.facts.caller).into();
         record.facts.callee = mask_number(&record.facts.callee).into();
+        record.variables = redactor.sorted(flow, &self.variables);
         for entry in &mut record.transcript {
             *entry = Entry {
                 offset: entry.offset,
@@ -114,6 +128,7 @@ fn pii_values<'e>(flow: &'e Flow, kind: &'e EntryKind) -> Vec<&'e str> {
             | Event::LookupResult { variables, .. }
             | Event::HoldResult { variables, .. } => named(variables),
             Event::Start
+            | Event::InputStarted
             | Event::Speech { .. }
             | Event::Dtmf { .. }
             | Event::NoInput
@@ -121,7 +136,6 @@ fn pii_values<'e>(flow: &'e Flow, kind: &'e EntryKind) -> Vec<&'e str> {
             | Event::PromptPlayed
             | Event::TransferResult { .. }
             | Event::RecordingResult { .. }
-            | Event::InputStarted
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost
@@ -129,29 +143,33 @@ fn pii_values<'e>(flow: &'e Flow, kind: &'e EntryKind) -> Vec<&'e str> {
             | Event::TimeLimit => Vec::new(),
         },
         EntryKind::Turn(turn) => turn
-            .actions
+            .variables
             .iter()
-            .flat_map(|action| match action {
-                // A run of several placeholders is hidden whole where it is
-                // said, but only a lone one's value is known for certain.
-                Action::Say(say) => said_values(say)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(names, value)| match names.as_slice() {
-                        [name] if flow.is_pii(name) => Some(value),
-                        _ => None,
-                    })
-                    .collect(),
-                Action::Lookup { params, .. }
-                | Action::Transfer {
-                    attached: params, ..
-                } => params
-                    .iter()
-                    .filter(|(name, _)| flow.is_pii(name))
-                    .map(|(_, value)| value.as_str())
-                    .collect(),
-                Action::Listen { .. } | Action::Hangup(_) | Action::Record { .. } => Vec::new(),
-            })
+            .filter(|(name, _)| flow.is_pii(name))
+            .map(|(_, value)| value.as_str())
+            .chain(turn.actions.iter().flat_map(|action| {
+                match action {
+                    // A run of several placeholders is hidden whole where it is
+                    // said, but only a lone one's value is known for certain.
+                    Action::Say(say) => said_values(say)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|(names, value)| match names.as_slice() {
+                            [name] if flow.is_pii(name) => Some(value),
+                            _ => None,
+                        })
+                        .collect(),
+                    Action::Lookup { params, .. }
+                    | Action::Transfer {
+                        attached: params, ..
+                    } => params
+                        .iter()
+                        .filter(|(name, _)| flow.is_pii(name))
+                        .map(|(_, value)| value.as_str())
+                        .collect(),
+                    Action::Listen { .. } | Action::Hangup(_) | Action::Record { .. } => Vec::new(),
+                }
+            }))
             .collect(),
         EntryKind::Fault(_) => Vec::new(),
     }
@@ -215,6 +233,7 @@ fn masked_entry(flow: &Flow, redactor: &Redactor, kind: &EntryKind) -> EntryKind
                 .iter()
                 .map(|a| masked_action(flow, redactor, a))
                 .collect(),
+            variables: redactor.sorted(flow, &turn.variables),
             ..Turn::clone(turn)
         })),
         EntryKind::Fault(detail) => EntryKind::Fault(redactor.text(detail).into()),
@@ -261,8 +280,8 @@ fn masked_event(flow: &Flow, redactor: &Redactor, event: &Event) -> Event {
             recording: redactor.text(recording),
             duration: *duration,
         },
-        Event::InputStarted
-        | Event::Start
+        Event::Start
+        | Event::InputStarted
         | Event::NoInput
         | Event::Audio(_)
         | Event::PromptPlayed
@@ -279,6 +298,11 @@ fn masked_action(flow: &Flow, redactor: &Redactor, action: &Action) -> Action {
     match action {
         Action::Say(say) => Action::Say(Say {
             rendered: Some(masked_said(flow, redactor, say).into()),
+            // A read-back (`{phone:digits}`) says the number in SSML too.
+            rendered_ssml: say
+                .rendered_ssml
+                .as_deref()
+                .map(|ssml| redactor.text(ssml).into()),
             ..say.clone()
         }),
         Action::Lookup { name, params } => Action::Lookup {
