@@ -6,9 +6,9 @@ would drive the service.
     cargo run -- serve                      # in another terminal
     python3 examples/pbx_client.py --target 127.0.0.1:50051
 
-It plays three calls and prints what a tester reads: every request it sends
+It plays four calls and prints what a tester reads: every request it sends
 (">") and every turn it gets back ("<"), with the turn's actions in order
-(say: prompt id and text, listen, transfer, hangup).
+(say: prompt id and text, listen, transfer, hangup, lookup, record).
 
   (a) A unary call, step by step: StartCall at a chosen moment (by default
       National Day morning, so the holiday opening is heard, N4), the caller
@@ -22,6 +22,11 @@ It plays three calls and prints what a tester reads: every request it sends
       the server pushes the silence prompts 5 s apart and hangs up 5 s after
       the third (N5). This takes 15 s on the real clock; --quick skips it.
   (c) Errors: what a bad request gets back (gRPC status code and message).
+  (d) Voicemail after hours on the operator IVR (flows/menu.toml): the
+      caller presses 1 to leave a message; the service asks the PBX to
+      record (a `record` action: the longest recording, a beep, the key that
+      ends it) and the PBX answers with the recording's reference
+      (`recording_result`).
 
 Nothing generated is committed: the stubs are generated at run time from
 proto/callscript/v1/*.proto into a temporary directory.
@@ -150,6 +155,13 @@ def show_actions(actions, indent="    "):
             # The params carry caller data (the number): names only here.
             names = ", ".join(sorted(action.lookup.params))
             print(f"{indent}lookup {action.lookup.name} (params: {names})")
+        elif kind == "record":
+            r = action.record
+            beep = ", beep" if r.beep else ""
+            print(
+                f"{indent}record into {r.into} (at most {r.max_ms} ms{beep}, "
+                f"ends on {r.terminators or 'nothing'})"
+            )
 
 
 def show_turn(turn, when=""):
@@ -179,6 +191,9 @@ def describe_event(event):
         return f"{seq}lookup_result {r.name} {result} ({', '.join(sorted(r.variables))})"
     if kind == "hold_result":
         return f"{seq}hold_result {'ok' if event.hold_result.ok else 'failed'}"
+    if kind == "recording_result":
+        r = event.recording_result
+        return f"{seq}recording_result {'ok' if r.ok else 'failed'} ({r.duration_ms} ms)"
     return f"{seq}{kind}"
 
 
@@ -188,6 +203,14 @@ BACK_OFFICE = {
     "bill": {"amount": "58.50"},
     "ticket": {"ticket": "T20261001"},
 }
+
+
+def record_of(turn):
+    """The recording a turn asks for, if any."""
+    for action in turn.actions:
+        if action.WhichOneof("kind") == "record":
+            return action.record
+    return None
 
 
 def lookup_of(turn):
@@ -412,6 +435,39 @@ def errors(stub, ended_call_id, run_id):
     )
 
 
+# --- (d) Voicemail after hours -------------------------------------------------
+
+
+def voicemail_call(stub, call_id, args):
+    print(f"== (d) voicemail after hours: call {call_id} ==")
+    # A Monday at 22:00: the centre is closed, so the call starts with the
+    # hours and the offer of a message.
+    at = "2026-11-23T22:00:00+08:00"
+    print(f"> StartCall flow=menu at={at} locale={args.locale}")
+    first = stub.StartCall(
+        pb.StartCallRequest(call_id=call_id, flow="menu", at=at, locale=args.locale),
+        timeout=RPC_TIMEOUT_S,
+    )
+    show_turn(first)
+    turn = send(stub, call_id, 1, "dtmf 1", dtmf=pb.Dtmf(digits="1"))
+
+    # The PBX plays the instructions and the beep, records until the caller
+    # presses a terminator or max_ms passes, stores the file and answers
+    # with its reference; the service keeps it in the step's variable. With
+    # no answer by the turn's listen, the recording counts as failed.
+    record = record_of(turn)
+    send(
+        stub,
+        call_id,
+        2,
+        f"recording_result ok (into {record.into})",
+        recording_result=pb.RecordingResult(
+            ok=True, recording=f"voicemail/{call_id}.wav", duration_ms=12000
+        ),
+    )
+    send(stub, call_id, 3, "hangup", hangup=pb.CallerHangup())
+
+
 # --- Main ---------------------------------------------------------------------
 
 
@@ -487,6 +543,7 @@ def main():
         else:
             silent_call(stub, f"pbx-{run_id}-silent", args)
         errors(stub, unary_id, run_id)
+        voicemail_call(stub, f"pbx-{run_id}-voicemail", args)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ fn transfer_result(connected: bool) -> Kind {
         connected,
         detail: String::new(),
         ok: false,
+        cause: 0,
     })
 }
 
@@ -219,6 +220,7 @@ async fn a_transfer_result_says_ok_like_the_other_results() {
         connected: false,
         detail: String::new(),
         ok: true,
+        cause: 0,
     });
     let turn = call.send(&mut server, ok).await;
     assert_eq!(turn.actions, []);

@@ -43,8 +43,25 @@ const ASK_BILL: &str = r#"grpcurl -plaintext -d '{"call_id":"b1","seq":1,"speech
 const LOOKUP_RESULT: &str = r#"grpcurl -plaintext -d '{"call_id":"b1","seq":2,"lookup_result":{"name":"bill","ok":true,"variables":{"amount":"58.50"}}}' \
   127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
 
+const START_MENU: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","flow":"menu","at":"2026-11-23T15:00:00+08:00"}' \
+  127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
+const MENU_BILL: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","seq":1,"dtmf":{"digits":"1"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const MENU_NUMBER: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","seq":2,"dtmf":{"digits":"13800138000#"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const MENU_CONFIRM: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","seq":3,"dtmf":{"digits":"1"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const MENU_VIP: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","seq":4,"lookup_result":{"name":"bill","ok":true,"variables":{"amount":"58.5","vip":"gold"}}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const START_CLOSED: &str = r#"grpcurl -plaintext -d '{"call_id":"v1","flow":"menu","at":"2026-11-23T22:00:00+08:00"}' \
+  127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
+const LEAVE_MESSAGE: &str = r#"grpcurl -plaintext -d '{"call_id":"v1","seq":1,"dtmf":{"digits":"1"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const RECORDING_RESULT: &str = r#"grpcurl -plaintext -d '{"call_id":"v1","seq":2,"recording_result":{"ok":true,"recording":"voicemail/0001.wav","duration_ms":30000}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+
 /// In README order; NO_INPUT twice (the second is the retry).
-const COOKBOOK: [&str; 14] = [
+const COOKBOOK: [&str; 22] = [
     LIST,
     DESCRIBE,
     HEALTH,
@@ -59,6 +76,14 @@ const COOKBOOK: [&str; 14] = [
     START_BILL,
     ASK_BILL,
     LOOKUP_RESULT,
+    START_MENU,
+    MENU_BILL,
+    MENU_NUMBER,
+    MENU_CONFIRM,
+    MENU_VIP,
+    START_CLOSED,
+    LEAVE_MESSAGE,
+    RECORDING_RESULT,
 ];
 
 #[path = "common/binary.rs"]
@@ -283,6 +308,56 @@ fn grpcurl_runs_a_call_with_variables_and_a_lookup() {
         says(&answered),
         [
             ("bill_answer", "您本月话费58.50元。"),
+            ("anything_else", "您还需要别的帮助吗?")
+        ]
+    );
+}
+
+#[test]
+fn grpcurl_runs_a_branch_and_a_recording() {
+    let server = start_server();
+
+    // The VIP branch: the lookup's answer chooses what the caller hears.
+    run_json(&server, START_MENU);
+    run_json(&server, MENU_BILL);
+    let read_back = run_json(&server, MENU_NUMBER);
+    assert_eq!(read_back["step"], "confirm_number.read_back", "{read_back}");
+    let asked = run_json(&server, MENU_CONFIRM);
+    assert_eq!(
+        asked["actions"][0]["lookup"],
+        serde_json::json!({"name": "bill", "params": {"phone": "13800138000"}}),
+        "{asked}"
+    );
+    let vip = run_json(&server, MENU_VIP);
+    assert_eq!(
+        says(&vip),
+        [
+            (
+                "vip_bill_answer",
+                "尊敬的贵宾客户,您查询的号码本月话费58.50元,专属客服随时为您服务。"
+            ),
+            ("anything_else", "您还需要别的帮助吗?")
+        ]
+    );
+
+    // Voicemail after hours: a record action, answered.
+    run_json(&server, START_CLOSED);
+    let record = run_json(&server, LEAVE_MESSAGE);
+    assert_eq!(record["phase"], "CALL_STATE_RECORDING", "{record}");
+    assert_eq!(
+        record["actions"][1]["record"],
+        serde_json::json!({"maxMs": 60000, "beep": true, "terminators": "#", "into": "voicemail"}),
+        "{record}"
+    );
+    assert_eq!(record["actions"][2]["listen"]["noInputTimeoutMs"], 75000);
+    let saved = run_json(&server, RECORDING_RESULT);
+    assert_eq!(
+        says(&saved),
+        [
+            (
+                "voicemail_saved",
+                "您的留言已保存,我们会在服务时间尽快回复您。"
+            ),
             ("anything_else", "您还需要别的帮助吗?")
         ]
     );

@@ -264,6 +264,7 @@ async fn every_bound_is_refused_with_a_status_naming_it() {
                 connected: false,
                 detail: "d".repeat(1025),
                 ok: false,
+                cause: 0,
             }),
         ))
         .await

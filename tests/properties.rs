@@ -1,8 +1,9 @@
 //! Property test: random callers on the shipped flows.
 //!
 //! Random event sequences (speech from a vocabulary of every intent phrase
-//! plus near misses, keys, silence, audio trouble, transfer results,
-//! hang-ups) drive the call machine on simulated time, and every call must
+//! plus near misses, keys and whole number entries, silence, audio
+//! trouble, transfer and recording results, hang-ups) drive the call
+//! machine on simulated time, and every call must
 //! keep the norms' promises:
 //!
 //! - it ends within the flow's `max_call_ms` of simulated time;
@@ -51,7 +52,7 @@ const NEAR_MISSES: &[&str] = &[
 
 fn flows() -> Vec<Arc<Flow>> {
     let root = env!("CARGO_MANIFEST_DIR");
-    ["hotline", "outbound"]
+    ["hotline", "outbound", "menu"]
         .iter()
         .map(|name| {
             let path = format!("{root}/flows/{name}.toml");
@@ -93,7 +94,12 @@ fn check_ivr(
         | StepKind::Hold(_)
         | StepKind::Lookup(_)
         | StepKind::Close(_)
-        | StepKind::Hangup { .. } => {
+        | StepKind::Hangup { .. }
+        | StepKind::Branch(_)
+        | StepKind::Set(_)
+        | StepKind::Record(_)
+        | StepKind::Call(_)
+        | StepKind::Return(_) => {
             *invalid_in_a_row = 0;
             return Ok(());
         }
@@ -160,6 +166,8 @@ enum Move {
     Silence,
     Audio(AudioKind),
     Transfer(bool),
+    /// The front-end's answer to a recording, made or not.
+    Recording(bool),
     HangUp,
 }
 
@@ -179,6 +187,7 @@ fn a_move() -> impl Strategy<Value = (Move, u64)> {
         ])
         .prop_map(Move::Audio),
         1 => any::<bool>().prop_map(Move::Transfer),
+        1 => any::<bool>().prop_map(Move::Recording),
         1 => Just(Move::HangUp),
     ];
     (m, 0u64..20_000)
@@ -258,7 +267,7 @@ fn check_turn(
                     }
                 }
             }
-            Action::Listen { .. } | Action::Lookup { .. } => {}
+            Action::Listen { .. } | Action::Lookup { .. } | Action::Record { .. } => {}
         }
     }
     Ok(())
@@ -297,12 +306,7 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
         }
         let transferring = machine.state() == CallState::Transferring;
         let (event, at) = match (m, listen) {
-            _ if transferring => (
-                Event::TransferResult {
-                    connected: delay % 2 == 0,
-                },
-                now,
-            ),
+            _ if transferring => (Event::transferred(delay % 2 == 0), now),
             (Move::Silence, Some(t)) => (Event::NoInput, now + t),
             (_, Some(t)) if Duration::from_millis(delay) >= t => (Event::NoInput, now + t),
             (Move::Silence, None) => (Event::NoInput, now + Duration::from_millis(delay)),
@@ -319,8 +323,17 @@ fn run(flow: Arc<Flow>, locale: u8, moves: &[(Move, u64)]) -> Result<(), String>
                 now + Duration::from_millis(delay),
             ),
             (Move::Audio(kind), _) => (Event::Audio(kind), now + Duration::from_millis(delay)),
-            (Move::Transfer(c), _) => (
-                Event::TransferResult { connected: c },
+            (Move::Transfer(c), _) => (Event::transferred(c), now + Duration::from_millis(delay)),
+            (Move::Recording(ok), _) => (
+                Event::RecordingResult {
+                    ok,
+                    recording: if ok {
+                        "rec/1.wav".into()
+                    } else {
+                        String::new()
+                    },
+                    duration: Duration::from_millis(delay),
+                },
                 now + Duration::from_millis(delay),
             ),
             (Move::HangUp, _) => (Event::CallerHangup, now + Duration::from_millis(delay)),
@@ -372,7 +385,7 @@ proptest! {
 
     #[test]
     fn random_callers_get_the_norms(
-        flow in 0usize..3,
+        flow in 0usize..4,
         locale in 0u8..3,
         moves in prop::collection::vec(a_move(), 0..400),
     ) {

@@ -109,7 +109,8 @@ fn normalise(output: &str) -> String {
 }
 
 /// What a tester reads, with the norms' wording (N4 National Day opening,
-/// N5 silence prompts 5 s apart, N12 closing, N14 agent number).
+/// N5 silence prompts 5 s apart, N12 closing, N14 agent number), and a
+/// record action answered.
 const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
 > StartCall at=2026-10-01T09:30:00+08:00 locale=zh-CN
 < turn 1  phase=CALL_STATE_LISTENING  step=welcome
@@ -221,7 +222,25 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
 > StartCall flow=outbound without variables
 < INVALID_ARGUMENT: variables: flow "outbound" requires variable "customer" (its prompts say it and it has no default)
 > SendEvent seq=9 on the ended call pbx-RUN-unary
-< FAILED_PRECONDITION: call "pbx-RUN-unary" has ended (caller_hangup)"#;
+< FAILED_PRECONDITION: call "pbx-RUN-unary" has ended (caller_hangup)
+== (d) voicemail after hours: call pbx-RUN-voicemail ==
+> StartCall flow=menu at=2026-11-23T22:00:00+08:00 locale=zh-CN
+< turn 1  phase=CALL_STATE_LISTENING  step=closed
+    say after_hours: 您好,XX通信欢迎您的来电。现在是非服务时间,我们的服务时间是周一至周五8:00至21:00,周六、周日及节假日9:00至18:00。请问您需要留言吗?需要请按1,不需要请按2。
+    listen 5000 ms
+> SendEvent seq=1 dtmf 1
+< turn 2  phase=CALL_STATE_RECORDING  step=voicemail
+    say voicemail_instructions: 请在提示音后留言,留言完毕请按#号键。
+    record into voicemail (at most 60000 ms, beep, ends on #)
+    listen 75000 ms
+> SendEvent seq=2 recording_result ok (into voicemail)
+< turn 3  phase=CALL_STATE_CLOSING  step=closed_goodbye
+    say voicemail_saved: 您的留言已保存,我们会在服务时间尽快回复您。
+    say anything_else: 您还需要别的帮助吗?
+    listen 5000 ms
+> SendEvent seq=3 hangup
+< turn 4  phase=CALL_STATE_ENDED  ENDED
+    (no actions)"#;
 
 #[test]
 fn python_pbx_client_prints_the_norms_transcript() {

@@ -147,7 +147,8 @@ fn a_service_call_cut_short_loses_points() {
 
 /// A scenario transcript line (`scenario::Line`'s display text) as a
 /// service-call line; `None` for what the scorer does not judge (listens,
-/// timers, transfer results).
+/// lookups and recordings asked of the front-end, timers, transfer
+/// results).
 fn ivr_line(l: &Line) -> Option<IvrLine> {
     let text = l.text.as_str();
     let what = match l.who {
@@ -166,7 +167,10 @@ fn ivr_line(l: &Line) -> Option<IvrLine> {
                 IvrWhat::Hangup {
                     reason: rest.trim_end_matches(')').into(),
                 }
-            } else if text.starts_with("listen ") || text.starts_with("look up ") {
+            } else if text.starts_with("listen ")
+                || text.starts_with("look up ")
+                || text.starts_with("record into ")
+            {
                 return None;
             } else {
                 panic!("unknown service line {text:?}: teach ivr_line the new form");

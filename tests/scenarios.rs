@@ -57,7 +57,7 @@ fn every_prompt_is_worded_as_its_wording_file_says() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    for flow in ["hotline", "outbound"] {
+    for flow in ["hotline", "outbound", "menu"] {
         for locale in ["zh-CN", "zh-TW", "en"] {
             let name = format!("{flow}.{locale}");
             assert!(covered.contains(&name), "no wording file for {name}");

@@ -177,7 +177,7 @@ fn graph_draws_the_hotline() {
         (code, out.trim()),
         (
             1,
-            "--flow: no flow \"nope\" in flows (it has hotline, outbound; a flow file is given as path/to/flow.toml)"
+            "--flow: no flow \"nope\" in flows (it has hotline, menu, outbound; a flow file is given as path/to/flow.toml)"
         )
     );
 }
@@ -389,7 +389,7 @@ fn a_flow_file_path_is_accepted_where_a_flow_id_is() {
         (code, out.as_str()),
         (
             1,
-            "--flow: no flow \"hotlin\" in flows (it has hotline, outbound; a flow file is given as path/to/flow.toml)\n"
+            "--flow: no flow \"hotlin\" in flows (it has hotline, menu, outbound; a flow file is given as path/to/flow.toml)\n"
         )
     );
 }

@@ -29,6 +29,7 @@ pub enum EventKind {
     LookupResult,
     HoldResult,
     InputStarted,
+    RecordingResult,
 }
 
 impl EventKind {
@@ -64,6 +65,7 @@ impl Event {
             Event::LookupResult { .. } => EventKind::LookupResult,
             Event::HoldResult { .. } => EventKind::HoldResult,
             Event::InputStarted => EventKind::InputStarted,
+            Event::RecordingResult { .. } => EventKind::RecordingResult,
         }
     }
 }
@@ -124,6 +126,7 @@ mod tests {
                 "lookup_result",
                 "hold_result",
                 "input_started",
+                "recording_result",
             ]
         );
         assert_eq!(EventKind::COUNT, names.len());
@@ -153,6 +156,7 @@ mod tests {
                 "ended",
                 "in_menu",
                 "collecting",
+                "recording",
             ]
         );
         for (i, s) in CallState::iter().enumerate() {

@@ -17,6 +17,7 @@
 //!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
 //!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
 //!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
+//!   listening ─record step→ recording ─recording_result→ (next or failed step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -27,8 +28,12 @@
 mod collect;
 mod face;
 mod menu;
+mod record;
 mod respond;
 mod shared;
+mod subflow;
+mod transfer;
+mod variables;
 mod waiting;
 
 pub use face::{CallMachine, CallSetup};
@@ -47,8 +52,8 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx, StepIx,
-        TransferStep, matcher::Understood,
+        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx,
+        RecordStep, StepIx, TransferStep, matcher::Understood,
     },
 };
 
@@ -118,8 +123,12 @@ pub struct Script {
     heard: Understood,
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
-    /// lookup and hold answers.
+    /// lookup and hold answers, `set` steps and recordings.
     vars: Vars,
+    /// The `call` steps of the subflows the call is inside, innermost
+    /// last (at most `MAX_SUBFLOW_DEPTH`).
+    #[serde(default)]
+    frames: Vec<StepIx>,
     caller: Arc<str>,
     callee: Arc<str>,
     /// Time since the call started, as the current event was given: what
@@ -157,6 +166,7 @@ impl Script {
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost
@@ -200,6 +210,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -255,11 +266,8 @@ impl Script {
         };
         match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
-                let reason = self.transfer_reason(&transfer.reason);
-                context.push(Action::Transfer {
-                    target: transfer.target.clone(),
-                    reason,
-                });
+                let action = self.transfer_action(transfer);
+                context.push(action);
                 Transition(State::transferring(*step, transfer.clone()))
             }
             Ok(_) => {
@@ -271,7 +279,8 @@ impl Script {
     }
 
     /// The transfer was sent; waiting for the front-end's result.
-    /// Connected → ended; failed → apology and the fallback step.
+    /// Connected → ended; failed → the apology (for its cause, where the
+    /// step has one) and the fallback step.
     #[state(superstate = "in_call")]
     fn transferring(
         &mut self,
@@ -282,13 +291,13 @@ impl Script {
     ) -> Outcome<State> {
         let _ = step;
         match event {
-            Event::TransferResult { connected: true } => {
-                self.end(EndReason::Transferred, false, context)
-            }
-            Event::TransferResult { connected: false } => {
-                self.say(transfer.failed, context);
-                Transition(self.enter(transfer.fallback, context))
-            }
+            Event::TransferResult {
+                connected: true, ..
+            } => self.end(EndReason::Transferred, false, context),
+            Event::TransferResult {
+                connected: false,
+                cause,
+            } => Transition(self.transfer_failed(transfer, *cause, context)),
             // The caller is with the transfer target or in its queue now,
             // so the time limit is theirs too.
             Event::NoInput
@@ -302,6 +311,7 @@ impl Script {
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost
@@ -378,6 +388,21 @@ impl Script {
         self.lookup_event(context, lookup, until, waited, event)
     }
 
+    /// The front-end records the caller. The result → `next` (its
+    /// reference kept in `into`) or `failed`; none by the bound →
+    /// `failed`. Words and silence are the recording's, not answers.
+    #[state(superstate = "in_call")]
+    fn recording(
+        &mut self,
+        context: &mut Outbox,
+        step: &mut StepIx,
+        record: &mut RecordStep,
+        event: &Event,
+    ) -> Outcome<State> {
+        let _ = step;
+        self.recording_event(context, record, event)
+    }
+
     /// Asked whether anything else is needed (N12). Yes or a new request →
     /// the `more` step; no or silence → goodbye, then wait for the caller.
     #[state(superstate = "in_call")]
@@ -401,6 +426,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -457,6 +483,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -519,6 +546,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -575,6 +603,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -627,7 +656,8 @@ impl Script {
             | Event::NoInput
             | Event::TransferResult { .. }
             | Event::LookupResult { .. }
-            | Event::HoldResult { .. } => Handled,
+            | Event::HoldResult { .. }
+            | Event::RecordingResult { .. } => Handled,
         }
     }
 

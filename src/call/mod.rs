@@ -17,7 +17,7 @@ pub use kinds::{EventKind, metric_labels};
 pub use machine::{CallMachine, CallSetup};
 pub use understanding::{Answer, Input};
 
-use crate::flow::{LocaleIx, Prompt};
+use crate::flow::{LocaleIx, Prompt, TargetType};
 
 /// Something that happened on the call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -43,8 +43,11 @@ pub enum Event {
     NoInput,
     /// An audio condition the front-end detected.
     Audio(AudioKind),
-    /// Outcome of a transfer.
-    TransferResult { connected: bool },
+    /// Outcome of a transfer, and why it failed when the PBX says.
+    TransferResult {
+        connected: bool,
+        cause: Option<TransferCause>,
+    },
     /// Per-call variables set or changed mid-call (caller data).
     Data { variables: Vars },
     /// The front-end's answer to a `Lookup` action.
@@ -55,6 +58,13 @@ pub enum Event {
     },
     /// How the work behind a hold ended (front-end or back office).
     HoldResult { ok: bool, variables: Vars },
+    /// The front-end's answer to a `Record` action: the recording's
+    /// reference when `ok`.
+    RecordingResult {
+        ok: bool,
+        recording: String,
+        duration: Duration,
+    },
     /// The caller hung up.
     CallerHangup,
     /// The operator ended the call (EndCall).
@@ -68,7 +78,35 @@ pub enum Event {
     TimeLimit,
 }
 
+/// Why a transfer did not go through, as the PBX reports it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TransferCause {
+    Busy,
+    NoAnswer,
+    Rejected,
+    Failed,
+}
+
 impl Event {
+    /// A transfer's outcome with no cause given.
+    pub fn transferred(connected: bool) -> Event {
+        Event::TransferResult {
+            connected,
+            cause: None,
+        }
+    }
+
     /// Speech with no confidence and no front-end intents: the plain case.
     pub fn speech(text: impl Into<String>) -> Event {
         Event::Speech {
@@ -126,6 +164,8 @@ pub enum CallState {
     InMenu,
     /// At a `collect` step, taking the caller's entry.
     Collecting,
+    /// The front-end records the caller; waiting for the recording.
+    Recording,
 }
 
 impl CallState {
@@ -157,9 +197,17 @@ pub enum Action {
     Listen {
         timeout: Duration,
     },
+    /// Transfer the call: `target` with the call's variables filled in,
+    /// and what the PBX needs to carry it out.
     Transfer {
         target: Arc<str>,
         reason: Arc<str>,
+        target_type: Option<TargetType>,
+        /// How long to ring the target; `None`: the PBX's own default.
+        timeout: Option<Duration>,
+        /// The step's `attach` variables with their values, for the
+        /// agent's screen pop.
+        attached: BTreeMap<String, String>,
     },
     Hangup(EndReason),
     /// Ask the front-end for data (`name`, with `params`); its answer comes
@@ -167,6 +215,14 @@ pub enum Action {
     Lookup {
         name: Arc<str>,
         params: BTreeMap<String, String>,
+    },
+    /// Record the caller (after the instructions said before it); the
+    /// answer comes back as `RecordingResult`, its reference into `into`.
+    Record {
+        max: Duration,
+        beep: bool,
+        terminators: Arc<str>,
+        into: Arc<str>,
     },
 }
 

@@ -129,7 +129,8 @@ mod tests {
                 Action::Listen { .. }
                 | Action::Transfer { .. }
                 | Action::Hangup(_)
-                | Action::Lookup { .. } => None,
+                | Action::Lookup { .. }
+                | Action::Record { .. } => None,
             })
             .collect()
     }

@@ -38,6 +38,7 @@ impl<'e> Input<'e> {
             | Event::Data { .. }
             | Event::LookupResult { .. }
             | Event::HoldResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost

@@ -421,6 +421,7 @@ fn waits_on_caller(state: CallState) -> bool {
         | CallState::Transferring
         | CallState::OnHold
         | CallState::LookingUp
+        | CallState::Recording
         | CallState::AwaitingHangup
         | CallState::Ended => false,
     }
@@ -471,6 +472,7 @@ impl Session {
                         EntryKind::Event { event, .. } => match event {
                             Event::Speech { text, .. } => text.len(),
                             Event::Dtmf { digits } => digits.len(),
+                            Event::RecordingResult { recording, .. } => recording.len(),
                             Event::Data { variables }
                             | Event::LookupResult { variables, .. }
                             | Event::HoldResult { variables, .. } => {

@@ -58,6 +58,7 @@ pub(super) fn show(view: &TurnView) -> String {
             Action::Transfer { target, .. } => format!("transfer:{target}"),
             Action::Hangup(r) => format!("hangup:{}", r.as_str()),
             Action::Lookup { name, .. } => format!("lookup:{name}"),
+            Action::Record { into, .. } => format!("record:{into}"),
         })
         .collect::<Vec<_>>()
         .join(" ")

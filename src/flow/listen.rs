@@ -123,8 +123,16 @@ impl Flow {
             | StepKind::Close(_)
             | StepKind::Lookup(_) => flow_keys(yes_no()),
             // These never wait for the caller themselves: whatever listens
-            // after them (a goodbye's wait) takes words.
-            StepKind::Say { .. } | StepKind::Hangup { .. } => ListenFor {
+            // after them (a goodbye's wait) takes words. A recording is
+            // the front-end's to make (its `Record` action); the listen
+            // after it is only the bound of the wait for it.
+            StepKind::Say { .. }
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => ListenFor {
                 input: InputMode::Speech,
                 min_digits: 0,
                 max_digits: 0,

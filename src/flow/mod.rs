@@ -43,8 +43,9 @@ pub use placeholders::Format;
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
-    AskPrompt, BACK, CloseStep, CollectStep, DigitRule, Entry, HoldStep, KeyPress, LookupStep,
-    MenuKey, MenuStep, REPEAT, Step, StepKind, TransferStep,
+    AskPrompt, BACK, BranchStep, CallStep, CloseStep, CollectStep, DigitRule, Entry, HoldStep,
+    KeyPress, LookupStep, MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, REPEAT, RETURN_PREFIX, RecordStep,
+    ReturnStep, SetStep, Step, StepKind, TargetType, Template, TransferStep,
 };
 
 /// A call's own variables by name: caller data for the prompts (a name, a
@@ -91,6 +92,17 @@ pub struct Flow {
     pub(crate) defaults: std::collections::HashMap<String, Vec<String>>,
     /// When the centre is open, if the flow says.
     pub(crate) hours: Option<OpeningHours>,
+    /// The subflows, whose steps follow the flow's own in `steps`.
+    pub(crate) subflows: Vec<Subflow>,
+}
+
+/// A subflow: a dialogue `call` steps share.
+#[derive(Debug, Clone)]
+pub struct Subflow {
+    pub name: Arc<str>,
+    pub start: StepIx,
+    /// Its steps' places in the flow's steps, its returns included.
+    pub steps: std::ops::Range<usize>,
 }
 
 /// Whether the centre answers the call or places it.
@@ -416,6 +428,51 @@ impl Flow {
             out.extend(self.anywhere.iter().map(|(_, s)| *s));
         }
         out
+    }
+
+    pub fn subflows(&self) -> &[Subflow] {
+        &self.subflows
+    }
+
+    /// A subflow's place, by name.
+    pub fn subflow_named(&self, name: &str) -> Option<usize> {
+        self.subflows.iter().position(|s| *s.name == *name)
+    }
+
+    /// The subflow a step belongs to; `None` for the flow's own steps.
+    pub fn subflow_of(&self, step: StepIx) -> Option<usize> {
+        let ix = usize::from(step);
+        self.subflows.iter().position(|s| s.steps.contains(&ix))
+    }
+
+    /// The labels a subflow returns with: the `"@return:…"` its own
+    /// steps lead to.
+    pub fn return_labels(&self, sub: usize) -> Vec<Arc<str>> {
+        let range = self.subflows[sub].steps.clone();
+        let led_to: std::collections::BTreeSet<usize> = range
+            .clone()
+            .flat_map(|ix| self.steps[ix].kind.successors())
+            .map(usize::from)
+            .collect();
+        range
+            .filter(|ix| led_to.contains(ix))
+            .filter_map(|ix| match &self.steps[ix].kind {
+                StepKind::Return(r) => Some(r.label.clone()),
+                StepKind::Ask { .. }
+                | StepKind::Say { .. }
+                | StepKind::Transfer(_)
+                | StepKind::Hold(_)
+                | StepKind::Lookup(_)
+                | StepKind::Close(_)
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Menu(_)
+                | StepKind::Collect(_) => None,
+            })
+            .collect()
     }
 
     /// Variables StartCall must give.

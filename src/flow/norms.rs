@@ -14,13 +14,8 @@ use crate::norms::{Finding, Wording};
 /// structure means nothing while a name is unresolved.
 pub(super) fn check_norms(source: &Source<'_>, flow: &Flow, raw: &RawFlow) -> Checked<()> {
     let mut found = Findings::new(source);
-    let step_span = |ix: StepIx| -> Range<usize> {
-        raw.steps
-            .get_ref()
-            .keys()
-            .nth(usize::from(ix))
-            .map_or(0..0, |k| k.span())
-    };
+    let step_span =
+        |ix: StepIx| -> Range<usize> { super::compile::subflows::step_span(raw, flow, ix) };
     found.take(check_reachability(source, flow, &step_span));
     found.take(check_say_loops(source, flow, &step_span));
     found.take(check_wording(source, flow, raw));
@@ -45,7 +40,9 @@ fn check_reachability(
         todo.extend(flow.successors(s));
     }
     for (ix, reached) in seen.iter().enumerate() {
-        if !reached {
+        // A subflow's return no step leads to is a label its callers map
+        // in vain; nothing a caller could miss.
+        if !reached && !matches!(flow.steps[ix].kind, StepKind::Return(_)) {
             found.warn(
                 span(StepIx::new(ix)),
                 None,

@@ -116,6 +116,40 @@ pub struct RawFlow {
     /// The steps of the script, by id.
     #[schemars(with = "BTreeMap<String, RawStep>")]
     pub steps: Sp<BTreeMap<Sp<String>, Sp<RawStep>>>,
+    /// Dialogues used by several steps (confirm a number, take a
+    /// complaint), by name: each has its own `start` and `steps`, whose
+    /// names are its own. A step `call = "NAME"` enters one, and a step
+    /// inside going to `"@return:LABEL"` comes back to the calling step's
+    /// `returns.LABEL`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawSubflow>")]
+    pub subflows: BTreeMap<Sp<String>, Sp<RawSubflow>>,
+}
+
+/// A dialogue of its own that steps `call`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Subflow")]
+pub struct RawSubflow {
+    /// The step a call of the subflow starts at (one of its own).
+    #[schemars(with = "String")]
+    pub start: Sp<String>,
+    /// Its steps, by a name of its own; `"@return:LABEL"` as a step goes
+    /// back to the caller's `returns.LABEL`.
+    #[schemars(with = "BTreeMap<String, RawStep>")]
+    pub steps: BTreeMap<Sp<String>, Sp<RawStep>>,
+}
+
+impl RawFlow {
+    /// Every step as written, the flow's own first, then each subflow's,
+    /// in the order the compiled flow numbers them.
+    pub fn all_steps(&self) -> impl Iterator<Item = (&Sp<String>, &Sp<RawStep>)> {
+        self.steps.get_ref().iter().chain(
+            self.subflows
+                .values()
+                .flat_map(|s| s.get_ref().steps.iter()),
+        )
+    }
 }
 
 /// The values of `kind`; used only to describe the field in the schema.

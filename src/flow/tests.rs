@@ -552,7 +552,7 @@ fn every_shipped_flow_passes_strict() {
         checked.push(name);
     }
     checked.sort();
-    assert_eq!(checked, ["hotline.toml", "outbound.toml"]);
+    assert_eq!(checked, ["hotline.toml", "menu.toml", "outbound.toml"]);
 }
 
 #[test]
@@ -623,7 +623,7 @@ fn the_schema_describes_the_strict_format() {
         schema["definitions"]["Step"]["oneOf"]
             .as_array()
             .map(Vec::len),
-        Some(9)
+        Some(13)
     );
     assert_eq!(
         schema["definitions"]["Timing"]["properties"]["silence_prompts"]["minimum"],

@@ -260,6 +260,58 @@ impl Graph {
                 let end = g.hangup("flow_end", "script");
                 g.edge(&id, &end, None, false);
             }
+            StepKind::Branch(b) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("branch on {}", b.variable)],
+                    Shape::Step,
+                );
+                for (value, to) in b.cases.iter() {
+                    g.edge(&id, &step_id(*to), Some(&format!("= {value}")), false);
+                }
+                g.edge(&id, &step_id(b.default), Some("default"), false);
+            }
+            StepKind::Record(r) => {
+                g.node(
+                    id.clone(),
+                    vec![
+                        step.id.to_string(),
+                        format!("record {} into {}", prompt(r.instructions), r.into),
+                    ],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(r.next), Some("recorded"), false);
+                let label = format!("failed or none in {}", seconds(r.max));
+                g.edge(&id, &step_id(r.failed), Some(&label), false);
+            }
+            StepKind::Call(c) => {
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("call {}", c.subflow)],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(c.entry), Some("enter"), false);
+                for (label, to) in c.returns.iter() {
+                    let label = format!("returned {label}");
+                    g.edge(&id, &step_id(*to), Some(&label), false);
+                }
+            }
+            StepKind::Return(r) => {
+                g.node(
+                    id.clone(),
+                    vec![format!("return {}", r.label)],
+                    Shape::Marker,
+                );
+            }
+            StepKind::Set(s) => {
+                let names: Vec<&str> = s.values.iter().map(|(n, _)| &**n).collect();
+                g.node(
+                    id.clone(),
+                    vec![step.id.to_string(), format!("set {}", names.join(", "))],
+                    Shape::Step,
+                );
+                g.edge(&id, &step_id(s.next), None, false);
+            }
         }
     }
 }

@@ -244,6 +244,33 @@ fn mermaid_quotes_labels_and_escapes_quotes() {
     }
 }
 
+/// The IVR building blocks draw their ways on: a branch's cases and
+/// default, a record step's next and failed, a call's entry and returns.
+#[test]
+fn mermaid_draws_branches_recordings_and_subflow_calls() {
+    let flow = compile_source("blocks.toml", include_str!("../call/tests/blocks.toml"))
+        .expect("the building blocks' test flow compiles");
+    let text = mermaid(&flow);
+    let lines = lines(&text);
+    for want in [
+        "route[\"route<br/>branch on vip\"]",
+        "route -->|\"= true\"| vip",
+        "route -->|\"= gold\"| vip",
+        "route -->|\"default\"| normal",
+        "remember_product -->",
+        "voicemail -->|\"recorded\"| voicemail_saved",
+        "voicemail -->|\"failed or none in 60 s\"| voicemail_failed",
+        "bill_confirm -->|\"returned ok\"| bill_done",
+        "bill_confirm -->|\"returned retry\"| welcome",
+        "bill_confirm -->|\"enter\"| confirm",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "missing {want:?} in\n{text}"
+        );
+    }
+}
+
 /// The operator IVR of the machine tests: a menu draws each key on its
 /// edge, a collect step its variable, digits and ways on.
 #[test]

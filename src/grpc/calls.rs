@@ -488,4 +488,72 @@ roles = ["operator"]
             "a number shows in full to an operator without pii: {masked}"
         );
     }
+
+    /// N16 for the IVR's data: the variables a transfer attaches for the
+    /// agent's screen pop (the number keyed in) are masked like the rest.
+    #[tokio::test]
+    async fn a_transfers_attached_variables_are_masked_without_pii() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flows");
+        let flows = Arc::new(FlowRegistry::load_dir(dir, None).expect("the shipped flows"));
+        let engine = Engine::new(flows, EngineSettings::default());
+        let start = StartCall {
+            call_id: "attached".into(),
+            flow: "menu".into(),
+            at: Some("2026-11-23T07:00:00Z".parse().expect("a time")),
+            ..StartCall::default()
+        };
+        engine
+            .start(start, None)
+            .now()
+            .expect("ready")
+            .expect("starts");
+        let keys = |digits: &str| Event::Dtmf {
+            digits: digits.into(),
+        };
+        let events = [
+            keys("1"),
+            keys("13912345678#"),
+            keys("1"),
+            Event::LookupResult {
+                name: "bill".into(),
+                ok: true,
+                variables: [
+                    ("amount".to_owned(), "58".to_owned()),
+                    ("vip".to_owned(), "gold".to_owned()),
+                ]
+                .into(),
+            },
+            Event::speech("转人工"),
+            Event::speech("好的"),
+        ];
+        for (seq, event) in (1..).zip(events) {
+            engine
+                .send(None, "attached", seq, event)
+                .now()
+                .expect("ready")
+                .expect("the event is taken");
+        }
+        let record = engine
+            .record(None, "attached")
+            .now()
+            .expect("ready")
+            .expect("a record");
+        let auth = Auth::from_tokens(Tokens::parse("tokens.toml", TOKENS).expect("parses"));
+        let operator = auth
+            .admit(
+                "/callscript.v1.Calls/GetCall",
+                Some(b"Bearer operator-token-0123456789"),
+            )
+            .expect("an operator reads calls");
+        let full = format!("{:?}", shown(record.clone(), None).0);
+        assert!(
+            full.contains("\"phone\": \"13912345678\""),
+            "the transfer attaches the number keyed in: {full}"
+        );
+        let masked = format!("{:?}", shown(record, Some(&operator)).0);
+        assert!(
+            longest_digit_run(&masked) < 6,
+            "a number shows in full to an operator without pii: {masked}"
+        );
+    }
 }

@@ -3,18 +3,22 @@
 //! checked against the limits in the same pass that converts them; what
 //! goes back out is in `reply`.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
 use super::{limits::Limits, pb};
 use crate::{
-    call::{AudioKind, Event, NluIntent, Vars},
+    call::{AudioKind, Event, NluIntent, TransferCause, Vars},
     engine::StartCall,
     flow::valid_variable_name,
 };
 
 mod reply;
 
-pub use reply::{diagnostic, end_reason, flow_info, input_mode, millis, phase, quality};
+pub use reply::{
+    diagnostic, end_reason, flow_info, input_mode, millis, phase, quality, target_type,
+};
 
 /// A request the service cannot act on; the message names the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -216,7 +220,8 @@ pub fn opening(limits: &Limits, first: pb::CallEvent) -> Result<Opening, Invalid
             | Kind::TransferResult(_)
             | Kind::Data(_)
             | Kind::LookupResult(_)
-            | Kind::HoldResult(_),
+            | Kind::HoldResult(_)
+            | Kind::RecordingResult(_),
         )
         | None => Err(invalid(
             "start",
@@ -318,12 +323,27 @@ fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, I
             connected,
             detail,
             ok,
+            cause,
         }) => {
             limits.detail("transfer_result.detail", &detail)?;
+            let cause = match pb::TransferCause::try_from(cause) {
+                Ok(pb::TransferCause::Unspecified) => None,
+                Ok(pb::TransferCause::Busy) => Some(TransferCause::Busy),
+                Ok(pb::TransferCause::NoAnswer) => Some(TransferCause::NoAnswer),
+                Ok(pb::TransferCause::Rejected) => Some(TransferCause::Rejected),
+                Ok(pb::TransferCause::Failed) => Some(TransferCause::Failed),
+                Err(_) => {
+                    return Err(invalid(
+                        "transfer_result.cause",
+                        format!("{cause} is not a TransferCause"),
+                    ));
+                }
+            };
             // `ok` like the other results; `connected` for front-ends
             // written before it.
             Event::TransferResult {
                 connected: connected || ok,
+                cause,
             }
         }
         Kind::Data(pb::Data { variables }) => Event::Data {
@@ -348,6 +368,20 @@ fn event(limits: &Limits, kind: Option<pb::call_event::Kind>) -> Result<Event, I
             ok,
             variables: call_variables(limits, "hold_result.variables", variables)?,
         },
+        Kind::RecordingResult(pb::RecordingResult {
+            ok,
+            recording,
+            duration_ms,
+        }) => {
+            // The reference becomes a variable's value, so it keeps to
+            // the same bound.
+            limits.variable("recording_result.recording", "recording", &recording)?;
+            Event::RecordingResult {
+                ok,
+                recording,
+                duration: Duration::from_millis(u64::from(duration_ms)),
+            }
+        }
     })
 }
 

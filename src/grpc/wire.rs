@@ -234,6 +234,7 @@ fn case_tag(a: &Action) -> u32 {
         Action::Transfer { .. } => 3,
         Action::Hangup(_) => 4,
         Action::Lookup { .. } => 5,
+        Action::Record { .. } => 6,
     }
 }
 
@@ -255,7 +256,22 @@ fn case_len(a: &Action, flow: &Flow, listen_for: Option<&ListenFor>) -> usize {
                             .sum::<usize>()
                 })
         }
-        Action::Transfer { target, reason } => str_len(1, target) + str_len(2, reason),
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => {
+            str_len(1, target)
+                + str_len(2, reason)
+                + u64_len(3, target_type_tag(*target_type))
+                + u64_len(4, u64::from(timeout.map_or(0, millis)))
+                + attached
+                    .iter()
+                    .map(|(k, v)| nested_len(5, str_len(1, k) + str_len(2, v)))
+                    .sum::<usize>()
+        }
         Action::Hangup(r) => u64_len(1, end_reason(*r) as i32 as u64),
         Action::Lookup { name, params } => {
             str_len(1, name)
@@ -263,6 +279,17 @@ fn case_len(a: &Action, flow: &Flow, listen_for: Option<&ListenFor>) -> usize {
                     .iter()
                     .map(|(k, v)| nested_len(2, str_len(1, k) + str_len(2, v)))
                     .sum::<usize>()
+        }
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => {
+            u64_len(1, u64::from(millis(*max)))
+                + bool_len(2, *beep)
+                + str_len(3, terminators)
+                + str_len(4, into)
         }
     }
 }
@@ -302,9 +329,22 @@ fn put_action(
                 }
             }
         }
-        Action::Transfer { target, reason } => {
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => {
             put_str(1, target, buf);
             put_str(2, reason, buf);
+            put_u64(3, target_type_tag(*target_type), buf);
+            put_u64(4, u64::from(timeout.map_or(0, millis)), buf);
+            for (k, v) in attached {
+                put_nested(5, str_len(1, k) + str_len(2, v), buf);
+                put_str(1, k, buf);
+                put_str(2, v, buf);
+            }
         }
         Action::Hangup(r) => put_u64(1, end_reason(*r) as i32 as u64, buf),
         Action::Lookup { name, params } => {
@@ -315,7 +355,23 @@ fn put_action(
                 put_str(2, v, buf);
             }
         }
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => {
+            put_u64(1, u64::from(millis(*max)), buf);
+            put_bool(2, *beep, buf);
+            put_str(3, terminators, buf);
+            put_str(4, into, buf);
+        }
     }
+}
+
+/// A transfer's target type as its wire number (0: none given).
+fn target_type_tag(t: Option<crate::flow::TargetType>) -> u64 {
+    t.map_or(0, |t| super::convert::target_type(t) as i32 as u64)
 }
 
 fn delimited_len(len: usize) -> usize {
@@ -418,10 +474,27 @@ mod tests {
         out.push(Action::Transfer {
             target: "agents".into(),
             reason: "为了更好地解决您的问题".into(),
+            target_type: None,
+            timeout: None,
+            attached: Default::default(),
+        });
+        out.push(Action::Transfer {
+            target: "sip:vip@pbx.example".into(),
+            reason: "".into(),
+            target_type: Some(crate::flow::TargetType::Sip),
+            timeout: Some(Duration::from_secs(30)),
+            attached: [
+                ("phone".to_owned(), "13800138000".to_owned()),
+                ("vip".to_owned(), "gold".to_owned()),
+            ]
+            .into(),
         });
         out.push(Action::Transfer {
             target: "".into(),
             reason: "".into(),
+            target_type: None,
+            timeout: None,
+            attached: Default::default(),
         });
         use EndReason::*;
         for r in [
@@ -533,13 +606,16 @@ mod tests {
             let decoded = pb::Turn::decode(&bytes[..]).expect("the bytes decode");
             assert_eq!(decoded, expected);
             assert_eq!(decoded.phase(), phase(view.turn.state), "the phase is said");
-            // With no map in it, the bytes are the message's own, byte for byte.
-            let has_map = view
-                .turn
-                .actions
-                .iter()
-                .any(|a| matches!(a, Action::Lookup { params, .. } if params.len() > 1))
-                || view.turn.variables.len() > 1;
+            // With no map in it, the bytes are the message's own, byte for
+            // byte (prost writes a map in its hash order).
+            let has_map = view.turn.actions.iter().any(|a| match a {
+                Action::Lookup { params, .. } => params.len() > 1,
+                Action::Transfer { attached, .. } => attached.len() > 1,
+                Action::Say(_)
+                | Action::Listen { .. }
+                | Action::Hangup(_)
+                | Action::Record { .. } => false,
+            }) || view.turn.variables.len() > 1;
             if !has_map {
                 assert_eq!(bytes, expected.encode_to_vec(), "{expected:?}");
             }

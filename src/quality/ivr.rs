@@ -131,6 +131,7 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                     | CallEvent::Data { .. }
                     | CallEvent::LookupResult { .. }
                     | CallEvent::HoldResult { .. }
+                    | CallEvent::RecordingResult { .. }
                     | CallEvent::OperatorHangup
                     | CallEvent::FrontEndLost
                     | CallEvent::Shutdown
@@ -153,7 +154,11 @@ pub fn from_record(record: &CallRecord) -> Transcript {
                         Action::Hangup(reason) => IvrWhat::Hangup {
                             reason: end_reason(*reason).into(),
                         },
-                        Action::Listen { .. } | Action::Lookup { .. } => continue,
+                        // What the caller records is theirs to say, not
+                        // the agent's: the instructions are the words.
+                        Action::Listen { .. } | Action::Lookup { .. } | Action::Record { .. } => {
+                            continue;
+                        }
                     };
                     lines.push(IvrLine { at, what });
                 }

@@ -74,7 +74,7 @@ use tokio::sync::mpsc;
 mod data;
 mod locales;
 
-pub use data::ResultField;
+pub use data::{RecordingField, ResultField};
 
 pub use locales::{Transcripts, Wording, check_wording, per_locale};
 
@@ -158,6 +158,8 @@ pub struct ScenarioStep {
     pub lookup_result: Option<ResultField>,
     /// The end of a hold, from the front-end or the back office.
     pub hold_result: Option<ResultField>,
+    /// The front-end's recording: `{ ok = true, recording = "vm/1.wav" }`.
+    pub recording_result: Option<RecordingField>,
     /// The front-end reports the last turn's prompts played.
     #[serde(default)]
     pub played: bool,
@@ -169,6 +171,8 @@ pub struct ScenarioStep {
     // --- the service's next turn ---
     /// The lookup the turn asks the front-end for.
     pub lookup: Option<String>,
+    /// The variable a recording the turn asks for goes into.
+    pub record: Option<String>,
     /// Prompt ids or exact texts, in the order they are said.
     pub expect: Option<Vec<String>>,
     /// The call machine's state after the turn ("listening", "closing", …).
@@ -460,23 +464,14 @@ fn parse_step(step: &ScenarioStep) -> Result<Option<CallerAct>, String> {
     acts.extend(data::events(step).into_iter().map(CallerAct::Event));
     let expecting = step.expect.is_some() || matches!(step.hangup, Some(HangupField::Reason(_)));
     if let (Some(result), false) = (&step.transfer, expecting) {
-        let connected = match result.as_str() {
-            "connected" => true,
-            "failed" => false,
-            other => {
-                return Err(format!(
-                    "transfer = {other:?} as a caller step: expected connected or failed \
-                     (add `expect` to check a transfer action)"
-                ));
-            }
-        };
-        acts.push(CallerAct::Event(Event::TransferResult { connected }));
+        acts.push(CallerAct::Event(data::transfer_result(result)?));
     }
     if let Some(w) = &step.wait {
         parse_duration(w)?;
     }
     let expectation_fields = step.state.is_some()
         || step.lookup.is_some()
+        || step.record.is_some()
         || step.in_step.is_some()
         || step.listen_ms.is_some()
         || step.at_ms.is_some()
@@ -593,6 +588,7 @@ fn check_turn(step: &ScenarioStep, view: &TurnView, at: Option<Duration>) -> Res
         return Err(format!("hangup is {hangup:?}, not {want_hangup:?}"));
     }
     data::check_lookup(step.lookup.as_deref(), &turn.actions)?;
+    data::check_record(step.record.as_deref(), &turn.actions)?;
     if let Some(ended) = step.ended
         && ended != turn.ended.is_some()
     {

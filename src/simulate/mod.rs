@@ -42,7 +42,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
-    call::{AudioKind, CallState, Event, Vars},
+    call::{AudioKind, CallState, Event, TransferCause, Vars},
     engine::{Engine, EngineSettings, StartCall},
     flow::FlowRegistry,
     quality::{Rules, Scorer},
@@ -70,11 +70,14 @@ what the caller does:
   /language            a language the recogniser does not know (N9)
   /played              the front-end reports the prompt finished playing
   /started             the caller began speaking or keying (input_started)
-  /transfer ok|failed  the result of a transfer (from the switch, not the caller)
+  /transfer ok|failed|busy|no_answer|rejected
+                       the result of a transfer (from the switch, not the caller)
   /lookup NAME ok|failed [name=value …]
                        the front-end's answer to a lookup, e.g. /lookup bill ok amount=58.50
   /hold ok|failed [name=value …]
                        the end of a hold, from the back office
+  /record ok [reference]|failed
+                       the front-end's recording, e.g. /record ok vm/0001.wav
   /data name=value …   the call's variables set or changed
   /hangup              hangs up
   /help  /quit
@@ -478,11 +481,35 @@ fn parse(line: &str) -> Result<Input, String> {
         "played" => bare(Input::Event(Event::PromptPlayed)),
         "started" => bare(Input::Event(Event::InputStarted)),
         "transfer" => match arg {
-            "ok" => Ok(Input::Event(Event::TransferResult { connected: true })),
-            "failed" => Ok(Input::Event(Event::TransferResult { connected: false })),
+            "ok" => Ok(Input::Event(Event::transferred(true))),
+            "failed" => Ok(Input::Event(Event::transferred(false))),
             "" => Err("/transfer needs a result: /transfer ok or /transfer failed".into()),
-            other => Err(format!("/transfer {other:?}: expected ok or failed")),
+            other => match other.parse::<TransferCause>() {
+                Ok(cause) => Ok(Input::Event(Event::TransferResult {
+                    connected: false,
+                    cause: Some(cause),
+                })),
+                Err(_) => Err(format!(
+                    "/transfer {other:?}: expected ok or failed (or busy, no_answer, rejected)"
+                )),
+            },
         },
+        "record" => {
+            let mut words = arg.split_whitespace();
+            let Some(result) = words.next() else {
+                return Err(
+                    "/record needs a result: /record ok [reference] or /record failed".into(),
+                );
+            };
+            let ok = ok_or_failed("record", result)?;
+            // A simulated recording needs no file: its name will do.
+            let recording = words.next().unwrap_or(if ok { "recording-1" } else { "" });
+            Ok(Input::Event(Event::RecordingResult {
+                ok,
+                recording: recording.to_owned(),
+                duration: Duration::from_secs(10),
+            }))
+        }
         "lookup" => {
             let mut words = arg.split_whitespace();
             let (Some(name), Some(result)) = (words.next(), words.next()) else {

@@ -130,7 +130,7 @@ error: /wait \"soon\": expected a duration such as 500ms, 5s or 1.5s
 error: /dtmf needs keys, e.g. /dtmf 1
 error: /dtmf \"1x\": keys are 0-9, * and #
 error: /transfer needs a result: /transfer ok or /transfer failed
-error: /transfer \"maybe\": expected ok or failed
+error: /transfer \"maybe\": expected ok or failed (or busy, no_answer, rejected)
 error: /silence takes no argument (got \"now\")
   1.000s caller  hangs up
 ended: caller_hangup
@@ -235,6 +235,7 @@ fn help_lists_every_command() {
         "/language",
         "/played",
         "/transfer",
+        "/record",
         "/hangup",
         "/help",
         "/quit",
@@ -303,8 +304,33 @@ fn lines_parse_as_speech_or_commands() {
     );
     assert_eq!(
         parse("/transfer failed"),
-        Ok(Input::Event(Event::TransferResult { connected: false }))
+        Ok(Input::Event(Event::transferred(false)))
     );
+    assert_eq!(
+        parse("/transfer busy"),
+        Ok(Input::Event(Event::TransferResult {
+            connected: false,
+            cause: Some(crate::call::TransferCause::Busy),
+        }))
+    );
+    assert_eq!(
+        parse("/record ok vm/0001.wav"),
+        Ok(Input::Event(Event::RecordingResult {
+            ok: true,
+            recording: "vm/0001.wav".into(),
+            duration: Duration::from_secs(10),
+        }))
+    );
+    assert_eq!(
+        parse("/record failed"),
+        Ok(Input::Event(Event::RecordingResult {
+            ok: false,
+            recording: String::new(),
+            duration: Duration::from_secs(10),
+        }))
+    );
+    assert!(parse("/record").is_err());
+    assert!(parse("/record maybe").is_err());
     assert_eq!(
         parse("我要转人工"),
         Ok(Input::Event(Event::Speech {

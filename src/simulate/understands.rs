@@ -4,7 +4,7 @@
 use crate::{
     call::CallState,
     engine::CallRecord,
-    flow::{Flow, IntentIx, StepKind, TransferStep},
+    flow::{Flow, IntentIx, RecordStep, StepKind, TransferStep},
 };
 
 /// What the call understands now, or waits for: the current step's
@@ -47,6 +47,7 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             }
             yes_and_no()
         }
+        CallState::Recording => return Some(RecordStep::WAITS_FOR.into()),
         CallState::AwaitingHangup => {
             return Some(
                 "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
@@ -71,7 +72,12 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Lookup(_)
                 | StepKind::Close(_)
                 | StepKind::Menu(_)
-                | StepKind::Hangup { .. },
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
             )
             | None => Vec::new(),
         },
@@ -92,7 +98,12 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Lookup(_)
                 | StepKind::Close(_)
                 | StepKind::Collect(_)
-                | StepKind::Hangup { .. },
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
             )
             | None => Vec::new(),
         },
@@ -108,7 +119,12 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Close(_)
                 | StepKind::Menu(_)
                 | StepKind::Collect(_)
-                | StepKind::Hangup { .. },
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
             )
             | None => Vec::new(),
         },
@@ -151,6 +167,7 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             | CallState::ConfirmingHold
             | CallState::OnHold
             | CallState::LookingUp
+            | CallState::Recording
             | CallState::Closing
             | CallState::AwaitingHangup
             | CallState::ConfirmingSwitch
@@ -167,7 +184,12 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
                 | StepKind::Hold(_)
                 | StepKind::Lookup(_)
                 | StepKind::Close(_)
-                | StepKind::Hangup { .. },
+                | StepKind::Hangup { .. }
+                | StepKind::Branch(_)
+                | StepKind::Set(_)
+                | StepKind::Record(_)
+                | StepKind::Call(_)
+                | StepKind::Return(_),
             )
             | None,
         ) => None,

@@ -135,6 +135,7 @@ fn pii_values<'e>(flow: &'e Flow, kind: &'e EntryKind) -> Vec<&'e str> {
             | Event::Audio(_)
             | Event::PromptPlayed
             | Event::TransferResult { .. }
+            | Event::RecordingResult { .. }
             | Event::CallerHangup
             | Event::OperatorHangup
             | Event::FrontEndLost
@@ -158,14 +159,15 @@ fn pii_values<'e>(flow: &'e Flow, kind: &'e EntryKind) -> Vec<&'e str> {
                             _ => None,
                         })
                         .collect(),
-                    Action::Lookup { params, .. } => params
+                    Action::Lookup { params, .. }
+                    | Action::Transfer {
+                        attached: params, ..
+                    } => params
                         .iter()
                         .filter(|(name, _)| flow.is_pii(name))
                         .map(|(_, value)| value.as_str())
                         .collect(),
-                    Action::Listen { .. } | Action::Transfer { .. } | Action::Hangup(_) => {
-                        Vec::new()
-                    }
+                    Action::Listen { .. } | Action::Hangup(_) | Action::Record { .. } => Vec::new(),
                 }
             }))
             .collect(),
@@ -268,6 +270,16 @@ fn masked_event(flow: &Flow, redactor: &Redactor, event: &Event) -> Event {
             ok: *ok,
             variables: redactor.variables(flow, variables),
         },
+        // A recording's reference may be named after the caller's number.
+        Event::RecordingResult {
+            ok,
+            recording,
+            duration,
+        } => Event::RecordingResult {
+            ok: *ok,
+            recording: redactor.text(recording),
+            duration: *duration,
+        },
         Event::Start
         | Event::InputStarted
         | Event::NoInput
@@ -300,7 +312,24 @@ fn masked_action(flow: &Flow, redactor: &Redactor, action: &Action) -> Action {
                 .map(|(k, v)| (k.clone(), redactor.value(flow, k, v)))
                 .collect(),
         },
-        Action::Listen { .. } | Action::Transfer { .. } | Action::Hangup(_) => action.clone(),
+        // The screen pop carries the caller's variables.
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => Action::Transfer {
+            target: target.clone(),
+            reason: reason.clone(),
+            target_type: *target_type,
+            timeout: *timeout,
+            attached: attached
+                .iter()
+                .map(|(k, v)| (k.clone(), redactor.value(flow, k, v)))
+                .collect(),
+        },
+        Action::Listen { .. } | Action::Hangup(_) | Action::Record { .. } => action.clone(),
     }
 }
 

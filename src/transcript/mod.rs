@@ -47,7 +47,8 @@ impl Turn {
             Action::Say(_)
             | Action::Transfer { .. }
             | Action::Hangup(_)
-            | Action::Lookup { .. } => None,
+            | Action::Lookup { .. }
+            | Action::Record { .. } => None,
         })
     }
 }

@@ -58,11 +58,47 @@ impl fmt::Display for Action {
         match self {
             Action::Say(s) => write!(f, "say {} {:?}", s.prompt.id, &**s.text()),
             Action::Listen { timeout } => write!(f, "listen {} ms", timeout.as_millis()),
-            Action::Transfer { target, reason } => write!(f, "transfer to {target} ({reason})"),
+            Action::Transfer {
+                target,
+                reason,
+                target_type,
+                timeout,
+                attached,
+            } => {
+                write!(f, "transfer to {target} ({reason}")?;
+                if let Some(t) = target_type {
+                    write!(f, "; {}", <&str>::from(*t))?;
+                }
+                if let Some(t) = timeout {
+                    write!(f, "; ring {} ms", t.as_millis())?;
+                }
+                if !attached.is_empty() {
+                    // Names only: the values are caller data.
+                    let mut names: Vec<&str> = attached.keys().map(String::as_str).collect();
+                    names.sort_unstable();
+                    write!(f, "; attached {}", names.join(", "))?;
+                }
+                f.write_str(")")
+            }
             Action::Hangup(r) => write!(f, "hang up ({})", r.as_str()),
             Action::Lookup { name, params } => {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();
                 write!(f, "look up {name} ({})", names.join(", "))
+            }
+            Action::Record {
+                max,
+                beep,
+                terminators,
+                into,
+            } => {
+                write!(f, "record into {into} (at most {} ms", max.as_millis())?;
+                if *beep {
+                    f.write_str(", beep")?;
+                }
+                if !terminators.is_empty() {
+                    write!(f, ", ends on {terminators}")?;
+                }
+                f.write_str(")")
             }
         }
     }
@@ -79,6 +115,7 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
         Event::NoInput => match after {
             Some(CallState::OnHold) => "the promised hold time passed (hold timer)".into(),
             Some(CallState::LookingUp) => "no answer to the lookup yet (lookup timer)".into(),
+            Some(CallState::Recording) => "no recording came back (recording timer)".into(),
             Some(CallState::AwaitingHangup) => {
                 "the caller is still on the line (hang-up wait)".into()
             }
@@ -96,8 +133,17 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
         Event::Audio(AudioKind::Noisy) => "audio too noisy to understand".into(),
         Event::Audio(AudioKind::NoAudio) => "no voice at all (speakerphone?)".into(),
         Event::Audio(AudioKind::UnknownLanguage) => "a language we do not understand".into(),
-        Event::TransferResult { connected: true } => "transfer connected".into(),
-        Event::TransferResult { connected: false } => "transfer failed".into(),
+        Event::TransferResult {
+            connected: true, ..
+        } => "transfer connected".into(),
+        Event::TransferResult {
+            connected: false,
+            cause: None,
+        } => "transfer failed".into(),
+        Event::TransferResult {
+            connected: false,
+            cause: Some(cause),
+        } => format!("transfer failed ({})", <&str>::from(*cause)),
         Event::CallerHangup => "hangs up".into(),
         Event::OperatorHangup => "operator ends the call (EndCall)".into(),
         Event::FrontEndLost => "front-end gone".into(),
@@ -118,6 +164,11 @@ fn show_event(event: &Event, after: Option<CallState>) -> String {
             variables,
         } => format!("hold work done ({})", names(variables)),
         Event::HoldResult { ok: false, .. } => "hold work failed".into(),
+        // The reference may name the caller's number: duration only.
+        Event::RecordingResult {
+            ok: true, duration, ..
+        } => format!("recording made ({} ms)", duration.as_millis()),
+        Event::RecordingResult { ok: false, .. } => "recording failed".into(),
     }
 }
 
@@ -161,6 +212,7 @@ fn who(seq: u64, event: &Event) -> &'static str {
         | Event::TransferResult { .. }
         | Event::LookupResult { .. }
         | Event::HoldResult { .. }
+        | Event::RecordingResult { .. }
         | Event::Data { .. } => "pbx",
         Event::Start
         | Event::Speech { .. }

@@ -116,6 +116,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost

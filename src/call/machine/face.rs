@@ -67,6 +67,7 @@ impl CallMachine {
             heard: Understood::default(),
             ended: None,
             vars: setup.variables,
+            frames: Vec::new(),
             caller: setup.caller,
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),
@@ -133,6 +134,7 @@ impl CallMachine {
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             State::OnHold { .. } => CallState::OnHold,
             State::LookingUp { .. } => CallState::LookingUp,
+            State::Recording { .. } => CallState::Recording,
             State::Closing { .. } => CallState::Closing,
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
@@ -173,6 +175,7 @@ impl CallMachine {
             | State::ConfirmingHold { step, .. }
             | State::OnHold { step, .. }
             | State::LookingUp { step, .. }
+            | State::Recording { step, .. }
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }

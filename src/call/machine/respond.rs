@@ -23,7 +23,12 @@ impl Script {
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
             | StepKind::Close(_)
-            | StepKind::Hangup { .. } => return None,
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => return None,
         };
         answers
             .iter()

@@ -166,7 +166,12 @@ impl Script {
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
             | StepKind::Close(_)
-            | StepKind::Hangup { .. } => self.flow.roles().silence_reprompt,
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => self.flow.roles().silence_reprompt,
             // A menu's choices are what a silent caller needs to hear,
             // and an entry's prompt what to key.
             StepKind::Menu(m) => m.prompt,
@@ -277,6 +282,7 @@ impl Script {
                     | Event::Data { .. }
                     | Event::LookupResult { .. }
                     | Event::HoldResult { .. }
+                    | Event::RecordingResult { .. }
                     | Event::CallerHangup
                     | Event::OperatorHangup
                     | Event::FrontEndLost
@@ -302,6 +308,7 @@ impl Script {
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -341,7 +348,12 @@ impl Script {
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
             | StepKind::Close(_)
-            | StepKind::Hangup { .. } => {}
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => {}
         }
         if !self.pending.is_empty() {
             let pending = mem::take(&mut self.pending);
@@ -388,20 +400,11 @@ impl Script {
         State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
     }
 
-    /// A lookup's params with this call's values: its own variables, then
-    /// its numbers, then the flow's defaults.
+    /// A lookup's params with this call's values (`value_of`).
     fn lookup_params(&self, names: &[Arc<str>]) -> std::collections::BTreeMap<String, String> {
         names
             .iter()
-            .map(|n| {
-                let value = match (self.vars.get(&**n), &**n) {
-                    (Some(v), _) => v.clone(),
-                    (None, "caller") => self.caller.to_string(),
-                    (None, "callee") => self.callee.to_string(),
-                    (None, name) => self.flow.default_value(name).unwrap_or_default().to_owned(),
-                };
-                (n.to_string(), value)
-            })
+            .map(|n| (n.to_string(), self.value_of(n).unwrap_or_default()))
             .collect()
     }
 
@@ -414,6 +417,7 @@ impl Script {
         let flow = self.flow.clone();
         let mut step = first;
         for _ in 0..MAX_CHAIN {
+            self.leave_subflows_for(step);
             let visits = &mut self.visits[usize::from(step)];
             *visits = visits.saturating_add(1);
             if *visits > flow.timing().max_step_visits {
@@ -444,6 +448,16 @@ impl Script {
                     self.say_at(step, *prompt, out);
                     step = *next;
                 }
+                StepKind::Set(s) => step = self.set_values(s),
+                StepKind::Call(c) => match self.call_subflow(step, c) {
+                    Some(entry) => step = entry,
+                    None => return self.cannot_go_on(step, out),
+                },
+                StepKind::Return(r) => match self.return_from_subflow(r) {
+                    Some(after) => step = after,
+                    None => return self.cannot_go_on(step, out),
+                },
+                StepKind::Branch(b) => step = self.branch_to(b),
                 StepKind::Transfer(t) => {
                     self.say_at(step, t.consent, out);
                     self.listen(out);
@@ -472,6 +486,7 @@ impl Script {
                 }
                 StepKind::Menu(m) => return self.enter_menu(step, m, out),
                 StepKind::Collect(c) => return self.enter_collect(step, c, out),
+                StepKind::Record(r) => return self.start_recording(step, r, out),
                 StepKind::Close(c) => {
                     if self.routable(c.more, self.pending) {
                         let pending = mem::take(&mut self.pending);

@@ -57,6 +57,7 @@ impl Script {
                 | Event::TransferResult { .. }
                 | Event::Data { .. }
                 | Event::LookupResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost
@@ -123,6 +124,7 @@ impl Script {
                 | Event::TransferResult { .. }
                 | Event::Data { .. }
                 | Event::HoldResult { .. }
+                | Event::RecordingResult { .. }
                 | Event::CallerHangup
                 | Event::OperatorHangup
                 | Event::FrontEndLost

@@ -19,7 +19,8 @@ fn barge_ins(call: &mut Call, event: Event) -> Vec<(String, bool)> {
             Action::Listen { .. }
             | Action::Transfer { .. }
             | Action::Hangup(_)
-            | Action::Lookup { .. } => None,
+            | Action::Lookup { .. }
+            | Action::Record { .. } => None,
         })
         .collect()
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 mod agent_number;
 mod audio;
+mod blocks;
 mod closing;
 mod hold;
 mod ivr;
@@ -86,9 +87,19 @@ fn show(action: &Action) -> String {
     match action {
         Action::Say(s) => format!("say:{}", s.prompt.id),
         Action::Listen { timeout } => format!("listen:{}", timeout.as_millis()),
-        Action::Transfer { target, reason } => format!("transfer:{target}:{reason}"),
+        Action::Transfer { target, reason, .. } => format!("transfer:{target}:{reason}"),
         Action::Hangup(r) => format!("hangup:{}", r.as_str()),
         Action::Lookup { name, .. } => format!("lookup:{name}"),
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => format!(
+            "record:{into}:{}:{}:{terminators}",
+            max.as_millis(),
+            if *beep { "beep" } else { "no_beep" }
+        ),
     }
 }
 
@@ -182,7 +193,8 @@ impl Call {
                 Action::Listen { .. }
                 | Action::Transfer { .. }
                 | Action::Hangup(_)
-                | Action::Lookup { .. } => None,
+                | Action::Lookup { .. }
+                | Action::Record { .. } => None,
             })
             .collect();
         Turn {

@@ -12,8 +12,7 @@ fn transfer_yes_transfers_with_target_and_reason() {
     // The caller is in the queue now: nothing to answer.
     call.send(silence()).is(&[], &[]);
     call.send(words("喂")).is(&[], &[]);
-    call.send(Event::TransferResult { connected: true })
-        .is(&[], &[]);
+    call.send(Event::transferred(true)).is(&[], &[]);
     call.assert_ended(EndReason::Transferred);
 }
 
@@ -66,7 +65,7 @@ fn transfer_failed_apologises_and_falls_back() {
     let mut call = Call::zh_cn();
     ask_for_agent(&mut call);
     call.send(words("好的")).is(&[TRANSFER], &[]);
-    call.send(Event::TransferResult { connected: false }).is(
+    call.send(Event::transferred(false)).is(
         &["say:transfer_failed", "say:anything_else", LISTEN],
         &[FAILED, ANYTHING_ELSE],
     );
@@ -141,8 +140,7 @@ fn transfer_in_en() {
         &["To solve your problem better, I will transfer you to an agent. Is that all right?"],
     );
     call.send(words("Yes, all right")).is(&[TRANSFER], &[]);
-    call.send(Event::TransferResult { connected: true })
-        .is(&[], &[]);
+    call.send(Event::transferred(true)).is(&[], &[]);
     call.assert_ended(EndReason::Transferred);
 }
 

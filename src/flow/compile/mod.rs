@@ -33,6 +33,7 @@ mod roles;
 pub(super) mod settings;
 mod source;
 pub(super) mod steps;
+pub(super) mod subflows;
 #[cfg(test)]
 mod tests;
 
@@ -43,7 +44,7 @@ use hours::{check_greeting, check_hours};
 use prompts::{check_prompts, check_run_time_variables, check_variables};
 use roles::check_roles;
 use settings::{check_id, check_intents, check_kind, check_locales, check_time_zone, check_timing};
-use steps::check_steps;
+use steps::{Scope, check_steps};
 
 /// The name a flow uses for the calendar's opening in an `ask` step.
 pub const OPENING_REF: &str = "@opening";
@@ -128,7 +129,35 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
         .chain(run_time.keys())
         .map(String::as_str)
         .collect();
-    let steps = found.take(check_steps(source, raw, &names, &roles, &known_variables));
+    let main = raw.steps.get_ref().len();
+    let layout = subflows::lay_out(raw, main);
+    if main + layout.len() > usize::from(StepIx::MAX) {
+        found.error(
+            raw.steps.span(),
+            None,
+            "a flow has at most 65535 steps, its subflows' included".into(),
+        );
+        return found.done(None);
+    }
+    let (entries, subflows) = found.take(layout.starts(source, raw));
+    let scope = Scope {
+        names: &names,
+        roles: &roles,
+        known_variables: &known_variables,
+        subflows: &entries,
+        prefix: None,
+    };
+    let mut steps = found.take(check_steps(source, raw.steps.get_ref(), &scope));
+    for (sub, written) in layout.scopes.iter().zip(raw.subflows.values()) {
+        let own = sub.names(&names);
+        let inside = Scope {
+            names: &own,
+            prefix: Some(&sub.name),
+            ..scope
+        };
+        steps.extend(found.take(check_steps(source, &written.get_ref().steps, &inside)));
+        steps.extend(sub.returns());
+    }
     let start = found.take(check_reference(source, &raw.start, &names.steps, "step"));
     let anywhere = found.take(check_anywhere(source, raw, &names));
     if !found.take(check_sizes(source, &prompts, &intents, id_span)) {
@@ -178,6 +207,7 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
             .collect(),
         defaults: variables,
         hours,
+        subflows,
     }))
 }
 

@@ -328,7 +328,7 @@ pub(super) fn check_run_time_variables(
     for name in &raw.required_variables {
         out.insert(named(name), "required");
     }
-    for step in raw.steps.get_ref().values() {
+    for (_, step) in raw.all_steps() {
         for name in step.get_ref().gives() {
             out.entry(named(name)).or_insert("given");
         }

@@ -2,14 +2,18 @@
 //! table (`flow::steps`) and resolves the prompts and steps they name;
 //! then the kind builds its [`StepKind`] from the resolved fields.
 
-use std::{collections::HashSet, ops::Range, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    ops::Range,
+    sync::Arc,
+};
 
 use super::super::{
     PromptIx, Roles, Step, StepIx, StepKind,
-    raw::{RawFlow, Sp},
+    raw::Sp,
     steps::{Holds, Need, NoKind, RawKind, RawStep, STEP_KINDS, StepKindSpec, Written},
 };
-use super::{Checked, Findings, Names, Source, check_reference};
+use super::{Checked, Findings, Names, Source, check_reference, subflows::RawSteps};
 
 /// What the steps' checks read besides the step itself.
 pub(in crate::flow) struct StepContext<'a> {
@@ -19,6 +23,8 @@ pub(in crate::flow) struct StepContext<'a> {
     /// Defaults, required variables and those steps give: what a lookup
     /// may pass on.
     known_variables: &'a HashSet<&'a str>,
+    /// Each subflow's start, by name: what a `call` step enters.
+    subflows: &'a HashMap<String, StepIx>,
 }
 
 impl StepContext<'_> {
@@ -39,6 +45,11 @@ impl StepContext<'_> {
         self.known_variables.contains(name)
     }
 
+    /// The start of the subflow a `call` step names.
+    pub(in crate::flow) fn subflow(&self, name: &Sp<String>) -> Checked<Option<StepIx>> {
+        check_reference(self.source, name, self.subflows, "subflow")
+    }
+
     /// A prompt a step names; 0 stands in for an unknown one, which is
     /// already an error, so the flow is never served.
     pub(in crate::flow) fn prompt(&self, name: &Sp<String>) -> Checked<PromptIx> {
@@ -47,35 +58,51 @@ impl StepContext<'_> {
     }
 }
 
-/// Every step in file order.
+/// What the steps of one table (the flow's, or a subflow's) are checked
+/// against.
+pub(super) struct Scope<'a> {
+    pub(super) names: &'a Names,
+    pub(super) roles: &'a Roles,
+    pub(super) known_variables: &'a HashSet<&'a str>,
+    pub(super) subflows: &'a HashMap<String, StepIx>,
+    /// A subflow's name, which its steps' ids start with (`confirm.ask`).
+    pub(super) prefix: Option<&'a str>,
+}
+
+/// Every step of one table in file order.
 pub(super) fn check_steps(
     source: &Source<'_>,
-    raw: &RawFlow,
-    names: &Names,
-    roles: &Roles,
-    known_variables: &HashSet<&str>,
+    steps: &RawSteps,
+    scope: &Scope<'_>,
 ) -> Checked<Vec<Step>> {
     let cx = StepContext {
         source,
-        names,
-        roles,
-        known_variables,
+        names: scope.names,
+        roles: scope.roles,
+        known_variables: scope.known_variables,
+        subflows: scope.subflows,
     };
     let mut found = Findings::new(source);
-    let steps = raw
-        .steps
-        .get_ref()
+    let steps = steps
         .iter()
-        .map(|(name, step)| found.take(check_step(&cx, name, step)))
+        .map(|(name, step)| found.take(check_step(&cx, name, step, scope.prefix)))
         .collect();
     found.done(steps)
 }
 
 /// One step: exactly one kind, only that kind's fields, every field it
 /// needs, every name resolved.
-fn check_step(cx: &StepContext<'_>, name: &Sp<String>, step: &Sp<RawStep>) -> Checked<Step> {
+fn check_step(
+    cx: &StepContext<'_>,
+    name: &Sp<String>,
+    step: &Sp<RawStep>,
+    prefix: Option<&str>,
+) -> Checked<Step> {
     let mut found = Findings::new(cx.source);
-    let id: Arc<str> = name.get_ref().as_str().into();
+    let id: Arc<str> = match prefix {
+        Some(sub) => format!("{sub}.{}", name.get_ref()).into(),
+        None => name.get_ref().as_str().into(),
+    };
     let (spec, kind) = match step.get_ref().kind() {
         Ok(kind) => kind,
         Err(NoKind::Kindless) => {
@@ -201,6 +228,7 @@ fn resolve_fields<'r>(
             | Holds::Millis
             | Holds::Answers
             | Holds::Variables
+            | Holds::Flag
             | Holds::Count
             | Holds::Digits => {
                 continue;

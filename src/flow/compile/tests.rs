@@ -21,6 +21,7 @@ fn every_field(kind: &str) -> String {
             Holds::PromptRef | Holds::StepRef | Holds::Text => "\"a\"",
             Holds::Millis | Holds::Count => "1000",
             Holds::Answers => "{ yes = \"a\" }",
+            Holds::Flag => "true",
             Holds::Variables => "[\"a\"]",
             Holds::Digits => "{ max = 4 }",
         };

@@ -8,14 +8,21 @@
 //! (ARCHITECTURE.md, "Adding a step kind").
 
 mod ask;
+mod branch;
+mod call;
 mod close;
 mod collect;
+mod fill;
 mod hangup;
 mod hold;
 mod lookup;
 mod menu;
 mod read;
+mod record;
 mod say;
+mod set;
+#[cfg(test)]
+mod tests;
 mod transfer;
 
 use std::{borrow::Cow, ops::Range, sync::Arc};
@@ -25,15 +32,20 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepFields};
 use super::raw::Sp;
 use super::{Flow, IntentIx, PromptIx, StepIx};
+pub use branch::BranchStep;
+pub use call::{CallStep, MAX_DEPTH as MAX_SUBFLOW_DEPTH, RETURN_PREFIX, ReturnStep};
 pub use close::CloseStep;
 pub use collect::{CollectStep, DigitRule, Entry};
+pub use fill::Template;
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
 pub use menu::{BACK, KeyPress, MenuKey, MenuStep, REPEAT};
 #[cfg(test)]
 pub(super) use read::ALL_KEYS;
 use read::Entries;
-pub use transfer::TransferStep;
+pub use record::RecordStep;
+pub use set::SetStep;
+pub use transfer::{TargetType, TransferStep};
 
 /// One step of a flow file, as written: its kind's own table, and the
 /// keys it has that belong to other kinds (which `compile` reports).
@@ -42,6 +54,9 @@ pub struct RawStep {
     kind: Result<(&'static StepKindSpec, Box<dyn RawKind>), NoKind>,
     /// Keys of other kinds' tables, with where `compile` points at each.
     pub(super) foreign: Vec<(&'static str, Range<usize>)>,
+    /// The labels of the `"@return:LABEL"` names it leads to: inside a
+    /// subflow, the returns the subflow has.
+    pub(super) returns: Vec<String>,
 }
 
 /// A step whose kind cannot be told.
@@ -100,6 +115,17 @@ pub enum StepKind {
     Close(CloseStep),
     /// Say a last prompt and hang up without waiting for the caller.
     Hangup { prompt: PromptIx },
+    /// Go on by a variable's value, saying nothing.
+    Branch(BranchStep),
+    /// Give variables values and go on, saying nothing.
+    Set(SetStep),
+    /// Say the instructions and have the front-end record the caller.
+    Record(RecordStep),
+    /// Enter a subflow; its return goes on by the label.
+    Call(CallStep),
+    /// Leave the subflow for the calling step's `returns.LABEL` (a
+    /// subflow's `"@return:LABEL"`; no file writes one as a step).
+    Return(ReturnStep),
 }
 
 impl StepKind {
@@ -118,6 +144,12 @@ impl StepKind {
             StepKind::Collect(c) => c.successors(),
             StepKind::Close(c) => c.successors(),
             StepKind::Hangup { .. } => vec![],
+            StepKind::Branch(b) => b.successors(),
+            StepKind::Set(s) => s.successors(),
+            StepKind::Record(r) => r.successors(),
+            StepKind::Call(c) => c.successors(),
+            // Where a return goes is the calling step's, at run time.
+            StepKind::Return(_) => vec![],
         }
     }
 
@@ -126,14 +158,20 @@ impl StepKind {
     /// loop (a ring of steps that never listen is an error of its own).
     pub fn listens(&self) -> bool {
         match self {
-            StepKind::Say { .. } | StepKind::Hangup { .. } => false,
+            StepKind::Say { .. }
+            | StepKind::Hangup { .. }
+            | StepKind::Branch(_)
+            | StepKind::Set(_)
+            | StepKind::Call(_)
+            | StepKind::Return(_) => false,
             StepKind::Ask { .. }
             | StepKind::Transfer(_)
             | StepKind::Hold(_)
             | StepKind::Lookup(_)
             | StepKind::Menu(_)
             | StepKind::Collect(_)
-            | StepKind::Close(_) => true,
+            | StepKind::Close(_)
+            | StepKind::Record(_) => true,
         }
     }
 }
@@ -151,6 +189,10 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     lookup::SPEC,
     menu::SPEC,
     collect::SPEC,
+    branch::SPEC,
+    set::SPEC,
+    record::SPEC,
+    call::SPEC,
 ];
 
 impl RawStep {
@@ -166,6 +208,11 @@ impl RawStep {
     pub(super) fn gives(&self) -> &[Sp<String>] {
         self.kind.as_ref().map_or(&[], |(_, raw)| raw.gives())
     }
+
+    /// The labels of the `"@return:LABEL"` names it leads to.
+    pub(in crate::flow) fn return_labels(&self) -> &[String] {
+        &self.returns
+    }
 }
 
 // === The table of kinds ===
@@ -178,8 +225,11 @@ pub(super) enum Holds {
     StepRef,
     Text,
     Millis,
-    /// `on.<intent> = "<step>"`.
+    /// A table of names to steps: `on.<intent> = "<step>"`, a branch's
+    /// `cases`.
     Answers,
+    /// `true` or `false`.
+    Flag,
     /// A list of variable names.
     Variables,
     /// A small whole number (`attempts`).
@@ -303,7 +353,7 @@ impl JsonSchema for RawStep {
             }
         }
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`, `collect`) says what it does, and only that kind's keys go with it.",
+            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`, `collect`, `branch`, `set`, `record`, `call`) says what it does, and only that kind's keys go with it.",
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -336,11 +386,16 @@ pub(super) fn check_step_norms(
             StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
             StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
             StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
+            StepKind::Branch(b) => b.check_norms(flow, span, &mut found),
+            StepKind::Call(c) => c.check_norms(flow, StepIx::new(ix), span, &mut found),
             StepKind::Ask { .. }
             | StepKind::Say { .. }
             | StepKind::Lookup(_)
             | StepKind::Menu(_)
-            | StepKind::Collect(_) => {}
+            | StepKind::Collect(_)
+            | StepKind::Set(_)
+            | StepKind::Record(_)
+            | StepKind::Return(_) => {}
         }
     }
     found.done(())

@@ -14,7 +14,7 @@ use serde::{
 };
 
 use super::super::raw::Sp;
-use super::{Holds, NoKind, RawStep, STEP_KINDS, collect::RawDigits};
+use super::{Holds, NoKind, RETURN_PREFIX, RawStep, STEP_KINDS, collect::RawDigits};
 
 /// The key every kind has.
 const BARGE_IN: &str = "barge_in";
@@ -59,6 +59,23 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "hold_ms",
     "goodbye",
     "more",
+    // Keys of the IVR kinds come late: a misspelt key of the older kinds
+    // (`nxet`) is as near to `set` as to `next`, and the first wins.
+    "branch",
+    "set",
+    "record",
+    "call",
+    "cases",
+    "default",
+    "max_ms",
+    "beep",
+    "terminator",
+    "returns",
+    "target_type",
+    "timeout_ms",
+    "attach",
+    "busy",
+    "no_answer",
     "barge_in",
 ];
 
@@ -87,9 +104,10 @@ impl<'de> Visitor<'de> for Dispatch {
             let value = map.next_value_seed(ValueOf(key))?;
             entries.0.push((key, value));
         }
+        let returns = entries.return_labels();
         let mut kinds = STEP_KINDS
             .iter()
-            .filter_map(|k| entries.text(k.key).map(|v| (k, v)));
+            .filter_map(|k| entries.kind_value(k.key).map(|v| (k, v)));
         let first = kinds.next();
         let second = kinds.next();
         drop(kinds);
@@ -103,7 +121,11 @@ impl<'de> Visitor<'de> for Dispatch {
             Ok(_) => entries.foreign(),
             Err(_) => Vec::new(),
         };
-        Ok(RawStep { kind, foreign })
+        Ok(RawStep {
+            kind,
+            foreign,
+            returns,
+        })
     }
 }
 /// A step's key, refused (at its own position) unless some kind has it.
@@ -138,14 +160,17 @@ impl Visitor<'_> for StepKey {
 pub(in crate::flow) enum Value {
     /// A kind key's value, a prompt or step name, a reason.
     Text(Sp<String>),
-    /// `on`: intent → step.
+    /// `on`: intent → step; `cases`: value → step; `returns`: label →
+    /// step.
     Answers(BTreeMap<Sp<String>, Sp<String>>),
+    /// A kind key whose value is a table: `set`'s variable → value.
+    Assignments(Sp<BTreeMap<Sp<String>, Sp<String>>>),
     /// `params`, `gives`: variable names.
     Names(Vec<Sp<String>>),
     /// `hold_ms`.
     Millis(Sp<i64>),
-    /// `barge_in`.
-    Flag(bool),
+    /// `barge_in`, `beep`.
+    Flag(Sp<bool>),
     /// A collect step's `digits` table.
     Digits(Sp<RawDigits>),
 }
@@ -169,12 +194,51 @@ impl<'de> de::DeserializeSeed<'de> for ValueOf {
             Some(Holds::Variables) => Value::Names(Deserialize::deserialize(d)?),
             Some(Holds::Millis | Holds::Count) => Value::Millis(Deserialize::deserialize(d)?),
             Some(Holds::Digits) => Value::Digits(Deserialize::deserialize(d)?),
+            Some(Holds::Flag) => Value::Flag(Deserialize::deserialize(d)?),
             Some(Holds::PromptRef | Holds::StepRef | Holds::Text) => {
                 Value::Text(Deserialize::deserialize(d)?)
             }
             None if self.0 == BARGE_IN => Value::Flag(Deserialize::deserialize(d)?),
-            None => Value::Text(Deserialize::deserialize(d)?),
+            // A kind key: text (`say = "…"`), or a table (`set = { … }`).
+            None => {
+                let value: Sp<KindValue> = Deserialize::deserialize(d)?;
+                let span = value.span();
+                match value.into_inner() {
+                    KindValue::Text(t) => Value::Text(Sp::new(span, t)),
+                    KindValue::Table(t) => Value::Assignments(Sp::new(span, t)),
+                }
+            }
         })
+    }
+}
+
+/// A kind key's value as written: text, or (`set`) a table.
+enum KindValue {
+    Text(String),
+    Table(BTreeMap<Sp<String>, Sp<String>>),
+}
+
+impl<'de> Deserialize<'de> for KindValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KindValueVisitor)
+    }
+}
+
+struct KindValueVisitor;
+
+impl<'de> Visitor<'de> for KindValueVisitor {
+    type Value = KindValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, or for `set` a table of variable = \"value\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<KindValue, E> {
+        Ok(KindValue::Text(v.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindValue, A::Error> {
+        Deserialize::deserialize(de::value::MapAccessDeserializer::new(map)).map(KindValue::Table)
     }
 }
 
@@ -193,10 +257,55 @@ impl Entries {
         match self.take(key)? {
             Value::Text(v) => Some(v),
             Value::Answers(_)
+            | Value::Assignments(_)
             | Value::Names(_)
             | Value::Millis(_)
             | Value::Flag(_)
             | Value::Digits(_) => None,
+        }
+    }
+
+    /// A kind key's value: its text, taken; a table is left for its kind
+    /// to take (`assignments`), and stands as empty text at its place.
+    fn kind_value(&mut self, key: &str) -> Option<Sp<String>> {
+        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        match &self.0[at].1 {
+            Value::Text(_) => self.text(key),
+            Value::Assignments(t) => Some(Sp::new(t.span(), String::new())),
+            Value::Answers(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_)
+            | Value::Digits(_) => None,
+        }
+    }
+
+    /// A collect step's `digits` table.
+    pub(super) fn digits(&mut self, key: &str) -> Option<Sp<RawDigits>> {
+        match self.take(key)? {
+            Value::Digits(v) => Some(v),
+            Value::Text(_)
+            | Value::Answers(_)
+            | Value::Assignments(_)
+            | Value::Names(_)
+            | Value::Millis(_)
+            | Value::Flag(_) => None,
+        }
+    }
+
+    /// `set`'s table of variable → value; none written is an empty one.
+    pub(super) fn assignments(&mut self, key: &str) -> BTreeMap<Sp<String>, Sp<String>> {
+        match self.take(key) {
+            Some(Value::Assignments(v)) => v.into_inner(),
+            Some(
+                Value::Text(_)
+                | Value::Answers(_)
+                | Value::Names(_)
+                | Value::Millis(_)
+                | Value::Flag(_)
+                | Value::Digits(_),
+            )
+            | None => BTreeMap::new(),
         }
     }
 
@@ -207,6 +316,7 @@ impl Entries {
             Some(
                 Value::Text(_)
                 | Value::Answers(_)
+                | Value::Assignments(_)
                 | Value::Millis(_)
                 | Value::Flag(_)
                 | Value::Digits(_),
@@ -221,6 +331,7 @@ impl Entries {
             Some(Value::Answers(v)) => v,
             Some(
                 Value::Text(_)
+                | Value::Assignments(_)
                 | Value::Names(_)
                 | Value::Millis(_)
                 | Value::Flag(_)
@@ -235,6 +346,7 @@ impl Entries {
             Value::Millis(v) => Some(v),
             Value::Text(_)
             | Value::Answers(_)
+            | Value::Assignments(_)
             | Value::Names(_)
             | Value::Flag(_)
             | Value::Digits(_) => None,
@@ -243,25 +355,32 @@ impl Entries {
 
     pub(super) fn flag(&mut self, key: &str) -> Option<bool> {
         match self.take(key)? {
-            Value::Flag(v) => Some(v),
+            Value::Flag(v) => Some(*v.get_ref()),
             Value::Text(_)
             | Value::Answers(_)
+            | Value::Assignments(_)
             | Value::Names(_)
             | Value::Millis(_)
             | Value::Digits(_) => None,
         }
     }
 
-    /// A collect step's `digits` table.
-    pub(super) fn digits(&mut self, key: &str) -> Option<Sp<RawDigits>> {
-        match self.take(key)? {
-            Value::Digits(v) => Some(v),
-            Value::Text(_)
-            | Value::Answers(_)
-            | Value::Names(_)
-            | Value::Millis(_)
-            | Value::Flag(_) => None,
-        }
+    /// The labels of every `"@return:LABEL"` a step name or a table of
+    /// them holds (read before any kind takes its own).
+    fn return_labels(&self) -> Vec<String> {
+        let label = |v: &Sp<String>| v.get_ref().strip_prefix(RETURN_PREFIX).map(str::to_owned);
+        self.0
+            .iter()
+            .flat_map(|(_, value)| match value {
+                Value::Text(v) => label(v).into_iter().collect::<Vec<_>>(),
+                Value::Answers(v) => v.values().filter_map(label).collect(),
+                Value::Assignments(_)
+                | Value::Names(_)
+                | Value::Millis(_)
+                | Value::Flag(_)
+                | Value::Digits(_) => Vec::new(),
+            })
+            .collect()
     }
 
     /// What is left: keys of other kinds, with where each is written (an
@@ -273,11 +392,12 @@ impl Entries {
                 let span = match value {
                     Value::Text(v) => Some(v.span()),
                     Value::Answers(v) => v.keys().next().map(|k| k.span()),
+                    Value::Assignments(v) => Some(v.span()),
                     Value::Names(v) => v.first().map(|n| n.span()),
                     Value::Millis(v) => Some(v.span()),
                     Value::Digits(v) => Some(v.span()),
                     // Every kind has `barge_in`.
-                    Value::Flag(_) => None,
+                    Value::Flag(v) => (key != BARGE_IN).then(|| v.span()),
                 };
                 span.map(|span| (key, span))
             })

@@ -1,7 +1,10 @@
 //! `transfer`: say why and ask the caller's consent; transfer only on yes
-//! (N10), apologise and go on to `fallback` when it fails.
+//! (N10), apologise and go on to `fallback` when it fails. What the PBX
+//! needs to carry it out goes with it: the target filled from the call's
+//! variables (`sip:{queue}@pbx`), its type, how long to ring, and the
+//! variables for the agent's screen pop.
 
-use std::{ops::Range, sync::Arc};
+use std::{ops::Range, sync::Arc, time::Duration};
 
 use schemars::JsonSchema;
 
@@ -9,8 +12,10 @@ use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFi
 use super::super::{Flow, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     Entries, Field,
-    Holds::{PromptRef, StepRef, Text},
-    RawKind, StepKindSpec, Written, required, schema_of,
+    Holds::{Millis, PromptRef, StepRef, Text, Variables},
+    RawKind, StepKindSpec, Written, fill,
+    fill::{Template, Unknown},
+    first_of, names_of, optional, required, schema_of,
 };
 
 /// Transfer to a person, only after the caller agreed (N10).
@@ -18,9 +23,29 @@ use super::{
 #[schemars(deny_unknown_fields)]
 #[schemars(rename = "TransferStep")]
 pub struct RawTransfer {
-    /// Transfer to this target, only after the caller agreed (N10).
+    /// Transfer to this target, only after the caller agreed (N10); it
+    /// may say the call's variables (`sip:{queue}@pbx.example`).
     #[schemars(with = "String")]
     pub transfer: Sp<String>,
+    /// What the target is, for the PBX: "queue", "sip", "extension" or
+    /// "number".
+    #[schemars(with = "Option<TargetTypeName>")]
+    pub target_type: Option<Sp<String>>,
+    /// How long the PBX rings the target before it gives up (1000 to
+    /// 600000 ms); default: the PBX's own.
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 600_000))]
+    pub timeout_ms: Option<Sp<i64>>,
+    /// Variables sent with the transfer for the agent's screen pop (e.g.
+    /// ["phone", "vip"]).
+    #[schemars(default)]
+    #[schemars(with = "Vec<String>")]
+    pub attach: Vec<Sp<String>>,
+    /// The apology when the target was busy; default `failed`.
+    #[schemars(with = "Option<String>")]
+    pub busy: Option<Sp<String>>,
+    /// The apology when nobody answered; default `failed`.
+    #[schemars(with = "Option<String>")]
+    pub no_answer: Option<Sp<String>>,
     /// The prompt that says why and asks whether the caller agrees (N10).
     #[schemars(with = "Option<String>")]
     pub consent: Option<Sp<String>>,
@@ -44,12 +69,52 @@ pub struct RawTransfer {
 /// this, so they never look the step up again.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TransferStep {
-    pub target: Arc<str>,
+    /// As written; the call fills its placeholders.
+    pub target: Template,
+    pub target_type: Option<TargetType>,
+    pub timeout: Option<Duration>,
+    pub attach: Arc<[Arc<str>]>,
     pub reason: Arc<str>,
     pub consent: PromptIx,
     pub declined: PromptIx,
     pub failed: PromptIx,
+    /// Said instead of `failed` when the PBX says why.
+    pub busy: Option<PromptIx>,
+    pub no_answer: Option<PromptIx>,
     pub fallback: StepIx,
+}
+
+/// What a transfer target is, for the PBX.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TargetType {
+    Queue,
+    Sip,
+    Extension,
+    Number,
+}
+
+/// The values of `target_type`; used only to describe the field in the
+/// schema.
+#[derive(JsonSchema)]
+#[schemars(rename = "TargetType", rename_all = "snake_case")]
+#[allow(dead_code)]
+enum TargetTypeName {
+    Queue,
+    Sip,
+    Extension,
+    Number,
 }
 
 pub(super) const SPEC: StepKindSpec = StepKindSpec {
@@ -85,6 +150,11 @@ const FIELDS: &[Field] = &[
         None,
         "the step after a failed transfer",
     ),
+    optional("target_type", Text),
+    optional("timeout_ms", Millis),
+    optional("attach", Variables),
+    optional("busy", PromptRef),
+    optional("no_answer", PromptRef),
 ];
 
 impl RawTransfer {
@@ -92,6 +162,11 @@ impl RawTransfer {
     fn take(value: Sp<String>, entries: &mut Entries) -> Self {
         RawTransfer {
             transfer: value,
+            target_type: entries.text("target_type"),
+            timeout_ms: entries.millis("timeout_ms"),
+            attach: entries.names("attach"),
+            busy: entries.text("busy"),
+            no_answer: entries.text("no_answer"),
             consent: entries.text("consent"),
             reason: entries.text("reason"),
             declined: entries.text("declined"),
@@ -114,6 +189,11 @@ impl RawKind for RawTransfer {
             "declined" => &self.declined,
             "failed" => &self.failed,
             "fallback" => &self.fallback,
+            "busy" => &self.busy,
+            "no_answer" => &self.no_answer,
+            "target_type" => return self.target_type.as_ref().map(|_| Written::Value),
+            "timeout_ms" => return self.timeout_ms.as_ref().map(|_| Written::Value),
+            "attach" => return first_of(&self.attach),
             _ => return None,
         };
         text.as_ref().map(Written::Name)
@@ -129,8 +209,57 @@ impl RawKind for RawTransfer {
         if f.value().get_ref().trim().is_empty() {
             found.error(f.value().span(), None, "transfer target is empty".into());
         }
+        let target = Template::parse(
+            cx,
+            f.value(),
+            "the transfer target",
+            Unknown::Warn,
+            &mut found,
+        );
+        let target_type = self.target_type.as_ref().and_then(|t| {
+            let parsed = t.get_ref().parse().ok();
+            if parsed.is_none() {
+                found.error(
+                    t.span(),
+                    None,
+                    format!(
+                        "target_type {:?} is none of \"queue\", \"sip\", \"extension\", \"number\"",
+                        t.get_ref()
+                    ),
+                );
+            }
+            parsed
+        });
+        let timeout = self.timeout_ms.as_ref().map(|ms| {
+            let v = *ms.get_ref();
+            if !(1000..=600_000).contains(&v) {
+                found.error(
+                    ms.span(),
+                    None,
+                    format!("timeout_ms = {v} is no usable ringing time: it must be from 1000 to 600000 ms"),
+                );
+            }
+            Duration::from_millis(u64::try_from(v.clamp(1000, 600_000)).unwrap_or(1000))
+        });
+        for a in &self.attach {
+            if !fill::known(cx, a.get_ref()) {
+                found.error(
+                    a.span(),
+                    None,
+                    format!(
+                        "attach {:?}: no variable of this flow (a default, a required variable, one a step gives, or \"caller\"/\"callee\")",
+                        a.get_ref()
+                    ),
+                );
+            }
+        }
         found.done(StepKind::Transfer(TransferStep {
-            target: f.value().get_ref().as_str().into(),
+            target,
+            target_type,
+            timeout,
+            attach: names_of(&self.attach),
+            busy: f.given("busy").map(PromptIx::new),
+            no_answer: f.given("no_answer").map(PromptIx::new),
             reason: self
                 .reason
                 .as_ref()

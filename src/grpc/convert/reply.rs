@@ -4,9 +4,9 @@ use std::{sync::Arc, time::Duration};
 
 use super::super::pb;
 use crate::{
-    call::{Action, AudioKind, CallState, EndReason, Event},
+    call::{Action, AudioKind, CallState, EndReason, Event, TransferCause},
     engine::{CallRecord, EntryKind, Turn, TurnView},
-    flow::{Diagnostic, Flow, FlowSummary, InputMode, ListenFor, Severity},
+    flow::{Diagnostic, Flow, FlowSummary, InputMode, ListenFor, Severity, TargetType},
 };
 
 fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
@@ -42,10 +42,22 @@ fn event_to_pb(call_id: &str, seq: u64, event: &Event) -> pb::CallEvent {
                 AudioKind::UnknownLanguage => pb::AudioKind::UnknownLanguage,
             } as i32,
         })),
-        Event::TransferResult { connected } => Some(Kind::TransferResult(pb::TransferResult {
-            connected: *connected,
-            detail: String::new(),
-            ok: *connected,
+        Event::TransferResult { connected, cause } => {
+            Some(Kind::TransferResult(pb::TransferResult {
+                connected: *connected,
+                detail: String::new(),
+                ok: *connected,
+                cause: cause.map_or(pb::TransferCause::Unspecified, transfer_cause) as i32,
+            }))
+        }
+        Event::RecordingResult {
+            ok,
+            recording,
+            duration,
+        } => Some(Kind::RecordingResult(pb::RecordingResult {
+            ok: *ok,
+            recording: recording.clone(),
+            duration_ms: millis(*duration),
         })),
         Event::CallerHangup => Some(Kind::Hangup(pb::CallerHangup {})),
         Event::Data { variables } => Some(Kind::Data(pb::Data {
@@ -126,9 +138,18 @@ fn action(a: &Action, flow: &Flow, listen_for: Option<&ListenFor>) -> pb::Action
             })
         }
         Action::Listen { timeout } => Kind::Listen(listen(*timeout, listen_for)),
-        Action::Transfer { target, reason } => Kind::Transfer(pb::Transfer {
+        Action::Transfer {
+            target,
+            reason,
+            target_type,
+            timeout,
+            attached,
+        } => Kind::Transfer(pb::Transfer {
             target: target.to_string(),
             reason: reason.to_string(),
+            target_type: target_type.map_or(pb::TargetType::Unspecified, self::target_type) as i32,
+            timeout_ms: timeout.map_or(0, millis),
+            attached: attached.clone().into_iter().collect(),
         }),
         Action::Hangup(reason) => Kind::Hangup(pb::Hangup {
             reason: end_reason(*reason) as i32,
@@ -136,6 +157,17 @@ fn action(a: &Action, flow: &Flow, listen_for: Option<&ListenFor>) -> pb::Action
         Action::Lookup { name, params } => Kind::Lookup(pb::Lookup {
             name: name.to_string(),
             params: params.clone().into_iter().collect(),
+        }),
+        Action::Record {
+            max,
+            beep,
+            terminators,
+            into,
+        } => Kind::Record(pb::Record {
+            max_ms: millis(*max),
+            beep: *beep,
+            terminators: owned(terminators),
+            into: owned(into),
         }),
     };
     pb::Action { kind: Some(kind) }
@@ -208,6 +240,24 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
     }
 }
 
+pub fn target_type(t: TargetType) -> pb::TargetType {
+    match t {
+        TargetType::Queue => pb::TargetType::Queue,
+        TargetType::Sip => pb::TargetType::Sip,
+        TargetType::Extension => pb::TargetType::Extension,
+        TargetType::Number => pb::TargetType::Number,
+    }
+}
+
+fn transfer_cause(c: TransferCause) -> pb::TransferCause {
+    match c {
+        TransferCause::Busy => pb::TransferCause::Busy,
+        TransferCause::NoAnswer => pb::TransferCause::NoAnswer,
+        TransferCause::Rejected => pb::TransferCause::Rejected,
+        TransferCause::Failed => pb::TransferCause::Failed,
+    }
+}
+
 pub fn phase(s: CallState) -> pb::CallState {
     match s {
         CallState::Ringing => pb::CallState::Ringing,
@@ -217,6 +267,7 @@ pub fn phase(s: CallState) -> pb::CallState {
         CallState::ConfirmingHold => pb::CallState::ConfirmingHold,
         CallState::OnHold => pb::CallState::OnHold,
         CallState::LookingUp => pb::CallState::LookingUp,
+        CallState::Recording => pb::CallState::Recording,
         CallState::Closing => pb::CallState::Closing,
         CallState::AwaitingHangup => pb::CallState::AwaitingHangup,
         CallState::ConfirmingSwitch => pb::CallState::ConfirmingSwitch,

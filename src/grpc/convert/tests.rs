@@ -32,6 +32,7 @@ fn each_field_over_its_limit_is_named_with_its_setting() {
         connected: false,
         detail: "x".repeat(1025),
         ok: false,
+        cause: 0,
     }));
     assert!(
         call_event(&limits, detail)

@@ -87,7 +87,8 @@ fn said(record: &CallRecord) -> Vec<String> {
             Action::Listen { .. }
             | Action::Transfer { .. }
             | Action::Hangup(_)
-            | Action::Lookup { .. } => None,
+            | Action::Lookup { .. }
+            | Action::Record { .. } => None,
         })
         .collect()
 }

@@ -1,0 +1,212 @@
+//! `record`: say the instructions, have the front-end record the caller
+//! (voicemail, a complaint in their own words) and keep the recording's
+//! reference in a variable; `failed` when no recording comes.
+
+use std::{sync::Arc, time::Duration};
+
+use schemars::JsonSchema;
+
+use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
+use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::{
+    Entries, Field,
+    Holds::{Flag, Millis, StepRef, Text},
+    RawKind, StepKindSpec, Written, optional, required, schema_of,
+};
+use crate::flow::compile::valid_variable_name;
+
+/// The longest recording when the step gives none: a voicemail's minute.
+const DEFAULT_MAX: Duration = Duration::from_secs(60);
+/// The bounds `max_ms` must stay in: a second, and an hour.
+const MAX_MS: std::ops::RangeInclusive<i64> = 1000..=3_600_000;
+
+/// Record the caller.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "RecordStep")]
+pub struct RawRecord {
+    /// The instructions said before recording ("please leave a message
+    /// after the tone, press # when done").
+    #[schemars(with = "String")]
+    pub record: Sp<String>,
+    /// The variable the recording's reference goes into.
+    #[schemars(with = "Option<String>")]
+    pub into: Option<Sp<String>>,
+    /// The longest recording, 1000 to 3600000 ms: 60000.
+    #[schemars(with = "Option<i64>", range(min = 1000, max = 3_600_000))]
+    pub max_ms: Option<Sp<i64>>,
+    /// A beep before recording; default true.
+    pub beep: Option<bool>,
+    /// Keys that end the recording, e.g. "#"; default none.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9*#]*$"))]
+    pub terminator: Option<Sp<String>>,
+    /// The step after a recording.
+    #[schemars(with = "Option<String>")]
+    pub next: Option<Sp<String>>,
+    /// The step when no recording came (the front-end failed, or nothing
+    /// came back in time).
+    #[schemars(with = "Option<String>")]
+    pub failed: Option<Sp<String>>,
+    /// May caller speech interrupt the instructions; default true.
+    pub barge_in: Option<bool>,
+    /// `into`, as the variables the step gives.
+    #[schemars(skip)]
+    gives: Vec<Sp<String>>,
+}
+
+/// A compiled `record` step: the phase that waits for the recording
+/// carries it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecordStep {
+    pub instructions: PromptIx,
+    pub into: Arc<str>,
+    pub max: Duration,
+    pub beep: bool,
+    pub terminators: Arc<str>,
+    pub next: StepIx,
+    pub failed: StepIx,
+}
+
+pub(super) const SPEC: StepKindSpec = StepKindSpec {
+    key: "record",
+    fields: FIELDS,
+    take: |value, entries| Box::new(RawRecord::take(value, entries)),
+    schema: schema_of::<RawRecord>,
+};
+
+const FIELDS: &[Field] = &[
+    required(
+        "into",
+        Text,
+        None,
+        "the variable the recording's reference is kept in",
+    ),
+    optional("max_ms", Millis),
+    optional("beep", Flag),
+    optional("terminator", Text),
+    required("next", StepRef, None, "the step after the recording"),
+    required(
+        "failed",
+        StepRef,
+        None,
+        "the step when no recording comes, so the caller is not left waiting",
+    ),
+];
+
+impl RawRecord {
+    /// Its own keys from a step's (`super::Entries`).
+    fn take(value: Sp<String>, entries: &mut Entries) -> Self {
+        let into = entries.text("into");
+        RawRecord {
+            record: value,
+            gives: into.iter().cloned().collect(),
+            into,
+            max_ms: entries.millis("max_ms"),
+            beep: entries.flag("beep"),
+            terminator: entries.text("terminator"),
+            next: entries.text("next"),
+            failed: entries.text("failed"),
+            barge_in: entries.flag("barge_in"),
+        }
+    }
+}
+
+impl RawKind for RawRecord {
+    fn value(&self) -> &Sp<String> {
+        &self.record
+    }
+
+    fn field(&self, key: &str) -> Option<Written<'_>> {
+        match key {
+            "into" => self.into.as_ref().map(|_| Written::Value),
+            "terminator" => self.terminator.as_ref().map(|_| Written::Value),
+            "max_ms" => self.max_ms.as_ref().map(|_| Written::Value),
+            "beep" => self.beep.map(|_| Written::Value),
+            "next" => self.next.as_ref().map(Written::Name),
+            "failed" => self.failed.as_ref().map(Written::Name),
+            _ => None,
+        }
+    }
+
+    fn barge_in(&self) -> Option<bool> {
+        self.barge_in
+    }
+
+    fn gives(&self) -> &[Sp<String>] {
+        &self.gives
+    }
+
+    /// The recording is bounded (`max_ms`), and only keys end it.
+    fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
+        let mut found = Findings::new(cx.source());
+        let instructions = found.take(cx.prompt(f.value()));
+        if let Some(into) = &self.into
+            && !valid_variable_name(into.get_ref())
+        {
+            found.error(
+                into.span(),
+                None,
+                format!(
+                    "{:?} is not a variable name (letters, digits and '_')",
+                    into.get_ref()
+                ),
+            );
+        }
+        let max = match &self.max_ms {
+            Some(ms) if !MAX_MS.contains(ms.get_ref()) => {
+                found.error(
+                    ms.span(),
+                    None,
+                    format!(
+                        "max_ms = {} is no usable recording length: it must be from 1000 to 3600000 ms",
+                        ms.get_ref()
+                    ),
+                );
+                DEFAULT_MAX
+            }
+            Some(ms) => Duration::from_millis(u64::try_from(*ms.get_ref()).unwrap_or(0)),
+            None => DEFAULT_MAX,
+        };
+        if let Some(t) = &self.terminator
+            && !t
+                .get_ref()
+                .chars()
+                .all(|c| matches!(c, '0'..='9' | '*' | '#'))
+        {
+            found.error(
+                t.span(),
+                None,
+                format!(
+                    "terminator {:?} is no phone key: use 0-9, * or #",
+                    t.get_ref()
+                ),
+            );
+        }
+        found.done(StepKind::Record(RecordStep {
+            instructions,
+            into: self
+                .into
+                .as_ref()
+                .map_or_else(|| "".into(), |i| i.get_ref().as_str().into()),
+            max,
+            beep: self.beep.unwrap_or(true),
+            terminators: self
+                .terminator
+                .as_ref()
+                .map_or_else(|| "".into(), |t| t.get_ref().as_str().into()),
+            next: f.step("next"),
+            failed: f.step("failed"),
+        }))
+    }
+}
+
+impl RecordStep {
+    /// The steps it leads to by itself (`StepKind::successors`).
+    pub(super) fn successors(&self) -> Vec<StepIx> {
+        vec![self.next, self.failed]
+    }
+
+    /// What a simulated call waits for while recording, and the commands
+    /// that give it (`callscript simulate`).
+    pub const WAITS_FOR: &str = "recording the caller: /record ok [reference] or /record failed; /silence lets the time run out";
+}
