@@ -6,7 +6,9 @@
 //! phase may meet (hang-ups, audio trouble, the operator, the time limit)
 //! lives in the `in_call` superstate. `face` is what the engine calls
 //! (`CallMachine`); shared helpers are in `shared`, what happens to
-//! understood words at a step in `respond`, holds and lookups in `waiting`.
+//! understood words at a step in `respond`, holds and lookups in `waiting`,
+//! the questions audio trouble asks in `audio`, each new step kind's
+//! phase in its own file (`menu`, `collect`, `record`, `subflow`).
 //!
 //! ```text
 //! ringing ─Start→ listening ⇄ (answers lead from step to step)
@@ -25,6 +27,7 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod audio;
 mod collect;
 mod face;
 mod menu;
@@ -493,11 +496,8 @@ impl Script {
         }
     }
 
-    /// Asked the caller to call from another phone (N7). Agreement → a
-    /// goodbye, then 5 s for the caller to hang up first before we do (the
-    /// seed: 稍停5秒,得到客户同意后方可挂机); silence → the question once more, then the
-    /// silent-call path (N5) to its goodbye; a refusal → the step again;
-    /// other clear words → the step they answer.
+    /// Asked the caller to call from another phone (N7); the answers are
+    /// in `audio`.
     #[state(superstate = "in_call")]
     fn confirming_switch(
         &mut self,
@@ -506,58 +506,11 @@ impl Script {
         silent: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match (self.input(event), event) {
-            (Input::Clear(heard), _) => {
-                let (answer, requests) = self.answer(event, heard, false);
-                match answer {
-                    Answer::Yes => {
-                        let bye = self.flow.roles().polite_close;
-                        self.say(bye, context);
-                        context.push(Action::Listen {
-                            timeout: self.flow.timing().consent_wait,
-                        });
-                        Transition(State::awaiting_hangup(*step, None, EndReason::PoorAudio))
-                    }
-                    Answer::No => {
-                        self.unclear = 0;
-                        self.pending = requests;
-                        Transition(self.enter(*step, context))
-                    }
-                    Answer::Other => self.respond_at(*step, requests, context),
-                }
-            }
-            (Input::NotInput, Event::NoInput) => {
-                let again = self.flow.roles().switch_phone;
-                self.silence(silent, again, context)
-            }
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::NoInput
-                | Event::Audio(_)
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
+        self.switch_phones(context, *step, silent, event)
     }
 
-    /// Asked whether the handset is picked up (N8). Yes → the step again;
-    /// no → ask them to pick it up; silence → the silence rules (N5).
+    /// Asked whether the handset is picked up (N8); the answers are in
+    /// `audio`.
     #[state(superstate = "in_call")]
     fn checking_handset(
         &mut self,
@@ -566,51 +519,7 @@ impl Script {
         silent: &mut u8,
         event: &Event,
     ) -> Outcome<State> {
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match (self.input(event), event) {
-            (Input::Clear(heard), _) => {
-                let (answer, requests) = self.answer(event, heard, false);
-                match answer {
-                    Answer::Yes => {
-                        self.pending = requests;
-                        Transition(self.enter(*step, context))
-                    }
-                    Answer::No if requests.is_empty() => {
-                        let p = self.flow.roles().speak_into_handset;
-                        self.say(p, context);
-                        self.listen(context);
-                        Handled
-                    }
-                    _ => self.respond_at(*step, requests, context),
-                }
-            }
-            (Input::NotInput, Event::NoInput) => {
-                let again = self.flow.roles().pick_up_handset;
-                self.silence(silent, again, context)
-            }
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::NoInput
-                | Event::Audio(_)
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
+        self.handset(context, *step, silent, event)
     }
 
     /// Every phase of a live call: hang-ups, the operator, the front-end
