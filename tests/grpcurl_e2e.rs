@@ -53,6 +53,11 @@ const MENU_CONFIRM: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","seq":3,"dt
   127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
 const MENU_VIP: &str = r#"grpcurl -plaintext -d '{"call_id":"m1","seq":4,"lookup_result":{"name":"bill","ok":true,"variables":{"amount":"58.5","vip":"gold"}}}' \
   127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const START_KEYS: &str = r#"grpcurl -plaintext -d '{"call_id":"m2","flow":"menu","at":"2026-11-23T15:00:00+08:00"}' \
+  127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
+const KEYS_BILL: &str = r#"grpcurl -plaintext -d '{"call_id":"m2","seq":1,"dtmf":{"digits":"1"}}' \
+  127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
+const KEY_BY_KEY: &str = r#"seq=2; for key in 1 3 8 0 0 1 3 8 0 0 0; do grpcurl -plaintext -d "{\"call_id\":\"m2\",\"seq\":$seq,\"dtmf\":{\"digits\":\"$key\"}}" 127.0.0.1:50051 callscript.v1.Calls/SendEvent; seq=$((seq+1)); done"#;
 const START_CLOSED: &str = r#"grpcurl -plaintext -d '{"call_id":"v1","flow":"menu","at":"2026-11-23T22:00:00+08:00"}' \
   127.0.0.1:50051 callscript.v1.Calls/StartCall"#;
 const LEAVE_MESSAGE: &str = r#"grpcurl -plaintext -d '{"call_id":"v1","seq":1,"dtmf":{"digits":"1"}}' \
@@ -61,7 +66,7 @@ const RECORDING_RESULT: &str = r#"grpcurl -plaintext -d '{"call_id":"v1","seq":2
   127.0.0.1:50051 callscript.v1.Calls/SendEvent"#;
 
 /// In README order; NO_INPUT twice (the second is the retry).
-const COOKBOOK: [&str; 22] = [
+const COOKBOOK: [&str; 25] = [
     LIST,
     DESCRIBE,
     HEALTH,
@@ -81,6 +86,9 @@ const COOKBOOK: [&str; 22] = [
     MENU_NUMBER,
     MENU_CONFIRM,
     MENU_VIP,
+    START_KEYS,
+    KEYS_BILL,
+    KEY_BY_KEY,
     START_CLOSED,
     LEAVE_MESSAGE,
     RECORDING_RESULT,
@@ -125,6 +133,16 @@ fn run(server: &Server, command: &str) -> String {
 fn run_json(server: &Server, command: &str) -> Value {
     let out = run(server, command);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("`{command}`: {e}\n{out}"))
+}
+
+/// The Listen action of a turn.
+fn turns_listen(turn: &Value) -> &Value {
+    turn["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|a| a.get("listen"))
+        .unwrap_or(&Value::Null)
 }
 
 /// The say actions of a turn as (prompt id, text).
@@ -338,6 +356,35 @@ fn grpcurl_runs_a_branch_and_a_recording() {
             ),
             ("anything_else", "您还需要别的帮助吗?")
         ]
+    );
+
+    // The number one key per event: each key's turn waits for the next
+    // key and says so in its Listen; the eleventh is the read-back.
+    run_json(&server, START_KEYS);
+    run_json(&server, KEYS_BILL);
+    let out = run(&server, KEY_BY_KEY);
+    let turns: Vec<Value> = serde_json::Deserializer::from_str(&out)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(turns.len(), 11, "{out}");
+    for turn in &turns[..10] {
+        assert_eq!(turn["step"], "bill_number", "{turn}");
+        let listen = turns_listen(turn);
+        assert_eq!(listen["interDigitTimeoutMs"], 3000, "{turn}");
+        assert_eq!(listen["terminators"], "#", "{turn}");
+    }
+    assert_eq!(
+        turns[10]["step"], "confirm_number.read_back",
+        "{}",
+        turns[10]
+    );
+    assert_eq!(
+        says(&turns[10]),
+        [(
+            "read_back",
+            "您输入的号码是1 3 8 0 0 1 3 8 0 0 0,确认请按1,重新输入请按2。"
+        )]
     );
 
     // Voicemail after hours: a record action, answered.
