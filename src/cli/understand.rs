@@ -80,23 +80,31 @@ pub struct Report {
 }
 
 impl Report {
-    /// The lowest F1 of an intent with lines in the corpus.
+    /// The lowest F1 of an intent with lines in the corpus ("none" is
+    /// not an intent: its misses are the intents' recall).
     pub fn worst_f1(&self) -> Option<&IntentScore> {
         self.intents
             .iter()
-            .filter(|s| s.support > 0)
+            .filter(|s| s.support > 0 && s.intent != NONE)
             .min_by(|a, b| a.f1.total_cmp(&b.f1))
     }
 }
 
-/// The first intent `line` is understood as, or "none".
-fn first_understood(flow: &Flow, locale: usize, line: &str) -> String {
+/// What `line` is understood as, scored against `expected`: the expected
+/// intent when it is among those found (好的谢谢你 is a yes and thanks),
+/// else the first found, or "none".
+fn understood_as(flow: &Flow, locale: usize, line: &str, expected: &str) -> String {
     let heard = flow.matcher.hear(locale, line);
-    heard
+    let names: Vec<&str> = heard
         .found
         .as_slice()
-        .first()
-        .map_or(NONE.to_owned(), |&i| flow.intent(i).name.to_string())
+        .iter()
+        .map(|&i| &*flow.intent(i).name)
+        .collect();
+    if names.contains(&expected) {
+        return expected.to_owned();
+    }
+    names.first().map_or(NONE, |n| n).to_owned()
 }
 
 /// Runs `corpus` against `flow`.
@@ -115,7 +123,7 @@ pub fn evaluate(flow: &Flow, corpus: &Corpus) -> Report {
             errors.push(format!("{line:?}: the flow has no intent {expected:?}"));
             continue;
         };
-        let understood = first_understood(flow, usize::from(l), line);
+        let understood = understood_as(flow, usize::from(l), line, expected);
         let u = ix(&understood).unwrap_or(labels.len() - 1);
         confusion[e][u] += 1;
         lines += 1;

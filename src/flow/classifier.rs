@@ -281,6 +281,20 @@ fn normalise(text: &str) -> String {
         .collect()
 }
 
+/// Words every request holds, English and Chinese: as features they only
+/// make unrelated lines look alike ("I want to order pizza" like "I want
+/// to complain"). Chinese ones are dropped as single characters only;
+/// their pairs (要得) still count.
+const EN_FILLERS: &[&str] = &[
+    "i", "a", "an", "the", "to", "my", "me", "you", "your", "please", "can", "could", "would",
+    "is", "it", "do", "i'd", "i'm", "want", "like", "need", "of", "for", "in", "on", "this",
+    "that", "and", "just", "so", "some", "be", "with", "at", "um", "well", "oh",
+];
+const ZH_FILLERS: &[char] = &[
+    '我', '你', '的', '了', '吗', '嗎', '呢', '啊', '吧', '一', '下', '个', '個', '要', '想', '帮',
+    '幫', '请', '請', '这', '這', '那', '是', '嗯', '呀', '就', '有', '给', '給',
+];
+
 /// The features of a sentence: Chinese characters, their pairs and the
 /// segmenter's longer words; alphabetic words and their pairs.
 fn features(text: &str) -> Vec<String> {
@@ -289,7 +303,9 @@ fn features(text: &str) -> Vec<String> {
     let mut prev: Option<char> = None;
     for c in lower.chars() {
         if is_cjk(c) {
-            out.push(format!("c{c}"));
+            if !ZH_FILLERS.contains(&c) {
+                out.push(format!("c{c}"));
+            }
             if let Some(p) = prev {
                 out.push(format!("b{p}{c}"));
             }
@@ -307,7 +323,7 @@ fn features(text: &str) -> Vec<String> {
     }
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty() && !EN_FILLERS.contains(w))
         .collect();
     for (i, w) in words.iter().enumerate() {
         out.push(format!("e{w}"));
