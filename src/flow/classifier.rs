@@ -167,7 +167,7 @@ impl Classifier {
 impl LocaleModel {
     fn train<'a>(sentences: impl Iterator<Item = (IntentIx, &'a String)>) -> LocaleModel {
         let mut model = LocaleModel::default();
-        let mut counted: Vec<(IntentIx, &String, Vec<(u32, u32)>)> = Vec::new();
+        let mut counted: Vec<(IntentIx, &String, Counts)> = Vec::new();
         let mut df: Vec<u32> = Vec::new();
         for (intent, text) in sentences {
             let mut counts: HashMap<u32, u32> = HashMap::new();
@@ -251,6 +251,9 @@ impl LocaleModel {
         best
     }
 }
+
+/// (feature, times seen in a sentence), sorted by feature.
+type Counts = Vec<(u32, u32)>;
 
 /// Dot product of two sorted unit vectors.
 fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {

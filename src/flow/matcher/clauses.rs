@@ -205,18 +205,14 @@ pub(super) fn is_negated(words: &str, hit: &Hit, covered: impl Fn(usize) -> bool
     let start = clause_start(words, hit.start);
     let before = &words[start..hit.start];
     if hit.chinese {
-        let mut reach = 0;
-        for (i, c) in before.char_indices().rev() {
-            if reach > ZH_NEGATION_REACH {
-                return false;
-            }
-            let at = start + i;
-            if ZH_NEGATORS.contains(&c) && !covered(at) && !not_negation(words, at) {
-                return true;
-            }
-            reach += 1;
-        }
-        return false;
+        return before
+            .char_indices()
+            .rev()
+            .take(ZH_NEGATION_REACH + 1)
+            .any(|(i, c)| {
+                let at = start + i;
+                ZH_NEGATORS.contains(&c) && !covered(at) && !not_negation(words, at)
+            });
     }
     let tokens: Vec<&str> = before
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
