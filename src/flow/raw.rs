@@ -215,7 +215,7 @@ pub struct RawUnderstanding {
     #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
     pub nlu_confidence: Option<Sp<f64>>,
     /// How near (cosine, 0 to 1) a line must be to an intent's example
-    /// for that intent to count when no phrase is in it: 0.55. Below it,
+    /// for that intent to count when no phrase is in it: 0.5. Below it,
     /// the not-understood path runs.
     #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
     pub min_confidence: Option<Sp<f64>>,

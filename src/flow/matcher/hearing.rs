@@ -151,6 +151,7 @@ impl Matcher {
             question: all.question,
             ..Pass::default()
         };
+        kept.found.question = all.question;
         for (&intent, &(s, e)) in all.found.as_slice().iter().zip(&all.spans) {
             let slip = words.get(s..e) != heard_as.get(s..e);
             let long = heard_as

@@ -94,6 +94,10 @@ enum Owner {
 pub struct Understood {
     intents: [IntentIx; MAX_HEARD],
     len: u8,
+    /// The caller asked something (是真人吗?): no yes or no came from it,
+    /// and whatever else it holds is no consent either.
+    #[serde(default)]
+    question: bool,
 }
 
 impl Understood {
@@ -125,9 +129,17 @@ impl Understood {
         u
     }
 
+    /// Whether the caller asked something.
+    pub fn is_question(&self) -> bool {
+        self.question
+    }
+
     /// Everything but `intent`.
     pub fn without(&self, intent: IntentIx) -> Self {
-        let mut u = Understood::default();
+        let mut u = Understood {
+            question: self.question,
+            ..Understood::default()
+        };
         for &i in self.as_slice().iter().filter(|&&i| i != intent) {
             u.push(i);
         }
@@ -315,6 +327,7 @@ impl Matcher {
             pass.push(h.intent, h.start, h.end);
         }
         pass.question = asks(words);
+        pass.found.question = pass.question;
     }
 
     /// An answer word that follows a request in its clause is dropped by

@@ -158,7 +158,10 @@ fn a_question_holds_no_answer() {
     assert_eq!(en("ok"), [YES]);
     let m = matcher();
     assert!(m.hear(0, "是真人吗?").question);
+    assert!(m.understand(0, "是真人吗?").is_question());
+    assert!(m.understand(0, "转人工吗?").is_question());
     assert!(!m.hear(0, "好的").question);
+    assert!(!m.understand(0, "好的").is_question());
 }
 
 /// The full-width comma ends a clause: 是 leads the second one.
