@@ -53,3 +53,120 @@ fn the_corpora_cover_three_locales_with_400_lines() {
         ["en", "zh-CN", "zh-TW"]
     );
 }
+
+fn hotline() -> String {
+    std::fs::read_to_string("flows/hotline.toml").expect("the shipped hotline")
+}
+
+fn diagnostics(text: &str) -> Vec<String> {
+    let (_, diags) = callscript::flow::check_source("t.toml", text);
+    diags.0.iter().map(ToString::to_string).collect()
+}
+
+/// The same sentence in two intents is a warning that names both, at the
+/// examples of the later one (intents in name order).
+#[test]
+fn check_warns_of_one_sentence_in_two_intents() {
+    let text = hotline().replacen(
+        "[examples.bill]\nzh-CN = [",
+        "[examples.bill]\nzh-CN = [\"太感谢了\", ",
+        1,
+    );
+    let got = diagnostics(&text);
+    let line = text
+        .lines()
+        .position(|l| l == "[examples.thanks]")
+        .expect("the thanks table")
+        + 1;
+    assert!(
+        got.contains(&format!(
+            "t.toml:{line}:11: warning: \"太感谢了\" is an example of both \"bill\" and \"thanks\" (zh-CN): callers saying it get either"
+        )),
+        "{got:#?}"
+    );
+}
+
+/// Examples for an intent the flow lacks, or in a locale it does not
+/// declare, are errors.
+#[test]
+fn examples_name_declared_intents_and_locales() {
+    let text = hotline().replacen(
+        "[examples.bill]\nzh-CN = [",
+        "[examples.refund]\nzh-CN = [\"退钱\"]\n\n[examples.bill]\nfr = [\"ma facture\"]\nzh-CN = [",
+        1,
+    );
+    let got = diagnostics(&text);
+    assert!(
+        got.iter()
+            .any(|d| d.ends_with("error: examples for \"refund\", which is not an intent")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|d| d.ends_with("error: examples.bill: \"fr\" is not a declared locale")),
+        "{got:#?}"
+    );
+}
+
+fn run(args: &[&str]) -> String {
+    use clap::Parser;
+    let cli = callscript::cli::Cli::parse_from(["callscript", "understand"].iter().chain(args));
+    let callscript::cli::Command::Understand(args) = cli.command else {
+        panic!("parsed as understand");
+    };
+    let mut out = Vec::new();
+    callscript::cli::understand(&args, &mut out).expect("writes");
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// `callscript understand` says what a line is understood as, and why.
+#[test]
+fn understand_explains_one_line() {
+    assert_eq!(
+        run(&["--flow", "hotline", "我想查下话费"]),
+        "\"我想查下话费\" (zh-CN): bill\n  by phrase: 话费\n"
+    );
+    assert_eq!(
+        run(&["--flow", "hotline", "我想查下花费"]),
+        "\"我想查下花费\" (zh-CN): bill\n  by pinyin: heard as \"我想查下话费\", phrase 话费 (confidence 0.90)\n"
+    );
+    assert_eq!(
+        run(&["--flow", "hotline", "我不是查话费,我要投诉"]),
+        "\"我不是查话费,我要投诉\" (zh-CN): complaint\n  by phrase: 投诉\n  negated: bill\n"
+    );
+    assert_eq!(
+        run(&["--flow", "hotline", "找个活人跟我说"]),
+        "\"找个活人跟我说\" (zh-CN): agent\n  nearest example: \"找个活人跟我说\" (agent, score 1.00: counts)\n"
+    );
+    let question = run(&["--flow", "hotline", "--locale", "en", "is that ok?"]);
+    assert!(
+        question.starts_with("\"is that ok?\" (en): none\n"),
+        "{question}"
+    );
+    assert!(
+        question.ends_with("  question: yes (no yes or no is taken from it)\n"),
+        "{question}"
+    );
+}
+
+/// `--eval --format json` is the report as data.
+#[test]
+fn understand_eval_prints_json() {
+    let out = run(&[
+        "--flow",
+        "outbound",
+        "--eval",
+        "tests/understanding/outbound.toml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["flow"], "outbound");
+    assert_eq!(v["lines"], 132);
+    assert!(v["confusion"].as_array().is_some_and(|m| !m.is_empty()));
+    assert!(
+        v["intents"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|s| s["intent"] == "yes"))
+    );
+}
