@@ -70,32 +70,19 @@ pub(super) fn leads_clause(
         .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start)
 }
 
-/// Words that ask in Chinese, wherever they stand in the clause (Simplified
-/// and Traditional).
-const ZH_QUESTION_WORDS: &[&str] = &[
-    "吗",
-    "嗎",
-    "呢",
-    "么",
-    "麼",
-    "是不是",
-    "是否",
-    "多久",
-    "多长时间",
-    "多長時間",
-    "什么",
-    "什麼",
-    "啥",
-    "多少",
-    "几",
-    "幾",
-    "怎么",
-    "怎麼",
-    "为什么",
-    "為什麼",
-    "哪",
-    "谁",
-    "誰",
+/// Characters that ask in Chinese wherever they stand in the clause
+/// (吗, 呢, and the 么 of 什么, 怎么, 为什么), Simplified and Traditional.
+const ZH_QUESTION_CHARS: &[char] = &[
+    '吗', '嗎', '呢', '么', '麼', '啥', '几', '幾', '哪', '谁', '誰',
+];
+
+/// Pairs of characters that ask: how long, how much, whether.
+const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
+    ['多', '久'],
+    ['多', '少'],
+    ['多', '长'],
+    ['多', '長'],
+    ['是', '否'],
 ];
 
 /// Words that open an English question.
@@ -114,7 +101,7 @@ pub(super) fn is_question(words: &str, at: usize) -> bool {
         return true;
     }
     let clause = &words[start..end];
-    if ZH_QUESTION_WORDS.iter().any(|w| clause.contains(w)) || a_not_a(clause) {
+    if asks_in_chinese(clause) {
         return true;
     }
     clause
@@ -127,12 +114,26 @@ pub(super) fn is_question(words: &str, at: usize) -> bool {
         })
 }
 
-/// 去不去, 欠不欠: the same character either side of 不 or 没 asks.
-fn a_not_a(clause: &str) -> bool {
-    let chars: Vec<char> = clause.chars().collect();
-    chars
-        .windows(3)
-        .any(|w| matches!(w[1], '不' | '没' | '沒') && w[0] == w[2] && !w[0].is_ascii())
+/// A question word, a question pair, or A-not-A (去不去, 欠不欠, 是不是:
+/// the same character either side of 不 or 没), in one pass over the
+/// clause without allocating: it runs on every line a caller says.
+fn asks_in_chinese(clause: &str) -> bool {
+    let (mut before, mut last) = (None::<char>, None::<char>);
+    for c in clause.chars() {
+        if ZH_QUESTION_CHARS.contains(&c) {
+            return true;
+        }
+        if let Some(l) = last {
+            if ZH_QUESTION_PAIRS.contains(&[l, c]) {
+                return true;
+            }
+            if matches!(l, '不' | '没' | '沒') && before == Some(c) && !c.is_ascii() {
+                return true;
+            }
+        }
+        (before, last) = (last, Some(c));
+    }
+    false
 }
 
 /// Characters that negate what follows them in Chinese.
