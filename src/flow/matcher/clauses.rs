@@ -183,15 +183,26 @@ const ZH_NOT_NEGATION: &[&str] = &[
     "不一定",
     "没多久",
     "沒多久",
+    // A verb's complement says the caller could not, not that they do not
+    // want: 查不到话费, 看不懂账单, 打不通人工 are about the bill and the agent.
+    "不到",
+    "不了",
+    "不出",
+    "不见",
+    "不見",
+    "不上",
+    "不通",
+    "不清",
 ];
 
 /// Most characters between a Chinese negator and the request it turns
 /// (我不[想再]找人工): further away, it is about something else.
 const ZH_NEGATION_REACH: usize = 3;
 
-/// English words that negate the request after them in their clause.
+/// English words that negate the request after them in their clause
+/// ("can't" is not one: "I can't read my bill" is about the bill).
 const EN_NEGATORS: &[&str] = &[
-    "not", "don't", "dont", "doesn't", "didn't", "never", "won't", "cannot", "can't",
+    "not", "don't", "dont", "doesn't", "didn't", "never", "won't",
 ];
 
 /// Most words between an English negator and the request it turns

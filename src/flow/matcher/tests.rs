@@ -145,6 +145,9 @@ fn words_that_negate_nothing_leave_the_request() {
     assert_eq!(zh("我不知道话费多少"), [BILL]);
     assert_eq!(zh("帮我看看欠不欠费,话费"), [BILL]);
     assert_eq!(zh("不好意思,转人工"), [AGENT]);
+    assert_eq!(zh("我查不到话费"), [BILL]);
+    assert_eq!(zh("看不懂账单"), [BILL]);
+    assert_eq!(en("I can't read my bill"), [BILL]);
 }
 
 /// A question is never a yes or a no.
