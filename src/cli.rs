@@ -20,7 +20,9 @@ use crate::{
 };
 
 mod score;
+pub mod understand;
 pub use score::{ScoreArgs, score};
+pub use understand::{UnderstandArgs, understand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,6 +92,9 @@ pub enum Command {
     /// per call with its deductions, then a summary. Exits 0 however low the
     /// scores; 1 when a file cannot be read or has no readable line.
     Score(ScoreArgs),
+    /// What a caller's line is understood as and why, or a labelled
+    /// corpus's precision, recall and F1 per intent (--eval).
+    Understand(UnderstandArgs),
 }
 
 /// `simulate`: either `--scenario FILE` or `--flow ID`, never both.

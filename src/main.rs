@@ -53,6 +53,7 @@ fn main() -> ExitCode {
             cli::simulate(&args, &mut stdin.lock(), prompt, &mut stdout)
         }
         Command::Score(args) => cli::score(&args, &mut stdout),
+        Command::Understand(args) => cli::understand(&args, &mut stdout),
     };
     match code {
         Ok(code) => ExitCode::from(code as u8),

@@ -92,8 +92,10 @@ pub fn understand(flow: &Flow, locale: LocaleIx, event: &Event, heard: Heard<'_>
 
 /// Splits what was understood into a yes/no answer and the other requests.
 /// `agent_is_yes`: at a transfer's consent question, asking for a person
-/// is agreeing to that transfer.
+/// is agreeing to that transfer — unless the caller asked it (是真人吗?,
+/// "is that a real person?"): a question is nobody's consent (N10).
 pub fn answer(flow: &Flow, understood: Understood, agent_is_yes: bool) -> (Answer, Understood) {
+    let agent_is_yes = agent_is_yes && !understood.is_question();
     let roles = flow.roles();
     let is = |i: IntentIx, role: Option<IntentIx>| Some(i) == role;
     let mut answer = Answer::Other;

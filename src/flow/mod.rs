@@ -8,6 +8,7 @@
 //!
 //! Knows nothing of gRPC or timers.
 
+pub mod classifier;
 mod compile;
 mod diagnostic;
 mod greeting;

@@ -109,6 +109,13 @@ pub struct RawFlow {
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, Vec<String>>>>")]
     pub intents: Option<Table<RawPhrases>>,
+    /// Whole sentences a caller might say, by intent name, per declared
+    /// locale (`[examples.bill]` `zh-CN = ["我想知道这个月用了多少钱"]`).
+    /// When no phrase is in what the caller said, the intent whose example
+    /// is nearest counts, from `understanding.min_confidence` up.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, Vec<String>>>>")]
+    pub examples: Option<Table<RawPhrases>>,
     /// Intents understood at every listening step, and the step each leads to.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -241,6 +248,15 @@ pub struct RawUnderstanding {
     /// the words when at least this confident: 0.8.
     #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
     pub nlu_confidence: Option<Sp<f64>>,
+    /// How near (cosine, 0 to 1) a line must be to an intent's example
+    /// for that intent to count when no phrase is in it: 0.5. Below it,
+    /// the not-understood path runs.
+    #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0))]
+    pub min_confidence: Option<Sp<f64>>,
+    /// Whether a Chinese phrase is also found by its sound (toneless
+    /// pinyin: 花费 for 话费, an ASR slip), with a lower confidence than as
+    /// written: true.
+    pub pinyin: Option<bool>,
 }
 
 /// How the opening is chosen (N2-N4).

@@ -21,10 +21,10 @@ use std::{
 
 use super::{
     Diagnostics, Flow, IntentIx, PromptIx, StepIx, StepKind,
-    matcher::{Matcher, Phrases},
+    matcher::{Matcher, Phrases, Slips},
     norms::check_norms,
     raw::RawFlow,
-    understanding::check_understanding,
+    understanding::{check_understanding, learn_examples},
 };
 
 mod hours;
@@ -111,7 +111,7 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
     let (prompts, prompt_names) =
         found.take(check_prompts(source, raw, &locales, &variables, &run_time));
     let (intents, intent_names) = found.take(check_intents(source, raw, &locales));
-    let (words, nlu_confidence) = found.take(check_understanding(source, raw, &locales));
+    let understanding = found.take(check_understanding(source, raw, &locales));
     let Some(step_names) = found.take(check_step_names(source, raw)) else {
         return found.done(None);
     };
@@ -174,7 +174,28 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
         .map(|(_, s)| *s)
         .filter(|s| matches!(steps[usize::from(*s)].kind, StepKind::Transfer(_)));
     let phrases: Vec<&Phrases> = intents.iter().map(|i| &i.phrases).collect();
-    let matcher = Matcher::new(&phrases, locales.len(), &words, [roles.yes, roles.no]);
+    let classifier = found.take(learn_examples(
+        source,
+        raw,
+        &locales,
+        &names.intents,
+        understanding.min_confidence,
+    ));
+    let mut matcher = Matcher::new(
+        &phrases,
+        locales.len(),
+        &understanding.words,
+        [roles.yes, roles.no],
+    )
+    .with_classifier(classifier, understanding.min_confidence);
+    if understanding.pinyin {
+        matcher = matcher.with_slips(Slips::new((0..locales.len()).map(|l| {
+            phrases
+                .iter()
+                .flat_map(move |p| p.per_locale.get(l).into_iter().flatten())
+                .map(String::as_str)
+        })));
+    }
     found.done(Some(Flow {
         id: id.into(),
         title: raw.title.clone().unwrap_or_default(),
@@ -190,7 +211,7 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
         prompts,
         intents,
         matcher,
-        nlu_confidence,
+        nlu_confidence: understanding.nlu_confidence,
         roles,
         anywhere,
         steps,

@@ -22,47 +22,26 @@
 //!   order said. A yes/no word counts only as an answer when it leads its
 //!   clause: in 工号是多少 the 是 belongs to the question about 工号.
 
+mod clauses;
+mod hearing;
+mod pinyin;
+mod words;
+
 use std::sync::LazyLock;
 
 use aho_corasick::{Anchored, MatchKind, automaton::Automaton, dfa::DFA};
-use jieba_rs::Jieba;
 
-use super::IntentIx;
+pub use hearing::{Hearing, How, PHRASE_CONFIDENCE, PINYIN_CONFIDENCE};
+pub(super) use pinyin::Slips;
+pub use words::segment;
 
-/// The segmenter, shared by every flow: its dictionary is large (loaded
-/// once per process, when the first flow with Chinese phrases compiles).
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+use super::{IntentIx, classifier::Classifier};
+use clauses::{asks, clause_start, is_negated, is_question, leads_clause};
+use hearing::Pass;
+use words::{JIEBA, MAX_WORDS, NEUTRAL_WORDS, WordsFound, chinese_words};
 
-/// Words that contain a yes/no word but answer nothing: politeness,
-/// reassurance, and the A-not-A question forms (好不好 "is it OK?").
-/// Simplified and Traditional forms; used for every Chinese locale.
-const NEUTRAL_WORDS: &[&str] = &[
-    "不好意思",
-    "没关系",
-    "沒關係",
-    "不客气",
-    "不客氣",
-    "对不起",
-    "對不起",
-    "不要紧",
-    "不要緊",
-    "好不好",
-    "是不是",
-    "行不行",
-    "可不可以",
-    "对不对",
-    "對不對",
-    "要不要",
-    "能不能",
-    "有没有",
-    "有沒有",
-    "不一定",
-    "不是吗",
-    "不是嗎",
-    "不用谢",
-    "不用謝",
-    "好不容易",
-];
+/// Most phrases one utterance is checked for; more are ignored.
+const MAX_HITS: usize = 24;
 
 /// At most this many intents are kept from one utterance.
 const MAX_HEARD: usize = 8;
@@ -82,6 +61,13 @@ pub struct Matcher {
     keys: Vec<(String, IntentIx)>,
     /// The answer intents, which obey the clause rule.
     answers: [Option<IntentIx>; 2],
+    /// The phrases as they sound, for ASR slips; `None` when the flow
+    /// turns them off.
+    slips: Option<Slips>,
+    /// The intents' examples, asked when no phrase is found.
+    classifier: Option<Classifier>,
+    /// Below this an example's score means nothing.
+    min_confidence: f32,
 }
 
 #[derive(Debug)]
@@ -108,6 +94,10 @@ enum Owner {
 pub struct Understood {
     intents: [IntentIx; MAX_HEARD],
     len: u8,
+    /// The caller asked something (是真人吗?): no yes or no came from it,
+    /// and whatever else it holds is no consent either.
+    #[serde(default)]
+    question: bool,
 }
 
 impl Understood {
@@ -139,9 +129,17 @@ impl Understood {
         u
     }
 
+    /// Whether the caller asked something.
+    pub fn is_question(&self) -> bool {
+        self.question
+    }
+
     /// Everything but `intent`.
     pub fn without(&self, intent: IntentIx) -> Self {
-        let mut u = Understood::default();
+        let mut u = Understood {
+            question: self.question,
+            ..Understood::default()
+        };
         for &i in self.as_slice().iter().filter(|&&i| i != intent) {
             u.push(i);
         }
@@ -151,7 +149,7 @@ impl Understood {
 
 /// A phrase found in the words: byte range and the intent.
 #[derive(Debug, Clone, Copy, Default)]
-struct Hit {
+pub(super) struct Hit {
     start: usize,
     end: usize,
     intent: IntentIx,
@@ -222,14 +220,26 @@ impl Matcher {
         out
     }
 
-    /// The intents in `words`, in the order said.
+    /// The intents in `words`, in the order said: the flow's phrases
+    /// first; only when they find nothing, the same phrases heard through
+    /// pinyin, then the intents' examples.
     pub fn understand(&self, locale: usize, words: &str) -> Understood {
-        let mut found = Understood::default();
+        let pass = self.phrases(locale, words);
+        if !pass.found.is_empty() || (self.slips.is_none() && self.classifier.is_none()) {
+            return pass.found;
+        }
+        self.hear_after(locale, words, pass).found
+    }
+
+    /// Exactly the phrases in `words`: what they mean, what was said under
+    /// negation, and whether the words ask something.
+    pub(super) fn phrases(&self, locale: usize, words: &str) -> Pass {
+        let mut pass = Pass::default();
         let Some(lm) = self.locales.get(locale) else {
-            return found;
+            return pass;
         };
         let Some(dfa) = &lm.phrases else {
-            return found;
+            return pass;
         };
         // Phrases found, on the stack: an utterance holds a handful.
         let mut hits = [Hit::default(); MAX_HITS];
@@ -277,14 +287,47 @@ impl Matcher {
             hits = chinese_words(&dictionary, words, &mut hits[..settled]);
         }
         hits.sort_unstable_by_key(|h| h.start);
-        let hits = &*hits;
-        for h in hits {
-            if self.is_answer(h.intent) && !leads_clause(words, h, hits, |i| self.is_answer(i)) {
+        self.settle_clauses(words, hits, &mut pass);
+        pass
+    }
+
+    /// What the clauses make of the phrases found, in order: a request
+    /// under negation is not made (and the 不是 before it is no answer,
+    /// while "no" before "agent" still is); a
+    /// yes/no word answers only when it leads its clause and the clause
+    /// asks nothing.
+    fn settle_clauses(&self, words: &str, hits: &[Hit], pass: &mut Pass) {
+        let is_no = |i: IntentIx| self.answers[1] == Some(i);
+        let mut negated = [false; MAX_HITS];
+        for (flag, h) in negated.iter_mut().zip(hits) {
+            *flag = !self.is_answer(h.intent)
+                && is_negated(words, h, |at| {
+                    hits.iter()
+                        .any(|o| !is_no(o.intent) && o.start <= at && at < o.end)
+                });
+        }
+        for (i, h) in hits.iter().enumerate() {
+            if negated[i] {
+                pass.negated.push(h.intent);
                 continue;
             }
-            found.push(h.intent);
+            if self.is_answer(h.intent) {
+                let turns_a_request = is_no(h.intent)
+                    && h.chinese
+                    && hits.iter().zip(&negated).any(|(o, &neg)| {
+                        neg && o.start >= h.end && clause_start(words, o.start) <= h.start
+                    });
+                if turns_a_request
+                    || !leads_clause(words, h, hits, |i| self.is_answer(i))
+                    || is_question(words, h.start)
+                {
+                    continue;
+                }
+            }
+            pass.push(h.intent, h.start, h.end);
         }
-        found
+        pass.question = asks(words);
+        pass.found.question = pass.question;
     }
 
     /// An answer word that follows a request in its clause is dropped by
@@ -343,148 +386,6 @@ impl Matcher {
     }
 }
 
-/// Keeps the hits that stand as words: none inside a neutral word, and a
-/// one-character phrase only as a word by itself, which is the one case
-/// that needs the segmenter (on a few characters around it).
-fn chinese_words<'h>(found: &WordsFound, words: &str, hits: &'h mut [Hit]) -> &'h mut [Hit] {
-    let mut span: Option<(usize, usize)> = None;
-    for h in hits.iter().filter(|h| h.needs_segmenter(found)) {
-        let (s, e) = span.unwrap_or((h.start, h.end));
-        span = Some((s.min(h.start), e.max(h.end)));
-    }
-    let segmented = span.map(|span| found.segment(words, span));
-    let mut kept = 0;
-    for i in 0..hits.len() {
-        let h = hits[i];
-        let ok = !h.chinese
-            || (!found.in_neutral(h.start, h.end)
-                && (!h.one_char
-                    || segmented
-                        .as_ref()
-                        .is_some_and(|s| s.one_word(h.start, h.end))));
-        if ok {
-            hits[kept] = h;
-            kept += 1;
-        }
-    }
-    &mut hits[..kept]
-}
-
-/// Most phrases one utterance is checked for; more are ignored.
-const MAX_HITS: usize = 24;
-/// Most dictionary words of one utterance taken into account.
-const MAX_WORDS: usize = 16;
-/// Characters of context segmented on each side of a one-character phrase.
-const CONTEXT: usize = 2;
-
-/// The flow's words and the neutral words found in an utterance.
-struct WordsFound {
-    /// Byte ranges, and whether the word is neutral.
-    found: [(usize, usize, bool); MAX_WORDS],
-    n: usize,
-}
-
-impl WordsFound {
-    fn push(&mut self, start: usize, end: usize, neutral: bool) {
-        if self.n < MAX_WORDS {
-            self.found[self.n] = (start, end, neutral);
-            self.n += 1;
-        }
-    }
-
-    fn all(&self) -> &[(usize, usize, bool)] {
-        &self.found[..self.n]
-    }
-
-    /// Whether `start..end` lies inside a neutral word (不好 in 不好意思).
-    fn in_neutral(&self, start: usize, end: usize) -> bool {
-        self.all()
-            .iter()
-            .any(|&(s, e, neutral)| neutral && s <= start && end <= e)
-    }
-
-    /// Segments `span` of `words`, with a few characters of context, into
-    /// word boundaries: the segmenter's, plus the ends of the words found,
-    /// with none inside a neutral word.
-    fn segment(&self, words: &str, span: (usize, usize)) -> Segmented {
-        let from = words[..span.0]
-            .char_indices()
-            .rev()
-            .nth(CONTEXT - 1)
-            .map_or(0, |(i, _)| i);
-        let to = words[span.1..]
-            .char_indices()
-            .nth(CONTEXT)
-            .map_or(words.len(), |(i, _)| span.1 + i);
-        let mut b = Bits::new(to - from + 1);
-        b.set(0, true);
-        b.set(to - from, true);
-        for token in JIEBA.cut(&words[from..to], false) {
-            b.set(token.byte_start, true);
-            b.set(token.byte_end, true);
-        }
-        for &(s, e, neutral) in self.all() {
-            let (s, e) = (s.max(from), e.min(to));
-            if s >= e {
-                continue;
-            }
-            b.set(s - from, true);
-            b.set(e - from, true);
-            if neutral {
-                for i in s - from + 1..e - from {
-                    b.set(i, false);
-                }
-            }
-        }
-        Segmented { from, bits: b }
-    }
-}
-
-/// Word boundaries of part of an utterance, as byte offsets from `from`.
-struct Segmented {
-    from: usize,
-    bits: Bits,
-}
-
-impl Segmented {
-    /// Whether `start..end` is a word by itself (是 is not in 但是, 好 not
-    /// in 只好).
-    fn one_word(&self, start: usize, end: usize) -> bool {
-        self.bits.get(start - self.from) && self.bits.get(end - self.from)
-    }
-}
-
-/// A small bit set, on the stack for the usual few words.
-enum Bits {
-    Inline(u128),
-    Heap(Vec<bool>),
-}
-
-impl Bits {
-    fn new(len: usize) -> Bits {
-        if len <= 128 {
-            Bits::Inline(0)
-        } else {
-            Bits::Heap(vec![false; len])
-        }
-    }
-
-    fn set(&mut self, i: usize, on: bool) {
-        match self {
-            Bits::Inline(bits) if on => *bits |= 1 << i,
-            Bits::Inline(bits) => *bits &= !(1 << i),
-            Bits::Heap(v) => v[i] = on,
-        }
-    }
-
-    fn get(&self, i: usize) -> bool {
-        match self {
-            Bits::Inline(bits) => *bits & (1 << i) != 0,
-            Bits::Heap(v) => v[i],
-        }
-    }
-}
-
 fn build(patterns: &[&str]) -> Option<DFA> {
     if patterns.is_empty() {
         return None;
@@ -533,162 +434,5 @@ fn ascii_word_at(words: &str, start: usize, end: usize) -> bool {
         && !after.is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
-/// Clause separators: punctuation, and spaces between words.
-fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            ',' | '.' | '!' | '?' | ';' | ':' | '。' | '、' | '…' | '~'
-        )
-}
-
-/// Where the clause holding byte `at` starts.
-fn clause_start(words: &str, at: usize) -> usize {
-    words[..at]
-        .char_indices()
-        .rev()
-        .find(|(_, c)| is_separator(*c) && !c.is_whitespace())
-        .map_or(0, |(i, c)| i + c.len_utf8())
-}
-
-/// Whether an answer word leads its clause: no other request was said
-/// before it in the same clause.
-fn leads_clause(
-    words: &str,
-    answer: &Hit,
-    all: &[Hit],
-    is_answer: impl Fn(IntentIx) -> bool,
-) -> bool {
-    let clause_start = clause_start(words, answer.start);
-    !all.iter()
-        .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const YES: IntentIx = IntentIx::new(0);
-    const NO: IntentIx = IntentIx::new(1);
-    const BILL: IntentIx = IntentIx::new(2);
-    const NUMBER: IntentIx = IntentIx::new(3);
-    const AGENT: IntentIx = IntentIx::new(4);
-    const NONE: [IntentIx; 0] = [];
-
-    fn matcher() -> Matcher {
-        let zh = |v: &[&str]| Phrases {
-            per_locale: vec![v.iter().map(|s| s.to_string()).collect(), Vec::new()],
-            dtmf: Vec::new(),
-        };
-        let en = |v: &[&str], keys: &[&str]| Phrases {
-            per_locale: vec![Vec::new(), v.iter().map(|s| s.to_string()).collect()],
-            dtmf: keys.iter().map(|s| s.to_string()).collect(),
-        };
-        let mut yes = zh(&["好的", "好", "可以", "行", "是", "是的", "对"]);
-        yes.per_locale[1] = en(&["yes", "ok", "all right"], &[]).per_locale[1].clone();
-        yes.dtmf = vec!["1".into()];
-        let mut no = zh(&["不可以", "不好", "不行", "不是", "不用"]);
-        no.per_locale[1] = vec!["no".into(), "no thanks".into()];
-        let mut bill = zh(&["话费", "账单"]);
-        bill.per_locale[1] = vec!["bill".into()];
-        let number = zh(&["工号"]);
-        let mut agent = zh(&["转人工", "人工服务"]);
-        agent.per_locale[1] = vec!["agent".into()];
-        agent.dtmf = vec!["0".into()];
-        Matcher::new(
-            &[&yes, &no, &bill, &number, &agent],
-            2,
-            &[vec!["查话费".into()], Vec::new()],
-            [Some(YES), Some(NO)],
-        )
-    }
-
-    fn zh(words: &str) -> Vec<IntentIx> {
-        matcher().understand(0, words).as_slice().to_vec()
-    }
-
-    fn en(words: &str) -> Vec<IntentIx> {
-        matcher().understand(1, words).as_slice().to_vec()
-    }
-
-    #[test]
-    fn the_containing_phrase_wins() {
-        assert_eq!(zh("不可以"), [NO]);
-        assert_eq!(zh("可以"), [YES]);
-        assert_eq!(zh("好的"), [YES]);
-        assert_eq!(zh("不行"), [NO]);
-    }
-
-    #[test]
-    fn polite_words_and_questions_are_not_answers() {
-        assert_eq!(zh("不好意思,我还想问一下话费"), [BILL]);
-        assert_eq!(zh("是不是还能查话费"), [BILL]);
-        assert_eq!(zh("没关系"), NONE);
-        assert_eq!(zh("不客气"), NONE);
-        assert_eq!(zh("好不好"), NONE);
-        assert_eq!(zh("行不行"), NONE);
-        assert_eq!(zh("可不可以"), NONE);
-        assert_eq!(zh("对不起"), NONE);
-    }
-
-    /// 是 after a request in its clause is no answer, and is settled
-    /// before the segmenter is asked; where it leads a clause, or another
-    /// one-character word needs the segmenter, the words are as before.
-    #[test]
-    fn an_answer_word_inside_a_request_is_no_answer() {
-        assert_eq!(zh("你的工号是多少"), [NUMBER]);
-        assert_eq!(zh("是,你的工号是多少"), [YES, NUMBER]);
-        assert_eq!(zh("工号是多少,好"), [NUMBER, YES]);
-        assert_eq!(zh("话费是多少,是"), [BILL, YES]);
-    }
-
-    #[test]
-    fn an_answer_and_a_request_both_count_in_order() {
-        assert_eq!(zh("好的,我要查话费"), [YES, BILL]);
-        assert_eq!(zh("可以,不过我先查一下账单"), [YES, BILL]);
-        assert_eq!(zh("不用了,我要转人工"), [NO, AGENT]);
-    }
-
-    #[test]
-    fn an_answer_word_inside_a_question_is_not_an_answer() {
-        assert_eq!(zh("工号是多少"), [NUMBER]);
-        assert_eq!(zh("是的"), [YES]);
-    }
-
-    #[test]
-    fn a_one_character_answer_must_be_a_word_by_itself() {
-        assert_eq!(zh("但是我要查话费"), [BILL]);
-        assert_eq!(zh("只好这样"), NONE);
-        assert_eq!(zh("是"), [YES]);
-    }
-
-    #[test]
-    fn english_matches_whole_words_case_insensitively() {
-        assert_eq!(en("I don't know"), NONE);
-        assert_eq!(en("No"), [NO]);
-        assert_eq!(en("No thanks"), [NO]);
-        assert_eq!(en("OK, and my BILL please"), [YES, BILL]);
-        assert_eq!(en("yesterday"), NONE);
-        assert_eq!(en("an agent, please"), [AGENT]);
-    }
-
-    #[test]
-    fn keys_match_exactly() {
-        let m = matcher();
-        assert_eq!(m.keys("1"), Some(YES));
-        assert_eq!(m.keys("0"), Some(AGENT));
-        assert_eq!(m.keys("10"), None);
-    }
-
-    #[test]
-    fn understood_keeps_order_and_drops_repeats() {
-        let mut u = Understood::default();
-        let ix = IntentIx::new;
-        for i in [3, 1, 3, 2] {
-            u.push(ix(i));
-        }
-        assert_eq!(u.as_slice(), [ix(3), ix(1), ix(2)]);
-        assert_eq!(u.without(ix(1)).as_slice(), [ix(3), ix(2)]);
-        assert!(Understood::default().is_empty());
-    }
-}
+mod tests;

@@ -1,0 +1,402 @@
+//! Intents learned from examples: whole sentences a caller might say,
+//! compared with what the caller did say when no phrase of the flow is in
+//! it.
+//!
+//! The model is TF-IDF nearest neighbour. Each sentence becomes a sparse
+//! vector of features: for Chinese, characters and character pairs (which
+//! survive a segmenter's mistakes and ASR's odd character) plus the
+//! segmenter's words of two characters or more; for alphabetic scripts,
+//! words and word pairs. A feature weighs `(1 + ln tf) · idf`, vectors are
+//! unit length, and an intent's confidence is the cosine with its nearest
+//! example.
+//!
+//! Why nearest neighbour rather than a linear model: training is one pass
+//! (no iterations, nothing random, so the same file always gives the same
+//! model), a designer can be told which example a line was taken for
+//! (`callscript understand`), and one new example fixes one miss without
+//! moving every other decision. With a few dozen examples an intent, a
+//! centroid or a logistic model has too little data to beat it; we did not
+//! measure one against the other on our corpus for lack of time.
+//! Training both shipped flows takes milliseconds (BENCHMARKS.md).
+
+use std::collections::HashMap;
+
+use super::IntentIx;
+use super::matcher::segment;
+
+/// One example, as a sparse unit vector.
+#[derive(Debug, Clone)]
+struct Example {
+    intent: IntentIx,
+    text: String,
+    /// (feature, weight), sorted by feature.
+    vector: Vec<(u32, f32)>,
+}
+
+/// One locale's examples and vocabulary.
+#[derive(Debug, Clone, Default)]
+struct LocaleModel {
+    vocabulary: HashMap<String, u32>,
+    idf: Vec<f32>,
+    examples: Vec<Example>,
+}
+
+/// Every intent's examples, per locale, ready to compare.
+#[derive(Debug, Clone, Default)]
+pub struct Classifier {
+    locales: Vec<LocaleModel>,
+}
+
+/// The intent a sentence is most like, and the example it is nearest to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guess {
+    pub intent: IntentIx,
+    /// Cosine similarity with the nearest example: 1 for the example itself.
+    pub score: f32,
+    /// Index of that example in its locale (see [`Classifier::example`]).
+    pub example: usize,
+}
+
+/// Two intents a designer should tell apart better.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Collision {
+    /// The same sentence is an example of both.
+    Same {
+        locale: usize,
+        sentence: String,
+        intents: (IntentIx, IntentIx),
+    },
+    /// Left out of the model, this many of `of`'s examples are taken for
+    /// `for_`.
+    Confused {
+        locale: usize,
+        of: IntentIx,
+        for_: IntentIx,
+        count: usize,
+        total: usize,
+    },
+}
+
+impl Classifier {
+    /// Learns from `examples[intent][locale]`: sentences as written.
+    pub fn train(examples: &[Vec<Vec<String>>], locales: usize) -> Classifier {
+        let locales = (0..locales)
+            .map(|locale| {
+                let sentences = examples.iter().enumerate().flat_map(|(ix, per_locale)| {
+                    per_locale
+                        .get(locale)
+                        .into_iter()
+                        .flatten()
+                        .map(move |s| (IntentIx::new(ix), s))
+                });
+                LocaleModel::train(sentences)
+            })
+            .collect();
+        Classifier { locales }
+    }
+
+    /// Whether any locale has an example.
+    pub fn is_empty(&self) -> bool {
+        self.locales.iter().all(|l| l.examples.is_empty())
+    }
+
+    /// The intent `words` are most like, if any example shares a feature.
+    pub fn guess(&self, locale: usize, words: &str) -> Option<Guess> {
+        let model = self.locales.get(locale)?;
+        let vector = model.vector(words);
+        model.nearest(&vector, None)
+    }
+
+    /// The text of example `ix` of `locale`.
+    pub fn example(&self, locale: usize, ix: usize) -> &str {
+        self.locales
+            .get(locale)
+            .and_then(|l| l.examples.get(ix))
+            .map_or("", |e| e.text.as_str())
+    }
+
+    /// Intents whose examples collide: the same sentence in two, or, each
+    /// example left out in turn, a tenth or more of an intent's examples
+    /// (two at least) taken for another at or above `min_confidence`.
+    pub fn collisions(&self, min_confidence: f32) -> Vec<Collision> {
+        let mut out = Vec::new();
+        for (locale, model) in self.locales.iter().enumerate() {
+            let mut seen: HashMap<String, IntentIx> = HashMap::new();
+            let mut confused: HashMap<(IntentIx, IntentIx), usize> = HashMap::new();
+            let mut totals: HashMap<IntentIx, usize> = HashMap::new();
+            for (ix, e) in model.examples.iter().enumerate() {
+                *totals.entry(e.intent).or_default() += 1;
+                let key = normalise(&e.text);
+                match seen.get(&key) {
+                    Some(&other) if other != e.intent => out.push(Collision::Same {
+                        locale,
+                        sentence: e.text.clone(),
+                        intents: (other, e.intent),
+                    }),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(key, e.intent);
+                    }
+                }
+                if let Some(g) = model.nearest(&e.vector, Some(ix))
+                    && g.intent != e.intent
+                    && g.score >= min_confidence
+                {
+                    *confused.entry((e.intent, g.intent)).or_default() += 1;
+                }
+            }
+            let mut pairs: Vec<_> = confused.into_iter().collect();
+            pairs.sort_unstable_by_key(|&((a, b), _)| (a, b));
+            for ((of, for_), count) in pairs {
+                let total = totals.get(&of).copied().unwrap_or(0);
+                if count >= 2 && count * 10 >= total {
+                    out.push(Collision::Confused {
+                        locale,
+                        of,
+                        for_,
+                        count,
+                        total,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+impl LocaleModel {
+    fn train<'a>(sentences: impl Iterator<Item = (IntentIx, &'a String)>) -> LocaleModel {
+        let mut model = LocaleModel::default();
+        let mut counted: Vec<(IntentIx, &String, Counts)> = Vec::new();
+        let mut df: Vec<u32> = Vec::new();
+        for (intent, text) in sentences {
+            let mut counts: HashMap<u32, u32> = HashMap::new();
+            for f in features(text) {
+                let next = model.vocabulary.len() as u32;
+                let id = *model.vocabulary.entry(f).or_insert(next);
+                if id as usize == df.len() {
+                    df.push(0);
+                }
+                *counts.entry(id).or_default() += 1;
+            }
+            for id in counts.keys() {
+                df[*id as usize] += 1;
+            }
+            let mut counts: Vec<(u32, u32)> = counts.into_iter().collect();
+            counts.sort_unstable();
+            counted.push((intent, text, counts));
+        }
+        let n = counted.len() as f32;
+        model.idf = df
+            .iter()
+            .map(|&d| ((n + 1.0) / (d as f32 + 1.0)).ln() + 1.0)
+            .collect();
+        model.examples = counted
+            .into_iter()
+            .map(|(intent, text, counts)| Example {
+                intent,
+                text: text.clone(),
+                vector: model.weigh(counts),
+            })
+            .collect();
+        model
+    }
+
+    /// Unit TF-IDF vector of counted features, sorted by feature.
+    fn weigh(&self, counts: Vec<(u32, u32)>) -> Vec<(u32, f32)> {
+        let mut v: Vec<(u32, f32)> = counts
+            .into_iter()
+            .map(|(id, tf)| (id, (1.0 + (tf as f32).ln()) * self.idf[id as usize]))
+            .collect();
+        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, w) in &mut v {
+                *w /= norm;
+            }
+        }
+        v
+    }
+
+    /// What the caller said, in this locale's features; words never seen
+    /// in an example count for nothing.
+    fn vector(&self, words: &str) -> Vec<(u32, f32)> {
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        for f in features(words) {
+            if let Some(&id) = self.vocabulary.get(&f) {
+                *counts.entry(id).or_default() += 1;
+            }
+        }
+        let mut counts: Vec<(u32, u32)> = counts.into_iter().collect();
+        counts.sort_unstable();
+        self.weigh(counts)
+    }
+
+    /// The nearest example to `vector` (leaving out `skip`); ties go to
+    /// the first written, so the answer never depends on hashing.
+    fn nearest(&self, vector: &[(u32, f32)], skip: Option<usize>) -> Option<Guess> {
+        let mut best: Option<Guess> = None;
+        for (ix, e) in self.examples.iter().enumerate() {
+            if Some(ix) == skip {
+                continue;
+            }
+            let score = cosine(vector, &e.vector);
+            if score > 0.0 && best.is_none_or(|b| score > b.score) {
+                best = Some(Guess {
+                    intent: e.intent,
+                    score,
+                    example: ix,
+                });
+            }
+        }
+        best
+    }
+}
+
+/// (feature, times seen in a sentence), sorted by feature.
+type Counts = Vec<(u32, u32)>;
+
+/// Dot product of two sorted unit vectors.
+fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{2ffff}')
+}
+
+/// A sentence compared by its letters and words only.
+fn normalise(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Words every request holds, English and Chinese: as features they only
+/// make unrelated lines look alike ("I want to order pizza" like "I want
+/// to complain"). Chinese ones are dropped as single characters only;
+/// their pairs (要得) still count.
+const EN_FILLERS: &[&str] = &[
+    "i", "a", "an", "the", "to", "my", "me", "you", "your", "please", "can", "could", "would",
+    "is", "it", "do", "i'd", "i'm", "want", "like", "need", "of", "for", "in", "on", "this",
+    "that", "and", "just", "so", "some", "be", "with", "at", "um", "well", "oh",
+];
+const ZH_FILLERS: &[char] = &[
+    '我', '你', '的', '了', '吗', '嗎', '呢', '啊', '吧', '一', '下', '个', '個', '要', '想', '帮',
+    '幫', '请', '請', '这', '這', '那', '是', '嗯', '呀', '就', '有', '给', '給', '哪', '什', '么',
+    '麼', '谁', '誰',
+];
+
+/// The features of a sentence: Chinese characters, their pairs and the
+/// segmenter's longer words; alphabetic words and their pairs.
+fn features(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for c in lower.chars() {
+        if is_cjk(c) {
+            if !ZH_FILLERS.contains(&c) {
+                out.push(format!("c{c}"));
+            }
+            if let Some(p) = prev {
+                out.push(format!("b{p}{c}"));
+            }
+            prev = Some(c);
+        } else {
+            prev = None;
+        }
+    }
+    if lower.chars().any(is_cjk) {
+        for w in segment(&lower) {
+            if w.chars().filter(|&c| is_cjk(c)).count() >= 2 {
+                out.push(format!("w{w}"));
+            }
+        }
+    }
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty() && !EN_FILLERS.contains(w))
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        out.push(format!("e{w}"));
+        if let Some(next) = words.get(i + 1) {
+            out.push(format!("p{w} {next}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(v: &[&[&str]]) -> Vec<Vec<String>> {
+        v.iter()
+            .map(|l| l.iter().map(|s| s.to_string()).collect())
+            .collect()
+    }
+
+    fn model() -> Classifier {
+        Classifier::train(
+            &[
+                ex(&[
+                    &[
+                        "我想知道这个月用了多少钱",
+                        "帮我看看欠不欠费",
+                        "查一下我的余额",
+                    ],
+                    &["how much do I owe", "what is my balance"],
+                ]),
+                ex(&[
+                    &["找个活人跟我说", "我要跟真人讲", "帮我接客服"],
+                    &["let me talk to someone", "put me through to a person"],
+                ]),
+            ],
+            2,
+        )
+    }
+
+    #[test]
+    fn a_new_sentence_goes_to_the_nearest_example() {
+        let m = model();
+        let g = m.guess(0, "这个月用了多少钱啊").expect("shares words");
+        assert_eq!(g.intent, IntentIx::new(0));
+        assert_eq!(m.example(0, g.example), "我想知道这个月用了多少钱");
+        let g = m.guess(1, "can I talk to a person").expect("shares words");
+        assert_eq!(g.intent, IntentIx::new(1));
+        assert_eq!(m.guess(1, "zzz"), None);
+    }
+
+    #[test]
+    fn an_example_is_its_own_nearest() {
+        let m = model();
+        let g = m.guess(0, "帮我接客服").expect("itself");
+        assert!((g.score - 1.0).abs() < 1e-5, "{g:?}");
+    }
+
+    #[test]
+    fn the_same_sentence_in_two_intents_collides() {
+        let m = Classifier::train(&[ex(&[&["查话费"]]), ex(&[&["查 话费!"]])], 1);
+        assert_eq!(
+            m.collisions(0.5),
+            [Collision::Same {
+                locale: 0,
+                sentence: "查 话费!".into(),
+                intents: (IntentIx::new(0), IntentIx::new(1))
+            }]
+        );
+        assert!(model().collisions(0.5).is_empty());
+    }
+}
