@@ -425,8 +425,14 @@ mod tests {
                 let flows = Arc::new(FlowRegistry::load_dir(dir, None).expect("shipped flows"));
                 let engine = Engine::new(flows, EngineSettings::default());
                 let (tx, mut turns) = tokio::sync::mpsc::unbounded_channel();
+                // In the hotline's hours (a Monday afternoon), whenever the
+                // test runs: after hours the opening leads elsewhere.
+                let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T15:00:00+08:00")
+                    .expect("a valid time")
+                    .to_utc();
                 let start = StartCall {
                     call_id: "m".into(),
+                    at: Some(at),
                     ..StartCall::default()
                 };
                 engine
