@@ -6,7 +6,7 @@ would drive the service.
     cargo run -- serve                      # in another terminal
     python3 examples/pbx_client.py --target 127.0.0.1:50051
 
-It plays four calls and prints what a tester reads: every request it sends
+It plays five calls and prints what a tester reads: every request it sends
 (">") and every turn it gets back ("<"), with the turn's actions in order
 (say: prompt id and text, listen, transfer, hangup, lookup, record).
 
@@ -27,6 +27,12 @@ It plays four calls and prints what a tester reads: every request it sends
       record (a `record` action: the longest recording, a beep, the key that
       ends it) and the PBX answers with the recording's reference
       (`recording_result`).
+  (e) Number entry on the operator IVR: the caller presses 1 for the bill;
+      the turn's Listen says what to collect (11 digits, "#" ends them, the
+      pause allowed between keys), the PBX gathers them itself (Asterisk
+      `Read()`, FreeSWITCH `play_and_get_digits`) and sends them as one
+      `dtmf` event; the service reads the number back, the caller confirms
+      and the PBX answers the bill's lookup.
 
 Nothing generated is committed: the stubs are generated at run time from
 proto/callscript/v1/*.proto into a temporary directory.
@@ -145,7 +151,8 @@ def show_actions(actions, indent="    "):
         if kind == "say":
             print(f"{indent}say {action.say.prompt_id}: {action.say.text}")
         elif kind == "listen":
-            print(f"{indent}listen {action.listen.no_input_timeout_ms} ms")
+            listen = action.listen
+            print(f"{indent}listen {listen.no_input_timeout_ms} ms{collects(listen)}")
         elif kind == "transfer":
             t = action.transfer
             print(f"{indent}transfer to {t.target} ({t.reason})")
@@ -162,6 +169,27 @@ def show_actions(actions, indent="    "):
                 f"{indent}record into {r.into} (at most {r.max_ms} ms{beep}, "
                 f"ends on {r.terminators or 'nothing'})"
             )
+
+
+def collects(listen):
+    """What a Listen asks the PBX to gather, when it is digit entry (more
+    than one key): the bounds a `Read()` or `play_and_get_digits` needs."""
+    if listen.max_digits <= 1:
+        return ""
+    ends = f", ends on {listen.terminators}" if listen.terminators else ""
+    return (
+        f" (collect {listen.min_digits}-{listen.max_digits} digits{ends}, "
+        f"{listen.inter_digit_timeout_ms} ms between keys)"
+    )
+
+
+def digits_for(turn, number):
+    """The keys the PBX gathered for a collecting turn: the number and the
+    terminator the Listen names, as one event."""
+    for action in turn.actions:
+        if action.WhichOneof("kind") == "listen":
+            return number + action.listen.terminators[:1]
+    return number
 
 
 def show_turn(turn, when=""):
@@ -468,6 +496,36 @@ def voicemail_call(stub, call_id, args):
     send(stub, call_id, 3, "hangup", hangup=pb.CallerHangup())
 
 
+def number_entry_call(stub, call_id, args):
+    print(f"== (e) number entry on the operator IVR: call {call_id} ==")
+    at = "2026-11-23T15:00:00+08:00"
+    print(f"> StartCall flow=menu at={at} locale={args.locale}")
+    first = stub.StartCall(
+        pb.StartCallRequest(call_id=call_id, flow="menu", at=at, locale=args.locale),
+        timeout=RPC_TIMEOUT_S,
+    )
+    show_turn(first)
+    asked = send(stub, call_id, 1, "dtmf 1", dtmf=pb.Dtmf(digits="1"))
+    # The PBX collects the whole entry as the Listen says, then reports it
+    # once: no event per key, no timer of the service's running meanwhile.
+    keys = digits_for(asked, "13800138000")
+    send(stub, call_id, 2, f"dtmf {keys}", dtmf=pb.Dtmf(digits=keys))
+    turn = send(stub, call_id, 3, "dtmf 1 (confirm)", dtmf=pb.Dtmf(digits="1"))
+    lookup = lookup_of(turn)
+    send(
+        stub,
+        call_id,
+        4,
+        f"lookup_result {lookup.name} ok amount=58.50 vip=false",
+        # Every variable the step `gives` must come back, or the lookup
+        # counts as failed: the VIP branch reads `vip`.
+        lookup_result=pb.LookupResult(
+            name=lookup.name, ok=True, variables={"amount": "58.50", "vip": "false"}
+        ),
+    )
+    send(stub, call_id, 5, "hangup", hangup=pb.CallerHangup())
+
+
 # --- Main ---------------------------------------------------------------------
 
 
@@ -544,6 +602,7 @@ def main():
             silent_call(stub, f"pbx-{run_id}-silent", args)
         errors(stub, unary_id, run_id)
         voicemail_call(stub, f"pbx-{run_id}-voicemail", args)
+        number_entry_call(stub, f"pbx-{run_id}-number", args)
 
 
 if __name__ == "__main__":

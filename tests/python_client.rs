@@ -240,6 +240,31 @@ const EXPECTED: &str = r#"== (a) unary call, step by step: call pbx-RUN-unary ==
     listen 5000 ms
 > SendEvent seq=3 hangup
 < turn 4  phase=CALL_STATE_ENDED  ENDED
+    (no actions)
+== (e) number entry on the operator IVR: call pbx-RUN-number ==
+> StartCall flow=menu at=2026-11-23T15:00:00+08:00 locale=zh-CN
+< turn 1  phase=CALL_STATE_IN_MENU  step=main_menu
+    say main_menu: 您好,XX通信欢迎您的来电。查询话费请按1,办理业务请按2,投诉建议请按3,人工服务请按0,重听请按9。
+    listen 5000 ms
+> SendEvent seq=1 dtmf 1
+< turn 2  phase=CALL_STATE_COLLECTING  step=bill_number
+    say ask_number: 请输入您要查询的手机号码,以#号键结束。
+    listen 5000 ms (collect 11-11 digits, ends on #, 3000 ms between keys)
+> SendEvent seq=2 dtmf 13800138000#
+< turn 3  phase=CALL_STATE_IN_MENU  step=confirm_number.read_back
+    say read_back: 您输入的号码是1 3 8 0 0 1 3 8 0 0 0,确认请按1,重新输入请按2。
+    listen 5000 ms
+> SendEvent seq=3 dtmf 1 (confirm)
+< turn 4  phase=CALL_STATE_LOOKING_UP  step=bill_lookup
+    lookup bill (params: phone)
+    listen 2000 ms
+> SendEvent seq=4 lookup_result bill ok amount=58.50 vip=false
+< turn 5  phase=CALL_STATE_CLOSING  step=anything_else
+    say bill_answer: 您查询的号码本月话费58.50元。
+    say anything_else: 您还需要别的帮助吗?
+    listen 5000 ms
+> SendEvent seq=5 hangup
+< turn 6  phase=CALL_STATE_ENDED  ENDED
     (no actions)"#;
 
 #[test]
