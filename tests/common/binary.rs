@@ -76,11 +76,22 @@ impl ServerProcess {
         stdout
             .read_line(&mut line)
             .expect("the server prints its address");
-        let addr = line
+        let Some(addr) = line
             .trim()
             .strip_prefix("callscript listening on ")
             .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"));
+        else {
+            // Nothing printed: the server refused to start (or died); its
+            // exit status says which, and a test passing `Stdio::inherit()`
+            // shows why.
+            let status = if line.is_empty() {
+                child.wait().map(|s| s.to_string())
+            } else {
+                let _ = child.kill();
+                Ok("killed: it printed something else first".to_owned())
+            };
+            panic!("unexpected first line from the server: {line:?}; the server: {status:?}");
+        };
         let metrics = envs
             .iter()
             .any(|(k, _)| *k == "CALLSCRIPT_METRICS_LISTEN")
