@@ -3,7 +3,7 @@
 //!
 //! `.ci/run` installs Node from Debian and `npm ci`s the pinned mermaid
 //! and jsdom of `tests/mermaid/package-lock.json` into a cache outside the
-//! repository: `$CALLSCRIPT_MERMAID_MODULES`, by default
+//! repository: `$MERMAID_MODULES_DIR`, by default
 //! `~/.cache/callscript/mermaid`. Without node or those modules a
 //! developer's run skips these tests loudly; in CI (`CI` set) it fails them.
 
@@ -17,7 +17,7 @@ const PARSE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mermaid/parse.mj
 /// Where `npm ci` put mermaid, or `None` (skipped) outside CI when node or
 /// the modules are missing.
 fn modules() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CALLSCRIPT_MERMAID_MODULES") {
+    let dir = match std::env::var_os("MERMAID_MODULES_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/callscript/mermaid"),
     };
