@@ -33,9 +33,25 @@ pub struct ListenFor {
 }
 
 impl Flow {
+    /// What to collect at `step` in `locale`, from the flow's table.
+    pub fn listen_for(&self, step: StepIx, locale: LocaleIx) -> Arc<ListenFor> {
+        let locales = self.locales.len().max(1);
+        let table = self.listens.get_or_init(|| {
+            StepIx::all(self.steps.len())
+                .flat_map(|s| (0..locales).map(move |l| (s, l)))
+                .map(|(s, l)| Arc::new(self.build_listen_for(s, l)))
+                .collect()
+        });
+        let at = usize::from(step) * locales + usize::from(locale).min(locales - 1);
+        match table.get(at) {
+            Some(listen) => Arc::clone(listen),
+            // A step of this flow is always in its table; built anyway.
+            None => Arc::new(self.build_listen_for(step, usize::from(locale))),
+        }
+    }
+
     /// What to collect at `step` in `locale`: from the step's kind.
-    pub fn listen_for(&self, step: StepIx, locale: LocaleIx) -> ListenFor {
-        let locale = usize::from(locale);
+    fn build_listen_for(&self, step: StepIx, locale: usize) -> ListenFor {
         let phrases = |intents: &mut dyn Iterator<Item = IntentIx>| -> Arc<[Arc<str>]> {
             let mut out: Vec<Arc<str>> = Vec::new();
             for i in intents {

@@ -95,6 +95,10 @@ pub struct Flow {
     pub(crate) hours: Option<OpeningHours>,
     /// The subflows, whose steps follow the flow's own in `steps`.
     pub(crate) subflows: Vec<Subflow>,
+    /// What each step collects in each locale (`listen_for`), built on
+    /// first use: a listening turn then costs a reference count, not a
+    /// copy of every phrase the step understands.
+    pub(crate) listens: std::sync::OnceLock<Box<[Arc<ListenFor>]>>,
 }
 
 /// A subflow: a dialogue `call` steps share.

@@ -123,7 +123,7 @@ impl ActionLens {
     fn of(v: &TurnView) -> ActionLens {
         let mut lens = [0; ActionLens::KEPT];
         for (l, a) in lens.iter_mut().zip(&v.turn.actions) {
-            *l = case_len(a, &v.flow, v.turn.listen_for.as_ref());
+            *l = case_len(a, &v.flow, v.turn.listen_for.as_deref());
         }
         ActionLens { lens }
     }
@@ -132,7 +132,7 @@ impl ActionLens {
         self.lens
             .get(i)
             .copied()
-            .unwrap_or_else(|| case_len(a, &v.flow, v.turn.listen_for.as_ref()))
+            .unwrap_or_else(|| case_len(a, &v.flow, v.turn.listen_for.as_deref()))
     }
 }
 
@@ -172,7 +172,7 @@ fn encode_view_with(v: &TurnView, lens: &ActionLens, buf: &mut impl BufMut) {
     for (i, a) in t.actions.iter().enumerate() {
         let len = lens.get(i, a, v);
         put_nested(5, nested_len(case_tag(a), len), buf);
-        put_action(a, len, &v.flow, t.listen_for.as_ref(), buf);
+        put_action(a, len, &v.flow, t.listen_for.as_deref(), buf);
     }
     put_str(6, v.flow.id(), buf);
     put_str(7, v.flow.version(), buf);
@@ -571,14 +571,14 @@ mod tests {
                 actions: vec![a],
                 ended: None,
                 understood: Box::new([]),
-                listen_for: Some(ListenFor {
+                listen_for: Some(Arc::new(ListenFor {
                     input: crate::flow::InputMode::Dtmf,
                     min_digits: 11,
                     max_digits: 11,
                     terminators: "#".into(),
                     inter_digit_ms: 3000,
                     hints: [Arc::from(""), Arc::from("话费")].into(),
-                }),
+                })),
                 variables: BTreeMap::new(),
             });
         }

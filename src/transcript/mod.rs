@@ -32,7 +32,7 @@ pub struct Turn {
     pub understood: Box<[Arc<str>]>,
     /// What the front-end should collect, when the turn listens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listen_for: Option<crate::flow::ListenFor>,
+    pub listen_for: Option<Arc<crate::flow::ListenFor>>,
     /// The call's variables this turn set or changed (caller data).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub variables: std::collections::BTreeMap<String, String>,

@@ -157,7 +157,7 @@ impl CallMachine {
     }
 
     /// What the front-end should collect while it listens at this step.
-    pub fn listen_for(&self) -> Option<crate::flow::ListenFor> {
+    pub fn listen_for(&self) -> Option<Arc<crate::flow::ListenFor>> {
         let ix = self.step_ix()?;
         Some(self.flow().listen_for(ix, self.locale()))
     }

@@ -229,6 +229,7 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
         defaults: variables,
         hours,
         subflows,
+        listens: Default::default(),
     }))
 }
 

@@ -226,7 +226,7 @@ fn turn(call_id: &str, flow: &Flow, t: &Turn) -> pb::Turn {
         step: step.as_deref().unwrap_or_default().to_owned(),
         actions: actions
             .iter()
-            .map(|a| action(a, flow, listen_for.as_ref()))
+            .map(|a| action(a, flow, listen_for.as_deref()))
             .collect(),
         flow: owned(flow.id()),
         flow_version: owned(flow.version()),
