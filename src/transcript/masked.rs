@@ -19,7 +19,7 @@
 //!   also hidden wherever else it shows (the caller repeating it, a
 //!   deduction quoting the line).
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use crate::{
     call::{Action, Event, Say},
@@ -60,16 +60,18 @@ impl Redactor {
         }
     }
 
-    fn variables(&self, flow: &Flow, vars: &Vars) -> Vars {
-        vars.iter()
-            .map(|(name, value)| (name.clone(), self.value(flow, name, value)))
-            .collect()
-    }
-
-    /// A turn's or the record's own variables (sorted, as the wire shows
-    /// them).
-    fn sorted(&self, flow: &Flow, vars: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-        vars.iter()
+    /// A map of variables with each value as this reader may see it: an
+    /// event's (`Vars`) or a turn's and the record's own (sorted, as the
+    /// wire shows them).
+    fn variables<'v, M>(
+        &self,
+        flow: &Flow,
+        vars: impl IntoIterator<Item = (&'v String, &'v String)>,
+    ) -> M
+    where
+        M: FromIterator<(String, String)>,
+    {
+        vars.into_iter()
             .map(|(name, value)| (name.clone(), self.value(flow, name, value)))
             .collect()
     }
@@ -103,7 +105,7 @@ impl CallRecord {
         let mut record = self.clone();
         record.facts.caller = mask_number(&record.facts.caller).into();
         record.facts.callee = mask_number(&record.facts.callee).into();
-        record.variables = redactor.sorted(flow, &self.variables);
+        record.variables = redactor.variables(flow, &self.variables);
         for entry in &mut record.transcript {
             *entry = Entry {
                 offset: entry.offset,
@@ -233,7 +235,7 @@ fn masked_entry(flow: &Flow, redactor: &Redactor, kind: &EntryKind) -> EntryKind
                 .iter()
                 .map(|a| masked_action(flow, redactor, a))
                 .collect(),
-            variables: redactor.sorted(flow, &turn.variables),
+            variables: redactor.variables(flow, &turn.variables),
             ..Turn::clone(turn)
         })),
         EntryKind::Fault(detail) => EntryKind::Fault(redactor.text(detail).into()),
