@@ -50,7 +50,7 @@ use statig::prelude::*;
 
 use super::{
     Action, AudioKind, EndReason, Event, Vars,
-    understanding::{Answer, Input},
+    understanding::{self, Answer, Input},
 };
 use crate::{
     calendar::DayPart,
@@ -124,6 +124,14 @@ pub struct Script {
     last_said: Option<PromptIx>,
     /// What the current event was understood as.
     heard: Understood,
+    /// The `say` step's prompt (a bill, a ticket number) in the last turn
+    /// that said anything: what "say again" repeats before the question.
+    #[serde(default)]
+    told: Option<PromptIx>,
+    /// Whether this turn said anything yet (a new turn's first words
+    /// forget `told`).
+    #[serde(default)]
+    spoke: bool,
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
     /// lookup and hold answers, `set` steps and recordings.
@@ -266,6 +274,7 @@ impl Script {
             step: *step,
             prompt: transfer.consent,
             agent_is_yes: true,
+            estimate: self.flow.roles().transfer_wait,
         };
         match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
@@ -338,6 +347,7 @@ impl Script {
             step: *step,
             prompt: hold.ask,
             agent_is_yes: false,
+            estimate: self.flow.roles().hold_wait,
         };
         match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
@@ -437,7 +447,26 @@ impl Script {
                 | Event::TimeLimit => Super,
             };
         };
-        let (answer, requests) = self.answer(event, heard, false);
+        let understood = self.understand(event, heard);
+        let (answer, requests) = understanding::answer(&self.flow, understood, false);
+        let request = self.routable(close.more, requests);
+        // 好的,谢谢,拜拜 holds a yes, but it is the caller's "no more".
+        if understanding::says_goodbye(&self.flow, understood) && !request {
+            return Transition(self.goodbye(*step, close, context));
+        }
+        // "Say again" right after the bill repeats the bill, then this
+        // question, and the call stays at it.
+        if self
+            .flow
+            .roles()
+            .repeat
+            .is_some_and(|r| requests.contains(r))
+            && !request
+        {
+            self.say_again(Some(close.ask), context);
+            self.listen(context);
+            return Handled;
+        }
         match answer {
             Answer::No if requests.is_empty() || self.only_pleasantries(requests) => {
                 Transition(self.goodbye(*step, close, context))
@@ -466,7 +495,14 @@ impl Script {
             (_, _, Event::NoInput) => self.end(*then, true, context),
             (Input::Clear(heard), Some(more), _) => {
                 let understood = self.understand(event, heard);
-                self.respond_at(more, understood, context)
+                // Only a real request reopens the call; the caller's own
+                // 再见, thanks or 嗯 after ours leave our goodbye the last
+                // word, and the wait for their hang-up runs on (N12).
+                if understanding::asks_for_more(&self.flow, understood) {
+                    self.respond_at(more, understood, context)
+                } else {
+                    Handled
+                }
             }
             // Mumbling after the goodbye is no new request: the goodbye
             // stays the last word and the wait runs on (the property test
