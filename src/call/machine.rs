@@ -499,10 +499,22 @@ impl Script {
                 // 再见, thanks or 嗯 after ours leave our goodbye the last
                 // word, and the wait for their hang-up runs on (N12).
                 if understanding::asks_for_more(&self.flow, understood) {
-                    self.respond_at(more, understood, context)
-                } else {
-                    Handled
+                    return self.respond_at(more, understood, context);
                 }
+                // "Hello? Are you there?" hears the goodbye again, and the
+                // wait starts again.
+                if self
+                    .flow
+                    .roles()
+                    .repeat
+                    .is_some_and(|r| understood.contains(r))
+                {
+                    self.say_again(None, context);
+                    context.push(Action::Listen {
+                        timeout: self.flow.timing().caller_hangup_wait,
+                    });
+                }
+                Handled
             }
             // Mumbling after the goodbye is no new request: the goodbye
             // stays the last word and the wait runs on (the property test

@@ -132,12 +132,13 @@ pub fn says_goodbye(flow: &Flow, understood: Understood) -> bool {
 }
 
 /// Whether what the caller said after our goodbye asks for something new:
-/// any intent but a goodbye, thanks, a greeting or a bare yes or no (the
-/// fillers of a call's last seconds: 好的, 嗯, 谢谢, 拜拜). Words that
-/// match nothing ask for nothing either (N12: the caller hangs up first).
+/// any intent but a goodbye, thanks, a greeting, a bare yes or no (the
+/// fillers of a call's last seconds: 好的, 嗯, 谢谢, 拜拜) or "are you
+/// there?". Words that match nothing ask for nothing either (N12: the
+/// caller hangs up first).
 pub fn asks_for_more(flow: &Flow, understood: Understood) -> bool {
     let r = flow.roles();
-    let fillers = [r.goodbye, r.thanks, r.hello, r.yes, r.no];
+    let fillers = [r.goodbye, r.thanks, r.hello, r.yes, r.no, r.repeat];
     understood
         .as_slice()
         .iter()
