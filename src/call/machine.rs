@@ -7,7 +7,8 @@
 //! lives in the `in_call` superstate. `face` is what the engine calls
 //! (`CallMachine`); shared helpers are in `shared`, what happens to
 //! understood words at a step in `respond`, holds and lookups in `waiting`,
-//! the questions audio trouble asks in `audio`, each new step kind's
+//! the questions audio trouble asks in `audio`, words at the close in
+//! `closing`, each new step kind's
 //! phase in its own file (`menu`, `collect`, `record`, `subflow`).
 //!
 //! ```text
@@ -20,7 +21,9 @@
 //!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
 //!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
 //!   listening ─record step→ recording ─recording_result→ (next or failed step)
-//!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   listening ─close step→ closing ─no/goodbye/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   listening ─caller's goodbye→ awaiting_hangup (the close's goodbye)
+//!     awaiting_hangup ─real request→ (more) ; goodbye, thanks, 嗯 → (waits on)
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
 //!   any ─bounds reached→ a person (consent) or a polite close
@@ -28,6 +31,7 @@
 //! ```
 
 mod audio;
+mod closing;
 mod collect;
 mod face;
 mod menu;
@@ -50,7 +54,7 @@ use statig::prelude::*;
 
 use super::{
     Action, AudioKind, EndReason, Event, Vars,
-    understanding::{self, Answer, Input},
+    understanding::{Answer, Input},
 };
 use crate::{
     calendar::DayPart,
@@ -417,7 +421,9 @@ impl Script {
     }
 
     /// Asked whether anything else is needed (N12). Yes or a new request →
-    /// the `more` step; no or silence → goodbye, then wait for the caller.
+    /// the `more` step; no, a goodbye (没事了) or silence → goodbye, then
+    /// wait for the caller; say again → what was told, then the question
+    /// (`closing`).
     #[state(superstate = "in_call")]
     fn closing(
         &mut self,
@@ -447,40 +453,15 @@ impl Script {
                 | Event::TimeLimit => Super,
             };
         };
-        let understood = self.understand(event, heard);
-        let (answer, requests) = understanding::answer(&self.flow, understood, false);
-        let request = self.routable(close.more, requests);
-        // 好的,谢谢,拜拜 holds a yes, but it is the caller's "no more".
-        if understanding::says_goodbye(&self.flow, understood) && !request {
-            return Transition(self.goodbye(*step, close, context));
-        }
-        // "Say again" right after the bill repeats the bill, then this
-        // question, and the call stays at it.
-        if self
-            .flow
-            .roles()
-            .repeat
-            .is_some_and(|r| requests.contains(r))
-            && !request
-        {
-            self.say_again(Some(close.ask), context);
-            self.listen(context);
-            return Handled;
-        }
-        match answer {
-            Answer::No if requests.is_empty() || self.only_pleasantries(requests) => {
-                Transition(self.goodbye(*step, close, context))
-            }
-            Answer::Yes if requests.is_empty() => Transition(self.enter(close.more, context)),
-            _ => self.respond_at(close.more, requests, context),
-        }
+        self.closing_words(*step, close, event, heard, context)
     }
 
     /// Goodbye said; the caller hangs up first (N12). If they leave the
     /// line open past the wait, we hang up, for `then` (N15: the line left
     /// open; N7: the poor line the caller agreed to leave); if they speak
-    /// after an N12 goodbye, we help (`more`); after a final goodbye we
-    /// only wait.
+    /// after an N12 goodbye with a real request, we help (`more`), and
+    /// their goodbye, thanks or filler gets nothing (`closing`); after a
+    /// final goodbye we only wait.
     #[state(superstate = "in_call")]
     fn awaiting_hangup(
         &mut self,
@@ -494,27 +475,7 @@ impl Script {
         match (self.input(event), *more, event) {
             (_, _, Event::NoInput) => self.end(*then, true, context),
             (Input::Clear(heard), Some(more), _) => {
-                let understood = self.understand(event, heard);
-                // Only a real request reopens the call; the caller's own
-                // 再见, thanks or 嗯 after ours leave our goodbye the last
-                // word, and the wait for their hang-up runs on (N12).
-                if understanding::asks_for_more(&self.flow, understood) {
-                    return self.respond_at(more, understood, context);
-                }
-                // "Hello? Are you there?" hears the goodbye again, and the
-                // wait starts again.
-                if self
-                    .flow
-                    .roles()
-                    .repeat
-                    .is_some_and(|r| understood.contains(r))
-                {
-                    self.say_again(None, context);
-                    context.push(Action::Listen {
-                        timeout: self.flow.timing().caller_hangup_wait,
-                    });
-                }
-                Handled
+                self.words_after_goodbye(more, event, heard, context)
             }
             // Mumbling after the goodbye is no new request: the goodbye
             // stays the last word and the wait runs on (the property test
