@@ -473,7 +473,11 @@ fn said(actions: &[Action]) -> Vec<&str> {
         .iter()
         .filter_map(|a| match a {
             Action::Say(s) => Some(&*s.prompt.id),
-            _ => None,
+            Action::Listen { .. }
+            | Action::Transfer { .. }
+            | Action::Hangup(_)
+            | Action::Lookup { .. }
+            | Action::Record { .. } => None,
         })
         .collect()
 }
@@ -636,7 +640,7 @@ proptest! {
         let mut silent_prompts = 0usize;
         // Our goodbye said, and no real request from the caller since.
         let mut closed = false;
-        let moves = moves.into_iter().chain(std::iter::repeat((0, true)).take(50));
+        let moves = moves.into_iter().chain(std::iter::repeat_n((0, true), 50));
         for (pick, quiet) in moves {
             if machine.ended().is_some() {
                 break;
