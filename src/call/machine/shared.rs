@@ -173,6 +173,15 @@ impl Script {
 
     /// N5: after the question, `again`, …, then the goodbye, then hang up:
     /// never fewer than `silence_prompts` prompts before hanging up.
+    ///
+    /// The rule for a caller who has spoken (issue 25): where we wait for
+    /// an answer (a step's question, a consent question) their silence gets
+    /// these same three prompts, counted afresh after anything they did
+    /// (N5 as written: the scenarios and the scorer hold its third prompt
+    /// to be `silence_goodbye`). After our goodbye (`awaiting_hangup`)
+    /// silence never comes here: nothing is asked, so it is the line left
+    /// open (N12/N15), and their own goodbye or thanks there keeps the
+    /// call waiting instead of reopening it into this path.
     pub(super) fn silence(
         &mut self,
         silent: &mut u8,
