@@ -36,8 +36,8 @@ pub(super) use pinyin::Slips;
 pub use words::segment;
 
 use super::{IntentIx, classifier::Classifier};
-use clauses::{asks, clause_start, is_negated, is_question, leads_clause};
-use hearing::Pass;
+use clauses::{asks, clause_start, ends_clause, is_negated, is_question, leads_clause};
+use hearing::{MAX_BARE, Pass};
 use words::{JIEBA, MAX_WORDS, NEUTRAL_WORDS, WordsFound, chinese_words};
 
 /// Most phrases one utterance is checked for; more are ignored.
@@ -225,7 +225,12 @@ impl Matcher {
     /// pinyin, then the intents' examples.
     pub fn understand(&self, locale: usize, words: &str) -> Understood {
         let pass = self.phrases(locale, words);
-        if !pass.found.is_empty() || (self.slips.is_none() && self.classifier.is_none()) {
+        let settled = if pass.found.is_empty() {
+            self.slips.is_none() && self.classifier.is_none()
+        } else {
+            pass.n_bare == 0 || self.classifier.is_none()
+        };
+        if settled {
             return pass.found;
         }
         self.hear_after(locale, words, pass).found
@@ -328,6 +333,9 @@ impl Matcher {
         }
         pass.question = asks(words);
         pass.found.question = pass.question;
+        if !hits.is_empty() {
+            bare_clauses(words, hits, pass);
+        }
     }
 
     /// An answer word that follows a request in its clause is dropped by
@@ -384,6 +392,32 @@ impl Matcher {
     fn is_answer(&self, intent: IntentIx) -> bool {
         self.answers.contains(&Some(intent))
     }
+}
+
+/// The clauses of `words` in which none of `hits` stands, after the
+/// first that holds one: what follows a request or an answer says more
+/// (我不要机器,我要人), while what comes before it is mostly an opener
+/// (不好意思, "sorry") the examples would take for a request.
+fn bare_clauses(words: &str, hits: &[Hit], pass: &mut Pass) {
+    let first = hits.iter().map(|h| h.start).min().unwrap_or(words.len());
+    let mut consider = |start: usize, end: usize| {
+        if end > start
+            && start > first
+            && pass.n_bare < MAX_BARE
+            && !hits.iter().any(|h| start <= h.start && h.start < end)
+        {
+            pass.bare[pass.n_bare] = (start, end);
+            pass.n_bare += 1;
+        }
+    };
+    let mut start = 0;
+    for (i, c) in words.char_indices() {
+        if ends_clause(c) {
+            consider(start, i);
+            start = i + c.len_utf8();
+        }
+    }
+    consider(start, words.len());
 }
 
 fn build(patterns: &[&str]) -> Option<DFA> {
