@@ -66,8 +66,30 @@ pub(super) fn leads_clause(
     is_answer: impl Fn(IntentIx) -> bool,
 ) -> bool {
     let clause_start = clause_start(words, answer.start);
-    !all.iter()
-        .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start)
+    let request_before = all
+        .iter()
+        .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start);
+    !request_before && (!answer.one_char || opens_clause(words, clause_start, answer.start, all))
+}
+
+/// Sounds and words that may come before a one-character answer in its
+/// clause: 嗯对, 那好, 哦行.
+const ZH_OPENERS: &[char] = &[
+    '嗯', '啊', '哦', '噢', '喔', '呃', '额', '那', '就', '也', '唉', '哎', '欸', '诶', '誒', '嘛',
+    '呀', '哈',
+];
+
+/// Whether only openers, spaces or other phrases found stand between the
+/// clause's start and a one-character answer: in the middle of a sentence
+/// 对, 是 and 好 are a preposition, a copula, an adverb (我对你们很不满,
+/// 你们根本是在坑人, 我想对账), not an answer.
+fn opens_clause(words: &str, clause_start: usize, at: usize, all: &[Hit]) -> bool {
+    words[clause_start..at].char_indices().all(|(i, c)| {
+        let i = clause_start + i;
+        c.is_whitespace()
+            || ZH_OPENERS.contains(&c)
+            || all.iter().any(|o| o.start <= i && i < o.end)
+    })
 }
 
 /// Characters that ask in Chinese wherever they stand in the clause
