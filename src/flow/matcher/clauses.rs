@@ -94,12 +94,12 @@ fn opens_clause(words: &str, clause_start: usize, at: usize, all: &[Hit]) -> boo
 
 /// Characters that ask in Chinese wherever they stand in the clause
 /// (吗, 呢, and the 么 of 什么, 怎么, 为什么), Simplified and Traditional.
-const ZH_QUESTION_CHARS: &[char] = &[
+pub(super) const ZH_QUESTION_CHARS: &[char] = &[
     '吗', '嗎', '呢', '么', '麼', '啥', '几', '幾', '哪', '谁', '誰',
 ];
 
 /// Pairs of characters that ask: how long, how much, whether.
-const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
+pub(super) const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
     ['多', '久'],
     ['多', '少'],
     ['多', '长'],
@@ -108,7 +108,7 @@ const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
 ];
 
 /// Words that open an English question.
-const EN_QUESTION_WORDS: &[&str] = &[
+pub(super) const EN_QUESTION_WORDS: &[&str] = &[
     "what", "when", "where", "who", "whom", "whose", "why", "how", "which", "is", "are", "am",
     "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "may",
 ];

@@ -9,7 +9,6 @@ use crate::flow::{
     classifier::{Classifier, Guess},
 };
 
-use super::clauses::is_question;
 use super::pinyin::Slips;
 
 /// Confidence of a phrase found as written.
@@ -30,7 +29,8 @@ pub(crate) struct Pass {
     pub(super) question: bool,
     /// Clauses in which no phrase stands (byte ranges), when some other
     /// clause holds one: the examples may say what they mean.
-    pub(super) bare: [(usize, usize); MAX_BARE],
+    /// With whether each asks.
+    pub(super) bare: [(usize, usize, bool); MAX_BARE],
     pub(super) n_bare: usize,
     /// What the examples made of the bare clauses, where it counted.
     pub(super) clause_guesses: [Option<Guess>; MAX_BARE],
@@ -166,13 +166,13 @@ impl Matcher {
             return pass;
         };
         let bare = pass.bare;
-        for &(start, end) in &bare[..pass.n_bare] {
+        for &(start, end, asks) in &bare[..pass.n_bare] {
             let Some(guess) = classifier.guess(locale, &words[start..end]) else {
                 continue;
             };
             if guess.score >= self.min_confidence
                 && !pass.negated.contains(guess.intent)
-                && !(self.is_answer(guess.intent) && is_question(words, start))
+                && !(self.is_answer(guess.intent) && asks)
             {
                 let n = pass.found.as_slice().len();
                 pass.push(guess.intent, start, end);
