@@ -374,6 +374,13 @@ fn features(text: &str, found: &mut impl FnMut(&str)) {
     }
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+        .map(|w| {
+            if w.ends_with("n't") || w == "cannot" {
+                "not"
+            } else {
+                w
+            }
+        })
         .filter(|w| !w.is_empty() && !EN_FILLERS.contains(w))
         .collect();
     for (i, w) in words.iter().enumerate() {
@@ -436,7 +443,8 @@ fn chinese_features<F: FnMut(&str)>(run: &[char], out: &mut Feature<'_, F>) {
 }
 
 /// English words without their commonest endings, so "charges" meets
-/// "charged" and "charging".
+/// "charged" and "charging". (Before this, every "n't" became "not": the
+/// verbs it hangs on are fillers, and "can't hear" is "couldn't hear".)
 fn stem(word: &str) -> &str {
     let word = word.trim_end_matches("'s");
     ["ing", "ed", "es", "s", "ly"]
