@@ -501,6 +501,25 @@ mod tests {
         assert!((g.score - 1.0).abs() < 1e-5, "{g:?}");
     }
 
+    /// A zh-TW line meets a zh-CN example by its characters' sounds; the
+    /// English locale learns from no Chinese.
+    #[test]
+    fn the_chinese_locales_learn_from_each_other() {
+        let m = Classifier::train(
+            &[
+                ex(&[&["我想知道这个月用了多少钱"], &[], &["how much do I owe"]]),
+                ex(&[&[], &["找個真人跟我說"], &[]]),
+            ],
+            3,
+        );
+        let g = m
+            .guess(1, "這個月的話費用了多少錢")
+            .expect("a zh-CN example");
+        assert_eq!(g.intent, IntentIx::new(0));
+        assert_eq!(m.example(1, g.example), "我想知道这个月用了多少钱");
+        assert_eq!(m.guess(2, "这个月用了多少钱"), None);
+    }
+
     #[test]
     fn the_same_sentence_in_two_intents_collides() {
         let m = Classifier::train(&[ex(&[&["查话费"]]), ex(&[&["查 话费!"]])], 1);
