@@ -14,7 +14,7 @@ pub(super) enum Mark {
     /// Punctuation ending a clause.
     Ends,
     /// A question mark: it ends a clause that asks.
-    QuestionMark,
+    Asked,
     /// A Chinese question word or pair (吗, 多久), which asks wherever it
     /// stands in its clause.
     Asks,
@@ -31,7 +31,7 @@ pub(super) fn patterns() -> Vec<(String, Mark)> {
         .iter()
         .map(|&c| {
             let mark = if matches!(c, '?' | '？') {
-                Mark::QuestionMark
+                Mark::Asked
             } else {
                 Mark::Ends
             };
@@ -88,7 +88,7 @@ impl Marks {
     pub(super) fn note(&mut self, mark: Mark, words: &str, start: usize, end: usize) {
         match mark {
             Mark::Ends => self.push_end(start),
-            Mark::QuestionMark => {
+            Mark::Asked => {
                 self.push_end(start);
                 self.push_ask(start);
             }
