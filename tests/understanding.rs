@@ -11,7 +11,7 @@ use callscript::{
 /// (flow, corpus, least accuracy, least F1 of any intent), as README states.
 /// The classifier's design was chosen on these.
 const FLOORS: &[(&str, &str, f64, f64)] = &[
-    ("hotline", "tests/understanding/hotline.toml", 0.967, 0.94),
+    ("hotline", "tests/understanding/hotline.toml", 0.974, 0.94),
     ("outbound", "tests/understanding/outbound.toml", 0.984, 0.94),
 ];
 
