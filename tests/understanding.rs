@@ -9,22 +9,53 @@ use callscript::{
 };
 
 /// (flow, corpus, least accuracy, least F1 of any intent), as README states.
+/// The classifier's design was chosen on these.
 const FLOORS: &[(&str, &str, f64, f64)] = &[
-    ("hotline", "tests/understanding/hotline.toml", 0.93, 0.86),
-    ("outbound", "tests/understanding/outbound.toml", 0.97, 0.92),
+    ("hotline", "tests/understanding/hotline.toml", 0.97, 0.92),
+    ("outbound", "tests/understanding/outbound.toml", 0.987, 0.94),
+];
+
+/// The same for the held-out corpora, written before that choice and
+/// never read to write examples: at least 60 lines each.
+const HELD_OUT: &[(&str, &str, f64, f64)] = &[
+    (
+        "hotline",
+        "tests/understanding/hotline_heldout.toml",
+        0.826,
+        0.66,
+    ),
+    (
+        "outbound",
+        "tests/understanding/outbound_heldout.toml",
+        0.858,
+        0.57,
+    ),
 ];
 
 #[test]
 fn the_shipped_corpora_score_at_least_what_the_readme_states() {
+    score_at_least(FLOORS, 100);
+}
+
+#[test]
+fn the_held_out_corpora_score_at_least_what_the_readme_states() {
+    score_at_least(HELD_OUT, 60);
+}
+
+fn score_at_least(floors: &[(&str, &str, f64, f64)], least_lines: usize) {
     let registry = FlowRegistry::load_dir(std::path::Path::new("flows"), None)
         .expect("the shipped flows load");
-    for &(id, file, accuracy, f1) in FLOORS {
+    for &(id, file, accuracy, f1) in floors {
         let flow = registry.get(id).expect("a shipped flow");
         let text = std::fs::read_to_string(file).expect("the corpus is there");
         let corpus: Corpus = toml::from_str(&text).expect("the corpus parses");
         let report = evaluate(&flow, &corpus);
         assert!(report.errors.is_empty(), "{file}: {:?}", report.errors);
-        assert!(report.lines >= 100, "{file}: {} lines", report.lines);
+        assert!(
+            report.lines >= least_lines,
+            "{file}: {} lines",
+            report.lines
+        );
         assert!(
             report.accuracy >= accuracy,
             "{file}: accuracy {:.3} < {accuracy}; misses: {:#?}",
@@ -137,6 +168,10 @@ fn understand_explains_one_line() {
     assert_eq!(
         run(&["--flow", "hotline", "找个活人跟我说"]),
         "\"找个活人跟我说\" (zh-CN): agent\n  nearest example: \"找个活人跟我说\" (agent, score 1.00: counts)\n"
+    );
+    assert_eq!(
+        run(&["--flow", "hotline", "我不要机器,我要人"]),
+        "\"我不要机器,我要人\" (zh-CN): no, agent\n  by phrase: 不要\n  a clause without a phrase by example: \"我要人\" (agent, score 1.00)\n"
     );
     let question = run(&["--flow", "hotline", "--locale", "en", "is that ok?"]);
     assert!(

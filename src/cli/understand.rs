@@ -244,6 +244,9 @@ struct Explanation<'a> {
     heard_as: Option<String>,
     /// The nearest example and its score (also when below the minimum).
     example: Option<(String, String, f32)>,
+    /// For clauses without a phrase in a line with phrases: the example
+    /// each was taken for.
+    clauses: Vec<(String, String, f32)>,
     confidence: f32,
     negated: Vec<String>,
     question: bool,
@@ -279,6 +282,7 @@ fn explain(
         phrases: heard.phrases.clone(),
         heard_as,
         example: nearest,
+        clauses: heard.clauses.iter().map(example).collect(),
         confidence: heard.confidence(),
         negated: heard.negated.as_slice().iter().map(name).collect(),
         question: heard.question,
@@ -294,7 +298,15 @@ fn explain(
     };
     writeln!(out, "{line:?} ({}): {understood}", e.locale)?;
     match &heard.how {
-        How::Phrases => writeln!(out, "  by phrase: {}", e.phrases.join(", "))?,
+        How::Phrases => {
+            writeln!(out, "  by phrase: {}", e.phrases.join(", "))?;
+            for (intent, text, score) in &e.clauses {
+                writeln!(
+                    out,
+                    "  a clause without a phrase by example: {text:?} ({intent}, score {score:.2})"
+                )?;
+            }
+        }
         How::Pinyin { heard_as } => writeln!(
             out,
             "  by pinyin: heard as {heard_as:?}, phrase {} (confidence {:.2})",

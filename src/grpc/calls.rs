@@ -550,7 +550,10 @@ roles = ["operator"]
             full.contains("\"phone\": \"13912345678\""),
             "the transfer attaches the number keyed in: {full}"
         );
-        let masked = format!("{:?}", shown(record, Some(&operator)).0);
+        let masked = shown(record, Some(&operator)).0;
+        // The flow's version (on the record and every turn) is a hash whose
+        // hex can hold a run of digits.
+        let masked = format!("{masked:?}").replace(&masked.flow_version, "");
         assert!(
             longest_digit_run(&masked) < 6,
             "a number shows in full to an operator without pii: {masked}"

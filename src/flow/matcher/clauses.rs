@@ -36,7 +36,7 @@ pub(super) fn is_separator(c: char) -> bool {
         )
 }
 
-fn ends_clause(c: char) -> bool {
+pub(super) fn ends_clause(c: char) -> bool {
     is_separator(c) && !c.is_whitespace()
 }
 
@@ -66,18 +66,40 @@ pub(super) fn leads_clause(
     is_answer: impl Fn(IntentIx) -> bool,
 ) -> bool {
     let clause_start = clause_start(words, answer.start);
-    !all.iter()
-        .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start)
+    let request_before = all
+        .iter()
+        .any(|o| !is_answer(o.intent) && o.start >= clause_start && o.start < answer.start);
+    !request_before && (!answer.one_char || opens_clause(words, clause_start, answer.start, all))
+}
+
+/// Sounds and words that may come before a one-character answer in its
+/// clause: 嗯对, 那好, 哦行.
+const ZH_OPENERS: &[char] = &[
+    '嗯', '啊', '哦', '噢', '喔', '呃', '额', '那', '就', '也', '唉', '哎', '欸', '诶', '誒', '嘛',
+    '呀', '哈',
+];
+
+/// Whether only openers, spaces or other phrases found stand between the
+/// clause's start and a one-character answer: in the middle of a sentence
+/// 对, 是 and 好 are a preposition, a copula, an adverb (我对你们很不满,
+/// 你们根本是在坑人, 我想对账), not an answer.
+fn opens_clause(words: &str, clause_start: usize, at: usize, all: &[Hit]) -> bool {
+    words[clause_start..at].char_indices().all(|(i, c)| {
+        let i = clause_start + i;
+        c.is_whitespace()
+            || ZH_OPENERS.contains(&c)
+            || all.iter().any(|o| o.start <= i && i < o.end)
+    })
 }
 
 /// Characters that ask in Chinese wherever they stand in the clause
 /// (吗, 呢, and the 么 of 什么, 怎么, 为什么), Simplified and Traditional.
-const ZH_QUESTION_CHARS: &[char] = &[
+pub(super) const ZH_QUESTION_CHARS: &[char] = &[
     '吗', '嗎', '呢', '么', '麼', '啥', '几', '幾', '哪', '谁', '誰',
 ];
 
 /// Pairs of characters that ask: how long, how much, whether.
-const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
+pub(super) const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
     ['多', '久'],
     ['多', '少'],
     ['多', '长'],
@@ -86,7 +108,7 @@ const ZH_QUESTION_PAIRS: &[[char; 2]] = &[
 ];
 
 /// Words that open an English question.
-const EN_QUESTION_WORDS: &[&str] = &[
+pub(super) const EN_QUESTION_WORDS: &[&str] = &[
     "what", "when", "where", "who", "whom", "whose", "why", "how", "which", "is", "are", "am",
     "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "may",
 ];

@@ -27,7 +27,17 @@ pub(crate) struct Pass {
     pub(super) negated: Understood,
     /// Some clause asks something: no yes or no came from it.
     pub(super) question: bool,
+    /// Clauses in which no phrase stands (byte ranges), when some other
+    /// clause holds one: the examples may say what they mean.
+    /// With whether each asks.
+    pub(super) bare: [(usize, usize, bool); MAX_BARE],
+    pub(super) n_bare: usize,
+    /// What the examples made of the bare clauses, where it counted.
+    pub(super) clause_guesses: [Option<Guess>; MAX_BARE],
 }
+
+/// Most clauses without a phrase looked at in one line.
+pub(super) const MAX_BARE: usize = 4;
 
 impl Pass {
     pub(super) fn push(&mut self, intent: IntentIx, start: usize, end: usize) {
@@ -59,8 +69,12 @@ pub enum How {
 pub struct Hearing {
     /// The intents, in the order said.
     pub found: Understood,
-    /// The phrase said for each of `found` (for phrases and pinyin).
+    /// The phrase said for each of `found` (for phrases and pinyin) that
+    /// no example gave.
     pub phrases: Vec<String>,
+    /// The examples nearest the clauses without a phrase, where they
+    /// counted (with phrases elsewhere in the line).
+    pub clauses: Vec<Guess>,
     /// Requests said under negation, which do not count.
     pub negated: Understood,
     /// The line asks something, so it holds no yes and no no.
@@ -111,6 +125,7 @@ impl Matcher {
     /// What `words` mean once the phrases made `pass` of them.
     pub(super) fn hear_after(&self, locale: usize, words: &str, pass: Pass) -> Hearing {
         if !pass.found.is_empty() {
+            let pass = self.bare_clauses(locale, words, pass);
             return self.heard(words, pass, How::Phrases);
         }
         if let Some(heard_as) = self.slips.as_ref().and_then(|s| s.rewrite(locale, words)) {
@@ -141,6 +156,36 @@ impl Matcher {
         }
     }
 
+    /// The intents of the clauses in which no phrase stands, from the
+    /// examples: 我不要机器,我要人 is no machine, and a person. A clause's
+    /// guess counts as a whole line's would: from `min_confidence` up, not
+    /// for a request said under negation, and no yes or no from a clause
+    /// that asks.
+    fn bare_clauses(&self, locale: usize, words: &str, mut pass: Pass) -> Pass {
+        let Some(classifier) = &self.classifier else {
+            return pass;
+        };
+        let bare = pass.bare;
+        for &(start, end, asks) in &bare[..pass.n_bare] {
+            let Some(guess) = classifier.guess(locale, &words[start..end]) else {
+                continue;
+            };
+            if guess.score >= self.min_confidence
+                && !pass.negated.contains(guess.intent)
+                && !(self.is_answer(guess.intent) && asks)
+            {
+                let n = pass.found.as_slice().len();
+                pass.push(guess.intent, start, end);
+                if pass.found.as_slice().len() > n
+                    && let Some(free) = pass.clause_guesses.iter_mut().find(|g| g.is_none())
+                {
+                    *free = Some(guess);
+                }
+            }
+        }
+        pass
+    }
+
     /// The phrases found in `heard_as` that were not in `words` as said,
     /// of two characters or more (a single character is too often a
     /// homophone to trust).
@@ -165,17 +210,23 @@ impl Matcher {
     }
 
     fn heard(&self, words: &str, pass: Pass, how: How) -> Hearing {
-        let n = pass.found.as_slice().len();
+        let clauses: Vec<Guess> = pass.clause_guesses.iter().flatten().copied().collect();
+        let by_example = |i: &IntentIx| clauses.iter().any(|g| g.intent == *i);
         let phrases = match how {
-            How::Phrases | How::Pinyin { .. } => pass.spans[..n]
+            How::Phrases | How::Pinyin { .. } => pass
+                .found
+                .as_slice()
                 .iter()
-                .map(|&(s, e)| words.get(s..e).unwrap_or_default().to_owned())
+                .zip(&pass.spans)
+                .filter(|(i, _)| !by_example(i))
+                .map(|(_, &(s, e))| words.get(s..e).unwrap_or_default().to_owned())
                 .collect(),
             How::Example { .. } | How::Nothing { .. } => Vec::new(),
         };
         Hearing {
             found: pass.found,
             phrases,
+            clauses,
             negated: pass.negated,
             question: pass.question,
             how,

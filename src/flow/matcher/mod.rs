@@ -24,6 +24,7 @@
 
 mod clauses;
 mod hearing;
+mod marks;
 mod pinyin;
 mod words;
 
@@ -36,8 +37,9 @@ pub(super) use pinyin::Slips;
 pub use words::segment;
 
 use super::{IntentIx, classifier::Classifier};
-use clauses::{asks, clause_start, is_negated, is_question, leads_clause};
-use hearing::Pass;
+use clauses::{clause_start, is_negated, leads_clause};
+use hearing::{MAX_BARE, Pass};
+use marks::{Mark, Marks};
 use words::{JIEBA, MAX_WORDS, NEUTRAL_WORDS, WordsFound, chinese_words};
 
 /// Most phrases one utterance is checked for; more are ignored.
@@ -87,6 +89,8 @@ enum Owner {
     Word,
     /// A built-in neutral word.
     Neutral,
+    /// Punctuation or a question word: where clauses end and ask.
+    Mark(Mark),
 }
 
 /// What one utterance said, in the order said.
@@ -201,6 +205,11 @@ impl Matcher {
             let chinese = owners
                 .iter()
                 .any(|o| matches!(o, Owner::Phrase { ascii: false, .. }));
+            let marks = marks::patterns();
+            if !owners.is_empty() {
+                patterns.extend(marks.iter().map(|(p, _)| p.as_str()));
+                owners.extend(marks.iter().map(|&(_, m)| Owner::Mark(m)));
+            }
             if chinese {
                 for w in words.get(locale).into_iter().flatten() {
                     if !w.is_empty() {
@@ -225,7 +234,12 @@ impl Matcher {
     /// pinyin, then the intents' examples.
     pub fn understand(&self, locale: usize, words: &str) -> Understood {
         let pass = self.phrases(locale, words);
-        if !pass.found.is_empty() || (self.slips.is_none() && self.classifier.is_none()) {
+        let settled = if pass.found.is_empty() {
+            self.slips.is_none() && self.classifier.is_none()
+        } else {
+            pass.n_bare == 0 || self.classifier.is_none()
+        };
+        if settled {
             return pass.found;
         }
         self.hear_after(locale, words, pass).found
@@ -248,13 +262,13 @@ impl Matcher {
             found: [(0, 0, false); MAX_WORDS],
             n: 0,
         };
+        let mut marks = Marks::default();
         each_phrase(dfa, words, |pattern, start, end| {
             let (intent, ascii) = match lm.owners[pattern] {
                 Owner::Phrase { intent, ascii } => (intent, ascii),
-                owner => {
-                    dictionary.push(start, end, matches!(owner, Owner::Neutral));
-                    return;
-                }
+                Owner::Word => return dictionary.push(start, end, false),
+                Owner::Neutral => return dictionary.push(start, end, true),
+                Owner::Mark(mark) => return marks.note(mark, words, start, end),
             };
             if n < MAX_HITS && (!ascii || ascii_word_at(words, start, end)) {
                 hits[n] = Hit {
@@ -287,7 +301,7 @@ impl Matcher {
             hits = chinese_words(&dictionary, words, &mut hits[..settled]);
         }
         hits.sort_unstable_by_key(|h| h.start);
-        self.settle_clauses(words, hits, &mut pass);
+        self.settle_clauses(words, hits, &marks, &mut pass);
         pass
     }
 
@@ -296,7 +310,7 @@ impl Matcher {
     /// while "no" before "agent" still is); a
     /// yes/no word answers only when it leads its clause and the clause
     /// asks nothing.
-    fn settle_clauses(&self, words: &str, hits: &[Hit], pass: &mut Pass) {
+    fn settle_clauses(&self, words: &str, hits: &[Hit], marks: &Marks, pass: &mut Pass) {
         let is_no = |i: IntentIx| self.answers[1] == Some(i);
         let mut negated = [false; MAX_HITS];
         for (flag, h) in negated.iter_mut().zip(hits) {
@@ -319,15 +333,18 @@ impl Matcher {
                     });
                 if turns_a_request
                     || !leads_clause(words, h, hits, |i| self.is_answer(i))
-                    || is_question(words, h.start)
+                    || marks.clause_asks(words, h.start)
                 {
                     continue;
                 }
             }
             pass.push(h.intent, h.start, h.end);
         }
-        pass.question = asks(words);
+        pass.question = marks.any_asks(words);
         pass.found.question = pass.question;
+        if !hits.is_empty() {
+            bare_clauses(words, hits, marks, pass);
+        }
     }
 
     /// An answer word that follows a request in its clause is dropped by
@@ -384,6 +401,24 @@ impl Matcher {
     fn is_answer(&self, intent: IntentIx) -> bool {
         self.answers.contains(&Some(intent))
     }
+}
+
+/// The clauses of `words` in which none of `hits` stands, after the
+/// first that holds one: what follows a request or an answer says more
+/// (我不要机器,我要人), while what comes before it is mostly an opener
+/// (不好意思, "sorry") the examples would take for a request.
+fn bare_clauses(words: &str, hits: &[Hit], marks: &Marks, pass: &mut Pass) {
+    let first = hits.iter().map(|h| h.start).min().unwrap_or(words.len());
+    marks.each_clause(words, |start, end, asks| {
+        if end > start
+            && start > first
+            && pass.n_bare < MAX_BARE
+            && !hits.iter().any(|h| start <= h.start && h.start < end)
+        {
+            pass.bare[pass.n_bare] = (start, end, asks);
+            pass.n_bare += 1;
+        }
+    });
 }
 
 fn build(patterns: &[&str]) -> Option<DFA> {

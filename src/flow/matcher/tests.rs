@@ -231,3 +231,14 @@ fn examples_count_from_the_minimum_confidence_only_when_no_phrase_is_found() {
     assert!(matches!(h.how, How::Example { .. }), "{h:?}");
     assert_eq!(h.found.as_slice(), [AGENT]);
 }
+
+/// In the middle of a sentence a one-character answer word is a
+/// preposition, a copula or an adverb, not an answer; after sounds like
+/// 嗯 it still answers.
+#[test]
+fn a_one_character_answer_counts_only_where_it_opens_its_clause() {
+    assert_eq!(zh("我对这个账单有疑问"), [BILL]);
+    assert_eq!(zh("他们根本是乱来"), NONE);
+    assert_eq!(zh("嗯对"), [YES]);
+    assert_eq!(zh("对,我要查话费"), [YES, BILL]);
+}
