@@ -7,19 +7,16 @@
 //! lives in the `in_call` superstate. `face` is what the engine calls
 //! (`CallMachine`); shared helpers are in `shared`, what happens to
 //! understood words at a step in `respond`, holds and lookups in `waiting`,
-//! the questions audio trouble asks in `audio`, each new step kind's
-//! phase in its own file (`menu`, `collect`, `record`, `subflow`).
+//! the questions audio trouble asks in `audio`, and `at_step`, the one
+//! phase of every kind that decides its inputs itself (in the kind's own
+//! file, `flow/steps/<kind>.rs`).
 //!
 //! ```text
 //! ringing ─Start→ listening ⇄ (answers lead from step to step)
 //!   listening ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
 //!   listening ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
 //!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
-//!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
-//!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
-//!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
-//!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
-//!   listening ─record step→ recording ─recording_result→ (next or failed step)
+//!   listening ─menu, collect, lookup, record… step→ at_step ─the kind decides→ (a step)
 //!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -27,11 +24,9 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod at_step;
 mod audio;
-mod collect;
 mod face;
-mod menu;
-mod record;
 mod respond;
 mod shared;
 mod subflow;
@@ -41,8 +36,6 @@ mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
-use collect::CollectProgress;
-use menu::MenuProgress;
 use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
 
@@ -55,8 +48,8 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx,
-        RecordStep, StepIx, TransferStep, matcher::Understood,
+        CloseStep, Flow, HoldStep, LocaleIx, Progress, PromptIx, StepIx, TransferStep,
+        matcher::Understood,
     },
 };
 
@@ -223,30 +216,18 @@ impl Script {
         }
     }
 
-    /// At a `menu` step: its own keys or words lead on (`menu`).
+    /// At a step whose kind decides what each input does (menu,
+    /// collect, lookup, record…: `StepBehaviour::on_input` in the kind's
+    /// file, through `at_step`). What it does not take goes to `in_call`.
     #[state(superstate = "in_call")]
-    fn in_menu(
+    fn at_step(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
-        menu: &mut Arc<MenuStep>,
-        progress: &mut MenuProgress,
+        progress: &mut Progress,
         event: &Event,
     ) -> Outcome<State> {
-        self.menu_event(context, *step, menu, progress, event)
-    }
-
-    /// At a `collect` step: keys or words into a variable (`collect`).
-    #[state(superstate = "in_call")]
-    fn collecting(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        collect: &mut Arc<CollectStep>,
-        progress: &mut CollectProgress,
-        event: &Event,
-    ) -> Outcome<State> {
-        self.collect_event(context, *step, collect, progress, event)
+        self.step_event(context, *step, progress, event)
     }
 
     /// Asked consent for a transfer (N10). Yes (or asking for a person) →
@@ -370,40 +351,6 @@ impl Script {
     ) -> Outcome<State> {
         let _ = step;
         self.hold_event(context, hold, until, offered, event)
-    }
-
-    /// Waiting for the front-end's answer to a lookup. Silence for
-    /// `lookup_quiet`, then the `wait` prompt (N11: please hold, thanks);
-    /// the answer → the apology if the caller was asked to wait, then
-    /// `next` (ok) or `failed`; no answer by `lookup_timeout` → the
-    /// apology and `failed`.
-    #[state(superstate = "in_call")]
-    fn looking_up(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        lookup: &mut LookupStep,
-        until: &mut u64,
-        waited: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        self.lookup_event(context, lookup, until, waited, event)
-    }
-
-    /// The front-end records the caller. The result → `next` (its
-    /// reference kept in `into`) or `failed`; none by the bound →
-    /// `failed`. Words and silence are the recording's, not answers.
-    #[state(superstate = "in_call")]
-    fn recording(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        record: &mut RecordStep,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        self.recording_event(context, record, event)
     }
 
     /// Asked whether anything else is needed (N12). Yes or a new request →

@@ -566,10 +566,10 @@ fn the_outbound_flow_opens_with_the_n3b_verification_line() {
         ["zh-CN", "zh-TW", "en"]
     );
     let start = flow.step(flow.start());
-    let super::StepKind::Ask {
+    let super::StepKind::Ask(super::AskStep {
         prompt: super::AskPrompt::Prompt(p),
         ..
-    } = start.kind
+    }) = start.kind
     else {
         panic!("the outbound flow starts by asking with its own prompt, not the calendar opening");
     };

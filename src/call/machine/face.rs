@@ -8,7 +8,7 @@ use statig::prelude::*;
 use super::{Script, State, ends_the_call};
 use crate::calendar::DayPart;
 use crate::call::{Action, CallState, EndReason, Event, Vars};
-use crate::flow::{Flow, LocaleIx, PromptIx, matcher::Understood};
+use crate::flow::{Flow, LocaleIx, PromptIx, StepBehaviour, matcher::Understood};
 
 /// What a call is started with, besides its flow.
 #[derive(Debug, Clone)]
@@ -133,14 +133,12 @@ impl CallMachine {
             State::Transferring { .. } => CallState::Transferring,
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             State::OnHold { .. } => CallState::OnHold,
-            State::LookingUp { .. } => CallState::LookingUp,
-            State::Recording { .. } => CallState::Recording,
+            // The kind says which phase its step shows.
+            State::AtStep { step, .. } => self.flow().step(*step).kind.state(),
             State::Closing { .. } => CallState::Closing,
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
-            State::InMenu { .. } => CallState::InMenu,
-            State::Collecting { .. } => CallState::Collecting,
             State::Ended {} => CallState::Ended,
         }
     }
@@ -174,14 +172,11 @@ impl CallMachine {
             | State::Transferring { step, .. }
             | State::ConfirmingHold { step, .. }
             | State::OnHold { step, .. }
-            | State::LookingUp { step, .. }
-            | State::Recording { step, .. }
+            | State::AtStep { step, .. }
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
-            | State::CheckingHandset { step, .. }
-            | State::InMenu { step, .. }
-            | State::Collecting { step, .. } => *step,
+            | State::CheckingHandset { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
         Some(ix)

@@ -1,5 +1,5 @@
-//! Waits the call does not control: a hold (N11) and a lookup. Their end
-//! comes from outside (`hold_result`, `lookup_result`); meanwhile the
+//! Waits the call does not control: a hold (N11; a lookup's is in its
+//! kind's file). Its end comes from outside (`hold_result`); meanwhile the
 //! caller's words get an answer and the wait goes on, with a listen for
 //! the time left so the engine's timer keeps the promise.
 
@@ -13,7 +13,7 @@ use crate::{
         Action, Event, Vars,
         understanding::{self, Answer, Input},
     },
-    flow::{Heard, HoldStep, LookupStep, matcher::Understood},
+    flow::{Heard, HoldStep},
 };
 
 impl Script {
@@ -67,73 +67,6 @@ impl Script {
         }
     }
 
-    /// An event while a lookup runs (`looking_up` in the machine).
-    pub(super) fn lookup_event(
-        &mut self,
-        context: &mut Outbox,
-        lookup: &mut LookupStep,
-        until: &mut u64,
-        waited: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        match (self.input(event), event) {
-            (
-                _,
-                Event::LookupResult {
-                    name,
-                    ok,
-                    variables,
-                },
-            ) if **name == *lookup.name => {
-                self.merge(variables);
-                let answered = *ok && self.has_all(&lookup.gives);
-                if *waited {
-                    self.say(lookup.resume, context);
-                }
-                Transition(self.enter(if answered { lookup.next } else { lookup.failed }, context))
-            }
-            // Another lookup's late answer.
-            (_, Event::LookupResult { .. }) => Handled,
-            (_, Event::NoInput) if !*waited => {
-                *waited = true;
-                self.say(lookup.wait, context);
-                let left = self
-                    .flow
-                    .timing()
-                    .lookup_timeout
-                    .saturating_sub(self.flow.timing().lookup_quiet);
-                *until = self.deadline_after(left);
-                context.push(Action::Listen {
-                    timeout: left.max(Duration::from_millis(1)),
-                });
-                Handled
-            }
-            (_, Event::NoInput) => {
-                self.say(lookup.resume, context);
-                Transition(self.enter(lookup.failed, context))
-            }
-            (Input::Clear(heard), _) => self.lookup_words(event, heard, *until, context),
-            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
-    }
-
     /// Takes on a call's new values (a `data` event, an answer).
     pub(super) fn merge(&mut self, variables: &Vars) {
         for (k, v) in variables {
@@ -152,7 +85,7 @@ impl Script {
     }
 
     /// A listen for what is left of a wait ending at `until` (ms).
-    fn listen_until(&self, until: u64, out: &mut Outbox) {
+    pub(super) fn listen_until(&self, until: u64, out: &mut Outbox) {
         let left = until.saturating_sub(millis(self.now.get())).max(1);
         out.push(Action::Listen {
             timeout: Duration::from_millis(left),
@@ -203,26 +136,6 @@ impl Script {
             self.say(hold.progress, out);
         }
         self.listen_until(until, out);
-        Handled
-    }
-
-    /// Words while a lookup runs (a few seconds): the agent number is
-    /// answered (N14); anything else waits for the answer.
-    pub(super) fn lookup_words(
-        &mut self,
-        event: &Event,
-        heard: Heard<'_>,
-        until: u64,
-        out: &mut Outbox,
-    ) -> Outcome<State> {
-        let u: Understood = self.understand(event, heard);
-        let roles = self.flow.roles();
-        if let (Some(i), Some(number)) = (roles.agent_number_intent, roles.agent_number)
-            && u.contains(i)
-        {
-            self.say(number, out);
-            self.listen_until(until, out);
-        }
         Handled
     }
 }

@@ -8,11 +8,11 @@ use schemars::JsonSchema;
 use super::super::compile::{
     Checked, Findings, OPENING_REF, check_reference, steps::StepContext, steps::StepFields,
 };
-use super::super::{AskPrompt, PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{AskPrompt, Flow, IntentIx, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Answers, PromptRef, StepRef},
-    RawKind, StepKindSpec, Written, optional, schema_of,
+    Listening, RawKind, StepBehaviour, StepKindSpec, Written, optional, schema_of,
 };
 
 /// Say and listen.
@@ -35,6 +35,17 @@ pub struct RawAsk {
     pub otherwise: Option<Sp<String>>,
     /// May caller speech interrupt this step's prompt; default true.
     pub barge_in: Option<bool>,
+}
+
+/// A compiled `ask` step.
+#[derive(Debug, Clone)]
+pub struct AskStep {
+    pub prompt: AskPrompt,
+    /// Second silence prompt instead of the flow's `silence_reprompt`.
+    pub reprompt: Option<PromptIx>,
+    pub answers: Vec<(IntentIx, StepIx)>,
+    /// Where speech that matches no answer goes.
+    pub otherwise: Option<StepIx>,
 }
 
 pub(super) const SPEC: StepKindSpec = StepKindSpec {
@@ -119,11 +130,63 @@ impl RawKind for RawAsk {
                 ),
             );
         }
-        found.done(StepKind::Ask {
+        found.done(StepKind::Ask(AskStep {
             prompt,
             reprompt: f.given("reprompt").map(PromptIx::new),
             answers,
             otherwise,
-        })
+        }))
+    }
+}
+
+/// The call's phase at an ask is the machine's `listening`, where
+/// `respond` routes what the caller says.
+impl StepBehaviour for AskStep {
+    fn state(&self) -> CallState {
+        CallState::Listening
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
+        self.answers
+            .iter()
+            .map(|(_, s)| *s)
+            .chain(self.otherwise)
+            .collect()
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn answers(&self) -> Option<&[(IntentIx, StepIx)]> {
+        Some(&self.answers)
+    }
+
+    fn reprompt(&self, flow: &Flow) -> PromptIx {
+        self.reprompt.unwrap_or(flow.roles().silence_reprompt)
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        let mut intents = self.answers.iter().map(|(i, _)| *i).chain(at.anywhere());
+        at.flow_keys(at.phrases(&mut intents))
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        let what = match self.prompt {
+            AskPrompt::Opening => "@opening (N2-N4)".to_owned(),
+            AskPrompt::Prompt(p) => at.prompt(p),
+        };
+        at.node(g, format!("ask {what}"));
+        for (intent, to) in &self.answers {
+            at.edge_to(g, *to, Some(&at.flow.intent(*intent).name));
+        }
+        if let Some(to) = self.otherwise {
+            at.edge_to(g, to, Some("otherwise"));
+        }
+        g.silence(at.flow, &at.id, self.reprompt(at.flow));
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Phase(call.ask(self))
     }
 }

@@ -8,11 +8,12 @@ use schemars::JsonSchema;
 use super::super::compile::{
     Checked, Findings, settings::check_millis, steps::StepContext, steps::StepFields,
 };
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Millis, PromptRef, StepRef, Variables},
-    Need, RawKind, StepKindSpec, Written, first_of, names_of, optional, required, schema_of,
+    Listening, Need, NodeShape, NormsAt, RawKind, StepBehaviour, StepKindSpec, Written, first_of,
+    names_of, optional, required, schema_of, yes_no_question,
 };
 
 /// Put the caller on hold, with their consent (N11).
@@ -229,17 +230,72 @@ impl RawKind for RawHold {
     }
 }
 
-impl HoldStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// The consent question and the hold itself are still the machine's own
+/// phases (`confirming_hold`, `on_hold`).
+impl StepBehaviour for HoldStep {
+    fn state(&self) -> CallState {
+        CallState::ConfirmingHold
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        if self.gives.iter().any(|g| **g == *name) {
+            Gives::AnyValue
+        } else {
+            Gives::Nothing
+        }
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.next, self.declined, self.failed, self.callback]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.yes_no()
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        yes_no_question(at, "N11", found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("hold? {}", at.prompt(self.ask)));
+        let held = format!("{}_on_hold", at.id);
+        g.node(
+            held.clone(),
+            vec![format!("on hold {} s", self.duration.as_secs())],
+            NodeShape::Marker,
+        );
+        let thanks = format!("yes, {}", at.prompt(self.thanks));
+        g.edge(&at.id, &held, Some(&thanks), false);
+        let edges = [
+            (self.next, format!("done, {}", at.prompt(self.resume))),
+            (self.failed, format!("failed, {}", at.prompt(self.resume))),
+            (
+                self.callback,
+                format!("overdue {}, callback", at.prompt(self.overdue)),
+            ),
+        ];
+        for (to, label) in edges {
+            let to = at.step_id(g, to);
+            g.edge(&held, &to, Some(&label), false);
+        }
+        at.edge_to(g, self.declined, Some("no"));
+        g.silence(at.flow, &at.id, self.ask);
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Phase(call.confirm_hold(self))
     }
 }
 
 impl HoldStep {
     /// What a simulated call on hold waits for, and the commands that
     /// give it (`callscript simulate`).
-    pub fn waits_for(&self) -> String {
+    pub fn while_holding(&self) -> String {
         format!(
             "on hold ({} s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person",
             self.duration.as_secs()

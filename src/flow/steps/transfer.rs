@@ -9,11 +9,11 @@ use std::{ops::Range, sync::Arc, time::Duration};
 use schemars::JsonSchema;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{Flow, PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Flow, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Millis, PromptRef, StepRef, Text, Variables},
-    RawKind, StepKindSpec, Written, fill,
+    Listening, NodeShape, NormsAt, RawKind, StepBehaviour, StepKindSpec, Written, fill,
     fill::{Template, Unknown},
     first_of, names_of, optional, required, schema_of,
 };
@@ -304,9 +304,48 @@ impl TransferStep {
     }
 }
 
-impl TransferStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// The consent question and the wait for the PBX are still the
+/// machine's own phases (`confirming_transfer`, `transferring`).
+impl StepBehaviour for TransferStep {
+    fn state(&self) -> CallState {
+        CallState::ConfirmingTransfer
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.fallback]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.yes_no()
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        TransferStep::check_norms(self, at.flow, at.span.clone(), found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("transfer? {}", at.prompt(self.consent)));
+        let done = format!("{}_transferred", at.id);
+        g.node(
+            done.clone(),
+            vec![format!("transfer to {}", self.target)],
+            NodeShape::End,
+        );
+        g.edge(&at.id, &done, Some("yes"), false);
+        let back = g.back_node();
+        let declined = format!("no, {}", at.prompt(self.declined));
+        g.edge(&at.id, &back, Some(&declined), false);
+        let fallback = at.step_id(g, self.fallback);
+        let failed = format!("failed, {}", at.prompt(self.failed));
+        g.edge(&done, &fallback, Some(&failed), false);
+        g.silence(at.flow, &at.id, self.consent);
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Phase(call.confirm_transfer(self))
     }
 }

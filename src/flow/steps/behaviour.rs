@@ -1,0 +1,272 @@
+//! What a kind of step does, in one trait its file implements: its
+//! successors and norm checks (`check`), what the front-end collects at
+//! it, how `graph` draws it and `simulate` shows it, and what a call does
+//! on entering it and on each input there. The call machine sits above
+//! `flow`, so a kind speaks to it through [`CallOps`], which the machine
+//! implements: the kind decides, the machine executes (says, listens,
+//! changes phase). Everything is static dispatch: [`StepKind`] forwards
+//! with one match (`mod.rs`), and `CallOps` is a type parameter, so an
+//! event costs no allocation and no virtual call.
+
+use std::{ops::Range, sync::Arc, time::Duration};
+
+use super::super::compile::Findings;
+use super::super::{Flow, Heard, IntentIx, ListenFor, PromptIx, StepIx, Vars, matcher::Understood};
+use super::{AskStep, CallState, CloseStep, Draw, DrawAt, HoldStep, Listening, Step, TransferStep};
+
+/// One kind of step. The flow's side (successors, norms, drawing) has
+/// defaults only where most kinds agree; the call's side is `enter` and
+/// `on_input`.
+pub trait StepBehaviour {
+    /// The phase a call waiting at this step shows in turns and records.
+    fn state(&self) -> CallState;
+
+    /// The steps it leads to by itself: the one definition the checks,
+    /// the diagrams and the machine share.
+    fn successors(&self) -> Vec<StepIx>;
+
+    /// Whether the step waits for the caller; those also lead wherever
+    /// the flow's `anywhere` requests go, and where a bound must stop a
+    /// loop (a ring of steps that never listen is an error of its own).
+    fn listens(&self) -> bool;
+
+    /// What the step does to the call's variable `name` (which values
+    /// `check` knows it can take).
+    fn gives(&self, name: &str) -> Gives<'_> {
+        let _ = name;
+        Gives::Nothing
+    }
+
+    /// Where intents lead from here, before the flow's `[anywhere]`;
+    /// `None`: words lead nowhere at this step, not even anywhere.
+    fn answers(&self) -> Option<&[(IntentIx, StepIx)]> {
+        None
+    }
+
+    /// The second silence prompt (N5).
+    fn reprompt(&self, flow: &Flow) -> PromptIx {
+        flow.roles().silence_reprompt
+    }
+
+    /// What the front-end collects while the call listens here.
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.nothing()
+    }
+
+    /// What the kind owes the caller (N10-N12), on the compiled flow.
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        let _ = (at, found);
+    }
+
+    /// Its node and the edges it leads by (`callscript graph`).
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw);
+
+    /// What a simulated call at this step waits for; `None` where the
+    /// simulator's own account of the phase applies.
+    fn waits_for(&self, flow: &Flow) -> Option<WaitsFor> {
+        let _ = flow;
+        None
+    }
+
+    /// What the call does on reaching the step: go on at once (`Next`,
+    /// within the same turn), or wait in a phase.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase>;
+
+    /// One input while the call waits at the step in the generic phase
+    /// (`CallOps::wait`). What the step does not take goes to the phase
+    /// every step shares (hang-ups, audio trouble, the time limit).
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        let _ = (progress, input);
+        call.pass()
+    }
+}
+
+/// What a step does to one of the call's variables.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gives<'s> {
+    Nothing,
+    /// Only these values, as written.
+    Literals(Vec<&'s str>),
+    /// Whatever the caller or the front-end brings.
+    AnyValue,
+}
+
+/// Where a step's norms are checked.
+pub struct NormsAt<'f> {
+    pub flow: &'f Flow,
+    pub step: &'f Step,
+    pub ix: StepIx,
+    pub span: Range<usize>,
+}
+
+/// What `simulate` shows a call waiting at a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitsFor {
+    /// A result or a timer, not words: shown alone, with its commands.
+    Result(String),
+    /// The step's own entry, then the intents that lead on by words.
+    Entry {
+        what: String,
+        intents: Vec<IntentIx>,
+    },
+}
+
+/// What the call does on reaching a step.
+#[derive(Debug)]
+pub enum Entered<P> {
+    /// Go on to this step in the same turn (`say`, `set`, `branch`…).
+    Next(StepIx),
+    /// Wait in this phase.
+    Phase(P),
+}
+
+/// One event as a step sees it (the machine reads it from the event).
+#[derive(Debug, Clone, Copy)]
+pub enum StepInput<'e> {
+    /// Words or keys clear enough to act on.
+    Heard(Heard<'e>),
+    /// Speech too quiet, empty or unsure to use (N7).
+    Unclear,
+    /// The caller began speaking or keying.
+    Started,
+    /// The listen ran out in silence (the front-end's or the server's
+    /// timer).
+    Silence,
+    /// Audio trouble the front-end reported.
+    Audio,
+    /// The front-end's answer to a lookup.
+    LookupResult {
+        name: &'e str,
+        ok: bool,
+        variables: &'e Vars,
+    },
+    /// The front-end's answer to a recording.
+    RecordingResult { ok: bool, recording: &'e str },
+    /// What is the call's rather than the step's: the start, playback
+    /// reports, data, results for other phases, hang-ups, the time limit.
+    Call,
+}
+
+/// What a call keeps while it waits at a step: the kinds share one small
+/// record rather than each adding a phase of its own, so a new kind adds
+/// no state to the machine.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    /// Silent listens in a row (N5); any sound from the caller resets it.
+    pub silent: u8,
+    /// Answers the step could not take (`attempts`).
+    pub wrong: u8,
+    /// Keys so far: an entry, or the start of a longer menu key.
+    pub typed: String,
+    /// When the current wait ends, in ms of call time (a lookup's).
+    pub until: u64,
+    /// The caller was told of the wait (a lookup's "please hold on").
+    pub told: bool,
+}
+
+/// What the call can do for a step: the machine implements it, so a
+/// kind's file decides without importing the machine. `Next` is what an
+/// input leads to, `Phase` where entering a step leaves the call.
+pub trait CallOps {
+    type Next;
+    type Phase;
+
+    /// The call's flow.
+    fn flow(&self) -> &Flow;
+    /// The step the call is at.
+    fn here(&self) -> StepIx;
+
+    // --- saying and listening ---
+
+    /// One of the flow's own prompts (silence, audio, goodbyes): the
+    /// caller may always interrupt those.
+    fn say(&mut self, prompt: PromptIx);
+    /// One of the step's prompts, interruptible where the step allows it.
+    fn say_step(&mut self, prompt: PromptIx);
+    /// Listen for the flow's no-input time.
+    fn listen(&mut self);
+    fn listen_for(&mut self, timeout: Duration);
+    /// Listen for what is left of a wait ending at `until` (ms).
+    fn listen_until(&mut self, until: u64);
+    /// The call time (ms) `wait` from now.
+    fn deadline_after(&self, wait: Duration) -> u64;
+
+    // --- asking the front-end ---
+
+    /// Ask for data (`name`, with these variables' values).
+    fn lookup(&mut self, name: &Arc<str>, params: &[Arc<str>]);
+    /// Record the caller; the reference goes into `into`.
+    fn record(&mut self, max: Duration, beep: bool, terminators: &Arc<str>, into: &Arc<str>);
+
+    // --- the call's variables ---
+
+    /// A variable's value: the call's own, its numbers, the flow's default.
+    fn value_of(&self, name: &str) -> Option<String>;
+    /// Keeps a value; the turn shows it as changed.
+    fn set_variable(&mut self, name: &str, value: String);
+    /// Keeps a value without showing it in the turn.
+    fn keep_variable(&mut self, name: &str, value: String);
+    /// Takes on an answer's values (shown as changed).
+    fn merge(&mut self, variables: &Vars);
+    /// Whether the call has every one of these variables.
+    fn has_all(&self, names: &[Arc<str>]) -> bool;
+
+    // --- what the caller means ---
+
+    /// What clear input means (kept for the turn).
+    fn understand(&mut self, heard: Heard<'_>) -> Understood;
+    /// Where `intent` leads from this step (its answers, then anywhere).
+    fn route(&self, intent: IntentIx) -> Option<StepIx>;
+    /// The first of `intents` that leads somewhere, with the ones after
+    /// it that do kept for the next step that listens.
+    fn follow(&mut self, intents: &[IntentIx]) -> Option<StepIx>;
+    /// The requests said alongside the last answer, taken.
+    fn take_pending(&mut self) -> Understood;
+    /// This step is the one a declined transfer returns to (N10).
+    fn asks_here(&mut self);
+    /// The menus the caller went through, for `@back` (bounded by the
+    /// menu).
+    fn trail(&mut self) -> &mut Vec<StepIx>;
+
+    // --- subflows ---
+
+    /// Enters a subflow at `entry` from this step; `None` when the stack
+    /// is full.
+    fn enter_subflow(&mut self, entry: StepIx) -> Option<StepIx>;
+    /// Leaves the innermost subflow with `label`: where the calling step
+    /// goes on.
+    fn return_from_subflow(&mut self, label: &str) -> Option<StepIx>;
+
+    // --- what an input leads to ---
+
+    /// Nothing changes phase.
+    fn stay(&mut self) -> Self::Next;
+    /// The phase every step shares decides.
+    fn pass(&mut self) -> Self::Next;
+    /// On to a step.
+    fn go(&mut self, to: StepIx) -> Self::Next;
+    /// N5: `again`, then the goodbye, then hang up.
+    fn silence(&mut self, silent: &mut u8, again: PromptIx) -> Self::Next;
+
+    // --- where entering a step leaves the call ---
+
+    /// Wait at this step in the generic phase.
+    fn wait(&mut self, progress: Progress) -> Self::Phase;
+    /// The call cannot go on here: a person (N10) or a polite close (N12).
+    fn cannot_go_on(&mut self) -> Self::Phase;
+
+    // The kinds whose phases are still the machine's own statig states
+    // (their consent questions and closings are worded there).
+
+    fn ask(&mut self, ask: &AskStep) -> Self::Phase;
+    fn confirm_transfer(&mut self, transfer: &TransferStep) -> Self::Phase;
+    fn confirm_hold(&mut self, hold: &HoldStep) -> Self::Phase;
+    fn close(&mut self, close: &CloseStep) -> Self::Phase;
+    /// Say `prompt` and hang up (the flow's end).
+    fn hang_up(&mut self, prompt: PromptIx) -> Self::Phase;
+}
