@@ -619,11 +619,12 @@ fn the_schema_describes_the_strict_format() {
         serde_json::json!(["inbound", "outbound"])
     );
     assert_eq!(schema["definitions"]["Step"]["additionalProperties"], false);
+    // One table for each kind of step.
     assert_eq!(
         schema["definitions"]["Step"]["oneOf"]
             .as_array()
             .map(Vec::len),
-        Some(13)
+        Some(super::steps::STEP_KINDS.len())
     );
     assert_eq!(
         schema["definitions"]["Timing"]["properties"]["silence_prompts"]["minimum"],
