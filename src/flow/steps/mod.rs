@@ -19,6 +19,7 @@ mod hangup;
 mod hold;
 mod lookup;
 mod menu;
+mod pause;
 mod read;
 mod record;
 mod say;
@@ -155,6 +156,7 @@ step_kinds! {
     /// Leave the subflow for the calling step's `returns.LABEL` (a
     /// subflow's `"@return:LABEL"`; no file writes one as a step).
     Return(ReturnStep),
+    Pause(pause::PauseStep),
 }
 
 impl StepBehaviour for StepKind {
@@ -233,6 +235,7 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     set::SPEC,
     record::SPEC,
     call::SPEC,
+    pause::SPEC,
 ];
 
 impl RawStep {
