@@ -1,11 +1,14 @@
 //! The kinds of step, one file each: a kind's raw TOML table (strict:
-//! `deny_unknown_fields`), its fields with what each is for, and how it
-//! compiles. This module only dispatches: it picks a step's kind by the
-//! kind key the step has (`ask = "…"`, `say = "…"`, …) and lists the kinds.
+//! `deny_unknown_fields`), its fields with what each is for, how it
+//! compiles, and what it does ([`StepBehaviour`]: its successors, norms,
+//! drawing, and what a call does there). This module only dispatches: it
+//! picks a step's kind by the kind key the step has (`ask = "…"`, `say =
+//! "…"`, …), lists the kinds and forwards to them.
 //!
 //! Adding a kind: a new file here with its `Raw…` struct (implementing
-//! [`RawKind`]) and its `SPEC`, then `mod` and one line in [`STEP_KINDS`]
-//! (ARCHITECTURE.md, "Adding a step kind").
+//! [`RawKind`]), its `SPEC` and its compiled struct (implementing
+//! [`StepBehaviour`]), then `mod`, one line in [`STEP_KINDS`] and one in
+//! `step_kinds!` (ARCHITECTURE.md, "How to add a step kind").
 
 mod ask;
 mod behaviour;
