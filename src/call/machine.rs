@@ -12,12 +12,12 @@
 //! file, `flow/steps/<kind>.rs`).
 //!
 //! ```text
-//! ringing ─Start→ listening ⇄ (answers lead from step to step)
-//!   listening ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
-//!   listening ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
+//! ringing ─Start→ at_step ⇄ (the step's kind decides: ask, menu, collect,
+//!   lookup, record, pause…; answers lead from step to step)
+//!   at_step ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
+//!   at_step ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
 //!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
-//!   listening ─menu, collect, lookup, record… step→ at_step ─the kind decides→ (a step)
-//!   listening ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   at_step ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
 //!   any ─bounds reached→ a person (consent) or a polite close
@@ -171,52 +171,7 @@ impl Script {
         }
     }
 
-    /// At an `ask` step, waiting for the caller. Words → `respond`.
-    /// Silence → reprompts, then goodbye and hang up (N5).
-    #[state(superstate = "in_call")]
-    fn listening(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        silent: &mut u8,
-        event: &Event,
-    ) -> Outcome<State> {
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match (self.input(event), event) {
-            (Input::Clear(heard), _) => {
-                let understood = self.understand(event, heard);
-                self.respond_at(*step, understood, context)
-            }
-            (Input::NotInput, Event::NoInput) => {
-                let again = self.reprompt(*step);
-                self.silence(silent, again, context)
-            }
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::NoInput
-                | Event::Audio(_)
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
-    }
-
-    /// At a step whose kind decides what each input does (menu,
+    /// At a step whose kind decides what each input does (ask, menu,
     /// collect, lookup, record…: `StepBehaviour::on_input` in the kind's
     /// file, through `at_step`). What it does not take goes to `in_call`.
     #[state(superstate = "in_call")]

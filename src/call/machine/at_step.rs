@@ -177,6 +177,10 @@ impl CallOps for AtStep<'_, '_> {
         }
     }
 
+    fn respond(&mut self, understood: Understood) -> Outcome<State> {
+        self.script.respond_at(self.step, understood, self.out)
+    }
+
     fn route(&self, intent: IntentIx) -> Option<StepIx> {
         self.script.route(self.step, intent)
     }

@@ -128,7 +128,6 @@ impl CallMachine {
     pub fn state(&self) -> CallState {
         match self.sm.state() {
             State::Ringing {} => CallState::Ringing,
-            State::Listening { .. } => CallState::Listening,
             State::ConfirmingTransfer { .. } => CallState::ConfirmingTransfer,
             State::Transferring { .. } => CallState::Transferring,
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
@@ -167,8 +166,7 @@ impl CallMachine {
 
     fn step_ix(&self) -> Option<crate::flow::StepIx> {
         let ix = match self.sm.state() {
-            State::Listening { step, .. }
-            | State::ConfirmingTransfer { step, .. }
+            State::ConfirmingTransfer { step, .. }
             | State::Transferring { step, .. }
             | State::ConfirmingHold { step, .. }
             | State::OnHold { step, .. }

@@ -142,7 +142,7 @@ impl Script {
 
     fn listen_at(&mut self, step: StepIx, out: &mut Outbox) -> State {
         self.listen(out);
-        State::listening(step, 0)
+        State::at_step(step, crate::flow::Progress::default())
     }
 
     /// Nothing matched: the not-understood re-ask (in new words the second

@@ -157,11 +157,6 @@ impl Script {
         Handled
     }
 
-    /// The second silence prompt at `step` (the kind's, N5).
-    pub(super) fn reprompt(&self, step: StepIx) -> PromptIx {
-        self.flow.step(step).kind.reprompt(&self.flow)
-    }
-
     /// N7: ask to speak up, a few times; then suggest another phone and wait
     /// for consent. Never hang up just because the line is bad.
     pub(super) fn unclear_audio(&mut self, step: StepIx, out: &mut Outbox) -> Outcome<State> {
@@ -340,7 +335,7 @@ impl Script {
             return self.respond(step, pending, out);
         }
         self.listen(out);
-        State::listening(step, 0)
+        State::at_step(step, crate::flow::Progress::default())
     }
 
     /// At an `ask` step: requests left from the last answer that it
@@ -364,7 +359,7 @@ impl Script {
             self.say_at(step, p, out);
         }
         self.listen(out);
-        State::listening(step, 0)
+        State::at_step(step, crate::flow::Progress::default())
     }
 
     /// At a `close` step (N12): a request said before it is answered as

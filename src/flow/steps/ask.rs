@@ -12,7 +12,8 @@ use super::super::{AskPrompt, Flow, IntentIx, ListenFor, PromptIx, StepIx, StepK
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Answers, PromptRef, StepRef},
-    Listening, RawKind, StepBehaviour, StepKindSpec, Written, optional, schema_of,
+    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, Written, optional,
+    schema_of,
 };
 
 /// Say and listen.
@@ -139,8 +140,8 @@ impl RawKind for RawAsk {
     }
 }
 
-/// The call's phase at an ask is the machine's `listening`, where
-/// `respond` routes what the caller says.
+/// What the caller says at an ask is answered by the machine's `respond`
+/// (routing, and the everyday replies every listening step shares).
 impl StepBehaviour for AskStep {
     fn state(&self) -> CallState {
         CallState::Listening
@@ -188,5 +189,31 @@ impl StepBehaviour for AskStep {
 
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
         Entered::Phase(call.ask(self))
+    }
+
+    /// Words or keys → `respond`; silence → the reprompt, then the
+    /// goodbye and the hang-up (N5).
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        match input {
+            StepInput::Heard(heard) => {
+                let understood = call.understand(heard);
+                call.respond(understood)
+            }
+            StepInput::Silence => {
+                let again = self.reprompt(call.flow());
+                call.silence(&mut progress.silent, again)
+            }
+            StepInput::Unclear
+            | StepInput::Started
+            | StepInput::Audio
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::Call => call.pass(),
+        }
     }
 }

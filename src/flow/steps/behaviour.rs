@@ -220,6 +220,10 @@ pub trait CallOps {
 
     /// What clear input means (kept for the turn).
     fn understand(&mut self, heard: Heard<'_>) -> Understood;
+    /// What the caller said, answered at this listening step: routed by
+    /// its answers and anywhere, or the everyday replies (N6, N14, N15,
+    /// N17), or not understood.
+    fn respond(&mut self, understood: Understood) -> Self::Next;
     /// Where `intent` leads from this step (its answers, then anywhere).
     fn route(&self, intent: IntentIx) -> Option<StepIx>;
     /// The first of `intents` that leads somewhere, with the ones after
@@ -260,10 +264,14 @@ pub trait CallOps {
     /// The call cannot go on here: a person (N10) or a polite close (N12).
     fn cannot_go_on(&mut self) -> Self::Phase;
 
+    /// At a listening step: requests said before it that it routes are
+    /// answered at once; else its prompt (the calendar's opening, the
+    /// first time) and a listen, in the generic phase.
+    fn ask(&mut self, ask: &AskStep) -> Self::Phase;
+
     // The kinds whose phases are still the machine's own statig states
     // (their consent questions and closings are worded there).
 
-    fn ask(&mut self, ask: &AskStep) -> Self::Phase;
     fn confirm_transfer(&mut self, transfer: &TransferStep) -> Self::Phase;
     fn confirm_hold(&mut self, hold: &HoldStep) -> Self::Phase;
     fn close(&mut self, close: &CloseStep) -> Self::Phase;
