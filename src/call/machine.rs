@@ -14,9 +14,8 @@
 //! ```text
 //! ringing ─Start→ at_step ⇄ (the step's kind decides: ask, menu, collect,
 //!   lookup, record, pause…; answers lead from step to step)
-//!   at_step ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
-//!   at_step ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
-//!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
+//!   at_step ─transfer step→ confirming_transfer ─yes→ at_step (transferring) ─connected→ ended
+//!   at_step ─hold step→ confirming_hold ─yes→ at_step (on hold) ─hold_result→ (next or failed step)
 //!   at_step ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -186,7 +185,8 @@ impl Script {
     }
 
     /// Asked consent for a transfer (N10). Yes (or asking for a person) →
-    /// transfer; no → back to the step that asked; other words → the
+    /// transfer, and the wait for the PBX's result at the step
+    /// (`at_step`); no → back to the step that asked; other words → the
     /// question again, a few times, then it counts as no.
     #[state(superstate = "in_call")]
     fn confirming_transfer(
@@ -207,7 +207,7 @@ impl Script {
             Ok(Answer::Yes) => {
                 let action = self.transfer_action(transfer);
                 context.push(action);
-                Transition(State::transferring(*step, transfer.clone()))
+                Transition(State::at_step(*step, Progress::default()))
             }
             Ok(_) => {
                 self.say(transfer.declined, context);
@@ -217,48 +217,8 @@ impl Script {
         }
     }
 
-    /// The transfer was sent; waiting for the front-end's result.
-    /// Connected → ended; failed → the apology (for its cause, where the
-    /// step has one) and the fallback step.
-    #[state(superstate = "in_call")]
-    fn transferring(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        transfer: &mut TransferStep,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        match event {
-            Event::TransferResult {
-                connected: true, ..
-            } => self.end(EndReason::Transferred, false, context),
-            Event::TransferResult {
-                connected: false,
-                cause,
-            } => Transition(self.transfer_failed(transfer, *cause, context)),
-            // The caller is with the transfer target or in its queue now,
-            // so the time limit is theirs too.
-            Event::NoInput
-            | Event::Speech { .. }
-            | Event::Dtmf { .. }
-            | Event::Audio(_)
-            | Event::TimeLimit => Handled,
-            Event::Start
-            | Event::PromptPlayed
-            | Event::InputStarted
-            | Event::Data { .. }
-            | Event::LookupResult { .. }
-            | Event::HoldResult { .. }
-            | Event::RecordingResult { .. }
-            | Event::CallerHangup
-            | Event::OperatorHangup
-            | Event::FrontEndLost
-            | Event::Shutdown => Super,
-        }
-    }
-
-    /// Asked whether the caller may hold (N11). Yes → thanks, hold;
+    /// Asked whether the caller may hold (N11). Yes → thanks, and the hold
+    /// at the step (`at_step`) until its result;
     /// no → the `declined` step; other words → the question again.
     #[state(superstate = "in_call")]
     fn confirming_hold(
@@ -282,30 +242,17 @@ impl Script {
                     timeout: hold.duration,
                 });
                 let until = self.deadline_after(hold.duration);
-                Transition(State::on_hold(*step, hold.clone(), until, false))
+                Transition(State::at_step(
+                    *step,
+                    Progress {
+                        until,
+                        ..Progress::default()
+                    },
+                ))
             }
             Ok(_) => Transition(self.enter(hold.declined, context)),
             Err(outcome) => outcome,
         }
-    }
-
-    /// The caller is holding (N11). Only a reported `hold_result` ends
-    /// the hold: the apology, then `next` (done) or `failed`. When the
-    /// promise (`hold_ms`) passes: an apology with the new estimate and a
-    /// callback offer, and the hold goes on. Caller words get an answer
-    /// and the hold goes on (`hold_words`).
-    #[state(superstate = "in_call")]
-    fn on_hold(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        hold: &mut HoldStep,
-        until: &mut u64,
-        offered: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        self.hold_event(context, hold, until, offered, event)
     }
 
     /// Asked whether anything else is needed (N12). Yes or a new request →

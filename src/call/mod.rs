@@ -78,25 +78,8 @@ pub enum Event {
     TimeLimit,
 }
 
-/// Why a transfer did not go through, as the PBX reports it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum TransferCause {
-    Busy,
-    NoAnswer,
-    Rejected,
-    Failed,
-}
+/// Lives with the transfer step, which picks its apology by it.
+pub use crate::flow::TransferCause;
 
 impl Event {
     /// A transfer's outcome with no cause given.

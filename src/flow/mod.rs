@@ -48,7 +48,7 @@ pub use steps::{
     DigitRule, Draw, DrawAt, Entered, Entry, HangupStep, HoldStep, KeyPress, LookupStep,
     MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, NodeShape, Progress, REPEAT, RETURN_PREFIX, RecordStep,
     ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType, Template,
-    TransferStep, WaitsFor, seconds,
+    TransferCause, TransferStep, WaitsFor, YesNo, seconds,
 };
 
 /// A call's own variables by name: caller data for the prompts (a name, a

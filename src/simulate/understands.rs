@@ -4,7 +4,7 @@
 use crate::{
     call::CallState,
     engine::CallRecord,
-    flow::{Flow, IntentIx, StepBehaviour, StepKind, TransferStep, WaitsFor},
+    flow::{Flow, IntentIx, StepBehaviour, StepKind, WaitsFor},
 };
 
 /// What the call understands now, or waits for: the current step's
@@ -55,15 +55,6 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         None
     };
     let mut heard: Vec<String> = match record.state {
-        CallState::Transferring => {
-            return Some(TransferStep::WAITS_FOR.into());
-        }
-        CallState::OnHold => {
-            if let Some(StepKind::Hold(hold)) = step {
-                return Some(hold.while_holding());
-            }
-            yes_and_no()
-        }
         CallState::AwaitingHangup => {
             return Some(
                 "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
@@ -74,9 +65,12 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             .map(|a| a.answers.iter().map(|(ix, _)| intent(*ix)).collect())
             .unwrap_or_default(),
         // The kinds' own phases, at some other kind's step: nothing.
-        CallState::LookingUp | CallState::Recording | CallState::InMenu | CallState::Collecting => {
-            Vec::new()
-        }
+        CallState::Transferring
+        | CallState::OnHold
+        | CallState::LookingUp
+        | CallState::Recording
+        | CallState::InMenu
+        | CallState::Collecting => Vec::new(),
         CallState::Ringing
         | CallState::ConfirmingTransfer
         | CallState::ConfirmingHold

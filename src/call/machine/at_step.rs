@@ -13,10 +13,13 @@ use statig::prelude::*;
 
 use super::{Outbox, Script, State, caller_sound};
 use crate::{
-    call::{Action, EndReason, Event, understanding::Input},
+    call::{
+        Action, EndReason, Event,
+        understanding::{self, Answer, Input},
+    },
     flow::{
         AskStep, CallOps, CloseStep, Flow, Heard, HoldStep, IntentIx, Progress, PromptIx,
-        StepBehaviour, StepInput, StepIx, TransferStep, Vars, matcher::Understood,
+        StepBehaviour, StepInput, StepIx, TransferStep, Vars, YesNo, matcher::Understood,
     },
 };
 
@@ -77,16 +80,19 @@ fn step_input<'e>(flow: &Flow, event: &'e Event) -> StepInput<'e> {
         Event::RecordingResult { ok, recording, .. } => {
             StepInput::RecordingResult { ok: *ok, recording }
         }
+        Event::HoldResult { ok, variables } => StepInput::HoldResult { ok: *ok, variables },
+        Event::TransferResult { connected, cause } => StepInput::TransferResult {
+            connected: *connected,
+            cause: *cause,
+        },
+        Event::TimeLimit => StepInput::TimeLimit,
         Event::Start
         | Event::PromptPlayed
-        | Event::TransferResult { .. }
         | Event::Data { .. }
-        | Event::HoldResult { .. }
         | Event::CallerHangup
         | Event::OperatorHangup
         | Event::FrontEndLost
-        | Event::Shutdown
-        | Event::TimeLimit => StepInput::Call,
+        | Event::Shutdown => StepInput::Call,
     }
 }
 
@@ -201,6 +207,16 @@ impl CallOps for AtStep<'_, '_> {
         Some(to)
     }
 
+    fn yes_or_no(&self, understood: Understood) -> (YesNo, Understood) {
+        let (answer, requests) = understanding::answer(&self.script.flow, understood, false);
+        let answer = match answer {
+            Answer::Yes => YesNo::Yes,
+            Answer::No => YesNo::No,
+            Answer::Other => YesNo::Neither,
+        };
+        (answer, requests)
+    }
+
     fn take_pending(&mut self) -> Understood {
         mem::take(&mut self.script.pending)
     }
@@ -235,6 +251,10 @@ impl CallOps for AtStep<'_, '_> {
 
     fn silence(&mut self, silent: &mut u8, again: PromptIx) -> Outcome<State> {
         self.script.silence(silent, again, self.out)
+    }
+
+    fn transferred(&mut self) -> Outcome<State> {
+        self.script.end(EndReason::Transferred, false, self.out)
     }
 
     fn wait(&mut self, progress: Progress) -> State {

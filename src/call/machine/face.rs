@@ -129,9 +129,7 @@ impl CallMachine {
         match self.sm.state() {
             State::Ringing {} => CallState::Ringing,
             State::ConfirmingTransfer { .. } => CallState::ConfirmingTransfer,
-            State::Transferring { .. } => CallState::Transferring,
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
-            State::OnHold { .. } => CallState::OnHold,
             // The kind says which phase its step shows.
             State::AtStep { step, .. } => self.flow().step(*step).kind.state(),
             State::Closing { .. } => CallState::Closing,
@@ -167,9 +165,7 @@ impl CallMachine {
     fn step_ix(&self) -> Option<crate::flow::StepIx> {
         let ix = match self.sm.state() {
             State::ConfirmingTransfer { step, .. }
-            | State::Transferring { step, .. }
             | State::ConfirmingHold { step, .. }
-            | State::OnHold { step, .. }
             | State::AtStep { step, .. }
             | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }

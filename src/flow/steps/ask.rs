@@ -213,6 +213,9 @@ impl StepBehaviour for AskStep {
             | StepInput::Audio
             | StepInput::LookupResult { .. }
             | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
             | StepInput::Call => call.pass(),
         }
     }

@@ -12,7 +12,10 @@ use std::{ops::Range, sync::Arc, time::Duration};
 
 use super::super::compile::Findings;
 use super::super::{Flow, Heard, IntentIx, ListenFor, PromptIx, StepIx, Vars, matcher::Understood};
-use super::{AskStep, CallState, CloseStep, Draw, DrawAt, HoldStep, Listening, Step, TransferStep};
+use super::{
+    AskStep, CallState, CloseStep, Draw, DrawAt, HoldStep, Listening, Step, TransferCause,
+    TransferStep,
+};
 
 /// One kind of step. The flow's side (successors, norms, drawing) has
 /// defaults only where most kinds agree; the call's side is `enter` and
@@ -147,9 +150,27 @@ pub enum StepInput<'e> {
     },
     /// The front-end's answer to a recording.
     RecordingResult { ok: bool, recording: &'e str },
+    /// How the work behind a hold ended.
+    HoldResult { ok: bool, variables: &'e Vars },
+    /// The outcome of a transfer, and why it failed when the PBX says.
+    TransferResult {
+        connected: bool,
+        cause: Option<TransferCause>,
+    },
+    /// The call reached the flow's `max_call_ms`.
+    TimeLimit,
     /// What is the call's rather than the step's: the start, playback
-    /// reports, data, results for other phases, hang-ups, the time limit.
+    /// reports, data, hang-ups.
     Call,
+}
+
+/// The answer to a yes/no question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YesNo {
+    Yes,
+    No,
+    /// Neither: other words, which may still hold requests.
+    Neither,
 }
 
 /// What a call keeps while it waits at a step: the kinds share one small
@@ -165,7 +186,8 @@ pub struct Progress {
     pub typed: String,
     /// When the current wait ends, in ms of call time (a lookup's).
     pub until: u64,
-    /// The caller was told of the wait (a lookup's "please hold on").
+    /// The kind's one flag: a lookup told the caller to hold on, a hold
+    /// offered a callback.
     pub told: bool,
 }
 
@@ -229,6 +251,9 @@ pub trait CallOps {
     /// The first of `intents` that leads somewhere, with the ones after
     /// it that do kept for the next step that listens.
     fn follow(&mut self, intents: &[IntentIx]) -> Option<StepIx>;
+    /// Understood words as the answer to a yes/no question (asking for
+    /// a person is no yes here), and the requests said with it.
+    fn yes_or_no(&self, understood: Understood) -> (YesNo, Understood);
     /// The requests said alongside the last answer, taken.
     fn take_pending(&mut self) -> Understood;
     /// This step is the one a declined transfer returns to (N10).
@@ -256,6 +281,8 @@ pub trait CallOps {
     fn go(&mut self, to: StepIx) -> Self::Next;
     /// N5: `again`, then the goodbye, then hang up.
     fn silence(&mut self, silent: &mut u8, again: PromptIx) -> Self::Next;
+    /// The call left us: the transfer connected.
+    fn transferred(&mut self) -> Self::Next;
 
     // --- where entering a step leaves the call ---
 

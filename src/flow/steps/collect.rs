@@ -544,6 +544,9 @@ impl StepBehaviour for CollectStep {
             | StepInput::Audio
             | StepInput::LookupResult { .. }
             | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
             | StepInput::Call => call.pass(),
         }
     }

@@ -8,12 +8,12 @@ use schemars::JsonSchema;
 use super::super::compile::{
     Checked, Findings, settings::check_millis, steps::StepContext, steps::StepFields,
 };
-use super::super::{ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Flow, Heard, IntentIx, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Millis, PromptRef, StepRef, Variables},
-    Listening, Need, NodeShape, NormsAt, RawKind, StepBehaviour, StepKindSpec, Written, first_of,
-    names_of, optional, required, schema_of, yes_no_question,
+    Listening, Need, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
+    WaitsFor, Written, YesNo, first_of, names_of, optional, required, schema_of, yes_no_question,
 };
 
 /// Put the caller on hold, with their consent (N11).
@@ -230,11 +230,12 @@ impl RawKind for RawHold {
     }
 }
 
-/// The consent question and the hold itself are still the machine's own
-/// phases (`confirming_hold`, `on_hold`).
+/// The consent question is the machine's own phase (`confirming_hold`,
+/// with every consent question's rules); on yes the call holds here, in
+/// the generic phase, until the hold's result.
 impl StepBehaviour for HoldStep {
     fn state(&self) -> CallState {
-        CallState::ConfirmingHold
+        CallState::OnHold
     }
 
     fn gives(&self, name: &str) -> Gives<'_> {
@@ -287,8 +288,97 @@ impl StepBehaviour for HoldStep {
         g.silence(at.flow, &at.id, self.ask);
     }
 
+    fn waits_for(&self, _flow: &Flow) -> Option<WaitsFor> {
+        Some(WaitsFor::Result(self.while_holding()))
+    }
+
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
         Entered::Phase(call.confirm_hold(self))
+    }
+
+    /// Only a reported `hold_result` ends the hold: the apology, then
+    /// `next` (done, with every variable it gives) or `failed`. When the
+    /// promise (`hold_ms`) passes: the apology with the new estimate and a
+    /// callback offer, and the hold goes on. Words get an answer and the
+    /// hold goes on (`words`). Hold music hides the caller's audio, so
+    /// there is nothing to fix on hold.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        match input {
+            StepInput::HoldResult { ok, variables } => {
+                call.merge(variables);
+                let done = ok && call.has_all(&self.gives);
+                call.say(self.resume);
+                call.go(if done { self.next } else { self.failed })
+            }
+            StepInput::Silence => {
+                call.say(self.overdue);
+                progress.told = true;
+                progress.until = call.deadline_after(self.duration);
+                call.listen_for(self.duration);
+                call.stay()
+            }
+            StepInput::Heard(heard) => self.words(heard, progress, call),
+            StepInput::Unclear | StepInput::Audio => call.stay(),
+            StepInput::Started
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
+    }
+}
+
+impl HoldStep {
+    /// Words during a hold: the callback taken (asked for, or a yes to
+    /// the offer) → the `callback` step; a person asked for → the
+    /// transfer's consent question (N10); the agent number → the number
+    /// (N14); a no to the offer → the estimate, hold on; anything else
+    /// (还要多久) → the estimate. Each after the apology for the wait where
+    /// the hold ends (N11). Never a claim that the work is done.
+    fn words<C: CallOps>(
+        &self,
+        heard: Heard<'_>,
+        progress: &mut Progress,
+        call: &mut C,
+    ) -> C::Next {
+        let understood = call.understand(heard);
+        let (answer, requests) = call.yes_or_no(understood);
+        let roles = call.flow().roles();
+        let (callback, agent, person) = (roles.callback, roles.agent, roles.person);
+        let number = roles.agent_number_intent.zip(roles.agent_number);
+        let has = |role: Option<IntentIx>| {
+            role.is_some_and(|r| requests.contains(r) || understood.contains(r))
+        };
+        let offered = progress.told;
+        if has(callback) || (offered && answer == YesNo::Yes) {
+            call.say(self.resume);
+            return call.go(self.callback);
+        }
+        if has(agent)
+            && let Some(person) = person
+        {
+            call.say(self.resume);
+            return call.go(person);
+        }
+        match number {
+            Some((intent, number)) if has(Some(intent)) => call.say(number),
+            // Holding on: the estimate again, not the thanks that starts a
+            // hold (the caller agreed to that once).
+            Some(_) | None => {
+                if offered && answer == YesNo::No {
+                    progress.told = false;
+                }
+                call.say(self.progress);
+            }
+        }
+        call.listen_until(progress.until);
+        call.stay()
     }
 }
 

@@ -274,7 +274,12 @@ impl StepBehaviour for LookupStep {
                 call.stay()
             }
             StepInput::Unclear | StepInput::Audio => call.stay(),
-            StepInput::Started | StepInput::RecordingResult { .. } | StepInput::Call => call.pass(),
+            StepInput::Started
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
         }
     }
 }

@@ -473,6 +473,9 @@ impl StepBehaviour for MenuStep {
             | StepInput::Audio
             | StepInput::LookupResult { .. }
             | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
             | StepInput::Call => call.pass(),
         }
     }

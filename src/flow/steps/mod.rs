@@ -42,7 +42,7 @@ use super::raw::Sp;
 use super::{Flow, IntentIx, ListenFor, PromptIx, StepIx};
 pub use ask::AskStep;
 pub use behaviour::{
-    CallOps, Entered, Gives, NormsAt, Progress, StepBehaviour, StepInput, WaitsFor,
+    CallOps, Entered, Gives, NormsAt, Progress, StepBehaviour, StepInput, WaitsFor, YesNo,
 };
 pub use branch::BranchStep;
 pub use call::{CallStep, MAX_DEPTH as MAX_SUBFLOW_DEPTH, RETURN_PREFIX, ReturnStep};
@@ -61,7 +61,7 @@ pub use record::RecordStep;
 pub use say::SayStep;
 pub use set::SetStep;
 pub use state::CallState;
-pub use transfer::{TargetType, TransferStep};
+pub use transfer::{TargetType, TransferCause, TransferStep};
 
 /// One step of a flow file, as written: its kind's own table, and the
 /// keys it has that belong to other kinds (which `compile` reports).

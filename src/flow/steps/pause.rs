@@ -200,6 +200,9 @@ impl StepBehaviour for PauseStep {
             StepInput::Started
             | StepInput::LookupResult { .. }
             | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
             | StepInput::Call => call.pass(),
         }
     }

@@ -279,7 +279,11 @@ impl StepBehaviour for RecordStep {
             StepInput::Heard(_) | StepInput::Unclear | StepInput::Audio | StepInput::Started => {
                 call.stay()
             }
-            StepInput::LookupResult { .. } | StepInput::Call => call.pass(),
+            StepInput::LookupResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
         }
     }
 }

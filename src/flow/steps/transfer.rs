@@ -13,10 +13,31 @@ use super::super::{Flow, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Millis, PromptRef, StepRef, Text, Variables},
-    Listening, NodeShape, NormsAt, RawKind, StepBehaviour, StepKindSpec, Written, fill,
+    Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
+    WaitsFor, Written, fill,
     fill::{Template, Unknown},
     first_of, names_of, optional, required, schema_of,
 };
+
+/// Why a transfer did not go through, as the PBX reports it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TransferCause {
+    Busy,
+    NoAnswer,
+    Rejected,
+    Failed,
+}
 
 /// Transfer to a person, only after the caller agreed (N10).
 #[derive(Debug, JsonSchema)]
@@ -304,11 +325,13 @@ impl TransferStep {
     }
 }
 
-/// The consent question and the wait for the PBX are still the
-/// machine's own phases (`confirming_transfer`, `transferring`).
+/// The consent question is the machine's own phase
+/// (`confirming_transfer`, with every consent question's rules); on yes
+/// the transfer is sent and the call waits here, in the generic phase,
+/// for the PBX's result.
 impl StepBehaviour for TransferStep {
     fn state(&self) -> CallState {
-        CallState::ConfirmingTransfer
+        CallState::Transferring
     }
 
     fn successors(&self) -> Vec<StepIx> {
@@ -345,7 +368,51 @@ impl StepBehaviour for TransferStep {
         g.silence(at.flow, &at.id, self.consent);
     }
 
+    fn waits_for(&self, _flow: &Flow) -> Option<WaitsFor> {
+        Some(WaitsFor::Result(TransferStep::WAITS_FOR.into()))
+    }
+
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
         Entered::Phase(call.confirm_transfer(self))
+    }
+
+    /// Connected → the call is over for us; failed → the apology (for
+    /// its cause, where the step has one, else `failed`) and `fallback`.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        let _ = progress;
+        match input {
+            StepInput::TransferResult {
+                connected: true, ..
+            } => call.transferred(),
+            StepInput::TransferResult {
+                connected: false,
+                cause,
+            } => {
+                let specific = match cause {
+                    Some(TransferCause::Busy) => self.busy,
+                    Some(TransferCause::NoAnswer) => self.no_answer,
+                    Some(TransferCause::Rejected | TransferCause::Failed) | None => None,
+                };
+                call.say(specific.unwrap_or(self.failed));
+                call.go(self.fallback)
+            }
+            // The caller is with the transfer target or in its queue now,
+            // so the time limit is theirs too.
+            StepInput::Silence
+            | StepInput::Heard(_)
+            | StepInput::Unclear
+            | StepInput::Audio
+            | StepInput::TimeLimit => call.stay(),
+            StepInput::Started
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::Call => call.pass(),
+        }
     }
 }
