@@ -50,6 +50,12 @@ const NEAR_MISSES: &[&str] = &[
     "",
 ];
 
+/// The shipped flows, compiled once for every case.
+fn shipped() -> Vec<Arc<Flow>> {
+    static FLOWS: std::sync::OnceLock<Vec<Arc<Flow>>> = std::sync::OnceLock::new();
+    FLOWS.get_or_init(flows).clone()
+}
+
 fn flows() -> Vec<Arc<Flow>> {
     let root = env!("CARGO_MANIFEST_DIR");
     ["hotline", "outbound", "menu"]
@@ -424,4 +430,245 @@ fn the_checks_catch_a_silence_hang_up_without_prompts() {
     )
     .expect_err("no goodbye said");
     assert!(err.contains("no goodbye"), "{err}");
+}
+
+// === issue 25: questions, closings, callers who have spoken ===
+
+/// Starts `flow` in `locale` (zh-CN, zh-TW, en by index).
+fn start(flow: &Arc<Flow>, locale: u8) -> (CallMachine, Vec<Action>) {
+    let mut machine = CallMachine::new(CallSetup {
+        flow: flow.clone(),
+        locale: locale % flow.locales().len() as u8,
+        opening: flow.prompt_index("opening"),
+        day_part: DayPart::Afternoon,
+        variables: Default::default(),
+        caller: "".into(),
+        callee: "".into(),
+        after_hours: false,
+    });
+    let mut out = Vec::new();
+    machine.handle_at(Duration::ZERO, &Event::Start, &mut out);
+    (machine, out)
+}
+
+fn speech(text: &str) -> Event {
+    Event::Speech {
+        text: text.into(),
+        confidence: Some(0.9),
+        intents: Vec::new(),
+    }
+}
+
+fn said(actions: &[Action]) -> Vec<&str> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Say(s) => Some(&*s.prompt.id),
+            Action::Listen { .. }
+            | Action::Transfer { .. }
+            | Action::Hangup(_)
+            | Action::Lookup { .. }
+            | Action::Record { .. } => None,
+        })
+        .collect()
+}
+
+/// The phrases of `intent` in `locale`.
+fn phrases<'f>(flow: &'f Flow, intent: &str, locale: u8) -> Vec<&'f str> {
+    let ix = flow.intent_index(intent).expect("the flow has the intent");
+    flow.intents()[usize::from(ix)].phrases.per_locale[usize::from(locale)]
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Questions a caller asks back at a consent question: every yes and
+/// person phrase asked ("可以吗?", "agent?"), how long, are you a person.
+/// The second value is the answer the question must hear first, if any.
+fn questions(flow: &Flow, locale: u8) -> Vec<(String, Option<&'static str>)> {
+    let ask = if locale == 2 { "?" } else { "吗?" };
+    let mut lines: Vec<(String, Option<&'static str>)> = ["yes", "agent"]
+        .iter()
+        .flat_map(|i| phrases(flow, i, locale))
+        .map(|p| (format!("{p}{ask}"), None))
+        .collect();
+    let (how_long, human): (&[&str], &[&str]) = match locale {
+        0 => (
+            &["排队要多久?", "要等多久", "多长时间?"],
+            &["是真人吗?", "你是机器吗?", "你是不是机器人"],
+        ),
+        1 => (
+            &["排隊要多久?", "要等多久", "多長時間?"],
+            &["是真人嗎?", "你是機器嗎?", "你是不是機器人"],
+        ),
+        _ => (
+            &["how long?", "how long is the wait?"],
+            &["are you a robot?", "am I talking to a person?"],
+        ),
+    };
+    lines.extend(how_long.iter().map(|l| (l.to_string(), Some("wait"))));
+    lines.extend(
+        human
+            .iter()
+            .map(|l| (l.to_string(), Some("assistant_reply"))),
+    );
+    lines
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// At the transfer's and the hold's consent questions (N10, N11), a
+    /// question is never a yes: no transfer, no hold, and a question about
+    /// the wait or about a person hears its answer before the question.
+    #[test]
+    fn a_question_never_counts_as_consent(
+        locale in 0u8..3,
+        hold in any::<bool>(),
+        picks in prop::collection::vec(any::<usize>(), 1..12),
+    ) {
+        let flow = shipped().remove(0);
+        let lines = questions(&flow, locale);
+        let (mut machine, _) = start(&flow, locale);
+        let mut out = Vec::new();
+        machine.handle_at(Duration::ZERO, &Event::Dtmf { digits: if hold { "4" } else { "0" }.into() }, &mut out);
+        let question = if hold { "hold_ask" } else { "transfer_consent" };
+        prop_assert_eq!(said(&out), vec![question]);
+        for (k, pick) in picks.iter().enumerate() {
+            let (line, answer) = &lines[pick % lines.len()];
+            out.clear();
+            machine.handle_at(Duration::from_secs(k as u64 + 1), &speech(line), &mut out);
+            let words = said(&out);
+            prop_assert!(
+                !out.iter().any(|a| matches!(a, Action::Transfer { .. })) && !words.contains(&"hold_thanks"),
+                "{line:?} counted as consent: {words:?}"
+            );
+            if k + 1 >= usize::from(flow.timing().consent_attempts) {
+                // The bound: the question counted as no.
+                break;
+            }
+            prop_assert_eq!(words.last(), Some(&question), "{:?}", line);
+            if let Some(answer) = answer {
+                let wanted = match (*answer, hold) {
+                    ("wait", true) => "hold_wait",
+                    ("wait", false) => "transfer_wait",
+                    (a, _) => a,
+                };
+                prop_assert_eq!(words.first(), Some(&wanted), "{:?}", line);
+            }
+        }
+    }
+
+    /// After our goodbye (N12), the caller's goodbyes, thanks, yes, no,
+    /// greetings and silence get nothing: no question, no prompt at all,
+    /// and in the end the line left open, never the no-sound goodbye.
+    #[test]
+    fn a_goodbye_after_our_goodbye_never_gets_a_new_question(
+        locale in 0u8..3,
+        way in 0u8..3,
+        picks in prop::collection::vec(any::<usize>(), 1..12),
+    ) {
+        let flow = shipped().remove(0);
+        let fillers: Vec<&str> = ["goodbye", "thanks", "yes", "no", "greeting"]
+            .iter()
+            .flat_map(|i| phrases(&flow, i, locale))
+            .collect();
+        let bye = phrases(&flow, "goodbye", locale)[0];
+        let (mut machine, _) = start(&flow, locale);
+        let mut out = Vec::new();
+        let mut now = Duration::ZERO;
+        let mut send = |machine: &mut CallMachine, event: Event, out: &mut Vec<Action>| {
+            now += Duration::from_secs(1);
+            out.clear();
+            machine.handle_at(now, &event, out);
+        };
+        if way == 0 {
+            // A goodbye at the opening.
+            send(&mut machine, speech(bye), &mut out);
+        } else {
+            send(&mut machine, Event::Dtmf { digits: "3".into() }, &mut out);
+            send(&mut machine, Event::LookupResult {
+                name: "bill".into(),
+                ok: true,
+                variables: [("amount".to_owned(), "58.50".to_owned())].into(),
+            }, &mut out);
+            let last = if way == 1 { speech(bye) } else { Event::NoInput };
+            send(&mut machine, last, &mut out);
+        }
+        prop_assert_eq!(said(&out), vec!["goodbye"]);
+        for pick in &picks {
+            let line = fillers[pick % fillers.len()];
+            send(&mut machine, speech(line), &mut out);
+            prop_assert!(out.is_empty(), "{:?} after our goodbye got {:?}", line, said(&out));
+            prop_assert_eq!(machine.state(), CallState::AwaitingHangup);
+        }
+        send(&mut machine, Event::NoInput, &mut out);
+        prop_assert_eq!(machine.ended(), Some(EndReason::LineLeftOpen));
+    }
+
+    /// A caller who has spoken is never hung up on for silence before the
+    /// three silence prompts, and never after our goodbye: their silence
+    /// there only waits for them to hang up (N5 is for calls with no
+    /// sound, N12 for the close).
+    #[test]
+    fn a_caller_who_has_spoken_is_never_hung_up_on_for_silence_early(
+        flow in 0usize..3,
+        locale in 0u8..3,
+        moves in prop::collection::vec((0usize..1000, any::<bool>()), 1..60),
+    ) {
+        let flow = shipped().remove(flow);
+        let locale = locale % flow.locales().len() as u8;
+        let mut lines: Vec<String> = ["goodbye", "thanks", "yes", "no", "greeting", "repeat"]
+            .iter()
+            .filter(|i| flow.intent_index(i).is_some())
+            .flat_map(|i| phrases(&flow, i, locale))
+            .map(str::to_owned)
+            .collect();
+        lines.extend(vocabulary(&flow));
+        let (mut machine, _) = start(&flow, locale);
+        let mut out = Vec::new();
+        let mut now = Duration::ZERO;
+        let mut silent_prompts = 0usize;
+        // Our goodbye said, and no real request from the caller since.
+        let mut closed = false;
+        let moves = moves.into_iter().chain(std::iter::repeat_n((0, true), 50));
+        for (pick, quiet) in moves {
+            if machine.ended().is_some() {
+                break;
+            }
+            let event = if quiet { Event::NoInput } else { speech(&lines[pick % lines.len()]) };
+            now += Duration::from_secs(6);
+            out.clear();
+            machine.handle_at(now, &event, &mut out);
+            let real = machine
+                .understood()
+                .iter()
+                .any(|i| !["goodbye", "thanks", "yes", "no", "greeting", "repeat"].contains(&&**i));
+            if !quiet && real {
+                closed = false;
+            }
+            let words = said(&out);
+            if quiet {
+                prop_assert!(
+                    !(closed && words.iter().any(|w| w.starts_with("silence_"))),
+                    "after our goodbye, silence heard {:?} ({:?})", words, machine.state_name()
+                );
+                if !words.is_empty() {
+                    silent_prompts += 1;
+                }
+            } else {
+                silent_prompts = 0;
+            }
+            if out.iter().any(|a| matches!(a, Action::Hangup(EndReason::Silence))) {
+                prop_assert!(!closed, "hung up for silence after our goodbye");
+                prop_assert!(
+                    silent_prompts >= usize::from(flow.timing().silence_prompts) - 1,
+                    "hung up for silence after {} silence prompts", silent_prompts
+                );
+            }
+            if words.contains(&"goodbye") {
+                closed = true;
+            }
+        }
+    }
 }

@@ -162,7 +162,7 @@ fn understand_eval_prints_json() {
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["flow"], "outbound");
-    assert_eq!(v["lines"], 132);
+    assert_eq!(v["lines"], 162);
     assert!(v["confusion"].as_array().is_some_and(|m| !m.is_empty()));
     assert!(
         v["intents"]

@@ -7,16 +7,18 @@
 //! lives in the `in_call` superstate. `face` is what the engine calls
 //! (`CallMachine`); shared helpers are in `shared`, what happens to
 //! understood words at a step in `respond`, holds and lookups in `waiting`,
-//! the questions audio trouble asks in `audio`, and `at_step`, the one
-//! phase of every kind that decides its inputs itself (in the kind's own
-//! file, `flow/steps/<kind>.rs`).
+//! the questions audio trouble asks in `audio`, words at the close in
+//! `closing`, and `at_step`, the one phase of every kind that decides its
+//! inputs itself (in the kind's own file, `flow/steps/<kind>.rs`).
 //!
 //! ```text
 //! ringing ─Start→ at_step ⇄ (the step's kind decides: ask, menu, collect,
 //!   lookup, record, pause…; answers lead from step to step)
 //!   at_step ─transfer step→ confirming_transfer ─yes→ at_step (transferring) ─connected→ ended
 //!   at_step ─hold step→ confirming_hold ─yes→ at_step (on hold) ─hold_result→ (next or failed step)
-//!   at_step ─close step→ closing ─no/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   at_step ─close step→ closing ─no/goodbye/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   at_step ─caller's goodbye→ awaiting_hangup (the close's goodbye)
+//!     awaiting_hangup ─real request→ (more) ; goodbye, thanks, 嗯 → (waits on)
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
 //!   any ─bounds reached→ a person (consent) or a polite close
@@ -25,6 +27,7 @@
 
 mod at_step;
 mod audio;
+mod closing;
 mod face;
 mod respond;
 mod shared;
@@ -116,6 +119,14 @@ pub struct Script {
     last_said: Option<PromptIx>,
     /// What the current event was understood as.
     heard: Understood,
+    /// The `say` step's prompt (a bill, a ticket number) in the last turn
+    /// that said anything: what "say again" repeats before the question.
+    #[serde(default)]
+    told: Option<PromptIx>,
+    /// Whether this turn said anything yet (a new turn's first words
+    /// forget `told`).
+    #[serde(default)]
+    spoke: bool,
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
     /// lookup and hold answers, `set` steps and recordings.
@@ -202,6 +213,7 @@ impl Script {
             step: *step,
             prompt: transfer.consent,
             agent_is_yes: true,
+            estimate: self.flow.roles().transfer_wait,
         };
         match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
@@ -234,6 +246,7 @@ impl Script {
             step: *step,
             prompt: hold.ask,
             agent_is_yes: false,
+            estimate: self.flow.roles().hold_wait,
         };
         match self.consent(question, event, silent, asked, context) {
             Ok(Answer::Yes) => {
@@ -256,7 +269,9 @@ impl Script {
     }
 
     /// Asked whether anything else is needed (N12). Yes or a new request →
-    /// the `more` step; no or silence → goodbye, then wait for the caller.
+    /// the `more` step; no, a goodbye (没事了) or silence → goodbye, then
+    /// wait for the caller; say again → what was told, then the question
+    /// (`closing`).
     #[state(superstate = "in_call")]
     fn closing(
         &mut self,
@@ -286,21 +301,15 @@ impl Script {
                 | Event::TimeLimit => Super,
             };
         };
-        let (answer, requests) = self.answer(event, heard, false);
-        match answer {
-            Answer::No if requests.is_empty() || self.only_pleasantries(requests) => {
-                Transition(self.goodbye(*step, close, context))
-            }
-            Answer::Yes if requests.is_empty() => Transition(self.enter(close.more, context)),
-            _ => self.respond_at(close.more, requests, context),
-        }
+        self.closing_words(*step, close, event, heard, context)
     }
 
     /// Goodbye said; the caller hangs up first (N12). If they leave the
     /// line open past the wait, we hang up, for `then` (N15: the line left
     /// open; N7: the poor line the caller agreed to leave); if they speak
-    /// after an N12 goodbye, we help (`more`); after a final goodbye we
-    /// only wait.
+    /// after an N12 goodbye with a real request, we help (`more`), and
+    /// their goodbye, thanks or filler gets nothing (`closing`); after a
+    /// final goodbye we only wait.
     #[state(superstate = "in_call")]
     fn awaiting_hangup(
         &mut self,
@@ -314,8 +323,7 @@ impl Script {
         match (self.input(event), *more, event) {
             (_, _, Event::NoInput) => self.end(*then, true, context),
             (Input::Clear(heard), Some(more), _) => {
-                let understood = self.understand(event, heard);
-                self.respond_at(more, understood, context)
+                self.words_after_goodbye(more, event, heard, context)
             }
             // Mumbling after the goodbye is no new request: the goodbye
             // stays the last word and the wait runs on (the property test

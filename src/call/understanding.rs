@@ -93,12 +93,16 @@ pub fn understand(flow: &Flow, locale: LocaleIx, event: &Event, heard: Heard<'_>
 /// Splits what was understood into a yes/no answer and the other requests.
 /// `agent_is_yes`: at a transfer's consent question, asking for a person
 /// is agreeing to that transfer — unless the caller asked it (是真人吗?,
-/// "is that a real person?"): a question is nobody's consent (N10).
+/// "is that a real person?"): a question is nobody's consent (N10). A
+/// goodbye (不用了谢谢, 就这样吧) is a no where nothing else answers, and
+/// never a request of its own; asked (就这样吗?), it answers nothing.
 pub fn answer(flow: &Flow, understood: Understood, agent_is_yes: bool) -> (Answer, Understood) {
-    let agent_is_yes = agent_is_yes && !understood.is_question();
+    let asked = understood.is_question();
+    let agent_is_yes = agent_is_yes && !asked;
     let roles = flow.roles();
     let is = |i: IntentIx, role: Option<IntentIx>| Some(i) == role;
     let mut answer = Answer::Other;
+    let mut goodbye = false;
     let mut rest = Understood::default();
     for &i in understood.as_slice() {
         let this = if is(i, roles.yes) || (agent_is_yes && is(i, roles.agent)) {
@@ -111,10 +115,34 @@ pub fn answer(flow: &Flow, understood: Understood, agent_is_yes: bool) -> (Answe
         match this {
             Some(a) if answer == Answer::Other => answer = a,
             Some(_) => {}
+            None if is(i, roles.goodbye) => goodbye = !asked,
             None => rest.push(i),
         }
     }
+    if goodbye && answer == Answer::Other {
+        answer = Answer::No;
+    }
     (answer, rest)
+}
+
+/// Whether the caller closed the call (再见, 没事了, "that's all"): said,
+/// not asked.
+pub fn says_goodbye(flow: &Flow, understood: Understood) -> bool {
+    !understood.is_question() && flow.roles().goodbye.is_some_and(|g| understood.contains(g))
+}
+
+/// Whether what the caller said after our goodbye asks for something new:
+/// any intent but a goodbye, thanks, a greeting, a bare yes or no (the
+/// fillers of a call's last seconds: 好的, 嗯, 谢谢, 拜拜) or "are you
+/// there?". Words that match nothing ask for nothing either (N12: the
+/// caller hangs up first).
+pub fn asks_for_more(flow: &Flow, understood: Understood) -> bool {
+    let r = flow.roles();
+    let fillers = [r.goodbye, r.thanks, r.hello, r.yes, r.no, r.repeat];
+    understood
+        .as_slice()
+        .iter()
+        .any(|&i| !fillers.contains(&Some(i)))
 }
 
 #[cfg(test)]

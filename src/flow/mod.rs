@@ -50,6 +50,7 @@ pub use steps::{
     ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType, Template,
     TransferCause, TransferStep, WaitsFor, YesNo, seconds,
 };
+pub use understanding::{Asked, asked_about};
 
 /// A call's own variables by name: caller data for the prompts (a name, a
 /// bill amount, a ticket number). Plain data, so a call's state can be
@@ -364,6 +365,17 @@ pub struct Roles {
     pub repeat: Option<IntentIx>,
     pub callback: Option<IntentIx>,
     pub nuisance: Option<IntentIx>,
+    /// The caller's closing (built in: `flow::understanding::GOODBYE`).
+    pub goodbye: Option<IntentIx>,
+    /// The close step a caller's goodbye leads to away from a close step
+    /// (the first one, the after-hours step aside).
+    pub close: Option<(StepIx, CloseStep)>,
+    /// The hold's promised time, for "how long?" before the hold.
+    pub hold_wait: Option<PromptIx>,
+    /// The queue's estimate, for "how long?" at a transfer's question.
+    pub transfer_wait: Option<PromptIx>,
+    /// That the caller talks to an automated assistant.
+    pub assistant_reply: Option<PromptIx>,
 }
 
 // === impl Flow ===

@@ -116,6 +116,11 @@ impl CallOps for AtStep<'_, '_> {
         self.script.say_at(self.step, prompt, self.out);
     }
 
+    fn tell(&mut self, prompt: PromptIx) {
+        self.script.say_at(self.step, prompt, self.out);
+        self.script.told = Some(prompt);
+    }
+
     fn listen(&mut self) {
         self.script.listen(self.out);
     }

@@ -65,6 +65,8 @@ impl CallMachine {
             pending: Understood::default(),
             last_said: None,
             heard: Understood::default(),
+            told: None,
+            spoke: false,
             ended: None,
             vars: setup.variables,
             frames: Vec::new(),

@@ -4,6 +4,7 @@
 //! within bounds.
 
 use super::{Outbox, Script, State};
+use crate::call::understanding;
 use crate::{
     calendar::DayPart,
     flow::{AskStep, IntentIx, StepBehaviour, StepIx, StepKind, matcher::Understood},
@@ -102,10 +103,12 @@ impl Script {
         if has(roles.nuisance) {
             return self.nuisance_turn(step, out);
         }
+        if understanding::says_goodbye(&flow, understood) {
+            return self.caller_goodbye(step, out);
+        }
         if has(roles.repeat) {
             self.not_understood = 0;
-            let again = self.last_said.unwrap_or(roles.silence_reprompt);
-            self.say(again, out);
+            self.say_again(None, out);
             return self.listen_at(step, out);
         }
         let reply = if has(roles.thanks) {
@@ -138,6 +141,22 @@ impl Script {
         out: &mut Outbox,
     ) -> statig::prelude::Outcome<State> {
         statig::prelude::Transition(self.respond(step, understood, out))
+    }
+
+    /// The caller closed the call away from a close step (再见 at the
+    /// opening, 就这样吧 after an answer): the flow's close step's goodbye,
+    /// without its "anything else?" (the caller just said no more), then
+    /// the wait for their hang-up, where a real request reopens the call
+    /// (N12). A flow without a close step closes politely.
+    fn caller_goodbye(&mut self, step: StepIx, out: &mut Outbox) -> State {
+        self.not_understood = 0;
+        self.nuisance = 0;
+        self.pending = Understood::default();
+        let roles = self.flow.roles();
+        match roles.close {
+            Some((at, close)) => self.goodbye(at, &close, out),
+            None => self.final_goodbye(roles.polite_close, step, out),
+        }
     }
 
     fn listen_at(&mut self, step: StepIx, out: &mut Outbox) -> State {

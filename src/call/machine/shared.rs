@@ -15,8 +15,8 @@ use crate::{
         understanding::{self, Answer, Input},
     },
     flow::{
-        AskPrompt, AskStep, CloseStep, Entered, Heard, PromptIx, StepBehaviour, StepIx, StepKind,
-        matcher::Understood,
+        AskPrompt, AskStep, Asked, CloseStep, Entered, Heard, PromptIx, StepBehaviour, StepIx,
+        StepKind, asked_about, matcher::Understood,
     },
 };
 
@@ -32,6 +32,9 @@ pub(super) struct Question {
     pub prompt: PromptIx,
     /// Asking for a person counts as yes (a transfer's consent question).
     pub agent_is_yes: bool,
+    /// The answer to "how long?" here (the hold's promise, the queue's
+    /// estimate), where the flow has one.
+    pub estimate: Option<PromptIx>,
 }
 
 impl Script {
@@ -48,6 +51,7 @@ impl Script {
         }
         self.heard = Understood::default();
         self.changed.clear();
+        self.spoke = false;
         if let Input::Clear(_) = Input::of(&self.flow, event) {
             self.unclear = 0;
             self.language = 0;
@@ -86,6 +90,17 @@ impl Script {
         understanding::answer(&self.flow, u, agent_is_yes)
     }
 
+    /// What a question from the caller asks about, where the flow can
+    /// answer it; a statement asks nothing.
+    fn asked(&self, heard: Heard<'_>) -> Option<Asked> {
+        match heard {
+            Heard::Words(text) if self.heard.is_question() => {
+                asked_about(&self.flow.locales()[usize::from(self.locale)], text)
+            }
+            Heard::Words(_) | Heard::Keys(_) => None,
+        }
+    }
+
     /// Says one of the flow's own prompts (silence, audio, goodbyes):
     /// the caller may always interrupt those.
     pub(super) fn say(&mut self, prompt: PromptIx, out: &mut Outbox) {
@@ -100,6 +115,10 @@ impl Script {
     }
 
     fn say_with(&mut self, prompt: PromptIx, barge_in: bool, out: &mut Outbox) {
+        if !self.spoke {
+            self.spoke = true;
+            self.told = None;
+        }
         self.last_said = Some(prompt);
         let p = self.flow.prompt(prompt);
         let rendered = p.render(self.locale, &self.vars);
@@ -111,6 +130,24 @@ impl Script {
             rendered,
             rendered_ssml,
         }));
+    }
+
+    /// "Say again": what the last turn told (a `say` step: the bill, a
+    /// ticket number), then `question` (else the last thing said). The
+    /// question alone would drop what the caller asked to hear (issue 25).
+    pub(super) fn say_again(&mut self, question: Option<PromptIx>, out: &mut Outbox) {
+        let told = self.told;
+        let question = question
+            .or(self.last_said)
+            .unwrap_or(self.flow.roles().silence_reprompt);
+        if let Some(t) = told
+            && t != question
+        {
+            self.say(t, out);
+        }
+        self.say(question, out);
+        // Asked twice, it is said twice.
+        self.told = told;
     }
 
     pub(super) fn listen(&self, out: &mut Outbox) {
@@ -136,6 +173,15 @@ impl Script {
 
     /// N5: after the question, `again`, …, then the goodbye, then hang up:
     /// never fewer than `silence_prompts` prompts before hanging up.
+    ///
+    /// The rule for a caller who has spoken (issue 25): where we wait for
+    /// an answer (a step's question, a consent question) their silence gets
+    /// these same three prompts, counted afresh after anything they did
+    /// (N5 as written: the scenarios and the scorer hold its third prompt
+    /// to be `silence_goodbye`). After our goodbye (`awaiting_hangup`)
+    /// silence never comes here: nothing is asked, so it is the line left
+    /// open (N12/N15), and their own goodbye or thanks there keeps the
+    /// call waiting instead of reopening it into this path.
     pub(super) fn silence(
         &mut self,
         silent: &mut u8,
@@ -209,6 +255,7 @@ impl Script {
             step,
             prompt: question,
             agent_is_yes,
+            estimate,
         } = asking;
         if super::caller_sound(event) {
             *silent = 0;
@@ -233,10 +280,20 @@ impl Script {
                     return Ok(Answer::No);
                 }
                 let roles = self.flow.roles();
-                if let (Some(i), Some(reply)) = (roles.agent_number_intent, roles.agent_number)
-                    && requests.contains(i)
-                {
-                    self.say(reply, out);
+                // Questions back get their answer before the question again
+                // (issue 25): the agent number (N14), how long (the estimate
+                // the flow has), whether this is a person (honestly not).
+                let number = roles
+                    .agent_number_intent
+                    .filter(|&i| requests.contains(i))
+                    .and(roles.agent_number);
+                let reply = match self.asked(heard) {
+                    Some(Asked::HowLong) => estimate,
+                    Some(Asked::AreYouHuman) => roles.assistant_reply,
+                    None => None,
+                };
+                for p in [number, reply].into_iter().flatten() {
+                    self.say(p, out);
                 }
                 self.say_at(step, question, out);
                 self.listen(out);

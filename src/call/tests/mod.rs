@@ -11,7 +11,9 @@ use std::sync::Arc;
 mod agent_number;
 mod audio;
 mod blocks;
+mod callers_close;
 mod closing;
+mod consent_questions;
 mod hold;
 mod ivr;
 mod lookup;
@@ -39,6 +41,7 @@ const PICK_UP: &str = "非常抱歉,我听不到您的声音,请问您是否已�
 const SPEAK_INTO: &str = "我这边听不清楚,请您拿起话筒说话,好吗?";
 const MANDARIN: &str = "对不起,请您用普通话,好吗?";
 const CONSENT: &str = "为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?";
+const ASSISTANT: &str = "您好,我是XX的智能语音助手,不是人工客服。";
 const DECLINED: &str = "好的,那我继续为您服务,请问还有什么可以帮您?";
 const FAILED: &str = "非常抱歉,人工客服暂时无法接通,我继续为您服务。";
 const HOLD_ASK: &str = "我需要为您查询一下,请您稍候,可以吗?";

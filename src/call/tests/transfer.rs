@@ -64,9 +64,12 @@ fn transfer_other_words_ask_consent_again() {
 fn a_question_about_the_agent_is_no_consent() {
     let mut call = Call::zh_cn();
     ask_for_agent(&mut call);
-    // Asking whether it is a person asks; it agrees to nothing (N10).
-    call.send(words("是真人吗?"))
-        .is(&["say:transfer_consent", LISTEN], &[CONSENT]);
+    // Asking whether it is a person asks; it agrees to nothing (N10), and
+    // gets an honest answer first (issue 25).
+    call.send(words("是真人吗?")).is(
+        &["say:assistant_reply", "say:transfer_consent", LISTEN],
+        &[ASSISTANT, CONSENT],
+    );
     assert_eq!(call.at(), ("confirming_transfer", Some("to_agent")));
     call.send(words("转人工吗？"))
         .is(&["say:transfer_consent", LISTEN], &[CONSENT]);

@@ -241,9 +241,14 @@ fn are_you_there_and_say_again_repeat_the_last_prompt() {
         let mut call = call(lang);
         call.send(words(lang.hello_there))
             .is(&["say:opening", LISTEN], &[lang.opening]);
+        // Right after the bill, "say again" is about the bill: the amount,
+        // then the question (issue 25; it used to be the question alone).
         let mut call = at_closing(lang);
-        call.send(words(lang.say_again))
-            .is(&["say:anything_else", LISTEN], &[lang.anything_else]);
+        call.send(words(lang.say_again)).is(
+            &["say:bill_answer", "say:anything_else", LISTEN],
+            &[lang.bill, lang.anything_else],
+        );
+        assert_eq!(call.at(), ("closing", Some("anything_else")));
     }
 }
 

@@ -24,7 +24,7 @@ use super::{
     matcher::{Matcher, Phrases, Slips},
     norms::check_norms,
     raw::RawFlow,
-    understanding::{check_understanding, learn_examples},
+    understanding::{GOODBYE, builtin_goodbye, check_understanding, learn_examples},
 };
 
 mod hours;
@@ -110,7 +110,11 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
     let run_time = found.take(check_run_time_variables(source, raw));
     let (prompts, prompt_names) =
         found.take(check_prompts(source, raw, &locales, &variables, &run_time));
-    let (intents, intent_names) = found.take(check_intents(source, raw, &locales));
+    let (mut intents, mut intent_names) = found.take(check_intents(source, raw, &locales));
+    if let Some(bye) = builtin_goodbye(&locales, &intents, &intent_names) {
+        intent_names.insert(GOODBYE.into(), IntentIx::new(intents.len()));
+        intents.push(bye);
+    }
     let understanding = found.take(check_understanding(source, raw, &locales));
     let Some(step_names) = found.take(check_step_names(source, raw)) else {
         return found.done(None);
@@ -173,6 +177,16 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
         .and_then(|a| anywhere.iter().find(|(i, _)| *i == a))
         .map(|(_, s)| *s)
         .filter(|s| matches!(steps[usize::from(*s)].kind, StepKind::Transfer(_)));
+    // Where a caller's goodbye away from a close step leads: the first
+    // close step, not the after-hours one (whose "more" is the hours again).
+    let after_hours = hours.as_ref().map(|h| h.after_hours);
+    roles.close = steps.iter().enumerate().find_map(|(ix, s)| {
+        let ix = StepIx::new(ix);
+        let StepKind::Close(c) = &s.kind else {
+            return None;
+        };
+        (Some(ix) != after_hours).then_some((ix, *c))
+    });
     let phrases: Vec<&Phrases> = intents.iter().map(|i| &i.phrases).collect();
     let classifier = found.take(learn_examples(
         source,

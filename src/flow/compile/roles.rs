@@ -93,6 +93,11 @@ pub(super) fn check_roles(
         repeat: i("repeat"),
         callback: i("callback"),
         nuisance: i("nuisance"),
+        goodbye: i("goodbye"),
+        close: None,
+        hold_wait: p("hold_wait"),
+        transfer_wait: p("transfer_wait"),
+        assistant_reply: p("assistant_reply"),
     };
     found.take(check_everyday_prompts(source, &roles, id_span));
     if roles.hello.is_some() && roles.hello_reply.is_none() {

@@ -210,6 +210,9 @@ pub trait CallOps {
     fn say(&mut self, prompt: PromptIx);
     /// One of the step's prompts, interruptible where the step allows it.
     fn say_step(&mut self, prompt: PromptIx);
+    /// A step's prompt that tells the caller something (a bill, a ticket
+    /// number): what "say again" repeats before the question after it.
+    fn tell(&mut self, prompt: PromptIx);
     /// Listen for the flow's no-input time.
     fn listen(&mut self);
     fn listen_for(&mut self, timeout: Duration);

@@ -97,7 +97,7 @@ impl StepBehaviour for SayStep {
     }
 
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
-        call.say_step(self.prompt);
+        call.tell(self.prompt);
         Entered::Next(self.next)
     }
 }
