@@ -50,8 +50,7 @@ use super::{
 use crate::{
     calendar::DayPart,
     flow::{
-        CloseStep, Flow, HoldStep, LocaleIx, Progress, PromptIx, StepIx, TransferStep,
-        matcher::Understood,
+        Flow, HoldStep, LocaleIx, Progress, PromptIx, StepIx, TransferStep, matcher::Understood,
     },
 };
 
@@ -266,42 +265,6 @@ impl Script {
             Ok(_) => Transition(self.enter(hold.declined, context)),
             Err(outcome) => outcome,
         }
-    }
-
-    /// Asked whether anything else is needed (N12). Yes or a new request →
-    /// the `more` step; no, a goodbye (没事了) or silence → goodbye, then
-    /// wait for the caller; say again → what was told, then the question
-    /// (`closing`).
-    #[state(superstate = "in_call")]
-    fn closing(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        close: &mut CloseStep,
-        event: &Event,
-    ) -> Outcome<State> {
-        let Input::Clear(heard) = self.input(event) else {
-            return match event {
-                Event::NoInput => Transition(self.goodbye(*step, close, context)),
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::Audio(_)
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit => Super,
-            };
-        };
-        self.closing_words(*step, close, event, heard, context)
     }
 
     /// Goodbye said; the caller hangs up first (N12). If they leave the

@@ -258,6 +258,20 @@ impl CallOps for AtStep<'_, '_> {
         self.script.silence(silent, again, self.out)
     }
 
+    fn closing_words(&mut self, close: &CloseStep, heard: Heard<'_>) -> Outcome<State> {
+        match self.event {
+            Some(event) => self
+                .script
+                .closing_words(self.step, close, event, heard, self.out),
+            // Words come with an event; entering a step has none.
+            None => Handled,
+        }
+    }
+
+    fn goodbye(&mut self, close: &CloseStep) -> Outcome<State> {
+        Transition(self.script.goodbye(self.step, close, self.out))
+    }
+
     fn transferred(&mut self) -> Outcome<State> {
         self.script.end(EndReason::Transferred, false, self.out)
     }

@@ -134,7 +134,6 @@ impl CallMachine {
             State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             // The kind says which phase its step shows.
             State::AtStep { step, .. } => self.flow().step(*step).kind.state(),
-            State::Closing { .. } => CallState::Closing,
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
@@ -169,7 +168,6 @@ impl CallMachine {
             State::ConfirmingTransfer { step, .. }
             | State::ConfirmingHold { step, .. }
             | State::AtStep { step, .. }
-            | State::Closing { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
             | State::CheckingHandset { step, .. } => *step,

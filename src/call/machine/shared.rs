@@ -440,7 +440,7 @@ impl Script {
         self.opened = true;
         self.say_at(step, ask, out);
         self.listen(out);
-        State::closing(step, *close)
+        State::at_step(step, crate::flow::Progress::default())
     }
 
     /// The N12 goodbye; the caller hangs up first.

@@ -286,6 +286,11 @@ pub trait CallOps {
     fn silence(&mut self, silent: &mut u8, again: PromptIx) -> Self::Next;
     /// The call left us: the transfer connected.
     fn transferred(&mut self) -> Self::Next;
+    /// Words at a close's "anything else?" (N12): the caller's own
+    /// closings, say-again, a yes, a request, as the machine words them.
+    fn closing_words(&mut self, close: &CloseStep, heard: Heard<'_>) -> Self::Next;
+    /// The close's goodbye; then the caller hangs up first (N12).
+    fn goodbye(&mut self, close: &CloseStep) -> Self::Next;
 
     // --- where entering a step leaves the call ---
 

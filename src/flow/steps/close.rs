@@ -8,8 +8,8 @@ use super::super::{ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{PromptRef, StepRef},
-    Listening, NodeShape, NormsAt, RawKind, StepBehaviour, StepKindSpec, Written, required,
-    schema_of, seconds, yes_no_question,
+    Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
+    Written, required, schema_of, seconds, yes_no_question,
 };
 
 /// Ask whether anything else is needed, then goodbye (N12).
@@ -152,5 +152,29 @@ impl StepBehaviour for CloseStep {
 
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
         Entered::Phase(call.close(self))
+    }
+
+    /// Words → the machine's closing rules (`closing_words`); silence →
+    /// the goodbye, and the caller hangs up first.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        let _ = progress;
+        match input {
+            StepInput::Heard(heard) => call.closing_words(self, heard),
+            StepInput::Silence => call.goodbye(self),
+            StepInput::Unclear
+            | StepInput::Started
+            | StepInput::Audio
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
     }
 }
