@@ -1,12 +1,14 @@
 //! The call machine (statig, blocking variant).
 //!
-//! States are phases of a call; each carries the typed data of the step it
-//! waits on (a transfer's prompts and target, a hold's duration…) and its
-//! own counters (silent listens, N5; questions asked again). Everything any
-//! phase may meet (hang-ups, audio trouble, the operator, the time limit)
-//! lives in the `in_call` superstate. `face` is what the engine calls
-//! (`CallMachine`); shared helpers are in `shared`, what happens to
-//! understood words at a step in `respond`, holds and lookups in `waiting`,
+//! States are phases of a call: `at_step`, where the step's kind decides
+//! each input (its data is read from the flow by the step's index; the
+//! state keeps its counters, `Progress`), and the phases no kind owns
+//! (ringing, the wait after a goodbye, the audio questions, ended).
+//! Everything any phase may meet (hang-ups, audio trouble, the operator,
+//! the time limit) lives in the `in_call` superstate. `face` is what the
+//! engine calls (`CallMachine`); shared helpers are in `shared` (consent
+//! questions among them), what happens to understood words at a step in
+//! `respond`, the call's clock for waits in `waiting`,
 //! the questions audio trouble asks in `audio`, words at the close in
 //! `closing`, and `at_step`, the one phase of every kind that decides its
 //! inputs itself (in the kind's own file, `flow/steps/<kind>.rs`).
@@ -14,9 +16,9 @@
 //! ```text
 //! ringing ─Start→ at_step ⇄ (the step's kind decides: ask, menu, collect,
 //!   lookup, record, pause…; answers lead from step to step)
-//!   at_step ─transfer step→ confirming_transfer ─yes→ at_step (transferring) ─connected→ ended
-//!   at_step ─hold step→ confirming_hold ─yes→ at_step (on hold) ─hold_result→ (next or failed step)
-//!   at_step ─close step→ closing ─no/goodbye/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   at_step (transfer: confirming_transfer ─yes→ transferring) ─connected→ ended
+//!   at_step (hold: confirming_hold ─yes→ on_hold) ─hold_result→ (next or failed step)
+//!   at_step (close: closing) ─no/goodbye/silence→ awaiting_hangup ─caller hangs up→ ended
 //!   at_step ─caller's goodbye→ awaiting_hangup (the close's goodbye)
 //!     awaiting_hangup ─real request→ (more) ; goodbye, thanks, 嗯 → (waits on)
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
@@ -38,20 +40,14 @@ mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
-use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
 
 use statig::prelude::*;
 
-use super::{
-    Action, AudioKind, EndReason, Event, Vars,
-    understanding::{Answer, Input},
-};
+use super::{Action, AudioKind, EndReason, Event, Vars, understanding::Input};
 use crate::{
     calendar::DayPart,
-    flow::{
-        Flow, HoldStep, LocaleIx, Progress, PromptIx, StepIx, TransferStep, matcher::Understood,
-    },
+    flow::{Flow, LocaleIx, Progress, PromptIx, StepIx, matcher::Understood},
 };
 
 /// Whether the caller made themselves heard at all, even unclearly: such a
@@ -192,79 +188,6 @@ impl Script {
         event: &Event,
     ) -> Outcome<State> {
         self.step_event(context, *step, progress, event)
-    }
-
-    /// Asked consent for a transfer (N10). Yes (or asking for a person) →
-    /// transfer, and the wait for the PBX's result at the step
-    /// (`at_step`); no → back to the step that asked; other words → the
-    /// question again, a few times, then it counts as no.
-    #[state(superstate = "in_call")]
-    fn confirming_transfer(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        transfer: &mut TransferStep,
-        silent: &mut u8,
-        asked: &mut u8,
-        event: &Event,
-    ) -> Outcome<State> {
-        let question = Question {
-            step: *step,
-            prompt: transfer.consent,
-            agent_is_yes: true,
-            estimate: self.flow.roles().transfer_wait,
-        };
-        match self.consent(question, event, silent, asked, context) {
-            Ok(Answer::Yes) => {
-                let action = self.transfer_action(transfer);
-                context.push(action);
-                Transition(State::at_step(*step, Progress::default()))
-            }
-            Ok(_) => {
-                self.say(transfer.declined, context);
-                Transition(self.back_to_ask(context))
-            }
-            Err(outcome) => outcome,
-        }
-    }
-
-    /// Asked whether the caller may hold (N11). Yes → thanks, and the hold
-    /// at the step (`at_step`) until its result;
-    /// no → the `declined` step; other words → the question again.
-    #[state(superstate = "in_call")]
-    fn confirming_hold(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        hold: &mut HoldStep,
-        silent: &mut u8,
-        asked: &mut u8,
-        event: &Event,
-    ) -> Outcome<State> {
-        let question = Question {
-            step: *step,
-            prompt: hold.ask,
-            agent_is_yes: false,
-            estimate: self.flow.roles().hold_wait,
-        };
-        match self.consent(question, event, silent, asked, context) {
-            Ok(Answer::Yes) => {
-                self.say(hold.thanks, context);
-                context.push(Action::Listen {
-                    timeout: hold.duration,
-                });
-                let until = self.deadline_after(hold.duration);
-                Transition(State::at_step(
-                    *step,
-                    Progress {
-                        until,
-                        ..Progress::default()
-                    },
-                ))
-            }
-            Ok(_) => Transition(self.enter(hold.declined, context)),
-            Err(outcome) => outcome,
-        }
     }
 
     /// Goodbye said; the caller hangs up first (N12). If they leave the

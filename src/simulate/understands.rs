@@ -30,8 +30,7 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         }
     };
     // A call waiting in its step's own phase: the kind says what for.
-    let own = step.filter(|kind| kind.state() == record.state);
-    match own.and_then(|kind| kind.waits_for(flow)) {
+    match step.and_then(|kind| kind.waits_for(flow, record.state)) {
         Some(WaitsFor::Result(text)) => return Some(text),
         Some(WaitsFor::Entry { what, intents }) => {
             let mut heard = vec![what];

@@ -11,15 +11,15 @@ use std::{mem, sync::Arc, time::Duration};
 
 use statig::prelude::*;
 
-use super::{Outbox, Script, State, caller_sound};
+use super::{Outbox, Script, State, caller_sound, shared::Question};
 use crate::{
     call::{
         Action, EndReason, Event,
         understanding::{self, Answer, Input},
     },
     flow::{
-        AskStep, CallOps, CloseStep, Flow, Heard, HoldStep, IntentIx, Progress, PromptIx,
-        StepBehaviour, StepInput, StepIx, TransferStep, Vars, YesNo, matcher::Understood,
+        AskStep, CallOps, CloseStep, Flow, Heard, IntentIx, Progress, PromptIx, StepBehaviour,
+        StepInput, StepIx, TransferStep, Vars, YesNo, matcher::Understood,
     },
 };
 
@@ -272,6 +272,45 @@ impl CallOps for AtStep<'_, '_> {
         Transition(self.script.goodbye(self.step, close, self.out))
     }
 
+    fn consent(
+        &mut self,
+        question: PromptIx,
+        agent_is_yes: bool,
+        estimate: Option<PromptIx>,
+        progress: &mut Progress,
+    ) -> Result<YesNo, Outcome<State>> {
+        let Some(event) = self.event else {
+            return Err(Handled);
+        };
+        let asking = Question {
+            step: self.step,
+            prompt: question,
+            agent_is_yes,
+            estimate,
+        };
+        let answer = self.script.consent(
+            asking,
+            event,
+            &mut progress.silent,
+            &mut progress.asked,
+            self.out,
+        )?;
+        Ok(match answer {
+            Answer::Yes => YesNo::Yes,
+            Answer::No => YesNo::No,
+            Answer::Other => YesNo::Neither,
+        })
+    }
+
+    fn send_transfer(&mut self, transfer: &TransferStep) {
+        let action = self.script.transfer_action(transfer);
+        self.out.push(action);
+    }
+
+    fn back_to_ask(&mut self) -> Outcome<State> {
+        Transition(self.script.back_to_ask(self.out))
+    }
+
     fn transferred(&mut self) -> Outcome<State> {
         self.script.end(EndReason::Transferred, false, self.out)
     }
@@ -286,18 +325,6 @@ impl CallOps for AtStep<'_, '_> {
 
     fn ask(&mut self, ask: &AskStep) -> State {
         self.script.enter_ask(self.step, ask, self.out)
-    }
-
-    fn confirm_transfer(&mut self, transfer: &TransferStep) -> State {
-        self.script.say_at(self.step, transfer.consent, self.out);
-        self.script.listen(self.out);
-        State::confirming_transfer(self.step, transfer.clone(), 0, 0)
-    }
-
-    fn confirm_hold(&mut self, hold: &HoldStep) -> State {
-        self.script.say_at(self.step, hold.ask, self.out);
-        self.script.listen(self.out);
-        State::confirming_hold(self.step, hold.clone(), 0, 0)
     }
 
     fn close(&mut self, close: &CloseStep) -> State {

@@ -130,10 +130,8 @@ impl CallMachine {
     pub fn state(&self) -> CallState {
         match self.sm.state() {
             State::Ringing {} => CallState::Ringing,
-            State::ConfirmingTransfer { .. } => CallState::ConfirmingTransfer,
-            State::ConfirmingHold { .. } => CallState::ConfirmingHold,
             // The kind says which phase its step shows.
-            State::AtStep { step, .. } => self.flow().step(*step).kind.state(),
+            State::AtStep { step, progress } => self.flow().step(*step).kind.state(progress),
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
@@ -165,9 +163,7 @@ impl CallMachine {
 
     fn step_ix(&self) -> Option<crate::flow::StepIx> {
         let ix = match self.sm.state() {
-            State::ConfirmingTransfer { step, .. }
-            | State::ConfirmingHold { step, .. }
-            | State::AtStep { step, .. }
+            State::AtStep { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
             | State::CheckingHandset { step, .. } => *step,

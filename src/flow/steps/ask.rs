@@ -143,7 +143,7 @@ impl RawKind for RawAsk {
 /// What the caller says at an ask is answered by the machine's `respond`
 /// (routing, and the everyday replies every listening step shares).
 impl StepBehaviour for AskStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::Listening
     }
 

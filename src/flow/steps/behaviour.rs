@@ -13,8 +13,7 @@ use std::{ops::Range, sync::Arc, time::Duration};
 use super::super::compile::Findings;
 use super::super::{Flow, Heard, IntentIx, ListenFor, PromptIx, StepIx, Vars, matcher::Understood};
 use super::{
-    AskStep, CallState, CloseStep, Draw, DrawAt, HoldStep, Listening, Step, TransferCause,
-    TransferStep,
+    AskStep, CallState, CloseStep, Draw, DrawAt, Listening, Step, TransferCause, TransferStep,
 };
 
 /// One kind of step. The flow's side (successors, norms, drawing) has
@@ -22,7 +21,7 @@ use super::{
 /// `on_input`.
 pub trait StepBehaviour {
     /// The phase a call waiting at this step shows in turns and records.
-    fn state(&self) -> CallState;
+    fn state(&self, progress: &Progress) -> CallState;
 
     /// The steps it leads to by itself: the one definition the checks,
     /// the diagrams and the machine share.
@@ -64,10 +63,10 @@ pub trait StepBehaviour {
     /// Its node and the edges it leads by (`callscript graph`).
     fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw);
 
-    /// What a simulated call at this step waits for; `None` where the
-    /// simulator's own account of the phase applies.
-    fn waits_for(&self, flow: &Flow) -> Option<WaitsFor> {
-        let _ = flow;
+    /// What a simulated call at this step, in phase `state`, waits for;
+    /// `None` where the simulator's own account of the phase applies.
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        let _ = (flow, state);
         None
     }
 
@@ -189,6 +188,12 @@ pub struct Progress {
     /// The kind's one flag: a lookup told the caller to hold on, a hold
     /// offered a callback.
     pub told: bool,
+    /// A consent question asked again after other words (N10, N11).
+    #[serde(default)]
+    pub asked: u8,
+    /// The caller agreed (a transfer sent, a hold begun).
+    #[serde(default)]
+    pub agreed: bool,
 }
 
 /// What the call can do for a step: the machine implements it, so a
@@ -284,6 +289,23 @@ pub trait CallOps {
     fn go(&mut self, to: StepIx) -> Self::Next;
     /// N5: `again`, then the goodbye, then hang up.
     fn silence(&mut self, silent: &mut u8, again: PromptIx) -> Self::Next;
+    /// The answer to a consent question (N10, N11) by the rules every
+    /// such question shares: silence follows N5 with the question as
+    /// reprompt; other words hear the question again (after the answer to
+    /// a question back: the agent number, `estimate` for how long), and
+    /// after `consent_attempts` of them it counts as no. `Ok` is a yes or
+    /// a no; `Err` is what the input leads to instead.
+    fn consent(
+        &mut self,
+        question: PromptIx,
+        agent_is_yes: bool,
+        estimate: Option<PromptIx>,
+        progress: &mut Progress,
+    ) -> Result<YesNo, Self::Next>;
+    /// Sends the transfer (the caller agreed, N10).
+    fn send_transfer(&mut self, transfer: &TransferStep);
+    /// Back to the step that last asked, after a declined transfer (N10).
+    fn back_to_ask(&mut self) -> Self::Next;
     /// The call left us: the transfer connected.
     fn transferred(&mut self) -> Self::Next;
     /// Words at a close's "anything else?" (N12): the caller's own
@@ -304,11 +326,9 @@ pub trait CallOps {
     /// first time) and a listen, in the generic phase.
     fn ask(&mut self, ask: &AskStep) -> Self::Phase;
 
-    // The kinds whose phases are still the machine's own statig states
-    // (their consent questions and closings are worded there).
+    // The phase that is still the machine's own statig state (its
+    // closing, with `awaiting_hangup` after it, is worded there).
 
-    fn confirm_transfer(&mut self, transfer: &TransferStep) -> Self::Phase;
-    fn confirm_hold(&mut self, hold: &HoldStep) -> Self::Phase;
     fn close(&mut self, close: &CloseStep) -> Self::Phase;
     /// Say `prompt` and hang up (the flow's end).
     fn hang_up(&mut self, prompt: PromptIx) -> Self::Phase;

@@ -126,7 +126,7 @@ impl RawKind for RawBranch {
 /// A branch runs inside `enter`'s chain, in the turn that reached it.
 impl StepBehaviour for BranchStep {
     /// Never shown: a call goes on from a branch in the same turn.
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening
     }
 

@@ -124,7 +124,7 @@ impl RawKind for RawCall {
 /// subflow's start in the same turn.
 impl StepBehaviour for CallStep {
     /// Never shown: the call goes on into the subflow in the same turn.
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening
     }
 
@@ -164,7 +164,7 @@ impl StepBehaviour for CallStep {
 /// Leaving a subflow, in `enter`'s chain.
 impl StepBehaviour for ReturnStep {
     /// Never shown: the call goes on at the calling step's return.
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening
     }
 

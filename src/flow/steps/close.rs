@@ -104,7 +104,7 @@ impl RawKind for RawClose {
 }
 
 impl StepBehaviour for CloseStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::Closing
     }
 

@@ -419,7 +419,7 @@ enum Keyed {
 }
 
 impl StepBehaviour for CollectStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::Collecting
     }
 
@@ -483,7 +483,10 @@ impl StepBehaviour for CollectStep {
         g.silence(at.flow, &at.id, self.prompt);
     }
 
-    fn waits_for(&self, flow: &Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Collecting {
+            return None;
+        }
         Some(WaitsFor::Entry {
             what: self.waiting_for(),
             intents: flow.anywhere().iter().map(|(i, _)| *i).collect(),

@@ -65,7 +65,7 @@ impl RawKind for RawHangup {
 }
 
 impl StepBehaviour for HangupStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Ended
     }
 

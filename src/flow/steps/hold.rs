@@ -230,12 +230,16 @@ impl RawKind for RawHold {
     }
 }
 
-/// The consent question is the machine's own phase (`confirming_hold`,
-/// with every consent question's rules); on yes the call holds here, in
-/// the generic phase, until the hold's result.
+/// The consent question (`confirming_hold`, by the rules every consent
+/// question shares, `CallOps::consent`), then on yes the hold until its
+/// result (`on_hold`).
 impl StepBehaviour for HoldStep {
-    fn state(&self) -> CallState {
-        CallState::OnHold
+    fn state(&self, progress: &Progress) -> CallState {
+        if progress.agreed {
+            CallState::OnHold
+        } else {
+            CallState::ConfirmingHold
+        }
     }
 
     fn gives(&self, name: &str) -> Gives<'_> {
@@ -288,12 +292,18 @@ impl StepBehaviour for HoldStep {
         g.silence(at.flow, &at.id, self.ask);
     }
 
-    fn waits_for(&self, _flow: &Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, _flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::OnHold {
+            return None;
+        }
         Some(WaitsFor::Result(self.while_holding()))
     }
 
+    /// Asks whether the caller may hold (N11).
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
-        Entered::Phase(call.confirm_hold(self))
+        call.say_step(self.ask);
+        call.listen();
+        Entered::Phase(call.wait(Progress::default()))
     }
 
     /// Only a reported `hold_result` ends the hold: the apology, then
@@ -308,6 +318,9 @@ impl StepBehaviour for HoldStep {
         input: StepInput<'_>,
         call: &mut C,
     ) -> C::Next {
+        if !progress.agreed {
+            return self.asked(progress, call);
+        }
         match input {
             StepInput::HoldResult { ok, variables } => {
                 call.merge(variables);
@@ -335,6 +348,26 @@ impl StepBehaviour for HoldStep {
 }
 
 impl HoldStep {
+    /// Asked whether the caller may hold (N11): yes → thanks, and the hold
+    /// for `hold_ms`; no → `declined`; other words → the question again.
+    fn asked<C: CallOps>(&self, progress: &mut Progress, call: &mut C) -> C::Next {
+        let estimate = call.flow().roles().hold_wait;
+        match call.consent(self.ask, false, estimate, progress) {
+            Ok(YesNo::Yes) => {
+                call.say(self.thanks);
+                call.listen_for(self.duration);
+                *progress = Progress {
+                    until: call.deadline_after(self.duration),
+                    agreed: true,
+                    ..Progress::default()
+                };
+                call.stay()
+            }
+            Ok(YesNo::No | YesNo::Neither) => call.go(self.declined),
+            Err(next) => next,
+        }
+    }
+
     /// Words during a hold: the callback taken (asked for, or a yes to
     /// the offer) → the `callback` step; a person asked for → the
     /// transfer's consent question (N10); the agent number → the number

@@ -169,7 +169,7 @@ impl RawKind for RawLookup {
 }
 
 impl StepBehaviour for LookupStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::LookingUp
     }
 
@@ -202,7 +202,10 @@ impl StepBehaviour for LookupStep {
 
     /// What a simulated call waits for during the lookup, and the
     /// commands that give it (`callscript simulate`).
-    fn waits_for(&self, _flow: &super::super::Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, _flow: &super::super::Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::LookingUp {
+            return None;
+        }
         Some(WaitsFor::Result(format!(
             "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
             self.name, self.name

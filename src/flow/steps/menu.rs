@@ -318,7 +318,7 @@ impl MenuStep {
 }
 
 impl StepBehaviour for MenuStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::InMenu
     }
 
@@ -388,7 +388,10 @@ impl StepBehaviour for MenuStep {
 
     /// Its keys, then words as its intents and the `[anywhere]` requests
     /// (no flow-wide keys).
-    fn waits_for(&self, flow: &Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::InMenu {
+            return None;
+        }
         let keys: Vec<&str> = self.keys.iter().map(|(k, _)| &**k).collect();
         Some(WaitsFor::Entry {
             what: format!(

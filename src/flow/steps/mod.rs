@@ -164,8 +164,8 @@ step_kinds! {
 
 impl StepBehaviour for StepKind {
     #[inline]
-    fn state(&self) -> CallState {
-        each_kind!(self, k => StepBehaviour::state(k))
+    fn state(&self, progress: &Progress) -> CallState {
+        each_kind!(self, k => StepBehaviour::state(k, progress))
     }
 
     fn successors(&self) -> Vec<StepIx> {
@@ -201,8 +201,8 @@ impl StepBehaviour for StepKind {
         each_kind!(self, k => StepBehaviour::draw(k, at, g))
     }
 
-    fn waits_for(&self, flow: &Flow) -> Option<WaitsFor> {
-        each_kind!(self, k => StepBehaviour::waits_for(k, flow))
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        each_kind!(self, k => StepBehaviour::waits_for(k, flow, state))
     }
 
     #[inline]

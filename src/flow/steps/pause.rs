@@ -119,7 +119,7 @@ impl RawKind for RawPause {
 
 impl StepBehaviour for PauseStep {
     /// The front-end listens through the pause, and its timer ends it.
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::Listening
     }
 
@@ -173,7 +173,10 @@ impl StepBehaviour for PauseStep {
         at.edge_to(g, self.next, Some("time passed or the caller speaks"));
     }
 
-    fn waits_for(&self, _flow: &super::super::Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, _flow: &super::super::Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Listening {
+            return None;
+        }
         Some(WaitsFor::Result(format!(
             "a pause of {}: /silence ends it; words or keys end it early",
             seconds(self.duration)
@@ -346,7 +349,7 @@ hangup = "bye"
         assert!(!card.kind.listens());
         let waits = card
             .kind
-            .waits_for(&flow)
+            .waits_for(&flow, CallState::Listening)
             .expect("a pause says what it waits for");
         assert_eq!(
             waits,
@@ -354,7 +357,10 @@ hangup = "bye"
                 "a pause of 4 s: /silence ends it; words or keys end it early".into()
             )
         );
-        assert_eq!(card.kind.state(), CallState::Listening);
+        assert_eq!(
+            card.kind.state(&crate::flow::Progress::default()),
+            CallState::Listening
+        );
         let diagram = crate::graph::mermaid(&flow);
         assert!(
             diagram.contains("pause 4 s (get_card)")

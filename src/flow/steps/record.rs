@@ -210,7 +210,7 @@ impl RawKind for RawRecord {
 }
 
 impl StepBehaviour for RecordStep {
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &Progress) -> CallState {
         CallState::Recording
     }
 
@@ -246,7 +246,10 @@ impl StepBehaviour for RecordStep {
 
     /// What a simulated call waits for while recording, and the commands
     /// that give it (`callscript simulate`).
-    fn waits_for(&self, _flow: &Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, _flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Recording {
+            return None;
+        }
         Some(WaitsFor::Result(
             "recording the caller: /record ok [reference] or /record failed; /silence lets the time run out".into(),
         ))

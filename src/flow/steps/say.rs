@@ -79,7 +79,7 @@ impl RawKind for RawSay {
 
 impl StepBehaviour for SayStep {
     /// Never shown: a call goes on from a `say` in the same turn.
-    fn state(&self) -> CallState {
+    fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening
     }
 

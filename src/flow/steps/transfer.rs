@@ -14,7 +14,7 @@ use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Millis, PromptRef, StepRef, Text, Variables},
     Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
-    WaitsFor, Written, fill,
+    WaitsFor, Written, YesNo, fill,
     fill::{Template, Unknown},
     first_of, names_of, optional, required, schema_of,
 };
@@ -325,13 +325,16 @@ impl TransferStep {
     }
 }
 
-/// The consent question is the machine's own phase
-/// (`confirming_transfer`, with every consent question's rules); on yes
-/// the transfer is sent and the call waits here, in the generic phase,
-/// for the PBX's result.
+/// The consent question (`confirming_transfer`, by the rules every
+/// consent question shares, `CallOps::consent`), then on yes the wait
+/// for the PBX's result (`transferring`).
 impl StepBehaviour for TransferStep {
-    fn state(&self) -> CallState {
-        CallState::Transferring
+    fn state(&self, progress: &Progress) -> CallState {
+        if progress.agreed {
+            CallState::Transferring
+        } else {
+            CallState::ConfirmingTransfer
+        }
     }
 
     fn successors(&self) -> Vec<StepIx> {
@@ -368,23 +371,46 @@ impl StepBehaviour for TransferStep {
         g.silence(at.flow, &at.id, self.consent);
     }
 
-    fn waits_for(&self, _flow: &Flow) -> Option<WaitsFor> {
+    fn waits_for(&self, _flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Transferring {
+            return None;
+        }
         Some(WaitsFor::Result(TransferStep::WAITS_FOR.into()))
     }
 
+    /// Says why and asks (N10).
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
-        Entered::Phase(call.confirm_transfer(self))
+        call.say_step(self.consent);
+        call.listen();
+        Entered::Phase(call.wait(Progress::default()))
     }
 
-    /// Connected → the call is over for us; failed → the apology (for
-    /// its cause, where the step has one, else `failed`) and `fallback`.
+    /// Asked: yes (or asking for a person) → the transfer; no → back to
+    /// the step that asked; other words → the question again, a few
+    /// times, then it counts as no. Sent: connected → the call is over
+    /// for us; failed → the apology (for its cause, where the step has
+    /// one, else `failed`) and `fallback`.
     fn on_input<C: CallOps>(
         &self,
         progress: &mut Progress,
         input: StepInput<'_>,
         call: &mut C,
     ) -> C::Next {
-        let _ = progress;
+        if !progress.agreed {
+            let estimate = call.flow().roles().transfer_wait;
+            return match call.consent(self.consent, true, estimate, progress) {
+                Ok(YesNo::Yes) => {
+                    call.send_transfer(self);
+                    progress.agreed = true;
+                    call.stay()
+                }
+                Ok(YesNo::No | YesNo::Neither) => {
+                    call.say(self.declined);
+                    call.back_to_ask()
+                }
+                Err(next) => next,
+            };
+        }
         match input {
             StepInput::TransferResult {
                 connected: true, ..
