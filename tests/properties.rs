@@ -91,24 +91,15 @@ fn check_ivr(
     invalid_in_a_row: &mut u8,
 ) -> Result<(), String> {
     let Some(at) = before else { return Ok(()) };
-    let (invalid, attempts) = match &flow.steps()[at].kind {
-        StepKind::Menu(m) => (m.invalid, m.attempts),
-        StepKind::Collect(c) => (c.invalid, c.attempts),
-        StepKind::Ask { .. }
-        | StepKind::Say { .. }
-        | StepKind::Transfer(_)
-        | StepKind::Hold(_)
-        | StepKind::Lookup(_)
-        | StepKind::Close(_)
-        | StepKind::Hangup { .. }
-        | StepKind::Branch(_)
-        | StepKind::Set(_)
-        | StepKind::Record(_)
-        | StepKind::Call(_)
-        | StepKind::Return(_) => {
-            *invalid_in_a_row = 0;
-            return Ok(());
-        }
+    // Only menus and entries count invalid answers.
+    let kind = &flow.steps()[at].kind;
+    let (invalid, attempts) = if let StepKind::Menu(m) = kind {
+        (m.invalid, m.attempts)
+    } else if let StepKind::Collect(c) = kind {
+        (c.invalid, c.attempts)
+    } else {
+        *invalid_in_a_row = 0;
+        return Ok(());
     };
     if before != after {
         *invalid_in_a_row = 0;

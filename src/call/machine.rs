@@ -1,28 +1,25 @@
 //! The call machine (statig, blocking variant).
 //!
-//! States are phases of a call; each carries the typed data of the step it
-//! waits on (a transfer's prompts and target, a hold's duration…) and its
-//! own counters (silent listens, N5; questions asked again). Everything any
-//! phase may meet (hang-ups, audio trouble, the operator, the time limit)
-//! lives in the `in_call` superstate. `face` is what the engine calls
-//! (`CallMachine`); shared helpers are in `shared`, what happens to
-//! understood words at a step in `respond`, holds and lookups in `waiting`,
+//! States are phases of a call: `at_step`, where the step's kind decides
+//! each input (its data is read from the flow by the step's index; the
+//! state keeps its counters, `Progress`), and the phases no kind owns
+//! (ringing, the wait after a goodbye, the audio questions, ended).
+//! Everything any phase may meet (hang-ups, audio trouble, the operator,
+//! the time limit) lives in the `in_call` superstate. `face` is what the
+//! engine calls (`CallMachine`); shared helpers are in `shared` (consent
+//! questions among them), what happens to understood words at a step in
+//! `respond`, the call's clock for waits in `waiting`,
 //! the questions audio trouble asks in `audio`, words at the close in
-//! `closing`, each new step kind's
-//! phase in its own file (`menu`, `collect`, `record`, `subflow`).
+//! `closing`, and `at_step`, the one phase of every kind that decides its
+//! inputs itself (in the kind's own file, `flow/steps/<kind>.rs`).
 //!
 //! ```text
-//! ringing ─Start→ listening ⇄ (answers lead from step to step)
-//!   listening ─transfer step→ confirming_transfer ─yes→ transferring ─connected→ ended
-//!   listening ─hold step→ confirming_hold ─yes→ on_hold ─hold_result→ (next or failed step)
-//!     on_hold ─promise passed→ apology, new estimate, callback offer (on_hold)
-//!   listening ─lookup step→ looking_up ─lookup_result→ (next or failed step)
-//!     looking_up ─quiet time passed→ "please hold" (looking_up) ─timeout→ (failed step)
-//!   listening ─menu step→ in_menu ─its key or words→ (the step) ─@back→ (the menu before)
-//!   listening ─collect step→ collecting ─valid entry→ (next) ─attempts invalid→ (exhausted)
-//!   listening ─record step→ recording ─recording_result→ (next or failed step)
-//!   listening ─close step→ closing ─no/goodbye/silence→ awaiting_hangup ─caller hangs up→ ended
-//!   listening ─caller's goodbye→ awaiting_hangup (the close's goodbye)
+//! ringing ─Start→ at_step ⇄ (the step's kind decides: ask, menu, collect,
+//!   lookup, record, pause…; answers lead from step to step)
+//!   at_step (transfer: confirming_transfer ─yes→ transferring) ─connected→ ended
+//!   at_step (hold: confirming_hold ─yes→ on_hold) ─hold_result→ (next or failed step)
+//!   at_step (close: closing) ─no/goodbye/silence→ awaiting_hangup ─caller hangs up→ ended
+//!   at_step ─caller's goodbye→ awaiting_hangup (the close's goodbye)
 //!     awaiting_hangup ─real request→ (more) ; goodbye, thanks, 嗯 → (waits on)
 //!   any ─weak audio ×N→ confirming_switch ─yes→ goodbye, ended   (N7)
 //!   any ─no audio→ checking_handset ─yes→ (step again)            (N8)
@@ -30,12 +27,10 @@
 //!   any ─caller hangs up→ ended
 //! ```
 
+mod at_step;
 mod audio;
 mod closing;
-mod collect;
 mod face;
-mod menu;
-mod record;
 mod respond;
 mod shared;
 mod subflow;
@@ -45,23 +40,14 @@ mod waiting;
 
 pub use face::{CallMachine, CallSetup};
 
-use collect::CollectProgress;
-use menu::MenuProgress;
-use shared::Question;
 use std::{cell::Cell, sync::Arc, time::Duration};
 
 use statig::prelude::*;
 
-use super::{
-    Action, AudioKind, EndReason, Event, Vars,
-    understanding::{Answer, Input},
-};
+use super::{Action, AudioKind, EndReason, Event, Vars, understanding::Input};
 use crate::{
     calendar::DayPart,
-    flow::{
-        CloseStep, CollectStep, Flow, HoldStep, LocaleIx, LookupStep, MenuStep, PromptIx,
-        RecordStep, StepIx, TransferStep, matcher::Understood,
-    },
+    flow::{Flow, LocaleIx, Progress, PromptIx, StepIx, matcher::Understood},
 };
 
 /// Whether the caller made themselves heard at all, even unclearly: such a
@@ -190,270 +176,18 @@ impl Script {
         }
     }
 
-    /// At an `ask` step, waiting for the caller. Words → `respond`.
-    /// Silence → reprompts, then goodbye and hang up (N5).
+    /// At a step whose kind decides what each input does (ask, menu,
+    /// collect, lookup, record…: `StepBehaviour::on_input` in the kind's
+    /// file, through `at_step`). What it does not take goes to `in_call`.
     #[state(superstate = "in_call")]
-    fn listening(
+    fn at_step(
         &mut self,
         context: &mut Outbox,
         step: &mut StepIx,
-        silent: &mut u8,
+        progress: &mut Progress,
         event: &Event,
     ) -> Outcome<State> {
-        if caller_sound(event) {
-            *silent = 0;
-        }
-        match (self.input(event), event) {
-            (Input::Clear(heard), _) => {
-                let understood = self.understand(event, heard);
-                self.respond_at(*step, understood, context)
-            }
-            (Input::NotInput, Event::NoInput) => {
-                let again = self.reprompt(*step);
-                self.silence(silent, again, context)
-            }
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::NoInput
-                | Event::Audio(_)
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
-    }
-
-    /// At a `menu` step: its own keys or words lead on (`menu`).
-    #[state(superstate = "in_call")]
-    fn in_menu(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        menu: &mut Arc<MenuStep>,
-        progress: &mut MenuProgress,
-        event: &Event,
-    ) -> Outcome<State> {
-        self.menu_event(context, *step, menu, progress, event)
-    }
-
-    /// At a `collect` step: keys or words into a variable (`collect`).
-    #[state(superstate = "in_call")]
-    fn collecting(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        collect: &mut Arc<CollectStep>,
-        progress: &mut CollectProgress,
-        event: &Event,
-    ) -> Outcome<State> {
-        self.collect_event(context, *step, collect, progress, event)
-    }
-
-    /// Asked consent for a transfer (N10). Yes (or asking for a person) →
-    /// transfer; no → back to the step that asked; other words → the
-    /// question again, a few times, then it counts as no.
-    #[state(superstate = "in_call")]
-    fn confirming_transfer(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        transfer: &mut TransferStep,
-        silent: &mut u8,
-        asked: &mut u8,
-        event: &Event,
-    ) -> Outcome<State> {
-        let question = Question {
-            step: *step,
-            prompt: transfer.consent,
-            agent_is_yes: true,
-            estimate: self.flow.roles().transfer_wait,
-        };
-        match self.consent(question, event, silent, asked, context) {
-            Ok(Answer::Yes) => {
-                let action = self.transfer_action(transfer);
-                context.push(action);
-                Transition(State::transferring(*step, transfer.clone()))
-            }
-            Ok(_) => {
-                self.say(transfer.declined, context);
-                Transition(self.back_to_ask(context))
-            }
-            Err(outcome) => outcome,
-        }
-    }
-
-    /// The transfer was sent; waiting for the front-end's result.
-    /// Connected → ended; failed → the apology (for its cause, where the
-    /// step has one) and the fallback step.
-    #[state(superstate = "in_call")]
-    fn transferring(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        transfer: &mut TransferStep,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        match event {
-            Event::TransferResult {
-                connected: true, ..
-            } => self.end(EndReason::Transferred, false, context),
-            Event::TransferResult {
-                connected: false,
-                cause,
-            } => Transition(self.transfer_failed(transfer, *cause, context)),
-            // The caller is with the transfer target or in its queue now,
-            // so the time limit is theirs too.
-            Event::NoInput
-            | Event::Speech { .. }
-            | Event::Dtmf { .. }
-            | Event::Audio(_)
-            | Event::TimeLimit => Handled,
-            Event::Start
-            | Event::PromptPlayed
-            | Event::InputStarted
-            | Event::Data { .. }
-            | Event::LookupResult { .. }
-            | Event::HoldResult { .. }
-            | Event::RecordingResult { .. }
-            | Event::CallerHangup
-            | Event::OperatorHangup
-            | Event::FrontEndLost
-            | Event::Shutdown => Super,
-        }
-    }
-
-    /// Asked whether the caller may hold (N11). Yes → thanks, hold;
-    /// no → the `declined` step; other words → the question again.
-    #[state(superstate = "in_call")]
-    fn confirming_hold(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        hold: &mut HoldStep,
-        silent: &mut u8,
-        asked: &mut u8,
-        event: &Event,
-    ) -> Outcome<State> {
-        let question = Question {
-            step: *step,
-            prompt: hold.ask,
-            agent_is_yes: false,
-            estimate: self.flow.roles().hold_wait,
-        };
-        match self.consent(question, event, silent, asked, context) {
-            Ok(Answer::Yes) => {
-                self.say(hold.thanks, context);
-                context.push(Action::Listen {
-                    timeout: hold.duration,
-                });
-                let until = self.deadline_after(hold.duration);
-                Transition(State::on_hold(*step, hold.clone(), until, false))
-            }
-            Ok(_) => Transition(self.enter(hold.declined, context)),
-            Err(outcome) => outcome,
-        }
-    }
-
-    /// The caller is holding (N11). Only a reported `hold_result` ends
-    /// the hold: the apology, then `next` (done) or `failed`. When the
-    /// promise (`hold_ms`) passes: an apology with the new estimate and a
-    /// callback offer, and the hold goes on. Caller words get an answer
-    /// and the hold goes on (`hold_words`).
-    #[state(superstate = "in_call")]
-    fn on_hold(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        hold: &mut HoldStep,
-        until: &mut u64,
-        offered: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        self.hold_event(context, hold, until, offered, event)
-    }
-
-    /// Waiting for the front-end's answer to a lookup. Silence for
-    /// `lookup_quiet`, then the `wait` prompt (N11: please hold, thanks);
-    /// the answer → the apology if the caller was asked to wait, then
-    /// `next` (ok) or `failed`; no answer by `lookup_timeout` → the
-    /// apology and `failed`.
-    #[state(superstate = "in_call")]
-    fn looking_up(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        lookup: &mut LookupStep,
-        until: &mut u64,
-        waited: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        self.lookup_event(context, lookup, until, waited, event)
-    }
-
-    /// The front-end records the caller. The result → `next` (its
-    /// reference kept in `into`) or `failed`; none by the bound →
-    /// `failed`. Words and silence are the recording's, not answers.
-    #[state(superstate = "in_call")]
-    fn recording(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        record: &mut RecordStep,
-        event: &Event,
-    ) -> Outcome<State> {
-        let _ = step;
-        self.recording_event(context, record, event)
-    }
-
-    /// Asked whether anything else is needed (N12). Yes or a new request →
-    /// the `more` step; no, a goodbye (没事了) or silence → goodbye, then
-    /// wait for the caller; say again → what was told, then the question
-    /// (`closing`).
-    #[state(superstate = "in_call")]
-    fn closing(
-        &mut self,
-        context: &mut Outbox,
-        step: &mut StepIx,
-        close: &mut CloseStep,
-        event: &Event,
-    ) -> Outcome<State> {
-        let Input::Clear(heard) = self.input(event) else {
-            return match event {
-                Event::NoInput => Transition(self.goodbye(*step, close, context)),
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::Audio(_)
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit => Super,
-            };
-        };
-        self.closing_words(*step, close, event, heard, context)
+        self.step_event(context, *step, progress, event)
     }
 
     /// Goodbye said; the caller hangs up first (N12). If they leave the

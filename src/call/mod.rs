@@ -78,25 +78,8 @@ pub enum Event {
     TimeLimit,
 }
 
-/// Why a transfer did not go through, as the PBX reports it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum TransferCause {
-    Busy,
-    NoAnswer,
-    Rejected,
-    Failed,
-}
+/// Lives with the transfer step, which picks its apology by it.
+pub use crate::flow::TransferCause;
 
 impl Event {
     /// A transfer's outcome with no cause given.
@@ -128,56 +111,8 @@ pub struct NluIntent {
     pub confidence: f32,
 }
 
-/// The phase a call is in, as turns and records show it. Its names
-/// (`confirming_transfer`…) are generated, so a new phase cannot be left
-/// out of the metrics' label set or the records' text.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    strum::EnumIter,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::Display,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum CallState {
-    Ringing,
-    Listening,
-    ConfirmingTransfer,
-    Transferring,
-    ConfirmingHold,
-    OnHold,
-    /// Waiting for the front-end's answer to a lookup.
-    LookingUp,
-    Closing,
-    AwaitingHangup,
-    ConfirmingSwitch,
-    CheckingHandset,
-    Ended,
-    /// At a `menu` step, waiting for a key or words.
-    InMenu,
-    /// At a `collect` step, taking the caller's entry.
-    Collecting,
-    /// The front-end records the caller; waiting for the recording.
-    Recording,
-}
-
-impl CallState {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The state a wire name stands for.
-    pub fn parse(name: &str) -> Option<CallState> {
-        name.parse().ok()
-    }
-}
+/// Lives in `flow`, where each kind of step says which phase it shows.
+pub use crate::flow::CallState;
 
 /// Audio trouble on the caller's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

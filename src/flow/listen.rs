@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{Flow, IntentIx, LocaleIx, StepIx, StepKind};
+use super::{Flow, IntentIx, LocaleIx, StepIx, steps::StepBehaviour};
 
 /// What a listen collects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -52,110 +52,88 @@ impl Flow {
 
     /// What to collect at `step` in `locale`: from the step's kind.
     fn build_listen_for(&self, step: StepIx, locale: usize) -> ListenFor {
-        let phrases = |intents: &mut dyn Iterator<Item = IntentIx>| -> Arc<[Arc<str>]> {
-            let mut out: Vec<Arc<str>> = Vec::new();
-            for i in intents {
-                for p in self
-                    .intent(i)
-                    .phrases
-                    .per_locale
-                    .get(locale)
-                    .into_iter()
-                    .flatten()
-                {
-                    let p: Arc<str> = p.as_str().into();
-                    if !out.contains(&p) {
-                        out.push(p);
-                    }
-                }
-            }
-            out.into()
-        };
-        let anywhere = || self.anywhere.iter().map(|(i, _)| *i);
-        // Where the flow-wide keys apply: any of them, up to the longest.
-        let flow_keys = |hints: Arc<[Arc<str>]>| {
-            let longest = self
-                .intents
-                .iter()
-                .flat_map(|i| i.phrases.dtmf.iter())
-                .map(|k| k.len() as u32)
-                .max();
-            ListenFor {
-                input: match longest {
-                    Some(_) => InputMode::DtmfAndSpeech,
-                    None => InputMode::Speech,
-                },
-                min_digits: u32::from(longest.is_some()),
-                max_digits: longest.unwrap_or(0),
-                terminators: "".into(),
-                inter_digit_ms: 0,
-                hints,
-            }
-        };
-        let yes_no = || {
-            let roles = self.roles();
-            let mut intents = [roles.yes, roles.no]
+        let at = Listening { flow: self, locale };
+        self.step(step).kind.listen_for(&at)
+    }
+}
+
+/// What a kind of step builds its [`ListenFor`] from: the flow and the
+/// call's locale, with the pieces most kinds share.
+pub struct Listening<'f> {
+    pub flow: &'f Flow,
+    locale: usize,
+}
+
+impl Listening<'_> {
+    /// The phrases of `intents` in the locale, each once.
+    pub fn phrases(&self, intents: &mut dyn Iterator<Item = IntentIx>) -> Arc<[Arc<str>]> {
+        let mut out: Vec<Arc<str>> = Vec::new();
+        for i in intents {
+            for p in self
+                .flow
+                .intent(i)
+                .phrases
+                .per_locale
+                .get(self.locale)
                 .into_iter()
                 .flatten()
-                .chain(anywhere());
-            phrases(&mut intents)
-        };
-        match &self.step(step).kind {
-            StepKind::Ask { answers, .. } => {
-                let mut intents = answers.iter().map(|(i, _)| *i).chain(anywhere());
-                flow_keys(phrases(&mut intents))
-            }
-            StepKind::Menu(menu) => {
-                let mut intents = menu.answers.iter().map(|(i, _)| *i).chain(anywhere());
-                ListenFor {
-                    input: InputMode::DtmfAndSpeech,
-                    min_digits: 1,
-                    max_digits: menu.max_digits() as u32,
-                    terminators: "".into(),
-                    inter_digit_ms: 0,
-                    hints: phrases(&mut intents),
+            {
+                let p: Arc<str> = p.as_str().into();
+                if !out.contains(&p) {
+                    out.push(p);
                 }
             }
-            StepKind::Collect(collect) => match &collect.digits {
-                Some(d) => ListenFor {
-                    input: InputMode::Dtmf,
-                    min_digits: u32::from(d.min),
-                    max_digits: u32::from(d.max),
-                    terminators: d.terminator.map(String::from).unwrap_or_default().into(),
-                    inter_digit_ms: d.inter_digit.as_millis() as u32,
-                    hints: Arc::new([]),
-                },
-                None => ListenFor {
-                    input: InputMode::Speech,
-                    min_digits: 0,
-                    max_digits: 0,
-                    terminators: "".into(),
-                    inter_digit_ms: 0,
-                    hints: phrases(&mut anywhere()),
-                },
+        }
+        out.into()
+    }
+
+    /// The requests understood at every listening step.
+    pub fn anywhere(&self) -> impl Iterator<Item = IntentIx> + '_ {
+        self.flow.anywhere.iter().map(|(i, _)| *i)
+    }
+
+    /// Where the flow-wide keys apply: any of them, up to the longest.
+    pub fn flow_keys(&self, hints: Arc<[Arc<str>]>) -> ListenFor {
+        let longest = self
+            .flow
+            .intents
+            .iter()
+            .flat_map(|i| i.phrases.dtmf.iter())
+            .map(|k| k.len() as u32)
+            .max();
+        ListenFor {
+            input: match longest {
+                Some(_) => InputMode::DtmfAndSpeech,
+                None => InputMode::Speech,
             },
-            StepKind::Transfer(_)
-            | StepKind::Hold(_)
-            | StepKind::Close(_)
-            | StepKind::Lookup(_) => flow_keys(yes_no()),
-            // These never wait for the caller themselves: whatever listens
-            // after them (a goodbye's wait) takes words. A recording is
-            // the front-end's to make (its `Record` action); the listen
-            // after it is only the bound of the wait for it.
-            StepKind::Say { .. }
-            | StepKind::Hangup { .. }
-            | StepKind::Branch(_)
-            | StepKind::Set(_)
-            | StepKind::Record(_)
-            | StepKind::Call(_)
-            | StepKind::Return(_) => ListenFor {
-                input: InputMode::Speech,
-                min_digits: 0,
-                max_digits: 0,
-                terminators: "".into(),
-                inter_digit_ms: 0,
-                hints: Arc::new([]),
-            },
+            min_digits: u32::from(longest.is_some()),
+            max_digits: longest.unwrap_or(0),
+            terminators: "".into(),
+            inter_digit_ms: 0,
+            hints,
+        }
+    }
+
+    /// A yes/no question's: the flow's keys, yes, no and anywhere's words.
+    pub fn yes_no(&self) -> ListenFor {
+        let roles = self.flow.roles();
+        let mut intents = [roles.yes, roles.no]
+            .into_iter()
+            .flatten()
+            .chain(self.anywhere());
+        self.flow_keys(self.phrases(&mut intents))
+    }
+
+    /// Nothing of the step's own: a step that never waits for the caller
+    /// (whatever listens after it, a goodbye's wait, takes words).
+    pub fn nothing(&self) -> ListenFor {
+        ListenFor {
+            input: InputMode::Speech,
+            min_digits: 0,
+            max_digits: 0,
+            terminators: "".into(),
+            inter_digit_ms: 0,
+            hints: Arc::new([]),
         }
     }
 }

@@ -44,9 +44,11 @@ pub use placeholders::Format;
 pub use raw::json_schema;
 pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
-    AskPrompt, BACK, BranchStep, CallStep, CloseStep, CollectStep, DigitRule, Entry, HoldStep,
-    KeyPress, LookupStep, MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, REPEAT, RETURN_PREFIX, RecordStep,
-    ReturnStep, SetStep, Step, StepKind, TargetType, Template, TransferStep,
+    AskPrompt, AskStep, BACK, BranchStep, CallOps, CallState, CallStep, CloseStep, CollectStep,
+    DigitRule, Draw, DrawAt, Entered, Entry, HangupStep, HoldStep, KeyPress, LookupStep,
+    MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, NodeShape, Progress, REPEAT, RETURN_PREFIX, RecordStep,
+    ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType, Template,
+    TransferCause, TransferStep, WaitsFor, YesNo, seconds,
 };
 pub use understanding::{Asked, asked_about};
 
@@ -473,21 +475,12 @@ impl Flow {
             .collect();
         range
             .filter(|ix| led_to.contains(ix))
-            .filter_map(|ix| match &self.steps[ix].kind {
-                StepKind::Return(r) => Some(r.label.clone()),
-                StepKind::Ask { .. }
-                | StepKind::Say { .. }
-                | StepKind::Transfer(_)
-                | StepKind::Hold(_)
-                | StepKind::Lookup(_)
-                | StepKind::Close(_)
-                | StepKind::Hangup { .. }
-                | StepKind::Branch(_)
-                | StepKind::Set(_)
-                | StepKind::Record(_)
-                | StepKind::Call(_)
-                | StepKind::Menu(_)
-                | StepKind::Collect(_) => None,
+            .filter_map(|ix| {
+                // Only a return step returns.
+                let StepKind::Return(r) = &self.steps[ix].kind else {
+                    return None;
+                };
+                Some(r.label.clone())
             })
             .collect()
     }

@@ -74,7 +74,7 @@ fn check_say_loops(
     for start in 0..flow.steps.len() {
         let mut path: Vec<StepIx> = Vec::new();
         let mut at = StepIx::new(start);
-        while let StepKind::Say { next, .. } = flow.step(at).kind {
+        while let StepKind::Say(super::SayStep { next, .. }) = flow.step(at).kind {
             if let Some(pos) = path.iter().position(|&p| p == at) {
                 let ring = &path[pos..];
                 if !ring.iter().any(|&s| reported[usize::from(s)]) {

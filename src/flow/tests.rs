@@ -566,10 +566,10 @@ fn the_outbound_flow_opens_with_the_n3b_verification_line() {
         ["zh-CN", "zh-TW", "en"]
     );
     let start = flow.step(flow.start());
-    let super::StepKind::Ask {
+    let super::StepKind::Ask(super::AskStep {
         prompt: super::AskPrompt::Prompt(p),
         ..
-    } = start.kind
+    }) = start.kind
     else {
         panic!("the outbound flow starts by asking with its own prompt, not the calendar opening");
     };
@@ -619,11 +619,12 @@ fn the_schema_describes_the_strict_format() {
         serde_json::json!(["inbound", "outbound"])
     );
     assert_eq!(schema["definitions"]["Step"]["additionalProperties"], false);
+    // One table for each kind of step.
     assert_eq!(
         schema["definitions"]["Step"]["oneOf"]
             .as_array()
             .map(Vec::len),
-        Some(13)
+        Some(super::steps::STEP_KINDS.len())
     );
     assert_eq!(
         schema["definitions"]["Timing"]["properties"]["silence_prompts"]["minimum"],

@@ -19,7 +19,7 @@ use std::fmt::Write;
 
 use std::time::Duration;
 
-use crate::flow::{Flow, PromptIx, StepIx};
+use crate::flow::{Flow, PromptIx, StepBehaviour, StepIx};
 
 /// How a node is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use crate::{
     call::CallState,
     engine::CallRecord,
-    flow::{Flow, IntentIx, RecordStep, StepKind, TransferStep},
+    flow::{Flow, IntentIx, StepBehaviour, StepKind, WaitsFor},
 };
 
 /// What the call understands now, or waits for: the current step's
@@ -22,6 +22,23 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         .as_ref()
         .and_then(|id| flow.steps().iter().find(|s| &s.id == id))
         .map(|s| &s.kind);
+    let list = |heard: Vec<String>| {
+        if full {
+            format!("understands:\n  {}", heard.join("\n  "))
+        } else {
+            format!("understands: {}", heard.join(", "))
+        }
+    };
+    // A call waiting in its step's own phase: the kind says what for.
+    match step.and_then(|kind| kind.waits_for(flow, record.state)) {
+        Some(WaitsFor::Result(text)) => return Some(text),
+        Some(WaitsFor::Entry { what, intents }) => {
+            let mut heard = vec![what];
+            heard.extend(intents.iter().map(|ix| flow.intent(*ix).name.to_string()));
+            return Some(list(heard));
+        }
+        None => {}
+    }
     let roles = flow.roles();
     let intent = |ix: IntentIx| describe_intent(flow, ix, locale, full);
     let yes_and_no = || -> Vec<String> {
@@ -31,103 +48,28 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
             .map(intent)
             .collect()
     };
+    let ask = if let Some(StepKind::Ask(ask)) = step {
+        Some(ask)
+    } else {
+        None
+    };
     let mut heard: Vec<String> = match record.state {
-        CallState::Transferring => {
-            return Some(TransferStep::WAITS_FOR.into());
-        }
-        CallState::OnHold => {
-            if let Some(StepKind::Hold(hold)) = step {
-                return Some(hold.waits_for());
-            }
-            yes_and_no()
-        }
-        CallState::LookingUp => {
-            if let Some(StepKind::Lookup(lookup)) = step {
-                return Some(lookup.waits_for());
-            }
-            yes_and_no()
-        }
-        CallState::Recording => return Some(RecordStep::WAITS_FOR.into()),
         CallState::AwaitingHangup => {
             return Some(
                 "waiting for the caller to hang up first (/hangup); speaking again reopens the call"
                     .into(),
             );
         }
-        CallState::Collecting => match step {
-            Some(StepKind::Collect(collect)) => {
-                let mut heard = vec![collect.waits_for()];
-                heard.extend(
-                    flow.anywhere()
-                        .iter()
-                        .map(|(ix, _)| flow.intent(*ix).name.to_string()),
-                );
-                heard
-            }
-            Some(
-                StepKind::Ask { .. }
-                | StepKind::Say { .. }
-                | StepKind::Transfer(_)
-                | StepKind::Hold(_)
-                | StepKind::Lookup(_)
-                | StepKind::Close(_)
-                | StepKind::Menu(_)
-                | StepKind::Hangup { .. }
-                | StepKind::Branch(_)
-                | StepKind::Set(_)
-                | StepKind::Record(_)
-                | StepKind::Call(_)
-                | StepKind::Return(_),
-            )
-            | None => Vec::new(),
-        },
-        CallState::InMenu => match step {
-            // Only the menu's own keys count here; words as its intents
-            // and the `[anywhere]` requests say them (no flow-wide keys).
-            Some(StepKind::Menu(menu)) => {
-                let mut heard = vec![menu.waits_for()];
-                let words = menu.answers.iter().chain(flow.anywhere());
-                heard.extend(words.map(|(ix, _)| flow.intent(*ix).name.to_string()));
-                heard
-            }
-            Some(
-                StepKind::Ask { .. }
-                | StepKind::Say { .. }
-                | StepKind::Transfer(_)
-                | StepKind::Hold(_)
-                | StepKind::Lookup(_)
-                | StepKind::Close(_)
-                | StepKind::Collect(_)
-                | StepKind::Hangup { .. }
-                | StepKind::Branch(_)
-                | StepKind::Set(_)
-                | StepKind::Record(_)
-                | StepKind::Call(_)
-                | StepKind::Return(_),
-            )
-            | None => Vec::new(),
-        },
-        CallState::Listening => match step {
-            Some(StepKind::Ask { answers, .. }) => {
-                answers.iter().map(|(ix, _)| intent(*ix)).collect()
-            }
-            Some(
-                StepKind::Say { .. }
-                | StepKind::Transfer(_)
-                | StepKind::Hold(_)
-                | StepKind::Lookup(_)
-                | StepKind::Close(_)
-                | StepKind::Menu(_)
-                | StepKind::Collect(_)
-                | StepKind::Hangup { .. }
-                | StepKind::Branch(_)
-                | StepKind::Set(_)
-                | StepKind::Record(_)
-                | StepKind::Call(_)
-                | StepKind::Return(_),
-            )
-            | None => Vec::new(),
-        },
+        CallState::Listening => ask
+            .map(|a| a.answers.iter().map(|(ix, _)| intent(*ix)).collect())
+            .unwrap_or_default(),
+        // The kinds' own phases, at some other kind's step: nothing.
+        CallState::Transferring
+        | CallState::OnHold
+        | CallState::LookingUp
+        | CallState::Recording
+        | CallState::InMenu
+        | CallState::Collecting => Vec::new(),
         CallState::Ringing
         | CallState::ConfirmingTransfer
         | CallState::ConfirmingHold
@@ -140,66 +82,20 @@ pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
         let anywhere = flow.anywhere().iter().map(|(ix, _)| *ix);
         heard.extend(anywhere.chain(roles.agent_number_intent).map(intent));
     }
-    let otherwise = match (record.state, step) {
-        (
-            CallState::Listening,
-            Some(StepKind::Ask {
-                otherwise: Some(next),
-                ..
-            }),
-        ) => Some(format!("other words → {}", flow.step(*next).id)),
+    let otherwise = if record.state == CallState::Listening {
         // Words nothing matches are not filed as a request: the caller is
         // asked again, then offered a person (or a polite close).
-        (
-            CallState::Listening,
-            Some(StepKind::Ask {
-                otherwise: None, ..
-            }),
-        ) => Some("other words → asked again".to_owned()),
-        (CallState::Closing, Some(StepKind::Close(close))) => {
-            Some(format!("a request → {}", flow.step(close.more).id))
-        }
-        (
-            CallState::Ringing
-            | CallState::Listening
-            | CallState::ConfirmingTransfer
-            | CallState::Transferring
-            | CallState::ConfirmingHold
-            | CallState::OnHold
-            | CallState::LookingUp
-            | CallState::Recording
-            | CallState::Closing
-            | CallState::AwaitingHangup
-            | CallState::ConfirmingSwitch
-            | CallState::CheckingHandset
-            | CallState::InMenu
-            | CallState::Collecting
-            | CallState::Ended,
-            Some(
-                StepKind::Ask { .. }
-                | StepKind::Menu(_)
-                | StepKind::Collect(_)
-                | StepKind::Say { .. }
-                | StepKind::Transfer(_)
-                | StepKind::Hold(_)
-                | StepKind::Lookup(_)
-                | StepKind::Close(_)
-                | StepKind::Hangup { .. }
-                | StepKind::Branch(_)
-                | StepKind::Set(_)
-                | StepKind::Record(_)
-                | StepKind::Call(_)
-                | StepKind::Return(_),
-            )
-            | None,
-        ) => None,
+        ask.map(|a| match a.otherwise {
+            Some(next) => format!("other words → {}", flow.step(next).id),
+            None => "other words → asked again".to_owned(),
+        })
+    } else if let (CallState::Closing, Some(StepKind::Close(close))) = (record.state, step) {
+        Some(format!("a request → {}", flow.step(close.more).id))
+    } else {
+        None
     };
     heard.extend(otherwise);
-    Some(if full {
-        format!("understands:\n  {}", heard.join("\n  "))
-    } else {
-        format!("understands: {}", heard.join(", "))
-    })
+    Some(list(heard))
 }
 
 /// `bill [3]`, or with `full` `bill: 账单, 话费, 查询余额; keys 3`.

@@ -8,7 +8,7 @@ use statig::prelude::*;
 use super::{Script, State, ends_the_call};
 use crate::calendar::DayPart;
 use crate::call::{Action, CallState, EndReason, Event, Vars};
-use crate::flow::{Flow, LocaleIx, PromptIx, matcher::Understood};
+use crate::flow::{Flow, LocaleIx, PromptIx, StepBehaviour, matcher::Understood};
 
 /// What a call is started with, besides its flow.
 #[derive(Debug, Clone)]
@@ -130,19 +130,11 @@ impl CallMachine {
     pub fn state(&self) -> CallState {
         match self.sm.state() {
             State::Ringing {} => CallState::Ringing,
-            State::Listening { .. } => CallState::Listening,
-            State::ConfirmingTransfer { .. } => CallState::ConfirmingTransfer,
-            State::Transferring { .. } => CallState::Transferring,
-            State::ConfirmingHold { .. } => CallState::ConfirmingHold,
-            State::OnHold { .. } => CallState::OnHold,
-            State::LookingUp { .. } => CallState::LookingUp,
-            State::Recording { .. } => CallState::Recording,
-            State::Closing { .. } => CallState::Closing,
+            // The kind says which phase its step shows.
+            State::AtStep { step, progress } => self.flow().step(*step).kind.state(progress),
             State::AwaitingHangup { .. } => CallState::AwaitingHangup,
             State::ConfirmingSwitch { .. } => CallState::ConfirmingSwitch,
             State::CheckingHandset { .. } => CallState::CheckingHandset,
-            State::InMenu { .. } => CallState::InMenu,
-            State::Collecting { .. } => CallState::Collecting,
             State::Ended {} => CallState::Ended,
         }
     }
@@ -171,19 +163,10 @@ impl CallMachine {
 
     fn step_ix(&self) -> Option<crate::flow::StepIx> {
         let ix = match self.sm.state() {
-            State::Listening { step, .. }
-            | State::ConfirmingTransfer { step, .. }
-            | State::Transferring { step, .. }
-            | State::ConfirmingHold { step, .. }
-            | State::OnHold { step, .. }
-            | State::LookingUp { step, .. }
-            | State::Recording { step, .. }
-            | State::Closing { step, .. }
+            State::AtStep { step, .. }
             | State::AwaitingHangup { step, .. }
             | State::ConfirmingSwitch { step, .. }
-            | State::CheckingHandset { step, .. }
-            | State::InMenu { step, .. }
-            | State::Collecting { step, .. } => *step,
+            | State::CheckingHandset { step, .. } => *step,
             State::Ringing {} | State::Ended {} => return None,
         };
         Some(ix)

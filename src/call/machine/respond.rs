@@ -7,30 +7,14 @@ use super::{Outbox, Script, State};
 use crate::call::understanding;
 use crate::{
     calendar::DayPart,
-    flow::{IntentIx, StepIx, StepKind, matcher::Understood},
+    flow::{AskStep, IntentIx, StepBehaviour, StepIx, StepKind, matcher::Understood},
 };
 
 impl Script {
     /// Where `intent` leads from `step`: the step's own answers first, then
     /// the requests understood anywhere.
     pub(super) fn route(&self, step: StepIx, intent: IntentIx) -> Option<StepIx> {
-        let answers: &[(IntentIx, StepIx)] = match &self.flow.step(step).kind {
-            StepKind::Ask { answers, .. } => answers,
-            StepKind::Menu(m) => &m.answers,
-            // Only the requests understood anywhere (a person).
-            StepKind::Collect(_) => &[],
-            StepKind::Say { .. }
-            | StepKind::Transfer(_)
-            | StepKind::Hold(_)
-            | StepKind::Lookup(_)
-            | StepKind::Close(_)
-            | StepKind::Hangup { .. }
-            | StepKind::Branch(_)
-            | StepKind::Set(_)
-            | StepKind::Record(_)
-            | StepKind::Call(_)
-            | StepKind::Return(_) => return None,
-        };
+        let answers = self.flow.step(step).kind.answers()?;
         answers
             .iter()
             .chain(self.flow.anywhere())
@@ -68,7 +52,7 @@ impl Script {
         understood: Understood,
         out: &mut Outbox,
     ) -> State {
-        if !matches!(self.flow.step(step).kind, StepKind::Ask { .. }) {
+        if !matches!(self.flow.step(step).kind, StepKind::Ask(_)) {
             self.pending = understood;
             return self.enter(step, out);
         }
@@ -177,7 +161,7 @@ impl Script {
 
     fn listen_at(&mut self, step: StepIx, out: &mut Outbox) -> State {
         self.listen(out);
-        State::listening(step, 0)
+        State::at_step(step, crate::flow::Progress::default())
     }
 
     /// Nothing matched: the not-understood re-ask (in new words the second
@@ -193,10 +177,10 @@ impl Script {
             return self.cannot_go_on(step, out);
         }
         let flow = self.flow.clone();
-        if let StepKind::Ask {
+        if let StepKind::Ask(AskStep {
             otherwise: Some(next),
             ..
-        } = flow.step(step).kind
+        }) = flow.step(step).kind
         {
             return self.enter(next, out);
         }

@@ -8,15 +8,15 @@ use std::{mem, sync::Arc};
 use statig::prelude::*;
 use tracing::trace;
 
-use super::{Outbox, Script, State, Superstate};
+use super::{Outbox, Script, State, Superstate, at_step::AtStep};
 use crate::{
     call::{
         Action, AudioKind, EndReason, Event, Say,
         understanding::{self, Answer, Input},
     },
     flow::{
-        AskPrompt, Asked, CloseStep, Heard, PromptIx, StepIx, StepKind, asked_about,
-        matcher::Understood,
+        AskPrompt, AskStep, Asked, CloseStep, Entered, Heard, PromptIx, StepBehaviour, StepIx,
+        StepKind, asked_about, matcher::Understood,
     },
 };
 
@@ -203,31 +203,6 @@ impl Script {
         Handled
     }
 
-    /// The second silence prompt at an `ask` step.
-    pub(super) fn reprompt(&self, step: StepIx) -> PromptIx {
-        match &self.flow.step(step).kind {
-            StepKind::Ask {
-                reprompt: Some(p), ..
-            } => *p,
-            StepKind::Ask { reprompt: None, .. }
-            | StepKind::Say { .. }
-            | StepKind::Transfer(_)
-            | StepKind::Hold(_)
-            | StepKind::Lookup(_)
-            | StepKind::Close(_)
-            | StepKind::Hangup { .. }
-            | StepKind::Branch(_)
-            | StepKind::Set(_)
-            | StepKind::Record(_)
-            | StepKind::Call(_)
-            | StepKind::Return(_) => self.flow.roles().silence_reprompt,
-            // A menu's choices are what a silent caller needs to hear,
-            // and an entry's prompt what to key.
-            StepKind::Menu(m) => m.prompt,
-            StepKind::Collect(c) => c.prompt,
-        }
-    }
-
     /// N7: ask to speak up, a few times; then suggest another phone and wait
     /// for consent. Never hang up just because the line is bad.
     pub(super) fn unclear_audio(&mut self, step: StepIx, out: &mut Outbox) -> Outcome<State> {
@@ -397,30 +372,75 @@ impl Script {
     /// a request said with the "no" is handled at once.
     pub(super) fn back_to_ask(&mut self, out: &mut Outbox) -> State {
         let step = self.last_ask;
+        let flow = self.flow.clone();
         // A menu's keys, an entry's digits, are taken only there: the
-        // caller hears the step again.
-        match &self.flow.clone().step(step).kind {
-            StepKind::Menu(m) => return self.enter_menu(step, m, out),
-            StepKind::Collect(c) => return self.enter_collect(step, c, out),
-            StepKind::Ask { .. }
-            | StepKind::Say { .. }
-            | StepKind::Transfer(_)
-            | StepKind::Hold(_)
-            | StepKind::Lookup(_)
-            | StepKind::Close(_)
-            | StepKind::Hangup { .. }
-            | StepKind::Branch(_)
-            | StepKind::Set(_)
-            | StepKind::Record(_)
-            | StepKind::Call(_)
-            | StepKind::Return(_) => {}
+        // caller hears any step but an ask again.
+        if !matches!(flow.step(step).kind, StepKind::Ask(_)) {
+            let mut call = AtStep {
+                script: self,
+                out,
+                step,
+                event: None,
+            };
+            return match flow.step(step).kind.enter(&mut call) {
+                Entered::Next(to) => self.enter(to, out),
+                Entered::Phase(state) => state,
+            };
         }
         if !self.pending.is_empty() {
             let pending = mem::take(&mut self.pending);
             return self.respond(step, pending, out);
         }
         self.listen(out);
-        State::listening(step, 0)
+        State::at_step(step, crate::flow::Progress::default())
+    }
+
+    /// At an `ask` step: requests left from the last answer that it
+    /// routes are handled at once; else its prompt (the opening, the
+    /// first time) and a listen.
+    pub(super) fn enter_ask(&mut self, step: StepIx, ask: &AskStep, out: &mut Outbox) -> State {
+        self.last_ask = step;
+        if self.routable(step, self.pending) {
+            let pending = mem::take(&mut self.pending);
+            self.opened = true;
+            return self.respond(step, pending, out);
+        }
+        self.pending = Understood::default();
+        let p = match ask.prompt {
+            AskPrompt::Prompt(p) => Some(p),
+            AskPrompt::Opening if !self.opened => self.opening,
+            AskPrompt::Opening => Some(self.flow.roles().silence_reprompt),
+        };
+        self.opened = true;
+        if let Some(p) = p {
+            self.say_at(step, p, out);
+        }
+        self.listen(out);
+        State::at_step(step, crate::flow::Progress::default())
+    }
+
+    /// At a `close` step (N12): a request said before it is answered as
+    /// `more` would answer it; else the question.
+    pub(super) fn enter_close(
+        &mut self,
+        step: StepIx,
+        close: &CloseStep,
+        out: &mut Outbox,
+    ) -> State {
+        if self.routable(close.more, self.pending) {
+            let pending = mem::take(&mut self.pending);
+            return self.respond(close.more, pending, out);
+        }
+        // Outside opening hours the first words follow the calendar
+        // (N2-N4) like any opening.
+        let ask = match self.opening {
+            Some(p) if self.after_hours && !self.opened => p,
+            _ => close.ask,
+        };
+        self.opened = true;
+        self.say_at(step, ask, out);
+        self.listen(out);
+        State::at_step(step, crate::flow::Progress::default())
     }
 
     /// The N12 goodbye; the caller hangs up first.
@@ -460,14 +480,6 @@ impl Script {
         State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
     }
 
-    /// A lookup's params with this call's values (`value_of`).
-    fn lookup_params(&self, names: &[Arc<str>]) -> std::collections::BTreeMap<String, String> {
-        names
-            .iter()
-            .map(|n| (n.to_string(), self.value_of(n).unwrap_or_default()))
-            .collect()
-    }
-
     /// Says what a step says and returns the phase it waits in. `say`
     /// steps chain within one turn. A step visited more than
     /// `max_step_visits` times ends the going round (`cannot_go_on`).
@@ -483,93 +495,15 @@ impl Script {
             if *visits > flow.timing().max_step_visits {
                 return self.cannot_go_on(step, out);
             }
-            match &flow.step(step).kind {
-                StepKind::Ask { prompt, .. } => {
-                    self.last_ask = step;
-                    if self.routable(step, self.pending) {
-                        let pending = mem::take(&mut self.pending);
-                        self.opened = true;
-                        return self.respond(step, pending, out);
-                    }
-                    self.pending = Understood::default();
-                    let p = match prompt {
-                        AskPrompt::Prompt(p) => Some(*p),
-                        AskPrompt::Opening if !self.opened => self.opening,
-                        AskPrompt::Opening => Some(flow.roles().silence_reprompt),
-                    };
-                    self.opened = true;
-                    if let Some(p) = p {
-                        self.say_at(step, p, out);
-                    }
-                    self.listen(out);
-                    return State::listening(step, 0);
-                }
-                StepKind::Say { prompt, next } => {
-                    self.say_at(step, *prompt, out);
-                    self.told = Some(*prompt);
-                    step = *next;
-                }
-                StepKind::Set(s) => step = self.set_values(s),
-                StepKind::Call(c) => match self.call_subflow(step, c) {
-                    Some(entry) => step = entry,
-                    None => return self.cannot_go_on(step, out),
-                },
-                StepKind::Return(r) => match self.return_from_subflow(r) {
-                    Some(after) => step = after,
-                    None => return self.cannot_go_on(step, out),
-                },
-                StepKind::Branch(b) => step = self.branch_to(b),
-                StepKind::Transfer(t) => {
-                    self.say_at(step, t.consent, out);
-                    self.listen(out);
-                    return State::confirming_transfer(step, t.clone(), 0, 0);
-                }
-                StepKind::Hold(h) => {
-                    self.say_at(step, h.ask, out);
-                    self.listen(out);
-                    return State::confirming_hold(step, h.clone(), 0, 0);
-                }
-                StepKind::Lookup(l) => {
-                    out.push(Action::Lookup {
-                        name: l.name.clone(),
-                        params: self.lookup_params(&l.params),
-                    });
-                    let quiet = flow.timing().lookup_quiet;
-                    let (wait, waited) = if quiet.is_zero() {
-                        self.say_at(step, l.wait, out);
-                        (flow.timing().lookup_timeout, true)
-                    } else {
-                        (quiet, false)
-                    };
-                    out.push(Action::Listen { timeout: wait });
-                    let until = self.deadline_after(wait);
-                    return State::looking_up(step, l.clone(), until, waited);
-                }
-                StepKind::Menu(m) => return self.enter_menu(step, m, out),
-                StepKind::Collect(c) => return self.enter_collect(step, c, out),
-                StepKind::Record(r) => return self.start_recording(step, r, out),
-                StepKind::Close(c) => {
-                    if self.routable(c.more, self.pending) {
-                        let pending = mem::take(&mut self.pending);
-                        return self.respond(c.more, pending, out);
-                    }
-                    // Outside opening hours the first words follow the
-                    // calendar (N2-N4) like any opening.
-                    let ask = match self.opening {
-                        Some(p) if self.after_hours && !self.opened => p,
-                        _ => c.ask,
-                    };
-                    self.opened = true;
-                    self.say_at(step, ask, out);
-                    self.listen(out);
-                    return State::closing(step, *c);
-                }
-                StepKind::Hangup { prompt } => {
-                    self.say_at(step, *prompt, out);
-                    out.push(Action::Hangup(EndReason::FlowEnd));
-                    self.ended = Some(EndReason::FlowEnd);
-                    return State::ended();
-                }
+            let mut call = AtStep {
+                script: self,
+                out,
+                step,
+                event: None,
+            };
+            match flow.step(step).kind.enter(&mut call) {
+                Entered::Next(next) => step = next,
+                Entered::Phase(state) => return state,
             }
         }
         out.push(Action::Hangup(EndReason::FlowEnd));

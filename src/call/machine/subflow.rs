@@ -6,26 +6,27 @@
 //! drops the frames it left behind.
 
 use super::Script;
-use crate::flow::{CallStep, MAX_SUBFLOW_DEPTH, ReturnStep, StepIx, StepKind};
+use crate::flow::{MAX_SUBFLOW_DEPTH, StepIx, StepKind};
 
 impl Script {
-    /// Enters `call`'s subflow from step `at`: its start, or `None` when
-    /// the stack is full (`check` refuses flows that could get there).
-    pub(super) fn call_subflow(&mut self, at: StepIx, call: &CallStep) -> Option<StepIx> {
+    /// Enters a subflow at `entry` from the `call` step `at`: its start,
+    /// or `None` when the stack is full (`check` refuses flows that could
+    /// get there).
+    pub(super) fn call_subflow(&mut self, at: StepIx, entry: StepIx) -> Option<StepIx> {
         if self.frames.len() >= MAX_SUBFLOW_DEPTH {
             return None;
         }
         self.frames.push(at);
-        Some(call.entry)
+        Some(entry)
     }
 
-    /// Leaves the innermost subflow with `ret`'s label: the calling
-    /// step's step for it, or `None` when there is no caller or it does
-    /// not map the label (`check` refuses both).
-    pub(super) fn return_from_subflow(&mut self, ret: &ReturnStep) -> Option<StepIx> {
+    /// Leaves the innermost subflow with `label`: the calling step's
+    /// step for it, or `None` when there is no caller or it does not map
+    /// the label (`check` refuses both).
+    pub(super) fn return_from_subflow(&mut self, label: &str) -> Option<StepIx> {
         let caller = self.frames.pop()?;
         if let StepKind::Call(call) = &self.flow.step(caller).kind {
-            call.after(&ret.label)
+            call.after(label)
         } else {
             None
         }

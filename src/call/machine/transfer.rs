@@ -1,13 +1,10 @@
-//! What a transfer hands the PBX, and what the caller hears when it
-//! fails: the target with the call's variables filled in, the attached
-//! variables for the agent's screen pop, and the apology for the cause
-//! the PBX reports where the flow has one.
+//! What a transfer hands the PBX once the caller agreed: the target with
+//! the call's variables filled in and the attached variables for the
+//! agent's screen pop (what the caller hears when it fails is in the
+//! kind's file, `flow/steps/transfer.rs`).
 
-use super::{Outbox, Script, State};
-use crate::{
-    call::{Action, TransferCause},
-    flow::TransferStep,
-};
+use super::Script;
+use crate::{call::Action, flow::TransferStep};
 
 impl Script {
     /// The transfer action once the caller agreed (N10).
@@ -24,22 +21,5 @@ impl Script {
                 .filter_map(|n| Some((n.to_string(), self.value_of(n)?)))
                 .collect(),
         }
-    }
-
-    /// The transfer failed: the apology for its cause (the step's `busy`
-    /// or `no_answer`, else `failed`), then the fallback step.
-    pub(super) fn transfer_failed(
-        &mut self,
-        transfer: &TransferStep,
-        cause: Option<TransferCause>,
-        out: &mut Outbox,
-    ) -> State {
-        let specific = match cause {
-            Some(TransferCause::Busy) => transfer.busy,
-            Some(TransferCause::NoAnswer) => transfer.no_answer,
-            Some(TransferCause::Rejected | TransferCause::Failed) | None => None,
-        };
-        self.say(specific.unwrap_or(transfer.failed), out);
-        self.enter(transfer.fallback, out)
     }
 }

@@ -1,11 +1,7 @@
-//! The steps that act on the call's variables and say nothing: `set`
-//! gives values, `branch` chooses the next step by one. Both run inside
-//! `enter`'s chain, in the turn that reached them.
-
-use std::sync::Arc;
+//! The call's variables as steps read them (`set`, `branch`, transfer
+//! targets, lookup params): its own, its numbers, the flow's defaults.
 
 use super::Script;
-use crate::flow::{BranchStep, SetStep, StepIx};
 
 impl Script {
     /// A variable's value as the call has it: its own, then its numbers,
@@ -19,23 +15,10 @@ impl Script {
         }
     }
 
-    /// A `set` step: every value is filled from the variables as they
-    /// were before the step, so the order the table lists them in never
-    /// matters.
-    pub(super) fn set_values(&mut self, set: &SetStep) -> StepIx {
-        let filled: Vec<(Arc<str>, String)> = set
-            .values
-            .iter()
-            .map(|(name, value)| (name.clone(), value.fill(|v| self.value_of(v))))
-            .collect();
-        for (name, value) in filled {
-            self.vars.insert(name.to_string(), value);
-        }
-        set.next
-    }
-
-    /// A `branch` step's next step.
-    pub(super) fn branch_to(&self, branch: &BranchStep) -> StepIx {
-        branch.target(self.value_of(&branch.variable).as_deref())
+    /// Keeps a value in one of the call's variables; the turn shows it
+    /// as changed.
+    pub(super) fn set_variable(&mut self, name: &str, value: String) {
+        self.changed.insert(name.to_owned(), value.clone());
+        self.vars.insert(name.to_owned(), value);
     }
 }

@@ -1,139 +1,14 @@
-//! Waits the call does not control: a hold (N11) and a lookup. Their end
-//! comes from outside (`hold_result`, `lookup_result`); meanwhile the
-//! caller's words get an answer and the wait goes on, with a listen for
-//! the time left so the engine's timer keeps the promise.
+//! The call's clock and variables as the waits use them (a hold's
+//! promise, a lookup's quiet time, whose decisions are in their kinds'
+//! files): deadlines in call time, listens for what is left of a wait,
+//! and the values an answer brings.
 
 use std::time::Duration;
 
-use statig::prelude::*;
-
-use super::{Outbox, Script, State};
-use crate::{
-    call::{
-        Action, Event, Vars,
-        understanding::{self, Answer, Input},
-    },
-    flow::{Heard, HoldStep, LookupStep, matcher::Understood},
-};
+use super::{Outbox, Script};
+use crate::call::{Action, Vars};
 
 impl Script {
-    /// An event on hold (`on_hold` in the machine).
-    pub(super) fn hold_event(
-        &mut self,
-        context: &mut Outbox,
-        hold: &mut HoldStep,
-        until: &mut u64,
-        offered: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        match (self.input(event), event) {
-            (_, Event::HoldResult { ok, variables }) => {
-                self.merge(variables);
-                let done = *ok && self.has_all(&hold.gives);
-                self.say(hold.resume, context);
-                Transition(self.enter(if done { hold.next } else { hold.failed }, context))
-            }
-            (_, Event::NoInput) => {
-                self.say(hold.overdue, context);
-                *offered = true;
-                *until = self.deadline_after(hold.duration);
-                context.push(Action::Listen {
-                    timeout: hold.duration,
-                });
-                Handled
-            }
-            (Input::Clear(heard), _) => {
-                self.hold_words(event, heard, hold, *until, offered, context)
-            }
-            // Hold music hides the caller's audio; nothing to fix on hold.
-            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::LookupResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
-    }
-
-    /// An event while a lookup runs (`looking_up` in the machine).
-    pub(super) fn lookup_event(
-        &mut self,
-        context: &mut Outbox,
-        lookup: &mut LookupStep,
-        until: &mut u64,
-        waited: &mut bool,
-        event: &Event,
-    ) -> Outcome<State> {
-        match (self.input(event), event) {
-            (
-                _,
-                Event::LookupResult {
-                    name,
-                    ok,
-                    variables,
-                },
-            ) if **name == *lookup.name => {
-                self.merge(variables);
-                let answered = *ok && self.has_all(&lookup.gives);
-                if *waited {
-                    self.say(lookup.resume, context);
-                }
-                Transition(self.enter(if answered { lookup.next } else { lookup.failed }, context))
-            }
-            // Another lookup's late answer.
-            (_, Event::LookupResult { .. }) => Handled,
-            (_, Event::NoInput) if !*waited => {
-                *waited = true;
-                self.say(lookup.wait, context);
-                let left = self
-                    .flow
-                    .timing()
-                    .lookup_timeout
-                    .saturating_sub(self.flow.timing().lookup_quiet);
-                *until = self.deadline_after(left);
-                context.push(Action::Listen {
-                    timeout: left.max(Duration::from_millis(1)),
-                });
-                Handled
-            }
-            (_, Event::NoInput) => {
-                self.say(lookup.resume, context);
-                Transition(self.enter(lookup.failed, context))
-            }
-            (Input::Clear(heard), _) => self.lookup_words(event, heard, *until, context),
-            (Input::Unclear, _) | (_, Event::Audio(_)) => Handled,
-            (
-                _,
-                Event::Start
-                | Event::PromptPlayed
-                | Event::InputStarted
-                | Event::Speech { .. }
-                | Event::Dtmf { .. }
-                | Event::TransferResult { .. }
-                | Event::Data { .. }
-                | Event::HoldResult { .. }
-                | Event::RecordingResult { .. }
-                | Event::CallerHangup
-                | Event::OperatorHangup
-                | Event::FrontEndLost
-                | Event::Shutdown
-                | Event::TimeLimit,
-            ) => Super,
-        }
-    }
-
     /// Takes on a call's new values (a `data` event, an answer).
     pub(super) fn merge(&mut self, variables: &Vars) {
         for (k, v) in variables {
@@ -152,78 +27,11 @@ impl Script {
     }
 
     /// A listen for what is left of a wait ending at `until` (ms).
-    fn listen_until(&self, until: u64, out: &mut Outbox) {
+    pub(super) fn listen_until(&self, until: u64, out: &mut Outbox) {
         let left = until.saturating_sub(millis(self.now.get())).max(1);
         out.push(Action::Listen {
             timeout: Duration::from_millis(left),
         });
-    }
-
-    /// Words during a hold: the callback taken (asked for, or a yes to
-    /// the offer) → the `callback` step; a person asked for → the
-    /// transfer's consent question (N10); the agent number → the number
-    /// (N14); a no to the offer → the estimate, hold on; anything else (还要多久)
-    /// → the estimate. Each after the apology for the wait where the hold
-    /// ends (N11). Never a claim that the work is done.
-    pub(super) fn hold_words(
-        &mut self,
-        event: &Event,
-        heard: Heard<'_>,
-        hold: &HoldStep,
-        until: u64,
-        offered: &mut bool,
-        out: &mut Outbox,
-    ) -> Outcome<State> {
-        let u = self.understand(event, heard);
-        let (answer, requests) = understanding::answer(&self.flow, u, false);
-        let roles = self.flow.roles();
-        let has = |role: Option<crate::flow::IntentIx>| {
-            role.is_some_and(|r| requests.contains(r) || u.contains(r))
-        };
-        if has(roles.callback) || (*offered && answer == Answer::Yes) {
-            self.say(hold.resume, out);
-            return Transition(self.enter(hold.callback, out));
-        }
-        if has(roles.agent)
-            && let Some(person) = roles.person
-        {
-            self.say(hold.resume, out);
-            return Transition(self.enter(person, out));
-        }
-        if has(roles.agent_number_intent)
-            && let Some(number) = roles.agent_number
-        {
-            self.say(number, out);
-        } else if *offered && answer == Answer::No {
-            // Holding on: the estimate again, not the thanks that starts a
-            // hold (the caller agreed to that once).
-            *offered = false;
-            self.say(hold.progress, out);
-        } else {
-            self.say(hold.progress, out);
-        }
-        self.listen_until(until, out);
-        Handled
-    }
-
-    /// Words while a lookup runs (a few seconds): the agent number is
-    /// answered (N14); anything else waits for the answer.
-    pub(super) fn lookup_words(
-        &mut self,
-        event: &Event,
-        heard: Heard<'_>,
-        until: u64,
-        out: &mut Outbox,
-    ) -> Outcome<State> {
-        let u: Understood = self.understand(event, heard);
-        let roles = self.flow.roles();
-        if let (Some(i), Some(number)) = (roles.agent_number_intent, roles.agent_number)
-            && u.contains(i)
-        {
-            self.say(number, out);
-            self.listen_until(until, out);
-        }
-        Handled
     }
 }
 

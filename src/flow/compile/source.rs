@@ -87,7 +87,7 @@ impl<T> Checked<T> {
 /// The diagnostics one check gathers: its own, and those of the smaller
 /// checks it runs (`take`), in the order they ran. The order matters only
 /// for problems at the same position, which keep it after sorting.
-pub(in crate::flow) struct Findings<'s> {
+pub struct Findings<'s> {
     source: &'s Source<'s>,
     diagnostics: Vec<Diagnostic>,
 }

@@ -159,10 +159,10 @@ fn check_step(
 fn stand_in(id: Arc<str>) -> Step {
     Step {
         id,
-        kind: StepKind::Say {
+        kind: StepKind::Say(super::super::steps::SayStep {
             prompt: PromptIx::default(),
             next: StepIx::default(),
-        },
+        }),
         barge_in: false,
     }
 }

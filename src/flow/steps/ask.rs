@@ -8,11 +8,12 @@ use schemars::JsonSchema;
 use super::super::compile::{
     Checked, Findings, OPENING_REF, check_reference, steps::StepContext, steps::StepFields,
 };
-use super::super::{AskPrompt, PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{AskPrompt, Flow, IntentIx, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Answers, PromptRef, StepRef},
-    RawKind, StepKindSpec, Written, optional, schema_of,
+    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, Written, optional,
+    schema_of,
 };
 
 /// Say and listen.
@@ -35,6 +36,17 @@ pub struct RawAsk {
     pub otherwise: Option<Sp<String>>,
     /// May caller speech interrupt this step's prompt; default true.
     pub barge_in: Option<bool>,
+}
+
+/// A compiled `ask` step.
+#[derive(Debug, Clone)]
+pub struct AskStep {
+    pub prompt: AskPrompt,
+    /// Second silence prompt instead of the flow's `silence_reprompt`.
+    pub reprompt: Option<PromptIx>,
+    pub answers: Vec<(IntentIx, StepIx)>,
+    /// Where speech that matches no answer goes.
+    pub otherwise: Option<StepIx>,
 }
 
 pub(super) const SPEC: StepKindSpec = StepKindSpec {
@@ -119,11 +131,92 @@ impl RawKind for RawAsk {
                 ),
             );
         }
-        found.done(StepKind::Ask {
+        found.done(StepKind::Ask(AskStep {
             prompt,
             reprompt: f.given("reprompt").map(PromptIx::new),
             answers,
             otherwise,
-        })
+        }))
+    }
+}
+
+/// What the caller says at an ask is answered by the machine's `respond`
+/// (routing, and the everyday replies every listening step shares).
+impl StepBehaviour for AskStep {
+    fn state(&self, _progress: &Progress) -> CallState {
+        CallState::Listening
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
+        self.answers
+            .iter()
+            .map(|(_, s)| *s)
+            .chain(self.otherwise)
+            .collect()
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn answers(&self) -> Option<&[(IntentIx, StepIx)]> {
+        Some(&self.answers)
+    }
+
+    fn reprompt(&self, flow: &Flow) -> PromptIx {
+        self.reprompt.unwrap_or(flow.roles().silence_reprompt)
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        let mut intents = self.answers.iter().map(|(i, _)| *i).chain(at.anywhere());
+        at.flow_keys(at.phrases(&mut intents))
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        let what = match self.prompt {
+            AskPrompt::Opening => "@opening (N2-N4)".to_owned(),
+            AskPrompt::Prompt(p) => at.prompt(p),
+        };
+        at.node(g, format!("ask {what}"));
+        for (intent, to) in &self.answers {
+            at.edge_to(g, *to, Some(&at.flow.intent(*intent).name));
+        }
+        if let Some(to) = self.otherwise {
+            at.edge_to(g, to, Some("otherwise"));
+        }
+        g.silence(at.flow, &at.id, self.reprompt(at.flow));
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Phase(call.ask(self))
+    }
+
+    /// Words or keys → `respond`; silence → the reprompt, then the
+    /// goodbye and the hang-up (N5).
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        match input {
+            StepInput::Heard(heard) => {
+                let understood = call.understand(heard);
+                call.respond(understood)
+            }
+            StepInput::Silence => {
+                let again = self.reprompt(call.flow());
+                call.silence(&mut progress.silent, again)
+            }
+            StepInput::Unclear
+            | StepInput::Started
+            | StepInput::Audio
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
     }
 }

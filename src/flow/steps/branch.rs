@@ -10,9 +10,9 @@ use super::super::compile::{
 };
 use super::super::{Flow, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Answers, StepRef},
-    RawKind, StepKindSpec, Written, fill, optional, required, schema_of,
+    NormsAt, RawKind, StepBehaviour, StepKindSpec, Written, fill, optional, required, schema_of,
 };
 
 /// Go on by a variable's value.
@@ -123,9 +123,14 @@ impl RawKind for RawBranch {
     }
 }
 
-impl BranchStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// A branch runs inside `enter`'s chain, in the turn that reached it.
+impl StepBehaviour for BranchStep {
+    /// Never shown: a call goes on from a branch in the same turn.
+    fn state(&self, _progress: &super::Progress) -> CallState {
+        CallState::Listening
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         self.cases
             .iter()
             .map(|(_, s)| *s)
@@ -133,6 +138,28 @@ impl BranchStep {
             .collect()
     }
 
+    fn listens(&self) -> bool {
+        false
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        BranchStep::check_norms(self, at.flow, at.span.clone(), found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("branch on {}", self.variable));
+        for (value, to) in self.cases.iter() {
+            at.edge_to(g, *to, Some(&format!("= {value}")));
+        }
+        at.edge_to(g, self.default, Some("default"));
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Next(self.target(call.value_of(&self.variable).as_deref()))
+    }
+}
+
+impl BranchStep {
     /// The step for a value (none: the default).
     pub fn target(&self, value: Option<&str>) -> StepIx {
         value
@@ -175,30 +202,10 @@ fn literal_values<'f>(flow: &'f Flow, name: &str) -> Option<BTreeSet<&'f str>> {
     }
     let mut values = BTreeSet::new();
     for step in flow.steps() {
-        match &step.kind {
-            StepKind::Set(s) => {
-                for (var, value) in s.values.iter() {
-                    if **var == *name {
-                        values.insert(value.literal()?);
-                    }
-                }
-            }
-            StepKind::Lookup(l) if l.gives.iter().any(|g| **g == *name) => return None,
-            StepKind::Hold(h) if h.gives.iter().any(|g| **g == *name) => return None,
-            StepKind::Record(r) if *r.into == *name => return None,
-            StepKind::Ask { .. }
-            | StepKind::Say { .. }
-            | StepKind::Transfer(_)
-            | StepKind::Hold(_)
-            | StepKind::Lookup(_)
-            | StepKind::Close(_)
-            | StepKind::Hangup { .. }
-            | StepKind::Branch(_)
-            | StepKind::Record(_)
-            | StepKind::Call(_)
-            | StepKind::Return(_) => {}
-            StepKind::Collect(c) if *c.into == *name => return None,
-            StepKind::Menu(_) | StepKind::Collect(_) => {}
+        match step.kind.gives(name) {
+            Gives::Nothing => {}
+            Gives::Literals(given) => values.extend(given),
+            Gives::AnyValue => return None,
         }
     }
     Some(values)

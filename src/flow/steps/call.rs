@@ -11,7 +11,10 @@ use super::super::compile::{
     Checked, Findings, check_reference, steps::StepContext, steps::StepFields,
 };
 use super::super::{Flow, StepIx, StepKind, raw::Sp};
-use super::{Entries, Field, Holds::Answers, RawKind, StepKindSpec, Written, required, schema_of};
+use super::{
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Holds::Answers, NodeShape, NormsAt,
+    RawKind, StepBehaviour, StepKindSpec, Written, required, schema_of,
+};
 
 /// How many subflows one call may be inside at once.
 pub const MAX_DEPTH: usize = 8;
@@ -117,15 +120,82 @@ impl RawKind for RawCall {
     }
 }
 
-impl CallStep {
-    /// The steps it leads to by itself (`StepKind::successors`): the
-    /// subflow's start, and where each return goes on.
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// A `call` runs inside `enter`'s chain: the call goes on at the
+/// subflow's start in the same turn.
+impl StepBehaviour for CallStep {
+    /// Never shown: the call goes on into the subflow in the same turn.
+    fn state(&self, _progress: &super::Progress) -> CallState {
+        CallState::Listening
+    }
+
+    /// The subflow's start, and where each return goes on.
+    fn successors(&self) -> Vec<StepIx> {
         std::iter::once(self.entry)
             .chain(self.returns.iter().map(|(_, s)| *s))
             .collect()
     }
 
+    fn listens(&self) -> bool {
+        false
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        CallStep::check_norms(self, at.flow, at.ix, at.span.clone(), found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("call {}", self.subflow));
+        at.edge_to(g, self.entry, Some("enter"));
+        for (label, to) in self.returns.iter() {
+            at.edge_to(g, *to, Some(&format!("returned {label}")));
+        }
+    }
+
+    /// The stack of subflows is bounded (`check` refuses flows that could
+    /// overflow it); past it the call cannot go on.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        match call.enter_subflow(self.entry) {
+            Some(entry) => Entered::Next(entry),
+            None => Entered::Phase(call.cannot_go_on()),
+        }
+    }
+}
+
+/// Leaving a subflow, in `enter`'s chain.
+impl StepBehaviour for ReturnStep {
+    /// Never shown: the call goes on at the calling step's return.
+    fn state(&self, _progress: &super::Progress) -> CallState {
+        CallState::Listening
+    }
+
+    /// Where a return goes is the calling step's, at run time.
+    fn successors(&self) -> Vec<StepIx> {
+        vec![]
+    }
+
+    fn listens(&self) -> bool {
+        false
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        g.node(
+            at.id.clone(),
+            vec![format!("return {}", self.label)],
+            NodeShape::Marker,
+        );
+    }
+
+    /// No calling step, or one that does not map the label (`check`
+    /// refuses both): the call cannot go on.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        match call.return_from_subflow(&self.label) {
+            Some(after) => Entered::Next(after),
+            None => Entered::Phase(call.cannot_go_on()),
+        }
+    }
+}
+
+impl CallStep {
     /// Where the call goes on after the subflow returned with `label`.
     pub fn after(&self, label: &str) -> Option<StepIx> {
         self.returns

@@ -3,12 +3,13 @@
 
 use schemars::JsonSchema;
 
-use super::super::compile::{Checked, steps::StepContext, steps::StepFields};
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
+use super::super::{ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{PromptRef, StepRef},
-    RawKind, StepKindSpec, Written, required, schema_of,
+    Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
+    Written, required, schema_of, seconds, yes_no_question,
 };
 
 /// Ask whether anything else is needed, then goodbye (N12).
@@ -102,9 +103,78 @@ impl RawKind for RawClose {
     }
 }
 
-impl CloseStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+impl StepBehaviour for CloseStep {
+    fn state(&self, _progress: &Progress) -> CallState {
+        CallState::Closing
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.more]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.yes_no()
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        yes_no_question(at, "N12", found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        let timing = at.flow.timing();
+        at.node(g, format!("close {}", at.prompt(self.ask)));
+        // Other words are answered as `more` would answer them.
+        at.edge_to(g, self.more, Some("yes or a request"));
+        let bye = format!("{}_goodbye", at.id);
+        g.node(
+            bye.clone(),
+            vec![format!("say {}", at.prompt(self.goodbye))],
+            NodeShape::Marker,
+        );
+        let label = format!("no or {} silence", seconds(timing.no_input));
+        g.edge(&at.id, &bye, Some(&label), false);
+        g.node(
+            "caller_hangup".into(),
+            vec!["caller hangs up first (N12)".into()],
+            NodeShape::End,
+        );
+        g.edge(&bye, "caller_hangup", None, false);
+        let more = at.step_id(g, self.more);
+        g.edge(&bye, &more, Some("caller speaks again"), false);
+        let open = g.hangup("line_left_open", "N15");
+        let label = format!("{}, line left open", seconds(timing.caller_hangup_wait));
+        g.edge(&bye, &open, Some(&label), true);
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Phase(call.close(self))
+    }
+
+    /// Words → the machine's closing rules (`closing_words`); silence →
+    /// the goodbye, and the caller hangs up first.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        let _ = progress;
+        match input {
+            StepInput::Heard(heard) => call.closing_words(self, heard),
+            StepInput::Silence => call.goodbye(self),
+            StepInput::Unclear
+            | StepInput::Started
+            | StepInput::Audio
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
     }
 }

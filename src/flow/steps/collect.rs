@@ -1,7 +1,12 @@
 //! `collect`: say a prompt and take what the caller keys (or says) into
 //! a variable, within the digit counts, terminator and pattern the step
 //! gives; `next` when it is valid, `invalid` and the prompt again when
-//! not, `exhausted` after `attempts` invalid entries.
+//! not, `exhausted` after `attempts` invalid entries. Keys arrive as one
+//! event holding the whole entry (the front-end collected them) or one
+//! key per event (the call collects them: each key asks for the
+//! inter-digit pause, whose expiry ends the entry). Silence and audio
+//! trouble are as at an `ask` (N5, N7-N9); `[anywhere]` requests work by
+//! speech.
 
 use std::{sync::Arc, time::Duration};
 
@@ -9,11 +14,14 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{
+    Flow, Heard, InputMode, IntentIx, ListenFor, PromptIx, StepIx, StepKind, raw::Sp,
+};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Count, Digits, PromptRef, StepRef, Text},
-    RawKind, StepKindSpec, Written, optional, required, schema_of,
+    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor, Written,
+    optional, required, schema_of,
 };
 
 /// Invalid entries before `exhausted` when the step does not say.
@@ -321,11 +329,6 @@ pub enum Entry {
 }
 
 impl CollectStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
-        vec![self.next, self.exhausted]
-    }
-
     /// Whether `value` (digits without the terminator, or words) is a
     /// valid entry.
     pub fn judge(&self, value: &str) -> Entry {
@@ -348,7 +351,7 @@ impl CollectStep {
     }
 
     /// What a simulated call at this step waits for (`callscript simulate`).
-    pub fn waits_for(&self) -> String {
+    fn waiting_for(&self) -> String {
         match &self.digits {
             Some(d) => format!(
                 "collecting {{{}}}: {}-{} digits{} with /dtmf (all at once or one key at a time; a {} s pause ends it)",
@@ -361,6 +364,193 @@ impl CollectStep {
                 d.inter_digit.as_millis() as f64 / 1000.0
             ),
             None => format!("collecting {{{}}} from the caller's words", self.into),
+        }
+    }
+
+    /// Judges the entry: a valid one is kept in the step's variable and
+    /// the call goes on; an invalid one hears `invalid` and the prompt,
+    /// and the last allowed leads to `exhausted`.
+    fn entry_done<C: CallOps>(&self, progress: &mut Progress, call: &mut C) -> C::Next {
+        let typed = std::mem::take(&mut progress.typed);
+        match self.judge(&typed) {
+            Entry::Valid(value) => {
+                call.set_variable(&self.into, value);
+                call.go(self.next)
+            }
+            Entry::Invalid => {
+                progress.wrong = progress.wrong.saturating_add(1);
+                if progress.wrong >= self.attempts {
+                    return call.go(self.exhausted);
+                }
+                call.say_step(self.invalid);
+                call.say_step(self.prompt);
+                call.listen();
+                call.stay()
+            }
+        }
+    }
+
+    /// Adds an event's keys to the entry, up to the terminator or `max`
+    /// (keys after either are not part of it).
+    fn key_in(&self, typed: &mut String, digits: &str) -> Keyed {
+        let Some(rule) = &self.digits else {
+            typed.push_str(digits);
+            return Keyed::Done;
+        };
+        for key in digits.chars() {
+            if Some(key) == rule.terminator {
+                return Keyed::Done;
+            }
+            typed.push(key);
+            if typed.chars().count() >= usize::from(rule.max) {
+                return Keyed::Done;
+            }
+        }
+        Keyed::More
+    }
+}
+
+/// What the keys of one event did to the entry.
+enum Keyed {
+    /// The terminator, or `max` keys: the entry is whole.
+    Done,
+    /// More keys may follow.
+    More,
+}
+
+impl StepBehaviour for CollectStep {
+    fn state(&self, _progress: &Progress) -> CallState {
+        CallState::Collecting
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        if *self.into == *name {
+            Gives::AnyValue
+        } else {
+            Gives::Nothing
+        }
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
+        vec![self.next, self.exhausted]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    /// Only the requests understood anywhere (a person).
+    fn answers(&self) -> Option<&[(IntentIx, StepIx)]> {
+        Some(&[])
+    }
+
+    /// The entry's prompt is what a silent caller needs to hear.
+    fn reprompt(&self, _flow: &Flow) -> PromptIx {
+        self.prompt
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        match &self.digits {
+            Some(d) => ListenFor {
+                input: InputMode::Dtmf,
+                min_digits: u32::from(d.min),
+                max_digits: u32::from(d.max),
+                terminators: d.terminator.map(String::from).unwrap_or_default().into(),
+                inter_digit_ms: d.inter_digit.as_millis() as u32,
+                hints: Arc::new([]),
+            },
+            None => ListenFor {
+                input: InputMode::Speech,
+                min_digits: 0,
+                max_digits: 0,
+                terminators: "".into(),
+                inter_digit_ms: 0,
+                hints: at.phrases(&mut at.anywhere()),
+            },
+        }
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        let what = match &self.digits {
+            Some(d) => format!("{}-{} digits", d.min, d.max),
+            None => "words".to_owned(),
+        };
+        let ask = at.prompt(self.prompt);
+        at.node(g, format!("collect {{{}}} ({what}) {ask}", self.into));
+        at.edge_to(g, self.next, Some("valid"));
+        let label = format!("{} x {}", self.attempts, at.prompt(self.invalid));
+        at.edge_to(g, self.exhausted, Some(&label));
+        g.silence(at.flow, &at.id, self.prompt);
+    }
+
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Collecting {
+            return None;
+        }
+        Some(WaitsFor::Entry {
+            what: self.waiting_for(),
+            intents: flow.anywhere().iter().map(|(i, _)| *i).collect(),
+        })
+    }
+
+    /// Says the step's prompt and waits for the entry.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.asks_here();
+        call.take_pending();
+        call.say_step(self.prompt);
+        call.listen();
+        Entered::Phase(call.wait(Progress::default()))
+    }
+
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        match input {
+            StepInput::Heard(Heard::Keys(digits)) => {
+                // Several keys in one event are the front-end's whole entry.
+                let whole = digits.chars().count() > 1;
+                match (self.key_in(&mut progress.typed, digits), whole) {
+                    (Keyed::Done, _) | (Keyed::More, true) => self.entry_done(progress, call),
+                    (Keyed::More, false) => {
+                        let pause = self
+                            .digits
+                            .as_ref()
+                            .map_or(call.flow().timing().no_input, |d| d.inter_digit);
+                        call.listen_for(pause);
+                        call.stay()
+                    }
+                }
+            }
+            StepInput::Heard(heard @ Heard::Words(words)) => {
+                progress.typed.clear();
+                // Requests understood anywhere (a person) win over an entry.
+                let understood = call.understand(heard);
+                let anywhere = understood.as_slice().iter().find_map(|&i| call.route(i));
+                if let Some(to) = anywhere {
+                    return call.go(to);
+                }
+                progress.typed = match self.digits {
+                    // A recogniser writes a spoken number as digits.
+                    Some(_) => words.chars().filter(char::is_ascii_digit).collect(),
+                    None => words.trim().to_owned(),
+                };
+                self.entry_done(progress, call)
+            }
+            // The pause after the last key ends the entry.
+            StepInput::Silence if !progress.typed.is_empty() => self.entry_done(progress, call),
+            StepInput::Silence => call.silence(&mut progress.silent, self.prompt),
+            StepInput::Unclear
+            | StepInput::Started
+            | StepInput::Audio
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
         }
     }
 }

@@ -3,11 +3,12 @@
 
 use schemars::JsonSchema;
 
-use std::ops::Range;
-
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{Step, StepKind, raw::Sp};
-use super::{Entries, RawKind, StepKindSpec, Written, schema_of};
+use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::{
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, NormsAt, RawKind, StepBehaviour,
+    StepKindSpec, Written, schema_of,
+};
 
 /// Say a prompt and hang up at once.
 #[derive(Debug, JsonSchema)]
@@ -19,6 +20,12 @@ pub struct RawHangup {
     pub hangup: Sp<String>,
     /// May caller speech interrupt this step's prompt; default true.
     pub barge_in: Option<bool>,
+}
+
+/// A compiled `hangup` step.
+#[derive(Debug, Clone)]
+pub struct HangupStep {
+    pub prompt: PromptIx,
 }
 
 pub(super) const SPEC: StepKindSpec = StepKindSpec {
@@ -53,19 +60,43 @@ impl RawKind for RawHangup {
 
     fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
         cx.prompt(f.value())
-            .map(|prompt| StepKind::Hangup { prompt })
+            .map(|prompt| StepKind::Hangup(HangupStep { prompt }))
     }
 }
 
-/// N12: a bare hang-up is allowed, but a close lets the caller hang up
-/// first.
-pub(super) fn check_norms(step: &Step, span: Range<usize>, found: &mut Findings<'_>) {
-    found.warn(
-        span,
-        Some("N12"),
-        format!(
-            "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
-            step.id
-        ),
-    );
+impl StepBehaviour for HangupStep {
+    fn state(&self, _progress: &super::Progress) -> CallState {
+        CallState::Ended
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
+        vec![]
+    }
+
+    fn listens(&self) -> bool {
+        false
+    }
+
+    /// N12: a bare hang-up is allowed, but a close lets the caller hang up
+    /// first.
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        found.warn(
+            at.span.clone(),
+            Some("N12"),
+            format!(
+                "step {:?} hangs up without waiting for the caller; prefer a close step, which lets the caller hang up first",
+                at.step.id
+            ),
+        );
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("say {}, hang up", at.prompt(self.prompt)));
+        let end = g.hangup("flow_end", "script");
+        g.edge(&at.id, &end, None, false);
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        Entered::Phase(call.hang_up(self.prompt))
+    }
 }

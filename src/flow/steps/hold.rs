@@ -8,11 +8,12 @@ use schemars::JsonSchema;
 use super::super::compile::{
     Checked, Findings, settings::check_millis, steps::StepContext, steps::StepFields,
 };
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Flow, Heard, IntentIx, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Millis, PromptRef, StepRef, Variables},
-    Need, RawKind, StepKindSpec, Written, first_of, names_of, optional, required, schema_of,
+    Listening, Need, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
+    WaitsFor, Written, YesNo, first_of, names_of, optional, required, schema_of, yes_no_question,
 };
 
 /// Put the caller on hold, with their consent (N11).
@@ -229,17 +230,195 @@ impl RawKind for RawHold {
     }
 }
 
-impl HoldStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// The consent question (`confirming_hold`, by the rules every consent
+/// question shares, `CallOps::consent`), then on yes the hold until its
+/// result (`on_hold`).
+impl StepBehaviour for HoldStep {
+    fn state(&self, progress: &Progress) -> CallState {
+        if progress.agreed {
+            CallState::OnHold
+        } else {
+            CallState::ConfirmingHold
+        }
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        if self.gives.iter().any(|g| **g == *name) {
+            Gives::AnyValue
+        } else {
+            Gives::Nothing
+        }
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.next, self.declined, self.failed, self.callback]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.yes_no()
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        yes_no_question(at, "N11", found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("hold? {}", at.prompt(self.ask)));
+        let held = format!("{}_on_hold", at.id);
+        g.node(
+            held.clone(),
+            vec![format!("on hold {} s", self.duration.as_secs())],
+            NodeShape::Marker,
+        );
+        let thanks = format!("yes, {}", at.prompt(self.thanks));
+        g.edge(&at.id, &held, Some(&thanks), false);
+        let edges = [
+            (self.next, format!("done, {}", at.prompt(self.resume))),
+            (self.failed, format!("failed, {}", at.prompt(self.resume))),
+            (
+                self.callback,
+                format!("overdue {}, callback", at.prompt(self.overdue)),
+            ),
+        ];
+        for (to, label) in edges {
+            let to = at.step_id(g, to);
+            g.edge(&held, &to, Some(&label), false);
+        }
+        at.edge_to(g, self.declined, Some("no"));
+        g.silence(at.flow, &at.id, self.ask);
+    }
+
+    fn waits_for(&self, _flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::OnHold {
+            return None;
+        }
+        Some(WaitsFor::Result(self.while_holding()))
+    }
+
+    /// Asks whether the caller may hold (N11).
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.say_step(self.ask);
+        call.listen();
+        Entered::Phase(call.wait(Progress::default()))
+    }
+
+    /// Only a reported `hold_result` ends the hold: the apology, then
+    /// `next` (done, with every variable it gives) or `failed`. When the
+    /// promise (`hold_ms`) passes: the apology with the new estimate and a
+    /// callback offer, and the hold goes on. Words get an answer and the
+    /// hold goes on (`words`). Hold music hides the caller's audio, so
+    /// there is nothing to fix on hold.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        if !progress.agreed {
+            return self.asked(progress, call);
+        }
+        match input {
+            StepInput::HoldResult { ok, variables } => {
+                call.merge(variables);
+                let done = ok && call.has_all(&self.gives);
+                call.say(self.resume);
+                call.go(if done { self.next } else { self.failed })
+            }
+            StepInput::Silence => {
+                call.say(self.overdue);
+                progress.told = true;
+                progress.until = call.deadline_after(self.duration);
+                call.listen_for(self.duration);
+                call.stay()
+            }
+            StepInput::Heard(heard) => self.words(heard, progress, call),
+            StepInput::Unclear | StepInput::Audio => call.stay(),
+            StepInput::Started
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
+    }
+}
+
+impl HoldStep {
+    /// Asked whether the caller may hold (N11): yes → thanks, and the hold
+    /// for `hold_ms`; no → `declined`; other words → the question again.
+    fn asked<C: CallOps>(&self, progress: &mut Progress, call: &mut C) -> C::Next {
+        let estimate = call.flow().roles().hold_wait;
+        match call.consent(self.ask, false, estimate, progress) {
+            Ok(YesNo::Yes) => {
+                call.say(self.thanks);
+                call.listen_for(self.duration);
+                *progress = Progress {
+                    until: call.deadline_after(self.duration),
+                    agreed: true,
+                    ..Progress::default()
+                };
+                call.stay()
+            }
+            Ok(YesNo::No | YesNo::Neither) => call.go(self.declined),
+            Err(next) => next,
+        }
+    }
+
+    /// Words during a hold: the callback taken (asked for, or a yes to
+    /// the offer) → the `callback` step; a person asked for → the
+    /// transfer's consent question (N10); the agent number → the number
+    /// (N14); a no to the offer → the estimate, hold on; anything else
+    /// (还要多久) → the estimate. Each after the apology for the wait where
+    /// the hold ends (N11). Never a claim that the work is done.
+    fn words<C: CallOps>(
+        &self,
+        heard: Heard<'_>,
+        progress: &mut Progress,
+        call: &mut C,
+    ) -> C::Next {
+        let understood = call.understand(heard);
+        let (answer, requests) = call.yes_or_no(understood);
+        let roles = call.flow().roles();
+        let (callback, agent, person) = (roles.callback, roles.agent, roles.person);
+        let number = roles.agent_number_intent.zip(roles.agent_number);
+        let has = |role: Option<IntentIx>| {
+            role.is_some_and(|r| requests.contains(r) || understood.contains(r))
+        };
+        let offered = progress.told;
+        if has(callback) || (offered && answer == YesNo::Yes) {
+            call.say(self.resume);
+            return call.go(self.callback);
+        }
+        if has(agent)
+            && let Some(person) = person
+        {
+            call.say(self.resume);
+            return call.go(person);
+        }
+        match number {
+            Some((intent, number)) if has(Some(intent)) => call.say(number),
+            // Holding on: the estimate again, not the thanks that starts a
+            // hold (the caller agreed to that once).
+            Some(_) | None => {
+                if offered && answer == YesNo::No {
+                    progress.told = false;
+                }
+                call.say(self.progress);
+            }
+        }
+        call.listen_until(progress.until);
+        call.stay()
     }
 }
 
 impl HoldStep {
     /// What a simulated call on hold waits for, and the commands that
     /// give it (`callscript simulate`).
-    pub fn waits_for(&self) -> String {
+    pub fn while_holding(&self) -> String {
         format!(
             "on hold ({} s promised): /hold ok or /hold failed ends it; /silence lets the promise pass; the caller may ask how long, for the agent number or a person",
             self.duration.as_secs()

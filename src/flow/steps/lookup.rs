@@ -1,16 +1,19 @@
 //! `lookup`: ask the front-end for data (a bill, a ticket) and wait for
 //! its `lookup_result`; the caller hears `wait` when it takes long (N11).
+//! The wait is on the call's clock: a listen for the quiet time, the
+//! "please hold" words, then a listen for what is left of the timeout.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use schemars::JsonSchema;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Heard, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{PromptRef, StepRef, Variables},
-    RawKind, StepKindSpec, Written, first_of, names_of, optional, required, schema_of,
+    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor, Written,
+    first_of, names_of, optional, required, schema_of,
 };
 
 /// Ask the front-end for data while the caller waits.
@@ -165,20 +168,135 @@ impl RawKind for RawLookup {
     }
 }
 
-impl LookupStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+impl StepBehaviour for LookupStep {
+    fn state(&self, _progress: &Progress) -> CallState {
+        CallState::LookingUp
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        if self.gives.iter().any(|g| **g == *name) {
+            Gives::AnyValue
+        } else {
+            Gives::Nothing
+        }
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.next, self.failed]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.yes_no()
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("lookup {}", self.name));
+        at.edge_to(g, self.next, Some("answered"));
+        let failed = format!("failed or no answer (after {})", at.prompt(self.wait));
+        at.edge_to(g, self.failed, Some(&failed));
+    }
+
+    /// What a simulated call waits for during the lookup, and the
+    /// commands that give it (`callscript simulate`).
+    fn waits_for(&self, _flow: &super::super::Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::LookingUp {
+            return None;
+        }
+        Some(WaitsFor::Result(format!(
+            "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
+            self.name, self.name
+        )))
+    }
+
+    /// The request, then silence for `lookup_quiet` (or at once the
+    /// `wait` prompt, when there is no quiet time).
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.lookup(&self.name, &self.params);
+        let timing = call.flow().timing();
+        let (quiet, timeout) = (timing.lookup_quiet, timing.lookup_timeout);
+        let (wait, told) = if quiet.is_zero() {
+            call.say_step(self.wait);
+            (timeout, true)
+        } else {
+            (quiet, false)
+        };
+        call.listen_for(wait);
+        let until = call.deadline_after(wait);
+        Entered::Phase(call.wait(Progress {
+            until,
+            told,
+            ..Progress::default()
+        }))
+    }
+
+    /// The answer → the apology if the caller was asked to wait, then
+    /// `next` (ok, with every variable it gives) or `failed`; the quiet
+    /// time passed → the `wait` prompt (N11: please hold, thanks); no
+    /// answer by `lookup_timeout` → the apology and `failed`. Words get
+    /// the agent number (N14) and nothing else: the answer is seconds away.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        match input {
+            StepInput::LookupResult {
+                name,
+                ok,
+                variables,
+            } if *name == *self.name => {
+                call.merge(variables);
+                let answered = ok && call.has_all(&self.gives);
+                if progress.told {
+                    call.say(self.resume);
+                }
+                call.go(if answered { self.next } else { self.failed })
+            }
+            // Another lookup's late answer.
+            StepInput::LookupResult { .. } => call.stay(),
+            StepInput::Silence if !progress.told => {
+                progress.told = true;
+                call.say(self.wait);
+                let timing = call.flow().timing();
+                let left = timing.lookup_timeout.saturating_sub(timing.lookup_quiet);
+                progress.until = call.deadline_after(left);
+                call.listen_for(left.max(Duration::from_millis(1)));
+                call.stay()
+            }
+            StepInput::Silence => {
+                call.say(self.resume);
+                call.go(self.failed)
+            }
+            StepInput::Heard(heard) => {
+                self.words(heard, progress.until, call);
+                call.stay()
+            }
+            StepInput::Unclear | StepInput::Audio => call.stay(),
+            StepInput::Started
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
     }
 }
 
 impl LookupStep {
-    /// What a simulated call waits for during the lookup, and the
-    /// commands that give it (`callscript simulate`).
-    pub fn waits_for(&self) -> String {
-        format!(
-            "waiting for the lookup: /lookup {} ok name=value … or /lookup {} failed; /silence lets the wait run on",
-            self.name, self.name
-        )
+    /// Words while the lookup runs: the agent number is answered (N14).
+    fn words<C: CallOps>(&self, heard: Heard<'_>, until: u64, call: &mut C) {
+        let understood = call.understand(heard);
+        let roles = call.flow().roles();
+        if let (Some(i), Some(number)) = (roles.agent_number_intent, roles.agent_number)
+            && understood.contains(i)
+        {
+            call.say(number);
+            call.listen_until(until);
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `menu`: say the choices and take a key (or words) for one of them. A
 //! menu's keys are its own: the flow-wide `dtmf` of intents does not
-//! apply at a menu, and its keys mean nothing at any other step.
+//! apply at a menu, and its keys mean nothing at any other step;
+//! `[anywhere]` requests still work by speech. Silence and audio trouble
+//! are as at an `ask` (N5, N7-N9).
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -9,17 +11,24 @@ use schemars::JsonSchema;
 use super::super::compile::{
     Checked, Findings, check_reference, steps::StepContext, steps::StepFields,
 };
-use super::super::{IntentIx, PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{
+    Flow, Heard, InputMode, IntentIx, ListenFor, PromptIx, StepIx, StepKind, raw::Sp,
+};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Answers, Count, PromptRef, StepRef},
-    RawKind, StepKindSpec, Written, optional, required, schema_of,
+    Listening, NodeShape, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor,
+    Written, optional, required, schema_of,
 };
 
 /// A key's target that is no step: the menu again.
 pub const REPEAT: &str = "@repeat";
 /// A key's target that is no step: the menu the caller came from.
 pub const BACK: &str = "@back";
+
+/// Menus remembered for `@back`: deeper trees than this are rare, and the
+/// bound keeps a call's state small however the caller wanders.
+const BACK_STACK: usize = 8;
 
 /// Invalid answers before `exhausted` when the step does not say.
 const DEFAULT_ATTEMPTS: u8 = 3;
@@ -247,19 +256,6 @@ impl RawKind for RawMenu {
 }
 
 impl MenuStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
-        self.keys
-            .iter()
-            .filter_map(|(_, k)| match k {
-                MenuKey::Step(s) => Some(*s),
-                MenuKey::Repeat | MenuKey::Back => None,
-            })
-            .chain(self.answers.iter().map(|(_, s)| *s))
-            .chain([self.exhausted])
-            .collect()
-    }
-
     /// What `digits` do here: a key, the start of a longer key (wait for
     /// more), or nothing.
     pub fn key(&self, digits: &str) -> KeyPress {
@@ -278,14 +274,213 @@ impl MenuStep {
         self.keys.iter().map(|(k, _)| k.len()).max().unwrap_or(1)
     }
 
-    /// What a simulated call at this menu waits for (`callscript simulate`).
-    pub fn waits_for(&self) -> String {
+    /// A key of the menu's: on to its step, the menu again, or back.
+    fn on_key<C: CallOps>(&self, key: MenuKey, call: &mut C) -> C::Next {
+        match key {
+            MenuKey::Step(to) => call.go(to),
+            MenuKey::Repeat => {
+                call.say_step(self.prompt);
+                call.listen();
+                call.stay()
+            }
+            MenuKey::Back => {
+                // The top is this menu; the one below is where the caller
+                // came from. At the first menu, `@back` says it again.
+                let here = call.here();
+                let trail = call.trail();
+                let came_from = match trail.as_slice() {
+                    [.., from, top] if *top == here => Some(*from),
+                    _ => None,
+                };
+                match came_from {
+                    Some(from) => {
+                        trail.pop();
+                        call.go(from)
+                    }
+                    None => self.on_key(MenuKey::Repeat, call),
+                }
+            }
+        }
+    }
+
+    /// A key or words the menu does not have: `invalid` and the menu
+    /// again, and after `attempts` of them, `exhausted`.
+    fn invalid<C: CallOps>(&self, progress: &mut Progress, call: &mut C) -> C::Next {
+        progress.wrong = progress.wrong.saturating_add(1);
+        if progress.wrong >= self.attempts {
+            return call.go(self.exhausted);
+        }
+        call.say_step(self.invalid);
+        call.say_step(self.prompt);
+        call.listen();
+        call.stay()
+    }
+}
+
+impl StepBehaviour for MenuStep {
+    fn state(&self, _progress: &Progress) -> CallState {
+        CallState::InMenu
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
+        self.keys
+            .iter()
+            .filter_map(|(_, k)| match k {
+                MenuKey::Step(s) => Some(*s),
+                MenuKey::Repeat | MenuKey::Back => None,
+            })
+            .chain(self.answers.iter().map(|(_, s)| *s))
+            .chain([self.exhausted])
+            .collect()
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn answers(&self) -> Option<&[(IntentIx, StepIx)]> {
+        Some(&self.answers)
+    }
+
+    /// The choices are what a silent caller needs to hear.
+    fn reprompt(&self, _flow: &Flow) -> PromptIx {
+        self.prompt
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        let mut intents = self.answers.iter().map(|(i, _)| *i).chain(at.anywhere());
+        ListenFor {
+            input: InputMode::DtmfAndSpeech,
+            min_digits: 1,
+            max_digits: self.max_digits() as u32,
+            terminators: "".into(),
+            inter_digit_ms: 0,
+            hints: at.phrases(&mut intents),
+        }
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("menu {}", at.prompt(self.prompt)));
+        // Each key on its edge; `@repeat` loops, `@back` goes to
+        // whichever menu came before, so it has no fixed edge.
+        for (key, to) in self.keys.iter() {
+            match to {
+                MenuKey::Step(to) => at.edge_to(g, *to, Some(&format!("key {key}"))),
+                MenuKey::Repeat => g.edge(&at.id, &at.id, Some(&format!("key {key}, again")), true),
+                MenuKey::Back => {
+                    let back = format!("{}_back", at.id);
+                    g.node(
+                        back.clone(),
+                        vec!["the menu before".into()],
+                        NodeShape::Marker,
+                    );
+                    g.edge(&at.id, &back, Some(&format!("key {key}, back")), true);
+                }
+            }
+        }
+        for (intent, to) in self.answers.iter() {
+            at.edge_to(g, *to, Some(&at.flow.intent(*intent).name));
+        }
+        let label = format!("{} x {}", self.attempts, at.prompt(self.invalid));
+        at.edge_to(g, self.exhausted, Some(&label));
+        g.silence(at.flow, &at.id, self.prompt);
+    }
+
+    /// Its keys, then words as its intents and the `[anywhere]` requests
+    /// (no flow-wide keys).
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::InMenu {
+            return None;
+        }
         let keys: Vec<&str> = self.keys.iter().map(|(k, _)| &**k).collect();
-        format!(
-            "a menu: a key ({}) with /dtmf, or words; {} invalid answers lead on",
-            keys.join(" "),
-            self.attempts
-        )
+        Some(WaitsFor::Entry {
+            what: format!(
+                "a menu: a key ({}) with /dtmf, or words; {} invalid answers lead on",
+                keys.join(" "),
+                self.attempts
+            ),
+            intents: self
+                .answers
+                .iter()
+                .chain(flow.anywhere())
+                .map(|(i, _)| *i)
+                .collect(),
+        })
+    }
+
+    /// Says the menu and waits in it; the menu becomes the one `@back`
+    /// returns to from the menus after it. Requests said before it that
+    /// it routes are followed at once.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.asks_here();
+        let here = call.here();
+        let trail = call.trail();
+        match trail.iter().position(|s| *s == here) {
+            Some(at) => trail.truncate(at + 1),
+            None => {
+                if trail.len() == BACK_STACK {
+                    trail.remove(0);
+                }
+                trail.push(here);
+            }
+        }
+        let pending = call.take_pending();
+        if let Some(to) = call.follow(pending.as_slice()) {
+            return Entered::Next(to);
+        }
+        call.say_step(self.prompt);
+        call.listen();
+        Entered::Phase(call.wait(Progress::default()))
+    }
+
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        match input {
+            StepInput::Heard(Heard::Keys(digits)) => {
+                progress.typed.push_str(digits);
+                match self.key(&progress.typed) {
+                    KeyPress::Key(key) => {
+                        progress.typed.clear();
+                        self.on_key(key, call)
+                    }
+                    KeyPress::Partial => {
+                        call.listen();
+                        call.stay()
+                    }
+                    KeyPress::Invalid => {
+                        progress.typed.clear();
+                        self.invalid(progress, call)
+                    }
+                }
+            }
+            StepInput::Heard(heard @ Heard::Words(_)) => {
+                progress.typed.clear();
+                let understood = call.understand(heard);
+                match call.follow(understood.as_slice()) {
+                    Some(to) => call.go(to),
+                    None => self.invalid(progress, call),
+                }
+            }
+            // The caller stopped keying before a whole key.
+            StepInput::Silence if !progress.typed.is_empty() => {
+                progress.typed.clear();
+                self.invalid(progress, call)
+            }
+            StepInput::Silence => call.silence(&mut progress.silent, self.prompt),
+            StepInput::Unclear
+            | StepInput::Started
+            | StepInput::Audio
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
     }
 }
 

@@ -1,26 +1,33 @@
 //! The kinds of step, one file each: a kind's raw TOML table (strict:
-//! `deny_unknown_fields`), its fields with what each is for, and how it
-//! compiles. This module only dispatches: it picks a step's kind by the
-//! kind key the step has (`ask = "…"`, `say = "…"`, …) and lists the kinds.
+//! `deny_unknown_fields`), its fields with what each is for, how it
+//! compiles, and what it does ([`StepBehaviour`]: its successors, norms,
+//! drawing, and what a call does there). This module only dispatches: it
+//! picks a step's kind by the kind key the step has (`ask = "…"`, `say =
+//! "…"`, …), lists the kinds and forwards to them.
 //!
 //! Adding a kind: a new file here with its `Raw…` struct (implementing
-//! [`RawKind`]) and its `SPEC`, then `mod` and one line in [`STEP_KINDS`]
-//! (ARCHITECTURE.md, "Adding a step kind").
+//! [`RawKind`]), its `SPEC` and its compiled struct (implementing
+//! [`StepBehaviour`]), then `mod`, one line in [`STEP_KINDS`] and one in
+//! `step_kinds!` (ARCHITECTURE.md, "How to add a step kind").
 
 mod ask;
+mod behaviour;
 mod branch;
 mod call;
 mod close;
 mod collect;
+mod draw;
 mod fill;
 mod hangup;
 mod hold;
 mod lookup;
 mod menu;
+mod pause;
 mod read;
 mod record;
 mod say;
 mod set;
+mod state;
 #[cfg(test)]
 mod tests;
 mod transfer;
@@ -30,22 +37,31 @@ use std::{borrow::Cow, ops::Range, sync::Arc};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::compile::{Checked, Findings, Source, steps::StepContext, steps::StepFields};
+use super::listen::Listening;
 use super::raw::Sp;
-use super::{Flow, IntentIx, PromptIx, StepIx};
+use super::{Flow, IntentIx, ListenFor, PromptIx, StepIx};
+pub use ask::AskStep;
+pub use behaviour::{
+    CallOps, Entered, Gives, NormsAt, Progress, StepBehaviour, StepInput, WaitsFor, YesNo,
+};
 pub use branch::BranchStep;
 pub use call::{CallStep, MAX_DEPTH as MAX_SUBFLOW_DEPTH, RETURN_PREFIX, ReturnStep};
 pub use close::CloseStep;
 pub use collect::{CollectStep, DigitRule, Entry};
+pub use draw::{Draw, DrawAt, NodeShape, seconds};
 pub use fill::Template;
+pub use hangup::HangupStep;
 pub use hold::HoldStep;
 pub use lookup::LookupStep;
 pub use menu::{BACK, KeyPress, MenuKey, MenuStep, REPEAT};
-#[cfg(test)]
-pub(super) use read::ALL_KEYS;
 use read::Entries;
+#[cfg(test)]
+pub(super) use read::all_keys;
 pub use record::RecordStep;
+pub use say::SayStep;
 pub use set::SetStep;
-pub use transfer::{TargetType, TransferStep};
+pub use state::CallState;
+pub use transfer::{TargetType, TransferCause, TransferStep};
 
 /// One step of a flow file, as written: its kind's own table, and the
 /// keys it has that belong to other kinds (which `compile` reports).
@@ -87,19 +103,36 @@ pub enum AskPrompt {
     Prompt(PromptIx),
 }
 
-#[derive(Debug, Clone)]
-pub enum StepKind {
+/// Declares [`StepKind`], one variant per kind holding the kind's own
+/// compiled struct, and `each_kind!`, the one match over kinds: every
+/// question asked of a step is forwarded through it to the kind's
+/// [`StepBehaviour`], statically.
+macro_rules! step_kinds {
+    ($($(#[$doc:meta])* $kind:ident($ty:ty),)*) => {
+        /// What a step does.
+        #[derive(Debug, Clone)]
+        pub enum StepKind {
+            $($(#[$doc])* $kind($ty),)*
+        }
+
+        /// `each_kind!(kind, k => …)` with `k` the kind's own struct.
+        macro_rules! each_kind {
+            ($on:expr, $k:ident => $body:expr) => {
+                match $on {
+                    $(StepKind::$kind($k) => $body,)*
+                }
+            };
+        }
+    };
+}
+
+// A new kind: one line here (its compiled struct), `mod` and its `SPEC`
+// in `STEP_KINDS` above and below.
+step_kinds! {
     /// Say a question and listen; answers lead to steps.
-    Ask {
-        prompt: AskPrompt,
-        /// Second silence prompt instead of the flow's `silence_reprompt`.
-        reprompt: Option<PromptIx>,
-        answers: Vec<(IntentIx, StepIx)>,
-        /// Where speech that matches no answer goes.
-        otherwise: Option<StepIx>,
-    },
+    Ask(AskStep),
     /// Say something and go on.
-    Say { prompt: PromptIx, next: StepIx },
+    Say(SayStep),
     /// Say why and ask consent; transfer only on yes (N10).
     Transfer(TransferStep),
     /// Ask before holding, thank, and apologise on resuming (N11).
@@ -114,7 +147,7 @@ pub enum StepKind {
     /// up first (N12).
     Close(CloseStep),
     /// Say a last prompt and hang up without waiting for the caller.
-    Hangup { prompt: PromptIx },
+    Hangup(HangupStep),
     /// Go on by a variable's value, saying nothing.
     Branch(BranchStep),
     /// Give variables values and go on, saying nothing.
@@ -126,53 +159,65 @@ pub enum StepKind {
     /// Leave the subflow for the calling step's `returns.LABEL` (a
     /// subflow's `"@return:LABEL"`; no file writes one as a step).
     Return(ReturnStep),
+    Pause(pause::PauseStep),
 }
 
-impl StepKind {
-    /// The steps this kind of step leads to by itself: the one definition
-    /// the checks, the diagrams and the machine share.
-    pub fn successors(&self) -> Vec<StepIx> {
-        match self {
-            StepKind::Ask {
-                answers, otherwise, ..
-            } => answers.iter().map(|(_, s)| *s).chain(*otherwise).collect(),
-            StepKind::Say { next, .. } => vec![*next],
-            StepKind::Transfer(t) => t.successors(),
-            StepKind::Hold(h) => h.successors(),
-            StepKind::Lookup(l) => l.successors(),
-            StepKind::Menu(m) => m.successors(),
-            StepKind::Collect(c) => c.successors(),
-            StepKind::Close(c) => c.successors(),
-            StepKind::Hangup { .. } => vec![],
-            StepKind::Branch(b) => b.successors(),
-            StepKind::Set(s) => s.successors(),
-            StepKind::Record(r) => r.successors(),
-            StepKind::Call(c) => c.successors(),
-            // Where a return goes is the calling step's, at run time.
-            StepKind::Return(_) => vec![],
-        }
+impl StepBehaviour for StepKind {
+    #[inline]
+    fn state(&self, progress: &Progress) -> CallState {
+        each_kind!(self, k => StepBehaviour::state(k, progress))
     }
 
-    /// Whether the step waits for the caller; those also lead wherever
-    /// the flow's `anywhere` requests go, and where a bound must stop a
-    /// loop (a ring of steps that never listen is an error of its own).
-    pub fn listens(&self) -> bool {
-        match self {
-            StepKind::Say { .. }
-            | StepKind::Hangup { .. }
-            | StepKind::Branch(_)
-            | StepKind::Set(_)
-            | StepKind::Call(_)
-            | StepKind::Return(_) => false,
-            StepKind::Ask { .. }
-            | StepKind::Transfer(_)
-            | StepKind::Hold(_)
-            | StepKind::Lookup(_)
-            | StepKind::Menu(_)
-            | StepKind::Collect(_)
-            | StepKind::Close(_)
-            | StepKind::Record(_) => true,
-        }
+    fn successors(&self) -> Vec<StepIx> {
+        each_kind!(self, k => StepBehaviour::successors(k))
+    }
+
+    fn listens(&self) -> bool {
+        each_kind!(self, k => StepBehaviour::listens(k))
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        each_kind!(self, k => StepBehaviour::gives(k, name))
+    }
+
+    #[inline]
+    fn answers(&self) -> Option<&[(IntentIx, StepIx)]> {
+        each_kind!(self, k => StepBehaviour::answers(k))
+    }
+
+    fn reprompt(&self, flow: &Flow) -> PromptIx {
+        each_kind!(self, k => StepBehaviour::reprompt(k, flow))
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        each_kind!(self, k => StepBehaviour::listen_for(k, at))
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        each_kind!(self, k => StepBehaviour::check_norms(k, at, found))
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        each_kind!(self, k => StepBehaviour::draw(k, at, g))
+    }
+
+    fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        each_kind!(self, k => StepBehaviour::waits_for(k, flow, state))
+    }
+
+    #[inline]
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        each_kind!(self, k => StepBehaviour::enter(k, call))
+    }
+
+    #[inline]
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        each_kind!(self, k => StepBehaviour::on_input(k, progress, input, call))
     }
 }
 
@@ -193,6 +238,7 @@ pub(super) const STEP_KINDS: &[StepKindSpec] = &[
     set::SPEC,
     record::SPEC,
     call::SPEC,
+    pause::SPEC,
 ];
 
 impl RawStep {
@@ -352,8 +398,13 @@ impl JsonSchema for RawStep {
                 }
             }
         }
+        let names: Vec<String> = STEP_KINDS.iter().map(|k| format!("`{}`", k.key)).collect();
+        let description = format!(
+            "One step: exactly one of the kind keys ({}) says what it does, and only that kind's keys go with it.",
+            names.join(", ")
+        );
         json_schema!({
-            "description": "One step: exactly one of the kind keys (`ask`, `say`, `transfer`, `hold`, `close`, `hangup`, `lookup`, `menu`, `collect`, `branch`, `set`, `record`, `call`) says what it does, and only that kind's keys go with it.",
+            "description": description,
             "type": "object",
             "properties": keys,
             "additionalProperties": false,
@@ -380,42 +431,27 @@ pub(super) fn check_step_norms(
 ) -> Checked<()> {
     let mut found = Findings::new(source);
     for (ix, step) in flow.steps.iter().enumerate() {
-        let span = step_span(StepIx::new(ix));
-        match &step.kind {
-            StepKind::Hangup { .. } => hangup::check_norms(step, span, &mut found),
-            StepKind::Transfer(t) => t.check_norms(flow, span, &mut found),
-            StepKind::Hold(_) => yes_no_question(flow, step, "N11", span, &mut found),
-            StepKind::Close(_) => yes_no_question(flow, step, "N12", span, &mut found),
-            StepKind::Branch(b) => b.check_norms(flow, span, &mut found),
-            StepKind::Call(c) => c.check_norms(flow, StepIx::new(ix), span, &mut found),
-            StepKind::Ask { .. }
-            | StepKind::Say { .. }
-            | StepKind::Lookup(_)
-            | StepKind::Menu(_)
-            | StepKind::Collect(_)
-            | StepKind::Set(_)
-            | StepKind::Record(_)
-            | StepKind::Return(_) => {}
-        }
+        let ix = StepIx::new(ix);
+        let at = NormsAt {
+            flow,
+            step,
+            ix,
+            span: step_span(ix),
+        };
+        step.kind.check_norms(&at, &mut found);
     }
     found.done(())
 }
 
 /// A step that asks a yes/no question needs the intents that answer it.
-fn yes_no_question(
-    flow: &Flow,
-    step: &Step,
-    norm: &'static str,
-    span: Range<usize>,
-    found: &mut Findings<'_>,
-) {
-    if flow.roles.yes.is_none() || flow.roles.no.is_none() {
+pub(super) fn yes_no_question(at: &NormsAt<'_>, norm: &'static str, found: &mut Findings<'_>) {
+    if at.flow.roles.yes.is_none() || at.flow.roles.no.is_none() {
         found.error(
-            span,
+            at.span.clone(),
             Some(norm),
             format!(
                 "step {:?} asks a yes/no question, so the flow needs intents \"yes\" and \"no\"",
-                step.id
+                at.step.id
             ),
         );
     }

@@ -19,10 +19,10 @@ use super::{Holds, NoKind, RETURN_PREFIX, RawStep, STEP_KINDS, collect::RawDigit
 /// The key every kind has.
 const BARGE_IN: &str = "barge_in";
 
-/// Every key a step may have: the kind keys, every kind's fields and
-/// `barge_in`, in the order an unknown key's message lists them (a unit
-/// test holds it to [`STEP_KINDS`]).
-pub(in crate::flow) const ALL_KEYS: &[&str] = &[
+/// The keys of the kinds that came first, in the order an unknown key's
+/// message has always listed them ("did you mean" takes the first of
+/// equally near keys); later kinds' keys follow them (`all_keys`).
+const FIRST_KEYS: &[&str] = &[
     "ask",
     "say",
     "transfer",
@@ -78,6 +78,25 @@ pub(in crate::flow) const ALL_KEYS: &[&str] = &[
     "no_answer",
     "barge_in",
 ];
+
+/// Every key a step may have: the kind keys, every kind's fields and
+/// `barge_in` (a unit test holds it to [`STEP_KINDS`]). Built once, so a
+/// new kind's keys need no list of their own.
+pub(in crate::flow) fn all_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut keys = FIRST_KEYS.to_vec();
+        let of_kinds = STEP_KINDS
+            .iter()
+            .flat_map(|k| std::iter::once(k.key).chain(k.fields.iter().map(|f| f.key)));
+        for key in of_kinds {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    });
+    &KEYS
+}
 
 impl<'de> Deserialize<'de> for RawStep {
     /// The keys arrive in any order (sorted, in fact), so each value is
@@ -147,11 +166,11 @@ impl Visitor<'_> for StepKey {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<&'static str, E> {
-        ALL_KEYS
-            .iter()
+        let keys = all_keys();
+        keys.iter()
             .find(|k| **k == key)
             .copied()
-            .ok_or_else(|| E::unknown_field(key, ALL_KEYS))
+            .ok_or_else(|| E::unknown_field(key, keys))
     }
 }
 

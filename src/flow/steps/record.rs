@@ -1,22 +1,31 @@
 //! `record`: say the instructions, have the front-end record the caller
 //! (voicemail, a complaint in their own words) and keep the recording's
-//! reference in a variable; `failed` when no recording comes.
+//! reference in a variable; `failed` when no recording comes. The
+//! caller's voice is the recording, not an answer, so neither words nor
+//! silence move the call meanwhile (N5 does not count a caller who is
+//! speaking to the recorder as silent).
 
 use std::{sync::Arc, time::Duration};
 
 use schemars::JsonSchema;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Flow, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Flag, Millis, StepRef, Text},
-    RawKind, StepKindSpec, Written, optional, required, schema_of,
+    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor, Written,
+    optional, required, schema_of, seconds,
 };
 use crate::flow::compile::valid_variable_name;
 
 /// The longest recording when the step gives none: a voicemail's minute.
 const DEFAULT_MAX: Duration = Duration::from_secs(60);
+/// How long after the longest recording the answer may take: the
+/// instructions and the beep play first (the timer starts with the turn
+/// on a front-end that does not report playback), and the front-end
+/// stores the file before it answers.
+const ANSWER_MARGIN: Duration = Duration::from_secs(15);
 /// The bounds `max_ms` must stay in: a second, and an hour.
 const MAX_MS: std::ops::RangeInclusive<i64> = 1000..=3_600_000;
 
@@ -200,13 +209,84 @@ impl RawKind for RawRecord {
     }
 }
 
-impl RecordStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+impl StepBehaviour for RecordStep {
+    fn state(&self, _progress: &Progress) -> CallState {
+        CallState::Recording
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        if *self.into == *name {
+            Gives::AnyValue
+        } else {
+            Gives::Nothing
+        }
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.next, self.failed]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    /// A recording is the front-end's to make (its `Record` action); the
+    /// listen after it is only the bound of the wait for it.
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.nothing()
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        let what = format!("record {} into {}", at.prompt(self.instructions), self.into);
+        at.node(g, what);
+        at.edge_to(g, self.next, Some("recorded"));
+        let label = format!("failed or none in {}", seconds(self.max));
+        at.edge_to(g, self.failed, Some(&label));
     }
 
     /// What a simulated call waits for while recording, and the commands
     /// that give it (`callscript simulate`).
-    pub const WAITS_FOR: &str = "recording the caller: /record ok [reference] or /record failed; /silence lets the time run out";
+    fn waits_for(&self, _flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Recording {
+            return None;
+        }
+        Some(WaitsFor::Result(
+            "recording the caller: /record ok [reference] or /record failed; /silence lets the time run out".into(),
+        ))
+    }
+
+    /// The instructions, the `Record` action, and the bound of the wait.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.say(self.instructions);
+        call.record(self.max, self.beep, &self.terminators, &self.into);
+        call.listen_for(self.max + ANSWER_MARGIN);
+        Entered::Phase(call.wait(Progress::default()))
+    }
+
+    /// The result → `next` with the reference kept in `into`, or
+    /// `failed`; no result by the bound → `failed`.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        let _ = progress;
+        match input {
+            StepInput::RecordingResult { ok, recording } if ok && !recording.is_empty() => {
+                call.keep_variable(&self.into, recording.to_owned());
+                call.go(self.next)
+            }
+            StepInput::RecordingResult { .. } | StepInput::Silence => call.go(self.failed),
+            // The caller is talking to the recorder, or keying its end.
+            StepInput::Heard(_) | StepInput::Unclear | StepInput::Audio | StepInput::Started => {
+                call.stay()
+            }
+            StepInput::LookupResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::TransferResult { .. }
+            | StepInput::TimeLimit
+            | StepInput::Call => call.pass(),
+        }
+    }
 }

@@ -3,8 +3,11 @@
 use schemars::JsonSchema;
 
 use super::super::compile::{Checked, steps::StepContext, steps::StepFields};
-use super::super::{StepKind, raw::Sp};
-use super::{Entries, Field, Holds::StepRef, RawKind, StepKindSpec, Written, required, schema_of};
+use super::super::{PromptIx, StepIx, StepKind, raw::Sp};
+use super::{
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Holds::StepRef, RawKind,
+    StepBehaviour, StepKindSpec, Written, required, schema_of,
+};
 
 /// Say a prompt and go on.
 #[derive(Debug, JsonSchema)]
@@ -19,6 +22,13 @@ pub struct RawSay {
     pub next: Option<Sp<String>>,
     /// May caller speech interrupt this step's prompt; default true.
     pub barge_in: Option<bool>,
+}
+
+/// A compiled `say` step.
+#[derive(Debug, Clone)]
+pub struct SayStep {
+    pub prompt: PromptIx,
+    pub next: StepIx,
 }
 
 pub(super) const SPEC: StepKindSpec = StepKindSpec {
@@ -58,9 +68,36 @@ impl RawKind for RawSay {
     }
 
     fn build(&self, cx: &StepContext<'_>, f: &StepFields<'_>) -> Checked<StepKind> {
-        cx.prompt(f.value()).map(|prompt| StepKind::Say {
-            prompt,
-            next: f.step("next"),
+        cx.prompt(f.value()).map(|prompt| {
+            StepKind::Say(SayStep {
+                prompt,
+                next: f.step("next"),
+            })
         })
+    }
+}
+
+impl StepBehaviour for SayStep {
+    /// Never shown: a call goes on from a `say` in the same turn.
+    fn state(&self, _progress: &super::Progress) -> CallState {
+        CallState::Listening
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
+        vec![self.next]
+    }
+
+    fn listens(&self) -> bool {
+        false
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("say {}", at.prompt(self.prompt)));
+        at.edge_to(g, self.next, None);
+    }
+
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.tell(self.prompt);
+        Entered::Next(self.next)
     }
 }

@@ -9,9 +9,9 @@ use schemars::JsonSchema;
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
 use super::super::{StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::StepRef,
-    RawKind, StepKindSpec, Written,
+    RawKind, StepBehaviour, StepKindSpec, Written,
     fill::{Template, Unknown},
     required, schema_of,
 };
@@ -127,9 +127,54 @@ impl RawKind for RawSet {
     }
 }
 
-impl SetStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// A `set` runs inside `enter`'s chain, in the turn that reached it.
+impl StepBehaviour for SetStep {
+    /// Never shown: a call goes on from a `set` in the same turn.
+    fn state(&self, _progress: &super::Progress) -> CallState {
+        CallState::Listening
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.next]
+    }
+
+    fn listens(&self) -> bool {
+        false
+    }
+
+    fn gives(&self, name: &str) -> Gives<'_> {
+        let mut given = Vec::new();
+        for (var, value) in self.values.iter().filter(|(var, _)| **var == *name) {
+            let _ = var;
+            match value.literal() {
+                Some(literal) => given.push(literal),
+                None => return Gives::AnyValue,
+            }
+        }
+        if given.is_empty() {
+            Gives::Nothing
+        } else {
+            Gives::Literals(given)
+        }
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        let names: Vec<&str> = self.values.iter().map(|(n, _)| &**n).collect();
+        at.node(g, format!("set {}", names.join(", ")));
+        at.edge_to(g, self.next, None);
+    }
+
+    /// Every value is filled from the variables as they were before the
+    /// step, so the order the table lists them in never matters.
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        let filled: Vec<(Arc<str>, String)> = self
+            .values
+            .iter()
+            .map(|(name, value)| (name.clone(), value.fill(|v| call.value_of(v))))
+            .collect();
+        for (name, value) in filled {
+            call.keep_variable(&name, value);
+        }
+        Entered::Next(self.next)
     }
 }

@@ -9,14 +9,35 @@ use std::{ops::Range, sync::Arc, time::Duration};
 use schemars::JsonSchema;
 
 use super::super::compile::{Checked, Findings, steps::StepContext, steps::StepFields};
-use super::super::{Flow, PromptIx, StepIx, StepKind, raw::Sp};
+use super::super::{Flow, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
-    Entries, Field,
+    CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Millis, PromptRef, StepRef, Text, Variables},
-    RawKind, StepKindSpec, Written, fill,
+    Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
+    WaitsFor, Written, YesNo, fill,
     fill::{Template, Unknown},
     first_of, names_of, optional, required, schema_of,
 };
+
+/// Why a transfer did not go through, as the PBX reports it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TransferCause {
+    Busy,
+    NoAnswer,
+    Rejected,
+    Failed,
+}
 
 /// Transfer to a person, only after the caller agreed (N10).
 #[derive(Debug, JsonSchema)]
@@ -304,9 +325,120 @@ impl TransferStep {
     }
 }
 
-impl TransferStep {
-    /// The steps it leads to by itself (`StepKind::successors`).
-    pub(super) fn successors(&self) -> Vec<StepIx> {
+/// The consent question (`confirming_transfer`, by the rules every
+/// consent question shares, `CallOps::consent`), then on yes the wait
+/// for the PBX's result (`transferring`).
+impl StepBehaviour for TransferStep {
+    fn state(&self, progress: &Progress) -> CallState {
+        if progress.agreed {
+            CallState::Transferring
+        } else {
+            CallState::ConfirmingTransfer
+        }
+    }
+
+    fn successors(&self) -> Vec<StepIx> {
         vec![self.fallback]
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    fn listen_for(&self, at: &Listening<'_>) -> ListenFor {
+        at.yes_no()
+    }
+
+    fn check_norms(&self, at: &NormsAt<'_>, found: &mut Findings<'_>) {
+        TransferStep::check_norms(self, at.flow, at.span.clone(), found);
+    }
+
+    fn draw(&self, at: &DrawAt<'_>, g: &mut dyn Draw) {
+        at.node(g, format!("transfer? {}", at.prompt(self.consent)));
+        let done = format!("{}_transferred", at.id);
+        g.node(
+            done.clone(),
+            vec![format!("transfer to {}", self.target)],
+            NodeShape::End,
+        );
+        g.edge(&at.id, &done, Some("yes"), false);
+        let back = g.back_node();
+        let declined = format!("no, {}", at.prompt(self.declined));
+        g.edge(&at.id, &back, Some(&declined), false);
+        let fallback = at.step_id(g, self.fallback);
+        let failed = format!("failed, {}", at.prompt(self.failed));
+        g.edge(&done, &fallback, Some(&failed), false);
+        g.silence(at.flow, &at.id, self.consent);
+    }
+
+    fn waits_for(&self, _flow: &Flow, state: CallState) -> Option<WaitsFor> {
+        if state != CallState::Transferring {
+            return None;
+        }
+        Some(WaitsFor::Result(TransferStep::WAITS_FOR.into()))
+    }
+
+    /// Says why and asks (N10).
+    fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase> {
+        call.say_step(self.consent);
+        call.listen();
+        Entered::Phase(call.wait(Progress::default()))
+    }
+
+    /// Asked: yes (or asking for a person) → the transfer; no → back to
+    /// the step that asked; other words → the question again, a few
+    /// times, then it counts as no. Sent: connected → the call is over
+    /// for us; failed → the apology (for its cause, where the step has
+    /// one, else `failed`) and `fallback`.
+    fn on_input<C: CallOps>(
+        &self,
+        progress: &mut Progress,
+        input: StepInput<'_>,
+        call: &mut C,
+    ) -> C::Next {
+        if !progress.agreed {
+            let estimate = call.flow().roles().transfer_wait;
+            return match call.consent(self.consent, true, estimate, progress) {
+                Ok(YesNo::Yes) => {
+                    call.send_transfer(self);
+                    progress.agreed = true;
+                    call.stay()
+                }
+                Ok(YesNo::No | YesNo::Neither) => {
+                    call.say(self.declined);
+                    call.back_to_ask()
+                }
+                Err(next) => next,
+            };
+        }
+        match input {
+            StepInput::TransferResult {
+                connected: true, ..
+            } => call.transferred(),
+            StepInput::TransferResult {
+                connected: false,
+                cause,
+            } => {
+                let specific = match cause {
+                    Some(TransferCause::Busy) => self.busy,
+                    Some(TransferCause::NoAnswer) => self.no_answer,
+                    Some(TransferCause::Rejected | TransferCause::Failed) | None => None,
+                };
+                call.say(specific.unwrap_or(self.failed));
+                call.go(self.fallback)
+            }
+            // The caller is with the transfer target or in its queue now,
+            // so the time limit is theirs too.
+            StepInput::Silence
+            | StepInput::Heard(_)
+            | StepInput::Unclear
+            | StepInput::Audio
+            | StepInput::TimeLimit => call.stay(),
+            StepInput::Started
+            | StepInput::LookupResult { .. }
+            | StepInput::RecordingResult { .. }
+            | StepInput::HoldResult { .. }
+            | StepInput::Call => call.pass(),
+        }
     }
 }
