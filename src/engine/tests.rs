@@ -666,3 +666,13 @@ async fn a_client_scoped_to_its_own_calls_cannot_touch_anothers() {
             .is_some()
     );
 }
+
+#[test]
+fn an_assigned_id_is_cs_and_the_bytes_in_hex() {
+    let bytes = [
+        0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xf0, 0x0f, 0x10, 0x99, 0xa5, 0x5a,
+        0xff,
+    ];
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(&*super::assigned_id(bytes), format!("cs-{hex}"));
+}
