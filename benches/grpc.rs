@@ -28,12 +28,18 @@
 //! Converse client that never reads. `BENCH_INSTRUCTIONS=1` runs only the
 //! instruction count of Hello and SendEvent under callgrind
 //! (`grpc/instructions.rs`), the measure that does not move with the
-//! machine's load.
+//! machine's load. `BENCH_REDIS=1` runs only StartCall and SendEvent with
+//! calls in Redis, over many calls at once, beside bare tonic and the
+//! memory store (`grpc/redis.rs`).
 
 #[path = "../tests/common/binary.rs"]
 mod binary;
 #[path = "grpc/instructions.rs"]
 mod instructions;
+#[path = "grpc/redis.rs"]
+mod redis;
+#[path = "../tests/common/redis.rs"]
+mod redis_store;
 mod support;
 #[path = "../tests/common/turns.rs"]
 mod turns;
@@ -143,6 +149,11 @@ async fn run(mode: Mode) {
                 instructions::instructions(mode, work.path()).await;
             }
         }
+        return;
+    }
+    if std::env::var_os("BENCH_REDIS").is_some() {
+        let work = tempfile::tempdir().expect("a scratch directory");
+        redis::redis(mode, work.path()).await;
         return;
     }
     let server = Server::start();
