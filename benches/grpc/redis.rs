@@ -85,7 +85,7 @@ pub async fn redis(mode: Mode, dir: &Path) {
     for round in 1..=rounds {
         let bare = parallel(&[&memory], HELLO, &hello, per, 15, dir);
         let mut row = vec![round.to_string(), format!("{bare:.0}")];
-        let runs: [(&str, Vec<&Server>, &str, &[Vec<u8>]); 6] = [
+        let runs: [Run<'_>; 6] = [
             ("StartCall memory", vec![&memory], START, &start),
             ("StartCall Redis 1", vec![&one], START, &start),
             ("StartCall Redis 2", vec![&one, &two], START, &start),
@@ -144,6 +144,10 @@ pub async fn redis(mode: Mode, dir: &Path) {
         println!("  {what}: {}", list.join(", "));
     }
 }
+
+/// One row's run: its name, the servers its clients go to, the RPC and
+/// each client's body.
+type Run<'a> = (&'a str, Vec<&'a Server>, &'a str, &'a [Vec<u8>]);
 
 /// `bodies.len()` h2load clients at once, client `k` on server `k % n`
 /// with body `k`, each `per` requests; every request must succeed with a
