@@ -134,6 +134,15 @@ pub fn local_time(at: DateTime<Utc>, zone: Tz) -> DateTime<Tz> {
     at.with_timezone(&zone)
 }
 
+/// A clock time as `HH:MM` (what `format("%H:%M")` gives), written
+/// without chrono's format parser for the per-call paths.
+pub fn hh_mm(t: NaiveTime) -> [u8; 5] {
+    use chrono::Timelike;
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let (h, m) = (t.hour(), t.minute());
+    [digit(h / 10), digit(h), b':', digit(m / 10), digit(m)]
+}
+
 /// Where in a file a problem is: origin (the file name), 1-based line and column.
 ///
 /// The column counts characters, not bytes, so it matches what an editor shows on lines

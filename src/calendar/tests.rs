@@ -537,3 +537,15 @@ fn columns_count_characters_not_bytes() {
     let at = errors[0].location().expect("file error");
     assert_eq!((at.line, at.column), (2, 15), "{}", errors[0]);
 }
+
+#[test]
+fn hh_mm_is_chronos_hour_and_minute() {
+    for (h, m) in [(0, 0), (7, 5), (11, 59), (12, 0), (23, 59)] {
+        let t = NaiveTime::from_hms_opt(h, m, 30).expect("a valid time");
+        let text = super::hh_mm(t);
+        assert_eq!(
+            std::str::from_utf8(&text),
+            Ok(&*t.format("%H:%M").to_string())
+        );
+    }
+}

@@ -117,10 +117,31 @@ mod wall_clock {
 /// What a call's deadline brings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Due {
-    /// An event for the machine (`NoInput`, `FrontEndLost`).
-    Event(Event),
+    /// An event for the machine.
+    Event(TimerEvent),
     /// The playback guard: `prompt_played` should have come by now; the
     /// no-input timer starts without it (the seed forbids 冷通话, a caller
     /// left in dead air).
     PlaybackGuard,
+}
+
+/// The events a deadline brings: only these two, so a call keeps one byte
+/// for its deadline's event rather than a whole [`Event`] (~70 bytes of
+/// every live call, BENCHMARKS.md section 2). A snapshot spells them as
+/// it spelled the events (`"NoInput"`), so stored calls read the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TimerEvent {
+    /// The caller said nothing for the listen's time.
+    NoInput,
+    /// A unary front-end sent nothing for the idle timeout.
+    FrontEndLost,
+}
+
+impl From<TimerEvent> for Event {
+    fn from(event: TimerEvent) -> Event {
+        match event {
+            TimerEvent::NoInput => Event::NoInput,
+            TimerEvent::FrontEndLost => Event::FrontEndLost,
+        }
+    }
 }

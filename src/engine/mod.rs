@@ -448,7 +448,7 @@ impl Engine {
         &self,
         req: StartCall,
         subscriber: Option<Sink>,
-    ) -> Result<(Arc<Call>, Arc<crate::flow::Flow>, String), CallError> {
+    ) -> Result<(Arc<Call>, Arc<crate::flow::Flow>, OpenedBy), CallError> {
         if self.inner.draining.load(Ordering::Relaxed) {
             return Err(CallError::ShuttingDown);
         }
@@ -508,17 +508,17 @@ impl Engine {
             caller: req.caller.into(),
             callee: req.callee.into(),
             local_start: opening.local.to_rfc3339().into(),
-            opening_rule: opening.rule.to_string().into(),
+            opening_rule: opening.rule.text().into(),
             owner: req.owner,
         };
         let kept = kept::Kept::new(machine, facts, mode, req.reports_playback);
         let call = Arc::new(Call::new(id, kept, subscriber));
         call.lock().anchor = req.anchor;
-        let rule = match &hours {
-            Some(hours) => format!("{} (hours: {hours})", opening.rule),
-            None => opening.rule.to_string(),
+        let opened_by = OpenedBy {
+            rule: opening.rule,
+            hours,
         };
-        Ok((call, flow, rule))
+        Ok((call, flow, opened_by))
     }
 
     /// A fresh id for a call whose front-end gave none: 128 random bits,
@@ -534,12 +534,44 @@ impl Engine {
                     .map_or(0, |d| d.as_nanos());
                 bytes = (t ^ (self.live_calls() as u128).rotate_left(64)).to_le_bytes();
             }
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            let id: Arc<str> = format!("cs-{hex}").into();
+            let id = assigned_id(bytes);
             // A front-end may have chosen an id of the same shape.
             if !self.holds(&id) {
                 return id;
             }
         }
     }
+}
+
+/// Why a call opened as it did: the opening's rule and the hours then.
+/// Written out only when the "call started" line is (the service logs at
+/// warn in production, and the text cost about 3k instructions per
+/// StartCall).
+struct OpenedBy {
+    rule: crate::flow::OpeningRule,
+    hours: Option<crate::flow::HoursAt>,
+}
+
+impl std::fmt::Display for OpenedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.hours {
+            Some(hours) => write!(f, "{} (hours: {hours})", self.rule),
+            None => write!(f, "{}", self.rule),
+        }
+    }
+}
+
+/// `cs-` and the bytes in lower-case hex, written in place: formatting
+/// each byte took about 2.5k instructions per StartCall (BENCHMARKS.md
+/// section 1).
+fn assigned_id(bytes: [u8; 16]) -> Arc<str> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 3 + 32];
+    text[..3].copy_from_slice(b"cs-");
+    for (pair, b) in text[3..].chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
+    }
+    // Every byte written is ASCII.
+    std::str::from_utf8(&text).map_or_else(|_| Arc::from("cs-"), Arc::from)
 }

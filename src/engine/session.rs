@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::{
     CallError, EngineSettings, Sink,
-    kept::{Due, Kept, Mode},
+    kept::{Due, Kept, Mode, TimerEvent},
     mailbox::PushError,
 };
 pub use crate::transcript::{CallRecord, Entry, EntryKind, Facts, Turn, TurnView};
@@ -178,7 +178,7 @@ impl Call {
                 Some((at, Due::Event(event))) => {
                     crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
                     tracing::debug!(call_id = %self.id, ?event, "timer fired");
-                    Fired::Handled(self.handle(&mut s, 0, event, settings).1)
+                    Fired::Handled(self.handle(&mut s, 0, event.into(), settings).1)
                 }
                 Some((at, Due::PlaybackGuard)) => {
                     match s.playback_guard_passed(&self.id, at, settings) {
@@ -249,7 +249,11 @@ impl Call {
         let input_started = event == Event::InputStarted;
         let mut timer = None;
         crate::metrics::event(event.kind().label());
-        let mut actions = Vec::new();
+        // Most turns are two actions (say and listen, say and hang up):
+        // left to grow, the vector would take room for four, and the
+        // transcript keeps every turn (an action is ~80 bytes; memory per
+        // live call, BENCHMARKS.md).
+        let mut actions = Vec::with_capacity(2);
         s.kept.machine.handle_at(offset, &event, &mut actions);
         s.log(
             Entry {
@@ -265,7 +269,7 @@ impl Call {
             // listen waiting for playback (streamed calls only) starts its
             // clock now.
             if let Some(timeout) = s.kept.pending_listen.take_if(|_| played) {
-                timer = s.arm(now + timeout, Due::Event(Event::NoInput));
+                timer = s.arm(now + timeout, Due::Event(TimerEvent::NoInput));
             }
             // The caller is speaking or keying: no silence prompt until
             // the input ends (its event arms the next wait).
@@ -325,12 +329,12 @@ impl Call {
                     timer = s.arm(now + s.kept.guard, Due::PlaybackGuard);
                 }
                 (Mode::Stream, Some(timeout)) => {
-                    timer = s.arm(now + timeout, Due::Event(Event::NoInput))
+                    timer = s.arm(now + timeout, Due::Event(TimerEvent::NoInput))
                 }
                 (Mode::Stream, None) => {}
                 (Mode::Unary, listen) => {
                     let guard = listen.unwrap_or_default() + settings.idle_timeout;
-                    timer = s.arm(now + guard, Due::Event(Event::FrontEndLost));
+                    timer = s.arm(now + guard, Due::Event(TimerEvent::FrontEndLost));
                 }
             }
         }
@@ -555,7 +559,7 @@ impl Session {
             settings,
         );
         tracing::debug!(%call_id, "playback guard: no prompt_played");
-        self.arm(at + timeout, Due::Event(Event::NoInput))
+        self.arm(at + timeout, Due::Event(TimerEvent::NoInput))
     }
 
     pub(super) fn log(&mut self, entry: Entry, settings: &EngineSettings) {

@@ -666,3 +666,33 @@ async fn a_client_scoped_to_its_own_calls_cannot_touch_anothers() {
             .is_some()
     );
 }
+
+#[test]
+fn an_assigned_id_is_cs_and_the_bytes_in_hex() {
+    let bytes = [
+        0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xf0, 0x0f, 0x10, 0x99, 0xa5, 0x5a,
+        0xff,
+    ];
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(&*super::assigned_id(bytes), format!("cs-{hex}"));
+}
+
+#[test]
+fn a_deadlines_event_is_spelled_in_a_snapshot_as_the_event_was() {
+    use super::kept::{Due, TimerEvent};
+    use crate::call::Event;
+    for (timer, event) in [
+        (TimerEvent::NoInput, Event::NoInput),
+        (TimerEvent::FrontEndLost, Event::FrontEndLost),
+    ] {
+        let stored = serde_json::to_string(&Due::Event(timer)).expect("serializes");
+        let event = serde_json::to_string(&event).expect("serializes");
+        assert_eq!(stored, format!("{{\"Event\":{event}}}"));
+        let read: Due = serde_json::from_str(&stored).expect("reads back");
+        assert_eq!(read, Due::Event(timer));
+        assert_eq!(
+            Event::from(timer),
+            serde_json::from_str(&event).expect("an event")
+        );
+    }
+}

@@ -36,7 +36,7 @@ pub use compile::valid_variable_name;
 pub use compile::{check_source, compile_source};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
-pub use hours::{CallStart, Hours, OpeningHours};
+pub use hours::{CallStart, Hours, HoursAt, OpeningHours};
 pub use index::{IntentIx, PromptIx, StepIx};
 pub use listen::{InputMode, ListenFor};
 use matcher::{Matcher, Phrases, Understood};

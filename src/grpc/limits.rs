@@ -76,6 +76,16 @@ impl Limits {
     /// disguise what a line says.
     pub(super) fn name(&self, field: &'static str, value: &str) -> Result<(), InvalidRequest> {
         within(field, value, self.max_name_bytes, "max_name_bytes")?;
+        // Nearly every name is printable ASCII: checked a byte at a time,
+        // where the scan by characters cost ~30 instructions a character
+        // (0.85k for a StartCall's names). A fold, not `all`, so the
+        // compiler can check many bytes at once.
+        if value
+            .bytes()
+            .fold(true, |ok, b| ok & (b' '..=b'~').contains(&b))
+        {
+            return Ok(());
+        }
         match value
             .char_indices()
             .find(|&(_, c)| crate::telemetry::unprintable(c))

@@ -438,7 +438,7 @@ impl Engine {
                         fork.kept.deadline = None;
                         faults::note_if_late(fork, at, settings);
                         crate::metrics::timer_fired(Instant::now().saturating_duration_since(at));
-                        let (view, outcome) = call.handle(fork, 0, event, settings);
+                        let (view, outcome) = call.handle(fork, 0, event.into(), settings);
                         Step::Store(view, outcome)
                     }
                     Some((at, Due::PlaybackGuard)) => {

@@ -1,0 +1,223 @@
+//! Calls in Redis (`BENCH_REDIS=1`): StartCall and SendEvent over many
+//! calls at once, against bare tonic and the memory store in the same
+//! round, and the Redis commands each RPC costs (`INFO commandstats`).
+//!
+//! One call's events take turns on a replica (its per-call gate), so one
+//! call's serialised events measure the round trip, not the store: here
+//! eight h2load clients run at once, each on a call of its own (SendEvent)
+//! or starting calls with assigned ids (StartCall). Two replicas share the
+//! one Redis, each taking half the clients; on a two-core machine they and
+//! Redis share the same cores, so that row shows that replicas work one
+//! store together, not scale-out.
+
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+use super::{
+    AGENT_NUMBER, HELLO, START, Server, agent_number_event, field_before, grpc_frame, redis_store,
+    require, start_request, support::Mode, support::Table,
+};
+use callscript::grpc::reference_pb;
+
+const SEND: &str = "/callscript.v1.Calls/SendEvent";
+
+pub async fn redis(mode: Mode, dir: &Path) {
+    let Some(redis) = redis_store::RedisServer::start() else {
+        return;
+    };
+    let url = redis.url();
+    let memory = Server::start_with(&[]);
+    let one = Server::start_with(&[("CALLSCRIPT_STORE", &url)]);
+    let two = Server::start_with(&[("CALLSCRIPT_STORE", &url)]);
+    let clients = 8usize;
+    let per = mode.pick(5_000, 40);
+    let rounds = mode.pick(3, 1);
+
+    // Each SendEvent client asks on a call of its own, started on the
+    // replica its events go to.
+    let mut calls = Vec::new();
+    for (name, servers) in [
+        ("m", vec![&memory]),
+        ("r1", vec![&one]),
+        ("r2", vec![&one, &two]),
+    ] {
+        let mut bodies = Vec::new();
+        for k in 0..clients {
+            let server = servers[k % servers.len()];
+            let id = format!("bench-{name}-{k}");
+            let mut client = server.client().await;
+            client
+                .start_call(start_request(&id))
+                .await
+                .unwrap_or_else(|e| panic!("call {id} does not start: {e}"));
+            bodies.push(grpc_frame(&agent_number_event(&id)));
+        }
+        calls.push(bodies);
+    }
+    let hello = vec![
+        grpc_frame(&reference_pb::HelloRequest {
+            name: "bench".into(),
+        });
+        clients
+    ];
+    let start = vec![grpc_frame(&start_request("")); clients];
+
+    let table = Table::new(
+        &format!(
+            "Calls in Redis: {clients} h2load clients at once (-n {per} -c 2 -m 32 each), req/s and ratio to bare tonic in the same round, speech {AGENT_NUMBER:?}"
+        ),
+        &[
+            "round",
+            "Hello (bare)",
+            "StartCall memory",
+            "StartCall Redis 1",
+            "StartCall Redis 2",
+            "SendEvent memory",
+            "SendEvent Redis 1",
+            "SendEvent Redis 2",
+        ],
+    );
+    let mut commands: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    for round in 1..=rounds {
+        let bare = parallel(&[&memory], HELLO, &hello, per, 15, dir);
+        let mut row = vec![round.to_string(), format!("{bare:.0}")];
+        let runs: [Run<'_>; 6] = [
+            ("StartCall memory", vec![&memory], START, &start),
+            ("StartCall Redis 1", vec![&one], START, &start),
+            ("StartCall Redis 2", vec![&one, &two], START, &start),
+            ("SendEvent memory", vec![&memory], SEND, &calls[0]),
+            ("SendEvent Redis 1", vec![&one], SEND, &calls[1]),
+            ("SendEvent Redis 2", vec![&one, &two], SEND, &calls[2]),
+        ];
+        for (what, servers, path, bodies) in runs {
+            let before = commandstats(&redis);
+            let rate = parallel(&servers, path, bodies, per, 40, dir);
+            let after = commandstats(&redis);
+            if round == rounds && what.contains("Redis 1") {
+                let done = (clients * per as usize) as u64;
+                let per_rpc = after
+                    .iter()
+                    .filter_map(|(cmd, calls)| {
+                        let n = calls - before.get(cmd).copied().unwrap_or(0);
+                        (n > 0).then(|| (cmd.clone(), n * 1000 / done))
+                    })
+                    .collect();
+                commands.insert(what, per_rpc);
+            }
+            row.push(format!("{rate:.0} ({:.2})", rate / bare));
+        }
+        table.row(&row);
+    }
+    // Every event was applied once: each call's turn counter moved by
+    // exactly the events sent to it.
+    for (name, servers) in [
+        ("m", vec![&memory]),
+        ("r1", vec![&one]),
+        ("r2", vec![&one, &two]),
+    ] {
+        for k in 0..clients {
+            let id = format!("bench-{name}-{k}");
+            let mut client = servers[k % servers.len()].client().await;
+            let turn = client
+                .send_event(agent_number_event(&id))
+                .await
+                .unwrap_or_else(|e| panic!("call {id} answers: {e}"))
+                .into_inner();
+            let expected = 1 + rounds as u64 * per + 1;
+            require(turn.seq == expected, || {
+                format!(
+                    "call {id}: turn {} after the runs, expected {expected}",
+                    turn.seq
+                )
+            });
+        }
+    }
+    println!(
+        "\nRedis commands per 1,000 RPCs with one replica (INFO commandstats; EVALSHA and the ZADD pipelined behind it are one round trip):"
+    );
+    for (what, per_rpc) in &commands {
+        let list: Vec<String> = per_rpc.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        println!("  {what}: {}", list.join(", "));
+    }
+}
+
+/// One row's run: its name, the servers its clients go to, the RPC and
+/// each client's body.
+type Run<'a> = (&'a str, Vec<&'a Server>, &'a str, &'a [Vec<u8>]);
+
+/// `bodies.len()` h2load clients at once, client `k` on server `k % n`
+/// with body `k`, each `per` requests; every request must succeed with a
+/// reply of at least `min_reply` bytes (an error reply has no body).
+/// Returns requests per second over the wall time of them all.
+fn parallel(
+    servers: &[&Server],
+    path: &str,
+    bodies: &[Vec<u8>],
+    per: u64,
+    min_reply: u64,
+    dir: &Path,
+) -> f64 {
+    let t0 = Instant::now();
+    let children: Vec<_> = bodies
+        .iter()
+        .enumerate()
+        .map(|(k, body)| {
+            let data = dir.join(format!("redis-body-{k}.bin"));
+            std::fs::write(&data, body).expect("write the request body");
+            let server = servers[k % servers.len()];
+            Command::new("h2load")
+                .args(["-n", &per.to_string(), "-c", "2", "-m", "32", "-t", "1"])
+                .arg("-d")
+                .arg(&data)
+                .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
+                .arg(format!("http://{}{path}", server.addr()))
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("h2load runs")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("h2load finishes");
+        let text = String::from_utf8_lossy(&out.stdout);
+        require(
+            field_before(&text, "requests:", " succeeded") == Some(per),
+            || format!("{path}: h2load did not complete every request:\n{text}"),
+        );
+        let data = text
+            .lines()
+            .find(|l| l.starts_with("traffic:"))
+            .and_then(|l| l.rsplit(", ").next())
+            .and_then(|d| d.split_once('(')?.1.split_once(')'))
+            .and_then(|(bytes, _)| bytes.parse::<u64>().ok())
+            .unwrap_or(0);
+        require(data >= per * min_reply, || {
+            format!("{path}: {data} bytes of replies for {per} requests: some were errors")
+        });
+    }
+    (bodies.len() as u64 * per) as f64 / t0.elapsed().as_secs_f64()
+}
+
+/// Calls so far of each Redis command (`INFO commandstats`).
+fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, u64> {
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "info", "commandstats"])
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (cmd, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((cmd.to_owned(), calls))
+        })
+        .collect()
+}
