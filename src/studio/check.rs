@@ -37,7 +37,7 @@ fn diagnostic_json(d: &Diagnostic) -> Value {
 
 /// The checker's "did you mean" suggestion in a message, if it makes one:
 /// `(did you mean "close"?)` or ``(did you mean `next`?)``.
-fn fix(message: &str) -> Option<&str> {
+pub(super) fn fix(message: &str) -> Option<&str> {
     let (_, rest) = message.split_once("did you mean ")?;
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '`')?;
     let rest = &rest[quote.len_utf8()..];
@@ -118,30 +118,4 @@ pub fn step_line(text: &str, step: &str) -> Option<u32> {
                 || (l.starts_with(&header) && l[header.len()..].trim_start().starts_with('#'))
         })
         .map(|i| i as u32 + 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_suggestion_is_taken_from_the_message() {
-        assert_eq!(
-            fix("unknown step \"closs\" (did you mean \"close\"?)"),
-            Some("close")
-        );
-        assert_eq!(
-            fix("unknown key `nxet` (did you mean `next`?)"),
-            Some("next")
-        );
-        assert_eq!(fix("a prompt is missing"), None);
-    }
-
-    #[test]
-    fn a_step_is_found_by_its_table() {
-        let text = "start = \"a\"\n[steps.a]\nsay = \"x\"\n[subflows.s.steps.b] # b\n";
-        assert_eq!(step_line(text, "a"), Some(2));
-        assert_eq!(step_line(text, "s.b"), Some(4));
-        assert_eq!(step_line(text, "c"), None);
-    }
 }

@@ -168,6 +168,19 @@ async fn no_route() -> ApiError {
     ApiError::not_found("no such route (README \"Studio\" lists them)")
 }
 
+/// Drops the simulations idle too long, once a minute, so their threads
+/// end even when nobody opens another; stops with the studio.
+async fn expire_idle_sims(studio: std::sync::Weak<Studio>) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match studio.upgrade() {
+            Some(studio) => studio.sims.expire(),
+            None => return,
+        }
+    }
+}
+
 /// Serves the studio on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
@@ -180,6 +193,7 @@ pub async fn serve(
         }
         info!(%addr, "studio serving");
     }
+    tokio::spawn(expire_idle_sims(Arc::downgrade(&studio)));
     if let Err(e) = axum::serve(listener, router(studio))
         .with_graceful_shutdown(shutdown)
         .await
@@ -187,3 +201,6 @@ pub async fn serve(
         warn!(error = %e, "the studio stopped serving");
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -58,7 +58,7 @@ impl Sims {
 
     /// Drops the simulations idle longer than allowed: their threads end
     /// when their mailbox closes.
-    fn expire(&self) {
+    pub fn expire(&self) {
         let idle = self.idle;
         self.lock().retain(|_, h| {
             h.last_used
@@ -130,6 +130,14 @@ impl Sims {
     pub fn remove(&self, id: &str) -> bool {
         self.lock().remove(id).is_some()
     }
+}
+
+/// The input a request body says, or why it is refused (unit tests).
+#[cfg(test)]
+pub fn input_for_tests(json: &str) -> Result<input::Input, ApiError> {
+    serde_json::from_str::<input::EventRequest>(json)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?
+        .input()
 }
 
 /// An id no one guesses: simulations are a designer's own.
