@@ -704,7 +704,7 @@ fn tokens_and_roles_decide_who_does_what() {
 
 #[tokio::test]
 async fn operators_see_live_calls_with_numbers_masked() {
-    use callscript::grpc::pb::{StartCallRequest, calls_client::CallsClient};
+    use callscript::grpc::pb::{EndCallRequest, StartCallRequest, calls_client::CallsClient};
     let studio = Studio::start(true);
     let mut calls = CallsClient::connect(format!("http://{}", studio.grpc))
         .await
@@ -749,6 +749,51 @@ async fn operators_see_live_calls_with_numbers_masked() {
         "masked without pii: {caller}"
     );
     assert!(caller.ends_with("8000"), "{caller}");
+
+    // Ended, it is among the recent calls, with its transcript and score.
+    let mut end = tonic::Request::new(EndCallRequest {
+        call_id: "live-1".into(),
+    });
+    end.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {FRONTEND}")
+            .parse()
+            .expect("a header value"),
+    );
+    calls.end_call(end).await.expect("the call ends");
+    let recent = tokio::task::spawn_blocking(move || {
+        request(web, "GET", "/api/calls/recent", Some(OPERATOR), None)
+    })
+    .await
+    .expect("the request runs");
+    assert_eq!(recent.status, 200, "{}", recent.body);
+    let listed = recent.json();
+    let call = listed
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["call_id"] == "live-1"))
+        .unwrap_or_else(|| panic!("the ended call is listed: {listed}"));
+    assert_eq!(call["end_reason"], "operator", "{call}");
+    assert!(call["score"]["score"].is_u64(), "{call}");
+    let transcript = call["transcript"].as_str().expect("a transcript");
+    assert!(transcript.contains("opening"), "{transcript}");
+    assert!(
+        !recent.body.contains("13800138000"),
+        "masked: {}",
+        recent.body
+    );
+    let web = studio.web;
+    let live = tokio::task::spawn_blocking(move || {
+        request(web, "GET", "/api/calls/live", Some(OPERATOR), None)
+    })
+    .await
+    .expect("the request runs");
+    assert!(
+        live.json()
+            .as_array()
+            .is_some_and(|c| c.iter().all(|c| c["call_id"] != "live-1")),
+        "no longer live: {}",
+        live.body
+    );
 }
 
 #[test]
