@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    flow::{Diagnostic, Diagnostics, Flow, Severity, StepKind, check_source},
+    flow::{Diagnostic, Diagnostics, Flow, Severity, StepBehaviour, StepKind, check_source},
     graph::{self, Shape},
 };
 
@@ -85,22 +85,7 @@ pub fn graph_json(flow: &Flow, text: &str) -> Value {
 
 /// The step kind's key, as the flow file writes it.
 pub fn kind_name(kind: &StepKind) -> &'static str {
-    match kind {
-        StepKind::Ask { .. } => "ask",
-        StepKind::Say { .. } => "say",
-        StepKind::Transfer(_) => "transfer",
-        StepKind::Hold(_) => "hold",
-        StepKind::Lookup(_) => "lookup",
-        StepKind::Menu(_) => "menu",
-        StepKind::Collect(_) => "collect",
-        StepKind::Close(_) => "close",
-        StepKind::Hangup { .. } => "hangup",
-        StepKind::Branch(_) => "branch",
-        StepKind::Set(_) => "set",
-        StepKind::Record(_) => "record",
-        StepKind::Call(_) => "call",
-        StepKind::Return(_) => "return",
-    }
+    kind.key()
 }
 
 /// The 1-based line of a step's table: `[steps.ID]`, or

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::{
     call::Action,
     engine::CallRecord,
-    flow::{Flow, StepIx, StepKind},
+    flow::{Flow, StepBehaviour, StepIx},
     transcript::EntryKind,
 };
 
@@ -66,22 +66,9 @@ pub fn path(record: &CallRecord) -> Vec<String> {
 fn via(flow: &Flow, from: StepIx, to: StepIx, said: &[&str]) -> Vec<StepIx> {
     // A step passed through without stopping said its prompt, if it has
     // one of its own; the others leave nothing to compare.
-    let said_by = |ix: StepIx| match &flow.step(ix).kind {
-        StepKind::Say { prompt, .. } | StepKind::Hangup { prompt } => {
-            said.contains(&&*flow.prompt(*prompt).id)
-        }
-        StepKind::Ask { .. }
-        | StepKind::Transfer(_)
-        | StepKind::Hold(_)
-        | StepKind::Lookup(_)
-        | StepKind::Menu(_)
-        | StepKind::Collect(_)
-        | StepKind::Close(_)
-        | StepKind::Branch(_)
-        | StepKind::Set(_)
-        | StepKind::Record(_)
-        | StepKind::Call(_)
-        | StepKind::Return(_) => true,
+    let said_by = |ix: StepIx| match flow.step(ix).kind.passing_prompt() {
+        Some(prompt) => said.contains(&&*flow.prompt(prompt).id),
+        None => true,
     };
     let mut shortest: Option<Vec<StepIx>> = None;
     let mut queue: VecDeque<Vec<StepIx>> = VecDeque::from([vec![from]]);

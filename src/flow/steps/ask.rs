@@ -143,6 +143,10 @@ impl RawKind for RawAsk {
 /// What the caller says at an ask is answered by the machine's `respond`
 /// (routing, and the everyday replies every listening step shares).
 impl StepBehaviour for AskStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::Listening
     }

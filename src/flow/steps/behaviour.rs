@@ -20,6 +20,16 @@ use super::{
 /// defaults only where most kinds agree; the call's side is `enter` and
 /// `on_input`.
 pub trait StepBehaviour {
+    /// The kind's key, as a flow file writes it (`ask`, `say`, …).
+    fn key(&self) -> &'static str;
+
+    /// The prompt a step says as the call passes through it without
+    /// waiting (a `say`, a `hangup`): how a path is read back from what
+    /// was said.
+    fn passing_prompt(&self) -> Option<PromptIx> {
+        None
+    }
+
     /// The phase a call waiting at this step shows in turns and records.
     fn state(&self, progress: &Progress) -> CallState;
 

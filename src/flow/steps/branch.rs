@@ -125,6 +125,10 @@ impl RawKind for RawBranch {
 
 /// A branch runs inside `enter`'s chain, in the turn that reached it.
 impl StepBehaviour for BranchStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     /// Never shown: a call goes on from a branch in the same turn.
     fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening

@@ -123,6 +123,10 @@ impl RawKind for RawCall {
 /// A `call` runs inside `enter`'s chain: the call goes on at the
 /// subflow's start in the same turn.
 impl StepBehaviour for CallStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     /// Never shown: the call goes on into the subflow in the same turn.
     fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening
@@ -163,6 +167,10 @@ impl StepBehaviour for CallStep {
 
 /// Leaving a subflow, in `enter`'s chain.
 impl StepBehaviour for ReturnStep {
+    fn key(&self) -> &'static str {
+        "return"
+    }
+
     /// Never shown: the call goes on at the calling step's return.
     fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening

@@ -104,6 +104,10 @@ impl RawKind for RawClose {
 }
 
 impl StepBehaviour for CloseStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::Closing
     }

@@ -419,6 +419,10 @@ enum Keyed {
 }
 
 impl StepBehaviour for CollectStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::Collecting
     }

@@ -65,6 +65,14 @@ impl RawKind for RawHangup {
 }
 
 impl StepBehaviour for HangupStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
+    fn passing_prompt(&self) -> Option<PromptIx> {
+        Some(self.prompt)
+    }
+
     fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Ended
     }

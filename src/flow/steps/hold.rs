@@ -234,6 +234,10 @@ impl RawKind for RawHold {
 /// question shares, `CallOps::consent`), then on yes the hold until its
 /// result (`on_hold`).
 impl StepBehaviour for HoldStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, progress: &Progress) -> CallState {
         if progress.agreed {
             CallState::OnHold

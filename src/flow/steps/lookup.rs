@@ -169,6 +169,10 @@ impl RawKind for RawLookup {
 }
 
 impl StepBehaviour for LookupStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::LookingUp
     }

@@ -318,6 +318,10 @@ impl MenuStep {
 }
 
 impl StepBehaviour for MenuStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::InMenu
     }

@@ -163,6 +163,14 @@ step_kinds! {
 }
 
 impl StepBehaviour for StepKind {
+    fn key(&self) -> &'static str {
+        each_kind!(self, k => StepBehaviour::key(k))
+    }
+
+    fn passing_prompt(&self) -> Option<PromptIx> {
+        each_kind!(self, k => StepBehaviour::passing_prompt(k))
+    }
+
     #[inline]
     fn state(&self, progress: &Progress) -> CallState {
         each_kind!(self, k => StepBehaviour::state(k, progress))

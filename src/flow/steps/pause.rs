@@ -118,6 +118,10 @@ impl RawKind for RawPause {
 }
 
 impl StepBehaviour for PauseStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     /// The front-end listens through the pause, and its timer ends it.
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::Listening

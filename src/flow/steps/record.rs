@@ -210,6 +210,10 @@ impl RawKind for RawRecord {
 }
 
 impl StepBehaviour for RecordStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, _progress: &Progress) -> CallState {
         CallState::Recording
     }

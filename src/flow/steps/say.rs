@@ -78,6 +78,14 @@ impl RawKind for RawSay {
 }
 
 impl StepBehaviour for SayStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
+    fn passing_prompt(&self) -> Option<PromptIx> {
+        Some(self.prompt)
+    }
+
     /// Never shown: a call goes on from a `say` in the same turn.
     fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening

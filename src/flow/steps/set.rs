@@ -129,6 +129,10 @@ impl RawKind for RawSet {
 
 /// A `set` runs inside `enter`'s chain, in the turn that reached it.
 impl StepBehaviour for SetStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     /// Never shown: a call goes on from a `set` in the same turn.
     fn state(&self, _progress: &super::Progress) -> CallState {
         CallState::Listening

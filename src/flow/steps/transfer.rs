@@ -329,6 +329,10 @@ impl TransferStep {
 /// consent question shares, `CallOps::consent`), then on yes the wait
 /// for the PBX's result (`transferring`).
 impl StepBehaviour for TransferStep {
+    fn key(&self) -> &'static str {
+        SPEC.key
+    }
+
     fn state(&self, progress: &Progress) -> CallState {
         if progress.agreed {
             CallState::Transferring
