@@ -1,0 +1,246 @@
+// The flow as an SVG diagram, from the graph model GET/POST /api/graph
+// returns (the one `callscript graph` draws as Mermaid or DOT): boxes for
+// steps with their kind, edges labelled with answers, keys and timers.
+// Laid out by layout.js; clicking a box asks the editor to show its step.
+
+import { layout } from "./layout.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const CHAR_W = 6.6; // px per Latin character at the 11px font
+const WIDE_W = 11.5; // a CJK character
+const LINE_H = 15;
+const PAD = 8;
+const MAX_CHARS = 30; // longer lines are cut; the full text is the tooltip
+
+/** The graph's node id for a step id (graph::node_id in Rust). */
+export function nodeIdOfStep(step) {
+  const clean = step.replace(/[^A-Za-z0-9_]/g, "_");
+  return clean === "end" || /^[0-9]/.test(clean) ? `step_${clean}` : clean;
+}
+
+function textWidth(s) {
+  let w = 0;
+  for (const c of s) w += c.charCodeAt(0) > 0x2e80 ? WIDE_W : CHAR_W;
+  return w;
+}
+
+function cut(s) {
+  const chars = [...s];
+  return chars.length > MAX_CHARS ? chars.slice(0, MAX_CHARS - 1).join("") + "…" : s;
+}
+
+function el(name, attrs, parent) {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+// What a node of the model shows and how it is drawn. `kind` is the
+// node's shape (step, end, marker); a step's own kind is `step_kind`,
+// already in its label ("welcome (ask)").
+function normalise(n) {
+  return {
+    id: n.id,
+    step: n.step ?? null,
+    kind: n.step_kind ?? null,
+    shape: n.kind ?? "marker",
+    line: n.line ?? null,
+    lines: String(n.label ?? n.id).split("\n"),
+  };
+}
+
+const dashed = (e) => e.kind === "timer";
+
+export class Diagram {
+  /** @param {HTMLElement} host @param {{onNode: (node: {id: string, step: string|null, line: number|null}) => void}} hooks */
+  constructor(host, hooks) {
+    this.host = host;
+    this.hooks = hooks;
+    this.model = null;
+    this.showBackground = true;
+    this.path = [];
+    this.current = null;
+    this.cursor = null;
+  }
+
+  /** Draws a new model (the text changed); keeps the highlights. */
+  draw(model) {
+    this.model = model;
+    this.render();
+  }
+
+  setBackground(show) {
+    this.showBackground = show;
+    this.render();
+  }
+
+  // The node ids the model gives for a step id.
+  nodeOf(step) {
+    if (!this.model || !step) return null;
+    const byStep = this.model.nodes.find((n) => n.step === step);
+    if (byStep) return byStep.id;
+    const id = nodeIdOfStep(step);
+    return this.model.nodes.some((n) => n.id === id) ? id : null;
+  }
+
+  /** Marks the steps a simulated call went through, in order. */
+  highlightPath(steps, current) {
+    this.path = steps;
+    this.current = current ?? null;
+    this.paint();
+  }
+
+  /** Marks the step the editor's cursor is in. */
+  highlightCursor(step) {
+    this.cursor = step;
+    this.paint();
+    const id = this.nodeOf(step);
+    const box = id && this.host.querySelector(`g.node[data-node="${CSS.escape(id)}"]`);
+    if (box) box.scrollIntoView({ block: "nearest", inline: "nearest", behavior: "smooth" });
+  }
+
+  render() {
+    this.host.textContent = "";
+    if (!this.model) return;
+    const all = this.model.nodes.map(normalise);
+    const dashedOnly = new Set(all.map((n) => n.id));
+    for (const e of this.model.edges) if (!dashed(e)) dashedOnly.delete(e.from), dashedOnly.delete(e.to);
+    // Without the background: no dashed edges, and no node only they reach.
+    const nodes = this.showBackground
+      ? all
+      : all.filter((n) => !dashedOnly.has(n.id) || n.shape === "step");
+    const keep = new Set(nodes.map((n) => n.id));
+    const edges = this.model.edges.filter(
+      (e) => keep.has(e.from) && keep.has(e.to) && (this.showBackground || !dashed(e)),
+    );
+
+    const sized = nodes.map((n) => {
+      const shown = n.lines.map(cut);
+      const width = Math.max(90, ...shown.map(textWidth)) + 2 * PAD;
+      return { ...n, shown, width, height: shown.length * LINE_H + 2 * PAD };
+    });
+    const root = sized.find((n) => n.id === "call_start")?.id ?? sized[0]?.id;
+    const placed = layout(sized, edges, root);
+
+    const margin = 40;
+    const svg = el("svg", {
+      width: placed.width + 2 * margin + 120,
+      height: placed.height + 2 * margin,
+      viewBox: `${-margin} ${-margin} ${placed.width + 2 * margin + 120} ${placed.height + 2 * margin}`,
+      "aria-hidden": "true",
+    });
+    const defs = el("defs", {}, svg);
+    for (const [id, cls] of [["arrow", "arrow"], ["arrow-hot", "arrow hot"]]) {
+      const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+      el("path", { d: "M0,0 L10,5 L0,10 z", class: cls }, m);
+    }
+    const edgeLayer = el("g", { class: "edges" }, svg);
+    const labelLayer = el("g", { class: "labels" }, svg);
+    const nodeLayer = el("g", { class: "nodes" }, svg);
+
+    edges.forEach((e, i) => this.drawEdge(e, i, placed, edgeLayer, labelLayer));
+    for (const n of sized) this.drawNode(n, placed.nodes.get(n.id), nodeLayer);
+    this.host.appendChild(svg);
+    this.paint();
+  }
+
+  drawEdge(e, i, placed, edgeLayer, labelLayer) {
+    const a = placed.nodes.get(e.from);
+    const b = placed.nodes.get(e.to);
+    let d;
+    let lx;
+    let ly;
+    if (e.from === e.to) {
+      // A loop on the box's right side.
+      const x = a.x + a.width;
+      const y = a.y + a.height / 2;
+      d = `M${x},${y - 6} C${x + 40},${y - 26} ${x + 40},${y + 26} ${x},${y + 6}`;
+      lx = x + 42;
+      ly = y;
+    } else if (placed.back.has(i) || b.y <= a.y) {
+      // Back up the flow: out of the right side, round, into the right side.
+      const x1 = a.x + a.width;
+      const y1 = a.y + a.height / 2;
+      const x2 = b.x + b.width;
+      const y2 = b.y + b.height / 2;
+      const bend = Math.max(x1, x2) + 30 + (i % 4) * 12;
+      d = `M${x1},${y1} C${bend},${y1} ${bend},${y2} ${x2},${y2}`;
+      lx = bend - 4;
+      ly = (y1 + y2) / 2;
+    } else {
+      const x1 = a.x + a.width / 2;
+      const y1 = a.y + a.height;
+      const x2 = b.x + b.width / 2;
+      const y2 = b.y;
+      const mid = (y1 + y2) / 2;
+      d = `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2}`;
+      lx = (x1 + x2) / 2;
+      ly = mid;
+    }
+    const path = el("path", {
+      d,
+      class: `edge${dashed(e) ? " dashed" : ""}`,
+      "data-from": e.from,
+      "data-to": e.to,
+      "marker-end": "url(#arrow)",
+    }, edgeLayer);
+    if (e.label) {
+      const g = el("g", { class: "edge-label", "data-from": e.from, "data-to": e.to }, labelLayer);
+      const text = cut(e.label);
+      const w = textWidth(text) + 6;
+      el("rect", { x: lx - w / 2, y: ly - 8, width: w, height: 15, rx: 3 }, g);
+      const t = el("text", { x: lx, y: ly + 3, "text-anchor": "middle" }, g);
+      t.textContent = text;
+      el("title", {}, g).textContent = e.label;
+      el("title", {}, path).textContent = e.label;
+    }
+  }
+
+  drawNode(n, at, layer) {
+    const g = el("g", {
+      class: `node ${n.shape}`,
+      "data-node": n.id,
+      transform: `translate(${at.x},${at.y})`,
+      tabindex: n.shape === "step" ? 0 : -1,
+    }, layer);
+    if (n.step) g.setAttribute("data-step", n.step);
+    if (n.kind) g.setAttribute("data-kind", n.kind);
+    el("rect", { width: at.width, height: at.height, rx: n.shape === "step" ? 6 : 14 }, g);
+    n.shown.forEach((line, k) => {
+      const t = el("text", { x: PAD, y: PAD + LINE_H * (k + 1) - 4, class: k === 0 ? "title" : "" }, g);
+      t.textContent = line;
+    });
+    el("title", {}, g).textContent = n.lines.join("\n");
+    const open = () => this.hooks.onNode(n);
+    g.addEventListener("click", open);
+    g.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        open();
+      }
+    });
+  }
+
+  // Classes only: the highlights change without laying out again.
+  paint() {
+    const pathNodes = this.path.map((s) => this.nodeOf(s)).filter(Boolean);
+    const onPath = new Set(pathNodes);
+    const pairs = new Set();
+    const from = this.model?.nodes.some((n) => n.id === "call_start") ? ["call_start", ...pathNodes] : pathNodes;
+    for (let k = 1; k < from.length; k++) pairs.add(`${from[k - 1]}→${from[k]}`);
+    const current = this.nodeOf(this.current);
+    const cursor = this.nodeOf(this.cursor);
+    for (const g of this.host.querySelectorAll("g.node")) {
+      const id = g.dataset.node;
+      g.classList.toggle("visited", onPath.has(id) || (id === "call_start" && onPath.size > 0));
+      g.classList.toggle("current", id === current);
+      g.classList.toggle("cursor", id === cursor);
+    }
+    for (const e of this.host.querySelectorAll("path.edge, g.edge-label")) {
+      const hot = pairs.has(`${e.dataset.from}→${e.dataset.to}`);
+      e.classList.toggle("taken", hot);
+      if (e.tagName === "path") e.setAttribute("marker-end", hot ? "url(#arrow-hot)" : "url(#arrow)");
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// A layered layout for the flow diagram (the Sugiyama scheme, kept small):
+// break cycles, give every node a layer, order each layer to cross few
+// edges, then place boxes. Pure: sizes in, coordinates out, so it can be
+// read and changed without a browser.
+//
+// Why our own and not Mermaid or dagre: the studio ships no Node toolchain
+// and a flow has a few dozen steps; this fits in one screen of code.
+
+const GAP_X = 28; // between boxes of one layer
+const GAP_Y = 72; // between layers: room for an edge label
+const SWEEPS = 6; // barycentre passes; more stop paying off on our flows
+
+/**
+ * @param {{id: string, width: number, height: number}[]} nodes
+ * @param {{from: string, to: string}[]} edges
+ * @param {string | undefined} root where the call starts: layer 0
+ * @returns {{nodes: Map<string, {x: number, y: number, width: number, height: number, layer: number}>,
+ *            back: Set<number>, width: number, height: number}}
+ *   x, y are the box's top-left; `back` holds the indices of edges that
+ *   point up (a loop in the flow), which the drawing routes on the side.
+ */
+export function layout(nodes, edges, root) {
+  const ids = nodes.map((n) => n.id);
+  const known = new Set(ids);
+  const out = new Map(ids.map((id) => [id, []]));
+  edges.forEach((e, i) => {
+    if (known.has(e.from) && known.has(e.to) && e.from !== e.to) {
+      out.get(e.from).push({ to: e.to, index: i });
+    }
+  });
+
+  const back = backEdges(ids, out, root);
+  const layerOf = layers(ids, out, back);
+  const rows = orderLayers(ids, edges, layerOf, back, known);
+  return place(nodes, rows, layerOf, back);
+}
+
+// Depth-first from the root (then from whatever is left, in file order):
+// an edge to a node still on the stack closes a cycle.
+function backEdges(ids, out, root) {
+  const back = new Set();
+  const state = new Map(); // 1 on the stack, 2 done
+  const visit = (start) => {
+    // Iterative, so a long chain of steps cannot overflow the JS stack.
+    const stack = [{ id: start, next: 0 }];
+    state.set(start, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const succ = out.get(top.id);
+      if (top.next >= succ.length) {
+        state.set(top.id, 2);
+        stack.pop();
+        continue;
+      }
+      const { to, index } = succ[top.next++];
+      const s = state.get(to);
+      if (s === 1) back.add(index);
+      else if (s === undefined) {
+        state.set(to, 1);
+        stack.push({ id: to, next: 0 });
+      }
+    }
+  };
+  if (root !== undefined && out.has(root)) visit(root);
+  for (const id of ids) if (!state.has(id)) visit(id);
+  return back;
+}
+
+// Longest path from the sources: a step sits below everything leading to it.
+function layers(ids, out, back) {
+  const indegree = new Map(ids.map((id) => [id, 0]));
+  for (const id of ids) {
+    for (const e of out.get(id)) if (!back.has(e.index)) indegree.set(e.to, indegree.get(e.to) + 1);
+  }
+  const layer = new Map(ids.map((id) => [id, 0]));
+  const ready = ids.filter((id) => indegree.get(id) === 0);
+  while (ready.length) {
+    const id = ready.shift();
+    for (const e of out.get(id)) {
+      if (back.has(e.index)) continue;
+      layer.set(e.to, Math.max(layer.get(e.to), layer.get(id) + 1));
+      indegree.set(e.to, indegree.get(e.to) - 1);
+      if (indegree.get(e.to) === 0) ready.push(e.to);
+    }
+  }
+  return layer;
+}
+
+// Barycentre ordering, sweeping down then up: each node moves to the mean
+// position of its neighbours in the layer before.
+function orderLayers(ids, edges, layerOf, back, known) {
+  const depth = Math.max(0, ...layerOf.values());
+  const rows = Array.from({ length: depth + 1 }, () => []);
+  for (const id of ids) rows[layerOf.get(id)].push(id);
+
+  const up = new Map(ids.map((id) => [id, []]));
+  const down = new Map(ids.map((id) => [id, []]));
+  edges.forEach((e, i) => {
+    if (!known.has(e.from) || !known.has(e.to) || e.from === e.to) return;
+    const [a, b] = back.has(i) ? [e.to, e.from] : [e.from, e.to];
+    down.get(a).push(b);
+    up.get(b).push(a);
+  });
+
+  const position = new Map();
+  const index = (row) => row.forEach((id, i) => position.set(id, i));
+  rows.forEach(index);
+  const sortBy = (row, neighbours) => {
+    const key = new Map(
+      row.map((id, i) => {
+        const ns = neighbours.get(id);
+        const mean = ns.length ? ns.reduce((s, n) => s + position.get(n), 0) / ns.length : i;
+        return [id, mean];
+      }),
+    );
+    row.sort((a, b) => key.get(a) - key.get(b));
+    index(row);
+  };
+  for (let sweep = 0; sweep < SWEEPS; sweep++) {
+    if (sweep % 2 === 0) for (let l = 1; l < rows.length; l++) sortBy(rows[l], up);
+    else for (let l = rows.length - 2; l >= 0; l--) sortBy(rows[l], down);
+  }
+  return rows;
+}
+
+// Rows top to bottom, each centred on the widest.
+function place(nodes, rows, layerOf, back) {
+  const size = new Map(nodes.map((n) => [n.id, n]));
+  const rowWidth = (row) =>
+    row.reduce((w, id) => w + size.get(id).width, 0) + GAP_X * Math.max(0, row.length - 1);
+  const width = Math.max(0, ...rows.map(rowWidth));
+  const placed = new Map();
+  let y = 0;
+  for (const row of rows) {
+    const rowHeight = Math.max(0, ...row.map((id) => size.get(id).height));
+    let x = (width - rowWidth(row)) / 2;
+    for (const id of row) {
+      const n = size.get(id);
+      placed.set(id, { x, y, width: n.width, height: n.height, layer: layerOf.get(id) });
+      x += n.width + GAP_X;
+    }
+    y += rowHeight + GAP_Y;
+  }
+  return { nodes: placed, back, width, height: Math.max(0, y - GAP_Y) };
+}
