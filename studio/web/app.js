@@ -184,6 +184,9 @@ function drawers() {
 async function main() {
   drawers();
   $("show-background").addEventListener("change", (ev) => diagram.setBackground(ev.target.checked));
+  $("zoom-out").addEventListener("click", () => diagram.setZoom(diagram.zoom / 1.25));
+  $("zoom-in").addEventListener("click", () => diagram.setZoom(diagram.zoom * 1.25));
+  $("zoom-fit").addEventListener("click", () => diagram.setZoom("fit"));
   $("flow-select").addEventListener("change", (ev) => openFlow(ev.target.value));
   try {
     const who = await api.whoami();

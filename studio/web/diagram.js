@@ -52,16 +52,70 @@ function normalise(n) {
 
 const dashed = (e) => e.kind === "timer";
 
+// The diagram without the background: solid edges only, and the nodes a
+// solid edge joins to a step (a marker such as "any listening step" stays
+// when it leads to one; the audio-trouble markers go).
+function answersOnly(all, edges) {
+  const shape = new Map(all.map((n) => [n.id, n.shape]));
+  const solid = edges.filter((e) => !dashed(e));
+  const keep = new Set(all.filter((n) => n.shape === "step").map((n) => n.id));
+  for (const e of solid) {
+    if (shape.get(e.from) === "step" || shape.get(e.to) === "step") keep.add(e.from).add(e.to);
+  }
+  return {
+    nodes: all.filter((n) => keep.has(n.id)),
+    edges: solid.filter((e) => keep.has(e.from) && keep.has(e.to)),
+  };
+}
+
+// Where along its box's edge each edge leaves and arrives (0..1), in the
+// order of the boxes at the other end, so edges out of one step fan out
+// and their labels do not sit on one another.
+function ports(edges, placed) {
+  const out = new Map();
+  const into = new Map();
+  const centre = (id) => {
+    const p = placed.nodes.get(id);
+    return p.x + p.width / 2;
+  };
+  edges.forEach((e, i) => {
+    if (e.from === e.to) return;
+    const first = placed.routes.get(i)?.[0];
+    const last = placed.routes.get(i)?.at(-1);
+    (out.get(e.from) ?? out.set(e.from, []).get(e.from)).push({ i, x: first ? first.x : centre(e.to) });
+    (into.get(e.to) ?? into.set(e.to, []).get(e.to)).push({ i, x: last ? last.x : centre(e.from) });
+  });
+  const result = new Map(edges.map((_, i) => [i, { out: 0.5, in: 0.5 }]));
+  for (const [side, lists] of [["out", out], ["in", into]]) {
+    for (const list of lists.values()) {
+      list.sort((p, q) => p.x - q.x);
+      list.forEach((p, k) => (result.get(p.i)[side] = (k + 1) / (list.length + 1)));
+    }
+  }
+  return result;
+}
+
 export class Diagram {
   /** @param {HTMLElement} host @param {{onNode: (node: {id: string, step: string|null, line: number|null}) => void}} hooks */
   constructor(host, hooks) {
     this.host = host;
     this.hooks = hooks;
     this.model = null;
-    this.showBackground = true;
+    this.showBackground = false; // the timers and audio trouble crowd the answers
     this.path = [];
     this.current = null;
     this.cursor = null;
+    this.zoom = 1;
+  }
+
+  /** Scales the drawing: a factor, or "fit" for the pane's width. */
+  setZoom(zoom) {
+    const svg = this.host.querySelector("svg");
+    if (!svg) return;
+    const base = Number(svg.dataset.width);
+    this.zoom = zoom === "fit" ? Math.min(1, (this.host.clientWidth - 8) / base) : Math.max(0.2, Math.min(2, zoom));
+    svg.setAttribute("width", base * this.zoom);
+    svg.setAttribute("height", Number(svg.dataset.height) * this.zoom);
   }
 
   /** Draws a new model (the text changed); keeps the highlights. */
@@ -104,16 +158,7 @@ export class Diagram {
     this.host.textContent = "";
     if (!this.model) return;
     const all = this.model.nodes.map(normalise);
-    const dashedOnly = new Set(all.map((n) => n.id));
-    for (const e of this.model.edges) if (!dashed(e)) dashedOnly.delete(e.from), dashedOnly.delete(e.to);
-    // Without the background: no dashed edges, and no node only they reach.
-    const nodes = this.showBackground
-      ? all
-      : all.filter((n) => !dashedOnly.has(n.id) || n.shape === "step");
-    const keep = new Set(nodes.map((n) => n.id));
-    const edges = this.model.edges.filter(
-      (e) => keep.has(e.from) && keep.has(e.to) && (this.showBackground || !dashed(e)),
-    );
+    const { nodes, edges } = this.showBackground ? { nodes: all, edges: this.model.edges } : answersOnly(all, this.model.edges);
 
     const sized = nodes.map((n) => {
       const shown = n.lines.map(cut);
@@ -139,9 +184,13 @@ export class Diagram {
     const labelLayer = el("g", { class: "labels" }, svg);
     const nodeLayer = el("g", { class: "nodes" }, svg);
 
+    placed.ports = ports(edges, placed);
     edges.forEach((e, i) => this.drawEdge(e, i, placed, edgeLayer, labelLayer));
     for (const n of sized) this.drawNode(n, placed.nodes.get(n.id), nodeLayer);
+    svg.dataset.width = placed.width + 2 * margin + 120;
+    svg.dataset.height = placed.height + 2 * margin;
     this.host.appendChild(svg);
+    this.setZoom(this.zoom);
     this.paint();
   }
 
@@ -158,8 +207,26 @@ export class Diagram {
       d = `M${x},${y - 6} C${x + 40},${y - 26} ${x + 40},${y + 26} ${x},${y + 6}`;
       lx = x + 42;
       ly = y;
-    } else if (placed.back.has(i) || b.y <= a.y) {
-      // Back up the flow: out of the right side, round, into the right side.
+    } else if (placed.routes.has(i) || !(placed.back.has(i) || b.y <= a.y)) {
+      // Down (or, for a loop back, up) through the layers between.
+      const upward = placed.back.has(i);
+      const port = placed.ports.get(i);
+      const start = { x: a.x + a.width * port.out, y: upward ? a.y : a.y + a.height };
+      const end = { x: b.x + b.width * port.in, y: upward ? b.y + b.height : b.y };
+      const points = [start, ...(placed.routes.get(i) ?? []), end];
+      d = `M${start.x},${start.y}`;
+      for (let k = 1; k < points.length; k++) {
+        const p = points[k - 1];
+        const q = points[k];
+        const mid = (p.y + q.y) / 2;
+        d += ` C${p.x},${mid} ${q.x},${mid} ${q.x},${q.y}`;
+      }
+      // The label sits where the edge leaves its source's layer.
+      const first = points[1];
+      lx = (start.x + first.x) / 2;
+      ly = (start.y + first.y) / 2;
+    } else {
+      // Back up one layer: out of the right side, round, into the right side.
       const x1 = a.x + a.width;
       const y1 = a.y + a.height / 2;
       const x2 = b.x + b.width;
@@ -168,15 +235,6 @@ export class Diagram {
       d = `M${x1},${y1} C${bend},${y1} ${bend},${y2} ${x2},${y2}`;
       lx = bend - 4;
       ly = (y1 + y2) / 2;
-    } else {
-      const x1 = a.x + a.width / 2;
-      const y1 = a.y + a.height;
-      const x2 = b.x + b.width / 2;
-      const y2 = b.y;
-      const mid = (y1 + y2) / 2;
-      d = `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2}`;
-      lx = (x1 + x2) / 2;
-      ly = mid;
     }
     const path = el("path", {
       d,

@@ -9,15 +9,17 @@
 const GAP_X = 28; // between boxes of one layer
 const GAP_Y = 72; // between layers: room for an edge label
 const SWEEPS = 6; // barycentre passes; more stop paying off on our flows
+const DUMMY_W = 14; // the room a passing edge takes in a layer
 
 /**
  * @param {{id: string, width: number, height: number}[]} nodes
  * @param {{from: string, to: string}[]} edges
  * @param {string | undefined} root where the call starts: layer 0
  * @returns {{nodes: Map<string, {x: number, y: number, width: number, height: number, layer: number}>,
- *            back: Set<number>, width: number, height: number}}
+ *            back: Set<number>, routes: Map<number, {x: number, y: number}[]>, width: number, height: number}}
  *   x, y are the box's top-left; `back` holds the indices of edges that
- *   point up (a loop in the flow), which the drawing routes on the side.
+ *   point up (a loop in the flow); `routes` the points a long edge passes
+ *   through, from its source to its target.
  */
 export function layout(nodes, edges, root) {
   const ids = nodes.map((n) => n.id);
@@ -31,8 +33,43 @@ export function layout(nodes, edges, root) {
 
   const back = backEdges(ids, out, root);
   const layerOf = layers(ids, out, back);
-  const rows = orderLayers(ids, edges, layerOf, back, known);
-  return place(nodes, rows, layerOf, back);
+
+  // An edge down more than one layer passes through a point in each layer
+  // between (a "dummy" node), so the ordering keeps it clear of boxes.
+  const sizes = new Map(nodes.map((n) => [n.id, n]));
+  const all = [...ids];
+  const pairs = [];
+  const via = new Map(); // edge index → its dummies, top to bottom
+  edges.forEach((e, i) => {
+    if (!known.has(e.from) || !known.has(e.to) || e.from === e.to) return;
+    const [a, b] = back.has(i) ? [e.to, e.from] : [e.from, e.to];
+    let prev = a;
+    const chain = [];
+    for (let l = layerOf.get(a) + 1; l < layerOf.get(b); l++) {
+      const d = `\u0000${i}:${l}`;
+      layerOf.set(d, l);
+      sizes.set(d, { id: d, width: DUMMY_W, height: 0 });
+      all.push(d);
+      chain.push(d);
+      pairs.push([prev, d]);
+      prev = d;
+    }
+    pairs.push([prev, b]);
+    if (chain.length) via.set(i, chain);
+  });
+
+  const rows = orderLayers(all, pairs, layerOf);
+  const placed = place(sizes, rows, layerOf);
+  const routes = new Map();
+  for (const [i, chain] of via) {
+    const points = chain.map((d) => {
+      const p = placed.nodes.get(d);
+      return { x: p.x + DUMMY_W / 2, y: p.y + placed.rowHeight[p.layer] / 2 };
+    });
+    routes.set(i, back.has(i) ? points.reverse() : points);
+  }
+  for (const d of all.slice(ids.length)) placed.nodes.delete(d);
+  return { nodes: placed.nodes, back, routes, width: placed.width, height: placed.height };
 }
 
 // Depth-first from the root (then from whatever is left, in file order):
@@ -88,19 +125,17 @@ function layers(ids, out, back) {
 
 // Barycentre ordering, sweeping down then up: each node moves to the mean
 // position of its neighbours in the layer before.
-function orderLayers(ids, edges, layerOf, back, known) {
+function orderLayers(ids, pairs, layerOf) {
   const depth = Math.max(0, ...layerOf.values());
   const rows = Array.from({ length: depth + 1 }, () => []);
   for (const id of ids) rows[layerOf.get(id)].push(id);
 
   const up = new Map(ids.map((id) => [id, []]));
   const down = new Map(ids.map((id) => [id, []]));
-  edges.forEach((e, i) => {
-    if (!known.has(e.from) || !known.has(e.to) || e.from === e.to) return;
-    const [a, b] = back.has(i) ? [e.to, e.from] : [e.from, e.to];
+  for (const [a, b] of pairs) {
     down.get(a).push(b);
     up.get(b).push(a);
-  });
+  }
 
   const position = new Map();
   const index = (row) => row.forEach((id, i) => position.set(id, i));
@@ -124,22 +159,23 @@ function orderLayers(ids, edges, layerOf, back, known) {
 }
 
 // Rows top to bottom, each centred on the widest.
-function place(nodes, rows, layerOf, back) {
-  const size = new Map(nodes.map((n) => [n.id, n]));
+function place(size, rows, layerOf) {
   const rowWidth = (row) =>
     row.reduce((w, id) => w + size.get(id).width, 0) + GAP_X * Math.max(0, row.length - 1);
   const width = Math.max(0, ...rows.map(rowWidth));
   const placed = new Map();
+  const rowHeight = [];
   let y = 0;
   for (const row of rows) {
-    const rowHeight = Math.max(0, ...row.map((id) => size.get(id).height));
+    const h = Math.max(0, ...row.map((id) => size.get(id).height));
+    rowHeight.push(h);
     let x = (width - rowWidth(row)) / 2;
     for (const id of row) {
       const n = size.get(id);
       placed.set(id, { x, y, width: n.width, height: n.height, layer: layerOf.get(id) });
       x += n.width + GAP_X;
     }
-    y += rowHeight + GAP_Y;
+    y += h + GAP_Y;
   }
-  return { nodes: placed, back, width, height: Math.max(0, y - GAP_Y) };
+  return { nodes: placed, rowHeight, width, height: Math.max(0, y - GAP_Y) };
 }
