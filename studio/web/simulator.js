@@ -61,6 +61,7 @@ export class Simulator {
   constructor(hooks) {
     this.hooks = hooks;
     this.sim = null;
+    this.lastVars = {};
     this.$ = (id) => document.getElementById(id);
     this.buildKeypad();
     this.defaultTime();
@@ -158,6 +159,7 @@ export class Simulator {
     };
     this.$("sim-turns").replaceChildren();
     this.$("sim-save-status").textContent = "";
+    this.lastVars = { ...setup.variables };
     try {
       this.sim = await api.simStart(setup);
       this.show(this.sim);
@@ -257,6 +259,11 @@ export class Simulator {
     if (others.length) {
       li.append(h("ul", { class: "actions" }, ...others.map((a) => h("li", { "data-action": a.kind, textContent: actionText(a) }))));
     }
+    const changed = Object.entries(t.variables ?? {}).filter(([k, v]) => this.lastVars[k] !== v);
+    if (changed.length) {
+      li.append(h("div", { class: "set", textContent: changed.map(([k, v]) => `${k} = ${v}`).join(", ") }));
+    }
+    this.lastVars = { ...(t.variables ?? {}) };
     if (t.ended) li.append(h("div", { class: "ended", "data-ended": t.ended, textContent: `call ended: ${t.ended}` }));
     return li;
   }
