@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::{
     connections::ConnectionSettings, engine::EngineSettings, grpc::Limits,
-    records::RecordsSettings, telemetry::LogFormat,
+    records::RecordsSettings, studio::StudioSettings, telemetry::LogFormat,
 };
 
 /// The service's settings, parsed.
@@ -50,6 +50,8 @@ pub struct Settings {
     pub store: Option<String>,
     /// With a shared store, how long an ended call's record stays readable.
     pub store_ended_ttl: Duration,
+    /// The studio (`studio_listen`); `None`: off.
+    pub studio: Option<StudioSettings>,
 }
 
 /// Every value as text, so each can be checked and reported on its own.
@@ -96,6 +98,10 @@ struct Raw {
     max_flow_bytes: Option<String>,
     store: Option<String>,
     store_ended_ttl_ms: Option<String>,
+    studio_listen: Option<String>,
+    studio_public: Option<String>,
+    scenarios_dir: Option<String>,
+    studio_changes_file: Option<String>,
 }
 
 /// The settings as text, every unknown key reported in `errors` rather
@@ -407,6 +413,20 @@ pub fn load(
             None
         }
     };
+    let studio = crate::studio::parse_settings(
+        crate::studio::RawStudio {
+            public: Some(flag(
+                "studio_public",
+                raw.studio_public.as_deref(),
+                false,
+                &mut errors,
+            )),
+            listen: raw.studio_listen,
+            scenarios_dir: raw.scenarios_dir,
+            changes_file: raw.studio_changes_file,
+        },
+        &mut errors,
+    );
     let path = |v: Option<String>| v.filter(|p| !p.trim().is_empty()).map(PathBuf::from);
     let (tls_cert, tls_key, tls_client_ca) = (
         path(raw.tls_cert),
@@ -453,6 +473,7 @@ pub fn load(
             max_flow_bytes,
             store,
             store_ended_ttl,
+            studio,
         }),
         _ => Err(SettingsError(errors)),
     }

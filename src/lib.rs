@@ -20,6 +20,9 @@
 //! - [`simulate`]: play the caller of a call in the terminal, on simulated
 //!   time.
 //! - [`graph`]: a flow as a diagram (mermaid, dot).
+//! - [`studio`]: the designers' and operators' page on `studio_listen` and
+//!   its HTTP JSON API: check, draw, simulate, save as a test, publish,
+//!   watch calls.
 //! - [`quality`]: quality scoring (N18): any call's transcript, the
 //!   service's own or a human agent's, scored against the norms with the
 //!   moment and words of each violation (`flows/quality.toml`).
@@ -49,5 +52,6 @@ pub mod records;
 pub mod scenario;
 pub mod server;
 pub mod simulate;
+pub mod studio;
 pub mod telemetry;
 pub mod transcript;

@@ -132,4 +132,7 @@ fn announce(app: &App) {
     if let Some(addr) = app.metrics_addr() {
         let _ = writeln!(out, "callscript metrics on http://{addr}/metrics");
     }
+    if let Some(addr) = app.studio_addr() {
+        let _ = writeln!(out, "callscript studio on http://{addr}/");
+    }
 }

@@ -134,6 +134,17 @@ struct Prepared {
     scoring: QualityScoring,
     records: Option<RecordsWriter>,
     tls: Option<Arc<tls::ServerTls>>,
+    /// The studio's listener, bound by `App::build` when `studio_listen`
+    /// is set.
+    studio: Option<StudioListener>,
+}
+
+/// The studio, ready to serve beside the gRPC service.
+struct StudioListener {
+    listener: TcpListener,
+    settings: crate::studio::StudioSettings,
+    /// Whether the file watcher reloads what the studio publishes.
+    watched: bool,
 }
 
 fn prepare(
@@ -164,6 +175,7 @@ fn prepare(
         scoring,
         records,
         tls,
+        studio: None,
     })
 }
 
@@ -234,6 +246,7 @@ async fn serve(
         scoring,
         records,
         tls,
+        studio,
     } = prepared;
     let mut engine_settings = settings.engine.clone();
     engine_settings.records = records.as_ref().map(RecordsWriter::sink);
@@ -250,6 +263,32 @@ async fn serve(
             observe::endpoint(handle, &engine, flows.clone(), store_up.clone()),
             async move {
                 let _ = metrics_stopped.await;
+            },
+        ));
+    }
+    let (stop_studio, studio_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(StudioListener {
+        listener,
+        settings: studio_settings,
+        watched,
+    }) = studio
+    {
+        // The studio shares the registry, the engine, the tokens and the
+        // scoring with the gRPC services.
+        let studio = crate::studio::Studio::new(
+            flows.clone(),
+            engine.clone(),
+            settings.auth.clone(),
+            scoring.clone(),
+            studio_settings,
+            settings.max_flow_bytes,
+            watched,
+        );
+        tokio::spawn(crate::studio::serve(
+            listener,
+            Arc::new(studio),
+            async move {
+                let _ = studio_stopped.await;
             },
         ));
     }
@@ -355,6 +394,7 @@ async fn serve(
         }
     }
     let _ = stop_metrics.send(());
+    let _ = stop_studio.send(());
     // The calls the drain ended are on disk before the process exits.
     if let Some(records) = records {
         let _ = tokio::task::spawn_blocking(move || records.finish()).await;

@@ -207,3 +207,47 @@ fn an_unknown_key_is_reported_with_every_bad_value_not_instead_of_them() {
         assert!(e.0.iter().any(|l| l.starts_with(part)), "{part} in\n{all}");
     }
 }
+
+#[test]
+fn the_studio_is_off_until_studio_listen_and_loopback_unless_public() {
+    let s = load(None, env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(s.studio, None);
+    let s = load(
+        None,
+        env(&[
+            ("CALLSCRIPT_STUDIO_LISTEN", "127.0.0.1:8080"),
+            ("CALLSCRIPT_SCENARIOS_DIR", "/srv/scenarios"),
+            ("CALLSCRIPT_STUDIO_CHANGES_FILE", "/var/log/changes.jsonl"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    let studio = s.studio.expect("the studio is on");
+    assert_eq!(studio.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(studio.scenarios_dir, PathBuf::from("/srv/scenarios"));
+    assert_eq!(
+        studio.changes_file,
+        Some(PathBuf::from("/var/log/changes.jsonl"))
+    );
+    let e = load(
+        None,
+        env(&[
+            ("CALLSCRIPT_STUDIO_LISTEN", "0.0.0.0:8080"),
+            ("CALLSCRIPT_STUDIO_PUBLIC", "maybe"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(e.0.iter().any(|m| m.starts_with("studio_public:")), "{e}");
+    assert!(e.0.iter().any(|m| m.starts_with("studio_listen:")), "{e}");
+    let s = load(
+        None,
+        env(&[
+            ("CALLSCRIPT_STUDIO_LISTEN", "0.0.0.0:8080"),
+            ("CALLSCRIPT_STUDIO_PUBLIC", "true"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert!(s.studio.is_some());
+}

@@ -18,6 +18,8 @@ use super::{
 };
 use crate::call::Event;
 
+mod listing;
+
 static REFUSED_WARNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Ended calls, kept for GetCall/EndCall. Sharded like the live table:

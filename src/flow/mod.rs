@@ -33,7 +33,7 @@ use chrono_tz::Tz;
 
 use crate::calendar::DayParts;
 pub use compile::valid_variable_name;
-pub use compile::{check_source, compile_source};
+pub use compile::{check_source, compile_source, version_of};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use greeting::{Opening, OpeningRule};
 pub use hours::{CallStart, Hours, OpeningHours};

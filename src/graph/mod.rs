@@ -23,7 +23,7 @@ use crate::flow::{Flow, PromptIx, StepIx};
 
 /// How a node is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub enum Shape {
     /// A step of the script.
     Step,
     /// Where the call leaves the script: a hang-up or a transfer.
@@ -32,20 +32,22 @@ enum Shape {
     Marker,
 }
 
+/// One node of the diagram: a step, or a place the call reaches.
 #[derive(Debug, Clone)]
-struct Node {
-    id: String,
-    lines: Vec<String>,
-    shape: Shape,
+pub struct Node {
+    pub id: String,
+    pub lines: Vec<String>,
+    pub shape: Shape,
 }
 
+/// One way from a node to another.
 #[derive(Debug, Clone)]
-struct Edge {
-    from: String,
-    to: String,
-    label: Option<String>,
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub label: Option<String>,
     /// Drawn dashed: not the caller's answer but a timer or the audio.
-    dashed: bool,
+    pub dashed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -272,7 +274,7 @@ fn script_order(flow: &Flow) -> Vec<StepIx> {
 
 /// A step id as a diagram node id: mermaid reserves `end`, and both formats
 /// want plain word characters.
-fn node_id(step: &str) -> String {
+pub fn node_id(step: &str) -> String {
     let clean: String = step
         .chars()
         .map(|c| {
@@ -297,6 +299,13 @@ fn node_id(step: &str) -> String {
 /// entity.
 fn mermaid_text(text: &str) -> String {
     text.replace('"', "#quot;")
+}
+
+/// The nodes and edges both drawings are made from, for the studio's page
+/// to draw its own.
+pub fn model(flow: &Flow) -> (Vec<Node>, Vec<Edge>) {
+    let g = Graph::of(flow);
+    (g.nodes, g.edges)
 }
 
 /// The flow as a mermaid flowchart (GitHub renders it in a ```mermaid block).

@@ -336,20 +336,7 @@ impl Auth {
         let Access::Roles(needed) = access(path) else {
             unreachable!("open methods are not checked");
         };
-        let token = authorization
-            .and_then(|h| {
-                h.strip_prefix(b"Bearer ")
-                    .or_else(|| h.strip_prefix(b"bearer "))
-            })
-            .map(|t| t.trim_ascii());
-        let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Err(Status::unauthenticated(
-                "authorization: required; send the header `authorization: Bearer <token>`",
-            ));
-        };
-        let Some(client) = self.tokens.load().find(token) else {
-            return Err(Status::unauthenticated("authorization: unknown token"));
-        };
+        let client = self.identify(authorization)?;
         if !client.roles.any(needed) {
             let method = path.rsplit('/').next().unwrap_or(path);
             let wanted: Vec<&str> = needed.iter().map(|r| r.as_str()).collect();
@@ -361,6 +348,26 @@ impl Auth {
             )));
         }
         Ok(client)
+    }
+
+    /// Who is asking, from the `authorization` header, whatever they may
+    /// call (the studio checks its own routes' roles).
+    pub fn identify(&self, authorization: Option<&[u8]>) -> Result<Arc<Client>, Status> {
+        let token = authorization
+            .and_then(|h| {
+                h.strip_prefix(b"Bearer ")
+                    .or_else(|| h.strip_prefix(b"bearer "))
+            })
+            .map(|t| t.trim_ascii());
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Err(Status::unauthenticated(
+                "authorization: required; send the header `authorization: Bearer <token>`",
+            ));
+        };
+        self.tokens
+            .load()
+            .find(token)
+            .ok_or_else(|| Status::unauthenticated("authorization: unknown token"))
     }
 }
 

@@ -257,6 +257,18 @@ pub async fn run(
     scenario: &Scenario,
     file: &Path,
 ) -> Result<TranscriptText, ScenarioFailure> {
+    run_recorded(flows, scenario, file)
+        .await
+        .map(|(transcript, _)| transcript)
+}
+
+/// [`run`], with the call's record too: the studio reads the steps each
+/// scenario goes through for its coverage.
+pub async fn run_recorded(
+    flows: Arc<FlowRegistry>,
+    scenario: &Scenario,
+    file: &Path,
+) -> Result<(TranscriptText, CallRecord), ScenarioFailure> {
     let fail = |step: Option<usize>, message: String| ScenarioFailure {
         file: file.to_owned(),
         step,
@@ -412,7 +424,7 @@ pub async fn run(
             }
         }
     }
-    Ok(transcript)
+    Ok((transcript, record))
 }
 
 /// Parses "5s", "1.5s", "1500ms", "2m".

@@ -34,6 +34,8 @@ pub enum StartError {
     Listen { addr: SocketAddr, source: io::Error },
     #[error("cannot listen on {addr} (metrics_listen): {source}")]
     MetricsListen { addr: SocketAddr, source: io::Error },
+    #[error("cannot listen on {addr} (studio_listen): {source}")]
+    StudioListen { addr: SocketAddr, source: io::Error },
     /// More than one of the above, all reported at once.
     #[error("{}", .0.iter().map(|e| format!("\n  - {e}")).collect::<String>())]
     Several(Vec<StartError>),
@@ -160,7 +162,21 @@ impl App {
                     .map_err(|source| StartError::MetricsListen { addr, source })?,
             ),
         };
-        let prepared = prepare(&registry, &server_settings, metrics_listener.is_some())?;
+        let studio = match &settings.studio {
+            None => None,
+            Some(studio) => Some(super::StudioListener {
+                listener: TcpListener::bind(studio.listen).await.map_err(|source| {
+                    StartError::StudioListen {
+                        addr: studio.listen,
+                        source,
+                    }
+                })?,
+                settings: studio.clone(),
+                watched: settings.watch,
+            }),
+        };
+        let mut prepared = prepare(&registry, &server_settings, metrics_listener.is_some())?;
+        prepared.studio = studio;
         let watcher = if settings.watch {
             let reloads = watch::Reloads {
                 flows: Some(registry.clone()),
@@ -193,6 +209,14 @@ impl App {
         self.metrics_listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
+    }
+
+    /// Where the studio is served, when it is.
+    pub fn studio_addr(&self) -> Option<SocketAddr> {
+        self.prepared
+            .studio
+            .as_ref()
+            .and_then(|s| s.listener.local_addr().ok())
     }
 
     /// What SIGHUP re-reads (`signals::reload_on_hangup`).

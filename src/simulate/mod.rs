@@ -53,7 +53,7 @@ use crate::{
 mod ending;
 mod understands;
 use ending::write_ending;
-use understands::understands;
+pub use understands::understands;
 
 /// The call id of the session's one call.
 const CALL_ID: &str = "simulated";
@@ -394,7 +394,7 @@ impl Call {
 /// yield puts this task behind the ones already woken; one is enough for
 /// the timer task (a test fails without it), the others are a margin in
 /// case tokio's cooperative budget makes that task yield midway.
-async fn settle() {
+pub async fn settle() {
     for _ in 0..4 {
         tokio::task::yield_now().await;
     }
@@ -403,7 +403,7 @@ async fn settle() {
 /// Whether the engine has a deadline for the call: in streamed mode, it
 /// arms one exactly when the last turn that did something listens (input
 /// that changes nothing keeps it as it was).
-fn timer_armed(record: &CallRecord) -> bool {
+pub fn timer_armed(record: &CallRecord) -> bool {
     record
         .transcript
         .iter()

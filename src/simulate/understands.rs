@@ -11,7 +11,7 @@ use crate::{
 /// answers and the flow's `[anywhere]` requests, with their keys (`full`:
 /// one a line, with the phrases in the call's locale, for `/help`). `None`
 /// once the call has ended.
-pub(super) fn understands(record: &CallRecord, full: bool) -> Option<String> {
+pub fn understands(record: &CallRecord, full: bool) -> Option<String> {
     if record.ended.is_some() {
         return None;
     }
