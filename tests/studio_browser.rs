@@ -317,9 +317,9 @@ async fn a_typo_in_a_key_shows_its_diagnostic_at_its_line(c: &Client, studio: &S
     click(c, "#diagram g.node[data-step=bill]").await;
     wait_for(c, "#diagram g.node.cursor[data-step=bill]").await;
     let next = c
-        .find(Locator::XPath(&format!(
-            "//div[contains(@class,'cm-line')][starts-with(normalize-space(.), 'next = \"bill_answer\"')]"
-        )))
+        .find(Locator::XPath(
+            "//div[contains(@class,'cm-line')][starts-with(normalize-space(.), 'next = \"bill_answer\"')]",
+        ))
         .await
         .expect("bill's `next` line is on screen after the jump");
     next.click().await.expect("click into the line");

@@ -68,6 +68,12 @@ function answersOnly(all, edges) {
   };
 }
 
+// A point of a cubic Bézier curve, one coordinate at a time.
+function cubic(p0, p1, p2, p3, t) {
+  const u = 1 - t;
+  return u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
+}
+
 // Where along its box's edge each edge leaves and arrives (0..1), in the
 // order of the boxes at the other end, so edges out of one step fan out
 // and their labels do not sit on one another.
@@ -221,10 +227,14 @@ export class Diagram {
         const mid = (p.y + q.y) / 2;
         d += ` C${p.x},${mid} ${q.x},${mid} ${q.x},${q.y}`;
       }
-      // The label sits where the edge leaves its source's layer.
+      // The label sits on the edge's first stretch, higher or lower by
+      // where it leaves its box, so the labels of one step's edges do not
+      // cover one another.
       const first = points[1];
-      lx = (start.x + first.x) / 2;
-      ly = (start.y + first.y) / 2;
+      const t = 0.3 + 0.4 * port.out;
+      const mid = (start.y + first.y) / 2;
+      lx = cubic(start.x, start.x, first.x, first.x, t);
+      ly = cubic(start.y, mid, mid, first.y, t);
     } else {
       // Back up one layer: out of the right side, round, into the right side.
       const x1 = a.x + a.width;

@@ -72,34 +72,53 @@ export function layout(nodes, edges, root) {
   return { nodes: placed.nodes, back, routes, width: placed.width, height: placed.height };
 }
 
-// Depth-first from the root (then from whatever is left, in file order):
-// an edge to a node still on the stack closes a cycle.
+// Breadth-first distances from the root (then from whatever is left, in
+// file order): an edge that leads further from the start is forward, so a
+// step sits near its shortest way in and a menu's options stay side by
+// side however the caller can come back to them.
 function backEdges(ids, out, root) {
-  const back = new Set();
-  const state = new Map(); // 1 on the stack, 2 done
-  const visit = (start) => {
-    // Iterative, so a long chain of steps cannot overflow the JS stack.
-    const stack = [{ id: start, next: 0 }];
-    state.set(start, 1);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const succ = out.get(top.id);
-      if (top.next >= succ.length) {
-        state.set(top.id, 2);
-        stack.pop();
-        continue;
-      }
-      const { to, index } = succ[top.next++];
-      const s = state.get(to);
-      if (s === 1) back.add(index);
-      else if (s === undefined) {
-        state.set(to, 1);
-        stack.push({ id: to, next: 0 });
+  const dist = new Map();
+  const from = (start) => {
+    dist.set(start, 0);
+    const queue = [start];
+    for (let k = 0; k < queue.length; k++) {
+      const id = queue[k];
+      for (const { to } of out.get(id)) {
+        if (!dist.has(to)) {
+          dist.set(to, dist.get(id) + 1);
+          queue.push(to);
+        }
       }
     }
   };
-  if (root !== undefined && out.has(root)) visit(root);
-  for (const id of ids) if (!state.has(id)) visit(id);
+  if (root !== undefined && out.has(root)) from(root);
+  for (const id of ids) if (!dist.has(id)) from(id);
+  // The rest stay forward when they close no cycle (a step that leads to
+  // its sibling), checked against the forward edges kept so far.
+  const back = new Set();
+  const forward = new Map(ids.map((id) => [id, []]));
+  const rest = [];
+  for (const id of ids) {
+    for (const { to, index } of out.get(id)) {
+      if (dist.get(to) > dist.get(id)) forward.get(id).push(to);
+      else rest.push({ from: id, to, index });
+    }
+  }
+  const reaches = (start, goal) => {
+    const seen = new Set([start]);
+    const stack = [start];
+    while (stack.length) {
+      const id = stack.pop();
+      if (id === goal) return true;
+      for (const to of forward.get(id)) if (!seen.has(to)) seen.add(to), stack.push(to);
+    }
+    return false;
+  };
+  rest.sort((p, q) => dist.get(p.from) - dist.get(p.to) - (dist.get(q.from) - dist.get(q.to)));
+  for (const e of rest) {
+    if (reaches(e.to, e.from)) back.add(e.index);
+    else forward.get(e.from).push(e.to);
+  }
   return back;
 }
 

@@ -242,10 +242,13 @@ export class Simulator {
       ),
     );
     if (t.understood) {
+      const what = t.understood.intents.length ? `understood as ${t.understood.intents.join(", ")}` : "not understood";
+      // The reason only when it says more than the verdict.
+      const why = t.understood.why && t.understood.why !== what ? ` — ${t.understood.why}` : "";
       li.append(
-        h("div", { class: "understood" },
-          h("b", { textContent: `understood as ${t.understood.intents.join(", ") || "nothing"}` }),
-          t.understood.why ? h("span", { class: "why", textContent: ` — ${t.understood.why}` }) : null),
+        h("div", { class: "understood", "data-intents": t.understood.intents.join(" ") },
+          h("b", { textContent: what }),
+          why ? h("span", { class: "why", textContent: why }) : null),
       );
     }
     for (const p of t.prompts ?? []) {
