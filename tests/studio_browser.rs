@@ -137,11 +137,39 @@ struct Studio {
     server: Child,
     flows: tempfile::TempDir,
     scenarios: tempfile::TempDir,
+    /// The tokens file, when the studio asks for tokens.
+    _tokens: Option<tempfile::TempDir>,
     url: String,
 }
 
+const DESIGNER: &str = "designer-token-0123456789";
+const OPERATOR: &str = "operator-token-0123456789";
+
 impl Studio {
+    /// Open: no tokens file.
     fn start() -> Studio {
+        Studio::start_with(None)
+    }
+
+    /// With a tokens file: a designer (alice) and an operator (ops).
+    fn with_tokens() -> Studio {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a tokens directory");
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[client]]\nname = \"alice\"\ntoken = \"{DESIGNER}\"\nroles = [\"designer\"]\n\n\
+                 [[client]]\nname = \"ops\"\ntoken = \"{OPERATOR}\"\nroles = [\"operator\"]\n"
+            ),
+        )
+        .expect("write the tokens file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .expect("the tokens file is the owner's");
+        Studio::start_with(Some(dir))
+    }
+
+    fn start_with(tokens: Option<tempfile::TempDir>) -> Studio {
         let flows = tempfile::tempdir().expect("a flows directory");
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("flows");
         for entry in std::fs::read_dir(&shipped).expect("the shipped flows") {
@@ -155,7 +183,14 @@ impl Studio {
             }
         }
         let scenarios = tempfile::tempdir().expect("a scenarios directory");
-        let mut server = Command::new(env!("CARGO_BIN_EXE_callscript"))
+        let mut server = Command::new(env!("CARGO_BIN_EXE_callscript"));
+        if let Some(dir) = &tokens {
+            server.env(
+                "CALLSCRIPT_AUTH_TOKENS_FILE",
+                dir.path().join("tokens.toml"),
+            );
+        }
+        let mut server = server
             .args(["serve", "--listen", "127.0.0.1:0", "--flows"])
             .arg(flows.path())
             .env("CALLSCRIPT_WATCH", "false")
@@ -192,6 +227,7 @@ impl Studio {
             server,
             flows,
             scenarios,
+            _tokens: tokens,
             url,
         }
     }
@@ -293,8 +329,13 @@ async fn the_studio_in_a_browser() {
     a_saved_call_is_a_scenario_that_simulate_passes(&c, &studio).await;
     a_stale_save_gets_the_conflict_and_its_diff(&c, &studio).await;
 
-    c.close().await.expect("close the browser");
     drop(studio);
+
+    let studio = Studio::with_tokens();
+    a_token_is_asked_for_and_an_operator_sees_the_calls(&c, &studio).await;
+    a_designers_token_opens_the_flow(&c, &studio).await;
+
+    c.close().await.expect("close the browser");
 }
 
 /// `next` under `[steps.bill]` mistyped as `xnext`: the checks list the
@@ -564,4 +605,48 @@ async fn a_stale_save_gets_the_conflict_and_its_diff(c: &Client, studio: &Studio
         "their text is in the editor now: {shown:?}"
     );
     assert!(!shown.iter().any(|l| l.contains("# mine")), "{shown:?}");
+}
+
+/// With a tokens file the page asks for a token when the API answers 401,
+/// asks again for a wrong one, and an operator's token shows the calls.
+async fn a_token_is_asked_for_and_an_operator_sees_the_calls(c: &Client, studio: &Studio) {
+    c.goto(&studio.url).await.expect("the studio loads");
+    wait_for(c, "dialog#token-dialog[open]").await;
+    let token = wait_for(c, "#token-input").await;
+    token.send_keys("not-a-token").await.expect("type a token");
+    click(c, "#token-submit").await;
+    wait_for(c, "dialog#token-dialog[open]").await;
+    let why = text(c, "#token-why").await;
+    assert!(
+        why.contains("not accepted"),
+        "a wrong token is refused: {why}"
+    );
+
+    let token = wait_for(c, "#token-input").await;
+    token.send_keys(OPERATOR).await.expect("type a token");
+    click(c, "#token-submit").await;
+    wait_for(c, "body[data-roles=operator]").await;
+    let calls = wait_for(c, "#operator-panel").await;
+    assert!(
+        calls.is_displayed().await.expect("visibility"),
+        "an operator sees the calls"
+    );
+    let live = text(c, "#live-calls tbody").await;
+    assert_eq!(live, "No calls right now.");
+}
+
+/// The designer's token, typed after the operator's is dropped, opens the
+/// flow in the editor.
+async fn a_designers_token_opens_the_flow(c: &Client, studio: &Studio) {
+    c.execute("sessionStorage.clear()", vec![])
+        .await
+        .expect("forget the token");
+    c.goto(&format!("{}?flow=hotline", studio.url))
+        .await
+        .expect("the studio loads");
+    let token = wait_for(c, "dialog#token-dialog[open] #token-input").await;
+    token.send_keys(DESIGNER).await.expect("type a token");
+    click(c, "#token-submit").await;
+    wait_for(c, "body[data-ready=true][data-roles=designer]").await;
+    wait_for(c, "#diagram g.node[data-step=welcome]").await;
 }
