@@ -605,6 +605,29 @@ async fn a_stale_save_gets_the_conflict_and_its_diff(c: &Client, studio: &Studio
         "their text is in the editor now: {shown:?}"
     );
     assert!(!shown.iter().any(|l| l.contains("# mine")), "{shown:?}");
+
+    // On their text now, the save goes through and the change log has it.
+    let first = c
+        .find(Locator::Css(".cm-content .cm-line"))
+        .await
+        .expect("the editor's first line");
+    first.click().await.expect("click into the editor");
+    let editor = c.active_element().await.expect("the editor has the focus");
+    editor
+        .send_keys(&format!("{}# mine, on theirs\n", Key::Home))
+        .await
+        .expect("type an edit");
+    click(c, "#save-flow").await;
+    wait_for(c, "#flow-status[data-kind=ok]").await;
+    wait_for(c, "body[data-dirty=false]").await;
+    let saved = std::fs::read_to_string(studio.hotline()).expect("the hotline flow");
+    assert!(
+        saved.starts_with("# mine, on theirs\n"),
+        "the file is written"
+    );
+    click(c, "#show-changes").await;
+    let change = text(c, "#changes li.change").await;
+    assert!(change.contains("saved hotline.toml"), "{change}");
 }
 
 /// With a tokens file the page asks for a token when the API answers 401,
