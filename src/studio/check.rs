@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    flow::{Diagnostic, Diagnostics, Flow, Severity, StepBehaviour, StepKind, check_source},
+    flow::{Diagnostic, Diagnostics, Flow, Severity, StepBehaviour, check_source},
     graph::{self, Shape},
 };
 
@@ -63,7 +63,7 @@ pub fn graph_json(flow: &Flow, text: &str) -> Value {
                     Shape::Marker => "marker",
                 },
                 "step": step.map(|s| &*s.id),
-                "step_kind": step.map(|s| kind_name(&s.kind)),
+                "step_kind": step.map(|s| s.kind.key()),
                 "label": n.lines.join("\n"),
                 "line": step.and_then(|s| step_line(text, &s.id)),
             })
@@ -81,11 +81,6 @@ pub fn graph_json(flow: &Flow, text: &str) -> Value {
         })
         .collect();
     json!({ "nodes": nodes, "edges": edges, "mermaid": graph::mermaid(flow) })
-}
-
-/// The step kind's key, as the flow file writes it.
-pub fn kind_name(kind: &StepKind) -> &'static str {
-    kind.key()
 }
 
 /// The 1-based line of a step's table: `[steps.ID]`, or

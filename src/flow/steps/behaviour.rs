@@ -108,6 +108,17 @@ pub enum Gives<'s> {
     AnyValue,
 }
 
+impl Gives<'_> {
+    /// `AnyValue` for a variable the step fills, `Nothing` otherwise.
+    pub fn any_value_if(fills: bool) -> Self {
+        if fills {
+            Gives::AnyValue
+        } else {
+            Gives::Nothing
+        }
+    }
+}
+
 /// Where a step's norms are checked.
 pub struct NormsAt<'f> {
     pub flow: &'f Flow,

@@ -428,11 +428,7 @@ impl StepBehaviour for CollectStep {
     }
 
     fn gives(&self, name: &str) -> Gives<'_> {
-        if *self.into == *name {
-            Gives::AnyValue
-        } else {
-            Gives::Nothing
-        }
+        Gives::any_value_if(*self.into == *name)
     }
 
     fn successors(&self) -> Vec<StepIx> {

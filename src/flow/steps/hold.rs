@@ -247,11 +247,7 @@ impl StepBehaviour for HoldStep {
     }
 
     fn gives(&self, name: &str) -> Gives<'_> {
-        if self.gives.iter().any(|g| **g == *name) {
-            Gives::AnyValue
-        } else {
-            Gives::Nothing
-        }
+        Gives::any_value_if(self.gives.iter().any(|g| **g == *name))
     }
 
     fn successors(&self) -> Vec<StepIx> {

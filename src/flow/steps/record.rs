@@ -219,11 +219,7 @@ impl StepBehaviour for RecordStep {
     }
 
     fn gives(&self, name: &str) -> Gives<'_> {
-        if *self.into == *name {
-            Gives::AnyValue
-        } else {
-            Gives::Nothing
-        }
+        Gives::any_value_if(*self.into == *name)
     }
 
     fn successors(&self) -> Vec<StepIx> {
