@@ -122,6 +122,11 @@ pub struct Script {
     /// forget `told`).
     #[serde(default)]
     spoke: bool,
+    /// Whether the recogniser ever heard the caller's words (clear or
+    /// not): their phone has sound, so N5's third prompt must not say it
+    /// has none (issue 25). Keys alone prove no microphone.
+    #[serde(default)]
+    caller_spoke: bool,
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
     /// lookup and hold answers, `set` steps and recordings.

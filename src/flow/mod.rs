@@ -326,6 +326,9 @@ pub struct Intent {
 pub struct Roles {
     pub silence_reprompt: PromptIx,
     pub silence_goodbye: PromptIx,
+    /// N5's third prompt for a caller who has spoken: no claim that the
+    /// phone has no sound (issue 25). The flow's own or built in.
+    pub silence_goodbye_spoken: PromptIx,
     /// The answer to a caller's hello (N6), the flow's `greeting_reply`:
     /// in the code a "greeting" is only the opening (N2-N4).
     pub hello_reply: Option<PromptIx>,

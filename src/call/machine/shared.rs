@@ -52,6 +52,9 @@ impl Script {
         self.heard = Understood::default();
         self.changed.clear();
         self.spoke = false;
+        if matches!(event, Event::Speech { .. }) {
+            self.caller_spoke = true;
+        }
         if let Input::Clear(_) = Input::of(&self.flow, event) {
             self.unclear = 0;
             self.language = 0;
@@ -176,12 +179,13 @@ impl Script {
     ///
     /// The rule for a caller who has spoken (issue 25): where we wait for
     /// an answer (a step's question, a consent question) their silence gets
-    /// these same three prompts, counted afresh after anything they did
-    /// (N5 as written: the scenarios and the scorer hold its third prompt
-    /// to be `silence_goodbye`). After our goodbye (`awaiting_hangup`)
-    /// silence never comes here: nothing is asked, so it is the line left
-    /// open (N12/N15), and their own goodbye or thanks there keeps the
-    /// call waiting instead of reopening it into this path.
+    /// the same three prompts, counted afresh after anything they did, but
+    /// the third is `silence_goodbye_spoken`: their phone has sound, so
+    /// 您的电话没有声音 would be untrue (N5's wording is for calls with no
+    /// sound). After our goodbye (`awaiting_hangup`) silence never comes
+    /// here: nothing is asked, so it is the line left open (N12/N15), and
+    /// their own goodbye or thanks there keeps the call waiting instead of
+    /// reopening it into this path.
     pub(super) fn silence(
         &mut self,
         silent: &mut u8,
@@ -194,7 +198,12 @@ impl Script {
             return self.end(EndReason::Silence, true, out);
         }
         let prompt = if *silent == prompts - 1 {
-            self.flow.roles().silence_goodbye
+            let roles = self.flow.roles();
+            if self.caller_spoke {
+                roles.silence_goodbye_spoken
+            } else {
+                roles.silence_goodbye
+            }
         } else {
             again
         };
