@@ -46,9 +46,9 @@ pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
     AskPrompt, AskStep, BACK, BranchStep, CallOps, CallState, CallStep, CloseStep, CollectStep,
     DigitRule, Draw, DrawAt, Entered, Entry, HangupStep, HoldStep, KeyPress, LookupStep,
-    MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, NodeShape, Progress, REPEAT, RETURN_PREFIX, RecordStep,
-    ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType, Template,
-    TransferCause, TransferStep, WaitsFor, YesNo, seconds,
+    MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, NodeShape, OnGoodbye, Progress, REPEAT, RETURN_PREFIX,
+    RecordStep, ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType,
+    Template, TransferCause, TransferStep, WaitsFor, YesNo, seconds,
 };
 pub use understanding::{Asked, asked_about};
 

@@ -390,6 +390,7 @@ impl Script {
                 out,
                 step,
                 event: None,
+                understood: None,
             };
             return match flow.step(step).kind.enter(&mut call) {
                 Entered::Next(to) => self.enter(to, out),
@@ -509,6 +510,7 @@ impl Script {
                 out,
                 step,
                 event: None,
+                understood: None,
             };
             match flow.step(step).kind.enter(&mut call) {
                 Entered::Next(next) => step = next,

@@ -14,6 +14,7 @@ mod blocks;
 mod callers_close;
 mod closing;
 mod consent_questions;
+mod goodbye_anywhere;
 mod hold;
 mod ivr;
 mod lookup;
