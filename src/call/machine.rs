@@ -217,9 +217,11 @@ impl Script {
                 self.words_after_goodbye(more, event, heard, context)
             }
             // Mumbling after the goodbye is no new request: the goodbye
-            // stays the last word and the wait runs on (the property test
-            // found a speak-up prompt here left the hang-up without one).
+            // stays the last word (the property test found a speak-up
+            // prompt here left the hang-up without one), and the wait
+            // starts again from the caller's last sound.
             (Input::Unclear, _, _) | (Input::Clear(_), None, _) | (_, _, Event::Audio(_)) => {
+                self.wait_for_hangup(context);
                 Handled
             }
             (

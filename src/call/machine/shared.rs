@@ -456,9 +456,7 @@ impl Script {
     /// The N12 goodbye; the caller hangs up first.
     pub(super) fn goodbye(&mut self, step: StepIx, close: &CloseStep, out: &mut Outbox) -> State {
         self.say(close.goodbye, out);
-        out.push(Action::Listen {
-            timeout: self.flow.timing().caller_hangup_wait,
-        });
+        self.wait_for_hangup(out);
         State::awaiting_hangup(step, Some(close.more), EndReason::LineLeftOpen)
     }
 
@@ -484,9 +482,7 @@ impl Script {
         out: &mut Outbox,
     ) -> State {
         self.say(prompt, out);
-        out.push(Action::Listen {
-            timeout: self.flow.timing().caller_hangup_wait,
-        });
+        self.wait_for_hangup(out);
         State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
     }
 
