@@ -19,6 +19,7 @@ mod hold;
 mod ivr;
 mod lookup;
 mod matching;
+mod own_words;
 mod silence;
 mod transfer;
 mod understanding;
