@@ -151,3 +151,24 @@ fn a_caller_heard_only_unclearly_has_spoken_too() {
     call.send(silence()).is(&["hangup:silence"], &[]);
     call.assert_ended(EndReason::Silence);
 }
+
+/// A flow words its own `silence_goodbye_spoken` (the outbound flow: we
+/// call back), and one written before it gets the built-in wording.
+#[test]
+fn a_flows_own_silence_goodbye_spoken_wins_over_the_built_in_one() {
+    let outbound = compile_source(
+        "outbound.toml",
+        include_str!("../../../flows/outbound.toml"),
+    )
+    .expect("the shipped outbound flow compiles");
+    let own = outbound.prompt(outbound.roles().silence_goodbye_spoken);
+    assert_eq!(
+        &**own.text(0),
+        "非常抱歉,一直没有听到您的回复,我们稍后再给您打过来,再见!"
+    );
+    let blocks = compile_source("blocks.toml", include_str!("blocks.toml"))
+        .expect("the blocks test flow compiles");
+    let built_in = blocks.prompt(blocks.roles().silence_goodbye_spoken);
+    assert_eq!(&*built_in.id, "silence_goodbye_spoken");
+    assert_eq!(&**built_in.text(0), SILENCE_GOODBYE_SPOKEN);
+}
