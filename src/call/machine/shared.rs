@@ -138,11 +138,16 @@ impl Script {
     /// "Say again": what the last turn told (a `say` step: the bill, a
     /// ticket number), then `question` (else the last thing said). The
     /// question alone would drop what the caller asked to hear (issue 25).
+    /// A caller asking again after N5's goodbye is back and has spoken: the
+    /// goodbye no longer holds (and 您的电话没有声音 would be untrue), so they
+    /// hear the silence reprompt, the question again.
     pub(super) fn say_again(&mut self, question: Option<PromptIx>, out: &mut Outbox) {
         let told = self.told;
+        let roles = self.flow.roles();
         let question = question
             .or(self.last_said)
-            .unwrap_or(self.flow.roles().silence_reprompt);
+            .filter(|&p| p != roles.silence_goodbye && p != roles.silence_goodbye_spoken)
+            .unwrap_or(roles.silence_reprompt);
         if let Some(t) = told
             && t != question
         {

@@ -172,3 +172,18 @@ fn a_flows_own_silence_goodbye_spoken_wins_over_the_built_in_one() {
     assert_eq!(&*built_in.id, "silence_goodbye_spoken");
     assert_eq!(&**built_in.text(0), SILENCE_GOODBYE_SPOKEN);
 }
+
+/// "Say again" after N5's goodbye: the caller is back, so the goodbye no
+/// longer holds; they hear the question again, never 您的电话没有声音 a
+/// second time (the property test found it).
+#[test]
+fn say_again_after_the_silence_goodbye_hears_the_question_not_the_goodbye() {
+    let mut call = Call::zh_cn();
+    call.send(silence())
+        .is(&["say:silence_reprompt", LISTEN], &[REPROMPT]);
+    call.send(silence())
+        .is(&["say:silence_goodbye", LISTEN], &[SILENCE_GOODBYE]);
+    call.send(words("什么?没听清"))
+        .is(&["say:silence_reprompt", LISTEN], &[REPROMPT]);
+    assert_eq!(call.at(), ("listening", Some("welcome")));
+}
