@@ -17,7 +17,10 @@ const UNCLEAR: &str = "非常抱歉,我这边听不清楚,请您大声一点,好
 const SWITCH_PHONE: &str = "对不起!您的电话声音太小,我这边听不清楚,请您换一部电话再打过来,好吗?";
 const CONSENT: &str = "为了更好地解决您的问题,我为您转接到人工客服,请问可以吗?";
 const DECLINED: &str = "好的,那我继续为您服务,请问还有什么可以帮您?";
-const SILENCE_GOODBYE: &str = "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!";
+/// N5's third prompt for a caller who has spoken (issue 25): no claim that
+/// the phone has no sound.
+const SILENCE_GOODBYE_SPOKEN: &str =
+    "非常抱歉,一直没有听到您的回复,如您还需要帮助,欢迎再次来电,再见!";
 const BILL: &str = "您本月话费58.50元。";
 const ANYTHING_ELSE: &str = "您还需要别的帮助吗?";
 
@@ -269,7 +272,7 @@ async fn transfer_consent_silence_reprompts_then_hangs_up() {
     assert_eq!(said(&turn), [CONSENT]);
     assert_eq!(listen_ms(&turn), Some(5000));
     let turn = call.send(&mut server, no_input()).await;
-    assert_eq!(said(&turn), [SILENCE_GOODBYE]);
+    assert_eq!(said(&turn), [SILENCE_GOODBYE_SPOKEN]);
     assert_eq!(hangup_reason(&turn), None);
     assert_eq!(
         at(&turn),

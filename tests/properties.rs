@@ -202,6 +202,7 @@ struct Seen {
 /// The prompts after which we may hang up.
 const GOODBYES: &[&str] = &[
     "silence_goodbye",
+    "silence_goodbye_spoken",
     "polite_close",
     "nuisance_goodbye",
     "goodbye",
@@ -599,7 +600,12 @@ proptest! {
         for pick in &picks {
             let line = fillers[pick % fillers.len()];
             send(&mut machine, speech(line), &mut out);
-            prop_assert!(out.is_empty(), "{:?} after our goodbye got {:?}", line, said(&out));
+            // Nothing said; only the wait for the hang-up starts again.
+            prop_assert_eq!(
+                &out,
+                &vec![Action::Listen { timeout: flow.timing().caller_hangup_wait }],
+                "{:?} after our goodbye", line
+            );
             prop_assert_eq!(machine.state(), CallState::AwaitingHangup);
         }
         send(&mut machine, Event::NoInput, &mut out);
@@ -609,7 +615,9 @@ proptest! {
     /// A caller who has spoken is never hung up on for silence before the
     /// three silence prompts, and never after our goodbye: their silence
     /// there only waits for them to hang up (N5 is for calls with no
-    /// sound, N12 for the close).
+    /// sound, N12 for the close). Nor are they told their phone has no
+    /// sound (`silence_goodbye`): their third prompt is
+    /// `silence_goodbye_spoken`.
     #[test]
     fn a_caller_who_has_spoken_is_never_hung_up_on_for_silence_early(
         flow in 0usize..3,
@@ -631,6 +639,7 @@ proptest! {
         let mut silent_prompts = 0usize;
         // Our goodbye said, and no real request from the caller since.
         let mut closed = false;
+        let mut spoke = false;
         let moves = moves.into_iter().chain(std::iter::repeat_n((0, true), 50));
         for (pick, quiet) in moves {
             if machine.ended().is_some() {
@@ -648,6 +657,11 @@ proptest! {
                 closed = false;
             }
             let words = said(&out);
+            spoke |= !quiet;
+            prop_assert!(
+                !(spoke && words.contains(&"silence_goodbye")),
+                "a caller who has spoken heard {:?}", words
+            );
             if quiet {
                 prop_assert!(
                     !(closed && words.iter().any(|w| w.starts_with("silence_"))),

@@ -122,6 +122,11 @@ pub struct Script {
     /// forget `told`).
     #[serde(default)]
     spoke: bool,
+    /// Whether the recogniser ever heard the caller's words (clear or
+    /// not): their phone has sound, so N5's third prompt must not say it
+    /// has none (issue 25). Keys alone prove no microphone.
+    #[serde(default)]
+    caller_spoke: bool,
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
     /// lookup and hold answers, `set` steps and recordings.
@@ -212,9 +217,11 @@ impl Script {
                 self.words_after_goodbye(more, event, heard, context)
             }
             // Mumbling after the goodbye is no new request: the goodbye
-            // stays the last word and the wait runs on (the property test
-            // found a speak-up prompt here left the hang-up without one).
+            // stays the last word (the property test found a speak-up
+            // prompt here left the hang-up without one), and the wait
+            // starts again from the caller's last sound.
             (Input::Unclear, _, _) | (Input::Clear(_), None, _) | (_, _, Event::Audio(_)) => {
+                self.wait_for_hangup(context);
                 Handled
             }
             (

@@ -46,9 +46,9 @@ pub use registry::{FlowRegistry, FlowSummary};
 pub use steps::{
     AskPrompt, AskStep, BACK, BranchStep, CallOps, CallState, CallStep, CloseStep, CollectStep,
     DigitRule, Draw, DrawAt, Entered, Entry, HangupStep, HoldStep, KeyPress, LookupStep,
-    MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, NodeShape, Progress, REPEAT, RETURN_PREFIX, RecordStep,
-    ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType, Template,
-    TransferCause, TransferStep, WaitsFor, YesNo, seconds,
+    MAX_SUBFLOW_DEPTH, MenuKey, MenuStep, NodeShape, OnGoodbye, Progress, REPEAT, RETURN_PREFIX,
+    RecordStep, ReturnStep, SayStep, SetStep, Step, StepBehaviour, StepInput, StepKind, TargetType,
+    Template, TransferCause, TransferStep, WaitsFor, YesNo, seconds,
 };
 pub use understanding::{Asked, asked_about};
 
@@ -326,6 +326,9 @@ pub struct Intent {
 pub struct Roles {
     pub silence_reprompt: PromptIx,
     pub silence_goodbye: PromptIx,
+    /// N5's third prompt for a caller who has spoken: no claim that the
+    /// phone has no sound (issue 25). The flow's own or built in.
+    pub silence_goodbye_spoken: PromptIx,
     /// The answer to a caller's hello (N6), the flow's `greeting_reply`:
     /// in the code a "greeting" is only the opening (N2-N4).
     pub hello_reply: Option<PromptIx>,

@@ -326,6 +326,65 @@ pub(super) fn builtin_goodbye(
     })
 }
 
+/// The third silence prompt for a caller who has spoken (N5, issue 25):
+/// their phone has sound, so they are not told it has none. Built in so a
+/// flow written before it still compiles; a flow words its own with
+/// `[prompts.silence_goodbye_spoken]`.
+pub const SILENCE_GOODBYE_SPOKEN: &str = "silence_goodbye_spoken";
+
+/// The built-in wording per locale name, in the norms' style (an apology,
+/// why we end, a welcome to call again, the goodbye; no 不-word ending).
+const SILENCE_GOODBYE_SPOKEN_TEXTS: &[(&str, &str)] = &[
+    (
+        "zh-CN",
+        "非常抱歉,一直没有听到您的回复,如您还需要帮助,欢迎再次来电,再见!",
+    ),
+    (
+        "zh-TW",
+        "非常抱歉,一直沒有聽到您的回覆,如您還需要幫助,歡迎再次來電,再見!",
+    ),
+    (
+        "en",
+        "I'm very sorry, I haven't heard from you for a while. If you still need help, you are welcome to call again. Goodbye!",
+    ),
+];
+
+/// The built-in `silence_goodbye_spoken`, unless the flow words its own
+/// (`None` then). A locale without built-in wording gets the flow's
+/// `polite_close` there (an apology, thanks and goodbye, N12), which is
+/// true of this caller too; without that prompt the flow does not compile
+/// anyway.
+pub(super) fn builtin_silence_goodbye_spoken(
+    locales: &[Arc<str>],
+    prompts: &[Arc<super::Prompt>],
+    names: &HashMap<String, super::PromptIx>,
+) -> Option<super::Prompt> {
+    if names.contains_key(SILENCE_GOODBYE_SPOKEN) {
+        return None;
+    }
+    let polite = names.get("polite_close").map(|&p| &prompts[usize::from(p)]);
+    let texts = locales
+        .iter()
+        .enumerate()
+        .map(|(ix, locale)| {
+            SILENCE_GOODBYE_SPOKEN_TEXTS
+                .iter()
+                .find(|(name, _)| **name == **locale)
+                .map(|(_, text)| Arc::from(*text))
+                .or_else(|| polite.and_then(|p| p.texts.get(ix).cloned()))
+                .unwrap_or_default()
+        })
+        .collect();
+    Some(super::Prompt {
+        id: SILENCE_GOODBYE_SPOKEN.into(),
+        texts,
+        audio: None,
+        ssml: None,
+        template: None,
+        ssml_template: None,
+    })
+}
+
 /// What a caller's question back at a consent question is about, where the
 /// flow can answer it (issue 25). Not intents: the labelled corpus holds
 /// 是真人吗? to be a (questioned) request for a person, and it stays one.

@@ -116,15 +116,22 @@ impl Graph {
     fn silence(&mut self, flow: &Flow, from: &str, again: PromptIx) {
         let timing = flow.timing();
         let count = timing.silence_prompts;
+        // The goodbye depends on whether the caller has spoken (their phone
+        // has sound then), so the edge names both.
+        let roles = flow.roles();
+        let goodbye = format!(
+            "{} / {}",
+            flow.prompt(roles.silence_goodbye).id,
+            flow.prompt(roles.silence_goodbye_spoken).id
+        );
         let prompts: Vec<&str> = (1..count)
             .map(|k| {
                 if k == count - 1 {
-                    flow.roles().silence_goodbye
+                    &*goodbye
                 } else {
-                    again
+                    &*flow.prompt(again).id
                 }
             })
-            .map(|p| &*flow.prompt(p).id)
             .collect();
         let mut label = format!("silence x{count}");
         if !prompts.is_empty() {

@@ -38,8 +38,8 @@ fn mermaid_draws_silence_and_anywhere() {
     let lines = lines(&text);
     for want in [
         "hangup_silence([\"hang up (silence, N5)\"])",
-        "welcome -.->|\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\"| hangup_silence",
-        "more_help -.->|\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\"| hangup_silence",
+        "welcome -.->|\"silence x3, 5 s apart: silence_reprompt, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
+        "more_help -.->|\"silence x3, 5 s apart: silence_reprompt, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
         "anywhere{{\"any listening step\"}}",
         "anywhere -->|\"agent\"| to_agent",
     ] {
@@ -54,8 +54,8 @@ fn mermaid_draws_silence_at_the_consent_questions() {
     let text = mermaid(&hotline());
     let lines = lines(&text);
     for want in [
-        "to_agent -.->|\"silence x3, 5 s apart: transfer_consent, silence_goodbye\"| hangup_silence",
-        "change_plan -.->|\"silence x3, 5 s apart: hold_ask, silence_goodbye\"| hangup_silence",
+        "to_agent -.->|\"silence x3, 5 s apart: transfer_consent, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
+        "change_plan -.->|\"silence x3, 5 s apart: hold_ask, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{text}");
     }
@@ -74,7 +74,7 @@ fn mermaid_draws_unclear_audio_speakerphone_and_language() {
         "audio_switch_phone{{\"hang up? switch_phone (N7)\"}}",
         "anywhere -.->|\"unclear audio once more\"| audio_switch_phone",
         "audio_switch_phone -.->|\"yes, polite_close, 5 s for the caller\"| hangup_poor_audio",
-        "audio_switch_phone -.->|\"silence x3, 5 s apart: switch_phone, silence_goodbye\"| hangup_silence",
+        "audio_switch_phone -.->|\"silence x3, 5 s apart: switch_phone, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
         "audio_switch_phone -->|\"no, the step again\"| anywhere",
         "audio_switch_phone -.->|\"unclear audio, switch_phone\"| audio_switch_phone",
         "hangup_poor_audio([\"hang up (poor_audio, N7)\"])",
@@ -83,7 +83,7 @@ fn mermaid_draws_unclear_audio_speakerphone_and_language() {
         "anywhere -.->|\"no audio\"| audio_handset",
         "audio_handset -->|\"yes, the step again\"| anywhere",
         "audio_handset -->|\"no, speak_into_handset\"| audio_handset",
-        "audio_handset -.->|\"silence x3, 5 s apart: pick_up_handset, silence_goodbye\"| hangup_silence",
+        "audio_handset -.->|\"silence x3, 5 s apart: pick_up_handset, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
         // N9: ask for the language we speak; the step waits on.
         "anywhere -.->|\"unknown language x2, mandarin\"| anywhere",
         // The bounds.
@@ -110,8 +110,8 @@ fn labels_follow_the_flows_timing_and_reprompts() {
     let text = mermaid(&flow);
     let lines = lines(&text);
     for want in [
-        "welcome -.->|\"silence x4, 5 s apart: silence_reprompt, silence_reprompt, silence_goodbye\"| hangup_silence",
-        "more_help -.->|\"silence x4, 5 s apart: not_understood, not_understood, silence_goodbye\"| hangup_silence",
+        "welcome -.->|\"silence x4, 5 s apart: silence_reprompt, silence_reprompt, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
+        "more_help -.->|\"silence x4, 5 s apart: not_understood, not_understood, silence_goodbye / silence_goodbye_spoken\"| hangup_silence",
         "anywhere -.->|\"unclear audio x2, unclear\"| anywhere",
         "audio_switch_phone -.->|\"yes, polite_close, 5 s for the caller\"| hangup_poor_audio",
     ] {
@@ -164,7 +164,7 @@ fn dot_draws_the_same_graph() {
         "welcome [label=\"welcome\\nask @opening (N2-N4)\", shape=box];",
         "welcome -> bill [label=\"bill\"];",
         "change_plan -> record_request [label=\"no\"];",
-        "welcome -> hangup_silence [label=\"silence x3, 5 s apart: silence_reprompt, silence_goodbye\", style=dashed];",
+        "welcome -> hangup_silence [label=\"silence x3, 5 s apart: silence_reprompt, silence_goodbye / silence_goodbye_spoken\", style=dashed];",
         "anywhere -> anywhere [label=\"unknown language x2, mandarin\", style=dashed];",
         "cannot_go_on -> to_agent [label=\"offer a person\"];",
         "to_agent -> to_agent_transferred [label=\"yes\"];",

@@ -18,8 +18,8 @@ use crate::{
         understanding::{self, Answer, Input},
     },
     flow::{
-        AskStep, CallOps, CloseStep, Flow, Heard, IntentIx, Progress, PromptIx, StepBehaviour,
-        StepInput, StepIx, TransferStep, Vars, YesNo, matcher::Understood,
+        AskStep, CallOps, CloseStep, Flow, Heard, IntentIx, OnGoodbye, Progress, PromptIx,
+        StepBehaviour, StepInput, StepIx, TransferStep, Vars, YesNo, matcher::Understood,
     },
 };
 
@@ -31,6 +31,9 @@ pub(super) struct AtStep<'a, 'e> {
     pub step: StepIx,
     /// The event being handled (`None` while entering a step).
     pub event: Option<&'e Event>,
+    /// What the event's words were understood as, when the goodbye rule
+    /// already read them: the kind gets the same without a second pass.
+    pub understood: Option<Understood>,
 }
 
 impl Script {
@@ -47,14 +50,38 @@ impl Script {
         }
         // The kind is borrowed from the flow while the call changes.
         let flow = Arc::clone(&self.flow);
+        let kind = &flow.step(step).kind;
         let input = step_input(&flow, event);
+        // The caller's goodbye (issue 25), where it holds no request that
+        // leads on from here, ends what the step waits for (keys, an entry,
+        // a result) and leads to the close, unless the kind's words answer
+        // something (`StepBehaviour::on_goodbye`).
+        let mut understood = None;
+        if let StepInput::Heard(heard @ Heard::Words(_)) = input {
+            let before = match kind.on_goodbye(progress) {
+                OnGoodbye::Own => None,
+                OnGoodbye::Close => Some(None),
+                OnGoodbye::CloseAfter(prompt) => Some(Some(prompt)),
+            };
+            if let Some(before) = before {
+                let heard = self.understand(event, heard);
+                if understanding::says_goodbye(&flow, heard) && !self.routable(step, heard) {
+                    if let Some(p) = before {
+                        self.say(p, out);
+                    }
+                    return Transition(self.caller_goodbye(step, out));
+                }
+                understood = Some(heard);
+            }
+        }
         let mut call = AtStep {
             script: self,
             out,
             step,
             event: Some(event),
+            understood,
         };
-        flow.step(step).kind.on_input(progress, input, &mut call)
+        kind.on_input(progress, input, &mut call)
     }
 }
 
@@ -178,6 +205,9 @@ impl CallOps for AtStep<'_, '_> {
     }
 
     fn understand(&mut self, heard: Heard<'_>) -> Understood {
+        if let Some(u) = self.understood.take() {
+            return u;
+        }
         match self.event {
             Some(event) => self.script.understand(event, heard),
             None => {

@@ -57,9 +57,11 @@ impl Script {
 
     /// Words after our N12 goodbye. Only a real request reopens the call
     /// (at `more`); the caller's own 再见, thanks or 嗯 leave our goodbye
-    /// the last word, and the wait for their hang-up runs on. Their
-    /// silence then is the line left open, never N5's no-sound goodbye:
-    /// that is for calls with no sound, and this caller has spoken.
+    /// the last word, and the wait for their hang-up starts again from
+    /// their words: without it the call waited for the front-end's idle
+    /// guard, not the line-left-open hang-up (N12/N15). Their silence then
+    /// is the line left open, never N5's no-sound goodbye: that is for
+    /// calls with no sound, and this caller has spoken.
     pub(super) fn words_after_goodbye(
         &mut self,
         more: StepIx,
@@ -71,8 +73,7 @@ impl Script {
         if understanding::asks_for_more(&self.flow, understood) {
             return self.respond_at(more, understood, out);
         }
-        // "Hello? Are you there?" hears the goodbye again, and the wait
-        // starts again.
+        // "Hello? Are you there?" hears the goodbye again.
         if self
             .flow
             .roles()
@@ -80,10 +81,16 @@ impl Script {
             .is_some_and(|r| understood.contains(r))
         {
             self.say_again(None, out);
-            out.push(Action::Listen {
-                timeout: self.flow.timing().caller_hangup_wait,
-            });
         }
+        self.wait_for_hangup(out);
         Handled
+    }
+
+    /// After our goodbye: the wait for the caller to hang up, after which
+    /// we hang up (N12, N15).
+    pub(super) fn wait_for_hangup(&self, out: &mut Outbox) {
+        out.push(Action::Listen {
+            timeout: self.flow.timing().caller_hangup_wait,
+        });
     }
 }

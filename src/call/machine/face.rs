@@ -67,6 +67,7 @@ impl CallMachine {
             heard: Understood::default(),
             told: None,
             spoke: false,
+            caller_spoke: false,
             ended: None,
             vars: setup.variables,
             frames: Vec::new(),

@@ -148,7 +148,7 @@ impl Script {
     /// without its "anything else?" (the caller just said no more), then
     /// the wait for their hang-up, where a real request reopens the call
     /// (N12). A flow without a close step closes politely.
-    fn caller_goodbye(&mut self, step: StepIx, out: &mut Outbox) -> State {
+    pub(super) fn caller_goodbye(&mut self, step: StepIx, out: &mut Outbox) -> State {
         self.not_understood = 0;
         self.nuisance = 0;
         self.pending = Understood::default();

@@ -52,6 +52,9 @@ impl Script {
         self.heard = Understood::default();
         self.changed.clear();
         self.spoke = false;
+        if matches!(event, Event::Speech { .. }) {
+            self.caller_spoke = true;
+        }
         if let Input::Clear(_) = Input::of(&self.flow, event) {
             self.unclear = 0;
             self.language = 0;
@@ -135,11 +138,16 @@ impl Script {
     /// "Say again": what the last turn told (a `say` step: the bill, a
     /// ticket number), then `question` (else the last thing said). The
     /// question alone would drop what the caller asked to hear (issue 25).
+    /// A caller asking again after N5's goodbye is back and has spoken: the
+    /// goodbye no longer holds (and 您的电话没有声音 would be untrue), so they
+    /// hear the silence reprompt, the question again.
     pub(super) fn say_again(&mut self, question: Option<PromptIx>, out: &mut Outbox) {
         let told = self.told;
+        let roles = self.flow.roles();
         let question = question
             .or(self.last_said)
-            .unwrap_or(self.flow.roles().silence_reprompt);
+            .filter(|&p| p != roles.silence_goodbye && p != roles.silence_goodbye_spoken)
+            .unwrap_or(roles.silence_reprompt);
         if let Some(t) = told
             && t != question
         {
@@ -176,12 +184,13 @@ impl Script {
     ///
     /// The rule for a caller who has spoken (issue 25): where we wait for
     /// an answer (a step's question, a consent question) their silence gets
-    /// these same three prompts, counted afresh after anything they did
-    /// (N5 as written: the scenarios and the scorer hold its third prompt
-    /// to be `silence_goodbye`). After our goodbye (`awaiting_hangup`)
-    /// silence never comes here: nothing is asked, so it is the line left
-    /// open (N12/N15), and their own goodbye or thanks there keeps the
-    /// call waiting instead of reopening it into this path.
+    /// the same three prompts, counted afresh after anything they did, but
+    /// the third is `silence_goodbye_spoken`: their phone has sound, so
+    /// 您的电话没有声音 would be untrue (N5's wording is for calls with no
+    /// sound). After our goodbye (`awaiting_hangup`) silence never comes
+    /// here: nothing is asked, so it is the line left open (N12/N15), and
+    /// their own goodbye or thanks there keeps the call waiting instead of
+    /// reopening it into this path.
     pub(super) fn silence(
         &mut self,
         silent: &mut u8,
@@ -194,7 +203,12 @@ impl Script {
             return self.end(EndReason::Silence, true, out);
         }
         let prompt = if *silent == prompts - 1 {
-            self.flow.roles().silence_goodbye
+            let roles = self.flow.roles();
+            if self.caller_spoke {
+                roles.silence_goodbye_spoken
+            } else {
+                roles.silence_goodbye
+            }
         } else {
             again
         };
@@ -381,6 +395,7 @@ impl Script {
                 out,
                 step,
                 event: None,
+                understood: None,
             };
             return match flow.step(step).kind.enter(&mut call) {
                 Entered::Next(to) => self.enter(to, out),
@@ -446,9 +461,7 @@ impl Script {
     /// The N12 goodbye; the caller hangs up first.
     pub(super) fn goodbye(&mut self, step: StepIx, close: &CloseStep, out: &mut Outbox) -> State {
         self.say(close.goodbye, out);
-        out.push(Action::Listen {
-            timeout: self.flow.timing().caller_hangup_wait,
-        });
+        self.wait_for_hangup(out);
         State::awaiting_hangup(step, Some(close.more), EndReason::LineLeftOpen)
     }
 
@@ -474,9 +487,7 @@ impl Script {
         out: &mut Outbox,
     ) -> State {
         self.say(prompt, out);
-        out.push(Action::Listen {
-            timeout: self.flow.timing().caller_hangup_wait,
-        });
+        self.wait_for_hangup(out);
         State::awaiting_hangup(step, None, EndReason::LineLeftOpen)
     }
 
@@ -500,6 +511,7 @@ impl Script {
                 out,
                 step,
                 event: None,
+                understood: None,
             };
             match flow.step(step).kind.enter(&mut call) {
                 Entered::Next(next) => step = next,

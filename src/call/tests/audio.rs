@@ -124,8 +124,10 @@ fn a_yes_after_the_silence_goodbye_hears_the_consent_question_again() {
     ask_for_agent(&mut call);
     call.send(silence())
         .is(&["say:transfer_consent", LISTEN], &[CONSENT]);
-    call.send(silence())
-        .is(&["say:silence_goodbye", LISTEN], &[SILENCE_GOODBYE]);
+    call.send(silence()).is(
+        &["say:silence_goodbye_spoken", LISTEN],
+        &[SILENCE_GOODBYE_SPOKEN],
+    );
     call.send(words("可以"))
         .is(&["say:transfer_consent", LISTEN], &[CONSENT]);
     call.send(words("可以")).is(&[TRANSFER], &[]);

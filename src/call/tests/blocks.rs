@@ -151,9 +151,11 @@ fn silence_inside_a_subflow_follows_the_silence_rules() {
         &["say:silence_reprompt", LISTEN],
         &["您好!请问有什么可以帮您?"],
     );
+    // The caller has spoken (查话费): the built-in wording, no claim that
+    // the phone has no sound (blocks.toml words none of its own).
     call.send(silence()).is(
-        &["say:silence_goodbye", LISTEN],
-        &["非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!"],
+        &["say:silence_goodbye_spoken", LISTEN],
+        &["非常抱歉,一直没有听到您的回复,如您还需要帮助,欢迎再次来电,再见!"],
     );
     call.send(silence()).is(&["hangup:silence"], &[]);
     call.assert_ended(EndReason::Silence);

@@ -135,7 +135,7 @@ fn a_goodbye_or_thanks_after_ours_gets_nothing_new_and_the_wait_runs_on() {
     for lang in &LANGS {
         let mut call = after_our_goodbye(lang, lang.closings[0]);
         for line in lang.after_goodbye {
-            call.send(words(line)).is(&[], &[]);
+            call.send(words(line)).is(&["listen:10000"], &[]);
             assert_eq!(
                 call.at(),
                 ("awaiting_hangup", Some("anything_else")),
@@ -153,7 +153,8 @@ fn a_goodbye_or_thanks_after_ours_gets_nothing_new_and_the_wait_runs_on() {
 fn goodbye_then_silence_is_the_line_left_open_never_the_no_sound_goodbye() {
     for lang in &LANGS {
         let mut call = after_our_goodbye(lang, lang.closings[1]);
-        call.send(words(lang.after_goodbye[0])).is(&[], &[]);
+        call.send(words(lang.after_goodbye[0]))
+            .is(&["listen:10000"], &[]);
         call.send(silence()).is(&["hangup:line_left_open"], &[]);
         call.assert_ended(EndReason::LineLeftOpen);
     }
@@ -163,7 +164,8 @@ fn goodbye_then_silence_is_the_line_left_open_never_the_no_sound_goodbye() {
 fn a_real_request_after_our_goodbye_reopens_the_call() {
     for lang in &LANGS {
         let mut call = after_our_goodbye(lang, lang.closings[2]);
-        call.send(words(lang.after_goodbye[1])).is(&[], &[]);
+        call.send(words(lang.after_goodbye[1]))
+            .is(&["listen:10000"], &[]);
         call.send(words(lang.bill_please))
             .is(&["lookup:bill", "listen:2000"], &[]);
     }
@@ -176,7 +178,8 @@ fn a_goodbye_away_from_the_close_step_leads_to_the_closes_goodbye() {
         call.send(words(lang.closings[0]))
             .is(&["say:goodbye", "listen:10000"], &[lang.goodbye]);
         assert_eq!(call.at(), ("awaiting_hangup", Some("anything_else")));
-        call.send(words(lang.after_goodbye[0])).is(&[], &[]);
+        call.send(words(lang.after_goodbye[0]))
+            .is(&["listen:10000"], &[]);
         call.send(Event::CallerHangup).is(&[], &[]);
         call.assert_ended(EndReason::CallerHangup);
     }

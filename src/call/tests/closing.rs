@@ -48,8 +48,8 @@ fn mumbling_after_the_goodbye_leaves_the_goodbye_the_last_word() {
     );
     call.send(silence())
         .is(&["say:goodbye", "listen:10000"], &[GOODBYE]);
-    call.send(mumble("嗯嗯")).is(&[], &[]);
-    call.send(mumble("啊")).is(&[], &[]);
+    call.send(mumble("嗯嗯")).is(&["listen:10000"], &[]);
+    call.send(mumble("啊")).is(&["listen:10000"], &[]);
     assert_eq!(call.at(), ("awaiting_hangup", Some("anything_else")));
     call.send(silence()).is(&["hangup:line_left_open"], &[]);
     call.assert_ended(EndReason::LineLeftOpen);

@@ -14,10 +14,12 @@ mod blocks;
 mod callers_close;
 mod closing;
 mod consent_questions;
+mod goodbye_anywhere;
 mod hold;
 mod ivr;
 mod lookup;
 mod matching;
+mod own_words;
 mod silence;
 mod transfer;
 mod understanding;
@@ -35,6 +37,8 @@ const OPENING: &str = "您好,XX欢迎您的来电,请问有什么可以帮您?"
 const OPENING_MORNING: &str = "早上好!XX欢迎您的来电,请问有什么可以帮您?";
 const REPROMPT: &str = "您好!请问有什么可以帮您?";
 const SILENCE_GOODBYE: &str = "非常抱歉,您的电话没有声音,请您换一部电话再打来,再见!";
+const SILENCE_GOODBYE_SPOKEN: &str =
+    "非常抱歉,一直没有听到您的回复,如您还需要帮助,欢迎再次来电,再见!";
 const UNCLEAR: &str = "非常抱歉,我这边听不清楚,请您大声一点,好吗?";
 const SWITCH_PHONE: &str = "对不起!您的电话声音太小,我这边听不清楚,请您换一部电话再打过来,好吗?";
 const PICK_UP: &str = "非常抱歉,我听不到您的声音,请问您是否已拿起话筒?";

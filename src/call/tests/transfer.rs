@@ -38,8 +38,10 @@ fn transfer_silence_asks_again_then_says_goodbye() {
     ask_for_agent(&mut call);
     call.send(silence())
         .is(&["say:transfer_consent", LISTEN], &[CONSENT]);
-    call.send(silence())
-        .is(&["say:silence_goodbye", LISTEN], &[SILENCE_GOODBYE]);
+    call.send(silence()).is(
+        &["say:silence_goodbye_spoken", LISTEN],
+        &[SILENCE_GOODBYE_SPOKEN],
+    );
     assert_eq!(call.at(), ("confirming_transfer", Some("to_agent")));
     call.send(silence()).is(&["hangup:silence"], &[]);
     call.assert_ended(EndReason::Silence);
@@ -197,8 +199,10 @@ fn hold_silence_asks_again_then_says_goodbye() {
         .is(&["say:hold_ask", LISTEN], &[HOLD_ASK]);
     call.send(silence())
         .is(&["say:hold_ask", LISTEN], &[HOLD_ASK]);
-    call.send(silence())
-        .is(&["say:silence_goodbye", LISTEN], &[SILENCE_GOODBYE]);
+    call.send(silence()).is(
+        &["say:silence_goodbye_spoken", LISTEN],
+        &[SILENCE_GOODBYE_SPOKEN],
+    );
     call.send(silence()).is(&["hangup:silence"], &[]);
     call.assert_ended(EndReason::Silence);
 }

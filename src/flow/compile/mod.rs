@@ -24,7 +24,10 @@ use super::{
     matcher::{Matcher, Phrases, Slips},
     norms::check_norms,
     raw::RawFlow,
-    understanding::{GOODBYE, builtin_goodbye, check_understanding, learn_examples},
+    understanding::{
+        GOODBYE, SILENCE_GOODBYE_SPOKEN, builtin_goodbye, builtin_silence_goodbye_spoken,
+        check_understanding, learn_examples,
+    },
 };
 
 mod hours;
@@ -108,8 +111,12 @@ fn check_flow(source: &Source<'_>, raw: &RawFlow) -> Checked<Option<Flow>> {
     let zone = found.take(check_time_zone(source, raw));
     let variables = found.take(check_variables(source, raw, &locales));
     let run_time = found.take(check_run_time_variables(source, raw));
-    let (prompts, prompt_names) =
+    let (mut prompts, mut prompt_names) =
         found.take(check_prompts(source, raw, &locales, &variables, &run_time));
+    if let Some(p) = builtin_silence_goodbye_spoken(&locales, &prompts, &prompt_names) {
+        prompt_names.insert(SILENCE_GOODBYE_SPOKEN.into(), PromptIx::new(prompts.len()));
+        prompts.push(Arc::new(p));
+    }
     let (mut intents, mut intent_names) = found.take(check_intents(source, raw, &locales));
     if let Some(bye) = builtin_goodbye(&locales, &intents, &intent_names) {
         intent_names.insert(GOODBYE.into(), IntentIx::new(intents.len()));

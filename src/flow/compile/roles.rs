@@ -38,6 +38,8 @@ pub(super) fn check_roles(
             "N5",
             "a silent caller hears a third prompt before we hang up",
         ),
+        // Built in when the flow words none (flow::understanding).
+        silence_goodbye_spoken: p("silence_goodbye_spoken").unwrap_or_default(),
         unclear: required(
             "unclear",
             "N7",

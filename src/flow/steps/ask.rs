@@ -12,8 +12,8 @@ use super::super::{AskPrompt, Flow, IntentIx, ListenFor, PromptIx, StepIx, StepK
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Answers, PromptRef, StepRef},
-    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, Written, optional,
-    schema_of,
+    Listening, OnGoodbye, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, Written,
+    optional, schema_of,
 };
 
 /// Say and listen.
@@ -143,6 +143,12 @@ impl RawKind for RawAsk {
 /// What the caller says at an ask is answered by the machine's `respond`
 /// (routing, and the everyday replies every listening step shares).
 impl StepBehaviour for AskStep {
+    /// Words at a question are routed first (我要查话费,再见 is a request),
+    /// then a goodbye leads to the close (`respond`).
+    fn on_goodbye(&self, _progress: &Progress) -> OnGoodbye {
+        OnGoodbye::Own
+    }
+
     fn key(&self) -> &'static str {
         SPEC.key
     }

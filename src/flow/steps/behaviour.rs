@@ -80,6 +80,17 @@ pub trait StepBehaviour {
         None
     }
 
+    /// What the caller's own goodbye (再见, 就这样吧, "that's all": issue
+    /// 25) does while the call waits here, when it holds no request that
+    /// leads on from here. Most kinds wait for keys, an entry or a result
+    /// the caller no longer needs once they end the call, so the default is
+    /// the close (`call/machine/at_step.rs`); a kind whose words answer
+    /// something says so in its file.
+    fn on_goodbye(&self, progress: &Progress) -> OnGoodbye {
+        let _ = progress;
+        OnGoodbye::Close
+    }
+
     /// What the call does on reaching the step: go on at once (`Next`,
     /// within the same turn), or wait in a phase.
     fn enter<C: CallOps>(&self, call: &mut C) -> Entered<C::Phase>;
@@ -96,6 +107,20 @@ pub trait StepBehaviour {
         let _ = (progress, input);
         call.pass()
     }
+}
+
+/// What the caller's goodbye does at a step (`StepBehaviour::on_goodbye`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnGoodbye {
+    /// The close: the flow's close step's goodbye without its "anything
+    /// else?" (the caller just said no more), then the wait for their
+    /// hang-up, where a real request reopens the call (N12).
+    Close,
+    /// This prompt first (the end of a wait: 不好意思让您久等了), then the
+    /// close.
+    CloseAfter(PromptIx),
+    /// The kind's own rule, in its `on_input`.
+    Own,
 }
 
 /// What a step does to one of the call's variables.

@@ -8,8 +8,8 @@ use super::super::{ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{PromptRef, StepRef},
-    Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
-    Written, required, schema_of, seconds, yes_no_question,
+    Listening, NodeShape, NormsAt, OnGoodbye, Progress, RawKind, StepBehaviour, StepInput,
+    StepKindSpec, Written, required, schema_of, seconds, yes_no_question,
 };
 
 /// Ask whether anything else is needed, then goodbye (N12).
@@ -104,6 +104,12 @@ impl RawKind for RawClose {
 }
 
 impl StepBehaviour for CloseStep {
+    /// At "anything else?" a goodbye is the caller's "no more", even with a
+    /// yes inside it (`closing_words`).
+    fn on_goodbye(&self, _progress: &Progress) -> OnGoodbye {
+        OnGoodbye::Own
+    }
+
     fn key(&self) -> &'static str {
         SPEC.key
     }

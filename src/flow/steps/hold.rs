@@ -12,8 +12,9 @@ use super::super::{Flow, Heard, IntentIx, ListenFor, PromptIx, StepIx, StepKind,
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Millis, PromptRef, StepRef, Variables},
-    Listening, Need, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
-    WaitsFor, Written, YesNo, first_of, names_of, optional, required, schema_of, yes_no_question,
+    Listening, Need, NodeShape, NormsAt, OnGoodbye, Progress, RawKind, StepBehaviour, StepInput,
+    StepKindSpec, WaitsFor, Written, YesNo, first_of, names_of, optional, required, schema_of,
+    yes_no_question,
 };
 
 /// Put the caller on hold, with their consent (N11).
@@ -234,6 +235,17 @@ impl RawKind for RawHold {
 /// question shares, `CallOps::consent`), then on yes the hold until its
 /// result (`on_hold`).
 impl StepBehaviour for HoldStep {
+    /// At the consent question a goodbye is a no (N11); on hold it ends
+    /// the wait: the resume apology, then the close (the work's result no
+    /// longer matters to a caller who is leaving).
+    fn on_goodbye(&self, progress: &Progress) -> OnGoodbye {
+        if progress.agreed {
+            OnGoodbye::CloseAfter(self.resume)
+        } else {
+            OnGoodbye::Own
+        }
+    }
+
     fn key(&self) -> &'static str {
         SPEC.key
     }

@@ -12,8 +12,8 @@ use super::super::{Heard, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{PromptRef, StepRef, Variables},
-    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor, Written,
-    first_of, names_of, optional, required, schema_of,
+    Listening, OnGoodbye, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor,
+    Written, first_of, names_of, optional, required, schema_of,
 };
 
 /// Ask the front-end for data while the caller waits.
@@ -169,6 +169,16 @@ impl RawKind for RawLookup {
 }
 
 impl StepBehaviour for LookupStep {
+    /// The lookup's result no longer matters to a caller who is leaving:
+    /// the close, after the resume apology if they were asked to hold on.
+    fn on_goodbye(&self, progress: &Progress) -> OnGoodbye {
+        if progress.told {
+            OnGoodbye::CloseAfter(self.resume)
+        } else {
+            OnGoodbye::Close
+        }
+    }
+
     fn key(&self) -> &'static str {
         SPEC.key
     }

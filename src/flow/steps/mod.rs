@@ -42,7 +42,8 @@ use super::raw::Sp;
 use super::{Flow, IntentIx, ListenFor, PromptIx, StepIx};
 pub use ask::AskStep;
 pub use behaviour::{
-    CallOps, Entered, Gives, NormsAt, Progress, StepBehaviour, StepInput, WaitsFor, YesNo,
+    CallOps, Entered, Gives, NormsAt, OnGoodbye, Progress, StepBehaviour, StepInput, WaitsFor,
+    YesNo,
 };
 pub use branch::BranchStep;
 pub use call::{CallStep, MAX_DEPTH as MAX_SUBFLOW_DEPTH, RETURN_PREFIX, ReturnStep};
@@ -211,6 +212,10 @@ impl StepBehaviour for StepKind {
 
     fn waits_for(&self, flow: &Flow, state: CallState) -> Option<WaitsFor> {
         each_kind!(self, k => StepBehaviour::waits_for(k, flow, state))
+    }
+
+    fn on_goodbye(&self, progress: &Progress) -> OnGoodbye {
+        each_kind!(self, k => StepBehaviour::on_goodbye(k, progress))
     }
 
     #[inline]

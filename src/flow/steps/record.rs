@@ -14,8 +14,8 @@ use super::super::{Flow, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field, Gives,
     Holds::{Flag, Millis, StepRef, Text},
-    Listening, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor, Written,
-    optional, required, schema_of, seconds,
+    Listening, OnGoodbye, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec, WaitsFor,
+    Written, optional, required, schema_of, seconds,
 };
 use crate::flow::compile::valid_variable_name;
 
@@ -210,6 +210,13 @@ impl RawKind for RawRecord {
 }
 
 impl StepBehaviour for RecordStep {
+    /// The caller is talking to the recorder: a message ends with 再见 as
+    /// naturally as a call does, so the words stay the recording's and the
+    /// recorder's result leads on (a close cut short would drop it).
+    fn on_goodbye(&self, _progress: &Progress) -> OnGoodbye {
+        OnGoodbye::Own
+    }
+
     fn key(&self) -> &'static str {
         SPEC.key
     }

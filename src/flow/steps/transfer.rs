@@ -13,8 +13,8 @@ use super::super::{Flow, ListenFor, PromptIx, StepIx, StepKind, raw::Sp};
 use super::{
     CallOps, CallState, Draw, DrawAt, Entered, Entries, Field,
     Holds::{Millis, PromptRef, StepRef, Text, Variables},
-    Listening, NodeShape, NormsAt, Progress, RawKind, StepBehaviour, StepInput, StepKindSpec,
-    WaitsFor, Written, YesNo, fill,
+    Listening, NodeShape, NormsAt, OnGoodbye, Progress, RawKind, StepBehaviour, StepInput,
+    StepKindSpec, WaitsFor, Written, YesNo, fill,
     fill::{Template, Unknown},
     first_of, names_of, optional, required, schema_of,
 };
@@ -329,6 +329,13 @@ impl TransferStep {
 /// consent question shares, `CallOps::consent`), then on yes the wait
 /// for the PBX's result (`transferring`).
 impl StepBehaviour for TransferStep {
+    /// At the consent question a goodbye is a no (N10); once the transfer
+    /// is sent the caller is with the PBX or its queue, and their words are
+    /// not ours to answer.
+    fn on_goodbye(&self, _progress: &Progress) -> OnGoodbye {
+        OnGoodbye::Own
+    }
+
     fn key(&self) -> &'static str {
         SPEC.key
     }
