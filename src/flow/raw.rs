@@ -92,11 +92,13 @@ pub struct RawFlow {
     /// Every prompt, by id: a text per declared locale (e.g. `zh-CN = "…"`),
     /// plus optional `audio` (a file name; `{locale}` is filled in) and `ssml`
     /// (`{text}` is filled in). Reserved ids: opening, opening_morning,
-    /// opening_<holiday>, silence_reprompt, silence_goodbye, greeting_reply,
+    /// opening_<holiday>, silence_reprompt, silence_goodbye,
+    /// silence_goodbye_spoken (built in when absent), greeting_reply,
     /// greeting_reply_<morning|afternoon|evening>, unclear, switch_phone,
     /// pick_up_handset, speak_into_handset, mandarin, agent_number,
     /// not_understood, not_understood_again, polite_close, thanks_reply,
-    /// complaint_reply, callback_reply, nuisance_reply, nuisance_goodbye.
+    /// complaint_reply, callback_reply, nuisance_reply, nuisance_goodbye,
+    /// hold_wait, transfer_wait, assistant_reply.
     /// A prompt that promises a service ticket number must say `{ticket}`.
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, String>>>")]
