@@ -21,8 +21,8 @@ const HELD_OUT: &[(&str, &str, f64, f64)] = &[
     (
         "hotline",
         "tests/understanding/hotline_heldout.toml",
-        0.826,
-        0.66,
+        0.878,
+        0.74,
     ),
     (
         "outbound",
@@ -45,7 +45,7 @@ const BLIND: &[(&str, &str, f64, f64)] = &[
     (
         "outbound",
         "tests/understanding/outbound_blind.toml",
-        0.837,
+        0.862,
         0.36,
     ),
 ];

@@ -26,11 +26,20 @@
 //! - **Question words are no feature of their own** in either script (你是
 //!   哪位 is not the agent number, "what's the weather" not the bill), but
 //!   stay in pairs ("how much").
+//! - **Concept classes** (src/flow/concepts.rs): a word of a class (扣,
+//!   账单, "owe": money) is also the class, so a line meets examples that
+//!   say the same thing in other words (hotline held out +4.6 points).
+//! - **Only an intent that could count is guessed**: where the nearest
+//!   example is a yes in a question, or a request the line negates, the
+//!   nearest of the others is taken instead of nothing.
 //! - Measured and left out: character triples (fewer hits: too few
 //!   examples share one), k nearest neighbours with k = 2 or 3 (the mean
 //!   of an intent's best k falls below any one threshold for intents with
 //!   few close examples), per-locale thresholds (the locales' scores of
-//!   right and wrong answers overlap alike).
+//!   right and wrong answers overlap alike), an intent's confidence raised
+//!   toward the cosine with all its examples summed (a centroid: it is
+//!   nearly never nearer than the nearest example, so nothing moved), a
+//!   concept counted twice, min_confidence 0.3 to 0.45 (0.4 stays).
 //!
 //! Why nearest neighbour rather than a linear model: training is one pass
 //! (no iterations, nothing random, so the same file always gives the same
@@ -44,6 +53,7 @@ use std::collections::{HashMap, HashSet};
 use pinyin::ToPinyin;
 
 use super::IntentIx;
+use super::concepts;
 use super::matcher::segment;
 
 /// One example, as a sparse unit vector.
@@ -139,11 +149,17 @@ impl Classifier {
         self.locales.iter().all(|l| l.examples.is_empty())
     }
 
-    /// The intent `words` are most like, if any example shares a feature.
-    pub fn guess(&self, locale: usize, words: &str) -> Option<Guess> {
+    /// The intent `words` are most like among those `admit` lets count,
+    /// if any of its examples shares a feature.
+    pub fn guess(
+        &self,
+        locale: usize,
+        words: &str,
+        admit: impl Fn(IntentIx) -> bool,
+    ) -> Option<Guess> {
         let model = self.locales.get(locale)?;
         let vector = model.vector(words);
-        model.nearest(&vector, None)
+        model.likeliest(&vector, admit)
     }
 
     /// The text of example `ix` of `locale`.
@@ -247,18 +263,30 @@ impl LocaleModel {
         model
     }
 
+    /// The nearest example of an intent `admit` lets count; ties go to
+    /// the first written, so the answer never depends on hashing.
+    fn likeliest(&self, vector: &[(u32, f32)], admit: impl Fn(IntentIx) -> bool) -> Option<Guess> {
+        let mut best: Option<Guess> = None;
+        for (ix, e) in self.examples.iter().enumerate() {
+            let score = cosine(vector, &e.vector);
+            if score > 0.0 && best.is_none_or(|b| score > b.score) && admit(e.intent) {
+                best = Some(Guess {
+                    intent: e.intent,
+                    score,
+                    example: ix,
+                });
+            }
+        }
+        best
+    }
+
     /// Unit TF-IDF vector of counted features, sorted by feature.
     fn weigh(&self, counts: Vec<(u32, u32)>) -> Vec<(u32, f32)> {
         let mut v: Vec<(u32, f32)> = counts
             .into_iter()
             .map(|(id, tf)| (id, (1.0 + (tf as f32).ln()) * self.idf[id as usize]))
             .collect();
-        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for (_, w) in &mut v {
-                *w /= norm;
-            }
-        }
+        unit(&mut v);
         v
     }
 
@@ -294,6 +322,16 @@ impl LocaleModel {
             }
         }
         best
+    }
+}
+
+/// Scales `v` to unit length.
+fn unit(v: &mut [(u32, f32)]) {
+    let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, w) in v {
+            *w /= norm;
+        }
     }
 }
 
@@ -391,8 +429,12 @@ fn features(text: &str, found: &mut impl FnMut(&str)) {
         if !EN_QUESTION_WORDS.contains(w) {
             out.emit(format_args!("e{stem}"));
         }
-        if let Some(next) = words.get(i + 1) {
-            out.emit(format_args!("p{stem} {}", self::stem(next)));
+        let next = words.get(i + 1).map(|n| self::stem(n));
+        if let Some(next) = next {
+            out.emit(format_args!("p{stem} {next}"));
+        }
+        for class in concepts::english(stem, next).into_iter().flatten() {
+            out.concept("", 'e', class);
         }
     }
 }
@@ -410,6 +452,13 @@ impl<F: FnMut(&str)> Feature<'_, F> {
         // Writing to a String cannot fail.
         let _ = self.buf.write_fmt(feature);
         (self.found)(&self.buf);
+    }
+
+    /// A concept class (src/flow/concepts.rs), once per word of it (twice
+    /// was no better on the held-out corpora), in its script: a Chinese
+    /// line never meets an English example by a class.
+    fn concept(&mut self, negated: &str, script: char, class: &str) {
+        self.emit(format_args!("{negated}k{script}{class}"));
     }
 }
 
@@ -462,12 +511,14 @@ fn chinese_features<F: FnMut(&str)>(run: &[char], out: &mut Feature<'_, F>) {
         }
         sound_before = Some(sound);
     }
+    let text: String = run.iter().collect();
+    concepts::chinese(&text, &mut |class, at| out.concept(scope[at], 'z', class));
 }
 
 /// English words without their commonest endings, so "charges" meets
 /// "charged" and "charging". (Before this, every "n't" became "not": the
 /// verbs it hangs on are fillers, and "can't hear" is "couldn't hear".)
-fn stem(word: &str) -> &str {
+pub(crate) fn stem(word: &str) -> &str {
     let word = word.trim_end_matches("'s");
     ["ing", "ed", "es", "s", "ly"]
         .iter()
@@ -508,18 +559,22 @@ mod tests {
     #[test]
     fn a_new_sentence_goes_to_the_nearest_example() {
         let m = model();
-        let g = m.guess(0, "这个月用了多少钱啊").expect("shares words");
+        let g = m
+            .guess(0, "这个月用了多少钱啊", |_| true)
+            .expect("shares words");
         assert_eq!(g.intent, IntentIx::new(0));
         assert_eq!(m.example(0, g.example), "我想知道这个月用了多少钱");
-        let g = m.guess(1, "can I talk to a person").expect("shares words");
+        let g = m
+            .guess(1, "can I talk to a person", |_| true)
+            .expect("shares words");
         assert_eq!(g.intent, IntentIx::new(1));
-        assert_eq!(m.guess(1, "zzz"), None);
+        assert_eq!(m.guess(1, "zzz", |_| true), None);
     }
 
     #[test]
     fn an_example_is_its_own_nearest() {
         let m = model();
-        let g = m.guess(0, "帮我接客服").expect("itself");
+        let g = m.guess(0, "帮我接客服", |_| true).expect("itself");
         assert!((g.score - 1.0).abs() < 1e-5, "{g:?}");
     }
 
@@ -535,11 +590,11 @@ mod tests {
             3,
         );
         let g = m
-            .guess(1, "這個月的話費用了多少錢")
+            .guess(1, "這個月的話費用了多少錢", |_| true)
             .expect("a zh-CN example");
         assert_eq!(g.intent, IntentIx::new(0));
         assert_eq!(m.example(1, g.example), "我想知道这个月用了多少钱");
-        assert_eq!(m.guess(2, "这个月用了多少钱"), None);
+        assert_eq!(m.guess(2, "这个月用了多少钱", |_| true), None);
     }
 
     #[test]

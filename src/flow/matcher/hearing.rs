@@ -138,16 +138,15 @@ impl Matcher {
                 };
             }
         }
-        let nearest = self
-            .classifier
-            .as_ref()
-            .and_then(|c| c.guess(locale, words));
+        // Only an intent that could count is guessed: not one said under
+        // negation, and no yes or no from a question.
+        let nearest = self.classifier.as_ref().and_then(|c| {
+            c.guess(locale, words, |i| {
+                !pass.negated.contains(i) && !(pass.question && self.is_answer(i))
+            })
+        });
         match nearest {
-            Some(guess)
-                if guess.score >= self.min_confidence
-                    && !pass.negated.contains(guess.intent)
-                    && !(pass.question && self.is_answer(guess.intent)) =>
-            {
+            Some(guess) if guess.score >= self.min_confidence => {
                 let mut found = pass;
                 found.found.push(guess.intent);
                 self.heard(words, found, How::Example { guess })
@@ -167,13 +166,12 @@ impl Matcher {
         };
         let bare = pass.bare;
         for &(start, end, asks) in &bare[..pass.n_bare] {
-            let Some(guess) = classifier.guess(locale, &words[start..end]) else {
+            let Some(guess) = classifier.guess(locale, &words[start..end], |i| {
+                !pass.negated.contains(i) && !(self.is_answer(i) && asks)
+            }) else {
                 continue;
             };
-            if guess.score >= self.min_confidence
-                && !pass.negated.contains(guess.intent)
-                && !(self.is_answer(guess.intent) && asks)
-            {
+            if guess.score >= self.min_confidence {
                 let n = pass.found.as_slice().len();
                 pass.push(guess.intent, start, end);
                 if pass.found.as_slice().len() > n
