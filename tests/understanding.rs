@@ -21,14 +21,14 @@ const HELD_OUT: &[(&str, &str, f64, f64)] = &[
     (
         "hotline",
         "tests/understanding/hotline_heldout.toml",
-        0.878,
+        0.89,
         0.74,
     ),
     (
         "outbound",
         "tests/understanding/outbound_heldout.toml",
-        0.858,
-        0.57,
+        0.871,
+        0.74,
     ),
 ];
 
@@ -39,14 +39,14 @@ const BLIND: &[(&str, &str, f64, f64)] = &[
     (
         "hotline",
         "tests/understanding/hotline_blind.toml",
-        0.888,
-        0.71,
+        0.894,
+        0.79,
     ),
     (
         "outbound",
         "tests/understanding/outbound_blind.toml",
-        0.862,
-        0.36,
+        0.887,
+        0.61,
     ),
 ];
 
