@@ -108,6 +108,30 @@ fn the_corpora_cover_three_locales_with_400_lines() {
     );
 }
 
+/// Compiling a flow, its classifier and the check of its examples for
+/// collisions included, stays under a second per flow even unoptimised on
+/// a busy machine (the segmenter's dictionary, loaded once per process, is
+/// loaded before the clock starts).
+#[test]
+fn training_takes_well_under_a_second_per_flow() {
+    let _ = callscript::flow::check_source("warm.toml", &hotline());
+    for id in ["hotline", "outbound"] {
+        let text = std::fs::read_to_string(format!("flows/{id}.toml")).expect("a shipped flow");
+        let started = std::time::Instant::now();
+        let (flow, _) = callscript::flow::check_source("t.toml", &text);
+        let took = started.elapsed();
+        assert!(flow.is_some(), "{id} compiles");
+        eprintln!(
+            "{id}: compiled with its classifier in {} ms",
+            took.as_millis()
+        );
+        assert!(
+            took < std::time::Duration::from_millis(500),
+            "{id}: {took:?}"
+        );
+    }
+}
+
 fn hotline() -> String {
     std::fs::read_to_string("flows/hotline.toml").expect("the shipped hotline")
 }

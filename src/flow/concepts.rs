@@ -17,7 +17,10 @@
 //! lines). English words are matched by their stems, and a pair of words
 //! ("fed up") by the stems of both.
 
-use std::{collections::HashMap, sync::LazyLock};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::LazyLock,
+};
 
 use aho_corasick::AhoCorasick;
 
@@ -400,9 +403,19 @@ pub(crate) fn chinese(run: &str, found: &mut impl FnMut(&'static str, usize)) {
     }
 }
 
+/// The stems that begin a pair of some class: only these need the pair
+/// looked up.
+static PAIR_STARTS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    CLASSES
+        .iter()
+        .flat_map(|&(_, _, en)| en.iter().filter_map(|w| w.split_once(' ')))
+        .map(|(first, _)| super::classifier::stem(first))
+        .collect()
+});
+
 /// The class of an English stem, or of two stems ("fed up").
 pub(crate) fn english(stem: &str, next: Option<&str>) -> [Option<&'static str>; 2] {
-    let pair = next.and_then(|n| {
+    let pair = next.filter(|_| PAIR_STARTS.contains(stem)).and_then(|n| {
         let mut key = String::with_capacity(stem.len() + n.len() + 1);
         key.push_str(stem);
         key.push(' ');
