@@ -138,11 +138,9 @@ impl Matcher {
                 };
             }
         }
-        // Only an intent that could count is guessed: not one said under
-        // negation, and no yes or no from a question.
         let nearest = self.classifier.as_ref().and_then(|c| {
             c.guess(locale, words, |i| {
-                !pass.negated.contains(i) && !(pass.question && self.is_answer(i))
+                self.may_count(&pass.negated, i, pass.question)
             })
         });
         match nearest {
@@ -167,7 +165,7 @@ impl Matcher {
         let bare = pass.bare;
         for &(start, end, asks) in &bare[..pass.n_bare] {
             let Some(guess) = classifier.guess(locale, &words[start..end], |i| {
-                !pass.negated.contains(i) && !(self.is_answer(i) && asks)
+                self.may_count(&pass.negated, i, asks)
             }) else {
                 continue;
             };
@@ -182,6 +180,14 @@ impl Matcher {
             }
         }
         pass
+    }
+
+    /// Whether the examples may give `intent`: not a request said under
+    /// negation, and no yes or no from words that ask. Only such intents
+    /// are guessed, so the nearest that may count is taken rather than
+    /// nothing.
+    fn may_count(&self, negated: &Understood, intent: IntentIx, asks: bool) -> bool {
+        !(negated.contains(intent) || asks && self.is_answer(intent))
     }
 
     /// The phrases found in `heard_as` that were not in `words` as said,
