@@ -244,6 +244,9 @@ struct Explanation<'a> {
     heard_as: Option<String>,
     /// The nearest example and its score (also when below the minimum).
     example: Option<(String, String, f32)>,
+    /// The score is by concept classes (src/flow/concepts.rs), not the
+    /// nearest example's.
+    by_concepts: bool,
     /// For clauses without a phrase in a line with phrases: the example
     /// each was taken for.
     clauses: Vec<(String, String, f32)>,
@@ -282,6 +285,11 @@ fn explain(
         phrases: heard.phrases.clone(),
         heard_as,
         example: nearest,
+        by_concepts: match &heard.how {
+            How::Example { guess } => guess.by_concepts,
+            How::Nothing { nearest } => nearest.is_some_and(|g| g.by_concepts),
+            How::Phrases | How::Pinyin { .. } => false,
+        },
         clauses: heard.clauses.iter().map(example).collect(),
         confidence: heard.confidence(),
         negated: heard.negated.as_slice().iter().map(name).collect(),
@@ -320,10 +328,17 @@ fn explain(
                 } else {
                     "below min_confidence"
                 };
-                writeln!(
-                    out,
-                    "  nearest example: {text:?} ({intent}, score {score:.2}: {verdict})"
-                )?;
+                if e.by_concepts {
+                    writeln!(
+                        out,
+                        "  by concepts, as {intent}'s examples say them (score {score:.2}: {verdict}); nearest example: {text:?}"
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "  nearest example: {text:?} ({intent}, score {score:.2}: {verdict})"
+                    )?;
+                }
             } else {
                 writeln!(out, "  no phrase, and no example shares a word")?;
             }

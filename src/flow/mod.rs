@@ -10,6 +10,7 @@
 
 pub mod classifier;
 mod compile;
+mod concepts;
 mod diagnostic;
 mod greeting;
 mod hours;

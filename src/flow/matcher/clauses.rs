@@ -36,7 +36,7 @@ pub(super) fn is_separator(c: char) -> bool {
         )
 }
 
-pub(super) fn ends_clause(c: char) -> bool {
+pub(crate) fn ends_clause(c: char) -> bool {
     is_separator(c) && !c.is_whitespace()
 }
 

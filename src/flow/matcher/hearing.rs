@@ -138,16 +138,13 @@ impl Matcher {
                 };
             }
         }
-        let nearest = self
-            .classifier
-            .as_ref()
-            .and_then(|c| c.guess(locale, words));
+        let nearest = self.classifier.as_ref().and_then(|c| {
+            c.guess(locale, words, |i| {
+                self.may_count(&pass.negated, i, pass.question)
+            })
+        });
         match nearest {
-            Some(guess)
-                if guess.score >= self.min_confidence
-                    && !pass.negated.contains(guess.intent)
-                    && !(pass.question && self.is_answer(guess.intent)) =>
-            {
+            Some(guess) if guess.score >= self.min_confidence => {
                 let mut found = pass;
                 found.found.push(guess.intent);
                 self.heard(words, found, How::Example { guess })
@@ -167,13 +164,12 @@ impl Matcher {
         };
         let bare = pass.bare;
         for &(start, end, asks) in &bare[..pass.n_bare] {
-            let Some(guess) = classifier.guess(locale, &words[start..end]) else {
+            let Some(guess) = classifier.guess(locale, &words[start..end], |i| {
+                self.may_count(&pass.negated, i, asks)
+            }) else {
                 continue;
             };
-            if guess.score >= self.min_confidence
-                && !pass.negated.contains(guess.intent)
-                && !(self.is_answer(guess.intent) && asks)
-            {
+            if guess.score >= self.min_confidence {
                 let n = pass.found.as_slice().len();
                 pass.push(guess.intent, start, end);
                 if pass.found.as_slice().len() > n
@@ -184,6 +180,14 @@ impl Matcher {
             }
         }
         pass
+    }
+
+    /// Whether the examples may give `intent`: not a request said under
+    /// negation, and no yes or no from words that ask. Only such intents
+    /// are guessed, so the nearest that may count is taken rather than
+    /// nothing.
+    fn may_count(&self, negated: &Understood, intent: IntentIx, asks: bool) -> bool {
+        !(negated.contains(intent) || asks && self.is_answer(intent))
     }
 
     /// The phrases found in `heard_as` that were not in `words` as said,

@@ -32,6 +32,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{Anchored, MatchKind, automaton::Automaton, dfa::DFA};
 
+pub(crate) use clauses::ends_clause;
 pub use hearing::{Hearing, How, PHRASE_CONFIDENCE, PINYIN_CONFIDENCE};
 pub(super) use pinyin::Slips;
 pub use words::segment;
