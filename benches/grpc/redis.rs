@@ -81,7 +81,7 @@ pub async fn redis(mode: Mode, dir: &Path) {
             "SendEvent Redis 2",
         ],
     );
-    let mut commands: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut commands: BTreeMap<&str, BTreeMap<String, (u64, f64)>> = BTreeMap::new();
     for round in 1..=rounds {
         let bare = parallel(&[&memory], HELLO, &hello, per, 15, dir);
         let mut row = vec![round.to_string(), format!("{bare:.0}")];
@@ -101,9 +101,13 @@ pub async fn redis(mode: Mode, dir: &Path) {
                 let done = (clients * per as usize) as u64;
                 let per_rpc = after
                     .iter()
-                    .filter_map(|(cmd, calls)| {
-                        let n = calls - before.get(cmd).copied().unwrap_or(0);
-                        (n > 0).then(|| (cmd.clone(), n * 1000 / done))
+                    .filter_map(|(cmd, &(calls, usec))| {
+                        let (calls0, usec0) = before.get(cmd).copied().unwrap_or((0, 0));
+                        let n = calls - calls0;
+                        // Redis's own time for the command, per RPC: what
+                        // the server side of the round trip costs.
+                        let us = (usec - usec0) as f64 / done as f64;
+                        (n > 0).then(|| (cmd.clone(), (n * 1000 / done, us)))
                     })
                     .collect();
                 commands.insert(what, per_rpc);
@@ -140,7 +144,10 @@ pub async fn redis(mode: Mode, dir: &Path) {
         "\nRedis commands per 1,000 RPCs with one replica (INFO commandstats; EVALSHA and the ZADD pipelined behind it are one round trip):"
     );
     for (what, per_rpc) in &commands {
-        let list: Vec<String> = per_rpc.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let list: Vec<String> = per_rpc
+            .iter()
+            .map(|(c, (n, us))| format!("{c} {n} ({us:.1} µs of Redis time per RPC)"))
+            .collect();
         println!("  {what}: {}", list.join(", "));
     }
 }
@@ -201,8 +208,9 @@ fn parallel(
     (bodies.len() as u64 * per) as f64 / t0.elapsed().as_secs_f64()
 }
 
-/// Calls so far of each Redis command (`INFO commandstats`).
-fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, u64> {
+/// Calls so far of each Redis command and the microseconds Redis spent
+/// in them (`INFO commandstats`).
+fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, (u64, u64)> {
     let out = Command::new("redis-cli")
         .args(["-p", &redis.port.to_string(), "info", "commandstats"])
         .output()
@@ -211,13 +219,11 @@ fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, u64> {
         .lines()
         .filter_map(|l| {
             let (cmd, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest
-                .strip_prefix("calls=")?
-                .split(',')
-                .next()?
-                .parse()
-                .ok()?;
-            Some((cmd.to_owned(), calls))
+            let field = |name: &str| {
+                rest.split(',')
+                    .find_map(|f| f.strip_prefix(name)?.parse::<u64>().ok())
+            };
+            Some((cmd.to_owned(), (field("calls=")?, field("usec=")?)))
         })
         .collect()
 }
