@@ -44,8 +44,11 @@ pub(super) fn from_unix(ms: u64) -> Instant {
 pub(super) fn rfc3339<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> Box<str> {
     use chrono::{Datelike, Offset, Timelike};
     let offset = at.offset().fix().local_minus_utc();
-    let year = at.year();
-    if at.nanosecond() != 0 || offset % 60 != 0 || !(0..=9999).contains(&year) {
+    // Each of the DateTime's own field getters works out the local time
+    // again; work it out once.
+    let local = at.naive_local();
+    let year = local.year();
+    if local.nanosecond() != 0 || offset % 60 != 0 || !(0..=9999).contains(&year) {
         return at.to_rfc3339().into();
     }
     let minutes = offset.unsigned_abs() / 60;
@@ -53,11 +56,11 @@ pub(super) fn rfc3339<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> Box<st
     let fields = [
         (year as u32 / 100, b'0'),
         (year as u32 % 100, b'-'),
-        (at.month(), b'-'),
-        (at.day(), b'T'),
-        (at.hour(), b':'),
-        (at.minute(), b':'),
-        (at.second(), sign),
+        (local.month(), b'-'),
+        (local.day(), b'T'),
+        (local.hour(), b':'),
+        (local.minute(), b':'),
+        (local.second(), sign),
         (minutes / 60, b':'),
         (minutes % 60, b'\0'),
     ];
