@@ -81,7 +81,11 @@ pub async fn redis(mode: Mode, dir: &Path) {
             "SendEvent Redis 2",
         ],
     );
-    let mut commands: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut commands: BTreeMap<&str, BTreeMap<String, (u64, f64)>> = BTreeMap::new();
+    // CPU time of the servers and of Redis over each kind of run, and the
+    // RPCs they served: where an RPC's time goes, by process.
+    let mut cpu: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    let redis_pid = redis_pid(&redis);
     for round in 1..=rounds {
         let bare = parallel(&[&memory], HELLO, &hello, per, 15, dir);
         let mut row = vec![round.to_string(), format!("{bare:.0}")];
@@ -95,15 +99,25 @@ pub async fn redis(mode: Mode, dir: &Path) {
         ];
         for (what, servers, path, bodies) in runs {
             let before = commandstats(&redis);
+            let cpu_before = cpu_ms(&servers, &redis_pid);
             let rate = parallel(&servers, path, bodies, per, 40, dir);
+            let cpu_after = cpu_ms(&servers, &redis_pid);
             let after = commandstats(&redis);
+            let spent = cpu.entry(what).or_insert((0, 0, 0));
+            spent.0 += cpu_after.0 - cpu_before.0;
+            spent.1 += cpu_after.1 - cpu_before.1;
+            spent.2 += (clients * per as usize) as u64;
             if round == rounds && what.contains("Redis 1") {
                 let done = (clients * per as usize) as u64;
                 let per_rpc = after
                     .iter()
-                    .filter_map(|(cmd, calls)| {
-                        let n = calls - before.get(cmd).copied().unwrap_or(0);
-                        (n > 0).then(|| (cmd.clone(), n * 1000 / done))
+                    .filter_map(|(cmd, &(calls, usec))| {
+                        let (calls0, usec0) = before.get(cmd).copied().unwrap_or((0, 0));
+                        let n = calls - calls0;
+                        // Redis's own time for the command, per RPC: what
+                        // the server side of the round trip costs.
+                        let us = (usec - usec0) as f64 / done as f64;
+                        (n > 0).then(|| (cmd.clone(), (n * 1000 / done, us)))
                     })
                     .collect();
                 commands.insert(what, per_rpc);
@@ -139,8 +153,21 @@ pub async fn redis(mode: Mode, dir: &Path) {
     println!(
         "\nRedis commands per 1,000 RPCs with one replica (INFO commandstats; EVALSHA and the ZADD pipelined behind it are one round trip):"
     );
+    println!(
+        "\nCPU time per RPC by process (/proc/<pid>/stat utime+stime over every round's runs; the rest of the two cores went to h2load and other work):"
+    );
+    for (what, (servers, redis_ms, rpcs)) in &cpu {
+        println!(
+            "  {what}: callscript {:.0} µs, redis-server {:.0} µs",
+            *servers as f64 * 1000.0 / *rpcs as f64,
+            *redis_ms as f64 * 1000.0 / *rpcs as f64
+        );
+    }
     for (what, per_rpc) in &commands {
-        let list: Vec<String> = per_rpc.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let list: Vec<String> = per_rpc
+            .iter()
+            .map(|(c, (n, us))| format!("{c} {n} ({us:.1} µs of Redis time per RPC)"))
+            .collect();
         println!("  {what}: {}", list.join(", "));
     }
 }
@@ -201,8 +228,9 @@ fn parallel(
     (bodies.len() as u64 * per) as f64 / t0.elapsed().as_secs_f64()
 }
 
-/// Calls so far of each Redis command (`INFO commandstats`).
-fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, u64> {
+/// Calls so far of each Redis command and the microseconds Redis spent
+/// in them (`INFO commandstats`).
+fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, (u64, u64)> {
     let out = Command::new("redis-cli")
         .args(["-p", &redis.port.to_string(), "info", "commandstats"])
         .output()
@@ -211,13 +239,47 @@ fn commandstats(redis: &redis_store::RedisServer) -> BTreeMap<String, u64> {
         .lines()
         .filter_map(|l| {
             let (cmd, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest
-                .strip_prefix("calls=")?
-                .split(',')
-                .next()?
-                .parse()
-                .ok()?;
-            Some((cmd.to_owned(), calls))
+            let field = |name: &str| {
+                rest.split(',')
+                    .find_map(|f| f.strip_prefix(name)?.parse::<u64>().ok())
+            };
+            Some((cmd.to_owned(), (field("calls=")?, field("usec=")?)))
         })
         .collect()
+}
+
+/// Redis's process id, from `INFO server`.
+fn redis_pid(redis: &redis_store::RedisServer) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "info", "server"])
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| Some(l.strip_prefix("process_id:")?.trim().to_owned()))
+        .expect("INFO server gives redis-server's process_id")
+}
+
+/// CPU milliseconds (user + system) the servers have used so far, and
+/// Redis's.
+fn cpu_ms(servers: &[&Server], redis_pid: &str) -> (u64, u64) {
+    let ours = servers.iter().map(|s| process_cpu_ms(&s.pid())).sum();
+    (ours, process_cpu_ms(redis_pid))
+}
+
+/// utime + stime of a process (fields 14 and 15 of `/proc/<pid>/stat`,
+/// in clock ticks of 10 ms).
+fn process_cpu_ms(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) may hold spaces; count from after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (tick(11) + tick(12)) * 10
 }

@@ -31,6 +31,7 @@ mod at_step;
 mod audio;
 mod closing;
 mod face;
+mod rarely;
 mod respond;
 mod shared;
 mod subflow;
@@ -130,11 +131,11 @@ pub struct Script {
     ended: Option<EndReason>,
     /// This call's own variables: StartCall's, then `data` events and
     /// lookup and hold answers, `set` steps and recordings.
-    vars: Vars,
+    vars: rarely::Rarely<Vars>,
     /// The `call` steps of the subflows the call is inside, innermost
     /// last (at most `MAX_SUBFLOW_DEPTH`).
     #[serde(default)]
-    frames: Vec<StepIx>,
+    frames: rarely::Rarely<Vec<StepIx>>,
     caller: Arc<str>,
     callee: Arc<str>,
     /// Time since the call started, as the current event was given: what
@@ -143,10 +144,10 @@ pub struct Script {
     now: Cell<Duration>,
     /// The menus the caller went through, for `@back` (bounded).
     #[serde(default)]
-    menus: Vec<StepIx>,
+    menus: rarely::Rarely<Vec<StepIx>>,
     /// The variables the current event set or changed (a turn shows them).
     #[serde(default)]
-    changed: std::collections::BTreeMap<String, String>,
+    changed: rarely::Rarely<std::collections::BTreeMap<String, String>>,
 }
 
 #[state_machine(

@@ -507,7 +507,7 @@ impl Engine {
         let facts = Facts {
             caller: req.caller.into(),
             callee: req.callee.into(),
-            local_start: opening.local.to_rfc3339().into(),
+            local_start: clock::rfc3339(&opening.local),
             opening_rule: opening.rule.text().into(),
             owner: req.owner,
         };

@@ -400,7 +400,7 @@ impl Call {
             state: s.kept.machine.state(),
             step: s.kept.machine.step().cloned(),
             ended: s.kept.machine.ended(),
-            facts: s.kept.facts.clone(),
+            facts: (*s.kept.facts).clone(),
             transcript: s.transcript.iter().cloned().collect(),
             transcript_dropped: s.kept.transcript_dropped,
             variables: variables_of(&s.kept.machine),

@@ -69,12 +69,12 @@ impl CallMachine {
             spoke: false,
             caller_spoke: false,
             ended: None,
-            vars: setup.variables,
-            frames: Vec::new(),
+            vars: setup.variables.into(),
+            frames: Default::default(),
             caller: setup.caller,
             callee: setup.callee,
             now: Cell::new(Duration::ZERO),
-            menus: Vec::new(),
+            menus: Default::default(),
             changed: Default::default(),
         };
         CallMachine {

@@ -265,7 +265,7 @@ impl Engine {
             state: machine.state(),
             step: machine.step().cloned(),
             ended: machine.ended(),
-            facts: snapshot.kept.facts.clone(),
+            facts: (*snapshot.kept.facts).clone(),
             flow,
             transcript,
             transcript_dropped: stored.dropped,
