@@ -57,7 +57,7 @@
 //! milliseconds (BENCHMARKS.md).
 //!
 //! A linear model over the same features was measured and left out
-//! (issue 25; code on branch nlu3-linear): multinomial logistic
+//! (issue 25): multinomial logistic
 //! regression, 30 SGD passes in a fixed order, L2-regularised, trained at
 //! load (debug build: 280 ms of the hotline's 500 ms compile). Chosen on
 //! the held-out corpora alone: in place of nearest neighbour, hotline
