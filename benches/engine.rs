@@ -960,7 +960,7 @@ fn check_silent_call(record: &CallRecord, periods: u64) {
         .transcript
         .iter()
         .filter_map(|e| match &e.kind {
-            EntryKind::Event { event, .. } => Some(event),
+            EntryKind::Event { event, .. } => Some(&**event),
             _ => None,
         })
         .collect();

@@ -258,7 +258,10 @@ impl Call {
         s.log(
             Entry {
                 offset,
-                kind: EntryKind::Event { seq, event },
+                kind: EntryKind::Event {
+                    seq,
+                    event: event.into(),
+                },
             },
             settings,
         );
@@ -473,7 +476,7 @@ impl Session {
             .map(|e| {
                 ENTRY
                     + match &e.kind {
-                        EntryKind::Event { event, .. } => match event {
+                        EntryKind::Event { event, .. } => match &**event {
                             Event::Speech { text, .. } => text.len(),
                             Event::Dtmf { digits } => digits.len(),
                             Event::RecordingResult { recording, .. } => recording.len(),

@@ -116,7 +116,7 @@ pub fn from_record(record: &CallRecord) -> Transcript {
         let at = entry.offset;
         match &entry.kind {
             EntryKind::Event { event, .. } => {
-                let what = match event {
+                let what = match &**event {
                     CallEvent::Speech { text, .. } => IvrWhat::Caller(text.clone()),
                     CallEvent::Dtmf { digits } => IvrWhat::Caller(format!("[keys {digits}]")),
                     CallEvent::Audio(kind) => IvrWhat::Caller(audio_words(*kind).into()),

@@ -285,10 +285,8 @@ impl Call {
             }
             heard = matches!(
                 &entry.kind,
-                EntryKind::Event {
-                    event: Event::Speech { .. } | Event::Dtmf { .. },
-                    ..
-                }
+                EntryKind::Event { event, .. }
+                    if matches!(**event, Event::Speech { .. } | Event::Dtmf { .. })
             );
             for line in self.reader.lines(entry) {
                 writeln!(out, "{line}")?;

@@ -125,7 +125,7 @@ fn pii_values<'e>(flow: &'e Flow, kind: &'e EntryKind) -> Vec<&'e str> {
             .collect()
     };
     match kind {
-        EntryKind::Event { event, .. } => match event {
+        EntryKind::Event { event, .. } => match &**event {
             Event::Data { variables }
             | Event::LookupResult { variables, .. }
             | Event::HoldResult { variables, .. } => named(variables),
@@ -227,7 +227,7 @@ fn masked_entry(flow: &Flow, redactor: &Redactor, kind: &EntryKind) -> EntryKind
     match kind {
         EntryKind::Event { seq, event } => EntryKind::Event {
             seq: *seq,
-            event: masked_event(flow, redactor, event),
+            event: masked_event(flow, redactor, event).into(),
         },
         EntryKind::Turn(turn) => EntryKind::Turn(Arc::new(Turn {
             actions: turn

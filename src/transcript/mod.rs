@@ -6,16 +6,18 @@
 //! file, the scorer (N18), scenarios and the simulator read them without
 //! reaching into the engine or into one another.
 
+mod logged;
 mod masked;
 mod text;
 
 use std::{sync::Arc, time::Duration};
 
 use crate::{
-    call::{Action, CallState, EndReason, Event},
+    call::{Action, CallState, EndReason},
     flow::Flow,
 };
 
+pub use logged::LoggedEvent;
 pub use masked::Redactor;
 pub use text::{Line, TranscriptReader, TranscriptText, transcript_lines};
 
@@ -75,7 +77,7 @@ pub enum EntryKind {
     /// timers, operator).
     Event {
         seq: u64,
-        event: Event,
+        event: LoggedEvent,
     },
     Turn(Arc<Turn>),
     /// Something the front-end failed to do, noticed by the service (a

@@ -306,22 +306,21 @@ impl From<CallRecord> for pb::CallRecord {
                     // The first entry: the call's start, as the request
                     // that started it (flow, the moment that chose the
                     // opening, locale), so a reader sees what it is.
-                    EntryKind::Event {
-                        seq,
-                        event: Event::Start,
-                    } => pb::transcript_entry::Entry::Event(pb::CallEvent {
-                        call_id: call_id.to_string(),
-                        seq: *seq,
-                        kind: Some(pb::call_event::Kind::Start(Box::new(
-                            pb::StartCallRequest {
-                                call_id: call_id.to_string(),
-                                flow: flow.id().to_string(),
-                                at: facts.local_start.to_string(),
-                                locale: locale.to_string(),
-                                ..Default::default()
-                            },
-                        ))),
-                    }),
+                    EntryKind::Event { seq, event } if **event == Event::Start => {
+                        pb::transcript_entry::Entry::Event(pb::CallEvent {
+                            call_id: call_id.to_string(),
+                            seq: *seq,
+                            kind: Some(pb::call_event::Kind::Start(Box::new(
+                                pb::StartCallRequest {
+                                    call_id: call_id.to_string(),
+                                    flow: flow.id().to_string(),
+                                    at: facts.local_start.to_string(),
+                                    locale: locale.to_string(),
+                                    ..Default::default()
+                                },
+                            ))),
+                        })
+                    }
                     EntryKind::Event { seq, event } => {
                         pb::transcript_entry::Entry::Event(event_to_pb(&call_id, *seq, event))
                     }
