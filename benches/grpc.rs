@@ -78,7 +78,13 @@ use turns::{hangup_reason, listen_ms, prompt_ids};
 const AT: &str = "2026-11-23T15:00:00+08:00";
 /// Asking for the agent's number: a real turn (matcher, machine,
 /// transcript) that leaves the call where it was, so it can repeat.
-const AGENT_NUMBER: &str = "你的工号是多少";
+/// `BENCH_SPEECH` puts other words in its place, to price another path
+/// of the matcher (请问您的员工编号: no phrase, the examples decide); they
+/// must still ask for the agent's number, or the call moves on.
+fn agent_number() -> &'static str {
+    static SPEECH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SPEECH.get_or_init(|| std::env::var("BENCH_SPEECH").unwrap_or_else(|_| "你的工号是多少".into()))
+}
 /// The bare tonic handler every ratio is taken against.
 const HELLO: &str = "/callscript.reference.v1.Reference/Hello";
 const START: &str = "/callscript.v1.Calls/StartCall";
@@ -273,7 +279,7 @@ async fn attacks(server: &Server, mode: Mode) {
                     call_id: id.clone(),
                     seq,
                     kind: Some(pb::call_event::Kind::Speech(pb::Speech {
-                        text: AGENT_NUMBER.into(),
+                        text: agent_number().into(),
                         confidence: 0.9,
                         intents: Vec::new(),
                     })),
@@ -704,7 +710,7 @@ fn agent_number_event(call_id: &str) -> pb::CallEvent {
         call_id: call_id.into(),
         seq: 0,
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
-            text: AGENT_NUMBER.into(),
+            text: agent_number().into(),
             confidence: 0.9,
             intents: Vec::new(),
         })),
@@ -875,7 +881,7 @@ async fn talking_stream(mut client: Client, events: u64, opened: &Barrier, talk:
     talk.wait().await;
     let agent_number = pb::CallEvent {
         kind: Some(pb::call_event::Kind::Speech(pb::Speech {
-            text: AGENT_NUMBER.into(),
+            text: agent_number().into(),
             confidence: 0.9,
             intents: Vec::new(),
         })),

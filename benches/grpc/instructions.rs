@@ -19,7 +19,7 @@
 use std::{path::Path, process::Command};
 
 use super::{
-    AGENT_NUMBER, HELLO, Load, Mode, START, Server, agent_number_event, grpc_frame, h2load_as,
+    HELLO, Load, Mode, START, Server, agent_number, agent_number_event, grpc_frame, h2load_as,
     require, send_events_as, start_request,
 };
 use callscript::grpc::reference_pb;
@@ -76,8 +76,9 @@ pub async fn instructions(mode: Mode, dir: &Path) {
     // Part 1's checked run sends two more events through a client of its own.
     let event = count(2) / (n + 2) as f64;
     let start = count(3) / n as f64;
+    let speech = agent_number();
     println!(
-        "\nInstructions per request (callgrind, h2load -n {n} -c 1 -m 1, speech {AGENT_NUMBER:?}):\n\
+        "\nInstructions per request (callgrind, h2load -n {n} -c 1 -m 1, speech {speech:?}):\n\
          Reference/Hello (bare tonic): {hello:.0}\n\
          Calls/SendEvent: {event:.0}\n\
          Calls/StartCall (assigned id): {start:.0}\n\

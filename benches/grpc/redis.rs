@@ -18,7 +18,7 @@ use std::{
 };
 
 use super::{
-    AGENT_NUMBER, HELLO, START, Server, agent_number_event, field_before, grpc_frame, redis_store,
+    HELLO, START, Server, agent_number, agent_number_event, field_before, grpc_frame, redis_store,
     require, start_request, support::Mode, support::Table,
 };
 use callscript::grpc::reference_pb;
@@ -66,9 +66,10 @@ pub async fn redis(mode: Mode, dir: &Path) {
     ];
     let start = vec![grpc_frame(&start_request("")); clients];
 
+    let speech = agent_number();
     let table = Table::new(
         &format!(
-            "Calls in Redis: {clients} h2load clients at once (-n {per} -c 2 -m 32 each), req/s and ratio to bare tonic in the same round, speech {AGENT_NUMBER:?}"
+            "Calls in Redis: {clients} h2load clients at once (-n {per} -c 2 -m 32 each), req/s and ratio to bare tonic in the same round, speech {speech:?}"
         ),
         &[
             "round",
