@@ -169,46 +169,7 @@ fn thats_all_while_a_lookup_runs_closes_in_english() {
 }
 
 /// A flow that waits in silence while the caller fetches their card.
-const PAUSE_FLOW: &str = r#"id = "pause"
-locales = ["en"]
-start = "card"
-
-[greeting]
-holidays = false
-
-[prompts]
-opening = { en = "Hello, how may I help you?" }
-silence_reprompt = { en = "Hello?" }
-silence_goodbye = { en = "There is no sound. Goodbye!" }
-unclear = { en = "Could you speak louder, please?" }
-switch_phone = { en = "Could you call from another phone?" }
-pick_up_handset = { en = "Have you picked up the handset?" }
-speak_into_handset = { en = "Please speak into the handset." }
-mandarin = { en = "Could you speak English, please?" }
-polite_close = { en = "Sorry for the trouble. Goodbye!" }
-get_card = { en = "Please have your card ready; I will wait." }
-ask_card = { en = "What is your card number?" }
-anything_else = { en = "Anything else?" }
-bye = { en = "Thank you, goodbye." }
-
-[intents]
-yes = { en = ["yes"] }
-no = { en = ["no"] }
-
-[steps.card]
-pause = "get_card"
-pause_ms = 4000
-next = "number"
-
-[steps.number]
-ask = "ask_card"
-otherwise = "close"
-
-[steps.close]
-close = "anything_else"
-goodbye = "bye"
-more = "number"
-"#;
+const PAUSE_FLOW: &str = include_str!("../../flow/steps/pause.test.toml");
 
 /// During a pause the caller's "never mind, bye" ends the wait with the
 /// close's goodbye, not the next step's question.

@@ -223,43 +223,9 @@ mod tests {
     use crate::call::{Action, AudioKind, CallMachine, CallSetup, CallState, Event};
     use crate::flow::{Flow, StepBehaviour, compile_source};
 
-    const FLOW: &str = r#"id = "pause"
-locales = ["en"]
-start = "card"
-
-[greeting]
-holidays = false
-
-[prompts]
-opening = { en = "Hello, how may I help you?" }
-silence_reprompt = { en = "Hello?" }
-silence_goodbye = { en = "There is no sound. Goodbye!" }
-unclear = { en = "Could you speak louder, please?" }
-switch_phone = { en = "Could you call from another phone?" }
-pick_up_handset = { en = "Have you picked up the handset?" }
-speak_into_handset = { en = "Please speak into the handset." }
-mandarin = { en = "Could you speak English, please?" }
-polite_close = { en = "Sorry for the trouble. Goodbye!" }
-get_card = { en = "Please have your card ready; I will wait." }
-ask_card = { en = "What is your card number?" }
-bye = { en = "Goodbye." }
-
-[intents]
-yes = { en = ["yes"] }
-no = { en = ["no"] }
-
-[steps.card]
-pause = "get_card"
-pause_ms = 4000
-next = "number"
-
-[steps.number]
-ask = "ask_card"
-otherwise = "end"
-
-[steps.end]
-hangup = "bye"
-"#;
+    /// Shared with the goodbye tests of the call machine, which go on to
+    /// its close step.
+    const FLOW: &str = include_str!("pause.test.toml");
 
     fn flow(text: &str) -> Arc<Flow> {
         Arc::new(compile_source("pause.toml", text).expect("the pause flow compiles"))
