@@ -436,11 +436,11 @@ impl LocaleModel {
     /// the first written, so the answer never depends on hashing.
     fn nearest(&self, vector: &[(u32, f32)], skip: Option<usize>) -> Option<Guess> {
         let mut best: Option<Guess> = None;
-        for (ix, e) in self.examples.iter().enumerate() {
+        let cosines = self.cosines(vector);
+        for ((ix, e), &score) in self.examples.iter().enumerate().zip(&cosines) {
             if Some(ix) == skip {
                 continue;
             }
-            let score = cosine(vector, &e.vector);
             if score > 0.0 && best.is_none_or(|b| score > b.score) {
                 best = Some(Guess {
                     intent: e.intent,
